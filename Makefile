@@ -1,0 +1,59 @@
+# KetaClinic: `make run` serves the demo clinic; `make test` runs the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+# About 4 blocking threads per worker: more costs throughput and pushes SQLite write p99 up (docs/performance.md).
+THREADS ?= 4
+SERVE = $(VENV)/bin/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) \
+	--blocking-threads $(THREADS) --no-ws --log-level warning ketaclinic.wsgi:application
+
+.PHONY: run serve test test-browser lint typecheck check bench clean
+
+$(VENV)/.runtime: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.runtime
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+# The demo clinic on the embedded database (or DATABASE_URL when set), served by a production WSGI server.
+run: export KETACLINIC_DEMO ?= 1
+run: $(VENV)/.runtime
+	$(PY) -m ketaclinic migrate --noinput -v0
+	$(PY) -m ketaclinic collectstatic --noinput -v0
+	$(PY) -m ketaclinic load_demo
+	@echo "KetaClinic is serving on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
+	exec $(SERVE)
+
+# Serve without touching the database or loading the demo (production: set KETACLINIC_SECRET_KEY).
+serve: $(VENV)/.runtime
+	$(PY) -m ketaclinic collectstatic --noinput -v0
+	exec $(SERVE)
+
+test: $(VENV)/.test
+	$(PY) -m pytest -m "not browser"
+
+test-browser: $(VENV)/.test
+	./tests/browser/ensure-chromium
+	$(PY) -m pytest -m browser tests/browser
+
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.test
+	$(VENV)/bin/mypy
+
+check: $(VENV)/.test
+	KETACLINIC_SECRET_KEY=check-$$(printf 'k%.0s' $$(seq 40)) $(PY) -m ketaclinic makemigrations --check --dry-run
+
+bench: $(VENV)/.test
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var

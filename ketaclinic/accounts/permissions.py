@@ -1,0 +1,43 @@
+"""Who may do what: the one reviewed table of roles and permissions.
+
+A permission is granted per location: a nurse at north may read north's patients and nothing of south.
+Change this file only with a review, and keep tests/test_permissions in step with it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+    PRESCRIBER = "prescriber", "Prescriber"
+    NURSE = "nurse", "Nurse"
+    THERAPIST = "therapist", "Therapist"
+    FRONT_DESK = "front_desk", "Front desk / billing"
+
+
+class Perm(StrEnum):
+    PATIENT_READ = "patient.read"
+    # Registering patients and keeping demographics, contact and intake history current.
+    PATIENT_WRITE = "patient.write"
+    AUDIT_READ = "audit.read"
+    STAFF_MANAGE = "staff.manage"
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    # Runs the clinic: staff, settings and the audit trail. Sees charts only if also given a clinical role.
+    Role.CLINIC_ADMIN: frozenset({Perm.AUDIT_READ, Perm.STAFF_MANAGE}),
+    Role.PRESCRIBER: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE}),
+    Role.NURSE: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE}),
+    # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
+    Role.THERAPIST: frozenset({Perm.PATIENT_READ}),
+    # Intake: registers patients and records the history the patient brings.
+    Role.FRONT_DESK: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE}),
+}
+
+
+def permissions_of(role: str) -> frozenset[Perm]:
+    return ROLE_PERMISSIONS.get(role, frozenset())

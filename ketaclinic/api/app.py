@@ -1,0 +1,103 @@
+"""The JSON API v1 (OpenAPI at /api/docs and /api/openapi.json), with one error shape for every 4xx."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from ketaclinic.api.auth import BearerToken, user_for_token
+from ketaclinic.errors import Forbidden, InvalidInput, NotFound, VersionConflict, message_for
+
+
+def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The API docs are for staff and integrators: a logged-in session or a valid bearer token."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        header = request.headers.get("Authorization", "")
+        token_ok = header.startswith("Bearer ") and user_for_token(header[7:].strip()) is not None
+        if not (request.user.is_authenticated or token_ok):
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+api = NinjaAPI(
+    title="KetaClinic API",
+    version="1",
+    description=(
+        "The KetaClinic JSON API. Authenticate with `Authorization: Bearer <token>`; create a token with "
+        "`ketaclinic create_api_token <username>`. Every read and write is audited. Errors have the shape "
+        '`{"detail": "...", "errors": {"field": "message"}}`. Updates need `If-Match` with the ETag '
+        "from the last read."
+    ),
+    auth=BearerToken(),
+    urls_namespace="api",
+    docs_decorator=docs_access,
+)
+
+
+def _error(
+    request: HttpRequest, detail: str, status: int, errors: dict[str, str] | None = None
+) -> HttpResponse:
+    body: dict[str, Any] = {"detail": detail}
+    if errors:
+        body["errors"] = errors
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(InvalidInput)
+def _invalid(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
+    return _error(request, "Some fields are not valid.", 422, exc.errors)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors: dict[str, str] = {}
+    for error in exc.errors:
+        loc = [str(p) for p in error.get("loc", ())]
+        # ninja prefixes with where the value came from ("body", "payload", "query"); drop it.
+        while loc and loc[0] in {"body", "payload", "query", "path", "data"}:
+            loc = loc[1:]
+        errors.setdefault(".".join(loc) or "body", message_for(error))
+    return _error(request, "Some fields are not valid.", 422, errors)
+
+
+@api.exception_handler(NotFound)
+def _not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    return _error(request, "Not found.", 404)
+
+
+@api.exception_handler(Forbidden)
+def _forbidden(request: HttpRequest, exc: Forbidden) -> HttpResponse:
+    return _error(request, "Your role does not allow this.", 403)
+
+
+@api.exception_handler(VersionConflict)
+def _conflict(request: HttpRequest, exc: VersionConflict) -> HttpResponse:
+    return _error(request, f"The record changed since you read it (now version {exc.current_version}).", 412)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(request, "A valid bearer token is required.", 401)
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, str(exc), exc.status_code)
+
+
+from ketaclinic.patients.api import router as patients_router  # noqa: E402
+
+api.add_router("/v1/patients", patients_router)

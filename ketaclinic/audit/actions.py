@@ -1,0 +1,102 @@
+"""Writing and checking the audit trail. Every do_* action in KetaClinic calls record() in its transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketaclinic.audit.context import SYSTEM, Origin
+from ketaclinic.audit.models import AuditEvent, ChainHead, Outcome
+
+GENESIS = "0" * 64
+
+
+def _digest(event: AuditEvent) -> str:
+    body = json.dumps(
+        [
+            event.seq,
+            event.occurred_at.isoformat(),
+            event.actor_id,
+            event.action,
+            event.outcome,
+            event.object_type,
+            event.object_id,
+            str(event.patient_id) if event.patient_id else None,
+            event.location_id,
+            sorted(event.changed_fields),
+            event.via,
+            event.request_id,
+            event.source_ip,
+            event.prev_hash,
+        ],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def record(
+    action: str,
+    *,
+    actor: Any = None,
+    origin: Origin = SYSTEM,
+    outcome: str = Outcome.SUCCESS,
+    obj: Any = None,
+    patient: Any = None,
+    location_id: int | None = None,
+    changed_fields: Iterable[str] = (),
+) -> AuditEvent:
+    """Append one event to the chain. Runs inside the caller's transaction when there is one."""
+    with transaction.atomic():
+        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
+        if location_id is None and patient is not None:
+            location_id = patient.location_id
+        event = AuditEvent(
+            seq=head.seq + 1,
+            occurred_at=timezone.now(),
+            actor_id=getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None,
+            action=action,
+            outcome=outcome,
+            object_type=type(obj).__name__ if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            patient_id=getattr(patient, "pk", None),
+            location_id=location_id,
+            changed_fields=sorted(changed_fields),
+            via=origin.via,
+            request_id=origin.request_id,
+            source_ip=origin.source_ip,
+            prev_hash=head.hash,
+        )
+        event.hash = _digest(event)
+        event.save(force_insert=True)
+        ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    return event
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+
+def verify_chain(batch: int = 5000) -> ChainReport:
+    """Recompute the chain from the first event; report the first row that was edited, removed or reordered."""
+    expected_prev, expected_seq, checked = GENESIS, 1, 0
+    events = AuditEvent.objects.order_by("seq").iterator(chunk_size=batch)
+    for event in events:
+        if event.seq != expected_seq:
+            return ChainReport(False, checked, expected_seq, "an event is missing")
+        if event.prev_hash != expected_prev or _digest(event) != event.hash:
+            return ChainReport(False, checked, event.seq, "an event was altered")
+        expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+    head = ChainHead.objects.filter(pk=1).first()
+    if head is not None and (head.seq != checked or head.hash != expected_prev):
+        return ChainReport(False, checked, checked + 1, "events after the last one present were removed")
+    return ChainReport(True, checked)

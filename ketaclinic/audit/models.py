@@ -1,0 +1,89 @@
+"""The audit trail: one append-only, hash-chained row per read, write, denial and privilege change.
+
+Rows carry who, what, which patient and which fields changed, never the values. Database triggers refuse
+UPDATE and DELETE (migration 0002); the SHA-256 chain makes an edit that bypasses them detectable.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Action(models.TextChoices):
+    LOGIN = "auth.login", "Logged in"
+    LOGIN_FAILED = "auth.login_failed", "Failed login"
+    LOGIN_LOCKED = "auth.login_locked", "Login refused (locked out)"
+    LOGOUT = "auth.logout", "Logged out"
+    SESSION_TIMEOUT = "auth.session_timeout", "Session timed out"
+    TOKEN_CREATE = "auth.token_create", "API token created"
+    TOKEN_REVOKE = "auth.token_revoke", "API token revoked"
+    STAFF_CREATE = "staff.create", "Staff account created"
+    STAFF_UPDATE = "staff.update", "Staff account changed"
+    STAFF_DISABLE = "staff.disable", "Staff account disabled"
+    ROLE_GRANT = "staff.role_grant", "Role granted"
+    ROLE_REVOKE = "staff.role_revoke", "Role revoked"
+    LOCATION_CREATE = "clinic.location_create", "Clinic location created"
+    PATIENT_CREATE = "patient.create", "Patient registered"
+    PATIENT_READ = "patient.read", "Patient record read"
+    PATIENT_UPDATE = "patient.update", "Patient record changed"
+    PATIENT_SEARCH = "patient.search", "Patients searched"
+    PATIENT_LIST = "patient.list", "Patient list viewed"
+    RECORD_CREATE = "record.create", "Clinical entry added"
+    RECORD_UPDATE = "record.update", "Clinical entry changed"
+    AUDIT_READ = "audit.read", "Audit trail reviewed"
+    AUDIT_EXPORT = "audit.export", "Audit trail exported"
+    ACCESS_DENIED = "access.denied", "Access denied"
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    DENIED = "denied", "Denied"
+    FAILURE = "failure", "Failure"
+
+
+class Via(models.TextChoices):
+    WEB = "web", "Web"
+    API = "api", "API"
+    CLI = "cli", "Command line"
+    SYSTEM = "system", "System"
+
+
+class AuditEvent(models.Model):
+    seq = models.BigIntegerField(unique=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    action = models.CharField(max_length=40, choices=Action.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, null=True, related_name="+")
+    location = models.ForeignKey(
+        "accounts.ClinicLocation", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    changed_fields = models.JSONField(default=list)
+    via = models.CharField(max_length=10, choices=Via.choices)
+    request_id = models.CharField(max_length=36, blank=True)
+    source_ip = models.GenericIPAddressField(null=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["patient", "occurred_at"], name="audit_patient_time"),
+            models.Index(fields=["actor", "occurred_at"], name="audit_actor_time"),
+            models.Index(fields=["location", "occurred_at"], name="audit_location_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+
+class ChainHead(models.Model):
+    """The single row holding the last sequence number and hash; locking it orders the chain."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"head #{self.seq}"

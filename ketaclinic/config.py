@@ -1,0 +1,101 @@
+"""KetaClinic's settings from the environment, in one typed place.
+
+Every knob an operator can turn is read here once, with its default and the reason for it, so that
+settings.py only maps these values onto Django's names.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEMO_SECRET_MARKER = "demo-"
+
+
+class ConfigError(RuntimeError):
+    """The environment asks for something KetaClinic refuses to run with."""
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def _list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else [item.strip() for item in raw.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    database_url: str | None
+    secret_key: str
+    debug: bool
+    demo: bool
+    allowed_hosts: list[str]
+    csrf_trusted_origins: list[str]
+    secure_cookies: bool
+    idle_timeout_minutes: int
+    session_max_hours: int
+    login_failure_limit: int
+    login_lockout_minutes: int
+    log_level: str
+
+
+def _secret_key(data_dir: Path, demo: bool) -> str:
+    """The SECRET_KEY: from the environment, else one generated once into the data folder.
+
+    A key file is only created for the demo clinic; outside it an operator must supply a key, and a key
+    that is empty or marked as a demo key is refused.
+    """
+    given = os.environ.get("KETACLINIC_SECRET_KEY", "")
+    if given:
+        if not demo and (given.startswith(DEMO_SECRET_MARKER) or len(given) < 32):
+            raise ConfigError(
+                "KETACLINIC_SECRET_KEY is a demo or short key; set a random key of 32+ characters"
+            )
+        return given
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    if not demo:
+        raise ConfigError("KETACLINIC_SECRET_KEY is not set (only the demo clinic generates its own key)")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = DEMO_SECRET_MARKER + secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load() -> Config:
+    data_dir = Path(os.environ.get("KETACLINIC_DATA_DIR", BASE_DIR / "var")).resolve()
+    demo = _bool("KETACLINIC_DEMO", False)
+    return Config(
+        data_dir=data_dir,
+        database_url=os.environ.get("DATABASE_URL") or None,
+        secret_key=_secret_key(data_dir, demo),
+        debug=_bool("KETACLINIC_DEBUG", False),
+        demo=demo,
+        allowed_hosts=_list("KETACLINIC_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"]),
+        csrf_trusted_origins=_list("KETACLINIC_CSRF_TRUSTED_ORIGINS", []),
+        # Off only for plain-HTTP local use (make run on 127.0.0.1); any real deployment is behind TLS.
+        secure_cookies=_bool("KETACLINIC_SECURE_COOKIES", False),
+        # HIPAA 164.312(a)(2)(iii) automatic logoff; 15 minutes is the safe default of security-checks.md.
+        idle_timeout_minutes=_int("KETACLINIC_IDLE_TIMEOUT_MINUTES", 15),
+        session_max_hours=_int("KETACLINIC_SESSION_MAX_HOURS", 12),
+        login_failure_limit=_int("KETACLINIC_LOGIN_FAILURE_LIMIT", 5),
+        login_lockout_minutes=_int("KETACLINIC_LOGIN_LOCKOUT_MINUTES", 15),
+        log_level=os.environ.get("KETACLINIC_LOG_LEVEL", "INFO"),
+    )

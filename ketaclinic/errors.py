@@ -1,0 +1,62 @@
+"""Errors the actions raise and the web and API layers turn into clear 4xx answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import ValidationError
+
+
+class InvalidInput(Exception):
+    """Input the clinic cannot accept; `errors` maps each field (dotted path) to a plain message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{field}: {msg}" for field, msg in errors.items()))
+        self.errors = dict(errors)
+
+
+class NotFound(Exception):
+    """The object does not exist or lies outside what the caller may see (never says which)."""
+
+
+class Forbidden(Exception):
+    """The caller can see the object but their role does not allow this action."""
+
+
+class VersionConflict(Exception):
+    """The record changed since the caller read it (optimistic concurrency)."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(f"the record is now at version {current_version}")
+        self.current_version = current_version
+
+
+FRIENDLY = {
+    "missing": "this field is required",
+    "extra_forbidden": "this field is not allowed here",
+    "date_from_datetime_parsing": "enter a date as YYYY-MM-DD",
+    "date_parsing": "enter a date as YYYY-MM-DD",
+    "decimal_parsing": "enter a number",
+    "int_parsing": "enter a whole number",
+    "bool_parsing": "choose yes or no",
+}
+
+
+def message_for(error: Mapping[str, object]) -> str:
+    kind = str(error.get("type", ""))
+    if kind in FRIENDLY:
+        return FRIENDLY[kind]
+    if kind == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:  # type: ignore[union-attr]
+        return FRIENDLY["missing"]
+    msg = str(error.get("msg", "is not valid"))
+    # Pydantic prefixes messages raised by our own validators with "Value error, ".
+    return msg.removeprefix("Value error, ")
+
+
+def field_errors(exc: ValidationError, prefix: str = "") -> dict[str, str]:
+    """Pydantic errors as {"trials.0.weeks_at_dose": "message"}; the first message per field wins."""
+    out: dict[str, str] = {}
+    for error in exc.errors():
+        path = ".".join(str(part) for part in error["loc"]) or "__all__"
+        out.setdefault(prefix + path, message_for(error))
+    return out

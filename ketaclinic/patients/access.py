@@ -1,0 +1,65 @@
+"""The only way to load patients: every getter takes the user and checks role and location.
+
+Outside the user's locations a patient does not exist (404, so ids cannot be probed); inside them, a role
+without the permission gets 403. Both leave an audit row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import QuerySet
+
+from ketaclinic.accounts.access import grants, location_ids
+from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.actions import record
+from ketaclinic.audit.context import SYSTEM, Origin
+from ketaclinic.audit.models import Action, Outcome
+from ketaclinic.errors import Forbidden, NotFound
+from ketaclinic.patients.models import Patient
+
+
+def visible_patients(user: Any, perm: Perm = Perm.PATIENT_READ) -> QuerySet[Patient]:
+    return Patient.objects.filter(location_id__in=location_ids(user, perm))
+
+
+def _parse(patient_id: object) -> uuid.UUID:
+    if isinstance(patient_id, uuid.UUID):
+        return patient_id
+    try:
+        return uuid.UUID(str(patient_id))
+    except ValueError as exc:
+        raise NotFound from exc
+
+
+def get_patient_for(
+    user: Any, patient_id: object, *, write: bool = False, origin: Origin = SYSTEM
+) -> Patient:
+    patient = Patient.objects.select_related("location").filter(pk=_parse(patient_id)).first()
+    if patient is None:
+        raise NotFound
+    held = grants(user).get(patient.location_id)
+    needed = Perm.PATIENT_WRITE if write else Perm.PATIENT_READ
+    if held is None or needed not in held:
+        record(
+            Action.ACCESS_DENIED,
+            actor=user,
+            origin=origin,
+            outcome=Outcome.DENIED,
+            obj=patient,
+            patient=patient,
+        )
+        raise NotFound if held is None else Forbidden
+    return patient
+
+
+def deny(user: Any, origin: Origin, what: str = "") -> None:
+    """Record a function-level denial (wrong role for a page or endpoint)."""
+    record(
+        Action.ACCESS_DENIED,
+        actor=user,
+        origin=origin,
+        outcome=Outcome.DENIED,
+        changed_fields=[what] if what else [],
+    )

@@ -1,0 +1,244 @@
+"""Patients and what intake records about them. Tables and constraints only; writes go through actions.py.
+
+Clinical entries are amended, not deleted: a medication is stopped, a condition resolved, a wrong entry
+marked entered-in-error with a reason, each change leaving an audit row.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from ketaclinic.clinical.vocab import CONDITIONS, DRUGS
+
+
+class Sex(models.TextChoices):
+    """Sex as recorded for clinical purposes (FHIR AdministrativeGender values)."""
+
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class PregnancyStatus(models.TextChoices):
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    NOT_PREGNANT = "not_pregnant", "Not pregnant"
+    PREGNANT = "pregnant", "Pregnant"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class EntryStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    RESOLVED = "resolved", "Resolved / stopped"
+    ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class AllergyCategory(models.TextChoices):
+    MEDICATION = "medication", "Medication"
+    FOOD = "food", "Food"
+    ENVIRONMENT = "environment", "Environment"
+    OTHER = "other", "Other"
+
+
+class Substance(models.TextChoices):
+    ALCOHOL = "alcohol", "Alcohol"
+    CANNABIS = "cannabis", "Cannabis"
+    OPIOIDS = "opioids", "Opioids (non-prescribed)"
+    STIMULANTS = "stimulants", "Stimulants (cocaine, methamphetamine)"
+    SEDATIVES = "sedatives", "Sedatives (non-prescribed benzodiazepines)"
+    KETAMINE = "ketamine", "Ketamine (non-medical)"
+    HALLUCINOGENS = "hallucinogens", "Hallucinogens"
+    TOBACCO = "tobacco", "Tobacco / nicotine"
+    OTHER = "other", "Other"
+
+
+class UseStatus(models.TextChoices):
+    CURRENT = "current", "Current use"
+    PAST = "past", "Past use"
+    NEVER = "never", "Never"
+
+
+class TrialOutcome(models.TextChoices):
+    RESPONSE = "response", "Response"
+    PARTIAL = "partial", "Partial response"
+    NONE = "none", "No response"
+    INTOLERANCE = "intolerance", "Stopped for intolerance"
+
+
+CONDITION_CHOICES = [(c.code, c.display) for c in CONDITIONS.values()]
+DRUG_CHOICES = [(d.code, d.display) for d in DRUGS.values()]
+
+
+class Stamped(models.Model):
+    """Who created and last changed a row, and when."""
+
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField()
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class Patient(Stamped):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    network = models.ForeignKey("accounts.ClinicNetwork", on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="patients")
+    mrn = models.CharField("MRN", max_length=20)
+    given_name = models.CharField(max_length=80)
+    family_name = models.CharField(max_length=80)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.CharField(max_length=250, blank=True)
+    emergency_contact_name = models.CharField(max_length=120, blank=True)
+    emergency_contact_phone = models.CharField(max_length=30, blank=True)
+    emergency_contact_relationship = models.CharField(max_length=60, blank=True)
+    pregnancy_status = models.CharField(
+        max_length=20, choices=PregnancyStatus.choices, default=PregnancyStatus.NOT_APPLICABLE
+    )
+    breastfeeding = models.BooleanField(default=False)
+    pregnancy_recorded_on = models.DateField(null=True, blank=True)
+    # Lower-cased "family given" for search; kept in step by the actions.
+    search_name = models.CharField(max_length=170, db_index=True, editable=False)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "mrn"], name="patient_mrn_unique_in_network")
+        ]
+        indexes = [
+            models.Index(fields=["location", "family_name", "given_name"], name="patient_location_name"),
+            models.Index(fields=["date_of_birth"], name="patient_dob"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Patient {self.mrn}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class PatientEntry(Stamped):
+    """A row of a patient's history with a status, amended rather than deleted."""
+
+    status = models.CharField(max_length=20, choices=EntryStatus.choices, default=EntryStatus.ACTIVE)
+    status_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class BodyMeasurement(Stamped):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="measurements")
+    measured_on = models.DateField()
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    height_cm = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=False) | Q(height_cm__isnull=False),
+                name="measurement_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=20, weight_kg__lte=400),
+                name="measurement_weight_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "-measured_on"], name="measurement_latest")]
+
+    def __str__(self) -> str:
+        return f"measurement {self.measured_on}"
+
+
+class Condition(PatientEntry):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="conditions")
+    code = models.CharField(max_length=60, choices=CONDITION_CHOICES)
+    onset_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "code"], condition=Q(status="active"), name="condition_active_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Medication(PatientEntry):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="medications")
+    drug = models.CharField(max_length=40, choices=DRUG_CHOICES)
+    other_name = models.CharField(max_length=120, blank=True)
+    dose = models.CharField(max_length=80, blank=True, help_text="As taken, e.g. '100 mg twice daily'")
+    started_on = models.DateField(null=True, blank=True)
+    stopped_on = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.drug
+
+
+class Allergy(PatientEntry):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="allergies")
+    substance = models.CharField(max_length=120)
+    category = models.CharField(max_length=20, choices=AllergyCategory.choices)
+    reaction = models.CharField(max_length=200, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.UNKNOWN)
+    # Hypersensitivity to ketamine, esketamine or an excipient is a label contraindication [S7].
+    ketamine_related = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.substance
+
+
+class SubstanceUse(PatientEntry):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="substance_uses")
+    substance = models.CharField(max_length=20, choices=Substance.choices)
+    use_status = models.CharField(max_length=10, choices=UseStatus.choices)
+    use_disorder = models.BooleanField(default=False, help_text="Meets criteria for a use disorder")
+    last_used_on = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return self.substance
+
+
+class AntidepressantTrial(PatientEntry):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="trials")
+    drug = models.CharField(max_length=40, choices=DRUG_CHOICES)
+    other_name = models.CharField(max_length=120, blank=True)
+    max_daily_dose_mg = models.DecimalField(max_digits=7, decimal_places=2)
+    weeks_at_dose = models.DecimalField(max_digits=5, decimal_places=1)
+    adequate_dose = models.BooleanField(help_text="Adequate dose, in the prescriber's judgement")
+    dose_optimised = models.BooleanField(default=False)
+    augmented = models.BooleanField(default=False)
+    augmentation_agent = models.CharField(max_length=120, blank=True)
+    outcome = models.CharField(max_length=12, choices=TrialOutcome.choices)
+    current_episode = models.BooleanField()
+    started_year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(max_daily_dose_mg__gt=0), name="trial_dose_positive"),
+            models.CheckConstraint(condition=Q(weeks_at_dose__gte=0), name="trial_weeks_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.drug

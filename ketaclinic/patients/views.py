@@ -1,0 +1,261 @@
+"""Staff pages for patients: list and search, intake, chart, demographics edit, and chart entries.
+
+Searches are POSTed so that names and dates of birth never appear in a URL or an access log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ketaclinic.accounts.access import can, location_ids
+from ketaclinic.accounts.models import ClinicLocation
+from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.actions import record
+from ketaclinic.audit.models import Action
+from ketaclinic.clinical.vocab import ANTIDEPRESSANTS, CONDITIONS, DRUGS, ConditionCategory
+from ketaclinic.errors import InvalidInput, NotFound, VersionConflict
+from ketaclinic.patients import actions, forms, inputs, queries
+from ketaclinic.patients.access import get_patient_for, visible_patients
+from ketaclinic.patients.models import (
+    AllergyCategory,
+    EntryStatus,
+    PregnancyStatus,
+    Severity,
+    Sex,
+    Substance,
+    TrialOutcome,
+    UseStatus,
+)
+from ketaclinic.web.shortcuts import form_errors, requires, web_origin
+
+PAGE_SIZE = 25
+ROW_SECTIONS = (
+    ("medications", "Current medications", "Interaction-relevant classes are derived from the drug"),
+    ("allergies", "Allergies", ""),
+    ("substance_use", "Substance use", "Alcohol, drugs and non-medical use"),
+    ("trials", "Antidepressant trials", "Every earlier trial: drug, dose, weeks and outcome"),
+)
+SECTIONS = tuple(forms.SECTION_INPUTS)
+
+
+def _choices() -> dict[str, Any]:
+    by_category: dict[str, list[Any]] = {}
+    for condition in CONDITIONS.values():
+        by_category.setdefault(ConditionCategory(condition.category).value, []).append(condition)
+    return {
+        "sexes": Sex.choices,
+        "pregnancy_statuses": PregnancyStatus.choices,
+        "condition_groups": [(k.replace("_", " ").capitalize(), v) for k, v in by_category.items()],
+        "drugs": [(d.code, d.display) for d in sorted(DRUGS.values(), key=lambda d: (d.code == "other", d.display))],
+        "antidepressants": [(d.code, d.display) for d in sorted(ANTIDEPRESSANTS.values(), key=lambda d: d.display)]
+        + [("other", DRUGS["other"].display)],
+        "yes_no": [("yes", "Yes"), ("no", "No")],
+        "allergy_categories": AllergyCategory.choices,
+        "severities": Severity.choices,
+        "substances": Substance.choices,
+        "use_statuses": UseStatus.choices,
+        "outcomes": TrialOutcome.choices,
+        "statuses": EntryStatus.choices,
+    }
+
+
+@requires(Perm.PATIENT_READ)
+@require_http_methods(["GET", "POST"])
+def patient_list(request: HttpRequest) -> HttpResponse:
+    query = request.POST.get("q", "") if request.method == "POST" else ""
+    page_number = (request.POST if request.method == "POST" else request.GET).get("page", "1")
+    rows = queries.list_rows(queries.search(visible_patients(request.user), query))
+    page = Paginator(rows, PAGE_SIZE).get_page(page_number)
+    record(
+        Action.PATIENT_SEARCH if query else Action.PATIENT_LIST,
+        actor=request.user,
+        origin=web_origin(request),
+        changed_fields=["query"] if query else [],
+    )
+    context = {"page": page, "query": query}
+    template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
+    return render(request, template, context)
+
+
+def _intake_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    locations = ClinicLocation.objects.filter(pk__in=location_ids(request.user, Perm.PATIENT_WRITE))
+    return {
+        "locations": locations,
+        "values": {},
+        "errors": {},
+        "rows": {"medications": [0], "allergies": [0], "substance_use": [0], "trials": [0, 1]},
+        **_choices(),
+        **extra,
+    }
+
+
+@requires(Perm.PATIENT_WRITE)
+@require_http_methods(["GET", "POST"])
+def patient_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "patients/intake.html", _intake_context(request))
+    try:
+        data = forms.parse_intake(request.POST)
+        patient = actions.do_register_patient(data, actor=request.user, origin=web_origin(request))
+    except InvalidInput as exc:
+        rows = {
+            s: sorted({int(k.split("-")[1]) for k in request.POST if k.startswith(s + "-")} or {0})
+            for s in forms.ROW_FIELDS
+        }
+        context = _intake_context(request, values=request.POST, errors=form_errors(exc.errors), rows=rows)
+        return render(request, "patients/intake.html", context, status=422)
+    url = reverse("patients:chart", args=[patient.pk])
+    if request.headers.get("HX-Request"):
+        return HttpResponse(status=204, headers={"HX-Redirect": url})
+    return redirect(url)
+
+
+@requires(Perm.PATIENT_WRITE)
+@require_GET
+def intake_row(request: HttpRequest, section: str, index: int) -> HttpResponse:
+    if section not in forms.ROW_FIELDS or not 0 <= index < forms.MAX_ROWS:
+        raise NotFound
+    return render(
+        request, f"patients/rows/{section}.html", {"i": index, "values": {}, "errors": {}, **_choices()}
+    )
+
+
+@requires(Perm.PATIENT_READ)
+@require_GET
+def patient_chart(request: HttpRequest, pk: str) -> HttpResponse:
+    origin = web_origin(request)
+    patient = get_patient_for(request.user, pk, origin=origin)
+    record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=patient, patient=patient)
+    can_write = can(request.user, Perm.PATIENT_WRITE, patient.location_id)
+    return render(
+        request,
+        "patients/chart.html",
+        {"chart": queries.chart(patient), "can_write": can_write, "errors": {}, "open": "", **_choices()},
+    )
+
+
+def _current_values(patient: Any) -> dict[str, str]:
+    values = {f: str(getattr(patient, f) or "") for f in forms.DEMOGRAPHICS if f != "breastfeeding"}
+    values["date_of_birth"] = patient.date_of_birth.isoformat()
+    if patient.breastfeeding:
+        values["breastfeeding"] = "on"
+    return values
+
+
+@requires(Perm.PATIENT_WRITE)
+@require_http_methods(["GET", "POST"])
+def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
+    origin = web_origin(request)
+    patient = get_patient_for(request.user, pk, write=True, origin=origin)
+    context: dict[str, Any] = {"patient": patient, "values": _current_values(patient), "errors": {}, **_choices()}
+    if request.method == "GET":
+        return render(request, "patients/edit.html", context)
+    try:
+        version = int(request.POST.get("version", ""))
+        data = forms.parse_update(request.POST)
+        actions.do_update_patient(patient, data, actor=request.user, origin=origin, expected_version=version)
+    except ValueError:
+        context.update(values=request.POST, errors={"version": "The form is out of date; reload the page."})
+        return render(request, "patients/edit.html", context, status=400)
+    except InvalidInput as exc:
+        context.update(values=request.POST, errors=form_errors(exc.errors))
+        return render(request, "patients/edit.html", context, status=422)
+    except VersionConflict:
+        patient.refresh_from_db()
+        context.update(values=request.POST, conflict=True, patient=patient)
+        return render(request, "patients/edit.html", context, status=409)
+    return redirect("patients:chart", pk=patient.pk)
+
+
+def _entry_model(section: str) -> Any:
+    if section not in SECTIONS:
+        raise NotFound
+    return actions.ENTRY_MODELS[forms.SECTION_INPUTS[section]]
+
+
+def _chart_response(
+    request: HttpRequest,
+    patient: Any,
+    *,
+    errors: dict[str, str] | None = None,
+    open_section: str = "",
+    values: Any = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "chart": queries.chart(patient),
+        "can_write": True,
+        "errors": errors or {},
+        "open": open_section,
+        "values": values or {},
+        **_choices(),
+    }
+    return render(request, "patients/chart.html", context, status=status)
+
+
+@requires(Perm.PATIENT_WRITE)
+@require_POST
+def add_entry(request: HttpRequest, pk: str, section: str) -> HttpResponse:
+    origin = web_origin(request)
+    _entry_model(section)
+    patient = get_patient_for(request.user, pk, write=True, origin=origin)
+    try:
+        data = forms.parse_entry(section, request.POST)
+        actions.do_add_history_entry(patient, data, actor=request.user, origin=origin)  # type: ignore[arg-type]
+    except InvalidInput as exc:
+        return _chart_response(
+            request,
+            patient,
+            errors=form_errors(exc.errors),
+            open_section=section,
+            values=request.POST,
+            status=422,
+        )
+    return redirect(reverse("patients:chart", args=[patient.pk]) + f"#{section}")
+
+
+@requires(Perm.PATIENT_WRITE)
+@require_POST
+def add_measurement(request: HttpRequest, pk: str) -> HttpResponse:
+    origin = web_origin(request)
+    patient = get_patient_for(request.user, pk, write=True, origin=origin)
+    try:
+        actions.do_record_measurement(
+            patient, forms.parse_measurement(request.POST), actor=request.user, origin=origin
+        )
+    except InvalidInput as exc:
+        return _chart_response(
+            request,
+            patient,
+            errors=form_errors(exc.errors),
+            open_section="measurements",
+            values=request.POST,
+            status=422,
+        )
+    return redirect(reverse("patients:chart", args=[patient.pk]) + "#body")
+
+
+@requires(Perm.PATIENT_WRITE)
+@require_POST
+def change_entry_status(request: HttpRequest, pk: str, section: str, entry_id: int) -> HttpResponse:
+    origin = web_origin(request)
+    model = _entry_model(section)
+    patient = get_patient_for(request.user, pk, write=True, origin=origin)
+    entry = model.objects.filter(patient=patient, pk=entry_id).first()
+    if entry is None:
+        raise NotFound
+    try:
+        actions.do_change_entry_status(
+            entry, forms.parse_status(request.POST), actor=request.user, origin=origin
+        )
+    except InvalidInput as exc:
+        return _chart_response(
+            request, patient, errors=form_errors(exc.errors), open_section=section, status=422
+        )
+    return redirect(reverse("patients:chart", args=[patient.pk]) + f"#{section}")

@@ -1,0 +1,18 @@
+"""Settings for the test suite: the production settings with a throwaway key and data folder."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("KETACLINIC_SECRET_KEY", "test-" + "k" * 60)
+os.environ.setdefault("KETACLINIC_DATA_DIR", tempfile.mkdtemp(prefix="ketaclinic-test-"))
+
+from ketaclinic.settings import *  # noqa: E402, F403
+
+# A fast hash keeps hundreds of persona logins cheap; production keeps PBKDF2 (settings.py).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    name = "ketaclinic.web"
+    label = "web"
+    verbose_name = "Web interface"
