@@ -86,10 +86,12 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 def _intake_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     locations = ClinicLocation.objects.filter(pk__in=location_ids(request.user, Perm.PATIENT_WRITE))
     return {
-        "locations": locations,
-        "values": {},
+        "location_choices": [(loc.slug, loc.name) for loc in locations],
+        "values": {"location": locations[0].slug} if len(locations) == 1 else {},
         "errors": {},
         "rows": {"medications": [0], "allergies": [0], "substance_use": [0], "trials": [0, 1]},
+        "row_sections": ROW_SECTIONS,
+        "today": inputs.today().isoformat(),
         **_choices(),
         **extra,
     }
