@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Router
 from ninja.errors import HttpError
+from ninja.responses import Status
 
 from ketaclinic.accounts.access import can
 from ketaclinic.accounts.permissions import Perm
@@ -158,6 +159,7 @@ def create_patient(request: HttpRequest, body: inputs.PatientCreate) -> Any:
 
 @router.get("/{patient_id}", response={200: PatientOut, **ERRORS}, summary="Read a patient's chart")
 def read_patient(request: HttpRequest, patient_id: str) -> Any:
+    _require(request, Perm.PATIENT_READ)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, origin=origin)
     record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=patient, patient=patient)
@@ -171,6 +173,7 @@ def read_patient(request: HttpRequest, patient_id: str) -> Any:
 )
 def update_patient(request: HttpRequest, patient_id: str, body: inputs.PatientUpdate) -> Any:
     """Send only the fields to change, with `If-Match` set to the ETag of your last read."""
+    _require(request, Perm.PATIENT_WRITE)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
     if_match = request.headers.get("If-Match", "").strip()
@@ -196,6 +199,7 @@ SECTIONS: dict[str, tuple[type[inputs.Strict], Any, str]] = {
 
 
 def _section_items(request: HttpRequest, patient_id: str, key: str) -> list[dict[str, Any]]:
+    _require(request, Perm.PATIENT_READ)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, origin=origin)
     record(
@@ -209,17 +213,19 @@ def _section_items(request: HttpRequest, patient_id: str, key: str) -> list[dict
     return _chart_body(patient)[key]  # type: ignore[no-any-return]
 
 
-def _add(request: HttpRequest, patient_id: str, body: inputs.Strict, key: str) -> tuple[int, dict[str, Any]]:
+def _add(request: HttpRequest, patient_id: str, body: inputs.Strict, key: str) -> Status[dict[str, Any]]:
+    _require(request, Perm.PATIENT_WRITE)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
     entry = actions.do_add_history_entry(patient, body, actor=request.user, origin=origin)  # type: ignore[arg-type]
     item = next(i for i in _chart_body(patient)[key] if i["id"] == entry.pk)
-    return 201, item
+    return Status(201, item)
 
 
 def _status(
     request: HttpRequest, patient_id: str, entry_id: int, change: inputs.StatusChange, section: str
 ) -> dict[str, Any]:
+    _require(request, Perm.PATIENT_WRITE)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
     model = actions.ENTRY_MODELS[SECTIONS[section][0]]
@@ -238,8 +244,11 @@ def _register_section(section: str) -> None:
     def list_entries(request: HttpRequest, patient_id: str) -> Any:
         return _section_items(request, patient_id, key)
 
-    def add_entry(request: HttpRequest, patient_id: str, body: in_model) -> Any:  # type: ignore[valid-type]
+    def add_entry(request: HttpRequest, patient_id: str, body: inputs.Strict) -> Any:
         return _add(request, patient_id, body, key)
+
+    # The body's schema differs per section; annotations are strings here, so bind the real class.
+    add_entry.__annotations__["body"] = in_model
 
     def change_status(request: HttpRequest, patient_id: str, entry_id: int, body: inputs.StatusChange) -> Any:
         """Resolve or stop an entry, or mark it entered-in-error (with a reason). Entries are never deleted."""
@@ -274,7 +283,8 @@ for _section in SECTIONS:
     "/{patient_id}/measurements", response={201: MeasurementOut, **ERRORS}, summary="Record weight/height"
 )
 def add_measurement(request: HttpRequest, patient_id: str, body: inputs.MeasurementIn) -> Any:
+    _require(request, Perm.PATIENT_WRITE)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
     measurement = actions.do_record_measurement(patient, body, actor=request.user, origin=origin)
-    return 201, _entry(measurement)
+    return Status(201, _entry(measurement))

@@ -1,0 +1,149 @@
+"""Every page and endpoint against every persona: allowed, wrong role, other location, anonymous.
+
+The target patient lives at north. South staff must get 404 (the patient does not exist for them), a north
+role without the permission 403, anonymous users the login page (web) or 401 (API). A denial never
+carries the patient's data, and leaves an audit row.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ketaclinic.audit.models import AuditEvent, Outcome
+
+READERS = {"prescriber", "nurse", "therapist", "frontdesk"}
+WRITERS = {"prescriber", "nurse", "frontdesk"}
+ADMINS = {"admin"}
+ROLES = ("admin", "prescriber", "nurse", "therapist", "frontdesk")
+
+TRIAL = {"drug": "sertraline", "max_daily_dose_mg": "150", "weeks_at_dose": "8", "adequate_dose": True,
+         "outcome": "none", "current_episode": True}
+
+# (name, method, url template, body, allowed roles, scoped to the patient's location, API?)
+ROUTES = [
+    ("patient list page", "get", "/patients/", None, READERS, False, False),
+    ("patient search", "post", "/patients/", {"q": "a"}, READERS, False, False),
+    ("intake form", "get", "/patients/new/", None, WRITERS, False, False),
+    ("intake row", "get", "/patients/new/rows/trials/3/", None, WRITERS, False, False),
+    ("chart page", "get", "/patients/{pid}/", None, READERS, True, False),
+    ("edit page", "get", "/patients/{pid}/edit/", None, WRITERS, True, False),
+    ("add condition", "post", "/patients/{pid}/conditions/", {"code": "hypertension"}, WRITERS, True, False),
+    ("add measurement", "post", "/patients/{pid}/measurements/", {"weight_kg": "70"}, WRITERS, True, False),
+    ("audit review", "get", "/audit/", None, ADMINS, False, False),
+    ("api list", "get", "/api/v1/patients", None, READERS, False, True),
+    ("api search", "post", "/api/v1/patients/search", {"q": "a"}, READERS, False, True),
+    ("api create", "post", "/api/v1/patients", "create", WRITERS, False, True),
+    ("api read", "get", "/api/v1/patients/{pid}", None, READERS, True, True),
+    ("api update", "patch", "/api/v1/patients/{pid}", {"phone": "555-0000"}, WRITERS, True, True),
+    ("api conditions", "get", "/api/v1/patients/{pid}/conditions", None, READERS, True, True),
+    ("api add condition", "post", "/api/v1/patients/{pid}/conditions", {"code": "hypertension"}, WRITERS, True, True),
+    ("api medications", "get", "/api/v1/patients/{pid}/medications", None, READERS, True, True),
+    ("api add medication", "post", "/api/v1/patients/{pid}/medications", {"drug": "lamotrigine"}, WRITERS, True,
+     True),
+    ("api allergies", "get", "/api/v1/patients/{pid}/allergies", None, READERS, True, True),
+    ("api add allergy", "post", "/api/v1/patients/{pid}/allergies",
+     {"substance": "Latex", "category": "environment"}, WRITERS, True, True),
+    ("api trials", "get", "/api/v1/patients/{pid}/antidepressant-trials", None, READERS, True, True),
+    ("api add trial", "post", "/api/v1/patients/{pid}/antidepressant-trials", TRIAL, WRITERS, True, True),
+    ("api substance use", "get", "/api/v1/patients/{pid}/substance-use", None, READERS, True, True),
+    ("api add substance use", "post", "/api/v1/patients/{pid}/substance-use",
+     {"substance": "alcohol", "use_status": "past"}, WRITERS, True, True),
+    ("entry status page", "post", "/patients/{pid}/trials/{trials}/status/", {"status": "resolved"}, WRITERS, True,
+     False),
+    ("api condition status", "patch", "/api/v1/patients/{pid}/conditions/{conditions}", {"status": "resolved"},
+     WRITERS, True, True),
+    ("api medication status", "patch", "/api/v1/patients/{pid}/medications/{medications}", {"status": "resolved"},
+     WRITERS, True, True),
+    ("api allergy status", "patch", "/api/v1/patients/{pid}/allergies/{allergies}",
+     {"status": "entered_in_error", "reason": "wrong patient"}, WRITERS, True, True),
+    ("api substance use status", "patch", "/api/v1/patients/{pid}/substance-use/{substance_use}",
+     {"status": "resolved"}, WRITERS, True, True),
+    ("api trial status", "patch", "/api/v1/patients/{pid}/antidepressant-trials/{trials}", {"status": "resolved"},
+     WRITERS, True, True),
+    ("api add measurement", "post", "/api/v1/patients/{pid}/measurements", {"height_cm": "170"}, WRITERS, True,
+     True),
+]
+
+_mrn = iter(range(800000, 900000))
+
+
+def _entries(patient):
+    """One active entry of each kind on the target patient, added through the actions."""
+    from ketaclinic.patients import actions, inputs
+
+    author = patient.created_by
+    made = {
+        "conditions": inputs.ConditionIn(code="hypertension"),
+        "medications": inputs.MedicationIn(drug="lamotrigine"),
+        "allergies": inputs.AllergyIn(substance="Latex", category="environment"),
+        "substance_use": inputs.SubstanceUseIn(substance="tobacco", use_status="past"),
+        "trials": inputs.TrialIn(**TRIAL),
+    }
+    return {key: actions.do_add_history_entry(patient, data, actor=author).pk for key, data in made.items()}
+
+
+def _call(world, who, route, patient):
+    _, method, url, body, _, _, is_api = route
+    if "{pid}/" in url and "}" in url.split("{pid}/", 1)[1]:
+        url = url.format(pid=patient.pk, **_entries(patient))
+    url = url.format(pid=patient.pk)
+    location = who.split(".")[1] if who else "north"
+    if body == "create":
+        body = {"location": location, "mrn": f"X{next(_mrn)}", "given_name": "Zed", "family_name": "Matrix",
+                "date_of_birth": "1990-01-01", "sex": "male"}
+    if is_api:
+        client = world.api(who)
+        headers = {"If-Match": f'"{patient.version}"'} if method == "patch" else {}
+        kwargs = {"data": json.dumps(body), "content_type": "application/json"} if body is not None else {}
+        return getattr(client, method)(url, headers=headers, **kwargs)
+    client = world.client(who)
+    return getattr(client, method)(url, body or {})
+
+
+def _cases():
+    for route in ROUTES:
+        for role in ROLES:
+            for location in ("north", "south"):
+                yield pytest.param(route, f"{role}.{location}", id=f"{route[0]}-{role}.{location}")
+        yield pytest.param(route, None, id=f"{route[0]}-anonymous")
+
+
+@pytest.mark.parametrize(("route", "who"), list(_cases()))
+def test_access(world, route, who):
+    name, method, _, _, allowed, scoped, is_api = route
+    patient = world.patient("north")
+    denials_before = AuditEvent.objects.filter(outcome=Outcome.DENIED).count()
+    response = _call(world, who, route, patient)
+    status = response.status_code
+
+    if who is None:
+        assert status == (401 if is_api else 302), name
+        if not is_api:
+            assert response["Location"].startswith("/login/")
+        return
+    role, location = who.split(".")
+    if role not in allowed:
+        assert status == 403, (name, who, status)
+    elif scoped and location != patient.location.slug:
+        assert status == 404, (name, who, status)
+    else:
+        assert status in (200, 201, 302), (name, who, status, response.content[:300])
+        return
+    assert patient.family_name.encode() not in response.content
+    assert patient.mrn.encode() not in response.content
+    assert AuditEvent.objects.filter(outcome=Outcome.DENIED).count() == denials_before + 1
+
+
+def test_every_api_route_is_in_the_matrix():
+    """A new endpoint fails here until it has allowed and denied cases above."""
+    from ketaclinic.api.app import api
+
+    import re
+
+    covered = {(r[1].upper(), re.sub(r"\{(?!pid)\w+\}", "{entry_id}", r[2]).replace("{pid}", "{patient_id}"))
+               for r in ROUTES if r[6]}
+    schema = api.get_openapi_schema()
+    served = {(method.upper(), path) for path, operations in schema["paths"].items() for method in operations}
+    assert served - covered == set()
