@@ -1,0 +1,588 @@
+"""Clinic policy: every threshold the reference marks UNVERIFIED, or where its sources differ.
+
+The reference (shared/clinical/reference.md, "How to use it in code" and section 7) asks that such numbers be
+settings with a documented default, shown to staff as clinic policy rather than as label or guideline. Each
+field of `ClinicPolicy` carries its description, source tags and basis in the dataclass field metadata;
+`policy_fields()` lists them for the staff page, the CLI and the rule catalogue.
+
+A clinic changes a value with `dataclasses.replace(DEFAULT_POLICY, madrs_remission_max=12)`; the new policy is
+validated on construction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from ketaclinic.clinical.vocab import CONDITIONS
+
+
+class PolicyBasis(StrEnum):
+    """Why a number is clinic policy rather than a hard rule."""
+
+    UNVERIFIED = "unverified"
+    """The reference marks the fact UNVERIFIED; the default is its recollected value."""
+    SOURCES_DIFFER = "sources_differ"
+    """The reference gives different values from different sources; the default picks one."""
+    VERIFIED_DEFAULT = "verified_default"
+    """The default is a checked fact from the reference, kept configurable because it is a cut-off."""
+    CLINIC_CHOICE = "clinic_choice"
+    """The reference gives no number (or an operational one); KetaClinic needs one to run."""
+
+
+class CssrsBand(StrEnum):
+    """C-SSRS screener triage levels (reference 3.9)."""
+
+    NONE = "none"
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+
+
+CSSRS_BAND_ORDER: tuple[CssrsBand, ...] = (CssrsBand.NONE, CssrsBand.LOW, CssrsBand.MODERATE, CssrsBand.HIGH)
+
+
+@dataclass(frozen=True, slots=True)
+class BloodPressure:
+    """A systolic/diastolic pair in mmHg; a reading is above it when either part is above (reference 1.3)."""
+
+    systolic: int
+    diastolic: int
+
+    def __post_init__(self) -> None:
+        for name, value in (("systolic", self.systolic), ("diastolic", self.diastolic)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name} must be a positive whole number of mmHg, got {value!r}")
+
+    def __str__(self) -> str:
+        return f"{self.systolic}/{self.diastolic}"
+
+    def exceeded_by(self, systolic: int, diastolic: int) -> bool:
+        """True when systolic is above this systolic or diastolic is above this diastolic."""
+        return systolic > self.systolic or diastolic > self.diastolic
+
+
+def _doc(basis: PolicyBasis, sources: tuple[str, ...], description: str) -> dict[str, object]:
+    # The documentation travels in the dataclass field metadata, so the staff page cannot drift from the code.
+    return {"basis": basis, "sources": sources, "description": description}
+
+
+_U = PolicyBasis.UNVERIFIED
+_D = PolicyBasis.SOURCES_DIFFER
+_V = PolicyBasis.VERIFIED_DEFAULT
+_C = PolicyBasis.CLINIC_CHOICE
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicPolicy:
+    """The clinic-policy values in force. Every field documents its default, basis and sources."""
+
+    # --- Outcomes (reference 3.3, 3.4, 3.10) -------------------------------------------------------------
+    madrs_remission_max: int = field(
+        default=10,
+        metadata=_doc(
+            _D,
+            ("R14b", "R13c", "K8", "R15"),
+            "MADRS remission is a total at or below this. The esketamine programme used <=12 (TRANSFORM, "
+            "SUSTAIN); KetECT and ESCAPE-TRD used <=10.",
+        ),
+    )
+    qids_sr16_relapse_min: int = field(
+        default=11,
+        metadata=_doc(
+            _V,
+            ("R16",),
+            "QIDS-SR16 relapse after remission or response is a total at or above this (STAR*D).",
+        ),
+    )
+    madrs_relapse_min: int = field(
+        default=22,
+        metadata=_doc(
+            _U,
+            ("R13a",),
+            "MADRS relapse is a total at or above this at the required number of consecutive assessments "
+            "(SUSTAIN-1 definition, recalled from memory in the reference).",
+        ),
+    )
+    madrs_relapse_consecutive: int = field(
+        default=2,
+        metadata=_doc(
+            _U,
+            ("R13a",),
+            "How many consecutive MADRS assessments must reach the relapse total (SUSTAIN-1, recalled).",
+        ),
+    )
+    madrs_relapse_gap_min_days: int = field(
+        default=5,
+        metadata=_doc(
+            _U,
+            ("R13a",),
+            "Fewest days between the consecutive MADRS relapse assessments (SUSTAIN-1, recalled).",
+        ),
+    )
+    madrs_relapse_gap_max_days: int = field(
+        default=15,
+        metadata=_doc(
+            _U,
+            ("R13a",),
+            "Most days between the consecutive MADRS relapse assessments (SUSTAIN-1, recalled).",
+        ),
+    )
+    phq9_relapse_min: int | None = field(
+        default=None,
+        metadata=_doc(
+            _C,
+            ("K9", "R13c"),
+            "PHQ-9 relapse total. The reference defines PHQ-9 remission and response but no PHQ-9 relapse, "
+            "so relapse is not assessed on PHQ-9 until the clinic sets a value.",
+        ),
+    )
+    loss_of_response_consecutive: int = field(
+        default=1,
+        metadata=_doc(
+            _C,
+            ("R14b", "K9"),
+            "After a response, how many consecutive assessments must fall short of the response definition "
+            "(a fall of at least 50% from baseline, or remission) to count as loss of response.",
+        ),
+    )
+    # --- Scales (reference 3.6, 3.7, 3.9) ------------------------------------------------------------------
+    cadss_alert_above: int | None = field(
+        default=4,
+        metadata=_doc(
+            _U,
+            ("R10a", "R10b"),
+            "Raise a dissociation alert when the CADSS total is above this ('CADSS total >4 = dissociation "
+            "present' is UNVERIFIED). None turns the alert off.",
+        ),
+    )
+    moaas_sedation_alert_at_or_below: int | None = field(
+        default=3,
+        metadata=_doc(
+            _U,
+            ("R9", "S20"),
+            "Raise a sedation alert when MOAA/S is at or below this ('sedation = MOAA/S <=3' in the trials "
+            "is UNVERIFIED). MOAA/S 0 is always loss of consciousness. None turns the alert off.",
+        ),
+    )
+    cssrs_ideation_band: CssrsBand = field(
+        default=CssrsBand.LOW,
+        metadata=_doc(
+            _U,
+            ("R12a", "R12b", "R12c"),
+            "C-SSRS screener band when only Q1 and/or Q2 (wish to be dead, thoughts of suicide) is yes.",
+        ),
+    )
+    cssrs_method_band: CssrsBand = field(
+        default=CssrsBand.MODERATE,
+        metadata=_doc(
+            _U,
+            ("R12a", "R12b", "R12c"),
+            "C-SSRS screener band when Q3 (thought about a method) is yes without intent or plan.",
+        ),
+    )
+    cssrs_past_behaviour_band: CssrsBand = field(
+        default=CssrsBand.MODERATE,
+        metadata=_doc(
+            _U,
+            ("R12a", "R12b", "R12c"),
+            "C-SSRS screener band for suicidal behaviour more than 3 months ago (Q6 yes, not recent).",
+        ),
+    )
+    # --- TRD (reference 4.1) -----------------------------------------------------------------------------
+    trd_min_trial_weeks: int = field(
+        default=6,
+        metadata=_doc(
+            _D,
+            ("T1", "S28"),
+            "Weeks at an adequate dose for a trial to count as adequate: >=6 weeks (MGH-s register "
+            "adaptation); the Karolinska model uses 28 days and '4-6 weeks' is commonly quoted.",
+        ),
+    )
+    # --- Blood pressure before dosing (reference 1.3, 2.3, 2.5, 5.2, 7) ----------------------------------
+    esketamine_bp_acknowledge: BloodPressure = field(
+        default=BloodPressure(140, 90),
+        metadata=_doc(
+            _D,
+            ("S5", "S4b"),
+            "Esketamine: a pre-dose BP above this asks the clinician to weigh the BP rise against the "
+            "benefit. The label gives 140/90 as an example ('consider delaying therapy if >140/90').",
+        ),
+    )
+    esketamine_bp_defer: BloodPressure | None = field(
+        default=None,
+        metadata=_doc(
+            _C,
+            ("S5",),
+            "Esketamine: defer the dose when the pre-dose BP is above this. The label sets no number ('do "
+            "not dose when a rise in BP would pose a serious risk'), so by default the clinician decides.",
+        ),
+    )
+    ketamine_bp_acknowledge: BloodPressure = field(
+        default=BloodPressure(140, 90),
+        metadata=_doc(
+            _U,
+            ("K1", "S5"),
+            "Racemic ketamine: a pre-dose BP above this asks for acknowledgement (APA consensus 'address "
+            "baseline BP >140/90', recalled from memory; matches the esketamine label example).",
+        ),
+    )
+    ketamine_bp_defer: BloodPressure = field(
+        default=BloodPressure(180, 100),
+        metadata=_doc(
+            _D,
+            ("K16", "K1", "K14"),
+            "Racemic ketamine: defer when resting BP is above this (Swiss ketamine SmPC contraindicates "
+            "resting BP >180/100). The reference lists 140/90 vs 180/100 as a threshold where sources "
+            "differ.",
+        ),
+    )
+    # --- During the session (reference 1.3, 1.4, 2.3, 5.2) -----------------------------------------------
+    session_bp_alert: BloodPressure = field(
+        default=BloodPressure(180, 100),
+        metadata=_doc(
+            _U,
+            ("K1", "K14"),
+            "Alert when an in-session BP is above this (APA consensus stop/act threshold, recalled; Yip et "
+            "al. argue for hypertension-guideline-based management instead).",
+        ),
+    )
+    session_heart_rate_alert_above: int = field(
+        default=110,
+        metadata=_doc(
+            _U,
+            ("K1",),
+            "Alert when in-session heart rate is above this many beats per minute (APA consensus, recalled).",
+        ),
+    )
+    session_bp_rise_alert: BloodPressure = field(
+        default=BloodPressure(40, 25),
+        metadata=_doc(
+            _C,
+            ("S9",),
+            "Alert when systolic rises by at least the first number, or diastolic by at least the second, "
+            "over the pre-dose reading: the rise the esketamine safety information counts.",
+        ),
+    )
+    spo2_alert_below: int = field(
+        default=93,
+        metadata=_doc(
+            _C,
+            ("S25b", "S3d"),
+            "Alert when pulse oximetry reads below this %. The label requires pulse oximetry but gives no "
+            "alarm level; 93% is the SpO2 below which the esketamine phase 3 trials excluded patients.",
+        ),
+    )
+    # --- Discharge (reference 1.3, 1.4, 2.5) -------------------------------------------------------------
+    ketamine_min_observation_minutes: int | None = field(
+        default=None,
+        metadata=_doc(
+            _C,
+            ("K15", "K1"),
+            "Racemic ketamine: fewest minutes from the start of dosing before discharge. The reference "
+            "gives no number ('do not release until recovery is complete'); None means recovery criteria "
+            "only.",
+        ),
+    )
+    discharge_bp_tolerance_mmhg: int = field(
+        default=0,
+        metadata=_doc(
+            _C,
+            ("S5",),
+            "How many mmHg the latest BP may exceed the one before and still count as 'stable' for "
+            "discharge (the label says BP falling / steady, with no number).",
+        ),
+    )
+    # --- Dosing (reference 1.2, 2.1, 2.2) ----------------------------------------------------------------
+    iv_mg_per_kg_min: Decimal = field(
+        default=Decimal("0.1"),
+        metadata=_doc(
+            _D,
+            ("K3", "K12a"),
+            "Lowest IV ketamine dose accepted, mg/kg (Andrade: 0.1-0.75; ASKP3: 0.5-1 starting).",
+        ),
+    )
+    iv_mg_per_kg_max: Decimal = field(
+        default=Decimal("1.0"),
+        metadata=_doc(
+            _D,
+            ("K3", "K12a"),
+            "Highest IV ketamine dose accepted, mg/kg (Andrade: up to 0.75; ASKP3: up to 1).",
+        ),
+    )
+    im_mg_per_kg_min: Decimal = field(
+        default=Decimal("0.1"),
+        metadata=_doc(
+            _V,
+            ("K13", "K3"),
+            "Lowest IM ketamine dose accepted, mg/kg (trial protocol 0.1-0.5 mg/kg IV, IM or SC).",
+        ),
+    )
+    im_mg_per_kg_max: Decimal = field(
+        default=Decimal("0.5"),
+        metadata=_doc(
+            _D,
+            ("K13", "K3"),
+            "Highest IM ketamine dose accepted, mg/kg. The trial protocol used up to 0.5; clinic ranges "
+            "'often said to be 0.5-1 mg/kg' are UNVERIFIED.",
+        ),
+    )
+    iv_concentration_mg_per_ml: Decimal = field(
+        default=Decimal("50"),
+        metadata=_doc(
+            _C,
+            ("K16b",),
+            "Concentration of the ketamine solution the IV volume and pump rate are calculated for, mg/mL. "
+            "A pharmacy choice, not a clinical fact: 50 mg/mL is the strength of the product in K16b; set "
+            "it to what your pharmacy prepares (e.g. a diluted bag).",
+        ),
+    )
+    im_concentration_mg_per_ml: Decimal = field(
+        default=Decimal("50"),
+        metadata=_doc(
+            _C,
+            ("K16b",),
+            "Concentration of the ketamine solution drawn up for IM injection, mg/mL (pharmacy choice).",
+        ),
+    )
+    dose_weight_min_kg: Decimal = field(
+        default=Decimal("20"),
+        metadata=_doc(
+            _C,
+            (),
+            "Lightest body weight a weight-based dose is calculated for (data-entry safety bound).",
+        ),
+    )
+    dose_weight_max_kg: Decimal = field(
+        default=Decimal("400"),
+        metadata=_doc(
+            _C,
+            (),
+            "Heaviest body weight a weight-based dose is calculated for (data-entry safety bound).",
+        ),
+    )
+    esketamine_allow_28mg: bool = field(
+        default=False,
+        metadata=_doc(
+            _U,
+            ("S2",),
+            "Allow a 28 mg (one device) esketamine dose. The Hong Kong label starts patients aged >=65 at "
+            "28 mg; whether the US label has a geriatric starting dose is UNVERIFIED.",
+        ),
+    )
+    # --- Schedules (reference 1.2, 2.1) ------------------------------------------------------------------
+    esketamine_maintenance_interval_weeks: int = field(
+        default=2,
+        metadata=_doc(
+            _V,
+            ("S2", "S4"),
+            "Weeks between esketamine sessions from week 9: the label allows every 2 weeks or weekly and "
+            "says to use the least frequent schedule that keeps remission/response (1 or 2).",
+        ),
+    )
+    iv_maintenance_interval_weeks: int = field(
+        default=2,
+        metadata=_doc(
+            _C,
+            ("K3", "K6"),
+            "Weeks between IV ketamine maintenance sessions. No evidence-based standard exists (tailor so "
+            "the next dose comes before the effect fades); 2 weeks precedes the 18-day median time to "
+            "relapse after a Murrough induction series.",
+        ),
+    )
+    # --- Screening (reference 1.5, 5.2, 7) ---------------------------------------------------------------
+    screening_spo2_min: int = field(
+        default=93,
+        metadata=_doc(
+            _V,
+            ("S25b",),
+            "Resting SpO2 (%) below which screening asks for acknowledgement: the esketamine phase 3 "
+            "trials excluded SpO2 <93%.",
+        ),
+    )
+    minimum_age_years: int = field(
+        default=18,
+        metadata=_doc(
+            _C,
+            ("S8",),
+            "Racemic ketamine: patients younger than this need a clinician's acknowledgement (esketamine "
+            "is approved only in adults; the antidepressant class warning is largest under 18).",
+        ),
+    )
+    home_cautions_require_acknowledgement: bool = field(
+        default=True,
+        metadata=_doc(
+            _C,
+            ("S13", "K15"),
+            "Home ketamine: raise every 'caution' finding to 'acknowledge', because nobody qualified is in "
+            "the room to monitor (the REMS and the ketamine SmPC expect on-site monitoring).",
+        ),
+    )
+    home_ineligible_conditions: frozenset[str] = field(
+        default=frozenset(),
+        metadata=_doc(
+            _C,
+            ("S13", "K15"),
+            "Home ketamine: condition codes that make a patient ineligible for home treatment (empty by "
+            "default; e.g. psychosis_history, substance_use_disorder).",
+        ),
+    )
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+
+def _validate(policy: ClinicPolicy) -> None:
+    _check_ints(policy)
+    _check_types(policy)
+    if policy.iv_mg_per_kg_min > policy.iv_mg_per_kg_max or policy.iv_mg_per_kg_min <= 0:
+        raise ValueError("iv_mg_per_kg_min must be positive and not above iv_mg_per_kg_max")
+    if policy.im_mg_per_kg_min > policy.im_mg_per_kg_max or policy.im_mg_per_kg_min <= 0:
+        raise ValueError("im_mg_per_kg_min must be positive and not above im_mg_per_kg_max")
+    if policy.dose_weight_min_kg > policy.dose_weight_max_kg or policy.dose_weight_min_kg <= 0:
+        raise ValueError("dose_weight_min_kg must be positive and not above dose_weight_max_kg")
+    if policy.iv_concentration_mg_per_ml <= 0 or policy.im_concentration_mg_per_ml <= 0:
+        raise ValueError("concentrations must be positive")
+    if policy.madrs_relapse_gap_min_days > policy.madrs_relapse_gap_max_days:
+        raise ValueError("madrs_relapse_gap_min_days must not exceed madrs_relapse_gap_max_days")
+    if policy.esketamine_maintenance_interval_weeks not in (1, 2):
+        raise ValueError("esketamine_maintenance_interval_weeks must be 1 or 2 (the label's two schedules)")
+    bands = (policy.cssrs_ideation_band, policy.cssrs_method_band, policy.cssrs_past_behaviour_band)
+    if not all(isinstance(b, CssrsBand) and b is not CssrsBand.NONE for b in bands):
+        raise ValueError("C-SSRS policy bands must be CssrsBand low, moderate or high")
+    unknown = policy.home_ineligible_conditions - CONDITIONS.keys()
+    if unknown:
+        raise ValueError(f"home_ineligible_conditions has unknown condition codes: {sorted(unknown)}")
+
+
+# Fields that must be whole numbers, with the smallest value that makes clinical sense for each.
+_INT_MINIMUMS: dict[str, int] = {
+    "madrs_remission_max": 0,
+    "qids_sr16_relapse_min": 1,
+    "madrs_relapse_min": 1,
+    "madrs_relapse_consecutive": 1,
+    "madrs_relapse_gap_min_days": 0,
+    "madrs_relapse_gap_max_days": 0,
+    "phq9_relapse_min": 1,
+    "loss_of_response_consecutive": 1,
+    "cadss_alert_above": 0,
+    "moaas_sedation_alert_at_or_below": 0,
+    "trd_min_trial_weeks": 1,
+    "session_heart_rate_alert_above": 1,
+    "spo2_alert_below": 1,
+    "ketamine_min_observation_minutes": 0,
+    "discharge_bp_tolerance_mmhg": 0,
+    "iv_maintenance_interval_weeks": 1,
+    "screening_spo2_min": 1,
+    "minimum_age_years": 0,
+}
+
+
+# Fields where None means "not set": the rule that uses them stays off until the clinic chooses a value.
+_OPTIONAL_INTS = frozenset(
+    {
+        "phq9_relapse_min",
+        "cadss_alert_above",
+        "moaas_sedation_alert_at_or_below",
+        "ketamine_min_observation_minutes",
+    }
+)
+
+
+_DECIMALS = (
+    "iv_mg_per_kg_min",
+    "iv_mg_per_kg_max",
+    "im_mg_per_kg_min",
+    "im_mg_per_kg_max",
+    "iv_concentration_mg_per_ml",
+    "im_concentration_mg_per_ml",
+    "dose_weight_min_kg",
+    "dose_weight_max_kg",
+)
+_PRESSURES = ("esketamine_bp_acknowledge", "ketamine_bp_acknowledge", "ketamine_bp_defer", "session_bp_alert")
+_BOOLS = ("esketamine_allow_28mg", "home_cautions_require_acknowledgement")
+
+
+def _check_types(policy: ClinicPolicy) -> None:
+    # Doses are Decimal so that policy limits compare exactly with Decimal doses.
+    for name in _DECIMALS:
+        value = getattr(policy, name)
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise ValueError(f"ClinicPolicy.{name} must be a finite Decimal, got {value!r}")
+    for name in _PRESSURES:
+        if not isinstance(getattr(policy, name), BloodPressure):
+            raise ValueError(f"ClinicPolicy.{name} must be a BloodPressure")
+    if policy.esketamine_bp_defer is not None and not isinstance(policy.esketamine_bp_defer, BloodPressure):
+        raise ValueError("ClinicPolicy.esketamine_bp_defer must be a BloodPressure or None")
+    for name in _BOOLS:
+        if not isinstance(getattr(policy, name), bool):
+            raise ValueError(f"ClinicPolicy.{name} must be true or false")
+    if not isinstance(policy.home_ineligible_conditions, frozenset):
+        raise ValueError("ClinicPolicy.home_ineligible_conditions must be a frozenset of condition codes")
+
+
+def _check_ints(policy: ClinicPolicy) -> None:
+    for name, minimum in _INT_MINIMUMS.items():
+        value = getattr(policy, name)
+        if value is None and name in _OPTIONAL_INTS:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError(f"ClinicPolicy.{name} must be a whole number >= {minimum}, got {value!r}")
+
+
+DEFAULT_POLICY = ClinicPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyField:
+    """One row of "the policy values in force"."""
+
+    name: str
+    value: Any
+    default: Any
+    description: str
+    sources: tuple[str, ...]
+    basis: PolicyBasis
+
+    @property
+    def is_default(self) -> bool:
+        return bool(self.value == self.default)
+
+    @property
+    def unverified(self) -> bool:
+        return self.basis is PolicyBasis.UNVERIFIED
+
+    @property
+    def sources_differ(self) -> bool:
+        return self.basis is PolicyBasis.SOURCES_DIFFER
+
+
+def policy_fields(policy: ClinicPolicy = DEFAULT_POLICY) -> tuple[PolicyField, ...]:
+    """Every policy field in declaration order, with its value in `policy` and its documented default."""
+    rows = []
+    for f in dataclasses.fields(ClinicPolicy):
+        rows.append(
+            PolicyField(
+                name=f.name,
+                value=getattr(policy, f.name),
+                default=f.default,
+                description=f.metadata["description"],
+                sources=f.metadata["sources"],
+                basis=f.metadata["basis"],
+            )
+        )
+    return tuple(rows)
+
+
+def format_value(value: object) -> str:
+    """A policy value as staff should read it (None as 'not set', sets sorted)."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, frozenset):
+        return ", ".join(sorted(str(v) for v in value)) or "none"
+    return str(value)

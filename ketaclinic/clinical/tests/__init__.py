@@ -1,0 +1,1 @@
+"""Tests of the pure clinical library: plain pytest and Hypothesis, no Django."""

@@ -1,0 +1,278 @@
+"""Pre-dose BP gate, in-session alerts and discharge readiness: what the nurse sees at the chair."""
+
+import dataclasses
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ketaclinic.clinical.common import Modality
+from ketaclinic.clinical.policy import DEFAULT_POLICY, BloodPressure
+from ketaclinic.clinical.vitals import (
+    BPReading,
+    GateLevel,
+    SessionReading,
+    discharge_readiness,
+    predose_bp,
+    session_alerts,
+)
+
+T0 = datetime(2026, 11, 23, 9, 0)
+ESK = "esketamine_nasal"
+
+# --- Pre-dose gate -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bp", "level", "rule_id"),
+    [
+        ((120, 80), "proceed", "BP-PREDOSE-ESK-PROCEED"),
+        ((140, 90), "proceed", "BP-PREDOSE-ESK-PROCEED"),
+        ((141, 90), "acknowledge", "BP-PREDOSE-ESK-ACK"),
+        ((140, 91), "acknowledge", "BP-PREDOSE-ESK-ACK"),
+        ((200, 120), "acknowledge", "BP-PREDOSE-ESK-ACK"),
+    ],
+)
+def test_esketamine_predose_bp(bp, level, rule_id):
+    gate = predose_bp(*bp, ESK)
+    assert (gate.level, gate.rule_id) == (level, rule_id)
+    assert gate.sources and f"{bp[0]}/{bp[1]} mmHg" in gate.message
+
+
+@pytest.mark.parametrize("modality", ["iv_ketamine", "im_ketamine", "oral_ketamine", "home_ketamine"])
+@pytest.mark.parametrize(
+    ("bp", "level", "rule_id"),
+    [
+        ((140, 90), "proceed", "BP-PREDOSE-KET-PROCEED"),
+        ((141, 85), "acknowledge", "BP-PREDOSE-KET-ACK"),
+        ((180, 100), "acknowledge", "BP-PREDOSE-KET-ACK"),
+        ((181, 100), "defer", "BP-PREDOSE-KET-DEFER"),
+        ((175, 101), "defer", "BP-PREDOSE-KET-DEFER"),
+    ],
+)
+def test_racemic_predose_bp(modality, bp, level, rule_id):
+    gate = predose_bp(*bp, modality)
+    assert (gate.level, gate.rule_id) == (level, rule_id)
+
+
+def test_racemic_deferral_cites_the_swiss_smpc():
+    assert predose_bp(190, 100, "iv_ketamine").sources == ("K16",)
+
+
+def test_thresholds_are_clinic_policy():
+    policy = dataclasses.replace(
+        DEFAULT_POLICY,
+        esketamine_bp_defer=BloodPressure(180, 110),
+        ketamine_bp_acknowledge=BloodPressure(160, 100),
+        ketamine_bp_defer=BloodPressure(200, 110),
+    )
+    assert predose_bp(181, 100, ESK, policy).level is GateLevel.DEFER
+    assert predose_bp(181, 100, ESK).level is GateLevel.ACKNOWLEDGE
+    assert predose_bp(150, 95, "iv_ketamine", policy).level is GateLevel.PROCEED
+    assert predose_bp(190, 105, "iv_ketamine", policy).level is GateLevel.ACKNOWLEDGE
+
+
+@pytest.mark.parametrize(
+    ("bp", "error"), [((0, 80), ValueError), ((120.5, 80), ValueError), ((True, 80), ValueError)]
+)
+def test_predose_bp_rejects_invalid_readings(bp, error):
+    with pytest.raises(error):
+        predose_bp(*bp, ESK)
+
+
+def test_predose_bp_rejects_unknown_modality():
+    with pytest.raises(ValueError, match="unknown modality"):
+        predose_bp(120, 80, "spravato")
+
+
+LEVEL_RANK = [GateLevel.PROCEED, GateLevel.ACKNOWLEDGE, GateLevel.DEFER]
+
+
+@settings(deadline=None)
+@given(
+    st.integers(60, 260),
+    st.integers(30, 150),
+    st.integers(0, 40),
+    st.integers(0, 40),
+    st.sampled_from(list(Modality)),
+)
+def test_gate_is_monotone_in_blood_pressure(systolic, diastolic, more_s, more_d, modality):
+    lower = predose_bp(systolic, diastolic, modality)
+    higher = predose_bp(systolic + more_s, diastolic + more_d, modality)
+    assert LEVEL_RANK.index(higher.level) >= LEVEL_RANK.index(lower.level)
+    above_140_90 = systolic > 140 or diastolic > 90
+    assert (lower.level is not GateLevel.PROCEED) == above_140_90
+
+
+# --- In-session alerts -------------------------------------------------------------------------------------
+
+
+def alert_ids(reading, **kw):
+    return [a.rule_id for a in session_alerts(reading, **kw)]
+
+
+def test_a_calm_session_raises_no_alerts():
+    reading = SessionReading(
+        systolic=135, diastolic=85, heart_rate=80, spo2_percent=97, moaas=5, cadss_total=2
+    )
+    assert session_alerts(reading, predose=BloodPressure(125, 80)) == ()
+
+
+def test_alerts_in_order_of_urgency():
+    reading = SessionReading(
+        systolic=190, diastolic=105, heart_rate=120, spo2_percent=90, moaas=0, cadss_total=30
+    )
+    assert alert_ids(reading, predose=BloodPressure(130, 80)) == [
+        "VITALS-SESSION-LOC",
+        "VITALS-SESSION-SPO2-LOW",
+        "VITALS-SESSION-BP-HIGH",
+        "VITALS-SESSION-BP-RISE",
+        "VITALS-SESSION-HR-HIGH",
+        "VITALS-SESSION-SEDATION",
+        "VITALS-SESSION-DISSOCIATION",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reading", "expected"),
+    [
+        (SessionReading(systolic=180, diastolic=100), []),
+        (SessionReading(systolic=181, diastolic=100), ["VITALS-SESSION-BP-HIGH"]),
+        (SessionReading(heart_rate=110), []),
+        (SessionReading(heart_rate=111), ["VITALS-SESSION-HR-HIGH"]),
+        (SessionReading(spo2_percent=93), []),
+        (SessionReading(spo2_percent=92), ["VITALS-SESSION-SPO2-LOW"]),
+        (SessionReading(moaas=4), []),
+        (SessionReading(moaas=3), ["VITALS-SESSION-SEDATION"]),
+        (SessionReading(cadss_total=4), []),
+        (SessionReading(cadss_total=5), ["VITALS-SESSION-DISSOCIATION"]),
+    ],
+)
+def test_alert_thresholds(reading, expected):
+    assert alert_ids(reading) == expected
+
+
+@pytest.mark.parametrize(
+    ("reading", "fires"),
+    [
+        (SessionReading(systolic=169, diastolic=104), False),  # +39 / +24
+        (SessionReading(systolic=170, diastolic=90), True),  # +40
+        (SessionReading(systolic=140, diastolic=105), True),  # +25
+    ],
+)
+def test_bp_rise_over_predose(reading, fires):
+    assert ("VITALS-SESSION-BP-RISE" in alert_ids(reading, predose=BloodPressure(130, 80))) == fires
+    assert "VITALS-SESSION-BP-RISE" not in alert_ids(reading)
+
+
+def test_loss_of_consciousness_is_a_hard_alert_even_with_sedation_alerts_off():
+    off = dataclasses.replace(DEFAULT_POLICY, moaas_sedation_alert_at_or_below=None, cadss_alert_above=None)
+    alerts = session_alerts(SessionReading(moaas=0, cadss_total=90), policy=off)
+    assert [a.rule_id for a in alerts] == ["VITALS-SESSION-LOC"]
+    assert not alerts[0].clinic_policy
+    assert session_alerts(SessionReading(moaas=2))[0].clinic_policy
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"systolic": 120}, {"heart_rate": -1}, {"moaas": True}, {"spo2_percent": 95.5}]
+)
+def test_session_reading_validation(kwargs):
+    with pytest.raises(ValueError):
+        SessionReading(**kwargs)
+
+
+# --- Discharge ---------------------------------------------------------------------------------------------
+
+
+def bp(minutes, systolic, diastolic):
+    return BPReading(T0 + timedelta(minutes=minutes), systolic, diastolic)
+
+
+GOOD_BP = (bp(-5, 130, 80), bp(40, 150, 92), bp(115, 134, 84))
+
+
+def check(modality=ESK, minutes=125, readings=GOOD_BP, moaas=5, **kw):
+    flags = {"dissociation_resolved": True, "respiratory_depression_resolved": True, "escort_arranged": True}
+    return discharge_readiness(
+        modality,
+        first_dose_at=T0,
+        now=T0 + timedelta(minutes=minutes),
+        bp_readings=readings,
+        moaas=moaas,
+        **(flags | kw),
+    )
+
+
+def test_esketamine_patient_ready_after_two_hours():
+    result = check()
+    assert result.ready and result.not_yet == () and result.minutes_observed == 125
+
+
+def test_esketamine_needs_120_minutes_from_the_first_device():
+    assert check(minutes=120).ready
+    result = check(minutes=119)
+    assert not result.ready
+    assert [n.rule_id for n in result.not_yet] == ["DISCHARGE-ESK-MIN-120"]
+    assert "119 of at least 120 minutes" in result.not_yet[0].reason
+
+
+def test_rising_bp_blocks_discharge():
+    rising = (bp(-5, 130, 80), bp(40, 150, 92), bp(115, 152, 90))
+    result = check(readings=rising)
+    assert [n.rule_id for n in result.not_yet] == ["DISCHARGE-BP-STABLE"]
+    assert "rising: 152/90 after 150/92" in result.not_yet[0].reason
+    tolerant = dataclasses.replace(DEFAULT_POLICY, discharge_bp_tolerance_mmhg=2)
+    assert check(readings=rising, policy=tolerant).ready
+
+
+def test_stable_bp_allows_discharge():
+    assert check(readings=(bp(40, 150, 92), bp(110, 150, 92))).ready
+
+
+def test_bp_trend_needs_a_post_dose_reading_and_one_before():
+    assert [n.rule_id for n in check(readings=(bp(110, 130, 80),)).not_yet] == ["DISCHARGE-BP-STABLE"]
+    assert [n.rule_id for n in check(readings=()).not_yet] == ["DISCHARGE-BP-STABLE"]
+    only_before = (bp(-20, 130, 80), bp(-5, 128, 80))
+    assert [n.rule_id for n in check(readings=only_before).not_yet] == ["DISCHARGE-BP-STABLE"]
+
+
+def test_falling_but_still_high_bp_blocks_discharge():
+    high = (bp(40, 200, 110), bp(110, 185, 100))
+    assert [n.rule_id for n in check(readings=high).not_yet] == ["DISCHARGE-BP-SAFE-LEVEL"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "rule_id", "reason"),
+    [
+        ({"moaas": 4}, "DISCHARGE-SEDATION-RESOLVED", "MOAA/S is 4"),
+        ({"moaas": None}, "DISCHARGE-SEDATION-RESOLVED", "No MOAA/S recorded"),
+        ({"dissociation_resolved": False}, "DISCHARGE-DISSOCIATION-RESOLVED", "Dissociation"),
+        ({"respiratory_depression_resolved": False}, "DISCHARGE-RESPIRATORY-RESOLVED", "Respiratory"),
+        ({"escort_arranged": False}, "DISCHARGE-ESCORT", "responsible adult"),
+    ],
+)
+def test_each_unresolved_criterion_is_named(kwargs, rule_id, reason):
+    result = check(**kwargs)
+    assert not result.ready
+    assert [n.rule_id for n in result.not_yet] == [rule_id]
+    assert reason in result.not_yet[0].reason and result.not_yet[0].sources
+
+
+def test_all_reasons_are_listed_together():
+    result = check(minutes=60, moaas=3, escort_arranged=False, readings=())
+    assert len(result.not_yet) == 4
+
+
+def test_racemic_ketamine_has_no_fixed_minimum_unless_policy_sets_one():
+    assert check("iv_ketamine", minutes=50).ready
+    policy = dataclasses.replace(DEFAULT_POLICY, ketamine_min_observation_minutes=60)
+    result = check("iv_ketamine", minutes=50, policy=policy)
+    assert [n.rule_id for n in result.not_yet] == ["DISCHARGE-KET-MIN-OBSERVATION"]
+
+
+def test_discharge_input_errors():
+    with pytest.raises(ValueError, match="home"):
+        check("home_ketamine")
+    with pytest.raises(ValueError, match="before the first dose"):
+        check(minutes=-1)
