@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -53,10 +54,26 @@ def message_for(error: Mapping[str, object]) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def field_errors(exc: ValidationError, prefix: str = "") -> dict[str, str]:
-    """Pydantic errors as {"trials.0.weeks_at_dose": "message"}; the first message per field wins."""
+def errors_by_field(
+    errors: Iterable[Mapping[str, Any]], skip: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """Pydantic errors as {"trials.0.weeks_at_dose": "message"}; the first message per field wins.
+
+    `skip` drops leading location parts that say where a value came from (django-ninja's "body").
+    """
     out: dict[str, str] = {}
-    for error in exc.errors():
-        path = ".".join(str(part) for part in error["loc"]) or "__all__"
-        out.setdefault(prefix + path, message_for(error))
+    for error in errors:
+        parts = [str(part) for part in error.get("loc", ())]
+        while parts and parts[0] in skip:
+            parts = parts[1:]
+        path, message = ".".join(parts), message_for(error)
+        # Cross-field checks name their field as "field: message" (they have no location of their own).
+        field, sep, rest = message.partition(": ")
+        if sep and field.isidentifier():
+            path, message = ".".join(filter(None, [path, field])), rest
+        out.setdefault(path or "__all__", message)
     return out
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    return errors_by_field(exc.errors())  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ import tempfile
 os.environ.setdefault("KETACLINIC_SECRET_KEY", "test-" + "k" * 60)
 os.environ.setdefault("KETACLINIC_DATA_DIR", tempfile.mkdtemp(prefix="ketaclinic-test-"))
 
-from ketaclinic.settings import *  # noqa: E402, F403
+from ketaclinic.settings import *  # noqa: F403
 
 # A fast hash keeps hundreds of persona logins cheap; production keeps PBKDF2 (settings.py).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

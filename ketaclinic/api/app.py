@@ -13,7 +13,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from ketaclinic.api.auth import BearerToken, user_for_token
-from ketaclinic.errors import Forbidden, InvalidInput, NotFound, VersionConflict, message_for
+from ketaclinic.errors import Forbidden, InvalidInput, NotFound, VersionConflict, errors_by_field
 
 
 def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -61,13 +61,7 @@ def _invalid(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
 
 @api.exception_handler(NinjaValidationError)
 def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors: dict[str, str] = {}
-    for error in exc.errors:
-        loc = [str(p) for p in error.get("loc", ())]
-        # ninja prefixes with where the value came from ("body", "payload", "query"); drop it.
-        while loc and loc[0] in {"body", "payload", "query", "path", "data"}:
-            loc = loc[1:]
-        errors.setdefault(".".join(loc) or "body", message_for(error))
+    errors = errors_by_field(exc.errors, skip=frozenset({"body", "payload", "query", "path", "data"}))
     return _error(request, "Some fields are not valid.", 422, errors)
 
 

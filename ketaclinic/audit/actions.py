@@ -87,7 +87,7 @@ class ChainReport:
 
 
 def verify_chain(batch: int = 5000) -> ChainReport:
-    """Recompute the chain from the first event; report the first row that was edited, removed or reordered."""
+    """Recompute the chain from the first event; report the first edited, removed or reordered row."""
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     events = AuditEvent.objects.order_by("seq").iterator(chunk_size=batch)
     for event in events:

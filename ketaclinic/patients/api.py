@@ -251,7 +251,7 @@ def _register_section(section: str) -> None:
     add_entry.__annotations__["body"] = in_model
 
     def change_status(request: HttpRequest, patient_id: str, entry_id: int, body: inputs.StatusChange) -> Any:
-        """Resolve or stop an entry, or mark it entered-in-error (with a reason). Entries are never deleted."""
+        """Resolve or stop an entry, or mark it entered-in-error with a reason. Entries are never deleted."""
         return _status(request, patient_id, entry_id, body, section)
 
     name = section.replace("-", "_")

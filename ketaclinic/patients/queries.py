@@ -92,7 +92,7 @@ def _entries(model: Any, patient: Patient) -> list[Any]:
     return list(
         model.objects.filter(patient=patient)
         .exclude(status=EntryStatus.ENTERED_IN_ERROR)
-        .order_by("status", "-created_at")
+        .order_by("status", "created_at")
     )
 
 

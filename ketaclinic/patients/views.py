@@ -52,8 +52,12 @@ def _choices() -> dict[str, Any]:
         "sexes": Sex.choices,
         "pregnancy_statuses": PregnancyStatus.choices,
         "condition_groups": [(k.replace("_", " ").capitalize(), v) for k, v in by_category.items()],
-        "drugs": [(d.code, d.display) for d in sorted(DRUGS.values(), key=lambda d: (d.code == "other", d.display))],
-        "antidepressants": [(d.code, d.display) for d in sorted(ANTIDEPRESSANTS.values(), key=lambda d: d.display)]
+        "drugs": [
+            (d.code, d.display) for d in sorted(DRUGS.values(), key=lambda d: (d.code == "other", d.display))
+        ],
+        "antidepressants": [
+            (d.code, d.display) for d in sorted(ANTIDEPRESSANTS.values(), key=lambda d: d.display)
+        ]
         + [("other", DRUGS["other"].display)],
         "yes_no": [("yes", "Yes"), ("no", "No")],
         "allergy_categories": AllergyCategory.choices,
@@ -155,7 +159,12 @@ def _current_values(patient: Any) -> dict[str, str]:
 def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
     origin = web_origin(request)
     patient = get_patient_for(request.user, pk, write=True, origin=origin)
-    context: dict[str, Any] = {"patient": patient, "values": _current_values(patient), "errors": {}, **_choices()}
+    context: dict[str, Any] = {
+        "patient": patient,
+        "values": _current_values(patient),
+        "errors": {},
+        **_choices(),
+    }
     if request.method == "GET":
         return render(request, "patients/edit.html", context)
     try:

@@ -18,8 +18,14 @@ WRITERS = {"prescriber", "nurse", "frontdesk"}
 ADMINS = {"admin"}
 ROLES = ("admin", "prescriber", "nurse", "therapist", "frontdesk")
 
-TRIAL = {"drug": "sertraline", "max_daily_dose_mg": "150", "weeks_at_dose": "8", "adequate_dose": True,
-         "outcome": "none", "current_episode": True}
+TRIAL = {
+    "drug": "sertraline",
+    "max_daily_dose_mg": "150",
+    "weeks_at_dose": "8",
+    "adequate_dose": True,
+    "outcome": "none",
+    "current_episode": True,
+}
 
 # (name, method, url template, body, allowed roles, scoped to the patient's location, API?)
 ROUTES = [
@@ -38,32 +44,110 @@ ROUTES = [
     ("api read", "get", "/api/v1/patients/{pid}", None, READERS, True, True),
     ("api update", "patch", "/api/v1/patients/{pid}", {"phone": "555-0000"}, WRITERS, True, True),
     ("api conditions", "get", "/api/v1/patients/{pid}/conditions", None, READERS, True, True),
-    ("api add condition", "post", "/api/v1/patients/{pid}/conditions", {"code": "hypertension"}, WRITERS, True, True),
+    (
+        "api add condition",
+        "post",
+        "/api/v1/patients/{pid}/conditions",
+        {"code": "hypertension"},
+        WRITERS,
+        True,
+        True,
+    ),
     ("api medications", "get", "/api/v1/patients/{pid}/medications", None, READERS, True, True),
-    ("api add medication", "post", "/api/v1/patients/{pid}/medications", {"drug": "lamotrigine"}, WRITERS, True,
-     True),
+    (
+        "api add medication",
+        "post",
+        "/api/v1/patients/{pid}/medications",
+        {"drug": "lamotrigine"},
+        WRITERS,
+        True,
+        True,
+    ),
     ("api allergies", "get", "/api/v1/patients/{pid}/allergies", None, READERS, True, True),
-    ("api add allergy", "post", "/api/v1/patients/{pid}/allergies",
-     {"substance": "Latex", "category": "environment"}, WRITERS, True, True),
+    (
+        "api add allergy",
+        "post",
+        "/api/v1/patients/{pid}/allergies",
+        {"substance": "Latex", "category": "environment"},
+        WRITERS,
+        True,
+        True,
+    ),
     ("api trials", "get", "/api/v1/patients/{pid}/antidepressant-trials", None, READERS, True, True),
     ("api add trial", "post", "/api/v1/patients/{pid}/antidepressant-trials", TRIAL, WRITERS, True, True),
     ("api substance use", "get", "/api/v1/patients/{pid}/substance-use", None, READERS, True, True),
-    ("api add substance use", "post", "/api/v1/patients/{pid}/substance-use",
-     {"substance": "alcohol", "use_status": "past"}, WRITERS, True, True),
-    ("entry status page", "post", "/patients/{pid}/trials/{trials}/status/", {"status": "resolved"}, WRITERS, True,
-     False),
-    ("api condition status", "patch", "/api/v1/patients/{pid}/conditions/{conditions}", {"status": "resolved"},
-     WRITERS, True, True),
-    ("api medication status", "patch", "/api/v1/patients/{pid}/medications/{medications}", {"status": "resolved"},
-     WRITERS, True, True),
-    ("api allergy status", "patch", "/api/v1/patients/{pid}/allergies/{allergies}",
-     {"status": "entered_in_error", "reason": "wrong patient"}, WRITERS, True, True),
-    ("api substance use status", "patch", "/api/v1/patients/{pid}/substance-use/{substance_use}",
-     {"status": "resolved"}, WRITERS, True, True),
-    ("api trial status", "patch", "/api/v1/patients/{pid}/antidepressant-trials/{trials}", {"status": "resolved"},
-     WRITERS, True, True),
-    ("api add measurement", "post", "/api/v1/patients/{pid}/measurements", {"height_cm": "170"}, WRITERS, True,
-     True),
+    (
+        "api add substance use",
+        "post",
+        "/api/v1/patients/{pid}/substance-use",
+        {"substance": "alcohol", "use_status": "past"},
+        WRITERS,
+        True,
+        True,
+    ),
+    (
+        "entry status page",
+        "post",
+        "/patients/{pid}/trials/{trials}/status/",
+        {"status": "resolved"},
+        WRITERS,
+        True,
+        False,
+    ),
+    (
+        "api condition status",
+        "patch",
+        "/api/v1/patients/{pid}/conditions/{conditions}",
+        {"status": "resolved"},
+        WRITERS,
+        True,
+        True,
+    ),
+    (
+        "api medication status",
+        "patch",
+        "/api/v1/patients/{pid}/medications/{medications}",
+        {"status": "resolved"},
+        WRITERS,
+        True,
+        True,
+    ),
+    (
+        "api allergy status",
+        "patch",
+        "/api/v1/patients/{pid}/allergies/{allergies}",
+        {"status": "entered_in_error", "reason": "wrong patient"},
+        WRITERS,
+        True,
+        True,
+    ),
+    (
+        "api substance use status",
+        "patch",
+        "/api/v1/patients/{pid}/substance-use/{substance_use}",
+        {"status": "resolved"},
+        WRITERS,
+        True,
+        True,
+    ),
+    (
+        "api trial status",
+        "patch",
+        "/api/v1/patients/{pid}/antidepressant-trials/{trials}",
+        {"status": "resolved"},
+        WRITERS,
+        True,
+        True,
+    ),
+    (
+        "api add measurement",
+        "post",
+        "/api/v1/patients/{pid}/measurements",
+        {"height_cm": "170"},
+        WRITERS,
+        True,
+        True,
+    ),
 ]
 
 _mrn = iter(range(800000, 900000))
@@ -91,8 +175,14 @@ def _call(world, who, route, patient):
     url = url.format(pid=patient.pk)
     location = who.split(".")[1] if who else "north"
     if body == "create":
-        body = {"location": location, "mrn": f"X{next(_mrn)}", "given_name": "Zed", "family_name": "Matrix",
-                "date_of_birth": "1990-01-01", "sex": "male"}
+        body = {
+            "location": location,
+            "mrn": f"X{next(_mrn)}",
+            "given_name": "Zed",
+            "family_name": "Matrix",
+            "date_of_birth": "1990-01-01",
+            "sex": "male",
+        }
     if is_api:
         client = world.api(who)
         headers = {"If-Match": f'"{patient.version}"'} if method == "patch" else {}
@@ -112,7 +202,7 @@ def _cases():
 
 @pytest.mark.parametrize(("route", "who"), list(_cases()))
 def test_access(world, route, who):
-    name, method, _, _, allowed, scoped, is_api = route
+    name, _, _, _, allowed, scoped, is_api = route
     patient = world.patient("north")
     denials_before = AuditEvent.objects.filter(outcome=Outcome.DENIED).count()
     response = _call(world, who, route, patient)
@@ -138,12 +228,15 @@ def test_access(world, route, who):
 
 def test_every_api_route_is_in_the_matrix():
     """A new endpoint fails here until it has allowed and denied cases above."""
-    from ketaclinic.api.app import api
-
     import re
 
-    covered = {(r[1].upper(), re.sub(r"\{(?!pid)\w+\}", "{entry_id}", r[2]).replace("{pid}", "{patient_id}"))
-               for r in ROUTES if r[6]}
+    from ketaclinic.api.app import api
+
+    covered = {
+        (r[1].upper(), re.sub(r"\{(?!pid)\w+\}", "{entry_id}", r[2]).replace("{pid}", "{patient_id}"))
+        for r in ROUTES
+        if r[6]
+    }
     schema = api.get_openapi_schema()
     served = {(method.upper(), path) for path, operations in schema["paths"].items() for method in operations}
     assert served - covered == set()

@@ -1,0 +1,99 @@
+"""Logging in and out, lockout after repeated failures, and the server-side idle timeout."""
+
+from __future__ import annotations
+
+import time
+
+from django.test import Client, override_settings
+
+from ketaclinic.accounts.middleware import LAST_SEEN
+from ketaclinic.audit.models import AuditEvent
+from ketaclinic.demo.data import PASSWORD
+
+
+def login(client, username, password=PASSWORD):
+    return client.post("/login/", {"username": username, "password": password})
+
+
+def test_staff_log_in_to_their_home_page(world):
+    assert login(Client(), "nurse.north")["Location"] == "/patients/"
+    assert login(Client(), "admin.north")["Location"] == "/audit/"
+    assert AuditEvent.objects.filter(action="auth.login", actor__username="nurse.north").exists()
+
+
+def test_login_page_and_next_redirect(world):
+    client = Client()
+    assert client.get("/login/").status_code == 200
+    response = client.post(
+        "/login/", {"username": "nurse.north", "password": PASSWORD, "next": "/patients/new/"}
+    )
+    assert response["Location"] == "/patients/new/"
+    evil = Client().post(
+        "/login/", {"username": "nurse.north", "password": PASSWORD, "next": "https://evil.example"}
+    )
+    assert evil["Location"] == "/patients/"
+
+
+def test_wrong_password_is_refused_without_saying_which_part_was_wrong(world):
+    response = login(Client(), "nurse.north", "not-the-password")
+    assert response.status_code == 401 and b"Username or password is incorrect." in response.content
+    assert login(Client(), "nobody.here").status_code == 401
+    assert AuditEvent.objects.filter(action="auth.login_failed").count() == 2
+
+
+@override_settings(KETACLINIC_LOGIN_FAILURE_LIMIT=3)
+def test_repeated_failures_lock_the_account(world):
+    for _ in range(3):
+        login(Client(), "nurse.north", "wrong-password")
+    locked = login(Client(), "nurse.north")
+    assert locked.status_code == 429 and b"locked" in locked.content
+    assert AuditEvent.objects.filter(action="auth.login_locked").count() == 1
+    assert login(Client(), "nurse.south").status_code == 302  # other accounts are unaffected
+
+
+def test_logout_ends_the_session(world):
+    client = Client()
+    login(client, "nurse.north")
+    assert client.get("/logout/").status_code == 405
+    assert client.post("/logout/").status_code == 302
+    assert client.get("/patients/").status_code == 302
+    assert AuditEvent.objects.filter(action="auth.logout").exists()
+
+
+@override_settings(KETACLINIC_IDLE_TIMEOUT_SECONDS=900)
+def test_idle_sessions_are_ended_on_the_server(world):
+    client = Client()
+    login(client, "nurse.north")
+    assert client.get("/patients/").status_code == 200
+    session = client.session
+    session[LAST_SEEN] = time.time() - 901
+    session.save()
+    response = client.get("/patients/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert b"inactivity" in client.get("/login/").content
+    assert AuditEvent.objects.filter(action="auth.session_timeout").exists()
+
+
+def test_a_disabled_account_loses_its_session(world):
+    from ketaclinic.accounts.actions import do_disable_staff
+
+    client = Client()
+    login(client, "nurse.north")
+    do_disable_staff(world.user("nurse.north"))
+    assert client.get("/patients/").status_code == 302
+
+
+def test_a_user_without_roles_sees_the_no_access_page(world):
+    from ketaclinic.accounts.actions import do_create_staff
+
+    user = do_create_staff(world.user("nurse.north").network, "new.hire", "a-long-enough-pass-phrase")
+    client = Client()
+    client.force_login(user)
+    assert client.get("/")["Location"] == "/no-access/"
+    assert client.get("/no-access/").status_code == 403
+
+
+def test_session_cookie_is_http_only(world):
+    response = login(Client(), "nurse.north")
+    assert response.cookies["sessionid"]["httponly"]
+    assert response.cookies["sessionid"]["samesite"] == "Lax"
