@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from ketaclinic.accounts.models import Membership
 from ketaclinic.audit.models import AuditEvent
@@ -53,7 +53,7 @@ def apply(events: QuerySet[AuditEvent], flt: AuditFilter, tz: Any) -> QuerySet[A
     if flt.date_to:
         end = dt.datetime.combine(flt.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
         events = events.filter(occurred_at__lt=end)
-    order = SORTS[flt.sort]
-    return events.select_related("actor", "patient", "location").order_by(
-        ("-" if flt.descending else "") + order, "-seq"
-    )
+    # Blank values (system events have no user) sort first ascending on every database.
+    column = F(SORTS[flt.sort])
+    order = column.desc(nulls_last=True) if flt.descending else column.asc(nulls_first=True)
+    return events.select_related("actor", "patient", "location").order_by(order, "-seq")
