@@ -1,0 +1,70 @@
+"""The demo clinic a newcomer gets from `make run`: loaded once, every persona, varied histories."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from ketaclinic.accounts.models import Membership, User
+from ketaclinic.audit.actions import verify_chain
+from ketaclinic.demo import data
+from ketaclinic.patients.models import Medication, Patient
+
+
+@override_settings(KETACLINIC_DEMO=True)
+def test_load_demo_once_with_every_persona_and_forty_patients_each(db):
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert "loaded" in out.getvalue() and "frontdesk.south" in out.getvalue()
+    counts = {slug: Patient.objects.filter(location__slug=slug).count() for slug in ("north", "south")}
+    assert counts == {"north": 40, "south": 40}
+    assert sorted(User.objects.values_list("username", flat=True)) == sorted(data.logins())
+    for user in User.objects.all():
+        role = user.username.split(".")[0]
+        assert Membership.objects.filter(user=user).count() == 1, role
+        assert authenticate(username=user.username, password=data.PASSWORD) == user
+    again = StringIO()
+    call_command("load_demo", stdout=again)
+    assert "already loaded" in again.getvalue()
+    assert Patient.objects.count() == 80
+    assert verify_chain().ok
+
+
+@override_settings(KETACLINIC_DEMO=True)
+def test_demo_histories_cover_the_cases_a_clinic_meets(db):
+    call_command("load_demo", stdout=StringIO())
+    codes = set(Patient.objects.values_list("conditions__code", flat=True))
+    assert codes & {
+        "aneurysmal_vascular_disease",
+        "arteriovenous_malformation",
+        "intracerebral_hemorrhage_history",
+    }
+    assert {
+        "psychosis_history",
+        "substance_use_disorder",
+        "ketamine_hypersensitivity",
+        "uncontrolled_hypertension",
+        "obsessive_compulsive_disorder",
+    } <= codes
+    drugs = set(Medication.objects.values_list("drug", flat=True))
+    assert {"levothyroxine", "clonazepam", "phenelzine", "naltrexone", "lamotrigine"} <= drugs
+    assert Patient.objects.filter(pregnancy_status="pregnant").exists()
+    trd = [
+        p
+        for p in Patient.objects.all()
+        if p.trials.filter(adequate_dose=True, current_episode=True, outcome__in=["none", "partial"]).count()
+        >= 2
+    ]
+    assert len(trd) > 30
+    too_few = [p for p in Patient.objects.all() if p.trials.filter(adequate_dose=True).count() == 1]
+    assert too_few
+
+
+@override_settings(KETACLINIC_DEMO=False)
+def test_the_demo_is_refused_outside_demo_mode(db):
+    with pytest.raises(CommandError, match="KETACLINIC_DEMO"):
+        call_command("load_demo")

@@ -1,0 +1,89 @@
+"""The patient list and chart cost a fixed number of queries, however long a patient's history grows."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from ketaclinic.patients import actions, inputs
+
+
+def _grow_history(patient, count):
+    author = patient.created_by
+    for i in range(count):
+        actions.do_add_history_entry(
+            patient,
+            inputs.TrialIn(
+                drug="sertraline",
+                max_daily_dose_mg=Decimal(50 + i),
+                weeks_at_dose=Decimal(8),
+                adequate_dose=True,
+                outcome="none",
+                current_episode=True,
+            ),
+            actor=author,
+        )
+        actions.do_add_history_entry(
+            patient, inputs.MedicationIn(drug="lorazepam", dose=f"{i} mg"), actor=author
+        )
+        actions.do_record_measurement(patient, inputs.MeasurementIn(weight_kg=Decimal(70)), actor=author)
+
+
+def _queries(client, method, url, **kwargs):
+    with CaptureQueriesContext(connection) as ctx:
+        response = getattr(client, method)(url, **kwargs)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+# session, user, grants, then the page's own reads; +1 for the audit row (chain head lock, insert, head update).
+CHART_PAGE_QUERIES = 15
+API_READ_QUERIES = 14
+LIST_PAGE_QUERIES = 10
+
+
+@pytest.mark.parametrize("history", [0, 40])
+def test_chart_page_query_count_is_pinned_and_flat(world, history):
+    patient = world.patient("north")
+    _grow_history(patient, history)
+    client = world.client("nurse.north")
+    client.get(f"/patients/{patient.pk}/")  # first request sets the session's last-seen time
+    assert _queries(client, "get", f"/patients/{patient.pk}/") == CHART_PAGE_QUERIES
+
+
+@pytest.mark.parametrize("history", [0, 40])
+def test_api_read_query_count_is_pinned_and_flat(world, history):
+    patient = world.patient("north")
+    _grow_history(patient, history)
+    api = world.api("nurse.north")
+    assert _queries(api, "get", f"/api/v1/patients/{patient.pk}") == API_READ_QUERIES
+
+
+def test_patient_list_query_count_does_not_grow_with_patients(world):
+    client = world.client("frontdesk.north")
+    client.get("/patients/")
+    first = _queries(client, "get", "/patients/")
+    for i in range(30):
+        client.post(
+            "/patients/new/",
+            {
+                "location": "north",
+                "mrn": f"Q{i:05d}",
+                "given_name": "Many",
+                "family_name": f"Patients{i}",
+                "date_of_birth": "1990-01-01",
+                "sex": "male",
+            },
+        )
+    assert _queries(client, "get", "/patients/") == first == LIST_PAGE_QUERIES
+    assert _queries(client, "post", "/patients/", data={"q": "patients"}) == LIST_PAGE_QUERIES
+
+
+def test_api_list_query_count(world):
+    api = world.api("nurse.north")
+    body = json.dumps({"q": "a"})
+    assert _queries(api, "post", "/api/v1/patients/search", data=body, content_type="application/json") <= 12
