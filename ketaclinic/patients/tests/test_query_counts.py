@@ -40,7 +40,7 @@ def _queries(client, method, url, **kwargs):
     return len(ctx.captured_queries)
 
 
-# session, user, grants, then the page's own reads; +1 for the audit row (chain head lock, insert, head update).
+# Session, user and grants, then the page's own reads, then the audit row (chain head, insert, head update).
 CHART_PAGE_QUERIES = 15
 API_READ_QUERIES = 14
 LIST_PAGE_QUERIES = 10
