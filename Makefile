@@ -46,7 +46,10 @@ lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-type# Migrations match the models, and the checked-in rule catalogue matches the code.
+typecheck: $(VENV)/.test
+	$(VENV)/bin/mypy
+
+# Migrations match the models, and the checked-in rule catalogue matches the code.
 check: $(VENV)/.test
 	DJANGO_SETTINGS_MODULE=ketaclinic.test_settings $(PY) -m ketaclinic makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=ketaclinic.test_settings $(PY) -m ketaclinic rules --check-docs
