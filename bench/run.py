@@ -1,0 +1,343 @@
+"""`make bench`: seed 10,000 patients, serve them exactly as `make run` does, and load the hot paths.
+
+Each path is measured with wrk at 50 concurrent clients (req/s, p50, p99) and with one client (p50),
+next to a baseline measured the same way on the same server just before it: a bare Django JSON view or a
+bare three-query ORM read of the same chart data (bench/views.py). Absolute figures drift on a shared
+machine; the ratios are what ../shared/engineering/performance.md sets targets on. Exits non-zero when the
+server does not start or any request fails (non-2xx, socket error or timeout).
+
+Env: BENCH_SECONDS (default 5) per 50-client run, BENCH_PORT (default: a free port).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # bench.seed imports models, which need django.setup() first
+    from bench.seed import Seeded
+
+
+def _free_port() -> int:
+    # granian binds with SO_REUSEPORT, so a busy port would not fail: it would share the traffic with
+    # whatever else listens there. Ask the kernel for a port nobody holds.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "latest.md"
+LUA = ROOT / "bench" / "wrk.lua"
+PORT = int(os.environ.get("BENCH_PORT", "0")) or _free_port()
+BASE = f"http://127.0.0.1:{PORT}"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+ONE_CLIENT_SECONDS = max(2, SECONDS // 2)
+CLIENTS = 50
+PERSONA, PASSWORD = "nurse.north", "ketaclinic-demo"
+SEARCHES = ("naka", "okafor", "bel", "ava", "jonah", "zeller")
+
+# Everything runs against a throwaway data dir: never the developer's var/, never DATABASE_URL.
+DATA_DIR = Path(tempfile.mkdtemp(prefix="ketaclinic-bench-"))
+ENV = {
+    **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+    "KETACLINIC_DEMO": "1",
+    "KETACLINIC_DATA_DIR": str(DATA_DIR),
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "PYTHONPATH": str(ROOT),
+    "KETACLINIC_LOG_LEVEL": "WARNING",
+}
+
+
+@dataclass
+class Load:
+    """What wrk sends; written as a spec file for bench/wrk.lua."""
+
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    bodies: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    update: bool = False  # each client owns a patient and sends If-Match with its last ETag
+
+
+@dataclass
+class Result:
+    rps: float
+    p50: float  # ms
+    p99: float  # ms
+    errors: int
+
+
+class Wrk:
+    def __init__(self, writable: list[str]) -> None:
+        self.writable = writable  # patients never updated yet: every update client gets a fresh one
+        self.failures = 0
+
+    def _spec(self, load: Load, clients: int) -> Path:
+        lines = [f"method {load.method}", f"path {load.path}"]
+        lines += [f"header {k}: {v}" for k, v in load.headers.items()]
+        lines += [f"body {b}" for b in load.bodies]
+        if load.update:
+            from ketaclinic.patients.models import Patient
+
+            mine, self.writable = self.writable[:clients], self.writable[clients:]
+            rows = Patient.objects.filter(pk__in=mine).values_list("pk", "version")
+            versions = {str(pk): version for pk, version in rows}
+            lines += [f'id {pk} "{versions[pk]}"' for pk in mine]
+        else:
+            lines += [f"id {pk}" for pk in load.ids]
+        spec = DATA_DIR / "spec.txt"
+        spec.write_text("\n".join(lines) + "\n")
+        return spec
+
+    def measure(self, load: Load, clients: int, seconds: int) -> Result:
+        # An update client must be alone on its wrk thread (the thread's Lua state holds its ETag), so
+        # every path, baselines included, runs one wrk thread per connection: all measured the same way.
+        cmd = ["wrk", f"-t{clients}", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA)]
+        cmd += [BASE, "--", str(self._spec(load, clients))]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=seconds + 60)
+        line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH ")), None)
+        if line is None:
+            raise RuntimeError(f"wrk failed: {out.stdout}{out.stderr}")
+        raw = json.loads(line.removeprefix("BENCH "))
+        # A run where nothing completed has no latency to report: count it as a failure too.
+        errors = raw["non2xx"] + raw["socket_errors"] + (raw["requests"] == 0)
+        self.failures += errors
+        drain()
+        rps = raw["requests"] / (raw["duration_us"] / 1e6)
+        return Result(rps, raw["p50_us"] / 1e3, raw["p99_us"] / 1e3, errors)
+
+    def both(self, load: Load) -> tuple[Result, Result]:
+        """50 clients, then one client."""
+        return self.measure(load, CLIENTS, SECONDS), self.measure(load, 1, ONE_CLIENT_SECONDS)
+
+
+def prepare() -> Seeded:
+    """Migrate, collect static files (pages need the manifest) and seed, in this process."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.update(ENV)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    from bench.seed import seed
+
+    started = time.monotonic()
+    seeded = seed()
+    print(f"seeded 10,000 patients in {time.monotonic() - started:.0f} s into {DATA_DIR}", flush=True)
+    from django.db import connections
+
+    connections.close_all()  # the server processes open their own
+    return seeded
+
+
+def server_command() -> list[str]:
+    """The `make run` server command line, read from the Makefile so the two cannot drift apart."""
+    rule = "bench-print-serve: ; @echo $(SERVE)"
+    args = ["make", "-s", "--no-print-directory", f"PORT={PORT}", "--eval", rule, "bench-print-serve"]
+    out = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True)
+    return shlex.split(out.stdout.strip())
+
+
+def drain() -> None:
+    """Wait for the requests wrk left queued in the server when it stopped, so the next run starts idle."""
+    with urllib.request.urlopen(f"{BASE}/bench/json/", timeout=60) as response:
+        response.read()
+
+
+def wait_until_up(server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with status {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{BASE}/bench/json/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("the server did not answer within 60 s")
+
+
+def login() -> tuple[str, str]:
+    """Log in through the real form; return the Cookie header and the CSRF token of the search form."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def csrf(html: str) -> str:
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+        if match is None:
+            raise RuntimeError("no CSRF token on the page")
+        return match.group(1)
+
+    with opener.open(f"{BASE}/login/") as page:
+        token = csrf(page.read().decode())
+    form = {"username": PERSONA, "password": PASSWORD, "csrfmiddlewaretoken": token}
+    with opener.open(f"{BASE}/login/", data=urllib.parse.urlencode(form).encode()) as page:
+        if not page.url.endswith("/patients/"):  # a good login redirects to the patient list
+            raise RuntimeError(f"login as {PERSONA} failed (landed on {page.url})")
+        token = csrf(page.read().decode())  # login rotates the CSRF token
+    return "; ".join(f"{c.name}={c.value}" for c in jar), token
+
+
+def ms(value: float) -> str:
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def run(seeded: Seeded, cookie: str, csrf: str) -> tuple[str, int]:
+    """Measure everything; return the results as markdown and the number of failed requests."""
+    bearer = {"Authorization": f"Bearer {seeded.token}"}
+    session = {"Cookie": cookie}  # one logged-in nurse shared by all clients: sessions are per user
+    form = {**session, "Content-Type": "application/x-www-form-urlencoded"}
+    api_json = {**bearer, "Content-Type": "application/json"}
+    phones = ['{"phone": "555-0300"}', '{"phone": "555-0301"}']  # alternate, so every PATCH changes the row
+    # Baselines send no cookie or token: they measure the bare stack, not a logged-in request.
+    baselines = {
+        "bare JSON view": Load("GET", "/bench/json/"),
+        "bare three-query read": Load("GET", "/bench/chart/{id}/", ids=seeded.readable),
+    }
+    ours = {
+        "patient search (web)": (
+            "bare JSON view",
+            Load("POST", "/patients/", form, [f"csrfmiddlewaretoken={csrf}&q={q}" for q in SEARCHES]),
+        ),
+        "patient search (API)": (
+            "bare JSON view",
+            Load("POST", "/api/v1/patients/search", api_json, [json.dumps({"q": q}) for q in SEARCHES]),
+        ),
+        "chart page": ("bare three-query read", Load("GET", "/patients/{id}/", session, ids=seeded.readable)),
+        "patient API read": (
+            "bare three-query read",
+            Load("GET", "/api/v1/patients/{id}", bearer, ids=seeded.readable),
+        ),
+        "patient API update": (
+            "bare JSON view",
+            Load("PATCH", "/api/v1/patients/{id}", api_json, phones, update=True),
+        ),
+    }
+    flat_paths = {
+        "chart page": ("/patients/{id}/", session),
+        "patient API read": ("/api/v1/patients/{id}", bearer),
+    }
+
+    wrk = Wrk(list(seeded.writable))
+    for load in [*baselines.values(), *(load for _, load in ours.values())]:
+        wrk.measure(load, CLIENTS, 1)  # warm both workers: imports, template cache, SQLite page cache
+    wrk.failures = 0  # a failing path fails again below, where it is reported
+
+    results = {name: wrk.both(load) for name, load in baselines.items()}
+    paired = {}  # the baseline again, right before each row: the shared machine drifts within a run
+    for name, (baseline, load) in ours.items():
+        paired[name] = wrk.measure(baselines[baseline], CLIENTS, SECONDS)
+        results[name] = wrk.both(load)
+        print(f"  {name}: {results[name][0].rps:.0f} req/s ({baseline}: {paired[name].rps:.0f})", flush=True)
+    flat = {}
+    for name, (path, headers) in flat_paths.items():
+        for history, pk in seeded.flat.items():
+            flat[name, history] = wrk.both(Load("GET", path, headers, ids=[pk]))
+            print(f"  {name}, {history} history entries: {flat[name, history][0].rps:.0f} req/s", flush=True)
+
+    lines = [
+        "| path | baseline | baseline req/s | ours req/s | ratio | p50 ms | p99 ms | 1-client p50 ms "
+        "| errors |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for name, (r, one) in results.items():
+        if name in baselines:
+            cells = [name, "—", "—", f"{r.rps:.0f}", "—"]
+        else:
+            b = paired[name].rps
+            cells = [name, ours[name][0], f"{b:.0f}", f"{r.rps:.0f}", f"{r.rps / b:.0%}"]
+        cells += [ms(r.p50), ms(r.p99), ms(one.p50), str(r.errors + one.errors)]
+        lines.append(f"| {' | '.join(cells)} |")
+    lines += [
+        "",
+        "Cost as a patient's history grows, against the same page for a patient with 5 entries "
+        "(target: at most 1.5x):",
+        "",
+        "| path | history entries | req/s | p50 ms | p99 ms | 1-client p50 ms | cost (req/s) "
+        "| cost (1-client p50) | errors |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for (name, history), (r, one) in flat.items():
+        small, small_one = flat[name, "5"]
+        cells = [name, history, f"{r.rps:.0f}", ms(r.p50), ms(r.p99), ms(one.p50)]
+        cells += [f"{small.rps / r.rps:.2f}x", f"{one.p50 / small_one.p50:.2f}x", str(r.errors + one.errors)]
+        lines.append(f"| {' | '.join(cells)} |")
+    return "\n".join(lines), wrk.failures
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """The server and its workers form one process group, started by main(): stop exactly that group."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+    except ProcessLookupError:  # it had already exited
+        pass
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian: apt-get install -y wrk)", file=sys.stderr)
+        return 2
+    try:
+        seeded = prepare()
+        command = server_command()
+        server = subprocess.Popen(command, cwd=ROOT, env=ENV, start_new_session=True)
+    except Exception:
+        shutil.rmtree(DATA_DIR, ignore_errors=True)
+        raise
+    # make's Ctrl-C raises KeyboardInterrupt; turn a plain kill into SystemExit too, so `finally` runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        wait_until_up(server)
+        table, failures = run(seeded, *login())
+    except (RuntimeError, OSError) as exc:  # server down, login refused, wrk missing output
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stop(server)
+        shutil.rmtree(DATA_DIR, ignore_errors=True)
+
+    revision = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    header = (
+        f"`make bench` at {revision or 'unknown revision'}, {time.strftime('%Y-%m-%d %H:%M')}: 10,000 "
+        f"patients, {CLIENTS} clients for {SECONDS} s and one client for {ONE_CLIENT_SECONDS} s per row, "
+        f"{os.cpu_count()} cores. Server: `{' '.join(command)}`, DJANGO_SETTINGS_MODULE=bench.settings."
+    )
+    print(f"\n{header}\n\n{table}")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(f"# Latest bench\n\n{header}\n\n{table}\n")
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    if failures:
+        print(f"FAILED: {failures} requests failed (non-2xx, socket error or timeout)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

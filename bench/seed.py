@@ -1,0 +1,157 @@
+"""Seed the bench database: the real demo network plus bulk-inserted patients up to 10,000.
+
+The network, locations, personas (logins and roles) and the first 80 patients come from
+`ketaclinic.demo.data.load`, i.e. through the actions. The remaining patients are built by the demo's own
+patient generator (same archetypes, same intake histories) but written with bulk_create: registering
+10,000 patients one by one through the actions would take minutes. Bulk rows skip the per-patient audit
+row, which no measured path reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketaclinic.accounts.actions import do_create_api_token
+from ketaclinic.accounts.models import ClinicLocation, User
+from ketaclinic.demo import data as demo
+from ketaclinic.patients.actions import ENTRY_MODELS, INTAKE_SECTIONS
+from ketaclinic.patients.models import (
+    AntidepressantTrial,
+    BodyMeasurement,
+    Condition,
+    EntryStatus,
+    Medication,
+    Patient,
+)
+
+PERSONA = "nurse.north"
+SECTION_MODELS = dict(zip(INTAKE_SECTIONS, ENTRY_MODELS.values(), strict=True))
+FLAT_SMALL, FLAT_BIG = 5, 500
+
+
+@dataclass
+class Seeded:
+    token: str  # bearer token of PERSONA
+    readable: list[str]  # north patients with an ordinary intake history (chart and API read rows)
+    writable: list[str]  # other north patients, each handed to at most one update client
+    flat: dict[str, str]  # "5" / "500 trials" / "500 measurements" -> patient id
+
+
+def _stamp(user: User, when: dt.datetime) -> dict[str, Any]:
+    return {"created_at": when, "created_by": user, "updated_at": when, "updated_by": user}
+
+
+def _bulk_patients(count: int, today: dt.date) -> None:
+    rng = random.Random(7)
+    now = timezone.now()
+    locations = {loc.slug: loc for loc in ClinicLocation.objects.all()}
+    registrars = {slug: User.objects.get(username=f"frontdesk.{slug}") for slug in locations}
+    patients: list[Patient] = []
+    rows: list[Any] = []
+    for n in range(count):
+        slug = demo.LOCATIONS[n % 2][0]
+        # Indexes past the demo's own keep MRNs unique; the archetype still cycles through all of them.
+        data = demo._patient(demo.PATIENTS_PER_LOCATION + n // 2, slug, rng, today)
+        stamp = _stamp(registrars[slug], now)
+        fields = data.model_dump(exclude={"location", "measurement", *INTAKE_SECTIONS}, exclude_none=True)
+        patient = Patient(network_id=locations[slug].network_id, location=locations[slug], **fields, **stamp)
+        patient.search_name = f"{patient.family_name} {patient.given_name}".casefold()
+        if patient.pregnancy_status != "not_applicable":
+            patient.pregnancy_recorded_on = today
+        patients.append(patient)
+        if data.measurement is not None:
+            rows.append(
+                BodyMeasurement(
+                    patient=patient,
+                    measured_on=today,
+                    weight_kg=data.measurement.weight_kg,
+                    height_cm=data.measurement.height_cm,
+                    **stamp,
+                )
+            )
+        for section in INTAKE_SECTIONS:
+            model = SECTION_MODELS[section]
+            rows += [model(patient=patient, **item.model_dump(), **stamp) for item in getattr(data, section)]
+    Patient.objects.bulk_create(patients, batch_size=500)
+    for model in {type(r) for r in rows}:
+        model.objects.bulk_create([r for r in rows if type(r) is model], batch_size=500)
+
+
+def _flat_patient(extra: str, today: dt.date, nurse: User) -> str:
+    """A north patient with 5 history entries, plus 495 more trials or measurements when `extra` says so."""
+    location = ClinicLocation.objects.get(slug="north")
+    stamp = _stamp(nurse, timezone.now())
+    patient = Patient.objects.create(
+        network_id=location.network_id,
+        location=location,
+        mrn=f"FLAT-{extra or 'small'}".upper(),
+        given_name="Flat",
+        family_name=f"Bench {extra or 'small'}",
+        search_name=f"bench {extra or 'small'} flat",
+        date_of_birth=dt.date(1980, 5, 17),
+        sex="female",
+        **stamp,
+    )
+    trial = {
+        "drug": "sertraline",
+        "max_daily_dose_mg": Decimal(200),
+        "weeks_at_dose": Decimal(8),
+        "adequate_dose": True,
+        "outcome": "none",
+        "current_episode": True,
+    }
+    measurement = {"weight_kg": Decimal("71.5"), "height_cm": Decimal("168.0")}
+    BodyMeasurement.objects.create(patient=patient, measured_on=today, **measurement, **stamp)
+    Condition.objects.create(patient=patient, code="major_depressive_disorder", **stamp)
+    Medication.objects.create(patient=patient, drug="escitalopram", dose="20 mg daily", **stamp)
+    AntidepressantTrial.objects.bulk_create(
+        [AntidepressantTrial(patient=patient, **trial, **stamp) for _ in range(2)]
+    )
+    more = FLAT_BIG - FLAT_SMALL
+    if extra == "trials":  # earlier episodes' trials, stopped long ago: the chart still lists them
+        old = {**trial, "current_episode": False, "status": EntryStatus.RESOLVED}
+        AntidepressantTrial.objects.bulk_create(
+            [AntidepressantTrial(patient=patient, **old, **stamp) for _ in range(more)]
+        )
+    elif extra == "measurements":  # weekly weights going back almost ten years
+        BodyMeasurement.objects.bulk_create(
+            [
+                BodyMeasurement(
+                    patient=patient, measured_on=today - dt.timedelta(weeks=w), **measurement, **stamp
+                )
+                for w in range(1, more + 1)
+            ]
+        )
+    return str(patient.pk)
+
+
+def seed(total: int = 10_000) -> Seeded:
+    today = timezone.localdate()
+    demo.load(today)
+    with transaction.atomic():
+        _bulk_patients(total - Patient.objects.count(), today)
+        nurse = User.objects.get(username=PERSONA)
+        flat = {
+            "5": _flat_patient("", today, nurse),
+            "500 trials": _flat_patient("trials", today, nurse),
+            "500 measurements": _flat_patient("measurements", today, nurse),
+        }
+    north = [
+        str(pk)
+        for pk in Patient.objects.filter(location__slug="north", mrn__startswith="N")
+        .order_by("mrn")
+        .values_list("pk", flat=True)[:600]
+    ]
+    return Seeded(
+        token=do_create_api_token(nurse)[1],
+        readable=north[:100],
+        writable=north[100:],
+        flat=flat,
+    )

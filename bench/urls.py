@@ -1,0 +1,15 @@
+"""Every product route, plus the two baselines under /bench/ (only served with bench.settings)."""
+
+from django.urls import path
+
+from bench import views
+from ketaclinic.urls import handler400, handler403, handler404, handler500
+from ketaclinic.urls import urlpatterns as product
+
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
+
+urlpatterns = [
+    path("bench/json/", views.bare_json),
+    path("bench/chart/<uuid:pk>/", views.bare_chart),
+    *product,
+]
