@@ -59,6 +59,7 @@ test-postgres: $(VENV)/.test
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(PY) -m pytest -m "not browser"
 
 bench: $(VENV)/.test
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) bench/run.py
 
 clean:

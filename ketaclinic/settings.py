@@ -105,7 +105,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Sessions live in the database so logout and disabling a user end them at once; the idle timeout is
 # enforced server-side by IdleTimeoutMiddleware, the absolute lifetime by the cookie age.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "ketaclinic.accounts.sessions"
+AUTHENTICATION_BACKENDS = ["ketaclinic.accounts.sessions.StaffBackend"]
 SESSION_COOKIE_AGE = CONFIG.session_max_hours * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

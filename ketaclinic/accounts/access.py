@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
+
 from ketaclinic.accounts.models import Membership
 from ketaclinic.accounts.permissions import Perm, permissions_of
 
@@ -17,8 +19,14 @@ def grants(user: Any) -> dict[int, frozenset[Perm]]:
     cached = getattr(user, _CACHE, None)
     if cached is None:
         cached = {}
-        for location_id, role in Membership.objects.filter(user=user).values_list("location_id", "role"):
-            cached[location_id] = cached.get(location_id, frozenset()) | permissions_of(role)
+        # On every request: a plain cursor, not a QuerySet (docs/performance.md).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT location_id, role FROM {Membership._meta.db_table} WHERE user_id = %s",  # noqa: S608 - table name from the model
+                [user.pk],
+            )
+            for location_id, role in cursor.fetchall():
+                cached[location_id] = cached.get(location_id, frozenset()) | permissions_of(role)
         setattr(user, _CACHE, cached)
     return cached
 

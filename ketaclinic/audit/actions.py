@@ -6,9 +6,10 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ketaclinic.audit.context import SYSTEM, Origin
@@ -51,31 +52,53 @@ def record(
     location_id: int | None = None,
     changed_fields: Iterable[str] = (),
 ) -> AuditEvent:
-    """Append one event to the chain. Runs inside the caller's transaction when there is one."""
-    with transaction.atomic():
-        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
-        if location_id is None and patient is not None:
-            location_id = patient.location_id
-        event = AuditEvent(
-            seq=head.seq + 1,
-            occurred_at=timezone.now(),
-            actor_id=getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None,
-            action=action,
-            outcome=outcome,
-            object_type=type(obj).__name__ if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            patient_id=getattr(patient, "pk", None),
-            location_id=location_id,
-            changed_fields=sorted(changed_fields),
-            via=origin.via,
-            request_id=origin.request_id,
-            source_ip=origin.source_ip,
-            prev_hash=head.hash,
-        )
+    """Append one event to the chain. Runs inside the caller's transaction when there is one.
+
+    Every chart read writes one of these, so it is three plain statements rather than ORM calls: bump the
+    chain head (which locks it, ordering concurrent writers), insert the event, store the new head hash.
+    """
+    if location_id is None and patient is not None:
+        location_id = patient.location_id
+    event = AuditEvent(
+        occurred_at=timezone.now(),
+        actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
+        action=action,
+        outcome=outcome,
+        object_type=type(obj).__name__ if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        patient_id=getattr(patient, "pk", None),
+        location_id=location_id,
+        changed_fields=sorted(changed_fields),
+        via=origin.via,
+        request_id=origin.request_id,
+        source_ip=origin.source_ip,
+    )
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(_BUMP_HEAD)
+        event.seq, event.prev_hash = cursor.fetchone()
         event.hash = _digest(event)
-        event.save(force_insert=True)
-        ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+        cursor.execute(
+            _insert_sql(), [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _columns()]
+        )
+        cursor.execute(_SET_HEAD, [event.hash])
     return event
+
+
+_BUMP_HEAD = "UPDATE audit_chainhead SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
+_SET_HEAD = "UPDATE audit_chainhead SET hash = %s WHERE id = 1"
+
+
+@cache
+def _columns() -> list[Any]:
+    return [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+
+
+@cache
+def _insert_sql() -> str:
+    columns = _columns()
+    names = ", ".join(f.column for f in columns)
+    values = ", ".join(["%s"] * len(columns))
+    return f"INSERT INTO {AuditEvent._meta.db_table} ({names}) VALUES ({values})"  # noqa: S608 - names from the model
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from ketaclinic import fastload
 from ketaclinic.accounts.access import grants, location_ids
+from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
@@ -36,9 +38,10 @@ def _parse(patient_id: object) -> uuid.UUID:
 def get_patient_for(
     user: Any, patient_id: object, *, write: bool = False, origin: Origin = SYSTEM
 ) -> Patient:
-    patient = Patient.objects.select_related("location").filter(pk=_parse(patient_id)).first()
+    patient = fastload.fetch_one(Patient, "id = %s", [fastload.param(Patient, "id", _parse(patient_id))])
     if patient is None:
         raise NotFound
+    patient.location = fastload.fetch_one(ClinicLocation, "id = %s", [patient.location_id])  # type: ignore[assignment]
     held = grants(user).get(patient.location_id)
     needed = Perm.PATIENT_WRITE if write else Perm.PATIENT_READ
     if held is None or needed not in held:

@@ -72,6 +72,32 @@ def _entry(e: Any, **extra: Any) -> dict[str, Any]:
     return {**fields, **extra}
 
 
+def _condition(x: Any) -> dict[str, Any]:
+    return _entry(x, display=CONDITIONS[x.code].display)
+
+
+def _medication(x: Any) -> dict[str, Any]:
+    return _entry(
+        x,
+        name=queries.drug_name(x.drug, x.other_name),
+        interaction_classes=queries.interaction_classes(x.drug),
+    )
+
+
+def _trial(x: Any) -> dict[str, Any]:
+    return _entry(x, name=queries.drug_name(x.drug, x.other_name))
+
+
+# How each history section's entries are shown in the API.
+ITEM = {
+    "conditions": _condition,
+    "medications": _medication,
+    "allergies": _entry,
+    "substance_use": _entry,
+    "antidepressant_trials": _trial,
+}
+
+
 def _chart_body(patient: Patient) -> dict[str, Any]:
     c = queries.chart(patient)
     return {
@@ -93,18 +119,11 @@ def _chart_body(patient: Patient) -> dict[str, Any]:
         },
         "weight": _entry(c.weight) if c.weight else None,
         "height": _entry(c.height) if c.height else None,
-        "conditions": [_entry(x, display=CONDITIONS[x.code].display) for x in c.conditions],
-        "medications": [
-            _entry(
-                x,
-                name=queries.drug_name(x.drug, x.other_name),
-                interaction_classes=queries.interaction_classes(x.drug),
-            )
-            for x in c.medications
-        ],
+        "conditions": [_condition(x) for x in c.conditions],
+        "medications": [_medication(x) for x in c.medications],
         "allergies": [_entry(x) for x in c.allergies],
         "substance_use": [_entry(x) for x in c.substance_uses],
-        "antidepressant_trials": [_entry(x, name=queries.drug_name(x.drug, x.other_name)) for x in c.trials],
+        "antidepressant_trials": [_trial(x) for x in c.trials],
         "adequate_failed_trials_current_episode": c.adequate_failed_trials,
     }
 
@@ -210,7 +229,8 @@ def _section_items(request: HttpRequest, patient_id: str, key: str) -> list[dict
         patient=patient,
         changed_fields=[key],
     )
-    return _chart_body(patient)[key]  # type: ignore[no-any-return]
+    model = actions.ENTRY_MODELS[next(v[0] for v in SECTIONS.values() if v[2] == key)]
+    return [ITEM[key](x) for x in queries.entries(model, patient)]
 
 
 def _add(request: HttpRequest, patient_id: str, body: inputs.Strict, key: str) -> Status[dict[str, Any]]:
@@ -218,8 +238,7 @@ def _add(request: HttpRequest, patient_id: str, body: inputs.Strict, key: str) -
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
     entry = actions.do_add_history_entry(patient, body, actor=request.user, origin=origin)  # type: ignore[arg-type]
-    item = next(i for i in _chart_body(patient)[key] if i["id"] == entry.pk)
-    return Status(201, item)
+    return Status(201, ITEM[key](entry))
 
 
 def _status(
@@ -233,8 +252,7 @@ def _status(
     if entry is None:
         raise NotFound
     actions.do_change_entry_status(entry, change, actor=request.user, origin=origin)
-    key = SECTIONS[section][2]
-    return next((i for i in _chart_body(patient)[key] if i["id"] == entry.pk), _entry(entry))
+    return ITEM[SECTIONS[section][2]](entry)
 
 
 def _register_section(section: str) -> None:

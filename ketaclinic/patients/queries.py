@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from ketaclinic import fastload
 from ketaclinic.clinical.vocab import DRUGS, MEDICATION_CLASS_LABELS, MedicationClass
 from ketaclinic.patients.models import (
     Allergy,
@@ -22,7 +23,16 @@ from ketaclinic.patients.models import (
     SubstanceUse,
 )
 
-LIST_COLUMNS = ("id", "mrn", "given_name", "family_name", "date_of_birth", "sex", "location__name")
+LIST_COLUMNS = (
+    "id",
+    "mrn",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "location__name",
+    "location__slug",
+)
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
 MRN_PATTERN = re.compile(r"^[A-Za-z]*\d[A-Za-z0-9-]*$")
 
@@ -88,18 +98,27 @@ class Chart:
         )
 
 
-def _entries(model: Any, patient: Patient) -> list[Any]:
-    return list(
-        model.objects.filter(patient=patient)
-        .exclude(status=EntryStatus.ENTERED_IN_ERROR)
-        .order_by("status", "created_at")
+def entries(model: Any, patient: Patient) -> list[Any]:
+    """A patient's entries of one kind (not those entered in error), in the order entered."""
+    return fastload.fetch(
+        model,
+        "patient_id = %s AND status <> %s",
+        [fastload.param(model, "patient", patient.pk), EntryStatus.ENTERED_IN_ERROR],
+        order_by="status, created_at",
     )
 
 
 def _latest(patient: Patient) -> tuple[BodyMeasurement | None, BodyMeasurement | None]:
     """The latest weight and height in one query over a short, indexed slice."""
     weight = height = None
-    for m in BodyMeasurement.objects.filter(patient=patient).order_by("-measured_on", "-created_at")[:50]:
+    recent = fastload.fetch(
+        BodyMeasurement,
+        "patient_id = %s",
+        [fastload.param(BodyMeasurement, "patient", patient.pk)],
+        order_by="measured_on DESC, created_at DESC",
+        limit=50,
+    )
+    for m in recent:
         weight = weight or (m if m.weight_kg is not None else None)
         height = height or (m if m.height_cm is not None else None)
         if weight and height:
@@ -113,11 +132,11 @@ def chart(patient: Patient) -> Chart:
         patient=patient,
         weight=weight,
         height=height,
-        conditions=_entries(Condition, patient),
-        medications=_entries(Medication, patient),
-        allergies=_entries(Allergy, patient),
-        substance_uses=_entries(SubstanceUse, patient),
-        trials=_entries(AntidepressantTrial, patient),
+        conditions=entries(Condition, patient),
+        medications=entries(Medication, patient),
+        allergies=entries(Allergy, patient),
+        substance_uses=entries(SubstanceUse, patient),
+        trials=entries(AntidepressantTrial, patient),
     )
 
 

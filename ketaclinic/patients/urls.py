@@ -10,6 +10,7 @@ urlpatterns = [
     path("<uuid:pk>/", views.patient_chart, name="chart"),
     path("<uuid:pk>/edit/", views.patient_edit, name="edit"),
     path("<uuid:pk>/measurements/", views.add_measurement, name="add_measurement"),
+    path("<uuid:pk>/forms/<str:section>/", views.entry_form, name="entry_form"),
     path("<uuid:pk>/<str:section>/", views.add_entry, name="add_entry"),
     path("<uuid:pk>/<str:section>/<int:entry_id>/status/", views.change_entry_status, name="entry_status"),
 ]

@@ -5,6 +5,7 @@ Searches are POSTed so that names and dates of birth never appear in a URL or an
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -42,9 +43,12 @@ ROW_SECTIONS = (
     ("trials", "Antidepressant trials", "Every earlier trial: drug, dose, weeks and outcome"),
 )
 SECTIONS = tuple(forms.SECTION_INPUTS)
+FORM_SECTIONS = frozenset({*SECTIONS, "measurements"})
 
 
+@cache
 def _choices() -> dict[str, Any]:
+    """Choice lists for the forms: built once per process (they come from code, not the database)."""
     by_category: dict[str, list[Any]] = {}
     for condition in CONDITIONS.values():
         by_category.setdefault(ConditionCategory(condition.category).value, []).append(condition)
@@ -142,7 +146,14 @@ def patient_chart(request: HttpRequest, pk: str) -> HttpResponse:
     return render(
         request,
         "patients/chart.html",
-        {"chart": queries.chart(patient), "can_write": can_write, "errors": {}, "open": "", **_choices()},
+        {
+            "chart": queries.chart(patient),
+            "can_write": can_write,
+            "errors": {},
+            "open": "",
+            "chart_url": _chart_url(patient),
+            **_choices(),
+        },
     )
 
 
@@ -184,6 +195,22 @@ def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
     return redirect("patients:chart", pk=patient.pk)
 
 
+def _chart_url(patient: Any) -> str:
+    # Built once per page: the chart links to a dozen of its own sub-paths.
+    return reverse("patients:chart", args=[patient.pk])
+
+
+@requires(Perm.PATIENT_WRITE)
+@require_GET
+def entry_form(request: HttpRequest, pk: str, section: str) -> HttpResponse:
+    """One of the chart's "add" forms, fetched when its section is opened (the chart stays light)."""
+    if section not in FORM_SECTIONS:
+        raise NotFound
+    patient = get_patient_for(request.user, pk, write=True, origin=web_origin(request))
+    context = {"chart_url": _chart_url(patient), "values": {}, "errors": {}, **_choices()}
+    return render(request, f"patients/forms/{section}.html", context)
+
+
 def _entry_model(section: str) -> Any:
     if section not in SECTIONS:
         raise NotFound
@@ -201,6 +228,7 @@ def _chart_response(
 ) -> HttpResponse:
     context = {
         "chart": queries.chart(patient),
+        "chart_url": _chart_url(patient),
         "can_write": True,
         "errors": errors or {},
         "open": open_section,

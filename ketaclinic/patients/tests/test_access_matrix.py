@@ -35,6 +35,7 @@ ROUTES = [
     ("intake row", "get", "/patients/new/rows/trials/3/", None, WRITERS, False, False),
     ("chart page", "get", "/patients/{pid}/", None, READERS, True, False),
     ("edit page", "get", "/patients/{pid}/edit/", None, WRITERS, True, False),
+    ("chart add form", "get", "/patients/{pid}/forms/trials/", None, WRITERS, True, False),
     ("add condition", "post", "/patients/{pid}/conditions/", {"code": "hypertension"}, WRITERS, True, False),
     ("add measurement", "post", "/patients/{pid}/measurements/", {"weight_kg": "70"}, WRITERS, True, False),
     ("audit review", "get", "/audit/", None, ADMINS, False, False),
