@@ -47,8 +47,9 @@ def test_every_row_loads_exactly_as_the_orm_loads_it(world, model):
         inputs.SubstanceUseIn(substance="alcohol", use_status="past", last_used_on="2020-02-03"),
         actor=patient.created_by,
     )
-    actions.do_add_history_entry(patient, inputs.AllergyIn(substance="Latex", category="environment"),
-                                 actor=patient.created_by)
+    actions.do_add_history_entry(
+        patient, inputs.AllergyIn(substance="Latex", category="environment"), actor=patient.created_by
+    )
     expected = list(model.objects.order_by("pk"))
     loaded = fastload.fetch(model, "1 = 1", [], order_by=model._meta.pk.column)
     assert expected, model

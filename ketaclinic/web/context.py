@@ -2,23 +2,47 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.http import HttpRequest
+from django.templatetags.static import static
+from django.urls import reverse
 
 from ketaclinic.accounts.access import can
 from ketaclinic.accounts.permissions import Perm
 
 
+@cache
+def _links() -> dict[str, str]:
+    """Navigation and asset URLs: the same for every page, so resolved once per process."""
+    return {
+        "home": reverse("web:home"),
+        "patients": reverse("patients:list"),
+        "register": reverse("patients:new"),
+        "audit": reverse("audit:review"),
+        "admin": reverse("admin:index"),
+        "rules": reverse("web:rules"),
+        "logout": reverse("web:logout"),
+        "css": static("web/app.css"),
+        "htmx": static("web/vendor/htmx.min.js"),
+        "icon": static("web/favicon.svg"),
+    }
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = request.user
+    match = request.resolver_match
+    section = (match.app_name, match.url_name) if match else ("", "")
     if not user.is_authenticated:
-        return {}
+        return {"links": _links(), "section": section}
     return {
+        "links": _links(),
+        "section": section,
         "nav": {
             "patients": can(user, Perm.PATIENT_READ),
             "register": can(user, Perm.PATIENT_WRITE),
             "audit": can(user, Perm.AUDIT_READ),
             "admin": can(user, Perm.STAFF_MANAGE),
-        }
+        },
     }

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from django import template
+from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -178,4 +179,36 @@ def entry_status(context: Any, entry: Any, section: str, resolve_label: str = "R
         action,
         context.get("csrf_token", ""),
         resolve_label,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def add_section(context: Any, section: str, summary: str) -> SafeString:
+    """A chart section's collapsed "add" form: fetched when opened, or rendered here when it has errors.
+
+    Without scripts, the link reloads the chart with that form open.
+    """
+    if not context.get("can_write"):
+        return mark_safe("")
+    url = context["chart_url"]
+    if context.get("open") == section:
+        form = render_to_string(f"patients/forms/{section}.html", context.flatten())
+        return format_html(
+            '<details class="add" id="add-{}" open><summary>{}</summary><div class="form-slot">{}'
+            "</div></details>",
+            section,
+            summary,
+            mark_safe(form),
+        )  # noqa: S308 - a rendered template
+    return format_html(
+        '<details class="add" id="add-{}" hx-get="{}forms/{}/" hx-trigger="toggle once" hx-target="find .form-slot" '
+        'hx-select="unset"><summary>{}</summary><div class="form-slot"><a href="{}?open={}#add-{}">Open the form</a>'
+        "</div></details>",
+        section,
+        url,
+        section,
+        summary,
+        url,
+        section,
+        section,
     )
