@@ -198,12 +198,12 @@ def add_section(context: Any, section: str, summary: str) -> SafeString:
             "</div></details>",
             section,
             summary,
-            mark_safe(form),
-        )  # noqa: S308 - a rendered template
+            form,  # a rendered template: already safe, so format_html leaves it as it is
+        )
     return format_html(
-        '<details class="add" id="add-{}" hx-get="{}forms/{}/" hx-trigger="toggle once" hx-target="find .form-slot" '
-        'hx-select="unset"><summary>{}</summary><div class="form-slot"><a href="{}?open={}#add-{}">Open the form</a>'
-        "</div></details>",
+        '<details class="add" id="add-{}" hx-get="{}forms/{}/" hx-trigger="toggle once" '
+        'hx-target="find .form-slot" hx-select="unset"><summary>{}</summary><div class="form-slot">'
+        '<a href="{}?open={}#add-{}">Open the form</a></div></details>',
         section,
         url,
         section,
