@@ -90,16 +90,23 @@ def param(model: type[models.Model], field: str, value: Any) -> Any:
 
 
 def fetch(
-    model: type[M], where: str, params: Sequence[Any], order_by: str = "", limit: int | None = None
+    model: type[M],
+    where: str,
+    params: Sequence[Any],
+    order_by: str = "",
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[M]:
     """SELECT every concrete column of `model` WHERE ... and build instances as the ORM would."""
+    if offset and limit is None:
+        raise ValueError("an offset needs a limit")
     columns, names, converters = _plan(model)
     # `where` and `order_by` are SQL written in our code; every value travels as a parameter.
     sql = f"SELECT {columns} FROM {model._meta.db_table} WHERE {where}"  # noqa: S608
     if order_by:
         sql += f" ORDER BY {order_by}"
     if limit is not None:
-        sql += f" LIMIT {int(limit)}"
+        sql += f" LIMIT {int(limit)}" + (f" OFFSET {int(offset)}" if offset else "")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -88,6 +88,9 @@ def _trial(x: Any) -> dict[str, Any]:
     return _entry(x, name=queries.drug_name(x.drug, x.other_name))
 
 
+API_KEYS = {"trials": "antidepressant_trials"}
+MAX_SECTION_LIMIT = 500
+
 # How each history section's entries are shown in the API.
 ITEM = {
     "conditions": _condition,
@@ -125,6 +128,7 @@ def _chart_body(patient: Patient) -> dict[str, Any]:
         "substance_use": [_entry(x) for x in c.substance_uses],
         "antidepressant_trials": [_trial(x) for x in c.trials],
         "adequate_failed_trials_current_episode": c.adequate_failed_trials,
+        "history_totals": {API_KEYS.get(k, k): total for k, total in c.totals.items()},
     }
 
 
@@ -217,7 +221,11 @@ SECTIONS: dict[str, tuple[type[inputs.Strict], Any, str]] = {
 }
 
 
-def _section_items(request: HttpRequest, patient_id: str, key: str) -> list[dict[str, Any]]:
+def _section_items(
+    request: HttpRequest, patient_id: str, key: str, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    if not 1 <= limit <= MAX_SECTION_LIMIT or offset < 0:
+        raise HttpError(422, f"limit must be 1-{MAX_SECTION_LIMIT} and offset 0 or more")
     _require(request, Perm.PATIENT_READ)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, origin=origin)
@@ -230,7 +238,7 @@ def _section_items(request: HttpRequest, patient_id: str, key: str) -> list[dict
         changed_fields=[key],
     )
     model = actions.ENTRY_MODELS[next(v[0] for v in SECTIONS.values() if v[2] == key)]
-    return [ITEM[key](x) for x in queries.entries(model, patient)]
+    return [ITEM[key](x) for x in queries.entries(model, patient, limit=limit, offset=offset)]
 
 
 def _add(request: HttpRequest, patient_id: str, body: inputs.Strict, key: str) -> Status[dict[str, Any]]:
@@ -259,8 +267,9 @@ def _register_section(section: str) -> None:
     in_model, out_model, key = SECTIONS[section]
     noun = section.replace("-", " ")
 
-    def list_entries(request: HttpRequest, patient_id: str) -> Any:
-        return _section_items(request, patient_id, key)
+    def list_entries(request: HttpRequest, patient_id: str, limit: int = 100, offset: int = 0) -> Any:
+        """Every entry of this section (the chart read holds at most 50; `history_totals` counts them all)."""
+        return _section_items(request, patient_id, key, limit, offset)
 
     def add_entry(request: HttpRequest, patient_id: str, body: inputs.Strict) -> Any:
         return _add(request, patient_id, body, key)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from ketaclinic import fastload
@@ -86,26 +87,43 @@ class Chart:
         metres = self.height.height_cm / 100
         return (self.weight.weight_kg / (metres * metres)).quantize(Decimal("0.1"))  # type: ignore[operator]
 
-    @property
-    def adequate_failed_trials(self) -> int:
-        return sum(
-            1
-            for t in self.trials
-            if t.status == EntryStatus.ACTIVE
-            and t.adequate_dose
-            and t.current_episode
-            and t.outcome in {"none", "partial"}
+    totals: dict[str, int]
+    adequate_failed_trials: int
+
+
+# A chart section shows this many entries (active first) and says how many more there are, so that a
+# chart costs the same however long a history grows; the API's section endpoints page through the rest.
+SECTION_LIMIT = 50
+_LIVE = "patient_id = %s AND status <> %s"
+
+
+def entries(model: Any, patient: Patient, limit: int | None = None, offset: int = 0) -> list[Any]:
+    """A patient's entries of one kind (not entered in error): active first, then in the order entered."""
+    params = [fastload.param(model, "patient", patient.pk), EntryStatus.ENTERED_IN_ERROR]
+    return fastload.fetch(model, _LIVE, params, order_by="status, created_at, id", limit=limit, offset=offset)
+
+
+def count(model: Any, patient: Patient, extra: str = "", params: tuple[Any, ...] = ()) -> int:
+    sql = f"SELECT COUNT(*) FROM {model._meta.db_table} WHERE {_LIVE}{extra}"  # noqa: S608 - table from the model
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [fastload.param(model, "patient", patient.pk), EntryStatus.ENTERED_IN_ERROR, *params]
         )
+        return int(cursor.fetchone()[0])
 
 
-def entries(model: Any, patient: Patient) -> list[Any]:
-    """A patient's entries of one kind (not those entered in error), in the order entered."""
-    return fastload.fetch(
-        model,
-        "patient_id = %s AND status <> %s",
-        [fastload.param(model, "patient", patient.pk), EntryStatus.ENTERED_IN_ERROR],
-        order_by="status, created_at",
-    )
+def _section(model: Any, patient: Patient, everything: bool) -> tuple[list[Any], int]:
+    if everything:
+        rows = entries(model, patient)
+        return rows, len(rows)
+    rows = entries(model, patient, limit=SECTION_LIMIT + 1)
+    if len(rows) <= SECTION_LIMIT:
+        return rows, len(rows)
+    return rows[:SECTION_LIMIT], count(model, patient)
+
+
+# Trials that count towards treatment resistance: adequate dose, current episode, no (or partial) response.
+_FAILED = " AND status = %s AND adequate_dose = %s AND current_episode = %s AND outcome IN (%s, %s)"
 
 
 def _latest(patient: Patient) -> tuple[BodyMeasurement | None, BodyMeasurement | None]:
@@ -126,17 +144,47 @@ def _latest(patient: Patient) -> tuple[BodyMeasurement | None, BodyMeasurement |
     return weight, height
 
 
-def chart(patient: Patient) -> Chart:
+def chart(patient: Patient, everything: frozenset[str] = frozenset()) -> Chart:
+    """The chart's data; each section holds at most SECTION_LIMIT entries unless named in `everything`."""
     weight, height = _latest(patient)
+    sections = {key: _section(model, patient, key in everything) for key, model in SECTION_MODELS.items()}
+    trials, trial_total = sections["trials"]
+    failed = (
+        _failed_in(trials)
+        if len(trials) == trial_total
+        else count(AntidepressantTrial, patient, _FAILED, (EntryStatus.ACTIVE, True, True, "none", "partial"))
+    )
     return Chart(
         patient=patient,
         weight=weight,
         height=height,
-        conditions=entries(Condition, patient),
-        medications=entries(Medication, patient),
-        allergies=entries(Allergy, patient),
-        substance_uses=entries(SubstanceUse, patient),
-        trials=entries(AntidepressantTrial, patient),
+        conditions=sections["conditions"][0],
+        medications=sections["medications"][0],
+        allergies=sections["allergies"][0],
+        substance_uses=sections["substance_use"][0],
+        trials=trials,
+        totals={key: total for key, (_, total) in sections.items()},
+        adequate_failed_trials=failed,
+    )
+
+
+SECTION_MODELS: dict[str, Any] = {
+    "conditions": Condition,
+    "medications": Medication,
+    "allergies": Allergy,
+    "substance_use": SubstanceUse,
+    "trials": AntidepressantTrial,
+}
+
+
+def _failed_in(trials: list[AntidepressantTrial]) -> int:
+    return sum(
+        1
+        for t in trials
+        if t.status == EntryStatus.ACTIVE
+        and t.adequate_dose
+        and t.current_episode
+        and t.outcome in {"none", "partial"}
     )
 
 

@@ -114,6 +114,8 @@ class PatientOut(PatientSummary):
     substance_use: list[SubstanceUseOut]
     antidepressant_trials: list[TrialOut]
     adequate_failed_trials_current_episode: int
+    # Each history list above holds at most 50 entries; these are the full counts (section endpoints page).
+    history_totals: dict[str, int]
 
 
 class ErrorOut(Schema):

@@ -147,7 +147,7 @@ def patient_chart(request: HttpRequest, pk: str) -> HttpResponse:
         request,
         "patients/chart.html",
         {
-            "chart": queries.chart(patient),
+            "chart": queries.chart(patient, _everything(request)),
             "can_write": can_write,
             "errors": {},
             "open": "",
@@ -193,6 +193,12 @@ def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
         context.update(values=request.POST, conflict=True, patient=patient)
         return render(request, "patients/edit.html", context, status=409)
     return redirect("patients:chart", pk=patient.pk)
+
+
+def _everything(request: HttpRequest) -> frozenset[str]:
+    """The sections the user asked to see in full (?all=trials)."""
+    wanted = request.GET.get("all", "")
+    return frozenset({wanted}) if wanted in queries.SECTION_MODELS else frozenset()
 
 
 def _chart_url(patient: Any) -> str:
