@@ -29,6 +29,12 @@ def _error(context: Any, name: str) -> str:
     return _lookup(context.get("errors"), name)
 
 
+def _state(context: Any, name: str, value: Any) -> tuple[str, str]:
+    """The field's error, and its value: the one given, else what the user typed (re-shown after an error)."""
+    current = str(value) if value not in (None, "") else _lookup(context.get("values"), name)
+    return _error(context, name), current
+
+
 def _wrap(name: str, error: str, cls: str, body: SafeString) -> SafeString:
     css = " ".join(filter(None, ["invalid" if error else "", cls]))
     message = format_html('<div class="field-error" id="e-{}">{}</div>', name, error) if error else ""
@@ -52,8 +58,7 @@ def input_field(
     required: Any = False,
     **attrs: Any,
 ) -> SafeString:
-    error = _error(context, name)
-    current = str(value) if value not in (None, "") else _lookup(context.get("values"), name)
+    error, current = _state(context, name, value)
     extra = [
         (k, v) for k, v in attrs.items() if k in {"min", "max", "step", "maxlength"} and v not in (None, "")
     ]
@@ -94,8 +99,7 @@ def select_field(
     value: Any = None,
     required: Any = False,
 ) -> SafeString:
-    error = _error(context, name)
-    current = str(value) if value not in (None, "") else _lookup(context.get("values"), name)
+    error, current = _state(context, name, value)
     options = _options(choices if isinstance(choices, tuple) else _as_tuple(choices))
     if current:
         options = options.replace(
