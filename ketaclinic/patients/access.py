@@ -66,3 +66,11 @@ def deny(user: Any, origin: Origin, what: str = "") -> None:
         outcome=Outcome.DENIED,
         changed_fields=[what] if what else [],
     )
+
+
+def get_entry_for(patient: Patient, model: Any, entry_id: int) -> Any:
+    """One history entry of a patient loaded through get_patient_for; another patient's entry is NotFound."""
+    entry = model.objects.filter(patient=patient, pk=entry_id).first()
+    if entry is None:
+        raise NotFound
+    return entry

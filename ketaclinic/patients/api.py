@@ -15,9 +15,9 @@ from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.models import Action, Via
 from ketaclinic.clinical.vocab import CONDITIONS
-from ketaclinic.errors import Forbidden, NotFound
+from ketaclinic.errors import Forbidden
 from ketaclinic.patients import actions, inputs, queries
-from ketaclinic.patients.access import deny, get_patient_for, visible_patients
+from ketaclinic.patients.access import deny, get_entry_for, get_patient_for, visible_patients
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import (
     AllergyOut,
@@ -97,7 +97,7 @@ ITEM = {
     "medications": _medication,
     "allergies": _entry,
     "substance_use": _entry,
-    "antidepressant_trials": _trial,
+    "trials": _trial,
 }
 
 
@@ -212,12 +212,13 @@ def update_patient(request: HttpRequest, patient_id: str, body: inputs.PatientUp
     return _chart_response(request, patient)
 
 
+# URL segment -> (input, output, the chart's section key in queries.SECTION_MODELS)
 SECTIONS: dict[str, tuple[type[inputs.Strict], Any, str]] = {
     "conditions": (inputs.ConditionIn, ConditionOut, "conditions"),
     "medications": (inputs.MedicationIn, MedicationOut, "medications"),
     "allergies": (inputs.AllergyIn, AllergyOut, "allergies"),
     "substance-use": (inputs.SubstanceUseIn, SubstanceUseOut, "substance_use"),
-    "antidepressant-trials": (inputs.TrialIn, TrialOut, "antidepressant_trials"),
+    "antidepressant-trials": (inputs.TrialIn, TrialOut, "trials"),
 }
 
 
@@ -237,8 +238,8 @@ def _section_items(
         patient=patient,
         changed_fields=[key],
     )
-    model = actions.ENTRY_MODELS[next(v[0] for v in SECTIONS.values() if v[2] == key)]
-    return [ITEM[key](x) for x in queries.entries(model, patient, limit=limit, offset=offset)]
+    rows = queries.entries(queries.SECTION_MODELS[key], patient, limit=limit, offset=offset)
+    return [ITEM[key](x) for x in rows]
 
 
 def _add(request: HttpRequest, patient_id: str, body: inputs.Strict, key: str) -> Status[dict[str, Any]]:
@@ -255,10 +256,7 @@ def _status(
     _require(request, Perm.PATIENT_WRITE)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
-    model = actions.ENTRY_MODELS[SECTIONS[section][0]]
-    entry = model.objects.filter(patient=patient, pk=entry_id).first()
-    if entry is None:
-        raise NotFound
+    entry = get_entry_for(patient, queries.SECTION_MODELS[SECTIONS[section][2]], entry_id)
     actions.do_change_entry_status(entry, change, actor=request.user, origin=origin)
     return ITEM[SECTIONS[section][2]](entry)
 

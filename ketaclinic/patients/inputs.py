@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.clinical.vocab import ANTIDEPRESSANTS, CONDITIONS, DRUGS, OTHER_DRUG
 from ketaclinic.patients.models import (
     AllergyCategory,
@@ -32,8 +33,8 @@ from ketaclinic.patients.models import (
     UseStatus,
 )
 
-# Dosing is defined for 20-400 kg (reference-driven dosing rules); weights outside cannot be real here.
-WEIGHT_MIN_KG, WEIGHT_MAX_KG = Decimal(20), Decimal(400)
+# The clinic's dosing bounds: a weight a dose cannot be calculated for is refused at entry.
+WEIGHT_MIN_KG, WEIGHT_MAX_KG = DEFAULT_POLICY.dose_weight_min_kg, DEFAULT_POLICY.dose_weight_max_kg
 # A data-entry plausibility bound, not a clinical threshold: catches metres or inches typed as cm.
 HEIGHT_MIN_CM, HEIGHT_MAX_CM = Decimal(50), Decimal(250)
 EARLIEST_DATE = dt.date(1900, 1, 1)

@@ -155,6 +155,7 @@ class BodyMeasurement(Stamped):
                 condition=Q(weight_kg__isnull=False) | Q(height_cm__isnull=False),
                 name="measurement_not_empty",
             ),
+            # The default ClinicPolicy.dose_weight_min_kg/max_kg, as a last line behind the input check.
             models.CheckConstraint(
                 condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=20, weight_kg__lte=400),
                 name="measurement_weight_range",

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from ketaclinic import fastload
+from ketaclinic.clinical import trd
 from ketaclinic.clinical.vocab import DRUGS, MEDICATION_CLASS_LABELS, MedicationClass
 from ketaclinic.patients.models import (
     Allergy,
@@ -103,12 +104,10 @@ def entries(model: Any, patient: Patient, limit: int | None = None, offset: int 
     return fastload.fetch(model, _LIVE, params, order_by="status, created_at, id", limit=limit, offset=offset)
 
 
-def count(model: Any, patient: Patient, extra: str = "", params: tuple[Any, ...] = ()) -> int:
-    sql = f"SELECT COUNT(*) FROM {model._meta.db_table} WHERE {_LIVE}{extra}"  # noqa: S608 - table from the model
+def count(model: Any, patient: Patient) -> int:
+    sql = f"SELECT COUNT(*) FROM {model._meta.db_table} WHERE {_LIVE}"  # noqa: S608 - table from the model
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [fastload.param(model, "patient", patient.pk), EntryStatus.ENTERED_IN_ERROR, *params]
-        )
+        cursor.execute(sql, [fastload.param(model, "patient", patient.pk), EntryStatus.ENTERED_IN_ERROR])
         return int(cursor.fetchone()[0])
 
 
@@ -122,8 +121,27 @@ def _section(model: Any, patient: Patient, everything: bool) -> tuple[list[Any],
     return rows[:SECTION_LIMIT], count(model, patient)
 
 
-# Trials that count towards treatment resistance: adequate dose, current episode, no (or partial) response.
-_FAILED = " AND status = %s AND adequate_dose = %s AND current_episode = %s AND outcome IN (%s, %s)"
+# The current episode's active trials, every one of them (the chart shows at most SECTION_LIMIT), in
+# just the columns the treatment-resistance rule reads.
+_EPISODE_TRIALS = (
+    f"SELECT drug, adequate_dose, weeks_at_dose, outcome FROM {AntidepressantTrial._meta.db_table} "  # noqa: S608
+    "WHERE patient_id = %s AND status = %s AND current_episode = %s"
+)
+
+
+def adequate_failures(patient: Patient) -> int:
+    """Failed adequate trials in the current episode, counted by the clinical rule (clinical.trd)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _EPISODE_TRIALS,
+            [fastload.param(AntidepressantTrial, "patient", patient.pk), EntryStatus.ACTIVE, True],
+        )
+        rows = cursor.fetchall()
+    trials = (
+        trd.Trial(drug=drug, adequate_dose=bool(adequate), weeks=Decimal(str(weeks)), outcome=outcome)
+        for drug, adequate, weeks, outcome in rows
+    )
+    return sum(1 for t in trials if trd.is_adequate_failure(t))
 
 
 def _latest(patient: Patient) -> tuple[BodyMeasurement | None, BodyMeasurement | None]:
@@ -148,12 +166,6 @@ def chart(patient: Patient, everything: frozenset[str] = frozenset()) -> Chart:
     """The chart's data; each section holds at most SECTION_LIMIT entries unless named in `everything`."""
     weight, height = _latest(patient)
     sections = {key: _section(model, patient, key in everything) for key, model in SECTION_MODELS.items()}
-    trials, trial_total = sections["trials"]
-    failed = (
-        _failed_in(trials)
-        if len(trials) == trial_total
-        else count(AntidepressantTrial, patient, _FAILED, (EntryStatus.ACTIVE, True, True, "none", "partial"))
-    )
     return Chart(
         patient=patient,
         weight=weight,
@@ -162,9 +174,9 @@ def chart(patient: Patient, everything: frozenset[str] = frozenset()) -> Chart:
         medications=sections["medications"][0],
         allergies=sections["allergies"][0],
         substance_uses=sections["substance_use"][0],
-        trials=trials,
+        trials=sections["trials"][0],
         totals={key: total for key, (_, total) in sections.items()},
-        adequate_failed_trials=failed,
+        adequate_failed_trials=adequate_failures(patient),
     )
 
 
@@ -175,17 +187,6 @@ SECTION_MODELS: dict[str, Any] = {
     "substance_use": SubstanceUse,
     "trials": AntidepressantTrial,
 }
-
-
-def _failed_in(trials: list[AntidepressantTrial]) -> int:
-    return sum(
-        1
-        for t in trials
-        if t.status == EntryStatus.ACTIVE
-        and t.adequate_dose
-        and t.current_episode
-        and t.outcome in {"none", "partial"}
-    )
 
 
 def drug_name(drug: str, other_name: str = "") -> str:

@@ -22,7 +22,7 @@ from ketaclinic.audit.models import Action
 from ketaclinic.clinical.vocab import ANTIDEPRESSANTS, CONDITIONS, DRUGS, ConditionCategory
 from ketaclinic.errors import InvalidInput, NotFound, VersionConflict
 from ketaclinic.patients import actions, forms, inputs, queries
-from ketaclinic.patients.access import get_patient_for, visible_patients
+from ketaclinic.patients.access import get_entry_for, get_patient_for, visible_patients
 from ketaclinic.patients.models import (
     AllergyCategory,
     EntryStatus,
@@ -42,8 +42,7 @@ ROW_SECTIONS = (
     ("substance_use", "Substance use", "Alcohol, drugs and non-medical use"),
     ("trials", "Antidepressant trials", "Every earlier trial: drug, dose, weeks and outcome"),
 )
-SECTIONS = tuple(forms.SECTION_INPUTS)
-FORM_SECTIONS = frozenset({*SECTIONS, "measurements"})
+FORM_SECTIONS = frozenset({*queries.SECTION_MODELS, "measurements"})
 
 
 @cache
@@ -143,18 +142,7 @@ def patient_chart(request: HttpRequest, pk: str) -> HttpResponse:
     patient = get_patient_for(request.user, pk, origin=origin)
     record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=patient, patient=patient)
     can_write = can(request.user, Perm.PATIENT_WRITE, patient.location_id)
-    return render(
-        request,
-        "patients/chart.html",
-        {
-            "chart": queries.chart(patient, _everything(request)),
-            "can_write": can_write,
-            "errors": {},
-            "open": "",
-            "chart_url": _chart_url(patient),
-            **_choices(),
-        },
-    )
+    return _render_chart(request, patient, can_write=can_write, everything=_everything(request))
 
 
 def _current_values(patient: Any) -> dict[str, str]:
@@ -218,26 +206,30 @@ def entry_form(request: HttpRequest, pk: str, section: str) -> HttpResponse:
 
 
 def _entry_model(section: str) -> Any:
-    if section not in SECTIONS:
+    if section not in queries.SECTION_MODELS:
         raise NotFound
-    return actions.ENTRY_MODELS[forms.SECTION_INPUTS[section]]
+    return queries.SECTION_MODELS[section]
 
 
-def _chart_response(
+def _render_chart(
     request: HttpRequest,
     patient: Any,
     *,
+    can_write: bool = True,
+    everything: frozenset[str] = frozenset(),
     errors: dict[str, str] | None = None,
     open_section: str = "",
     values: Any = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The chart page; after a refused entry, with that section's form open, its errors and what was typed."""
     context = {
-        "chart": queries.chart(patient),
+        "chart": queries.chart(patient, everything),
         "chart_url": _chart_url(patient),
-        "can_write": True,
+        "can_write": can_write,
         "errors": errors or {},
-        "open": open_section,
+        "open": open_section
+        or (request.GET.get("open", "") if request.GET.get("open") in FORM_SECTIONS else ""),
         "values": values or {},
         **_choices(),
     }
@@ -254,7 +246,7 @@ def add_entry(request: HttpRequest, pk: str, section: str) -> HttpResponse:
         data = forms.parse_entry(section, request.POST)
         actions.do_add_history_entry(patient, data, actor=request.user, origin=origin)  # type: ignore[arg-type]
     except InvalidInput as exc:
-        return _chart_response(
+        return _render_chart(
             request,
             patient,
             errors=form_errors(exc.errors),
@@ -275,7 +267,7 @@ def add_measurement(request: HttpRequest, pk: str) -> HttpResponse:
             patient, forms.parse_measurement(request.POST), actor=request.user, origin=origin
         )
     except InvalidInput as exc:
-        return _chart_response(
+        return _render_chart(
             request,
             patient,
             errors=form_errors(exc.errors),
@@ -292,15 +284,13 @@ def change_entry_status(request: HttpRequest, pk: str, section: str, entry_id: i
     origin = web_origin(request)
     model = _entry_model(section)
     patient = get_patient_for(request.user, pk, write=True, origin=origin)
-    entry = model.objects.filter(patient=patient, pk=entry_id).first()
-    if entry is None:
-        raise NotFound
+    entry = get_entry_for(patient, model, entry_id)
     try:
         actions.do_change_entry_status(
             entry, forms.parse_status(request.POST), actor=request.user, origin=origin
         )
     except InvalidInput as exc:
-        return _chart_response(
+        return _render_chart(
             request, patient, errors=form_errors(exc.errors), open_section=section, status=422
         )
     return redirect(reverse("patients:chart", args=[patient.pk]) + f"#{section}")

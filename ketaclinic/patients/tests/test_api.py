@@ -199,3 +199,23 @@ def test_docs_need_a_session_or_a_token(world):
     assert world.client("nurse.north").get("/api/docs").status_code == 200
     schema = world.api("nurse.north").get("/api/openapi.json")
     assert schema.status_code == 200 and "/api/v1/patients/{patient_id}" in schema.json()["paths"]
+
+
+def test_failed_trial_count_follows_the_clinical_rule(world, api):
+    """A trial counts towards treatment resistance only at an adequate dose for the policy's minimum weeks
+    (ketaclinic.clinical.trd, default 6), in the current episode, with no or partial response."""
+    from ketaclinic.clinical.policy import DEFAULT_POLICY
+
+    minimum = DEFAULT_POLICY.trd_min_trial_weeks
+    base = {"max_daily_dose_mg": "20", "adequate_dose": True, "outcome": "none", "current_episode": True}
+    trials = [
+        {**base, "drug": "escitalopram", "weeks_at_dose": str(minimum)},  # counts
+        {**base, "drug": "sertraline", "weeks_at_dose": str(minimum - 3)},  # too short
+        {**base, "drug": "bupropion", "weeks_at_dose": "10", "outcome": "response"},  # responded
+        {**base, "drug": "duloxetine", "weeks_at_dose": "10", "current_episode": False},  # earlier episode
+        {**base, "drug": "mirtazapine", "weeks_at_dose": "10", "adequate_dose": False},  # dose too low
+    ]
+    body = post(api, "/api/v1/patients", {**NEW, "trials": trials}).json()
+    assert body["adequate_failed_trials_current_episode"] == 1
+    chart = world.client("prescriber.north").get(f"/patients/{body['id']}/").context["chart"]
+    assert chart.adequate_failed_trials == 1

@@ -40,9 +40,9 @@ def _queries(client, method, url, **kwargs):
     return len(ctx.captured_queries)
 
 
-# Session, user, grants, patient and location; the audit row (bump head, insert, set head); then the chart.
-CHART_PAGE_QUERIES = 14
-API_READ_QUERIES = 13
+# Session, user, grants, patient, location; the audit row (bump, insert, set head); chart and TRD count.
+CHART_PAGE_QUERIES = 15
+API_READ_QUERIES = 14
 LIST_PAGE_QUERIES = 8
 
 
