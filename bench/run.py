@@ -6,7 +6,8 @@ bare three-query ORM read of the same chart data (bench/views.py). Absolute figu
 machine; the ratios are what ../shared/engineering/performance.md sets targets on. Exits non-zero when the
 server does not start or any request fails (non-2xx, socket error or timeout).
 
-Env: BENCH_SECONDS (default 5) per 50-client run, BENCH_PORT (default: a free port).
+Env: BENCH_SECONDS (default 5) per 50-client run, BENCH_PORT (default: a free port), BENCH_ONLY (a
+comma-separated list of words: only the rows whose name holds one of them run, with their baselines).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 ONE_CLIENT_SECONDS = max(2, SECONDS // 2)
 CLIENTS = 50
 PERSONA, PASSWORD = "nurse.north", "ketaclinic-demo"
+ONLY = [w.strip() for w in os.environ.get("BENCH_ONLY", "").split(",") if w.strip()]
 SEARCHES = ("naka", "okafor", "bel", "ava", "jonah", "zeller")
 
 # Everything runs against a throwaway data dir: never the developer's var/, never DATABASE_URL.
@@ -238,6 +240,11 @@ def run(seeded: Seeded, cookie: str, csrf: str) -> tuple[str, int]:
         "chart page": ("/patients/{id}/", session),
         "patient API read": ("/api/v1/patients/{id}", bearer),
     }
+    if ONLY:  # a developer's partial run: the chosen rows and the baselines they are compared with
+        ours = {name: row for name, row in ours.items() if any(w in name for w in ONLY)}
+        flat_paths = {name: row for name, row in flat_paths.items() if any(w in name for w in ONLY)}
+        wanted = {baseline for baseline, _ in ours.values()}
+        baselines = {name: load for name, load in baselines.items() if name in wanted}
 
     wrk = Wrk(list(seeded.writable))
     for load in [*baselines.values(), *(load for _, load in ours.values())]:
