@@ -163,30 +163,6 @@ def grouped_select_field(context: Any, name: str, label: str, groups: Any, blank
 
 
 @register.simple_tag(takes_context=True)
-def entry_status(context: Any, entry: Any, section: str, resolve_label: str = "Resolved") -> SafeString:
-    """An entry's status, and for writers a small form to resolve it or mark it entered-in-error."""
-    if entry.status != "active":
-        return format_html('<span class="badge muted">{}</span>', entry.get_status_display())
-    badge = mark_safe('<span class="badge ok">Active</span>')
-    if not context.get("can_write"):
-        return badge
-    action = f"{context['chart_url']}{section}/{entry.pk}/status/"
-    return format_html(
-        '{}<details class="change"><summary>Change</summary>'
-        '<form class="status-form" method="post" action="{}">'
-        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-        '<select name="status" aria-label="New status"><option value="resolved">{}</option>'
-        '<option value="entered_in_error">Entered in error</option></select>'
-        '<input name="reason" type="text" placeholder="Reason" maxlength="200" aria-label="Reason">'
-        '<button class="quiet" type="submit">Save</button></form></details>',
-        badge,
-        action,
-        context.get("csrf_token", ""),
-        resolve_label,
-    )
-
-
-@register.simple_tag(takes_context=True)
 def add_section(context: Any, section: str, summary: str) -> SafeString:
     """A chart section's collapsed "add" form: fetched when opened, or rendered here when it has errors.
 

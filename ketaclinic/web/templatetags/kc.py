@@ -8,9 +8,6 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from ketaclinic.clinical.vocab import CONDITIONS
-from ketaclinic.patients import queries
-
 register = template.Library()
 
 
@@ -36,21 +33,6 @@ def getlist(mapping: Any, key: str) -> list[str]:
 def age(born: dt.date) -> int:
     today = timezone.localdate()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
-@register.filter
-def condition_name(code: str) -> str:
-    return CONDITIONS[code].display if code in CONDITIONS else code
-
-
-@register.filter
-def drug_name(entry: Any) -> str:
-    return queries.drug_name(entry.drug, entry.other_name)
-
-
-@register.filter
-def interaction_classes(drug: str) -> list[str]:
-    return queries.interaction_classes(drug)
 
 
 @register.filter

@@ -1,0 +1,147 @@
+"""What the chart page shows: every section's rows, escaped, with the right controls for the reader."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from ketaclinic.patients import actions, inputs
+from ketaclinic.patients.queries import SECTION_LIMIT
+
+HOSTILE = '<script>alert("x")</script>&'
+ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;"
+
+
+def _add(patient, entry):
+    return actions.do_add_history_entry(patient, entry, actor=patient.created_by)
+
+
+def _fresh_patient(world):
+    """A north patient with nothing in any history section yet."""
+    patient = world.patient("north")
+    for related in ("conditions", "medications", "allergies", "substance_uses", "trials"):
+        for entry in getattr(patient, related).all():
+            actions.do_change_entry_status(
+                entry,
+                inputs.StatusChange(status="entered_in_error", reason="test setup"),
+                actor=patient.created_by,
+            )
+    return patient
+
+
+def test_every_typed_value_is_escaped_on_the_chart(world):
+    patient = _fresh_patient(world)
+    _add(patient, inputs.ConditionIn(code="major_depressive_disorder", note=HOSTILE))
+    _add(patient, inputs.MedicationIn(drug="other", other_name=HOSTILE, dose=HOSTILE))
+    _add(patient, inputs.AllergyIn(substance=HOSTILE, category="medication", reaction=HOSTILE))
+    _add(patient, inputs.SubstanceUseIn(substance="alcohol", use_status="past", note=HOSTILE))
+    trial = inputs.TrialIn(
+        drug="other",
+        other_name=HOSTILE,
+        max_daily_dose_mg=Decimal("10"),
+        weeks_at_dose=Decimal("2"),
+        adequate_dose=False,
+        augmented=True,
+        augmentation_agent=HOSTILE,
+        outcome="none",
+        current_episode=True,
+    )
+    _add(patient, trial)
+    html = world.client("nurse.north").get(f"/patients/{patient.pk}/").content.decode()
+    assert "<script>" not in html
+    # condition note, medication name and dose, allergy substance and reaction, substance note, trial name
+    # and augmentation agent.
+    assert html.count(ESCAPED) == 8
+
+
+def test_trial_rows_show_doses_weeks_and_judgements_as_entered(world):
+    patient = _fresh_patient(world)
+    for dose, weeks, adequate, optimised, outcome, current in [
+        ("150", "6", True, True, "none", True),
+        ("37.5", "4.5", False, False, "partial", False),
+    ]:
+        _add(
+            patient,
+            inputs.TrialIn(
+                drug="sertraline",
+                max_daily_dose_mg=Decimal(dose),
+                weeks_at_dose=Decimal(weeks),
+                adequate_dose=adequate,
+                dose_optimised=optimised,
+                outcome=outcome,
+                current_episode=current,
+                started_year=2021,
+            ),
+        )
+    html = world.client("nurse.north").get(f"/patients/{patient.pk}/").content.decode()
+    rows = re.findall(r"<tr class=\"\"><td>Sertraline.*?</tr>", html)
+    assert len(rows) == 2
+    first, second = rows
+    assert '<td class="num">150 mg</td><td class="num">6</td>' in first
+    assert '<span class="badge ok">Yes</span> <span class="muted small">optimised</span>' in first
+    assert "<td>No response</td><td>Current</td>" in first
+    assert '<td class="num">37.50 mg</td><td class="num">4.5</td>' in second
+    assert '<span class="badge muted">No</span></td>' in second
+    assert "<td>Partial response</td><td>Earlier</td>" in second
+    assert '<span class="muted small">2021</span>' in first
+
+
+def test_writers_get_a_change_form_per_active_entry_and_readers_do_not(world):
+    patient = _fresh_patient(world)
+    medication = _add(patient, inputs.MedicationIn(drug="lorazepam", dose="1 mg"))
+    stopped = _add(patient, inputs.MedicationIn(drug="sertraline", dose="50 mg"))
+    actions.do_change_entry_status(
+        stopped, inputs.StatusChange(status="resolved", reason="stopped"), actor=patient.created_by
+    )
+    chart = f"/patients/{patient.pk}/"
+    nurse = world.client("nurse.north").get(chart).content.decode()
+    assert f'action="{chart}medications/{medication.pk}/status/"' in nurse
+    assert f'action="{chart}medications/{stopped.pk}/status/"' not in nurse
+    assert '<option value="resolved">Stopped</option>' in nurse
+    assert re.search(r'name="csrfmiddlewaretoken" value="\w{64}"', nurse)
+    assert '<span class="badge muted">Resolved / stopped</span>' in nurse
+    assert "Benzodiazepine" in nurse  # the interaction class beside the drug
+
+    therapist = world.client("therapist.north").get(chart).content.decode()
+    assert "/status/" not in therapist
+    assert '<span class="badge ok">Active</span>' in therapist
+
+
+def test_a_capped_section_says_so_to_every_reader(world):
+    patient = _fresh_patient(world)
+    for i in range(SECTION_LIMIT + 3):
+        _add(patient, inputs.AllergyIn(substance=f"Pollen {i}", category="environment"))
+    for reader in ("nurse.north", "therapist.north"):
+        html = world.client(reader).get(f"/patients/{patient.pk}/").content.decode()
+        assert f"Showing {SECTION_LIMIT} of {SECTION_LIMIT + 3}." in html
+        assert "?all=allergies#allergies" in html
+        everything = world.client(reader).get(f"/patients/{patient.pk}/?all=allergies").content.decode()
+        assert "Showing" not in everything and f"Pollen {SECTION_LIMIT + 2}<" in everything
+
+
+def test_the_trial_count_is_of_every_trial_not_the_shown_ones(world):
+    patient = _fresh_patient(world)
+    for _ in range(SECTION_LIMIT + 1):
+        _add(
+            patient,
+            inputs.TrialIn(
+                drug="fluoxetine",
+                max_daily_dose_mg=Decimal("20"),
+                weeks_at_dose=Decimal("8"),
+                adequate_dose=True,
+                outcome="none",
+                current_episode=False,
+            ),
+        )
+    html = world.client("therapist.north").get(f"/patients/{patient.pk}/").content.decode()
+    assert f'<span class="muted small">{SECTION_LIMIT + 1} trials</span>' in html
+
+
+def test_safety_flags_stand_beside_the_name(world):
+    patient = _fresh_patient(world)
+    _add(patient, inputs.AllergyIn(substance="Ketamine", category="medication", ketamine_related=True))
+    _add(patient, inputs.ConditionIn(code="psychosis_history"))
+    html = world.client("nurse.north").get(f"/patients/{patient.pk}/").content.decode()
+    flags = html.split('<div class="flags">')[1].split("</div>")[0]
+    assert '<span class="badge danger">Ketamine allergy</span>' in flags
+    assert '<span class="badge warn">Psychosis history</span>' in flags
