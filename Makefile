@@ -7,8 +7,8 @@ PORT ?= 8000
 WORKERS ?= 2
 # About 4 blocking threads per worker: more costs throughput and pushes SQLite write p99 up (docs/performance.md).
 THREADS ?= 4
-SERVE = $(VENV)/bin/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) \
-	--blocking-threads $(THREADS) --no-ws --log-level warning ketaclinic.wsgi:application
+# granian's WSGI workers and, beside them, the audit writer (ketaclinic/web/management/commands/serve.py).
+SERVE = $(PY) -m ketaclinic serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
 
 .PHONY: run serve test test-browser test-postgres lint typecheck check bench clean
 

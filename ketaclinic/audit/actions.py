@@ -12,6 +12,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ketaclinic.audit import writer
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import AuditEvent, ChainHead, Outcome
 
@@ -52,10 +53,12 @@ def record(
     location_id: int | None = None,
     changed_fields: Iterable[str] = (),
 ) -> AuditEvent:
-    """Append one event to the chain. Runs inside the caller's transaction when there is one.
+    """Append one event to the chain, durably, before returning.
 
-    Every chart read writes one of these, so it is three plain statements rather than ORM calls: bump the
-    chain head (which locks it, ordering concurrent writers), insert the event, store the new head hash.
+    Inside a transaction (every do_* action) the event joins it, so the change and its audit row commit or
+    roll back together. Outside one (reads, searches, denials, logins) the event is handed to the audit
+    writer when the server runs one (ketaclinic/audit/writer.py), which commits events from all workers in
+    shared transactions; otherwise it commits here, in a transaction of its own.
     """
     if location_id is None and patient is not None:
         location_id = patient.location_id
@@ -73,18 +76,32 @@ def record(
         request_id=origin.request_id,
         source_ip=origin.source_ip,
     )
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(_BUMP_HEAD)
-        event.seq, event.prev_hash = cursor.fetchone()
-        event.hash = _digest(event)
-        cursor.execute(
-            _insert_sql(), [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _columns()]
-        )
-        cursor.execute(_SET_HEAD, [event.hash])
+    if not connection.in_atomic_block and writer.submit(event):
+        return event
+    with transaction.atomic(savepoint=False):
+        append([event])
     return event
 
 
-_BUMP_HEAD = "UPDATE audit_chainhead SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
+def append(events: list[AuditEvent]) -> None:
+    """Chain and insert events, in order, in the current transaction: three statements however many.
+
+    Bumping the head row first locks it, which orders concurrent writers; then the events go in with one
+    executemany and the head takes the last event's hash.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_BUMP_HEAD, [len(events)])
+        last_seq, prev_hash = cursor.fetchone()
+        for seq, event in enumerate(events, start=last_seq - len(events) + 1):
+            event.seq, event.prev_hash = seq, prev_hash
+            event.hash = prev_hash = _digest(event)
+        columns = _columns()
+        rows = [[f.get_db_prep_save(getattr(e, f.attname), connection) for f in columns] for e in events]
+        cursor.executemany(_insert_sql(), rows)
+        cursor.execute(_SET_HEAD, [prev_hash])
+
+
+_BUMP_HEAD = "UPDATE audit_chainhead SET seq = seq + %s WHERE id = 1 RETURNING seq, hash"
 _SET_HEAD = "UPDATE audit_chainhead SET hash = %s WHERE id = 1"
 
 

@@ -1,6 +1,6 @@
-"""Browser fixtures: the demo clinic served by granian on a throwaway data folder, and Debian's Chromium.
+"""Browser fixtures: the demo clinic served on a throwaway data folder, and Debian's Chromium.
 
-The server is started the way `make run` starts it (migrate, collectstatic, load_demo, granian), so the
+The server is started the way `make run` starts it (migrate, collectstatic, load_demo, serve), so the
 journeys exercise the real stack: WSGI server, WhiteNoise, CSP headers, HTMX. pytest-django's live_server
 is not used: its flush between tests is refused by the audit table's append-only triggers.
 """
@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -65,7 +65,7 @@ def _server_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def _manage(env: dict[str, str], *args: str) -> None:
+def _manage(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "ketaclinic", *args],
         env=env,
@@ -76,13 +76,14 @@ def _manage(env: dict[str, str], *args: str) -> None:
     )
     if result.returncode != 0:
         pytest.fail(f"ketaclinic {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}", pytrace=False)
+    return result.stdout
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"granian exited with {proc.returncode}:\n{log.read_text()}", pytrace=False)
+            pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}", pytrace=False)
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -96,7 +97,7 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is not None:
         return
-    # granian runs in its own session (start_new_session), so its group is exactly it and its workers.
+    # The server runs in its own session (start_new_session): its group is it, granian and the workers.
     os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=10)
@@ -106,32 +107,30 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of the demo clinic, served by granian as `make run` serves it."""
-    data_dir = tmp_path_factory.mktemp("ketaclinic-browser")
-    env = _server_env(data_dir)
+def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment the server runs with: its own data folder, demo on."""
+    return _server_env(tmp_path_factory.mktemp("ketaclinic-browser"))
+
+
+@pytest.fixture(scope="session")
+def manage(server_env: dict[str, str]) -> Callable[..., str]:
+    """Run a `ketaclinic` command against the server's database; returns what it printed."""
+    return lambda *args: _manage(server_env, *args)
+
+
+@pytest.fixture(scope="session")
+def server(server_env: dict[str, str]) -> Iterator[str]:
+    """Base URL of the demo clinic, served as `make run` serves it."""
+    env = server_env
+    data_dir = Path(env["KETACLINIC_DATA_DIR"])
     _manage(env, "migrate", "--noinput", "-v0")
     _manage(env, "collectstatic", "--noinput", "-v0")
     _manage(env, "load_demo", "--patients", str(DEMO_PATIENTS))
 
     port = _free_port()
-    granian = Path(sys.executable).parent / "granian"
-    log = data_dir / "granian.log"
-    command = [
-        str(granian),
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--blocking-threads",
-        "4",
-        "--no-ws",
-        "ketaclinic.wsgi:application",
-    ]
+    log = data_dir / "server.log"
+    # `ketaclinic serve`, as `make run` runs it: granian's workers and the audit writer beside them.
+    command = [sys.executable, "-m", "ketaclinic", "serve", "--port", str(port), "--workers", "1"]
     with log.open("wb") as out:
         proc = subprocess.Popen(
             command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
