@@ -19,20 +19,22 @@ it may then be recorded twice, never not at all.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import selectors
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from ketaclinic.audit.models import AuditEvent
 
@@ -56,6 +58,27 @@ REPLY_TIMEOUT_SECONDS = 60  # above SQLite's 20 s busy timeout: a slow commit is
 WARN_EVERY_SECONDS = 60
 
 
+class WriterRunning(RuntimeError):
+    """Another writer answers on the socket: two servers on one data folder."""
+
+
+def _answers(path: Path) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """A socket file's inode and creation time: an inode number alone is reused at once."""
+    info = path.stat()
+    return info.st_ino, info.st_ctime_ns
+
+
 class AuditWriteFailed(RuntimeError):
     """The writer could not commit the event (the database refused it); the request must fail."""
 
@@ -63,7 +86,7 @@ class AuditWriteFailed(RuntimeError):
 # --- worker side ------------------------------------------------------------------------------------------
 
 _local = threading.local()
-_last_warning = 0.0
+_last_warning: float | None = None
 
 
 def encode(event: AuditEvent) -> bytes:
@@ -139,7 +162,7 @@ def _drop() -> None:
 def _warn(message: str) -> None:
     global _last_warning
     now = time.monotonic()
-    if now - _last_warning >= WARN_EVERY_SECONDS:
+    if _last_warning is None or now - _last_warning >= WARN_EVERY_SECONDS:
         _last_warning = now
         log.warning(message)
 
@@ -147,41 +170,91 @@ def _warn(message: str) -> None:
 # --- writer side ------------------------------------------------------------------------------------------
 
 
+# Each field's JSON type, checked before anything is hashed: the hash must be over the value the database
+# will hand back (an actor id sent as "1" would be hashed as text and read back as a number).
+TYPES: dict[str, tuple[type, ...]] = {
+    "actor_id": (int, type(None)),
+    "action": (str,),
+    "outcome": (str,),
+    "object_type": (str,),
+    "object_id": (str,),
+    "location_id": (int, type(None)),
+    "changed_fields": (list,),
+    "via": (str,),
+    "request_id": (str,),
+    "source_ip": (str, type(None)),
+    "occurred_at": (str,),
+    "patient_id": (str, type(None)),
+}
+
+
+class Malformed(ValueError):
+    """A line that is not an audit event as encode() writes one."""
+
+
 def decode(line: bytes) -> AuditEvent:
-    body: dict[str, Any] = json.loads(line)
-    unknown = set(body) - {*FIELDS, "occurred_at", "patient_id"}
-    if unknown:
-        raise ValueError(f"unknown fields {sorted(unknown)}")
+    try:
+        body = json.loads(line)
+    except ValueError as exc:
+        raise Malformed("not JSON") from exc
+    if not isinstance(body, dict) or set(body) != set(TYPES):
+        raise Malformed("not the fields of an audit event")
+    for name, types in TYPES.items():
+        value = body[name]
+        if not isinstance(value, types) or isinstance(value, bool):
+            raise Malformed(f"{name} has the wrong type")
+    if not all(isinstance(f, str) for f in body["changed_fields"]):
+        raise Malformed("changed_fields holds something other than names")
+    try:
+        occurred_at = datetime.fromisoformat(body["occurred_at"])
+        patient_id = uuid.UUID(body["patient_id"]) if body["patient_id"] else None
+    except ValueError as exc:
+        raise Malformed("occurred_at or patient_id is not valid") from exc
+    if occurred_at.utcoffset() != timedelta(0):
+        raise Malformed("occurred_at is not in UTC")  # stored in UTC: the hash must be over that value
     event = AuditEvent(**{name: body[name] for name in FIELDS})
-    event.occurred_at = datetime.fromisoformat(body["occurred_at"])
-    event.patient_id = uuid.UUID(body["patient_id"]) if body["patient_id"] else None
+    event.occurred_at, event.patient_id = occurred_at, patient_id
     return event
 
 
 def write(lines: list[bytes]) -> list[bytes]:
-    """Commit a batch in one transaction; return one reply line per input line, in order."""
-    from ketaclinic.audit.actions import append  # actions imports this module
+    """Commit a batch in one transaction; return one reply line per input line, in order.
 
-    replies: list[bytes | None] = [None] * len(lines)
+    When the database refuses the batch, each event is tried again on its own, so that one bad event
+    fails only the request that sent it.
+    """
+    replies: list[bytes] = [b""] * len(lines)
     events: list[tuple[int, AuditEvent]] = []
     for i, line in enumerate(lines):
         try:
             events.append((i, decode(line)))
-        except (ValueError, KeyError, TypeError) as exc:
+        except Malformed as exc:
             replies[i] = _reply({"error": f"malformed audit event: {exc}"})
-    if events:
-        try:
-            with transaction.atomic():
-                append([event for _, event in events])
-        except DatabaseError as exc:
-            log.error("audit writer: %d events not committed: %s", len(events), type(exc).__name__)
-            connection.close()  # start the next batch on a fresh connection
-            for i, _ in events:
-                replies[i] = _reply({"error": "the audit event could not be committed"})
+    if events and not _commit([event for _, event in events]) and len(events) > 1:
+        for _, event in events:
+            _commit([event])
+    for i, event in events:
+        if event.hash:
+            replies[i] = _reply({"seq": event.seq, "prev_hash": event.prev_hash, "hash": event.hash})
         else:
-            for i, event in events:
-                replies[i] = _reply({"seq": event.seq, "prev_hash": event.prev_hash, "hash": event.hash})
-    return [reply or b"" for reply in replies]
+            replies[i] = _reply({"error": "the audit event could not be committed"})
+    return replies
+
+
+def _commit(events: list[AuditEvent]) -> bool:
+    from ketaclinic.audit.actions import append  # actions imports this module
+
+    try:
+        with transaction.atomic():
+            append(events)
+    except Exception as exc:  # the writer outlives a bad batch; its workers get the error
+        for event in events:  # append() set them before the rollback
+            event.seq, event.prev_hash, event.hash = None, "", ""
+        log.error("audit writer: %d events not committed: %s", len(events), type(exc).__name__)
+        if isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError):
+            connection.close()  # the connection may be what failed: the next batch opens a fresh one
+        return False
+    return True
 
 
 def _reply(body: dict[str, Any]) -> bytes:
@@ -193,10 +266,17 @@ class Writer:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        if _answers(path):
+            raise WriterRunning(f"an audit writer is already serving {path}: is KetaClinic running?")
         path.unlink(missing_ok=True)  # a socket left by a writer that was killed
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(str(path))
-        path.chmod(0o600)  # the data folder's owner only, like the database file beside it
+        # Bound with no permissions for anyone, then opened to the owner: never a moment open to others.
+        mask = os.umask(0o177)
+        try:
+            self.listener.bind(str(path))
+        finally:
+            os.umask(mask)
+        self.identity = _identity(path)  # close() removes the socket only while it is still this one
         self.listener.listen(128)
         self.listener.setblocking(False)
         self.selector = selectors.DefaultSelector()
@@ -243,16 +323,19 @@ class Writer:
             self._close(sock)
         self.selector.close()
         self.listener.close()
-        self.path.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            if _identity(self.path) == self.identity:
+                self.path.unlink()
 
     def _accept(self) -> None:
-        try:
-            sock, _ = self.listener.accept()
-        except BlockingIOError:
-            return
-        sock.settimeout(5)  # replies are a few dozen bytes to a worker that is waiting for them
-        self.selector.register(sock, selectors.EVENT_READ)
-        self.buffers[sock] = b""
+        while True:  # every worker thread that connected since the last wake-up
+            try:
+                sock, _ = self.listener.accept()
+            except BlockingIOError:
+                return
+            sock.settimeout(5)  # replies are a few dozen bytes to a worker that is waiting for them
+            self.selector.register(sock, selectors.EVENT_READ)
+            self.buffers[sock] = b""
 
     def _close(self, sock: socket.socket) -> None:
         if sock in self.buffers:

@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ketaclinic.audit.writer import Writer
+from ketaclinic.audit.writer import Writer, WriterRunning
 
 SOCKET_NAME = "audit-writer.sock"
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 107 bytes on Linux
@@ -41,7 +41,10 @@ class Command(BaseCommand):
         if granian is None:
             raise CommandError("granian is not installed (pip install -e .)")
         path = _socket_path(settings.KETACLINIC_DATA_DIR)
-        writer = Writer(path)
+        try:
+            writer = Writer(path)
+        except WriterRunning as exc:
+            raise CommandError(str(exc)) from exc
         command = [
             granian,
             "--interface", "wsgi",
@@ -64,14 +67,21 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        # Keep committing while granian drains: its workers may still be answering requests.
-        writer.run(keep_going=lambda: server.poll() is None)
+        try:
+            # Keep committing while granian drains: its workers may still be answering requests.
+            writer.run(keep_going=lambda: server.poll() is None)
+        finally:
+            if server.poll() is None:  # the writer failed: do not leave granian serving without it
+                server.terminate()
+                server.wait(timeout=30)
+            if path.parent != settings.KETACLINIC_DATA_DIR:
+                shutil.rmtree(path.parent, ignore_errors=True)  # the temporary folder of a long path
         if server.returncode and not stopping:
             raise CommandError(f"granian exited with status {server.returncode}")
 
 
 def _socket_path(data_dir: Path) -> Path:
     path = data_dir / SOCKET_NAME
-    if len(str(path)) <= MAX_SOCKET_PATH:
+    if len(os.fsencode(path)) <= MAX_SOCKET_PATH:  # the limit is in bytes
         return path
     return Path(tempfile.mkdtemp(prefix="ketaclinic-")) / SOCKET_NAME  # mkdtemp makes it 0700

@@ -1,0 +1,580 @@
+"""The audit writer commits worker events in shared transactions without weakening the audit trail.
+
+What a clinic and an auditor rely on: an event handed to the writer is on disk, chained, before record()
+returns; concurrent workers get one unbroken chain; a missing, restarted or failing writer never loses an
+event silently; events written inside a transaction still commit or roll back with their change.
+
+These tests run a real Writer on a Unix socket in tmp_path. Its commits happen on another thread's
+connection, so they are transactional tests (see the `chain` fixture for how the flush that ends them gets
+past the audit table's append-only triggers).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import socket
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.models.signals import post_migrate
+from django.utils import timezone
+
+from ketaclinic.audit import actions, writer
+from ketaclinic.audit.actions import GENESIS, record, verify_chain
+from ketaclinic.audit.context import Origin
+from ketaclinic.audit.models import Action, AuditEvent, ChainHead, Outcome, Via
+from ketaclinic.audit.writer import AuditWriteFailed, Writer, WriterRunning
+from ketaclinic.web.management.commands import serve
+
+APPEND_ONLY = importlib.import_module("ketaclinic.audit.migrations.0002_append_only")
+JOIN_SECONDS = 10  # a bound for joins and waits that only a hang would reach
+
+
+# --- fixtures and helpers -----------------------------------------------------------------------------
+
+
+def _restore_after_flush(sender: Any, **kwargs: Any) -> None:
+    """post_migrate, sent by the flush that ends a transactional test: put back what migrations made."""
+    if sender.label != "audit":
+        return
+    post_migrate.disconnect(dispatch_uid=__name__)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = origin")
+        else:
+            cursor.execute(APPEND_ONLY.SQLITE[1])  # audit_event_no_delete
+    ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})  # migration 0003
+
+
+@pytest.fixture
+def chain(transactional_db: None) -> Iterator[None]:
+    """An empty chain at genesis, committed for real (the writer commits on its own connection).
+
+    A transactional test ends with `flush`, which the append-only triggers refuse (DELETE on SQLite,
+    TRUNCATE on PostgreSQL), and which also empties the chain head row that migration 0003 created. So
+    before the flush the triggers are set aside on the flushing connection, the way test_chain.py edits
+    around them, and after it (post_migrate) they and the head row are put back. A trigger left off would
+    let test_chain.py's "refused by the database" tests pass on nothing; they keep passing after this file.
+    """
+    ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
+    assert not AuditEvent.objects.exists()
+    yield
+    post_migrate.connect(_restore_after_flush, weak=False, dispatch_uid=__name__)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")  # this session only
+        else:
+            cursor.execute("DROP TRIGGER audit_event_no_delete")
+
+
+@pytest.fixture(autouse=True)
+def fresh_worker_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No kept connection or warning clock carried between tests (both are per process in production)."""
+    writer._drop()
+    monkeypatch.setattr(writer, "_last_warning", None)
+    yield
+    writer._drop()
+
+
+@pytest.fixture
+def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every batch the writer commits (one write() call is one transaction)."""
+    sizes: list[int] = []
+    real = writer.write
+
+    def counting(lines: list[bytes]) -> list[bytes]:
+        sizes.append(len(lines))
+        return real(lines)
+
+    monkeypatch.setattr(writer, "write", counting)
+    return sizes
+
+
+@pytest.fixture
+def sock_path(tmp_path: Path, settings: Any) -> Path:
+    """The writer's socket path, configured for record() as `ketaclinic serve` does for its workers."""
+    path = tmp_path / "audit.sock"
+    settings.KETACLINIC_AUDIT_WRITER = str(path)
+    return path
+
+
+@contextmanager
+def serving(path: Path) -> Iterator[Writer]:
+    """A real Writer on path, run as `ketaclinic serve` runs it, in a thread with its own connection."""
+    w = Writer(path)
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            w.run(keep_going=lambda: not stop.is_set())
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, name="audit-writer", daemon=True)
+    thread.start()
+    try:
+        yield w
+    finally:
+        stop.set()
+        with suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as wake:
+            wake.connect(str(path))  # ends the writer's wait for events at once
+        thread.join(JOIN_SECONDS)
+        assert not thread.is_alive(), "the writer did not stop"
+    assert not failures, f"the writer crashed: {failures[0]!r}"
+
+
+def until(done: Callable[[], bool], w: Writer) -> None:
+    """Step the writer on this thread until done(); a hang fails the test instead of stalling it."""
+    deadline = time.monotonic() + JOIN_SECONDS
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        w.step(timeout=0.02)
+
+
+def _rows() -> dict[int, tuple[str, str]]:
+    return {seq: (prev, h) for seq, prev, h in AuditEvent.objects.values_list("seq", "prev_hash", "hash")}
+
+
+def _ask(path: Path, line: bytes) -> dict[str, Any]:
+    """Send one raw line to the writer, as any local process could, and return its reply."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(JOIN_SECONDS)
+        client.connect(str(path))
+        client.sendall(line)
+        reply = b""
+        while not reply.endswith(b"\n"):
+            chunk = client.recv(4096)
+            assert chunk, "the writer closed the connection without replying"
+            reply += chunk
+    return json.loads(reply)
+
+
+def _valid_line(**changes: Any) -> bytes:
+    body = json.loads(writer.encode(AuditEvent(**_event_fields())))
+    body.update(changes)
+    return json.dumps(body).encode() + b"\n"
+
+
+def _event_fields() -> dict[str, Any]:
+    return {
+        "occurred_at": timezone.now(),
+        "action": Action.PATIENT_SEARCH,
+        "outcome": Outcome.SUCCESS,
+        "via": Via.WEB,
+        "changed_fields": [],
+    }
+
+
+WEB = Origin(via=Via.WEB, request_id="6f1c2a8e-0000-4000-8000-000000000001", source_ip="192.0.2.41")
+
+
+# --- through the writer -------------------------------------------------------------------------------
+
+
+def test_an_event_outside_a_transaction_is_committed_by_the_writer_before_record_returns(
+    chain, world, sock_path, batches
+):
+    """A nurse reads a chart: the read event is on disk, chained, when record() returns."""
+    nurse, patient = world.user("nurse.north"), world.patient("north")
+    last = ChainHead.objects.get(pk=1)
+    with serving(sock_path):
+        event = record(
+            Action.PATIENT_READ,
+            actor=nurse,
+            origin=WEB,
+            obj=patient,
+            patient=patient,
+            changed_fields=["b", "a"],
+        )
+        # The reply came after the commit: the row is readable from this, another, connection now.
+        row = AuditEvent.objects.get(seq=event.seq)
+
+    assert batches == [1], "the event did not go through the writer"
+    assert (event.seq, event.prev_hash) == (last.seq + 1, last.hash) and len(event.hash) == 64
+    assert (row.prev_hash, row.hash) == (event.prev_hash, event.hash)
+    assert (row.occurred_at, row.action, row.via) == (event.occurred_at, Action.PATIENT_READ, Via.WEB)
+    assert (row.actor_id, row.patient_id, row.location_id) == (nurse.pk, patient.pk, patient.location_id)
+    assert (row.object_type, row.object_id) == ("Patient", str(patient.pk))
+    assert (row.request_id, row.source_ip, row.changed_fields) == (WEB.request_id, WEB.source_ip, ["a", "b"])
+    assert (ChainHead.objects.get(pk=1).seq, ChainHead.objects.get(pk=1).hash) == (event.seq, event.hash)
+    report = verify_chain()
+    assert report.ok and report.checked == event.seq
+
+
+THREADS, PER_THREAD = 8, 25
+
+
+def test_concurrent_workers_get_one_unbroken_chain_in_fewer_transactions(
+    chain, sock_path, batches, monkeypatch
+):
+    """Eight worker threads, one writer: distinct consecutive seqs, a valid chain, events batched.
+
+    The writer is stepped here, on the test's thread, so one step can be held back until every worker has
+    an event waiting: that step must commit all of them in one transaction.
+    """
+    all_sent = threading.Event()
+    sent = [0]
+    lock = threading.Lock()
+    real_read_line = writer._read_line
+
+    def counting_read_line(sock: socket.socket) -> bytes:  # called once a line is fully sent
+        with lock:
+            sent[0] += 1
+            if sent[0] == 2 * THREADS:  # every worker's first event is answered, its second is waiting
+                all_sent.set()
+        return real_read_line(sock)
+
+    monkeypatch.setattr(writer, "_read_line", counting_read_line)
+    w = Writer(sock_path)
+    first_round = threading.Barrier(THREADS + 1, timeout=JOIN_SECONDS)
+    results: dict[int, list[AuditEvent]] = {}
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        events: list[AuditEvent] = []
+        try:
+            events.append(record(Action.PATIENT_LIST, origin=Origin(via=Via.API, request_id=f"w{n}-0")))
+            results[n] = events
+            first_round.wait()
+            for i in range(1, PER_THREAD):
+                events.append(record(Action.PATIENT_READ, origin=Origin(via=Via.API, request_id=f"w{n}-{i}")))
+        except BaseException as exc:
+            errors.append(exc)
+            first_round.abort()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(THREADS)]
+    try:
+        for thread in threads:
+            thread.start()
+        until(lambda: len(results) == THREADS or bool(errors), w)
+        first_round.wait()
+        assert all_sent.wait(JOIN_SECONDS)
+        assert w.step(timeout=JOIN_SECONDS) == THREADS
+        assert batches[-1] == THREADS
+        until(lambda: not any(thread.is_alive() for thread in threads), w)
+    finally:
+        w.close()
+        for thread in threads:
+            thread.join(JOIN_SECONDS)
+    assert not errors, errors
+
+    returned = [event for events in results.values() for event in events]
+    total = THREADS * PER_THREAD
+    assert sorted(event.seq for event in returned) == list(range(1, total + 1))
+    for events in results.values():  # each worker's own events are in the order it recorded them
+        assert [event.seq for event in events] == sorted(event.seq for event in events)
+    assert _rows() == {event.seq: (event.prev_hash, event.hash) for event in returned}
+    assert {e.request_id for e in AuditEvent.objects.all()} == {e.request_id for e in returned}
+    assert sum(batches) == total and len(batches) < total
+    report = verify_chain()
+    assert report.ok and report.checked == total
+
+
+def test_events_written_in_transactions_and_through_the_writer_form_one_chain(chain, sock_path, batches):
+    """do_* actions write their event in their own transaction; reads go to the writer. One chain."""
+    returned: list[AuditEvent] = []
+    with serving(sock_path):
+        for i in range(6):
+            if i % 2:
+                with transaction.atomic():
+                    returned.append(record(Action.PATIENT_UPDATE, changed_fields=["phone"]))
+            else:
+                returned.append(record(Action.PATIENT_READ, origin=WEB))
+    assert batches == [1, 1, 1]  # the three reads, and only they, went through the writer
+    assert [event.seq for event in returned] == [1, 2, 3, 4, 5, 6]
+    assert [event.prev_hash for event in returned[1:]] == [event.hash for event in returned[:-1]]
+    assert _rows() == {event.seq: (event.prev_hash, event.hash) for event in returned}
+    report = verify_chain()
+    assert report.ok and report.checked == 6
+
+
+# --- no writer, a gone writer, a restarted writer -------------------------------------------------------
+
+
+def test_with_no_writer_listening_record_commits_the_event_itself_and_warns_once_a_minute(
+    chain, world, tmp_path, settings, monkeypatch, caplog
+):
+    settings.KETACLINIC_AUDIT_WRITER = str(tmp_path / "nobody-listens.sock")
+    clock = [10_000.0]
+    monkeypatch.setattr(writer, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    caplog.set_level(logging.WARNING, logger=writer.__name__)
+    nurse, patient = world.user("nurse.north"), world.patient("north")
+    before = AuditEvent.objects.count()
+
+    def read_chart() -> AuditEvent:
+        return record(Action.PATIENT_READ, actor=nurse, origin=WEB, obj=patient, patient=patient)
+
+    events = [read_chart()]
+    clock[0] += writer.WARN_EVERY_SECONDS - 1
+    events.append(read_chart())
+    warnings = [r for r in caplog.records if r.name == writer.__name__]
+    assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
+    clock[0] += 1
+    events.append(read_chart())
+    warnings = [r for r in caplog.records if r.name == writer.__name__]
+    assert len(warnings) == 2
+
+    assert [event.seq for event in events] == [before + 1, before + 2, before + 3]
+    rows = AuditEvent.objects.filter(seq__in=[event.seq for event in events], patient=patient)
+    assert {row.hash for row in rows} == {event.hash for event in events}
+    assert verify_chain().ok
+    identifying = [patient.given_name, patient.family_name, patient.mrn, str(patient.pk), patient.pk.hex]
+    identifying += [nurse.username, WEB.source_ip, WEB.request_id]
+    assert not [value for value in identifying if value in caplog.text]
+
+
+def test_a_writer_that_goes_away_before_replying_loses_no_event(chain, sock_path, caplog):
+    """The writer read the event and died before answering: the worker commits it itself."""
+    caplog.set_level(logging.WARNING, logger=writer.__name__)
+    received = []
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(sock_path))
+        listener.listen(1)
+
+        def dying_writer() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                data = chunk = b"-"
+                while chunk and not data.endswith(b"\n"):
+                    chunk = conn.recv(4096)
+                    data += chunk
+                received.append(data[1:])
+
+        thread = threading.Thread(target=dying_writer, daemon=True)
+        thread.start()
+        event = record(Action.LOGIN, origin=WEB)
+        thread.join(JOIN_SECONDS)
+    assert len(received) == 1 and json.loads(received[0])["request_id"] == WEB.request_id
+    assert event.seq == 1 and AuditEvent.objects.get(seq=1).hash == event.hash
+    assert [r.levelno for r in caplog.records if r.name == writer.__name__] == [logging.WARNING]
+    assert verify_chain().ok
+
+
+def test_after_the_writer_restarts_the_next_event_reconnects_to_the_new_one(
+    chain, sock_path, batches, caplog
+):
+    caplog.set_level(logging.WARNING, logger=writer.__name__)
+    with serving(sock_path):
+        first = record(Action.PATIENT_READ, origin=WEB)
+    kept = writer._local.sock
+    assert kept is not None  # this thread keeps its connection to the writer that just stopped
+
+    with serving(sock_path):
+        second = record(Action.PATIENT_READ, origin=WEB)
+    assert writer._local.sock is not kept
+    assert batches == [1, 1], "the second event did not go through the new writer"
+    assert not caplog.records, "the worker fell back to committing the event itself"
+    assert (first.seq, second.seq) == (1, 2) and second.prev_hash == first.hash
+    assert verify_chain().ok
+
+
+# --- transactions never go to the writer --------------------------------------------------------------
+
+
+class Rollback(Exception):
+    pass
+
+
+def test_inside_a_transaction_the_event_joins_it_and_rolls_back_with_it(chain, sock_path, monkeypatch):
+    def no_writer(event: AuditEvent) -> bool:
+        pytest.fail("an event inside a transaction was sent to the writer")
+
+    monkeypatch.setattr(writer, "submit", no_writer)
+    with serving(sock_path), pytest.raises(Rollback), transaction.atomic():
+        event = record(Action.PATIENT_UPDATE, changed_fields=["phone"])
+        assert event.seq == 1 and AuditEvent.objects.filter(seq=1).exists()  # in this transaction
+        raise Rollback  # the change it describes failed
+    assert not AuditEvent.objects.exists()
+    assert ChainHead.objects.get(pk=1).seq == 0
+    assert verify_chain().ok
+
+
+# --- a bad line or a failing database -----------------------------------------------------------------
+
+
+MALFORMED = {
+    "not json": b"not json\n",
+    "empty": b"\n",
+    "a list": b"[]\n",
+    "null": b"null\n",
+    "a string": b'"a string"\n',
+    "no fields": b"{}\n",
+    "missing fields": b'{"action": "patient.read"}\n',
+    "not UTF-8": b"\xff\xfe\n",
+    "an unknown field": _valid_line(extra="field"),
+    "a bad time": _valid_line(occurred_at="yesterday"),
+    "no time": _valid_line(occurred_at=None),
+    "a bad patient id": _valid_line(patient_id="not-a-uuid"),
+    "a bad location id": _valid_line(location_id="x"),  # refused by the field, inside write()'s transaction
+}
+
+
+def test_a_malformed_line_is_answered_with_an_error_and_the_writer_carries_on(chain, sock_path, batches):
+    with serving(sock_path):
+        replies = {name: _ask(sock_path, line) for name, line in MALFORMED.items()}
+        event = record(Action.PATIENT_READ, origin=WEB)
+    accepted = [name for name, reply in replies.items() if "error" not in reply or "seq" in reply]
+    assert not accepted
+    assert event.seq == 1 and batches == [1] * (len(MALFORMED) + 1)
+    report = verify_chain()
+    assert report.ok and report.checked == 1
+
+
+def test_a_wrongly_typed_patient_id_is_answered_with_an_error_and_the_writer_carries_on(
+    chain, sock_path, batches
+):
+    with serving(sock_path):
+        reply = _ask(sock_path, _valid_line(patient_id=5))
+        event = record(Action.PATIENT_READ, origin=WEB)
+    assert "error" in reply
+    assert event.seq == 1 and batches == [1, 1]
+    assert verify_chain().ok
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"actor_id": "<actor>"},  # hashed as text, stored and read back as a number
+        {"occurred_at": "2026-11-21T10:00:00"},  # naive
+        {"occurred_at": "2026-11-21T12:00:00+02:00"},  # stored in UTC, hashed as sent
+    ],
+)
+def test_an_event_the_chain_could_not_verify_is_refused(chain, world, sock_path, change):
+    actor = world.user("nurse.north")
+    change = {k: str(actor.pk) if v == "<actor>" else v for k, v in change.items()}
+    before = AuditEvent.objects.count()
+    with serving(sock_path):
+        reply = _ask(sock_path, _valid_line(**change))
+        accepted = _ask(sock_path, _valid_line(actor_id=actor.pk))
+    assert "error" in reply and "seq" in accepted
+    assert AuditEvent.objects.count() == before + 1
+    assert verify_chain().ok
+
+
+def test_an_event_the_database_refuses_fails_only_its_own_request(chain, sock_path):
+    w = Writer(sock_path)
+    try:
+        with (
+            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as bad,
+            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as good,
+        ):
+            for client in (bad, good):
+                client.settimeout(JOIN_SECONDS)
+                client.connect(str(sock_path))
+            until(lambda: len(w.buffers) == 2, w)  # both accepted
+            bad.sendall(_valid_line(actor_id=999_999_999))
+            good.sendall(_valid_line(request_id="innocent"))
+            assert w.step(timeout=JOIN_SECONDS) == 2  # one batch, one transaction
+            replies = [json.loads(client.recv(4096)) for client in (bad, good)]
+    finally:
+        w.close()
+    assert "error" in replies[0]
+    assert "seq" in replies[1], replies[1]
+
+
+def test_a_failing_commit_fails_the_request_and_writes_nothing(chain, sock_path, monkeypatch, caplog):
+    """The database refuses the batch: record() raises, nothing of it is left, the writer carries on."""
+    caplog.set_level(logging.WARNING)
+    real_append = actions.append
+    failing = [True]
+
+    def append_then_fail(events: list[AuditEvent]) -> None:
+        real_append(events)  # the head is bumped and the rows inserted before the failure
+        if failing[0]:
+            raise DatabaseError("disk I/O error near 'Jane Example'")
+
+    monkeypatch.setattr(actions, "append", append_then_fail)
+    with serving(sock_path):
+        with pytest.raises(AuditWriteFailed):
+            record(Action.PATIENT_READ, origin=WEB)
+        assert not AuditEvent.objects.exists()
+        assert ChainHead.objects.get(pk=1).seq == 0
+        failing[0] = False
+        event = record(Action.PATIENT_READ, origin=WEB)
+    assert event.seq == 1 and event.prev_hash == GENESIS
+    assert verify_chain().ok
+    assert [r.levelno for r in caplog.records if r.name == writer.__name__] == [logging.ERROR]  # told...
+    assert "Jane Example" not in caplog.text  # ...without the database's message, which may hold PHI
+
+
+# --- the socket file ----------------------------------------------------------------------------------
+
+
+def test_the_socket_is_for_the_data_folder_owner_only_and_removed_when_the_writer_stops(tmp_path):
+    path = tmp_path / "audit.sock"
+    path.write_text("left by a writer that was killed")
+    old_umask = os.umask(0)  # the socket would be created world-writable without the chmod
+    try:
+        w = Writer(path)
+    finally:
+        os.umask(old_umask)
+    mode = path.stat().st_mode
+    assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600
+    w.run(keep_going=lambda: False)  # as `ketaclinic serve` does once granian has exited
+    assert not path.exists()
+
+
+def test_serve_puts_the_socket_in_the_data_folder_or_a_private_temp_folder_when_that_is_too_long(tmp_path):
+    assert serve._socket_path(tmp_path) == tmp_path / serve.SOCKET_NAME
+    deep = tmp_path / ("d" * 120)
+    path = serve._socket_path(deep)
+    try:
+        assert path.name == serve.SOCKET_NAME and not path.is_relative_to(deep)
+        assert len(str(path)) <= serve.MAX_SOCKET_PATH
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        Writer(path).close()
+    finally:
+        path.parent.rmdir()
+
+
+def test_serve_finds_a_bindable_socket_path_for_a_non_ascii_data_folder():
+    data_dir = Path("/srv/ketaclinic/" + "ü" * 60)  # 76 characters, 136 bytes
+    path = serve._socket_path(data_dir)
+    if path.parent != data_dir:
+        path.parent.rmdir()
+    assert len(os.fsencode(path)) <= 107  # sun_path is 108 bytes on Linux, with the final NUL
+
+
+def test_the_first_warning_is_logged_even_on_a_freshly_booted_machine(
+    tmp_path, settings, monkeypatch, caplog
+):
+    settings.KETACLINIC_AUDIT_WRITER = str(tmp_path / "nobody-listens.sock")
+    monkeypatch.setattr(writer, "time", SimpleNamespace(monotonic=lambda: 30.0))  # booted 30 s ago
+    caplog.set_level(logging.WARNING, logger=writer.__name__)
+    assert writer.submit(AuditEvent(**_event_fields())) is False
+    assert "not reachable" in caplog.text
+
+
+def test_a_second_server_on_the_same_data_folder_leaves_the_live_writer_alone(chain, sock_path):
+    with serving(sock_path):
+        with pytest.raises(WriterRunning, match="already serving"):
+            Writer(sock_path)
+        assert sock_path.exists()
+        assert "seq" in _ask(sock_path, _valid_line())  # the first writer still answers
+
+
+def test_a_writer_removes_only_its_own_socket(tmp_path):
+    path = tmp_path / "audit.sock"
+    old = Writer(path)
+    old.listener.close()  # the process behind it is gone; its socket file is stale
+    new = Writer(path)  # takes the stale path over
+    old.close()  # the old one shutting down late must not remove the new one's socket
+    assert path.exists()
+    new.close()
+    assert not path.exists()
