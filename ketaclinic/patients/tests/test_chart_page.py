@@ -145,3 +145,16 @@ def test_safety_flags_stand_beside_the_name(world):
     flags = html.split('<div class="flags">')[1].split("</div>")[0]
     assert '<span class="badge danger">Ketamine allergy</span>' in flags
     assert '<span class="badge warn">Psychosis history</span>' in flags
+
+
+def test_a_refused_entry_comes_back_on_the_chart_with_its_error_and_its_form_open(world):
+    patient = _fresh_patient(world)
+    client = world.client("nurse.north")
+    response = client.post(f"/patients/{patient.pk}/measurements/", {"weight_kg": "999"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    notice = html.split('<div class="notice error" role="alert">')[1].split("</div>")[0]
+    assert notice.startswith("<strong>Not saved.</strong> weight kg: ")
+    assert '<details class="add" id="add-measurements" open>' in html
+    assert 'value="999"' in html  # what the nurse typed is still there
+    assert '<details class="add" id="add-trials" hx-get=' in html  # the other forms stay closed
