@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import signals
 from django.db.models.base import ModelState
 
@@ -88,7 +88,12 @@ def _plan(model: type[models.Model]) -> tuple[str, list[str], list[tuple[int, Co
 
 def param(model: type[models.Model], field: str, value: Any) -> Any:
     """A value as the database expects it for `field` (a UUID is hex text on SQLite, uuid on PostgreSQL)."""
-    return model._meta.get_field(field).get_db_prep_value(value, connection)
+    return _field(model, field).get_db_prep_value(value, connection)
+
+
+@cache
+def _field(model: type[models.Model], name: str) -> Any:
+    return model._meta.get_field(name)
 
 
 def fetch(
@@ -109,17 +114,18 @@ def fetch(
         sql += f" ORDER BY {order_by}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}" + (f" OFFSET {int(offset)}" if offset else "")
-    with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]  # once: every `connection.x` is a lookup through a context-local
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    build = _builder(model)
+    build, alias = _builder(model), db.alias
     out = []
     for row in rows:
         values = list(row)
         for index, convert in converters:
             if values[index] is not None:
                 values[index] = convert(values[index])
-        out.append(build(connection.alias, names, values))
+        out.append(build(alias, names, values))
     return out
 
 

@@ -158,3 +158,15 @@ def test_a_refused_entry_comes_back_on_the_chart_with_its_error_and_its_form_ope
     assert '<details class="add" id="add-measurements" open>' in html
     assert 'value="999"' in html  # what the nurse typed is still there
     assert '<details class="add" id="add-trials" hx-get=' in html  # the other forms stay closed
+
+
+def test_the_chart_url_shortcut_is_what_reverse_gives():
+    import uuid
+
+    from django.urls import reverse
+
+    from ketaclinic.patients.views import _chart_url
+
+    for pk in (uuid.uuid4(), uuid.UUID(int=0)):
+        patient = type("P", (), {"pk": pk})()
+        assert _chart_url(patient) == reverse("patients:chart", args=[pk])
