@@ -6,10 +6,10 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from ketaclinic.audit import writer
@@ -95,8 +95,8 @@ def append(events: list[AuditEvent]) -> None:
         for seq, event in enumerate(events, start=last_seq - len(events) + 1):
             event.seq, event.prev_hash = seq, prev_hash
             event.hash = prev_hash = _digest(event)
-        columns = _columns()
-        rows = [[f.get_db_prep_save(getattr(e, f.attname), connection) for f in columns] for e in events]
+        preps = _preps()
+        rows = [[prep(getattr(e, name)) for name, prep in preps] for e in events]
         cursor.executemany(_insert_sql(), rows)
         cursor.execute(_SET_HEAD, [prev_hash])
 
@@ -108,6 +108,33 @@ _SET_HEAD = "UPDATE audit_chainhead SET hash = %s WHERE id = 1"
 @cache
 def _columns() -> list[Any]:
     return [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+
+
+# Columns whose Python value is already what every database takes: the rest go through Django's own
+# conversion (datetimes, the UUID and the JSON list differ per database). Field by field, Django's
+# get_db_prep_save was a third of the cost of appending an event.
+_AS_IS = (models.IntegerField, models.CharField)  # integer keys and sequence numbers, text
+
+
+def _preps() -> list[tuple[str, Any]]:
+    return _preps_for(connection.vendor)
+
+
+@cache
+def _preps_for(vendor: str) -> list[tuple[str, Any]]:
+    preps = []
+    for f in _columns():
+        stored = f.target_field if f.is_relation else f
+        preps.append((f.attname, _same if isinstance(stored, _AS_IS) else partial(_django_prep, f)))
+    return preps
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _django_prep(field: Any, value: Any) -> Any:
+    return field.get_db_prep_save(value, connection)
 
 
 @cache

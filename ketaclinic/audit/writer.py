@@ -35,6 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models.base import ModelState
 
 from ketaclinic.audit.models import AuditEvent
 
@@ -212,9 +213,16 @@ def decode(line: bytes) -> AuditEvent:
         raise Malformed("occurred_at or patient_id is not valid") from exc
     if occurred_at.utcoffset() != timedelta(0):
         raise Malformed("occurred_at is not in UTC")  # stored in UTC: the hash must be over that value
-    event = AuditEvent(**{name: body[name] for name in FIELDS})
-    event.occurred_at, event.patient_id = occurred_at, patient_id
+    # Every column set here, so Model.__init__ (a tenth of the writer's time per event) has nothing to add.
+    event = AuditEvent.__new__(AuditEvent)
+    event._state = ModelState()
+    event.__dict__.update(
+        {name: body[name] for name in FIELDS}, occurred_at=occurred_at, patient_id=patient_id, **_UNCHAINED
+    )
     return event
+
+
+_UNCHAINED = {"id": None, "seq": None, "prev_hash": "", "hash": ""}
 
 
 def write(lines: list[bytes]) -> list[bytes]:

@@ -578,3 +578,11 @@ def test_a_writer_removes_only_its_own_socket(tmp_path):
     assert path.exists()
     new.close()
     assert not path.exists()
+
+
+def test_a_decoded_event_has_every_column_an_event_built_by_record_has():
+    built = AuditEvent(**_event_fields())
+    decoded = writer.decode(writer.encode(built).rstrip(b"\n"))
+    columns = [f.attname for f in AuditEvent._meta.concrete_fields]
+    assert {c: getattr(decoded, c) for c in columns} == {c: getattr(built, c) for c in columns}
+    assert decoded._state.adding and decoded._state.db is None
