@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django import template
@@ -44,6 +45,17 @@ def _num(value: Decimal, places: int) -> str:
     return str(int(value)) if value == value.to_integral_value() else f"{value:.{places}f}"
 
 
+def _label(instance: Any, field: str) -> str:
+    """What get_FOO_display() gives, from a table made once: Django's builds a dict of choices per call."""
+    value = getattr(instance, field)
+    return _labels(type(instance), field).get(value, value)
+
+
+@cache
+def _labels(model: type, field: str) -> dict[Any, str]:
+    return {value: str(text) for value, text in model._meta.get_field(field).flatchoices}
+
+
 def _off(entry: Any) -> str:
     return "" if entry.status == "active" else "entry-off"
 
@@ -59,7 +71,7 @@ def _small(text: Any, tag: str = "span", css: str = "muted small") -> str:
 def status_cell(entry: Any, section: str, form: str) -> str:
     """An entry's status, and for writers (form: the change form's URL prefix) a form to change it."""
     if entry.status != "active":
-        return f'<span class="badge muted">{_e(entry.get_status_display())}</span>'
+        return f'<span class="badge muted">{_e(_label(entry, "status"))}</span>'
     if not form:
         return '<span class="badge ok">Active</span>'
     return form.replace("{pk}", str(int(entry.pk)), 1)
@@ -113,17 +125,17 @@ def _trial(entry: Any, status: str) -> str:
         f'<tr class="{_off(entry)}"><td>{_e(queries.drug_name(entry.drug, entry.other_name))}{year}</td>'
         f'<td class="num">{_num(entry.max_daily_dose_mg, 2)} mg</td>'
         f'<td class="num">{_num(entry.weeks_at_dose, 1)}</td><td>{adequate}{optimised}</td>'
-        f"<td>{_e(augmented)}</td><td>{_e(entry.get_outcome_display())}</td>"
+        f"<td>{_e(augmented)}</td><td>{_e(_label(entry, 'outcome'))}</td>"
         f"<td>{'Current' if entry.current_episode else 'Earlier'}</td><td>{status}</td></tr>"
     )
 
 
 def _allergy(entry: Any, status: str) -> str:
     ketamine = ' <span class="badge danger">ketamine</span>' if entry.ketamine_related else ""
-    severity = f" · {_e(entry.get_severity_display())}" if entry.severity != "unknown" else ""
+    severity = f" · {_e(_label(entry, 'severity'))}" if entry.severity != "unknown" else ""
     return (
         f'<tr class="{_off(entry)}"><td><strong>{_e(entry.substance)}</strong> '
-        f"{_small(entry.get_category_display())}{ketamine}"
+        f"{_small(_label(entry, 'category'))}{ketamine}"
         f'<div class="small">{_e(entry.reaction)}{severity}</div></td><td>{status}</td></tr>'
     )
 
@@ -132,8 +144,8 @@ def _substance_use(entry: Any, status: str) -> str:
     disorder = ' <span class="badge warn">use disorder</span>' if entry.use_disorder else ""
     last_used = _small(f"last used {_day(entry.last_used_on)}", "div") if entry.last_used_on else ""
     return (
-        f'<tr class="{_off(entry)}"><td><strong>{_e(entry.get_substance_display())}</strong> · '
-        f"{_e(entry.get_use_status_display())}{disorder}{last_used}{_small(entry.note, 'div', 'small')}</td>"
+        f'<tr class="{_off(entry)}"><td><strong>{_e(_label(entry, "substance"))}</strong> · '
+        f"{_e(_label(entry, 'use_status'))}{disorder}{last_used}{_small(entry.note, 'div', 'small')}</td>"
         f"<td>{status}</td></tr>"
     )
 
@@ -219,7 +231,7 @@ def _head(chart: Any) -> str:
         '<div class="patient-head"><div>'
         f"<h1>{_e(p.family_name)}, {_e(p.given_name)}</h1>"
         f'<div class="muted">MRN <strong class="num">{_e(p.mrn)}</strong> · born {born.isoformat()} '
-        f"(age {_age(born, timezone.localdate())}) · {_e(p.get_sex_display())} · {_e(p.location.name)}</div>"
+        f"(age {_age(born, timezone.localdate())}) · {_e(_label(p, 'sex'))} · {_e(p.location.name)}</div>"
         f'<div class="flags">{_flags(chart)}</div></div>'
         f'<div class="kpis">{"".join(kpis)}</div></div>'
     )
@@ -252,7 +264,7 @@ def _demographics(context: Any, p: Any) -> str:
             else ""
         )
         feeding = ", breastfeeding" if p.breastfeeding else ""
-        facts.append(("Pregnancy", f"{_e(p.get_pregnancy_status_display())}{feeding}{recorded}"))
+        facts.append(("Pregnancy", f"{_e(_label(p, 'pregnancy_status'))}{feeding}{recorded}"))
     edit = f'<a href="{_e(context["chart_url"])}edit/">Edit</a>' if context.get("can_write") else ""
     return (
         f'<section class="card" id="demographics"><header><h2>Demographics and contact</h2>{edit}</header>'
