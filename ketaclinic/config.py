@@ -81,7 +81,8 @@ def _secret_key(data_dir: Path, demo: bool) -> str:
 
 
 def load() -> Config:
-    data_dir = Path(os.environ.get("KETACLINIC_DATA_DIR", BASE_DIR / "var")).resolve()
+    # Set but empty means unset: Path("") would be whatever folder the command happens to run in.
+    data_dir = Path(os.environ.get("KETACLINIC_DATA_DIR") or BASE_DIR / "var").resolve()
     demo = _bool("KETACLINIC_DEMO", False)
     return Config(
         data_dir=data_dir,

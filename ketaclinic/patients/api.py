@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from ninja.errors import HttpError
 from ninja.responses import Status
@@ -133,8 +133,10 @@ def _chart_body(patient: Patient) -> dict[str, Any]:
 
 
 def _chart_response(request: HttpRequest, patient: Patient, status: int = 200) -> HttpResponse:
-    body = PatientOut(**_chart_body(patient)).model_dump(mode="json")
-    response = JsonResponse(body, status=status)
+    # pydantic writes the JSON itself (in Rust): for a long history, half the cost of dumping to dicts
+    # and encoding those again.
+    body = PatientOut(**_chart_body(patient)).model_dump_json()
+    response = HttpResponse(body, status=status, content_type="application/json")
     response["ETag"] = _etag(patient)
     return response
 

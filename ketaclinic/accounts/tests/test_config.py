@@ -53,3 +53,10 @@ def test_settings_are_read_from_the_environment(env):
     env.setenv("KETACLINIC_ALLOWED_HOSTS", "clinic.example, other.example")
     loaded = config.load()
     assert loaded.idle_timeout_minutes == 5 and loaded.allowed_hosts == ["clinic.example", "other.example"]
+
+
+def test_an_empty_data_folder_setting_means_the_default_not_the_current_folder(env, tmp_path):
+    env.setenv("KETACLINIC_DATA_DIR", "")
+    env.setenv("KETACLINIC_SECRET_KEY", "k" * 40)
+    env.chdir(tmp_path)
+    assert config.load().data_dir == config.BASE_DIR / "var"
