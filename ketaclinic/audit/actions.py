@@ -116,12 +116,8 @@ def _columns() -> list[Any]:
 _AS_IS = (models.IntegerField, models.CharField)  # integer keys and sequence numbers, text
 
 
-def _preps() -> list[tuple[str, Any]]:
-    return _preps_for(connection.vendor)
-
-
 @cache
-def _preps_for(vendor: str) -> list[tuple[str, Any]]:
+def _preps() -> list[tuple[str, Any]]:
     preps = []
     for f in _columns():
         stored = f.target_field if f.is_relation else f

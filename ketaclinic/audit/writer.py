@@ -41,19 +41,6 @@ from ketaclinic.audit.models import AuditEvent
 
 log = logging.getLogger(__name__)
 
-# The fields a worker fills in; the writer adds seq, prev_hash and hash.
-FIELDS = (
-    "actor_id",
-    "action",
-    "outcome",
-    "object_type",
-    "object_id",
-    "location_id",
-    "changed_fields",
-    "via",
-    "request_id",
-    "source_ip",
-)
 MAX_BATCH = 500  # events per transaction; more wait for the next one
 REPLY_TIMEOUT_SECONDS = 60  # above SQLite's 20 s busy timeout: a slow commit is not a lost writer
 WARN_EVERY_SECONDS = 60
@@ -75,7 +62,7 @@ def _answers(path: Path) -> bool:
 
 
 def _identity(path: Path) -> tuple[int, int]:
-    """A socket file's inode and creation time: an inode number alone is reused at once."""
+    """A socket file's inode and change time: an inode number alone is reused at once."""
     info = path.stat()
     return info.st_ino, info.st_ctime_ns
 
@@ -187,6 +174,8 @@ TYPES: dict[str, tuple[type, ...]] = {
     "occurred_at": (str,),
     "patient_id": (str, type(None)),
 }
+# The fields sent as they are; occurred_at and patient_id travel as text. The writer adds seq and hashes.
+FIELDS = tuple(name for name in TYPES if name not in {"occurred_at", "patient_id"})
 
 
 class Malformed(ValueError):
@@ -278,7 +267,7 @@ class Writer:
             raise WriterRunning(f"an audit writer is already serving {path}: is KetaClinic running?")
         path.unlink(missing_ok=True)  # a socket left by a writer that was killed
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        # Bound with no permissions for anyone, then opened to the owner: never a moment open to others.
+        # Created as the data folder's owner's alone (0600) by the umask: never a moment open to others.
         mask = os.umask(0o177)
         try:
             self.listener.bind(str(path))

@@ -23,12 +23,12 @@ from functools import cache
 from typing import Any
 
 from django import template
-from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from ketaclinic.clinical.vocab import CONDITIONS
 from ketaclinic.patients import queries
 from ketaclinic.web.templatetags.fields import add_section
+from ketaclinic.web.templatetags.kc import age, humanize
 
 register = template.Library()
 
@@ -68,7 +68,7 @@ def _small(text: Any, tag: str = "span", css: str = "muted small") -> str:
     return f'<{tag} class="{css}">{_e(text)}</{tag}>' if text else ""
 
 
-def status_cell(entry: Any, section: str, form: str) -> str:
+def _status_cell(entry: Any, section: str, form: str) -> str:
     """An entry's status, and for writers (form: the change form's URL prefix) a form to change it."""
     if entry.status != "active":
         return f'<span class="badge muted">{_e(_label(entry, "status"))}</span>'
@@ -166,7 +166,7 @@ def _rows(context: Any, section: str, entries: Iterable[Any]) -> str:
     form = ""
     if context.get("can_write"):
         form = _status_form(section, context.get("chart_url", ""), context.get("csrf_token", ""), resolve)
-    return "".join(row(entry, status_cell(entry, section, form)) for entry in entries)
+    return "".join(row(entry, _status_cell(entry, section, form)) for entry in entries)
 
 
 def _more(context: Any, section: str, shown: int) -> str:
@@ -200,10 +200,6 @@ def _flags(chart: Any) -> str:
     return "\n".join(f'<span class="badge {css}">{text}</span>' for css, text in flags)
 
 
-def _age(born: date, today: date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
 def _kpi(label: str, value: str, note: str | None = None) -> str:
     under = f'<div class="muted small">{note}</div>' if note is not None else ""
     return f'<div class="kpi"><div class="k">{label}</div><div class="v num">{value}</div>{under}</div>'
@@ -231,7 +227,7 @@ def _head(chart: Any) -> str:
         '<div class="patient-head"><div>'
         f"<h1>{_e(p.family_name)}, {_e(p.given_name)}</h1>"
         f'<div class="muted">MRN <strong class="num">{_e(p.mrn)}</strong> · born {born.isoformat()} '
-        f"(age {_age(born, timezone.localdate())}) · {_e(_label(p, 'sex'))} · {_e(p.location.name)}</div>"
+        f"(age {age(born)}) · {_e(_label(p, 'sex'))} · {_e(p.location.name)}</div>"
         f'<div class="flags">{_flags(chart)}</div></div>'
         f'<div class="kpis">{"".join(kpis)}</div></div>'
     )
@@ -240,9 +236,7 @@ def _head(chart: Any) -> str:
 def _errors(errors: dict[str, str]) -> str:
     if not errors:
         return ""
-    listed = "".join(
-        f"{_e(str(field).replace('_', ' '))}: {_e(message)} " for field, message in errors.items()
-    )
+    listed = "".join(f"{_e(humanize(field))}: {_e(message)} " for field, message in errors.items())
     return f'<div class="notice error" role="alert"><strong>Not saved.</strong> {listed}</div>'
 
 
