@@ -49,7 +49,18 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "patients:list"
 
+# Pages are Jinja2 templates (each app's jinja2/ folder, ketaclinic/web/templating.py); Django's template
+# language serves the admin site only.
 TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "ketaclinic.web.templating.environment",
+            "context_processors": ["ketaclinic.web.context.navigation"],
+        },
+    },
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],

@@ -24,6 +24,7 @@ def _links() -> dict[str, str]:
         "admin": reverse("admin:index"),
         "rules": reverse("web:rules"),
         "logout": reverse("web:logout"),
+        "api_docs": reverse("api:openapi-view"),
         "css": static("web/app.css"),
         "htmx": static("web/vendor/htmx.min.js"),
         "icon": static("web/favicon.svg"),
