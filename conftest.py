@@ -19,6 +19,24 @@ from ketaclinic.demo import data as demo
 from ketaclinic.patients.models import Patient
 
 ROLES = ("admin", "prescriber", "nurse", "therapist", "frontdesk")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _jinja2_templates_report_their_context() -> Any:
+    """Let the test client see a Jinja2 page's template and context (response.context), as it sees a
+    Django template's: Django instruments only its own template language in tests."""
+    from django.template.backends.jinja2 import Template
+    from django.test.signals import template_rendered
+
+    render = Template.render
+
+    def instrumented(self: Template, context: Any = None, request: Any = None) -> Any:
+        template_rendered.send(sender=self, template=self, context=dict(context or {}))
+        return render(self, context, request)
+
+    Template.render = instrumented  # type: ignore[method-assign]
+    yield
+    Template.render = render  # type: ignore[method-assign]
 PATIENTS_PER_LOCATION = 4
 
 

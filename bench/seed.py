@@ -21,7 +21,6 @@ from django.utils import timezone
 from ketaclinic.accounts.actions import do_create_api_token
 from ketaclinic.accounts.models import ClinicLocation, User
 from ketaclinic.demo import data as demo
-from ketaclinic.patients.actions import ENTRY_MODELS, INTAKE_SECTIONS
 from ketaclinic.patients.models import (
     AntidepressantTrial,
     BodyMeasurement,
@@ -30,9 +29,9 @@ from ketaclinic.patients.models import (
     Medication,
     Patient,
 )
+from ketaclinic.patients.sections import SECTIONS
 
 PERSONA = "nurse.north"
-SECTION_MODELS = dict(zip(INTAKE_SECTIONS, ENTRY_MODELS.values(), strict=True))
 FLAT_SMALL, FLAT_BIG = 5, 500
 
 
@@ -60,7 +59,7 @@ def _bulk_patients(count: int, today: dt.date) -> None:
         # Indexes past the demo's own keep MRNs unique; the archetype still cycles through all of them.
         data = demo._patient(demo.PATIENTS_PER_LOCATION + n // 2, slug, rng, today)
         stamp = _stamp(registrars[slug], now)
-        fields = data.model_dump(exclude={"location", "measurement", *INTAKE_SECTIONS}, exclude_none=True)
+        fields = data.model_dump(exclude={"location", "measurement", *SECTIONS}, exclude_none=True)
         patient = Patient(network_id=locations[slug].network_id, location=locations[slug], **fields, **stamp)
         patient.search_name = f"{patient.family_name} {patient.given_name}".casefold()
         if patient.pregnancy_status != "not_applicable":
@@ -76,9 +75,10 @@ def _bulk_patients(count: int, today: dt.date) -> None:
                     **stamp,
                 )
             )
-        for section in INTAKE_SECTIONS:
-            model = SECTION_MODELS[section]
-            rows += [model(patient=patient, **item.model_dump(), **stamp) for item in getattr(data, section)]
+        for key, section in SECTIONS.items():
+            rows += [
+                section.model(patient=patient, **item.model_dump(), **stamp) for item in getattr(data, key)
+            ]
     Patient.objects.bulk_create(patients, batch_size=500)
     for model in {type(r) for r in rows}:
         model.objects.bulk_create([r for r in rows if type(r) is model], batch_size=500)

@@ -166,12 +166,12 @@ def _profile(kind: str, rng: random.Random) -> dict[str, Any]:
         "clear_trd": {
             "conditions": mdd,
             "medications": current_ad,
-            "trials": _failed_trials(rng, rng.choice((2, 3, 4))),
+            "antidepressant_trials": _failed_trials(rng, rng.choice((2, 3, 4))),
         },
         "too_few_trials": {
             "conditions": mdd,
             "medications": current_ad,
-            "trials": [
+            "antidepressant_trials": [
                 _trial("sertraline", 100, 8, "partial"),
                 _trial("citalopram", 20, 3, "none", adequate=False),
             ],
@@ -189,11 +189,11 @@ def _profile(kind: str, rng: random.Random) -> dict[str, Any]:
                     )
                 },
             ],
-            "trials": _failed_trials(rng, 2),
+            "antidepressant_trials": _failed_trials(rng, 2),
         },
         "ketamine_allergy": {
             "conditions": [*mdd, {"code": "ketamine_hypersensitivity"}],
-            "trials": _failed_trials(rng, 2),
+            "antidepressant_trials": _failed_trials(rng, 2),
             "allergies": [
                 {
                     "substance": "Ketamine",
@@ -206,17 +206,17 @@ def _profile(kind: str, rng: random.Random) -> dict[str, Any]:
         },
         "levothyroxine": {
             "conditions": mdd,
-            "trials": _failed_trials(rng, 2),
+            "antidepressant_trials": _failed_trials(rng, 2),
             "medications": [*current_ad, {"drug": "levothyroxine", "dose": "75 mcg daily"}],
         },
         "benzodiazepine": {
             "conditions": [*mdd, {"code": "generalized_anxiety_disorder"}],
-            "trials": _failed_trials(rng, 3),
+            "antidepressant_trials": _failed_trials(rng, 3),
             "medications": [{"drug": "clonazepam", "dose": "1 mg twice daily"}, *current_ad],
         },
         "stimulant_maoi": {
             "conditions": mdd,
-            "trials": _failed_trials(rng, 3),
+            "antidepressant_trials": _failed_trials(rng, 3),
             "medications": [
                 {
                     "drug": rng.choice(("methylphenidate", "amphetamine", "modafinil")),
@@ -231,17 +231,21 @@ def _profile(kind: str, rng: random.Random) -> dict[str, Any]:
                 {"drug": "quetiapine", "dose": "300 mg nightly"},
                 {"drug": "lamotrigine", "dose": "200 mg daily"},
             ],
-            "trials": _failed_trials(rng, 2),
+            "antidepressant_trials": _failed_trials(rng, 2),
         },
-        "pregnant": {"conditions": mdd, "trials": _failed_trials(rng, 2), "pregnancy_status": "pregnant"},
+        "pregnant": {
+            "conditions": mdd,
+            "antidepressant_trials": _failed_trials(rng, 2),
+            "pregnancy_status": "pregnant",
+        },
         "substance": {
             "conditions": [*mdd, {"code": "substance_use_disorder"}],
-            "trials": _failed_trials(rng, 2),
+            "antidepressant_trials": _failed_trials(rng, 2),
             "substance_use": [{"substance": "alcohol", "use_status": "current", "use_disorder": True}],
         },
         "hypertension": {
             "conditions": [*mdd, {"code": "uncontrolled_hypertension"}],
-            "trials": _failed_trials(rng, 2),
+            "antidepressant_trials": _failed_trials(rng, 2),
             "medications": [{"drug": "amlodipine", "dose": "10 mg daily"}, *current_ad],
         },
         "off_label": {
@@ -253,11 +257,11 @@ def _profile(kind: str, rng: random.Random) -> dict[str, Any]:
                 }
             ],
             "medications": [{"drug": "sertraline", "dose": "150 mg daily"}],
-            "trials": [_trial("sertraline", 150, 12, "partial")],
+            "antidepressant_trials": [_trial("sertraline", 150, 12, "partial")],
         },
         "naltrexone": {
             "conditions": mdd,
-            "trials": _failed_trials(rng, 2),
+            "antidepressant_trials": _failed_trials(rng, 2),
             "medications": [{"drug": "naltrexone", "dose": "50 mg daily"}],
             "substance_use": [{"substance": "alcohol", "use_status": "past", "use_disorder": True}],
         },

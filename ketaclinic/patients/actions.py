@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from ketaclinic.accounts.access import can
@@ -15,29 +14,13 @@ from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import Action
 from ketaclinic.errors import InvalidInput, VersionConflict
-from ketaclinic.patients import inputs
-from ketaclinic.patients.models import (
-    Allergy,
-    AntidepressantTrial,
-    BodyMeasurement,
-    Condition,
-    EntryStatus,
-    Medication,
-    Patient,
-    SubstanceUse,
-)
+from ketaclinic.patients import inputs, sections
+from ketaclinic.patients.models import BodyMeasurement, EntryStatus, Patient, PatientEntry
+from ketaclinic.patients.sections import SECTIONS
 
 HistoryInput = (
     inputs.ConditionIn | inputs.MedicationIn | inputs.AllergyIn | inputs.SubstanceUseIn | inputs.TrialIn
 )
-ENTRY_MODELS: dict[type[inputs.Strict], type[Model]] = {
-    inputs.ConditionIn: Condition,
-    inputs.MedicationIn: Medication,
-    inputs.AllergyIn: Allergy,
-    inputs.SubstanceUseIn: SubstanceUse,
-    inputs.TrialIn: AntidepressantTrial,
-}
-INTAKE_SECTIONS = ("conditions", "medications", "allergies", "substance_use", "trials")
 
 
 def _stamp(actor: Any) -> dict[str, Any]:
@@ -60,14 +43,8 @@ def _mrn_taken(network_id: int, mrn: str) -> InvalidInput:
     return InvalidInput({"mrn": f"MRN {mrn} is already in use in this clinic network"})
 
 
-def _add_entry(patient: Patient, data: HistoryInput, actor: Any) -> Model:
-    model = ENTRY_MODELS[type(data)]
-    if (
-        isinstance(data, inputs.ConditionIn)
-        and patient.conditions.filter(code=data.code, status="active").exists()
-    ):
-        raise InvalidInput({"code": "this condition is already recorded as active"})
-    return model.objects.create(patient=patient, **data.model_dump(), **_stamp(actor))
+def _add_entry(patient: Patient, data: HistoryInput, actor: Any) -> PatientEntry:
+    return sections.for_input(data).add(patient, data, _stamp(actor))
 
 
 def _add_measurement(patient: Patient, data: inputs.MeasurementIn, actor: Any) -> BodyMeasurement:
@@ -88,7 +65,7 @@ def do_register_patient(data: inputs.PatientCreate, *, actor: Any, origin: Origi
     location = _location_for_registration(actor, data.location)
     if Patient.objects.filter(network_id=location.network_id, mrn=data.mrn).exists():
         raise _mrn_taken(location.network_id, data.mrn)
-    fields = data.model_dump(exclude={"location", "measurement", *INTAKE_SECTIONS}, exclude_none=True)
+    fields = data.model_dump(exclude={"location", "measurement", *SECTIONS}, exclude_none=True)
     patient = Patient(network_id=location.network_id, location=location, **fields, **_stamp(actor))
     patient.search_name = _search_name(patient.family_name, patient.given_name)
     if patient.pregnancy_status != "not_applicable":
@@ -100,13 +77,13 @@ def do_register_patient(data: inputs.PatientCreate, *, actor: Any, origin: Origi
         raise _mrn_taken(location.network_id, data.mrn) from exc
     if data.measurement is not None and not data.measurement.is_empty:
         _add_measurement(patient, data.measurement, actor)
-    for section in INTAKE_SECTIONS:
-        for index, item in enumerate(getattr(data, section)):
+    for key in SECTIONS:
+        for index, item in enumerate(getattr(data, key)):
             try:
                 _add_entry(patient, item, actor)
             except InvalidInput as exc:
-                raise InvalidInput({f"{section}.{index}.{k}": v for k, v in exc.errors.items()}) from exc
-    changed = sorted(set(fields) | {s for s in INTAKE_SECTIONS if getattr(data, s)} | {"mrn", "location"})
+                raise InvalidInput({f"{key}.{index}.{k}": v for k, v in exc.errors.items()}) from exc
+    changed = sorted(set(fields) | {key for key in SECTIONS if getattr(data, key)} | {"mrn", "location"})
     record(
         Action.PATIENT_CREATE,
         actor=actor,
@@ -159,8 +136,8 @@ def do_update_patient(
 @transaction.atomic
 def do_add_history_entry(
     patient: Patient, data: HistoryInput, *, actor: Any, origin: Origin = SYSTEM
-) -> Model:
-    """Add a condition, medication, allergy, substance-use entry or antidepressant trial."""
+) -> PatientEntry:
+    """Add an entry to one of the history sections (patients/sections.py), chosen by the input's type."""
     entry = _add_entry(patient, data, actor)
     record(
         Action.RECORD_CREATE,
@@ -199,9 +176,9 @@ def do_change_entry_status(
         raise InvalidInput({"status": "an entry marked entered-in-error cannot be changed again"})
     changed = ["status", "status_reason"]
     entry.status, entry.status_reason = change.status, change.reason
-    if isinstance(entry, Medication) and change.status == EntryStatus.RESOLVED and entry.stopped_on is None:
-        entry.stopped_on = inputs.today()
-        changed.append("stopped_on")
+    on_resolve = sections.BY_MODEL[type(entry)].on_resolve
+    if change.status == EntryStatus.RESOLVED and on_resolve is not None:
+        changed += on_resolve(entry)
     entry.updated_at, entry.updated_by = timezone.now(), actor
     try:
         with transaction.atomic():

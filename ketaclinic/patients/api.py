@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from ninja.errors import HttpError
-from ninja.responses import Status
 
 from ketaclinic.accounts.access import can
 from ketaclinic.accounts.permissions import Perm
@@ -15,25 +15,28 @@ from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.models import Action, Via
 from ketaclinic.clinical.vocab import CONDITIONS
-from ketaclinic.errors import Forbidden
-from ketaclinic.patients import actions, inputs, queries
+from ketaclinic.errors import Forbidden, InvalidInput
+from ketaclinic.patients import actions, inputs, queries, sections
 from ketaclinic.patients.access import deny, get_entry_for, get_patient_for, visible_patients
-from ketaclinic.patients.models import Patient
+from ketaclinic.patients.models import BodyMeasurement, Patient
 from ketaclinic.patients.schemas import (
+    PAGE_LIMIT_DEFAULT,
+    PAGE_LIMIT_MAX,
     AllergyOut,
     ConditionOut,
     ErrorOut,
     MeasurementOut,
     MedicationOut,
+    Page,
     PatientOut,
     PatientPage,
     SearchIn,
     SubstanceUseOut,
     TrialOut,
 )
+from ketaclinic.patients.sections import SECTIONS, Section
 
 router = Router(tags=["patients"])
-MAX_LIMIT = 100
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
@@ -63,21 +66,21 @@ def _summary(p: Patient) -> dict[str, Any]:
     }
 
 
-def _entry(e: Any, **extra: Any) -> dict[str, Any]:
+def _fields(instance: Any, **extra: Any) -> dict[str, Any]:
     fields = {
-        f.name: getattr(e, f.name)
-        for f in e._meta.concrete_fields
+        f.name: getattr(instance, f.name)
+        for f in instance._meta.concrete_fields
         if f.name not in {"patient", "created_by", "updated_by"}
     }
     return {**fields, **extra}
 
 
 def _condition(x: Any) -> dict[str, Any]:
-    return _entry(x, display=CONDITIONS[x.code].display)
+    return _fields(x, display=CONDITIONS[x.code].display)
 
 
 def _medication(x: Any) -> dict[str, Any]:
-    return _entry(
+    return _fields(
         x,
         name=queries.drug_name(x.drug, x.other_name),
         interaction_classes=queries.interaction_classes(x.drug),
@@ -85,20 +88,30 @@ def _medication(x: Any) -> dict[str, Any]:
 
 
 def _trial(x: Any) -> dict[str, Any]:
-    return _entry(x, name=queries.drug_name(x.drug, x.other_name))
+    return _fields(x, name=queries.drug_name(x.drug, x.other_name))
 
 
-API_KEYS = {"trials": "antidepressant_trials"}
-MAX_SECTION_LIMIT = 500
-
-# How each history section's entries are shown in the API.
-ITEM = {
+# What a section's entry adds to its stored fields in the API (names from codes); the rest show as stored.
+EXTRA: dict[str, Callable[[Any], dict[str, Any]]] = {
     "conditions": _condition,
     "medications": _medication,
-    "allergies": _entry,
-    "substance_use": _entry,
-    "trials": _trial,
+    "antidepressant_trials": _trial,
 }
+
+
+def _item(key: str, entry: Any) -> dict[str, Any]:
+    return EXTRA.get(key, _fields)(entry)
+
+
+def _latest(c: queries.Chart) -> dict[str, Any]:
+    weight, height = c.weight, c.height
+    return {
+        "weight_kg": weight.weight_kg if weight else None,
+        "weight_measured_on": weight.measured_on if weight else None,
+        "height_cm": height.height_cm if height else None,
+        "height_measured_on": height.measured_on if height else None,
+        "bmi": c.bmi,
+    }
 
 
 def _chart_body(patient: Patient) -> dict[str, Any]:
@@ -120,15 +133,10 @@ def _chart_body(patient: Patient) -> dict[str, Any]:
                 "pregnancy_recorded_on",
             )
         },
-        "weight": _entry(c.weight) if c.weight else None,
-        "height": _entry(c.height) if c.height else None,
-        "conditions": [_condition(x) for x in c.conditions],
-        "medications": [_medication(x) for x in c.medications],
-        "allergies": [_entry(x) for x in c.allergies],
-        "substance_use": [_entry(x) for x in c.substance_uses],
-        "antidepressant_trials": [_trial(x) for x in c.trials],
+        "latest_measurements": _latest(c),
+        **{key: [_item(key, x) for x in shown.entries] for key, shown in c.sections.items()},
         "adequate_failed_trials_current_episode": c.adequate_failed_trials,
-        "history_totals": {API_KEYS.get(k, k): total for k, total in c.totals.items()},
+        "history_totals": {key: shown.total for key, shown in c.sections.items()},
     }
 
 
@@ -141,11 +149,16 @@ def _chart_response(request: HttpRequest, patient: Patient, status: int = 200) -
     return response
 
 
-def _page(request: HttpRequest, query: str, limit: int, offset: int) -> dict[str, Any]:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise HttpError(422, f"limit must be between 1 and {MAX_LIMIT}")
+def _check_page(limit: int, offset: int) -> None:
+    """Every list is paged the same way (schemas.Page)."""
+    if not 1 <= limit <= PAGE_LIMIT_MAX:
+        raise InvalidInput({"limit": f"must be between 1 and {PAGE_LIMIT_MAX}"})
     if offset < 0:
-        raise HttpError(422, "offset cannot be negative")
+        raise InvalidInput({"offset": "cannot be negative"})
+
+
+def _page(request: HttpRequest, query: str, limit: int, offset: int) -> dict[str, Any]:
+    _check_page(limit, offset)
     _require(request, Perm.PATIENT_READ)
     rows = queries.list_rows(queries.search(visible_patients(request.user), query))
     record(
@@ -163,7 +176,7 @@ def _page(request: HttpRequest, query: str, limit: int, offset: int) -> dict[str
 
 
 @router.get("", response={200: PatientPage, **ERRORS}, summary="List patients (paged)")
-def list_patients(request: HttpRequest, limit: int = 25, offset: int = 0) -> Any:
+def list_patients(request: HttpRequest, limit: int = PAGE_LIMIT_DEFAULT, offset: int = 0) -> Any:
     """The patients of every location where you may read charts, by name. Search with POST /search."""
     return _page(request, "", limit, offset)
 
@@ -214,21 +227,14 @@ def update_patient(request: HttpRequest, patient_id: str, body: inputs.PatientUp
     return _chart_response(request, patient)
 
 
-# URL segment -> (input, output, the chart's section key in queries.SECTION_MODELS)
-SECTIONS: dict[str, tuple[type[inputs.Strict], Any, str]] = {
-    "conditions": (inputs.ConditionIn, ConditionOut, "conditions"),
-    "medications": (inputs.MedicationIn, MedicationOut, "medications"),
-    "allergies": (inputs.AllergyIn, AllergyOut, "allergies"),
-    "substance-use": (inputs.SubstanceUseIn, SubstanceUseOut, "substance_use"),
-    "antidepressant-trials": (inputs.TrialIn, TrialOut, "trials"),
-}
+# The history sections (patients/sections.py): list, read one, add, change status. Each path's last segment
+# is the section's key, as in the chart's URLs and the patient read's fields.
 
 
-def _section_items(
-    request: HttpRequest, patient_id: str, key: str, limit: int, offset: int
-) -> list[dict[str, Any]]:
-    if not 1 <= limit <= MAX_SECTION_LIMIT or offset < 0:
-        raise HttpError(422, f"limit must be 1-{MAX_SECTION_LIMIT} and offset 0 or more")
+def _section_page(
+    request: HttpRequest, patient_id: str, section: Section, limit: int, offset: int
+) -> dict[str, Any]:
+    _check_page(limit, offset)
     _require(request, Perm.PATIENT_READ)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, origin=origin)
@@ -238,80 +244,179 @@ def _section_items(
         origin=origin,
         obj=patient,
         patient=patient,
-        changed_fields=[key],
+        changed_fields=[section.key],
     )
-    rows = queries.entries(queries.SECTION_MODELS[key], patient, limit=limit, offset=offset)
-    return [ITEM[key](x) for x in rows]
+    rows = queries.entries(section.model, patient, limit=limit, offset=offset)
+    return {
+        "count": queries.count(section.model, patient),
+        "limit": limit,
+        "offset": offset,
+        "items": [_item(section.key, x) for x in rows],
+    }
 
 
-def _add(request: HttpRequest, patient_id: str, body: inputs.Strict, key: str) -> Status[dict[str, Any]]:
+def _read_entry(request: HttpRequest, patient_id: str, section: Section, entry_id: int) -> dict[str, Any]:
+    _require(request, Perm.PATIENT_READ)
+    origin = _origin(request)
+    patient = get_patient_for(request.user, patient_id, origin=origin)
+    entry = get_entry_for(patient, section.model, entry_id)
+    record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=entry, patient=patient)
+    return _item(section.key, entry)
+
+
+def _created(request: HttpRequest, body: str, entry_id: int) -> HttpResponse:
+    """201 with the new entry, and its URL (the section's URL and the entry's id) in Location."""
+    response = HttpResponse(body, status=201, content_type="application/json")
+    response["Location"] = f"{request.path.rstrip('/')}/{entry_id}"
+    return response
+
+
+def _add(request: HttpRequest, patient_id: str, body: actions.HistoryInput) -> HttpResponse:
+    """Add an entry to the section whose input `body` is; 201 with the entry and its URL."""
     _require(request, Perm.PATIENT_WRITE)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
-    entry = actions.do_add_history_entry(patient, body, actor=request.user, origin=origin)  # type: ignore[arg-type]
-    return Status(201, ITEM[key](entry))
+    entry = actions.do_add_history_entry(patient, body, actor=request.user, origin=origin)
+    section = sections.for_input(body)
+    return _created(
+        request, section.output.model_validate(_item(section.key, entry)).model_dump_json(), entry.pk
+    )
 
 
 def _status(
-    request: HttpRequest, patient_id: str, entry_id: int, change: inputs.StatusChange, section: str
+    request: HttpRequest, patient_id: str, section: Section, entry_id: int, change: inputs.StatusChange
 ) -> dict[str, Any]:
     _require(request, Perm.PATIENT_WRITE)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
-    entry = get_entry_for(patient, queries.SECTION_MODELS[SECTIONS[section][2]], entry_id)
+    entry = get_entry_for(patient, section.model, entry_id)
     actions.do_change_entry_status(entry, change, actor=request.user, origin=origin)
-    return ITEM[SECTIONS[section][2]](entry)
+    return _item(section.key, entry)
 
 
-def _register_section(section: str) -> None:
-    in_model, out_model, key = SECTIONS[section]
-    noun = section.replace("-", " ")
+def _register_reads_and_status(section: Section) -> None:
+    """GET the section (paged), GET one entry, PATCH an entry's status: the same for every section."""
+    key, out = section.key, section.output
 
-    def list_entries(request: HttpRequest, patient_id: str, limit: int = 100, offset: int = 0) -> Any:
-        """Every entry of this section (the chart read holds at most 50; `history_totals` counts them all)."""
-        return _section_items(request, patient_id, key, limit, offset)
+    def list_entries(
+        request: HttpRequest, patient_id: str, limit: int = PAGE_LIMIT_DEFAULT, offset: int = 0
+    ) -> Any:
+        return _section_page(request, patient_id, section, limit, offset)
 
-    def add_entry(request: HttpRequest, patient_id: str, body: inputs.Strict) -> Any:
-        return _add(request, patient_id, body, key)
-
-    # The body's schema differs per section; annotations are strings here, so bind the real class.
-    add_entry.__annotations__["body"] = in_model
+    def read_entry(request: HttpRequest, patient_id: str, entry_id: int) -> Any:
+        return _read_entry(request, patient_id, section, entry_id)
 
     def change_status(request: HttpRequest, patient_id: str, entry_id: int, body: inputs.StatusChange) -> Any:
-        """Resolve or stop an entry, or mark it entered-in-error with a reason. Entries are never deleted."""
-        return _status(request, patient_id, entry_id, body, section)
+        return _status(request, patient_id, section, entry_id, body)
 
-    name = section.replace("-", "_")
     router.get(
-        f"/{{patient_id}}/{section}",
-        response={200: list[out_model], **ERRORS},
-        summary=f"List {noun}",
-        operation_id=f"list_{name}",
+        f"/{{patient_id}}/{key}",
+        response={200: Page[out], **ERRORS},  # type: ignore[valid-type]
+        summary=f"List {section.title.lower()} (paged; every entry, not only the 50 of the chart read)",
+        operation_id=f"list_{key}",
     )(list_entries)
-    router.post(
-        f"/{{patient_id}}/{section}",
-        response={201: out_model, **ERRORS},
-        summary=f"Add to {noun}",
-        operation_id=f"add_{name}",
-    )(add_entry)
+    router.get(
+        f"/{{patient_id}}/{key}/{{entry_id}}",
+        response={200: out, **ERRORS},
+        summary=f"Read one {section.noun}",
+        operation_id=f"read_{key}",
+    )(read_entry)
     router.patch(
-        f"/{{patient_id}}/{section}/{{entry_id}}",
-        response={200: out_model, **ERRORS},
-        summary=f"Change the status of an entry in {noun}",
-        operation_id=f"status_{name}",
+        f"/{{patient_id}}/{key}/{{entry_id}}",
+        response={200: out, **ERRORS},
+        summary=f"Resolve a {section.noun}, or mark it entered in error with a reason",
+        description="Entries are never deleted: the row stays, and the audit trail says who, when and why.",
+        operation_id=f"status_{key}",
     )(change_status)
 
 
-for _section in SECTIONS:
-    _register_section(_section)
+for _section in SECTIONS.values():
+    _register_reads_and_status(_section)
+
+
+# Adding an entry: one route per section, written out so that each body has its own schema.
+
+
+@router.post("/{patient_id}/conditions", response={201: ConditionOut, **ERRORS}, summary="Add a condition")
+def add_conditions(request: HttpRequest, patient_id: str, body: inputs.ConditionIn) -> HttpResponse:
+    return _add(request, patient_id, body)
+
+
+@router.post("/{patient_id}/medications", response={201: MedicationOut, **ERRORS}, summary="Add a medication")
+def add_medications(request: HttpRequest, patient_id: str, body: inputs.MedicationIn) -> HttpResponse:
+    return _add(request, patient_id, body)
+
+
+@router.post("/{patient_id}/allergies", response={201: AllergyOut, **ERRORS}, summary="Add an allergy")
+def add_allergies(request: HttpRequest, patient_id: str, body: inputs.AllergyIn) -> HttpResponse:
+    return _add(request, patient_id, body)
 
 
 @router.post(
-    "/{patient_id}/measurements", response={201: MeasurementOut, **ERRORS}, summary="Record weight/height"
+    "/{patient_id}/substance_use", response={201: SubstanceUseOut, **ERRORS}, summary="Add substance use"
 )
-def add_measurement(request: HttpRequest, patient_id: str, body: inputs.MeasurementIn) -> Any:
+def add_substance_use(request: HttpRequest, patient_id: str, body: inputs.SubstanceUseIn) -> HttpResponse:
+    return _add(request, patient_id, body)
+
+
+@router.post(
+    "/{patient_id}/antidepressant_trials",
+    response={201: TrialOut, **ERRORS},
+    summary="Add an antidepressant trial",
+)
+def add_antidepressant_trials(request: HttpRequest, patient_id: str, body: inputs.TrialIn) -> HttpResponse:
+    return _add(request, patient_id, body)
+
+
+# Measurements: a history of weights and heights, newest first; the patient read carries the latest.
+
+
+@router.get(
+    "/{patient_id}/measurements",
+    response={200: Page[MeasurementOut], **ERRORS},
+    summary="List measurements, newest first (paged)",
+)
+def list_measurements(
+    request: HttpRequest, patient_id: str, limit: int = PAGE_LIMIT_DEFAULT, offset: int = 0
+) -> Any:
+    _check_page(limit, offset)
+    _require(request, Perm.PATIENT_READ)
+    origin = _origin(request)
+    patient = get_patient_for(request.user, patient_id, origin=origin)
+    record(
+        Action.PATIENT_READ,
+        actor=request.user,
+        origin=origin,
+        obj=patient,
+        patient=patient,
+        changed_fields=["measurements"],
+    )
+    rows, count = queries.measurements(patient, limit=limit, offset=offset)
+    return {"count": count, "limit": limit, "offset": offset, "items": [_fields(m) for m in rows]}
+
+
+@router.get(
+    "/{patient_id}/measurements/{entry_id}",
+    response={200: MeasurementOut, **ERRORS},
+    summary="Read a measurement",
+)
+def read_measurement(request: HttpRequest, patient_id: str, entry_id: int) -> Any:
+    _require(request, Perm.PATIENT_READ)
+    origin = _origin(request)
+    patient = get_patient_for(request.user, patient_id, origin=origin)
+    measurement = get_entry_for(patient, BodyMeasurement, entry_id)
+    record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=measurement, patient=patient)
+    return _fields(measurement)
+
+
+@router.post(
+    "/{patient_id}/measurements", response={201: MeasurementOut, **ERRORS}, summary="Record a measurement"
+)
+def add_measurement(request: HttpRequest, patient_id: str, body: inputs.MeasurementIn) -> HttpResponse:
     _require(request, Perm.PATIENT_WRITE)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
     measurement = actions.do_record_measurement(patient, body, actor=request.user, origin=origin)
-    return Status(201, _entry(measurement))
+    return _created(
+        request, MeasurementOut.model_validate(_fields(measurement)).model_dump_json(), measurement.pk
+    )

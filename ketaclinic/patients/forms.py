@@ -9,27 +9,75 @@ from pydantic import ValidationError
 
 from ketaclinic.errors import InvalidInput, field_errors
 from ketaclinic.patients import inputs
+from ketaclinic.patients.sections import SECTIONS, Section
 
-ROW_FIELDS: dict[str, tuple[str, ...]] = {
-    "medications": ("drug", "other_name", "dose", "started_on"),
-    "allergies": ("substance", "category", "reaction", "severity", "ketamine_related"),
-    "substance_use": ("substance", "use_status", "use_disorder", "last_used_on", "note"),
-    "trials": (
-        "drug",
-        "other_name",
-        "max_daily_dose_mg",
-        "weeks_at_dose",
-        "adequate_dose",
-        "dose_optimised",
-        "augmented",
-        "augmentation_agent",
-        "outcome",
-        "current_episode",
-        "started_year",
-    ),
-}
-CHECKBOXES = {"ketamine_related", "use_disorder", "dose_optimised", "augmented", "breastfeeding"}
+# Intake's repeated rows: the sections it shows as rows (conditions are a pick list), with their inputs.
+ROW_FIELDS: dict[str, tuple[str, ...]] = {key: s.form_fields for key, s in SECTIONS.items() if s.intake_rows}
+CHECKBOXES = frozenset({"breastfeeding"}.union(*(s.checkboxes for s in SECTIONS.values())))
+# Booleans without a default are asked as yes/no (a missing answer is an error, not a "no").
+YES_NO = frozenset(
+    name
+    for s in SECTIONS.values()
+    for name, info in s.input.model_fields.items()
+    if info.annotation is bool and info.is_required()
+)
 DEMOGRAPHICS = tuple(inputs.Demographics.model_fields)
+
+# Every input's label, as the forms show it and as an error summary names it.
+FIELD_LABELS: dict[str, str] = {
+    "location": "Location",
+    "given_name": "Given name",
+    "family_name": "Family name",
+    "date_of_birth": "Date of birth",
+    "sex": "Sex",
+    "phone": "Phone",
+    "email": "E-mail",
+    "address": "Address",
+    "emergency_contact_name": "Emergency contact",
+    "emergency_contact_phone": "Emergency contact's phone",
+    "emergency_contact_relationship": "Relationship",
+    "pregnancy_status": "Pregnancy",
+    "breastfeeding": "Breastfeeding",
+    "weight_kg": "Weight (kg)",
+    "height_cm": "Height (cm)",
+    "measured_on": "Measured on",
+    "code": "Condition",
+    "onset_year": "Since (year)",
+    "note": "Note",
+    "drug": "Medication",
+    "antidepressant": "Antidepressant",
+    "other_name": "Name if other",
+    "dose": "Dose as taken",
+    "started_on": "Started",
+    "substance": "Substance",
+    "category": "Kind",
+    "reaction": "Reaction",
+    "severity": "Severity",
+    "ketamine_related": "To ketamine, esketamine or an excipient",
+    "use_status": "Use",
+    "use_disorder": "Meets criteria for a use disorder",
+    "last_used_on": "Last used",
+    "max_daily_dose_mg": "Max daily dose (mg)",
+    "weeks_at_dose": "Weeks at that dose",
+    "adequate_dose": "Adequate dose?",
+    "dose_optimised": "Dose was optimised",
+    "augmented": "Augmented",
+    "augmentation_agent": "Augmented with",
+    "outcome": "Outcome",
+    "current_episode": "In the current episode?",
+    "started_year": "Started (year)",
+    "status": "New status",
+    "reason": "Reason",
+}
+
+
+def labels_for(section: str = "") -> dict[str, str]:
+    """Labels of the inputs, named as a section's form names them (a trial's drug is its antidepressant)."""
+    if section == "antidepressant_trials":
+        return {**FIELD_LABELS, "drug": FIELD_LABELS["antidepressant"]}
+    return FIELD_LABELS
+
+
 MAX_ROWS = 50
 
 
@@ -37,7 +85,7 @@ def _value(data: QueryDict, name: str, field: str) -> Any:
     if field in CHECKBOXES:
         return name in data
     raw = data.get(name, "").strip()
-    if raw in ("yes", "no") and field in {"adequate_dose", "current_episode"}:
+    if raw in ("yes", "no") and field in YES_NO:
         return raw == "yes"
     return raw or None
 
@@ -113,21 +161,12 @@ def parse_update(data: QueryDict) -> inputs.PatientUpdate:
         raise InvalidInput(field_errors(exc)) from exc
 
 
-SECTION_INPUTS: dict[str, type[inputs.Strict]] = {
-    "conditions": inputs.ConditionIn,
-    "medications": inputs.MedicationIn,
-    "allergies": inputs.AllergyIn,
-    "substance_use": inputs.SubstanceUseIn,
-    "trials": inputs.TrialIn,
-}
-SECTION_FIELDS = {**ROW_FIELDS, "conditions": ("code", "onset_year", "note")}
-
-
-def parse_entry(section: str, data: QueryDict) -> inputs.Strict:
-    values = _clean({f: _value(data, f, f) for f in SECTION_FIELDS[section]})
-    values.update({f: f in data for f in SECTION_FIELDS[section] if f in CHECKBOXES})
+def parse_entry(section: Section, data: QueryDict) -> inputs.Strict:
+    """One entry of a history section from the chart's "add" form."""
+    values = _clean({f: _value(data, f, f) for f in section.form_fields})
+    values.update({f: f in data for f in section.form_fields if f in section.checkboxes})
     try:
-        return SECTION_INPUTS[section].model_validate(values)
+        return section.input.model_validate(values)
     except ValidationError as exc:
         raise InvalidInput(field_errors(exc)) from exc
 

@@ -231,7 +231,7 @@ class PatientCreate(Demographics):
     medications: list[MedicationIn] = Field(default_factory=list, max_length=50)
     allergies: list[AllergyIn] = Field(default_factory=list, max_length=50)
     substance_use: list[SubstanceUseIn] = Field(default_factory=list, max_length=20)
-    trials: list[TrialIn] = Field(default_factory=list, max_length=50)
+    antidepressant_trials: list[TrialIn] = Field(default_factory=list, max_length=50)
 
 
 class PatientUpdate(Demographics):

@@ -41,7 +41,7 @@ class Severity(models.TextChoices):
     MILD = "mild", "Mild"
     MODERATE = "moderate", "Moderate"
     SEVERE = "severe", "Severe"
-    UNKNOWN = "unknown", "Unknown"
+    UNKNOWN = "unknown", "Not known"
 
 
 class AllergyCategory(models.TextChoices):
@@ -210,7 +210,7 @@ class Allergy(PatientEntry):
 
 
 class SubstanceUse(PatientEntry):
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="substance_uses")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="substance_use")
     substance = models.CharField(max_length=20, choices=Substance.choices)
     use_status = models.CharField(max_length=10, choices=UseStatus.choices)
     use_disorder = models.BooleanField(default=False, help_text="Meets criteria for a use disorder")
@@ -222,7 +222,7 @@ class SubstanceUse(PatientEntry):
 
 
 class AntidepressantTrial(PatientEntry):
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="trials")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="antidepressant_trials")
     drug = models.CharField(max_length=40, choices=DRUG_CHOICES)
     other_name = models.CharField(max_length=120, blank=True)
     max_daily_dose_mg = models.DecimalField(max_digits=7, decimal_places=2)

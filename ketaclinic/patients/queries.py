@@ -14,16 +14,8 @@ from django.db.models import Q, QuerySet
 from ketaclinic import fastload
 from ketaclinic.clinical import trd
 from ketaclinic.clinical.vocab import DRUGS, MEDICATION_CLASS_LABELS, MedicationClass
-from ketaclinic.patients.models import (
-    Allergy,
-    AntidepressantTrial,
-    BodyMeasurement,
-    Condition,
-    EntryStatus,
-    Medication,
-    Patient,
-    SubstanceUse,
-)
+from ketaclinic.patients.models import AntidepressantTrial, BodyMeasurement, EntryStatus, Patient
+from ketaclinic.patients.sections import SECTIONS
 
 LIST_COLUMNS = (
     "id",
@@ -71,25 +63,34 @@ def list_rows(patients: QuerySet[Patient]) -> QuerySet[Patient]:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """A chart section's entries as shown (at most SECTION_LIMIT unless asked for all) and how many it has."""
+
+    entries: list[Any]
+    total: int
+
+    @property
+    def cut(self) -> bool:
+        return self.total > len(self.entries)
+
+
+@dataclass(frozen=True)
 class Chart:
     patient: Patient
     weight: BodyMeasurement | None
     height: BodyMeasurement | None
-    conditions: list[Condition]
-    medications: list[Medication]
-    allergies: list[Allergy]
-    substance_uses: list[SubstanceUse]
-    trials: list[AntidepressantTrial]
+    sections: dict[str, Shown]  # by section key (patients/sections.py), in the registry's order
+    adequate_failed_trials: int
 
     @property
     def bmi(self) -> Decimal | None:
-        if not (self.weight and self.height and self.height.height_cm):
+        if not (self.weight and self.height and self.weight.weight_kg and self.height.height_cm):
             return None
         metres = self.height.height_cm / 100
-        return (self.weight.weight_kg / (metres * metres)).quantize(Decimal("0.1"))  # type: ignore[operator]
+        return (self.weight.weight_kg / (metres * metres)).quantize(Decimal("0.1"))
 
-    totals: dict[str, int]
-    adequate_failed_trials: int
+    def entries(self, key: str) -> list[Any]:
+        return self.sections[key].entries
 
 
 # A chart section shows this many entries (active first) and says how many more there are, so that a
@@ -111,14 +112,20 @@ def count(model: Any, patient: Patient) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _section(model: Any, patient: Patient, everything: bool) -> tuple[list[Any], int]:
+def measurements(patient: Patient, limit: int, offset: int = 0) -> tuple[list[BodyMeasurement], int]:
+    """A page of a patient's measurements, newest first, and how many there are."""
+    rows = patient.measurements.order_by("-measured_on", "-created_at", "-id")
+    return list(rows[offset : offset + limit]), rows.count()
+
+
+def _section(model: Any, patient: Patient, everything: bool) -> Shown:
     if everything:
         rows = entries(model, patient)
-        return rows, len(rows)
+        return Shown(rows, len(rows))
     rows = entries(model, patient, limit=SECTION_LIMIT + 1)
     if len(rows) <= SECTION_LIMIT:
-        return rows, len(rows)
-    return rows[:SECTION_LIMIT], count(model, patient)
+        return Shown(rows, len(rows))
+    return Shown(rows[:SECTION_LIMIT], count(model, patient))
 
 
 # The current episode's active trials, every one of them (the chart shows at most SECTION_LIMIT), in
@@ -165,28 +172,13 @@ def _latest(patient: Patient) -> tuple[BodyMeasurement | None, BodyMeasurement |
 def chart(patient: Patient, everything: frozenset[str] = frozenset()) -> Chart:
     """The chart's data; each section holds at most SECTION_LIMIT entries unless named in `everything`."""
     weight, height = _latest(patient)
-    sections = {key: _section(model, patient, key in everything) for key, model in SECTION_MODELS.items()}
     return Chart(
         patient=patient,
         weight=weight,
         height=height,
-        conditions=sections["conditions"][0],
-        medications=sections["medications"][0],
-        allergies=sections["allergies"][0],
-        substance_uses=sections["substance_use"][0],
-        trials=sections["trials"][0],
-        totals={key: total for key, (_, total) in sections.items()},
+        sections={key: _section(s.model, patient, key in everything) for key, s in SECTIONS.items()},
         adequate_failed_trials=adequate_failures(patient),
     )
-
-
-SECTION_MODELS: dict[str, Any] = {
-    "conditions": Condition,
-    "medications": Medication,
-    "allergies": Allergy,
-    "substance_use": SubstanceUse,
-    "trials": AntidepressantTrial,
-}
 
 
 def drug_name(drug: str, other_name: str = "") -> str:

@@ -5,9 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from typing import Annotated, Generic, TypeVar
 
-from ninja import Schema
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+
+def _plain(value: Decimal) -> str:
+    """A decimal as the API writes every one: a string in plain notation, without trailing zeros."""
+    return format(value.normalize(), "f")
+
+
+# Every decimal the API returns, whatever its column's places: "150", "37.5", "82.4" (never 150.00).
+Dec = Annotated[Decimal, PlainSerializer(_plain, return_type=str, when_used="json")]
 
 
 class Out(BaseModel):
@@ -31,16 +40,27 @@ class PatientSummary(Out):
     location: str
 
 
-class PatientPage(Out):
-    count: int
+T = TypeVar("T")
+
+# Every list the API returns is paged the same way: ?limit (1-100, default 25) and ?offset.
+PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX = 25, 100
+
+
+class Page(Out, Generic[T]):
+    count: int = Field(description="How many there are in all")
     limit: int
     offset: int
-    items: list[PatientSummary]
+    items: list[T]
 
 
-class SearchIn(Schema):
+PatientPage = Page[PatientSummary]
+
+
+class SearchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     q: str = ""
-    limit: int = 25
+    limit: int = PAGE_LIMIT_DEFAULT
     offset: int = 0
 
 
@@ -89,8 +109,8 @@ class TrialOut(Stamp):
     drug: str
     name: str
     other_name: str
-    max_daily_dose_mg: Decimal
-    weeks_at_dose: Decimal
+    max_daily_dose_mg: Dec
+    weeks_at_dose: Dec
     adequate_dose: bool
     dose_optimised: bool
     augmented: bool
@@ -103,8 +123,19 @@ class TrialOut(Stamp):
 class MeasurementOut(Out):
     id: int
     measured_on: dt.date
-    weight_kg: Decimal | None
-    height_cm: Decimal | None
+    weight_kg: Dec | None
+    height_cm: Dec | None
+    created_at: dt.datetime
+
+
+class LatestMeasurementsOut(Out):
+    """The latest of each measurement, each with the day it was measured (the chart's header)."""
+
+    weight_kg: Dec | None
+    weight_measured_on: dt.date | None
+    height_cm: Dec | None
+    height_measured_on: dt.date | None
+    bmi: Dec | None
 
 
 class PatientOut(PatientSummary):
@@ -118,15 +149,15 @@ class PatientOut(PatientSummary):
     pregnancy_status: str
     breastfeeding: bool
     pregnancy_recorded_on: dt.date | None
-    weight: MeasurementOut | None
-    height: MeasurementOut | None
+    latest_measurements: LatestMeasurementsOut
+    # The history sections (patients/sections.py), each at most 50 entries: `history_totals` has the full
+    # counts, and GET /api/v1/patients/{id}/<section> pages through every entry.
     conditions: list[ConditionOut]
     medications: list[MedicationOut]
     allergies: list[AllergyOut]
     substance_use: list[SubstanceUseOut]
     antidepressant_trials: list[TrialOut]
     adequate_failed_trials_current_episode: int
-    # Each history list above holds at most 50 entries; these are the full counts (section endpoints page).
     history_totals: dict[str, int]
 
 

@@ -34,6 +34,7 @@ from ketaclinic.patients.models import (
     TrialOutcome,
     UseStatus,
 )
+from ketaclinic.patients.sections import SECTIONS, Section
 from ketaclinic.web.shortcuts import form_errors, requires, web_origin
 
 PAGE_SIZE = 25
@@ -41,9 +42,10 @@ ROW_SECTIONS = (
     ("medications", "Current medications", "Interaction-relevant classes are derived from the drug"),
     ("allergies", "Allergies", ""),
     ("substance_use", "Substance use", "Alcohol, drugs and non-medical use"),
-    ("trials", "Antidepressant trials", "Every earlier trial: drug, dose, weeks and outcome"),
+    ("antidepressant_trials", "Antidepressant trials", "Every earlier trial: drug, dose, weeks and outcome"),
 )
-FORM_SECTIONS = frozenset({*queries.SECTION_MODELS, "measurements"})
+# The chart's "add" forms: one per history section, and measurements.
+FORM_SECTIONS = frozenset({*SECTIONS, "measurements"})
 
 
 @cache
@@ -73,6 +75,29 @@ def _choices() -> dict[str, Any]:
     }
 
 
+@cache
+def _labels() -> dict[str, dict[str, str]]:
+    """Display labels of coded values, for the chart's rows: made once per process."""
+    return {
+        "sex": dict(Sex.choices),
+        "pregnancy_status": dict(PregnancyStatus.choices),
+        "outcome": dict(TrialOutcome.choices),
+        "category": dict(AllergyCategory.choices),
+        "severity": dict(Severity.choices),
+        "substance": dict(Substance.choices),
+        "condition": {c.code: c.display for c in CONDITIONS.values()},
+    }
+
+
+def _form_context(section: str = "") -> dict[str, Any]:
+    """What every chart form needs: choices, labels and today's date (a measurement's default day)."""
+    return {
+        **_choices(),
+        "field_labels": forms.labels_for(section),
+        "today": inputs.today().isoformat(),
+    }
+
+
 @requires(Perm.PATIENT_READ)
 @require_http_methods(["GET", "POST"])
 def patient_list(request: HttpRequest) -> HttpResponse:
@@ -97,7 +122,7 @@ def _intake_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "location_choices": [(loc.slug, loc.name) for loc in locations],
         "values": {"location": locations[0].slug} if len(locations) == 1 else {},
         "errors": {},
-        "rows": {"medications": [0], "allergies": [0], "substance_use": [0], "trials": [0, 1]},
+        "rows": {key: list(range(s.intake_rows)) for key, s in SECTIONS.items() if s.intake_rows},
         "row_sections": ROW_SECTIONS,
         "today": inputs.today().isoformat(),
         **_choices(),
@@ -181,13 +206,13 @@ def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
         patient.refresh_from_db()
         context.update(values=request.POST, conflict=True, patient=patient)
         return render(request, "patients/edit.html", context, status=409)
-    return redirect("patients:chart", pk=patient.pk)
+    return _saved(patient, "demographics")
 
 
 def _everything(request: HttpRequest) -> frozenset[str]:
-    """The sections the user asked to see in full (?all=trials)."""
+    """The sections the user asked to see in full (?all=antidepressant_trials)."""
     wanted = request.GET.get("all", "")
-    return frozenset({wanted}) if wanted in queries.SECTION_MODELS else frozenset()
+    return frozenset({wanted}) if wanted in SECTIONS else frozenset()
 
 
 def _chart_url(patient: Any) -> str:
@@ -209,14 +234,15 @@ def entry_form(request: HttpRequest, pk: str, section: str) -> HttpResponse:
     if section not in FORM_SECTIONS:
         raise NotFound
     patient = get_patient_for(request.user, pk, write=True, origin=web_origin(request))
-    context = {"chart_url": _chart_url(patient), "values": {}, "errors": {}, **_choices()}
+    context = {"chart_url": _chart_url(patient), "values": {}, "errors": {}, **_form_context(section)}
     return render(request, f"patients/forms/{section}.html", context)
 
 
-def _entry_model(section: str) -> Any:
-    if section not in queries.SECTION_MODELS:
+def _section(key: str) -> Section:
+    found = SECTIONS.get(key)
+    if found is None:
         raise NotFound
-    return queries.SECTION_MODELS[section]
+    return found
 
 
 def _render_chart(
@@ -231,27 +257,37 @@ def _render_chart(
     status: int = 200,
 ) -> HttpResponse:
     """The chart page; after a refused entry, with that section's form open, its errors and what was typed."""
+    opened = open_section or request.GET.get("open", "")
     context = {
         "chart": queries.chart(patient, everything),
         "chart_url": _chart_url(patient),
         "can_write": can_write,
         "errors": errors or {},
-        "open": open_section
-        or (request.GET.get("open", "") if request.GET.get("open") in FORM_SECTIONS else ""),
+        "open": opened if opened in FORM_SECTIONS else "",
         "values": values or {},
-        **_choices(),
+        "saved": request.GET.get("saved") == "1" and not errors,
+        "sections": SECTIONS,
+        "labels": _labels(),
+        "drug_name": queries.drug_name,
+        "interaction_classes": queries.interaction_classes,
+        **_form_context(opened),
     }
     return render(request, "patients/chart.html", context, status=status)
+
+
+def _saved(patient: Any, anchor: str) -> HttpResponse:
+    """Back to the chart after a write, at the section written, saying it was saved."""
+    return redirect(f"{_chart_url(patient)}?saved=1#{anchor}")
 
 
 @requires(Perm.PATIENT_WRITE)
 @require_POST
 def add_entry(request: HttpRequest, pk: str, section: str) -> HttpResponse:
     origin = web_origin(request)
-    _entry_model(section)
+    target = _section(section)
     patient = get_patient_for(request.user, pk, write=True, origin=origin)
     try:
-        data = forms.parse_entry(section, request.POST)
+        data = forms.parse_entry(target, request.POST)
         actions.do_add_history_entry(patient, data, actor=request.user, origin=origin)  # type: ignore[arg-type]
     except InvalidInput as exc:
         return _render_chart(
@@ -262,7 +298,7 @@ def add_entry(request: HttpRequest, pk: str, section: str) -> HttpResponse:
             values=request.POST,
             status=422,
         )
-    return redirect(reverse("patients:chart", args=[patient.pk]) + f"#{section}")
+    return _saved(patient, section)
 
 
 @requires(Perm.PATIENT_WRITE)
@@ -283,14 +319,14 @@ def add_measurement(request: HttpRequest, pk: str) -> HttpResponse:
             values=request.POST,
             status=422,
         )
-    return redirect(reverse("patients:chart", args=[patient.pk]) + "#body")
+    return _saved(patient, "demographics")
 
 
 @requires(Perm.PATIENT_WRITE)
 @require_POST
 def change_entry_status(request: HttpRequest, pk: str, section: str, entry_id: int) -> HttpResponse:
     origin = web_origin(request)
-    model = _entry_model(section)
+    model = _section(section).model
     patient = get_patient_for(request.user, pk, write=True, origin=origin)
     entry = get_entry_for(patient, model, entry_id)
     try:
@@ -301,4 +337,4 @@ def change_entry_status(request: HttpRequest, pk: str, section: str, entry_id: i
         return _render_chart(
             request, patient, errors=form_errors(exc.errors), open_section=section, status=422
         )
-    return redirect(reverse("patients:chart", args=[patient.pk]) + f"#{section}")
+    return _saved(patient, section)

@@ -27,6 +27,7 @@ def _links() -> dict[str, str]:
         "api_docs": reverse("api:openapi-view"),
         "css": static("web/app.css"),
         "htmx": static("web/vendor/htmx.min.js"),
+        "forms_js": static("web/forms.js"),
         "icon": static("web/favicon.svg"),
     }
 

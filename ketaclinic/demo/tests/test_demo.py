@@ -56,11 +56,15 @@ def test_demo_histories_cover_the_cases_a_clinic_meets(db):
     trd = [
         p
         for p in Patient.objects.all()
-        if p.trials.filter(adequate_dose=True, current_episode=True, outcome__in=["none", "partial"]).count()
+        if p.antidepressant_trials.filter(
+            adequate_dose=True, current_episode=True, outcome__in=["none", "partial"]
+        ).count()
         >= 2
     ]
     assert len(trd) > 30
-    too_few = [p for p in Patient.objects.all() if p.trials.filter(adequate_dose=True).count() == 1]
+    too_few = [
+        p for p in Patient.objects.all() if p.antidepressant_trials.filter(adequate_dose=True).count() == 1
+    ]
     assert too_few
 
 

@@ -8,10 +8,12 @@ carries the patient's data, and leaves an audit row.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
 from ketaclinic.audit.models import AuditEvent, Outcome
+from ketaclinic.patients.sections import SECTIONS
 
 READERS = {"prescriber", "nurse", "therapist", "frontdesk"}
 WRITERS = {"prescriber", "nurse", "frontdesk"}
@@ -32,10 +34,10 @@ ROUTES = [
     ("patient list page", "get", "/patients/", None, READERS, False, False),
     ("patient search", "post", "/patients/", {"q": "a"}, READERS, False, False),
     ("intake form", "get", "/patients/new/", None, WRITERS, False, False),
-    ("intake row", "get", "/patients/new/rows/trials/3/", None, WRITERS, False, False),
+    ("intake row", "get", "/patients/new/rows/antidepressant_trials/3/", None, WRITERS, False, False),
     ("chart page", "get", "/patients/{pid}/", None, READERS, True, False),
     ("edit page", "get", "/patients/{pid}/edit/", None, WRITERS, True, False),
-    ("chart add form", "get", "/patients/{pid}/forms/trials/", None, WRITERS, True, False),
+    ("chart add form", "get", "/patients/{pid}/forms/antidepressant_trials/", None, WRITERS, True, False),
     ("add condition", "post", "/patients/{pid}/conditions/", {"code": "hypertension"}, WRITERS, True, False),
     ("add measurement", "post", "/patients/{pid}/measurements/", {"weight_kg": "70"}, WRITERS, True, False),
     ("audit review", "get", "/audit/", None, ADMINS, False, False),
@@ -74,13 +76,13 @@ ROUTES = [
         True,
         True,
     ),
-    ("api trials", "get", "/api/v1/patients/{pid}/antidepressant-trials", None, READERS, True, True),
-    ("api add trial", "post", "/api/v1/patients/{pid}/antidepressant-trials", TRIAL, WRITERS, True, True),
-    ("api substance use", "get", "/api/v1/patients/{pid}/substance-use", None, READERS, True, True),
+    ("api trials", "get", "/api/v1/patients/{pid}/antidepressant_trials", None, READERS, True, True),
+    ("api add trial", "post", "/api/v1/patients/{pid}/antidepressant_trials", TRIAL, WRITERS, True, True),
+    ("api substance use", "get", "/api/v1/patients/{pid}/substance_use", None, READERS, True, True),
     (
         "api add substance use",
         "post",
-        "/api/v1/patients/{pid}/substance-use",
+        "/api/v1/patients/{pid}/substance_use",
         {"substance": "alcohol", "use_status": "past"},
         WRITERS,
         True,
@@ -89,7 +91,7 @@ ROUTES = [
     (
         "entry status page",
         "post",
-        "/patients/{pid}/trials/{trials}/status/",
+        "/patients/{pid}/antidepressant_trials/{antidepressant_trials}/status/",
         {"status": "resolved"},
         WRITERS,
         True,
@@ -125,7 +127,7 @@ ROUTES = [
     (
         "api substance use status",
         "patch",
-        "/api/v1/patients/{pid}/substance-use/{substance_use}",
+        "/api/v1/patients/{pid}/substance_use/{substance_use}",
         {"status": "resolved"},
         WRITERS,
         True,
@@ -134,7 +136,7 @@ ROUTES = [
     (
         "api trial status",
         "patch",
-        "/api/v1/patients/{pid}/antidepressant-trials/{trials}",
+        "/api/v1/patients/{pid}/antidepressant_trials/{antidepressant_trials}",
         {"status": "resolved"},
         WRITERS,
         True,
@@ -151,6 +153,13 @@ ROUTES = [
     ),
 ]
 
+# Reading one entry of each section, and the measurements history.
+ROUTES += [
+    (f"api read one {key}", "get", f"/api/v1/patients/{{pid}}/{key}/{{{key}}}", None, READERS, True, True)
+    for key in (*SECTIONS, "measurements")
+]
+ROUTES.append(("api measurements", "get", "/api/v1/patients/{pid}/measurements", None, READERS, True, True))
+
 _mrn = iter(range(800000, 900000))
 
 
@@ -164,9 +173,13 @@ def _entries(patient):
         "medications": inputs.MedicationIn(drug="lamotrigine"),
         "allergies": inputs.AllergyIn(substance="Latex", category="environment"),
         "substance_use": inputs.SubstanceUseIn(substance="tobacco", use_status="past"),
-        "trials": inputs.TrialIn(**TRIAL),
+        "antidepressant_trials": inputs.TrialIn(**TRIAL),
     }
-    return {key: actions.do_add_history_entry(patient, data, actor=author).pk for key, data in made.items()}
+    assert made.keys() == SECTIONS.keys()
+    ids = {key: actions.do_add_history_entry(patient, data, actor=author).pk for key, data in made.items()}
+    measurement = inputs.MeasurementIn(weight_kg=Decimal("70"))
+    ids["measurements"] = actions.do_record_measurement(patient, measurement, actor=author).pk
+    return ids
 
 
 def _call(world, who, route, patient):
@@ -241,3 +254,60 @@ def test_every_api_route_is_in_the_matrix():
     schema = api.get_openapi_schema()
     served = {(method.upper(), path) for path, operations in schema["paths"].items() for method in operations}
     assert served - covered == set()
+
+
+RECORD_ROUTES = [
+    *[
+        ("get", f"/api/v1/patients/{{pid}}/{key}/{{entry}}", None, True)
+        for key in (*SECTIONS, "measurements")
+    ],
+    *[
+        ("patch", f"/api/v1/patients/{{pid}}/{key}/{{entry}}", {"status": "resolved"}, True)
+        for key in SECTIONS
+    ],
+    *[
+        ("post", f"/patients/{{pid}}/{key}/{{entry}}/status/", {"status": "resolved"}, False)
+        for key in SECTIONS
+    ],
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "is_api"), RECORD_ROUTES)
+def test_another_patients_entry_is_not_found_under_a_patient_the_user_may_see(
+    world, method, url, body, is_api
+):
+    """The id of another patient's entry, put under a patient the nurse may write, finds nothing."""
+    mine, other = world.patient("north", 0), world.patient("north", 1)
+    key = url.split("/")[-2] if is_api else url.split("/")[-4]
+    entry = _entries(other)[key]
+    target = url.format(pid=mine.pk, entry=entry)
+    if is_api:
+        kwargs = {"data": json.dumps(body), "content_type": "application/json"} if body else {}
+        response = getattr(world.api("nurse.north"), method)(target, **kwargs)
+    else:
+        response = getattr(world.client("nurse.north"), method)(target, body)
+    assert response.status_code == 404
+    assert other.family_name.encode() not in response.content
+    if body:
+        model = SECTIONS[key].model
+        assert model.objects.get(pk=entry).status == "active"  # nothing changed
+
+
+def test_a_reader_at_one_location_and_writer_at_another_may_only_read_here(world):
+    """Roles are per location: a therapist here who is a nurse elsewhere reads this chart, never writes it."""
+    from ketaclinic.accounts.actions import do_grant_role
+    from ketaclinic.accounts.models import ClinicLocation
+
+    user = world.user("therapist.north")
+    south = ClinicLocation.objects.get(slug="south")
+    do_grant_role(user, south, "nurse", actor=world.user("admin.south"))
+    north_patient, south_patient = world.patient("north"), world.patient("south")
+    client = world.client("therapist.north")
+    assert client.get(f"/patients/{north_patient.pk}/").status_code == 200
+    assert (
+        client.post(f"/patients/{north_patient.pk}/conditions/", {"code": "hypertension"}).status_code == 403
+    )
+    response = client.post(f"/patients/{south_patient.pk}/conditions/", {"code": "hypertension"})
+    assert response.status_code == 302
+    assert south_patient.conditions.filter(code="hypertension", status="active").exists()
+    assert not north_patient.conditions.filter(code="hypertension", status="active").exists()

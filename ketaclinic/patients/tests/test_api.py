@@ -24,7 +24,7 @@ NEW = {
     "measurement": {"weight_kg": "82.4"},
     "conditions": [{"code": "major_depressive_disorder"}],
     "medications": [{"drug": "methylphenidate", "dose": "20 mg"}],
-    "trials": [
+    "antidepressant_trials": [
         {
             "drug": "escitalopram",
             "max_daily_dose_mg": "20",
@@ -64,7 +64,8 @@ def test_register_read_and_update_a_patient(api):
     body = created.json()
     assert body["adequate_failed_trials_current_episode"] == 2
     assert body["medications"][0]["interaction_classes"] == ["Psychostimulant"]
-    assert body["weight"]["weight_kg"] == "82.4"
+    assert body["latest_measurements"]["weight_kg"] == "82.4"
+    assert "weight" not in body and "height" not in body
     read = api.get(f"/api/v1/patients/{body['id']}")
     assert read.status_code == 200 and read["ETag"] == '"1"'
     assert AuditEvent.objects.filter(action="patient.read", patient_id=body["id"], via="api").count() == 1
@@ -94,7 +95,7 @@ def test_update_needs_a_current_etag(world, api):
         ({"mrn": "N100001"}, "mrn"),
         ({"sex": "x"}, "sex"),
         ({"conditions": [{"code": "werewolf"}]}, "conditions.0.code"),
-        ({"trials": [{"drug": "escitalopram"}]}, "trials.0.max_daily_dose_mg"),
+        ({"antidepressant_trials": [{"drug": "escitalopram"}]}, "antidepressant_trials.0.max_daily_dose_mg"),
         ({"version": 7}, "version"),
         ({"network": 2}, "network"),
         ({"given_name": None}, "given_name"),
@@ -152,8 +153,8 @@ def test_history_entries_and_status_changes(world, api):
     stopped = patch(api, f"{base}/medications/{med['id']}", {"status": "resolved"}).json()
     assert stopped["status"] == "resolved" and stopped["stopped_on"]
     assert patch(api, f"{base}/medications/999999", {"status": "resolved"}).status_code == 404
-    trials = api.get(f"{base}/antidepressant-trials").json()
-    assert all("name" in t for t in trials)
+    trials = api.get(f"{base}/antidepressant_trials").json()
+    assert trials["count"] == len(trials["items"]) and all("name" in t for t in trials["items"])
     assert post(api, f"{base}/measurements", {}).status_code == 422
 
 
@@ -215,7 +216,7 @@ def test_failed_trial_count_follows_the_clinical_rule(world, api):
         {**base, "drug": "duloxetine", "weeks_at_dose": "10", "current_episode": False},  # earlier episode
         {**base, "drug": "mirtazapine", "weeks_at_dose": "10", "adequate_dose": False},  # dose too low
     ]
-    body = post(api, "/api/v1/patients", {**NEW, "trials": trials}).json()
+    body = post(api, "/api/v1/patients", {**NEW, "antidepressant_trials": trials}).json()
     assert body["adequate_failed_trials_current_episode"] == 1
     chart = world.client("prescriber.north").get(f"/patients/{body['id']}/").context["chart"]
     assert chart.adequate_failed_trials == 1

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.queries import SECTION_LIMIT
+from ketaclinic.patients.sections import SECTIONS
 
 HOSTILE = '<script>alert("x")</script>&'
-ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;"
+ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;"
 
 
 def _add(patient, entry):
@@ -19,8 +20,8 @@ def _add(patient, entry):
 def _fresh_patient(world):
     """A north patient with nothing in any history section yet."""
     patient = world.patient("north")
-    for related in ("conditions", "medications", "allergies", "substance_uses", "trials"):
-        for entry in getattr(patient, related).all():
+    for key in SECTIONS:
+        for entry in getattr(patient, key).all():
             actions.do_change_entry_status(
                 entry,
                 inputs.StatusChange(status="entered_in_error", reason="test setup"),
@@ -74,15 +75,15 @@ def test_trial_rows_show_doses_weeks_and_judgements_as_entered(world):
             ),
         )
     html = world.client("nurse.north").get(f"/patients/{patient.pk}/").content.decode()
-    rows = re.findall(r"<tr class=\"\"><td>Sertraline.*?</tr>", html)
+    rows = re.findall(r"<tr><td>Sertraline.*?</tr>", html, re.S)
     assert len(rows) == 2
     first, second = rows
-    assert '<td class="num">150 mg</td><td class="num">6</td>' in first
+    assert '<td class="num">150 mg</td><td class="num">6</td>' in first.replace("\n", "")
     assert '<span class="badge ok">Yes</span> <span class="muted small">optimised</span>' in first
-    assert "<td>No response</td><td>Current</td>" in first
-    assert '<td class="num">37.50 mg</td><td class="num">4.5</td>' in second
+    assert "<td>No response</td>\n<td>Current</td>" in first
+    assert '<td class="num">37.50 mg</td><td class="num">4.5</td>' in second.replace("\n", "")
     assert '<span class="badge muted">No</span></td>' in second
-    assert "<td>Partial response</td><td>Earlier</td>" in second
+    assert "<td>Partial response</td>\n<td>Earlier</td>" in second
     assert '<span class="muted small">2021</span>' in first
 
 
@@ -99,7 +100,9 @@ def test_writers_get_a_change_form_per_active_entry_and_readers_do_not(world):
     assert f'action="{chart}medications/{stopped.pk}/status/"' not in nurse
     assert '<option value="resolved">Stopped</option>' in nurse
     assert re.search(r'name="csrfmiddlewaretoken" value="\w{64}"', nurse)
-    assert '<span class="badge muted">Resolved / stopped</span>' in nurse
+    assert '<span class="badge muted">Stopped</span>' in nurse
+    # Stopped medications sit below the current ones, under their own heading.
+    assert nurse.index("Lorazepam") < nurse.index('scope="rowgroup">Stopped</th>') < nurse.index("Sertraline")
     assert "Benzodiazepine" in nurse  # the interaction class beside the drug
 
     therapist = world.client("therapist.north").get(chart).content.decode()
@@ -153,11 +156,15 @@ def test_a_refused_entry_comes_back_on_the_chart_with_its_error_and_its_form_ope
     response = client.post(f"/patients/{patient.pk}/measurements/", {"weight_kg": "999"})
     assert response.status_code == 422
     html = response.content.decode()
-    notice = html.split('<div class="notice error" role="alert">')[1].split("</div>")[0]
-    assert notice.startswith("<strong>Not saved.</strong> weight kg: ")
+    notice = html.split('<div class="notice error error-summary" role="alert" tabindex="-1" data-focus>')[1]
+    notice = notice.split("</div>")[0]
+    # The summary names the field by its label and links to it; the page's script focuses it.
+    assert '<a href="#f-weight_kg">Weight (kg)</a>: Weight must be between' in notice
     assert '<details class="add" id="add-measurements" open>' in html
     assert 'value="999"' in html  # what the nurse typed is still there
-    assert '<details class="add" id="add-trials" hx-get=' in html  # the other forms stay closed
+    assert (
+        '<details class="add" id="add-antidepressant_trials" hx-get=' in html
+    )  # the other forms stay closed
 
 
 def test_the_chart_url_shortcut_is_what_reverse_gives():

@@ -22,19 +22,19 @@ BASE = {
     "conditions": ["major_depressive_disorder", "hypertension"],
     "medications-0-drug": "levothyroxine",
     "medications-0-dose": "50 mcg daily",
-    "trials-0-drug": "sertraline",
-    "trials-0-max_daily_dose_mg": "200",
-    "trials-0-weeks_at_dose": "8",
-    "trials-0-adequate_dose": "yes",
-    "trials-0-outcome": "none",
-    "trials-0-current_episode": "yes",
-    "trials-1-drug": "bupropion",
-    "trials-1-max_daily_dose_mg": "450",
-    "trials-1-weeks_at_dose": "10",
-    "trials-1-adequate_dose": "yes",
-    "trials-1-outcome": "partial",
-    "trials-1-current_episode": "yes",
-    "trials-1-augmentation_agent": "aripiprazole",
+    "antidepressant_trials-0-drug": "sertraline",
+    "antidepressant_trials-0-max_daily_dose_mg": "200",
+    "antidepressant_trials-0-weeks_at_dose": "8",
+    "antidepressant_trials-0-adequate_dose": "yes",
+    "antidepressant_trials-0-outcome": "none",
+    "antidepressant_trials-0-current_episode": "yes",
+    "antidepressant_trials-1-drug": "bupropion",
+    "antidepressant_trials-1-max_daily_dose_mg": "450",
+    "antidepressant_trials-1-weeks_at_dose": "10",
+    "antidepressant_trials-1-adequate_dose": "yes",
+    "antidepressant_trials-1-outcome": "partial",
+    "antidepressant_trials-1-current_episode": "yes",
+    "antidepressant_trials-1-augmentation_agent": "aripiprazole",
     "allergies-0-substance": "",
     "allergies-0-severity": "",
 }
@@ -65,7 +65,7 @@ def test_front_desk_registers_a_patient_and_sees_the_history_on_the_chart(world)
     }
     created = AuditEvent.objects.get(action="patient.create", patient=patient)
     assert created.actor == world.user("frontdesk.north")
-    assert "trials" in created.changed_fields and "Ines" not in str(created.changed_fields)
+    assert "antidepressant_trials" in created.changed_fields and "Ines" not in str(created.changed_fields)
 
 
 def test_htmx_submit_redirects_with_a_header(world):
@@ -86,9 +86,21 @@ def test_htmx_submit_redirects_with_a_header(world):
         ({"sex": "robot"}, "sex", "Input should be"),
         ({"conditions": ["not_a_condition"]}, "conditions", "not a known condition code"),
         ({"medications-0-drug": "unobtainium"}, "medications-0-drug", "not in the drug lexicon"),
-        ({"trials-1-drug": "lamotrigine"}, "trials-1-drug", "not an antidepressant"),
-        ({"trials-0-weeks_at_dose": "-1"}, "trials-0-weeks_at_dose", "greater than or equal to 0"),
-        ({"trials-0-adequate_dose": ""}, "trials-0-adequate_dose", "This field is required"),
+        (
+            {"antidepressant_trials-1-drug": "lamotrigine"},
+            "antidepressant_trials-1-drug",
+            "not an antidepressant",
+        ),
+        (
+            {"antidepressant_trials-0-weeks_at_dose": "-1"},
+            "antidepressant_trials-0-weeks_at_dose",
+            "greater than or equal to 0",
+        ),
+        (
+            {"antidepressant_trials-0-adequate_dose": ""},
+            "antidepressant_trials-0-adequate_dose",
+            "This field is required",
+        ),
         ({"location": "south"}, "location", "not a location where you can register"),
         ({"sex": "male", "pregnancy_status": "pregnant"}, "pregnancy_status", "male"),
     ],
@@ -110,15 +122,17 @@ def test_bad_input_names_the_field_and_saves_nothing(world, change, field, messa
 
 
 def test_a_blank_extra_row_is_no_entry(world):
-    response = world.client("frontdesk.north").post("/patients/new/", {**BASE, "trials-5-drug": ""})
+    response = world.client("frontdesk.north").post(
+        "/patients/new/", {**BASE, "antidepressant_trials-5-drug": ""}
+    )
     assert response.status_code == 302
     assert AntidepressantTrial.objects.filter(patient__mrn="N555001").count() == 2
 
 
 def test_intake_row_endpoint_returns_numbered_inputs(world):
-    response = world.client("frontdesk.north").get("/patients/new/rows/trials/3/")
+    response = world.client("frontdesk.north").get("/patients/new/rows/antidepressant_trials/3/")
     assert response.status_code == 200
-    assert b'name="trials-3-weeks_at_dose"' in response.content
+    assert b'name="antidepressant_trials-3-weeks_at_dose"' in response.content
     assert world.client("frontdesk.north").get("/patients/new/rows/nope/3/").status_code == 404
 
 
@@ -170,7 +184,7 @@ def test_chart_entries_are_added_and_marked_entered_in_error_never_deleted(world
     assert ok.status_code == 302
     med.refresh_from_db()
     assert med.status == "entered_in_error" and med.status_reason == "wrong patient"
-    assert med not in client.get(f"/patients/{patient.pk}/").context["chart"].medications
+    assert med not in client.get(f"/patients/{patient.pk}/").context["chart"].entries("medications")
 
 
 def test_stopping_a_medication_records_the_stop_date(world, today):

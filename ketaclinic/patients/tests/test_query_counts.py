@@ -96,18 +96,19 @@ def test_a_long_history_is_capped_on_the_chart_and_paged_in_the_api(world):
     _grow_history(patient, SECTION_LIMIT + 5)
     client = world.client("nurse.north")
     chart = client.get(f"/patients/{patient.pk}/").context["chart"]
-    total = chart.totals["trials"]
-    assert len(chart.trials) == SECTION_LIMIT and total > SECTION_LIMIT
+    total = chart.sections["antidepressant_trials"].total
+    assert len(chart.entries("antidepressant_trials")) == SECTION_LIMIT and total > SECTION_LIMIT
     assert chart.adequate_failed_trials >= SECTION_LIMIT + 5  # counted over every trial, not the shown ones
     assert f"Showing {SECTION_LIMIT} of {total}".encode() in client.get(f"/patients/{patient.pk}/").content
-    full = client.get(f"/patients/{patient.pk}/?all=trials").context["chart"]
-    assert len(full.trials) == total
+    full = client.get(f"/patients/{patient.pk}/?all=antidepressant_trials").context["chart"]
+    assert len(full.entries("antidepressant_trials")) == total
     api = world.api("nurse.north")
     body = api.get(f"/api/v1/patients/{patient.pk}").json()
     assert len(body["antidepressant_trials"]) == SECTION_LIMIT
     assert body["history_totals"]["antidepressant_trials"] == total
-    first = api.get(f"/api/v1/patients/{patient.pk}/antidepressant-trials?limit=40").json()
-    rest = api.get(f"/api/v1/patients/{patient.pk}/antidepressant-trials?limit=40&offset=40").json()
-    assert len(first) == 40 and len(first) + len(rest) == total
-    assert not {t["id"] for t in first} & {t["id"] for t in rest}
-    assert api.get(f"/api/v1/patients/{patient.pk}/antidepressant-trials?limit=0").status_code == 422
+    first = api.get(f"/api/v1/patients/{patient.pk}/antidepressant_trials?limit=40").json()
+    rest = api.get(f"/api/v1/patients/{patient.pk}/antidepressant_trials?limit=40&offset=40").json()
+    assert first["count"] == rest["count"] == total
+    assert len(first["items"]) == 40 and len(first["items"]) + len(rest["items"]) == total
+    assert not {t["id"] for t in first["items"]} & {t["id"] for t in rest["items"]}
+    assert api.get(f"/api/v1/patients/{patient.pk}/antidepressant_trials?limit=0").status_code == 422

@@ -10,7 +10,7 @@ def test_front_desk_registers_and_reads_a_patient_over_the_api(world):
         "family_name": "Quill",
         "date_of_birth": "1980-04-02",
         "sex": "female",
-        "trials": [
+        "antidepressant_trials": [
             {
                 "drug": "sertraline",
                 "max_daily_dose_mg": "200",
