@@ -41,6 +41,7 @@ ROUTES = [
     ("add condition", "post", "/patients/{pid}/conditions/", {"code": "hypertension"}, WRITERS, True, False),
     ("add measurement", "post", "/patients/{pid}/measurements/", {"weight_kg": "70"}, WRITERS, True, False),
     ("audit review", "get", "/audit/", None, ADMINS, False, False),
+    ("rules page", "get", "/rules/", None, set(ROLES), False, False),
     ("api list", "get", "/api/v1/patients", None, READERS, False, True),
     ("api search", "post", "/api/v1/patients/search", {"q": "a"}, READERS, False, True),
     ("api create", "post", "/api/v1/patients", "create", WRITERS, False, True),
@@ -311,3 +312,32 @@ def test_a_reader_at_one_location_and_writer_at_another_may_only_read_here(world
     assert response.status_code == 302
     assert south_patient.conditions.filter(code="hypertension", status="active").exists()
     assert not north_patient.conditions.filter(code="hypertension", status="active").exists()
+
+
+# Pages outside the matrix, each with its own tests: signing in and out, and the pages a role-less account sees.
+WEB_EXEMPT = {"web:login", "web:logout", "web:home", "web:no_access"}
+
+
+def test_every_web_page_is_in_the_matrix():
+    """A new page fails here until it has allowed and denied cases above."""
+    import uuid
+
+    from django.urls import get_resolver, resolve
+
+    def names(patterns, prefix=""):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                if p.namespace in {"patients", "audit", "web"}:
+                    yield from names(p.url_patterns, p.namespace + ":")
+            else:
+                yield prefix + p.name
+
+    served = set(names(get_resolver().url_patterns))
+    covered = {
+        resolve(
+            r[2].split("?")[0].format(pid=uuid.uuid4(), **{k: 1 for k in (*SECTIONS, "measurements")})
+        ).view_name
+        for r in ROUTES
+        if not r[6]
+    }
+    assert served - covered - WEB_EXEMPT == set()

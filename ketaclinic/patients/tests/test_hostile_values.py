@@ -41,6 +41,12 @@ def _plant(world: Any) -> Patient:
         entry = section.model.objects.filter(patient=patient).first() or _any_entry(patient, section.model)
         for f in _free_text(section.model):
             setattr(entry, f.name, _hostile(f, f"{key}.{f.name}"))
+        for f in section.model._meta.concrete_fields:
+            # Text shown only for "other" (a drug's own name) or beside a yes (an augmenting agent).
+            if f.choices and "other" in dict(f.choices):
+                setattr(entry, f.name, "other")
+            elif isinstance(f, models.BooleanField) and f.name not in {"current_episode"}:
+                setattr(entry, f.name, True)
         entry.save()
     return patient
 
