@@ -105,6 +105,9 @@ class MeasurementOut(Out):
     measured_on: dt.date
     weight_kg: Decimal | None
     height_cm: Decimal | None
+    systolic_mmhg: int | None = None
+    diastolic_mmhg: int | None = None
+    heart_rate_bpm: int | None = None
 
 
 class PatientOut(PatientSummary):
