@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from ninja import Schema
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from ketaclinic.patients.picture import Flag, Picture
 
 
 class Out(BaseModel):
@@ -136,3 +141,83 @@ class PatientOut(PatientSummary):
 class ErrorOut(Out):
     detail: str
     errors: dict[str, str] | None = None
+
+
+# --- The clinical picture (patients/picture.py), computed on read and never stored -------------------------
+
+
+class SourceOut(Out):
+    tag: str
+    citation: str
+
+
+class PictureFindingOut(Out):
+    rule_id: str
+    level: str
+    level_label: str
+    tone: str
+    message: str
+    sources: list[SourceOut]
+    escalated_by_policy: bool
+
+
+class RuleRefOut(Out):
+    rule_id: str
+    description: str
+    sources: list[SourceOut]
+
+
+class TRDStatusOut(Out):
+    meets_definition: bool
+    current_episode_failures: int
+    adequate_failures: int
+    min_trial_weeks: int
+    mgh_score: Decimal
+    maudsley_score: int | None
+    maudsley_band: str | None
+    maudsley_missing: list[str]
+    rules: list[RuleRefOut]
+
+
+class ModalityCellOut(Out):
+    modality: str
+    label: str
+    decision: str
+    decision_label: str
+    tone: str
+    first_reason: str
+    findings: list[PictureFindingOut]
+
+
+class FlagOut(Out):
+    key: str
+    label: str
+    level: str
+    detail: str
+    findings: list[PictureFindingOut]
+
+
+class RestingVitalsOut(Out):
+    systolic_mmhg: int
+    diastolic_mmhg: int
+    heart_rate_bpm: int | None
+    measured_on: dt.date
+
+
+class ClinicalPictureOut(Out):
+    age: int
+    resting: RestingVitalsOut | None
+    trd: TRDStatusOut
+    modalities: list[ModalityCellOut]
+    flags: list[FlagOut]
+    ruleset_version: str
+
+
+def picture_out(picture: Picture) -> dict[str, Any]:
+    """A `patients.picture.Picture` as the plain dict `ClinicalPictureOut` validates (enums as strings)."""
+    return ClinicalPictureOut.model_validate(picture).model_dump()
+
+
+def flags_out(flags: Iterable[Flag]) -> list[dict[str, Any]]:
+    """`patients.picture.Flag`s (from `flags_for_patients`) as plain dicts for a list response."""
+    return [FlagOut.model_validate(f).model_dump() for f in flags]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +18,7 @@ from ketaclinic.clinical.eligibility import Decision
 from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.clinical.sources import SOURCES
 from ketaclinic.demo import data as demo
-from ketaclinic.patients import actions, inputs, picture
+from ketaclinic.patients import actions, inputs, picture, schemas
 from ketaclinic.patients.models import (
     Allergy,
     AntidepressantTrial,
@@ -304,3 +305,20 @@ def test_the_list_flags_cost_a_fixed_number_of_queries_and_match_the_chart(db):
     keys = {f.key for fl in flags.values() for f in fl}
     assert {"contraindication", "pregnancy", "blood_pressure", "medication:benzodiazepine"} <= keys, keys
     assert picture.flags_for_patients([], today=today) == {}
+
+
+def test_the_picture_serialises_for_the_api(world):
+    meds = [{"drug": "levothyroxine"}, {"drug": "clonazepam"}]
+    p = _picture(_register(world, medications=meds))
+    out = schemas.picture_out(p)
+    assert json.loads(json.dumps(out, default=str)) is not None
+    assert [m["modality"] for m in out["modalities"]] == [m.value for m in Modality]
+    assert (
+        type(out["modalities"][0]["decision"]) is str and out["modalities"][4]["decision"] == "needs_review"
+    )
+    assert out["trd"]["meets_definition"] is True and out["trd"]["mgh_score"] == Decimal("2.5")
+    flag = next(f for f in out["flags"] if f["key"] == "medication:levothyroxine")
+    assert flag["findings"][0]["sources"][0] == {"tag": "K18", "citation": SOURCES["K18"]}
+    assert out["resting"]["systolic_mmhg"] == 118
+    assert schemas.flags_out(p.flags) == out["flags"]
+    assert schemas.ClinicalPictureOut.model_validate(out).model_dump() == out
