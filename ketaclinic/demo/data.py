@@ -19,6 +19,7 @@ from django.db import transaction
 from ketaclinic.accounts import actions as accounts
 from ketaclinic.accounts.models import ClinicNetwork, User
 from ketaclinic.accounts.permissions import Role
+from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.patients import inputs
 from ketaclinic.patients.actions import do_register_patient
 
@@ -287,6 +288,22 @@ ARCHETYPES = (
 )
 
 
+# Resting vitals (systolic, diastolic mmHg, heart rate bpm): illustrative demo readings, all at or below the
+# clinic policy's acknowledgement level (the demo tests check), picked by position so the seeded draws above
+# stay as they were.
+RESTING = ((116, 74, 68), (122, 78, 72), (128, 82, 76), (112, 70, 64), (124, 80, 80), (119, 77, 70))
+
+
+def _resting(kind: str, index: int) -> dict[str, int]:
+    """A normal resting reading; the uncontrolled-hypertension archetype is above the deferral level."""
+    if kind == "hypertension":
+        defer = DEFAULT_POLICY.ketamine_bp_defer
+        systolic, diastolic, heart_rate = defer.systolic + 6, defer.diastolic + 4, 92
+    else:
+        systolic, diastolic, heart_rate = RESTING[index % len(RESTING)]
+    return {"systolic_mmhg": systolic, "diastolic_mmhg": diastolic, "heart_rate_bpm": heart_rate}
+
+
 def _patient(index: int, location: str, rng: random.Random, today: dt.date) -> inputs.PatientCreate:
     kind = ARCHETYPES[index % len(ARCHETYPES)]
     sex = "female" if kind == "pregnant" or rng.random() < 0.55 else "male"
@@ -314,6 +331,7 @@ def _patient(index: int, location: str, rng: random.Random, today: dt.date) -> i
             "measurement": {
                 "weight_kg": Decimal(rng.randint(480, 1250)) / 10,
                 "height_cm": Decimal(rng.randint(1520, 1950)) / 10,
+                **_resting(kind, index),
             },
             **profile,
         }

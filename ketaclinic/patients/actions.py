@@ -49,13 +49,10 @@ def _add_entry(patient: Patient, data: HistoryInput, actor: Any) -> PatientEntry
 
 def _add_measurement(patient: Patient, data: inputs.MeasurementIn, actor: Any) -> BodyMeasurement:
     if data.is_empty:
-        raise InvalidInput({"weight_kg": "give a weight or a height"})
+        raise InvalidInput({"weight_kg": "give a weight, a height, a blood pressure or a heart rate"})
+    values = {f: getattr(data, f) for f in inputs.MEASURED}
     return BodyMeasurement.objects.create(
-        patient=patient,
-        measured_on=data.measured_on or inputs.today(),
-        weight_kg=data.weight_kg,
-        height_cm=data.height_cm,
-        **_stamp(actor),
+        patient=patient, measured_on=data.measured_on, **values, **_stamp(actor)
     )
 
 
@@ -155,7 +152,7 @@ def do_record_measurement(
     patient: Patient, data: inputs.MeasurementIn, *, actor: Any, origin: Origin = SYSTEM
 ) -> BodyMeasurement:
     measurement = _add_measurement(patient, data, actor)
-    changed = [f for f in ("weight_kg", "height_cm") if getattr(data, f) is not None]
+    changed = [f for f in inputs.MEASURED if getattr(data, f) is not None]
     record(
         Action.RECORD_CREATE,
         actor=actor,

@@ -31,6 +31,7 @@ from ketaclinic.patients.schemas import (
     PatientOut,
     PatientPage,
     SearchIn,
+    picture_out,
     SubstanceUseOut,
     TrialOut,
 )
@@ -104,8 +105,12 @@ def _item(key: str, entry: Any) -> dict[str, Any]:
 
 
 def _latest(c: queries.Chart) -> dict[str, Any]:
-    weight, height = c.weight, c.height
+    weight, height, resting = c.weight, c.height, c.picture.resting
     return {
+        "systolic_mmhg": resting.systolic_mmhg if resting else None,
+        "diastolic_mmhg": resting.diastolic_mmhg if resting else None,
+        "heart_rate_bpm": resting.heart_rate_bpm if resting else None,
+        "resting_measured_on": resting.measured_on if resting else None,
         "weight_kg": weight.weight_kg if weight else None,
         "weight_measured_on": weight.measured_on if weight else None,
         "height_cm": height.height_cm if height else None,
@@ -136,6 +141,7 @@ def _chart_body(patient: Patient) -> dict[str, Any]:
         "latest_measurements": _latest(c),
         **{key: [_item(key, x) for x in shown.entries] for key, shown in c.sections.items()},
         "adequate_failed_trials_current_episode": c.adequate_failed_trials,
+        "clinical_picture": picture_out(c.picture),
         "history_totals": {key: shown.total for key, shown in c.sections.items()},
     }
 

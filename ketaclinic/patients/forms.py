@@ -41,6 +41,9 @@ FIELD_LABELS: dict[str, str] = {
     "weight_kg": "Weight (kg)",
     "height_cm": "Height (cm)",
     "measured_on": "Measured on",
+    "systolic_mmhg": "Resting systolic (mmHg)",
+    "diastolic_mmhg": "Resting diastolic (mmHg)",
+    "heart_rate_bpm": "Heart rate (bpm)",
     "code": "Condition",
     "onset_year": "Since (year)",
     "note": "Note",
@@ -172,7 +175,7 @@ def parse_entry(section: Section, data: QueryDict) -> inputs.Strict:
 
 
 def parse_measurement(data: QueryDict) -> inputs.MeasurementIn:
-    values = _clean({f: _value(data, f, f) for f in ("measured_on", "weight_kg", "height_cm")})
+    values = _clean({f: _value(data, f, f) for f in inputs.MeasurementIn.model_fields})
     try:
         return inputs.MeasurementIn.model_validate(values)
     except ValidationError as exc:

@@ -23,6 +23,12 @@ from pydantic import (
 from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.clinical.vocab import ANTIDEPRESSANTS, CONDITIONS, DRUGS, OTHER_DRUG
 from ketaclinic.patients.models import (
+    DIASTOLIC_MAX_MMHG,
+    DIASTOLIC_MIN_MMHG,
+    HEART_RATE_MAX_BPM,
+    HEART_RATE_MIN_BPM,
+    SYSTOLIC_MAX_MMHG,
+    SYSTOLIC_MIN_MMHG,
     AllergyCategory,
     EntryStatus,
     PregnancyStatus,
@@ -159,10 +165,30 @@ class TrialIn(Strict):
         return self
 
 
+def _within(value: int | None, low: int, high: int, what: str, unit: str) -> int | None:
+    if value is not None and not low <= value <= high:
+        raise ValueError(f"{what} must be between {low} and {high} {unit}")
+    return value
+
+
 class MeasurementIn(Strict):
-    measured_on: PastDate | None = None
+    """Weight, height and resting vitals measured on one day (today unless given).
+
+    Any of them may come alone; blood pressure needs both parts. The bounds are data-entry checks that catch
+    a slipped digit or swapped fields; whether a value is clinically acceptable is the clinical rules' call.
+    """
+
+    measured_on: PastDate = Field(default_factory=today)
     weight_kg: Decimal | None = Field(default=None, decimal_places=1)
     height_cm: Decimal | None = Field(default=None, decimal_places=1)
+    systolic_mmhg: int | None = None
+    diastolic_mmhg: int | None = None
+    heart_rate_bpm: int | None = None
+
+    @field_validator("measured_on", mode="before")
+    @classmethod
+    def _today_when_blank(cls, value: object) -> object:
+        return today() if value is None else value
 
     @field_validator("weight_kg")
     @classmethod
@@ -178,9 +204,39 @@ class MeasurementIn(Strict):
             raise ValueError(f"height must be between {HEIGHT_MIN_CM} and {HEIGHT_MAX_CM} cm")
         return value
 
+    @field_validator("systolic_mmhg")
+    @classmethod
+    def _systolic(cls, value: int | None) -> int | None:
+        return _within(value, SYSTOLIC_MIN_MMHG, SYSTOLIC_MAX_MMHG, "systolic pressure", "mmHg")
+
+    @field_validator("diastolic_mmhg")
+    @classmethod
+    def _diastolic(cls, value: int | None) -> int | None:
+        return _within(value, DIASTOLIC_MIN_MMHG, DIASTOLIC_MAX_MMHG, "diastolic pressure", "mmHg")
+
+    @field_validator("heart_rate_bpm")
+    @classmethod
+    def _heart_rate(cls, value: int | None) -> int | None:
+        return _within(value, HEART_RATE_MIN_BPM, HEART_RATE_MAX_BPM, "heart rate", "bpm")
+
+    @model_validator(mode="after")
+    def _blood_pressure(self) -> MeasurementIn:
+        systolic, diastolic = self.systolic_mmhg, self.diastolic_mmhg
+        if systolic is not None and diastolic is None:
+            raise ValueError("diastolic_mmhg: give the diastolic pressure with the systolic")
+        if diastolic is not None and systolic is None:
+            raise ValueError("systolic_mmhg: give the systolic pressure with the diastolic")
+        if systolic is not None and diastolic is not None and diastolic >= systolic:
+            raise ValueError("diastolic_mmhg: must be below the systolic pressure")
+        return self
+
     @property
     def is_empty(self) -> bool:
-        return self.weight_kg is None and self.height_cm is None
+        return all(getattr(self, f) is None for f in MEASURED)
+
+
+# What a measurement can record besides its date, in the order the chart shows them.
+MEASURED = ("weight_kg", "height_cm", "systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm")
 
 
 class Demographics(Strict):

@@ -10,7 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from ketaclinic.clinical.vocab import CONDITIONS, DRUGS
 
@@ -143,22 +143,62 @@ class PatientEntry(Stamped):
         abstract = True
 
 
+# Data-entry plausibility bounds for resting vitals, not clinical thresholds: they catch a slipped digit or
+# swapped fields (clinical levels are ClinicPolicy's). The input model and the check constraints share them.
+SYSTOLIC_MIN_MMHG, SYSTOLIC_MAX_MMHG = 50, 300
+DIASTOLIC_MIN_MMHG, DIASTOLIC_MAX_MMHG = 20, 200
+HEART_RATE_MIN_BPM, HEART_RATE_MAX_BPM = 20, 250
+
+
 class BodyMeasurement(Stamped):
+    """Weight, height and resting vitals on one day; any of them may be recorded alone."""
+
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="measurements")
     measured_on = models.DateField()
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     height_cm = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    # Resting blood pressure (both parts or neither) and heart rate, as screening reads them.
+    systolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    diastolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    heart_rate_bpm = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(weight_kg__isnull=False) | Q(height_cm__isnull=False),
+                condition=Q(weight_kg__isnull=False)
+                | Q(height_cm__isnull=False)
+                | Q(systolic_mmhg__isnull=False)
+                | Q(heart_rate_bpm__isnull=False),
                 name="measurement_not_empty",
             ),
             # The default ClinicPolicy.dose_weight_min_kg/max_kg, as a last line behind the input check.
             models.CheckConstraint(
                 condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=20, weight_kg__lte=400),
                 name="measurement_weight_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(systolic_mmhg__isnull=True, diastolic_mmhg__isnull=True)
+                | Q(systolic_mmhg__isnull=False, diastolic_mmhg__isnull=False),
+                name="measurement_bp_both_or_neither",
+            ),
+            models.CheckConstraint(
+                condition=Q(systolic_mmhg__isnull=True) | Q(diastolic_mmhg__lt=F("systolic_mmhg")),
+                name="measurement_bp_diastolic_below_systolic",
+            ),
+            models.CheckConstraint(
+                condition=Q(systolic_mmhg__isnull=True)
+                | Q(systolic_mmhg__gte=SYSTOLIC_MIN_MMHG, systolic_mmhg__lte=SYSTOLIC_MAX_MMHG),
+                name="measurement_systolic_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(diastolic_mmhg__isnull=True)
+                | Q(diastolic_mmhg__gte=DIASTOLIC_MIN_MMHG, diastolic_mmhg__lte=DIASTOLIC_MAX_MMHG),
+                name="measurement_diastolic_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(heart_rate_bpm__isnull=True)
+                | Q(heart_rate_bpm__gte=HEART_RATE_MIN_BPM, heart_rate_bpm__lte=HEART_RATE_MAX_BPM),
+                name="measurement_heart_rate_range",
             ),
         ]
         indexes = [models.Index(fields=["patient", "-measured_on"], name="measurement_latest")]

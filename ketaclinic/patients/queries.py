@@ -11,10 +11,14 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from django.utils import timezone
+
 from ketaclinic import fastload
 from ketaclinic.clinical import trd
 from ketaclinic.clinical.vocab import DRUGS, MEDICATION_CLASS_LABELS, MedicationClass
 from ketaclinic.patients.models import AntidepressantTrial, BodyMeasurement, EntryStatus, Patient
+from ketaclinic.patients import picture
+from ketaclinic.patients.picture import Picture
 from ketaclinic.patients.sections import SECTIONS
 
 LIST_COLUMNS = (
@@ -81,6 +85,8 @@ class Chart:
     height: BodyMeasurement | None
     sections: dict[str, Shown]  # by section key (patients/sections.py), in the registry's order
     adequate_failed_trials: int
+    measurements: list[BodyMeasurement]  # the latest few, newest first
+    picture: Picture
 
     @property
     def bmi(self) -> Decimal | None:
@@ -151,8 +157,10 @@ def adequate_failures(patient: Patient) -> int:
     return sum(1 for t in trials if trd.is_adequate_failure(t))
 
 
-def _latest(patient: Patient) -> tuple[BodyMeasurement | None, BodyMeasurement | None]:
-    """The latest weight and height in one query over a short, indexed slice."""
+def _latest(
+    patient: Patient,
+) -> tuple[BodyMeasurement | None, BodyMeasurement | None, list[BodyMeasurement]]:
+    """The latest weight and height, and the recent measurements, in one query over a short, indexed slice."""
     weight = height = None
     recent = fastload.fetch(
         BodyMeasurement,
@@ -166,18 +174,33 @@ def _latest(patient: Patient) -> tuple[BodyMeasurement | None, BodyMeasurement |
         height = height or (m if m.height_cm is not None else None)
         if weight and height:
             break
-    return weight, height
+    return weight, height, recent
 
 
 def chart(patient: Patient, everything: frozenset[str] = frozenset()) -> Chart:
     """The chart's data; each section holds at most SECTION_LIMIT entries unless named in `everything`."""
-    weight, height = _latest(patient)
+    weight, height, recent = _latest(patient)
+    shown = {key: _section(s.model, patient, key in everything) for key, s in SECTIONS.items()}
+    trials = shown["antidepressant_trials"]
+    # The picture judges treatment resistance on every trial: past the cap, load them all (one query more).
+    every_trial = entries(AntidepressantTrial, patient) if trials.cut else trials.entries
     return Chart(
         patient=patient,
         weight=weight,
         height=height,
-        sections={key: _section(s.model, patient, key in everything) for key, s in SECTIONS.items()},
+        sections=shown,
         adequate_failed_trials=adequate_failures(patient),
+        measurements=recent,
+        picture=picture.clinical_picture(
+            patient,
+            conditions=shown["conditions"].entries,
+            medications=shown["medications"].entries,
+            allergies=shown["allergies"].entries,
+            trials=every_trial,
+            measurements=recent,
+            substance_uses=shown["substance_use"].entries,
+            today=timezone.localdate(),
+        ),
     )
 
 

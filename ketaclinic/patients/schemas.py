@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -17,6 +18,9 @@ def _plain(value: Decimal) -> str:
 
 # Every decimal the API returns, whatever its column's places: "150", "37.5", "82.4" (never 150.00).
 Dec = Annotated[Decimal, PlainSerializer(_plain, return_type=str, when_used="json")]
+
+if TYPE_CHECKING:
+    from ketaclinic.patients.picture import Flag, Picture
 
 
 class Out(BaseModel):
@@ -125,6 +129,9 @@ class MeasurementOut(Out):
     measured_on: dt.date
     weight_kg: Dec | None
     height_cm: Dec | None
+    systolic_mmhg: int | None = None
+    diastolic_mmhg: int | None = None
+    heart_rate_bpm: int | None = None
     created_at: dt.datetime
 
 
@@ -136,6 +143,10 @@ class LatestMeasurementsOut(Out):
     height_cm: Dec | None
     height_measured_on: dt.date | None
     bmi: Dec | None
+    systolic_mmhg: int | None
+    diastolic_mmhg: int | None
+    heart_rate_bpm: int | None
+    resting_measured_on: dt.date | None
 
 
 class PatientOut(PatientSummary):
@@ -158,9 +169,95 @@ class PatientOut(PatientSummary):
     substance_use: list[SubstanceUseOut]
     antidepressant_trials: list[TrialOut]
     adequate_failed_trials_current_episode: int
+    # TRD staging, a screening decision per modality and the safety flags, each finding with its sources:
+    # computed from the record on every read, never stored.
+    clinical_picture: ClinicalPictureOut
     history_totals: dict[str, int]
 
 
 class ErrorOut(Out):
     detail: str
     errors: dict[str, str] | None = None
+
+
+# --- The clinical picture (patients/picture.py), computed on read and never stored -------------------------
+
+
+class SourceOut(Out):
+    tag: str
+    citation: str
+
+
+class PictureFindingOut(Out):
+    rule_id: str
+    level: str
+    level_label: str
+    tone: str
+    message: str
+    sources: list[SourceOut]
+    escalated_by_policy: bool
+
+
+class RuleRefOut(Out):
+    rule_id: str
+    description: str
+    sources: list[SourceOut]
+
+
+class TRDStatusOut(Out):
+    meets_definition: bool
+    current_episode_failures: int
+    adequate_failures: int
+    min_trial_weeks: int
+    mgh_score: Decimal
+    maudsley_score: int | None
+    maudsley_band: str | None
+    maudsley_missing: list[str]
+    rules: list[RuleRefOut]
+
+
+class ModalityCellOut(Out):
+    modality: str
+    label: str
+    decision: str
+    decision_label: str
+    tone: str
+    first_reason: str
+    findings: list[PictureFindingOut]
+
+
+class FlagOut(Out):
+    key: str
+    label: str
+    level: str
+    detail: str
+    findings: list[PictureFindingOut]
+
+
+class RestingVitalsOut(Out):
+    systolic_mmhg: int
+    diastolic_mmhg: int
+    heart_rate_bpm: int | None
+    measured_on: dt.date
+
+
+class ClinicalPictureOut(Out):
+    age: int
+    resting: RestingVitalsOut | None
+    trd: TRDStatusOut
+    modalities: list[ModalityCellOut]
+    flags: list[FlagOut]
+    ruleset_version: str
+
+
+def picture_out(picture: Picture) -> dict[str, Any]:
+    """A `patients.picture.Picture` as the plain dict `ClinicalPictureOut` validates (enums as strings)."""
+    return ClinicalPictureOut.model_validate(picture).model_dump()
+
+
+def flags_out(flags: Iterable[Flag]) -> list[dict[str, Any]]:
+    """`patients.picture.Flag`s (from `flags_for_patients`) as plain dicts for a list response."""
+    return [FlagOut.model_validate(f).model_dump() for f in flags]
+
+
+PatientOut.model_rebuild()

@@ -8,11 +8,14 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from ketaclinic.accounts.models import Membership, User
 from ketaclinic.audit.actions import verify_chain
+from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.demo import data
 from ketaclinic.patients.models import Medication, Patient
+from ketaclinic.patients.picture import flags_for_patients
 
 
 @override_settings(KETACLINIC_DEMO=True)
@@ -66,6 +69,28 @@ def test_demo_histories_cover_the_cases_a_clinic_meets(db):
         p for p in Patient.objects.all() if p.antidepressant_trials.filter(adequate_dose=True).count() == 1
     ]
     assert too_few
+
+
+def test_demo_patients_have_resting_vitals_and_one_archetype_has_uncontrolled_blood_pressure(db):
+    data.load(timezone.localdate(), patients_per_location=len(data.ARCHETYPES))
+    ack, defer = DEFAULT_POLICY.ketamine_bp_acknowledge, DEFAULT_POLICY.ketamine_bp_defer
+    for patient in Patient.objects.all():
+        kind = data.ARCHETYPES[int(patient.mrn[1:]) - 100001]
+        bp = patient.measurements.get()
+        assert bp.systolic_mmhg and bp.diastolic_mmhg and bp.heart_rate_bpm, patient.mrn
+        if kind == "hypertension":
+            assert defer.exceeded_by(bp.systolic_mmhg, bp.diastolic_mmhg), patient.mrn
+        else:
+            assert not ack.exceeded_by(bp.systolic_mmhg, bp.diastolic_mmhg), patient.mrn
+    flagged = {
+        pid
+        for pid, flags in flags_for_patients(
+            Patient.objects.values_list("pk", flat=True), today=timezone.localdate()
+        ).items()
+        if any(f.key == "blood_pressure" and f.level == "danger" for f in flags)
+    }
+    hypertensive = {p.pk for p in Patient.objects.filter(conditions__code="uncontrolled_hypertension")}
+    assert {str(pk) for pk in hypertensive} == flagged
 
 
 @override_settings(KETACLINIC_DEMO=False)

@@ -1,0 +1,563 @@
+"""The clinical picture at the top of a chart: TRD status, a decision per modality, and safety flags.
+
+`clinical_picture()` maps what the chart has already loaded onto the clinical library's `PatientFacts` and
+asks the library (`clinical.eligibility.screen`, `clinical.trd`) for everything it shows; it issues no query
+and nothing is stored, so the picture always follows the record and the rule set in force. Every finding
+carries its rule id and its sources with their full citations, so a clinician can trace each cell and chip.
+
+`flags_for_patients()` gives the same safety flags for a page of the patient list in a fixed number of
+queries (six, whatever the page size).
+
+Nothing here restates a clinical number: blood-pressure levels, TRD counts and trial lengths are the
+library's and the clinic policy's. The flags are views of the screening findings, chosen by the codes that
+trigger them (`eligibility.rules_triggered_by`) or by the policy fields their rules read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import TypeVar
+
+from django.db.models import Model, OuterRef, Subquery
+
+from ketaclinic.clinical import eligibility, trd
+from ketaclinic.clinical.common import Level, Modality, Rule
+from ketaclinic.clinical.eligibility import Decision, Finding, PatientFacts, Screening
+from ketaclinic.clinical.policy import DEFAULT_POLICY, ClinicPolicy
+from ketaclinic.clinical.rules import RULESET_VERSION
+from ketaclinic.clinical.sources import SOURCES
+from ketaclinic.clinical.vocab import CONDITIONS, DRUGS, MEDICATION_CLASS_LABELS, MedicationClass
+from ketaclinic.patients.models import (
+    Allergy,
+    AntidepressantTrial,
+    BodyMeasurement,
+    Condition,
+    EntryStatus,
+    Medication,
+    Patient,
+    PatientEntry,
+    PregnancyStatus,
+    SubstanceUse,
+)
+
+ACTIVE = EntryStatus.ACTIVE
+_E = TypeVar("_E", bound=PatientEntry)
+_M = TypeVar("_M", bound=Model)
+
+
+class Tone(StrEnum):
+    """How loudly the chart shows something: the design system's badge colours."""
+
+    OK = "ok"
+    DANGER = "danger"
+    WARN = "warn"
+    INFO = "info"
+    MUTED = "muted"
+
+
+MODALITY_LABELS: dict[Modality, str] = {
+    Modality.IV_KETAMINE: "IV ketamine",
+    Modality.IM_KETAMINE: "IM ketamine",
+    Modality.ESKETAMINE_NASAL: "Esketamine nasal",
+    Modality.ORAL_KETAMINE: "Oral ketamine",
+    Modality.HOME_KETAMINE: "At-home ketamine",
+}
+DECISION_LABELS: dict[Decision, str] = {
+    Decision.ELIGIBLE: "Eligible",
+    Decision.NEEDS_REVIEW: "Needs review",
+    Decision.INELIGIBLE: "Ineligible",
+}
+DECISION_TONES: dict[Decision, Tone] = {
+    Decision.ELIGIBLE: Tone.OK,
+    Decision.NEEDS_REVIEW: Tone.WARN,
+    Decision.INELIGIBLE: Tone.DANGER,
+}
+LEVEL_TONES: dict[Level, Tone] = {
+    Level.CONTRAINDICATED: Tone.DANGER,
+    Level.ACKNOWLEDGE: Tone.WARN,
+    Level.CAUTION: Tone.INFO,
+    Level.INFO: Tone.MUTED,
+}
+LEVEL_LABELS: dict[Level, str] = {
+    Level.CONTRAINDICATED: "Contraindicated",
+    Level.ACKNOWLEDGE: "Acknowledge",
+    Level.CAUTION: "Caution",
+    Level.INFO: "Info",
+}
+_FLAG_ORDER = (Tone.DANGER, Tone.WARN, Tone.INFO)
+
+# The screening rules each flag rests on, found from what triggers them rather than listed by hand.
+_HYPERSENSITIVITY_RULES = frozenset(r.id for r in eligibility.rules_triggered_by("ketamine_hypersensitivity"))
+_PSYCHOSIS_RULES = frozenset(r.id for r in eligibility.rules_triggered_by("psychosis_history"))
+_BP_POLICY_FIELDS = frozenset(
+    {"esketamine_bp_acknowledge", "esketamine_bp_defer", "ketamine_bp_acknowledge", "ketamine_bp_defer"}
+)
+_BP_RULES = frozenset(
+    r.id for r in eligibility.RULES if _BP_POLICY_FIELDS & set(r.policy_fields)
+) | frozenset(r.id for r in eligibility.rules_triggered_by("uncontrolled_hypertension"))
+# Pregnancy and breastfeeding are facts, not codes; their rules are named by their stable ids.
+PREGNANCY_RULES = frozenset({"ELIG-ALL-ACK-PREGNANCY"})
+BREASTFEEDING_RULES = frozenset({"ELIG-ESK-BREASTFEEDING", "ELIG-KET-BREASTFEEDING"})
+# "Antidepressant" is a trial class, not an interaction (as in queries.interaction_classes).
+_INTERACTION_CLASSES = tuple(c for c in MedicationClass if c is not MedicationClass.ANTIDEPRESSANT)
+
+
+# --- What the picture holds ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    tag: str
+    citation: str
+
+
+@dataclass(frozen=True, slots=True)
+class PictureFinding:
+    """One screening finding, ready to show: level and tone, the message, and sources with citations."""
+
+    rule_id: str
+    level: Level
+    level_label: str
+    tone: Tone
+    message: str
+    sources: tuple[Source, ...]
+    escalated_by_policy: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """A definition rule the TRD status rests on."""
+
+    rule_id: str
+    description: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TRDStatus:
+    meets_definition: bool
+    current_episode_failures: int
+    adequate_failures: int
+    min_trial_weeks: int
+    mgh_score: Decimal
+    maudsley_score: int | None
+    maudsley_band: str | None
+    maudsley_missing: tuple[str, ...]
+    rules: tuple[RuleRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ModalityCell:
+    """The screening decision for one modality, its first reason and every finding behind it."""
+
+    modality: Modality
+    label: str
+    decision: Decision
+    decision_label: str
+    tone: Tone
+    first_reason: str
+    findings: tuple[PictureFinding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A safety chip: what it is, how loud, a one-line detail, and the findings it rests on."""
+
+    key: str
+    label: str
+    level: Tone
+    detail: str
+    findings: tuple[PictureFinding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RestingVitals:
+    """The latest resting blood pressure screening read, and the heart rate taken with it."""
+
+    systolic_mmhg: int
+    diastolic_mmhg: int
+    heart_rate_bpm: int | None
+    measured_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    age: int
+    resting: RestingVitals | None
+    trd: TRDStatus
+    modalities: tuple[ModalityCell, ...]
+    flags: tuple[Flag, ...]
+    ruleset_version: str
+
+
+# --- Building it -------------------------------------------------------------------------------------------
+
+
+def age_on(born: dt.date, today: dt.date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def latest_resting_bp(measurements: Iterable[BodyMeasurement]) -> BodyMeasurement | None:
+    """The most recent measurement with a blood pressure (by day measured, then when entered)."""
+    with_bp = [m for m in measurements if m.systolic_mmhg is not None and m.diastolic_mmhg is not None]
+    return max(with_bp, key=lambda m: (m.measured_on, m.created_at, m.pk or 0), default=None)
+
+
+def _active(entries: Iterable[_E]) -> list[_E]:
+    return [e for e in entries if e.status == ACTIVE]
+
+
+def _trial(t: AntidepressantTrial) -> trd.Trial:
+    return trd.Trial(
+        drug=t.drug,
+        adequate_dose=t.adequate_dose,
+        weeks=Decimal(t.weeks_at_dose),
+        outcome=trd.TrialOutcome(t.outcome),
+        current_episode=t.current_episode,
+        dose_optimised=t.dose_optimised,
+        augmented=t.augmented,
+    )
+
+
+def patient_facts(
+    patient: Patient,
+    *,
+    conditions: Iterable[Condition],
+    medications: Iterable[Medication],
+    allergies: Iterable[Allergy],
+    trials: Iterable[AntidepressantTrial],
+    measurements: Iterable[BodyMeasurement],
+    substance_uses: Iterable[SubstanceUse] = (),
+    today: dt.date,
+) -> PatientFacts:
+    """The chart's data as the clinical library's facts. Only active entries count.
+
+    An active ketamine-related allergy is recorded hypersensitivity [S7], and a substance-use entry that
+    meets criteria for a use disorder is a substance use disorder, so screening sees both even when no
+    condition was coded for them. Trials keep their episode; staging counts the current episode's.
+    """
+    codes = {c.code for c in _active(conditions) if c.code in CONDITIONS}
+    if any(a.ketamine_related for a in _active(allergies)):
+        codes.add("ketamine_hypersensitivity")
+    if any(s.use_disorder for s in _active(substance_uses)):
+        codes.add("substance_use_disorder")
+    classes: set[str] = set()
+    for m in _active(medications):
+        if m.drug in DRUGS:
+            classes |= DRUGS[m.drug].classes
+    bp = latest_resting_bp(measurements)
+    return PatientFacts(
+        age=age_on(patient.date_of_birth, today),
+        sex=patient.sex,
+        conditions=frozenset(codes),
+        medication_classes=frozenset(classes),
+        trials=tuple(_trial(t) for t in _active(trials)),
+        resting_systolic_mmhg=bp.systolic_mmhg if bp else None,
+        resting_diastolic_mmhg=bp.diastolic_mmhg if bp else None,
+        pregnant=patient.pregnancy_status == PregnancyStatus.PREGNANT,
+        breastfeeding=bool(patient.breastfeeding),
+    )
+
+
+def clinical_picture(
+    patient: Patient,
+    *,
+    conditions: Sequence[Condition],
+    medications: Sequence[Medication],
+    allergies: Sequence[Allergy],
+    trials: Sequence[AntidepressantTrial],
+    measurements: Sequence[BodyMeasurement],
+    substance_uses: Sequence[SubstanceUse] = (),
+    today: dt.date,
+    policy: ClinicPolicy = DEFAULT_POLICY,
+) -> Picture:
+    """The picture from entries already loaded (any status; only active ones count). Issues no query."""
+    facts = patient_facts(
+        patient,
+        conditions=conditions,
+        medications=medications,
+        allergies=allergies,
+        trials=trials,
+        measurements=measurements,
+        substance_uses=substance_uses,
+        today=today,
+    )
+    screenings = tuple(eligibility.screen(facts, m, policy) for m in Modality)
+    bp = latest_resting_bp(measurements)
+    resting = (
+        RestingVitals(bp.systolic_mmhg, bp.diastolic_mmhg, bp.heart_rate_bpm, bp.measured_on)
+        if bp is not None and bp.systolic_mmhg is not None and bp.diastolic_mmhg is not None
+        else None
+    )
+    return Picture(
+        age=facts.age,
+        resting=resting,
+        trd=_trd_status(screenings[0].trd),
+        modalities=tuple(_cell(s) for s in screenings),
+        flags=_flags(facts, screenings, allergies, medications, resting),
+        ruleset_version=RULESET_VERSION,
+    )
+
+
+def _sources(tags: Iterable[str]) -> tuple[Source, ...]:
+    return tuple(Source(tag, SOURCES.get(tag, "")) for tag in tags)
+
+
+def _finding(f: Finding) -> PictureFinding:
+    return PictureFinding(
+        rule_id=f.rule_id,
+        level=f.level,
+        level_label=LEVEL_LABELS.get(f.level, str(f.level)),
+        tone=LEVEL_TONES.get(f.level, Tone.MUTED),
+        message=f.message,
+        sources=_sources(f.sources),
+        escalated_by_policy=f.escalated_by_policy,
+    )
+
+
+def _rule_ref(rule: Rule) -> RuleRef:
+    return RuleRef(rule.id, rule.description, _sources(rule.sources))
+
+
+def _trd_status(a: trd.TRDAssessment) -> TRDStatus:
+    return TRDStatus(
+        meets_definition=a.is_trd,
+        current_episode_failures=a.current_episode_failures,
+        adequate_failures=a.adequate_failures,
+        min_trial_weeks=a.min_trial_weeks,
+        mgh_score=a.mgh_score,
+        maudsley_score=a.maudsley_score,
+        maudsley_band=a.maudsley_band,
+        maudsley_missing=a.maudsley_missing,
+        rules=tuple(_rule_ref(r) for r in trd.RULES),
+    )
+
+
+def _cell(s: Screening) -> ModalityCell:
+    findings = tuple(_finding(f) for f in s.findings)  # the library sorts them, highest level first
+    return ModalityCell(
+        modality=s.modality,
+        label=MODALITY_LABELS[s.modality],
+        decision=s.decision,
+        decision_label=DECISION_LABELS[s.decision],
+        tone=DECISION_TONES[s.decision],
+        first_reason=findings[0].message if findings else "No screening rule fired.",
+        findings=findings,
+    )
+
+
+def _matching(screenings: Sequence[Screening], wanted: frozenset[str] | None = None) -> list[Finding]:
+    """Findings across modalities, each rule once (its highest level), in the library's order."""
+    best: dict[str, Finding] = {}
+    for s in screenings:
+        for f in s.findings:
+            if wanted is not None and f.rule_id not in wanted:
+                continue
+            kept = best.get(f.rule_id)
+            if kept is None or _rank(f.level) < _rank(kept.level):
+                best[f.rule_id] = f
+    return sorted(best.values(), key=lambda f: (_rank(f.level), f.rule_id))
+
+
+def _rank(level: Level) -> int:
+    levels = eligibility.SCREENING_LEVELS
+    return levels.index(level) if level in levels else len(levels)
+
+
+def _loudest(findings: Sequence[Finding], floor: Tone = Tone.INFO) -> Tone:
+    tones = [LEVEL_TONES.get(f.level, Tone.MUTED) for f in findings]
+    for tone in (Tone.DANGER, Tone.WARN):
+        if tone in tones:
+            return tone
+    if Tone.INFO in tones:  # a caution: worth a chip that says "watch"
+        return Tone.WARN
+    return floor
+
+
+def _flag(key: str, label: str, level: Tone, detail: str, findings: Sequence[Finding]) -> Flag:
+    return Flag(key, label, level, detail, tuple(_finding(f) for f in findings))
+
+
+def _flags(
+    facts: PatientFacts,
+    screenings: Sequence[Screening],
+    allergies: Sequence[Allergy],
+    medications: Sequence[Medication],
+    resting: RestingVitals | None,
+) -> tuple[Flag, ...]:
+    flags: list[Flag] = []
+    contraindicated = [f for f in _matching(screenings) if f.level is Level.CONTRAINDICATED]
+    if contraindicated:
+        where = [MODALITY_LABELS[s.modality] for s in screenings if s.decision is Decision.INELIGIBLE]
+        flags.append(
+            _flag(
+                "contraindication",
+                "Contraindicated",
+                Tone.DANGER,
+                "Ineligible for " + ", ".join(where) + ".",
+                contraindicated,
+            )
+        )
+    ketamine_allergies = [a for a in _active(allergies) if a.ketamine_related]
+    if "ketamine_hypersensitivity" in facts.conditions:
+        detail = (
+            "; ".join(_allergy_text(a) for a in ketamine_allergies)
+            or CONDITIONS["ketamine_hypersensitivity"].display
+        )
+        flags.append(
+            _flag(
+                "ketamine_allergy",
+                "Ketamine allergy",
+                Tone.DANGER,
+                detail,
+                _matching(screenings, _HYPERSENSITIVITY_RULES),
+            )
+        )
+    if facts.pregnant:
+        flags.append(
+            _flag(
+                "pregnancy",
+                "Pregnant",
+                Tone.DANGER,
+                "Pregnancy recorded.",
+                _matching(screenings, PREGNANCY_RULES),
+            )
+        )
+    bp = _matching(screenings, _BP_RULES)
+    if bp:
+        reading = (
+            f"Resting BP {resting.systolic_mmhg}/{resting.diastolic_mmhg} mmHg "
+            f"on {resting.measured_on.isoformat()}."
+            if resting is not None
+            else ""
+        )
+        coded = CONDITIONS["uncontrolled_hypertension"].display + " recorded."
+        detail = " ".join(
+            part
+            for part in (reading, coded if "uncontrolled_hypertension" in facts.conditions else "")
+            if part
+        )
+        flags.append(_flag("blood_pressure", "Blood pressure", _loudest(bp), detail, bp))
+    if "psychosis_history" in facts.conditions:
+        flags.append(
+            _flag(
+                "psychosis_history",
+                "Psychosis history",
+                Tone.WARN,
+                CONDITIONS["psychosis_history"].display + " recorded.",
+                _matching(screenings, _PSYCHOSIS_RULES),
+            )
+        )
+    if facts.breastfeeding:
+        found = _matching(screenings, BREASTFEEDING_RULES)
+        flags.append(_flag("breastfeeding", "Breastfeeding", Tone.WARN, "Breastfeeding recorded.", found))
+    active_meds = _active(medications)
+    for cls in _INTERACTION_CLASSES:
+        if cls not in facts.medication_classes:
+            continue
+        found = _matching(screenings, frozenset(r.id for r in eligibility.rules_triggered_by(cls)))
+        if not found:
+            continue
+        names = sorted(
+            {DRUGS[m.drug].display for m in active_meds if m.drug in DRUGS and cls in DRUGS[m.drug].classes}
+        )
+        flags.append(
+            _flag(
+                f"medication:{cls}",
+                MEDICATION_CLASS_LABELS[cls],
+                _loudest(found),
+                ", ".join(names) + ".",
+                found,
+            )
+        )
+    return tuple(sorted(flags, key=lambda f: _FLAG_ORDER.index(f.level)))
+
+
+def _allergy_text(a: Allergy) -> str:
+    parts = [a.substance]
+    if a.reaction:
+        parts.append(a.reaction)
+    return ": ".join(parts)
+
+
+# --- The patient list ---------------------------------------------------------------------------------------
+
+FLAGS_QUERIES = 6
+"""Queries `flags_for_patients` issues for any page: patients, conditions, medications, ketamine-related
+allergies, substance use disorders, and each patient's latest resting blood pressure."""
+
+
+def flags_for_patients(
+    patient_ids: Iterable[str | uuid.UUID],
+    *,
+    today: dt.date,
+    policy: ClinicPolicy = DEFAULT_POLICY,
+) -> dict[str, list[Flag]]:
+    """Safety flags for a page of patients the caller may already see, keyed by str(patient id).
+
+    Six queries whatever the page size (FLAGS_QUERIES). The flags are those of `clinical_picture`: none of
+    them depends on the treatment history, so trials are not loaded.
+    """
+    ids = [str(i) for i in patient_ids]
+    if not ids:
+        return {}
+    patients = list(
+        Patient.objects.filter(pk__in=ids).only(
+            "id", "date_of_birth", "sex", "pregnancy_status", "breastfeeding"
+        )
+    )
+    conditions = _by_patient(
+        Condition.objects.filter(patient_id__in=ids, status=ACTIVE).only("patient_id", "code", "status")
+    )
+    medications = _by_patient(
+        Medication.objects.filter(patient_id__in=ids, status=ACTIVE).only("patient_id", "drug", "status")
+    )
+    allergies = _by_patient(
+        Allergy.objects.filter(patient_id__in=ids, status=ACTIVE, ketamine_related=True).only(
+            "patient_id", "substance", "reaction", "ketamine_related", "status"
+        )
+    )
+    disorders = _by_patient(
+        SubstanceUse.objects.filter(patient_id__in=ids, status=ACTIVE, use_disorder=True).only(
+            "patient_id", "use_disorder", "status"
+        )
+    )
+    latest = (
+        BodyMeasurement.objects.filter(patient=OuterRef("patient"), systolic_mmhg__isnull=False)
+        .order_by("-measured_on", "-created_at", "-id")
+        .values("pk")[:1]
+    )
+    pressures = _by_patient(
+        BodyMeasurement.objects.filter(patient_id__in=ids, pk=Subquery(latest)).only(
+            "patient_id", "measured_on", "created_at", "systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm"
+        )
+    )
+    out: dict[str, list[Flag]] = {}
+    for p in patients:
+        key = str(p.pk)
+        picture = clinical_picture(
+            p,
+            conditions=conditions.get(key, []),
+            medications=medications.get(key, []),
+            allergies=allergies.get(key, []),
+            trials=[],
+            measurements=pressures.get(key, []),
+            substance_uses=disorders.get(key, []),
+            today=today,
+            policy=policy,
+        )
+        out[key] = list(picture.flags)
+    return out
+
+
+def _by_patient(rows: Iterable[_M]) -> dict[str, list[_M]]:
+    grouped: dict[str, list[_M]] = defaultdict(list)
+    for row in rows:
+        grouped[str(row.patient_id)].append(row)  # type: ignore[attr-defined]
+    return grouped
