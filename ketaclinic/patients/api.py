@@ -31,9 +31,9 @@ from ketaclinic.patients.schemas import (
     PatientOut,
     PatientPage,
     SearchIn,
-    picture_out,
     SubstanceUseOut,
     TrialOut,
+    picture_out,
 )
 from ketaclinic.patients.sections import SECTIONS, Section
 

@@ -10,14 +10,13 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
-
 from django.utils import timezone
 
 from ketaclinic import fastload
 from ketaclinic.clinical import trd
 from ketaclinic.clinical.vocab import DRUGS, MEDICATION_CLASS_LABELS, MedicationClass
-from ketaclinic.patients.models import AntidepressantTrial, BodyMeasurement, EntryStatus, Patient
 from ketaclinic.patients import picture
+from ketaclinic.patients.models import AntidepressantTrial, BodyMeasurement, EntryStatus, Patient
 from ketaclinic.patients.picture import Picture
 from ketaclinic.patients.sections import SECTIONS
 

@@ -314,7 +314,7 @@ def test_a_reader_at_one_location_and_writer_at_another_may_only_read_here(world
     assert not north_patient.conditions.filter(code="hypertension", status="active").exists()
 
 
-# Pages outside the matrix, each with its own tests: signing in and out, and the pages a role-less account sees.
+# Pages outside the matrix, each with its own tests: signing in and out, and what a role-less account sees.
 WEB_EXEMPT = {"web:login", "web:logout", "web:home", "web:no_access"}
 
 
@@ -335,7 +335,7 @@ def test_every_web_page_is_in_the_matrix():
     served = set(names(get_resolver().url_patterns))
     covered = {
         resolve(
-            r[2].split("?")[0].format(pid=uuid.uuid4(), **{k: 1 for k in (*SECTIONS, "measurements")})
+            r[2].split("?")[0].format(pid=uuid.uuid4(), **dict.fromkeys((*SECTIONS, "measurements"), 1))
         ).view_name
         for r in ROUTES
         if not r[6]

@@ -71,7 +71,10 @@ def _register(
         "measurement": measurement,
         "conditions": [{"code": "major_depressive_disorder"}],
         "medications": [{"drug": "escitalopram"}],
-        "antidepressant_trials": [_failed("sertraline"), _failed("venlafaxine", weeks=12, dose_optimised=True)],
+        "antidepressant_trials": [
+            _failed("sertraline"),
+            _failed("venlafaxine", weeks=12, dose_optimised=True),
+        ],
     }
     fields.update(profile)
     return actions.do_register_patient(
@@ -122,7 +125,8 @@ def test_a_clearly_eligible_patient_is_eligible_everywhere_with_no_flags(world):
 
 
 def test_too_few_adequate_trials_needs_review_with_the_trd_rule_first(world):
-    p = _picture(_register(world, antidepressant_trials=[_failed("sertraline"), _failed("citalopram", weeks=3)]))
+    trials = [_failed("sertraline"), _failed("citalopram", weeks=3)]
+    p = _picture(_register(world, antidepressant_trials=trials))
     assert not p.trd.meets_definition and p.trd.current_episode_failures == 1
     assert _decisions(p) == dict.fromkeys(Modality, REVIEW)
     esk = next(c for c in p.modalities if c.modality is ESK)
