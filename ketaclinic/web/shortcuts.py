@@ -15,7 +15,7 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.models import Via
 from ketaclinic.errors import Forbidden, NotFound
-from ketaclinic.patients.access import deny
+from ketaclinic.audit.denials import deny
 
 View = Callable[..., HttpResponse]
 
