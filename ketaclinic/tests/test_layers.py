@@ -93,7 +93,7 @@ def find_cycle(graph: Mapping[str, set[str]]) -> list[str] | None:
     return None
 
 
-def test_the_graph_is_read_from_the_source():
+def test_the_graph_is_read_from_the_source() -> None:
     """Known imports are found, so that an empty graph cannot pass the tests below."""
     graph = import_graph()
     assert {"audit", "accounts"} <= graph["patients"]
@@ -101,12 +101,12 @@ def test_the_graph_is_read_from_the_source():
     assert "fastload" in graph["patients"]  # from ketaclinic import fastload
 
 
-def test_there_is_no_import_cycle_between_apps():
+def test_there_is_no_import_cycle_between_apps() -> None:
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle between apps: " + " -> ".join(cycle or [])
 
 
-def test_every_import_goes_down_the_layers():
+def test_every_import_goes_down_the_layers() -> None:
     graph = import_graph()
     unplaced = sorted(set(graph) - set(RANK))
     assert not unplaced, f"give these a layer in LAYERS and docs/architecture.md: {unplaced}"
@@ -128,11 +128,11 @@ def test_every_import_goes_down_the_layers():
         ({"a": {"a"}}, True),
     ],
 )
-def test_find_cycle_finds_cycles(graph, cyclic):
+def test_find_cycle_finds_cycles(graph: dict[str, set[str]], cyclic: bool) -> None:
     assert (find_cycle(graph) is not None) is cyclic
 
 
-def test_an_import_inside_a_function_counts(tmp_path):
+def test_an_import_inside_a_function_counts(tmp_path: Path) -> None:
     (tmp_path / "one").mkdir()
     (tmp_path / "one" / "m.py").write_text("def f():\n    from ketaclinic.two.x import y\n")
     (tmp_path / "two").mkdir()

@@ -2,7 +2,7 @@
 
 This process binds the audit writer's socket in the data folder, starts granian with
 KETACLINIC_AUDIT_WRITER pointing at it, and then commits the workers' audit events
-(ketaclinic/audit/writer.py) until granian exits or the process is told to stop (SIGTERM or SIGINT), which
+(ketaclinic/audit/server.py) until granian exits or the process is told to stop (SIGTERM or SIGINT), which
 it passes on to granian. `make run` and `make serve` call it; so does `make bench`, which reads the
 Makefile's SERVE line.
 """
@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ketaclinic.audit.writer import Writer, WriterRunning
+from ketaclinic.audit.server import Writer, WriterRunning
 
 SOCKET_NAME = "audit-writer.sock"
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 107 bytes on Linux
