@@ -552,9 +552,9 @@ def test_the_socket_is_for_the_data_folder_owner_only_and_removed_when_the_write
 
 
 def test_serve_puts_the_socket_in_the_data_folder_or_a_private_temp_folder_when_that_is_too_long(tmp_path):
-    assert serve._socket_path(tmp_path) == tmp_path / serve.SOCKET_NAME
+    assert serve.socket_path(tmp_path) == tmp_path / serve.SOCKET_NAME
     deep = tmp_path / ("d" * 120)
-    path = serve._socket_path(deep)
+    path = serve.socket_path(deep)
     try:
         assert path.name == serve.SOCKET_NAME and not path.is_relative_to(deep)
         assert len(str(path)) <= serve.MAX_SOCKET_PATH
@@ -566,7 +566,7 @@ def test_serve_puts_the_socket_in_the_data_folder_or_a_private_temp_folder_when_
 
 def test_serve_finds_a_bindable_socket_path_for_a_non_ascii_data_folder():
     data_dir = Path("/srv/ketaclinic/" + "ü" * 60)  # 76 characters, 136 bytes
-    path = serve._socket_path(data_dir)
+    path = serve.socket_path(data_dir)
     if path.parent != data_dir:
         path.parent.rmdir()
     assert len(os.fsencode(path)) <= 107  # sun_path is 108 bytes on Linux, with the final NUL
