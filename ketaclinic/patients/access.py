@@ -37,10 +37,10 @@ def _parse(patient_id: object) -> uuid.UUID:
 def get_patient_for(
     user: Any, patient_id: object, *, write: bool = False, origin: Origin = SYSTEM
 ) -> Patient:
-    patient = fastload.fetch_one(Patient, "id = %s", [fastload.param(Patient, "id", _parse(patient_id))])
+    patient = fastload.fetch_one(Patient, id=_parse(patient_id))
     if patient is None:
         raise NotFound
-    patient.location = fastload.fetch_one(ClinicLocation, "id = %s", [patient.location_id])  # type: ignore[assignment]
+    patient.location = fastload.fetch_one(ClinicLocation, id=patient.location_id)  # type: ignore[assignment]
     held = grants(user).get(patient.location_id)
     needed = Perm.PATIENT_WRITE if write else Perm.PATIENT_READ
     if held is None or needed not in held:
