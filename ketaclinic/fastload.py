@@ -111,7 +111,7 @@ _RELATIONS: frozenset[type[Any]] = frozenset({models.ForeignKey, models.OneToOne
 def _converter(field: models.Field[Any, Any]) -> Convert | None:
     """How to turn the driver's value into the ORM's; None when it passes through. Raises for the rest."""
     kind = type(field)
-    if kind in _RELATIONS:
+    if isinstance(field, models.ForeignKey) and kind in _RELATIONS:
         return _converter(field.target_field)
     if kind is models.JSONField and getattr(field, "decoder", None) is None:
         return _json  # JSONField.from_db_value is json.loads with the field's decoder, here none

@@ -34,6 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from ketaclinic.audit.server import answers
 
@@ -57,6 +58,12 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--threads", type=int, default=4, help="blocking threads per worker")
+        parser.add_argument(
+            "--audit-writer",
+            choices=["auto", "on", "off"],
+            default="auto",
+            help="run the audit writer: auto runs it where it pays (see writer_pays)",
+        )
         parser.add_argument(
             "--check", action="store_true", help="only check that the port and the data folder are free"
         )
@@ -83,9 +90,21 @@ class Command(BaseCommand):
             "--log-level", "warning",
             "ketaclinic.wsgi:application",
         ]  # fmt: skip
-        problem = Supervisor(command, socket_path(data_dir)).run()
+        choice = options["audit_writer"]
+        path = socket_path(data_dir) if choice == "on" or (choice == "auto" and writer_pays()) else None
+        problem = Supervisor(command, path).run()
         if problem:
             raise CommandError(problem)
+
+
+def writer_pays() -> bool:
+    """Whether the audit writer makes this database faster: on SQLite, not on PostgreSQL.
+
+    SQLite has one write lock, and worker threads committing read events one by one queued on it; the
+    writer's shared commits took the chart page from 31% to 41-43% of its baseline. PostgreSQL commits
+    concurrently, and measured the same or slower with the writer in the way (docs/performance.md).
+    """
+    return bool(connection.vendor == "sqlite")
 
 
 def port_refusal(host: str, port: int) -> str:
@@ -132,7 +151,7 @@ def _die_with_parent() -> None:
 class Supervisor:
     """Starts the writer, then granian; watches both; stops both, in that order reversed."""
 
-    def __init__(self, command: list[str], path: Path) -> None:
+    def __init__(self, command: list[str], path: Path | None) -> None:
         self.command, self.path = command, path
         self.stopping: list[int] = []
         self.writer: subprocess.Popen[bytes] | None = None
@@ -149,18 +168,19 @@ class Supervisor:
             self.shutdown()
 
     def _serve(self) -> str:
-        problem = self._start_writer()
-        if problem or self.stopping:
-            return problem
-        env = {**os.environ, "KETACLINIC_AUDIT_WRITER": str(self.path)}
+        env = dict(os.environ)
+        if self.path is not None:
+            problem = self._start_writer()
+            if problem or self.stopping:
+                return problem
+            env["KETACLINIC_AUDIT_WRITER"] = str(self.path)
         self.server = subprocess.Popen(  # noqa: S603 - our own command line
             self.command, env=env, start_new_session=True, preexec_fn=_die_with_parent
         )
         while not self.stopping:
             if self.server.poll() is not None:
                 return f"granian exited with status {self.server.returncode}; the server stopped"
-            assert self.writer is not None
-            if self.writer.poll() is not None:
+            if self.writer is not None and self.writer.poll() is not None:
                 problem = self._restart_writer(self.writer.returncode)
                 if problem:
                     return problem
@@ -171,6 +191,7 @@ class Supervisor:
         self.stopping.append(signum)
 
     def _start_writer(self) -> str:
+        assert self.path is not None
         command = [sys.executable, "-m", "ketaclinic", "audit_writer", "--socket", str(self.path)]
         self.writer = subprocess.Popen(command, preexec_fn=_die_with_parent)  # noqa: S603 - our own command
         deadline = time.monotonic() + WRITER_START_SECONDS
@@ -204,6 +225,8 @@ class Supervisor:
             _stop_group(self.server, GRACE_SECONDS)
         if self.writer is not None:
             _stop_process(self.writer, WRITER_STOP_SECONDS)
+        if self.path is None:
+            return
         if not answers(self.path):  # a writer that had to be killed leaves its socket file behind
             self.path.unlink(missing_ok=True)
         if self.path.parent != settings.KETACLINIC_DATA_DIR:
