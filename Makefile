@@ -8,6 +8,7 @@ WORKERS ?= 2
 # About 4 blocking threads per worker: more costs throughput and pushes SQLite write p99 up (docs/performance.md).
 THREADS ?= 4
 # granian's WSGI workers and, beside them, the audit writer (ketaclinic/web/management/commands/serve.py).
+# `$(SERVE) --check` refuses, before migrating or loading anything, a port or data folder already served.
 SERVE = $(PY) -m ketaclinic serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
 
 .PHONY: run serve test test-browser test-postgres lint typecheck check bench clean
@@ -24,6 +25,7 @@ $(VENV)/.test: pyproject.toml $(VENV)/.runtime
 # The demo clinic on the embedded database (or DATABASE_URL when set), served by a production WSGI server.
 run: export KETACLINIC_DEMO ?= 1
 run: $(VENV)/.runtime
+	$(SERVE) --check
 	$(PY) -m ketaclinic migrate --noinput -v0
 	$(PY) -m ketaclinic collectstatic --noinput -v0
 	$(PY) -m ketaclinic load_demo
@@ -32,6 +34,7 @@ run: $(VENV)/.runtime
 
 # Serve without touching the database or loading the demo (production: set KETACLINIC_SECRET_KEY).
 serve: $(VENV)/.runtime
+	$(SERVE) --check
 	$(PY) -m ketaclinic collectstatic --noinput -v0
 	exec $(SERVE)
 

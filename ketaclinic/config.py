@@ -100,7 +100,7 @@ def load() -> Config:
         login_failure_limit=_int("KETACLINIC_LOGIN_FAILURE_LIMIT", 5),
         login_lockout_minutes=_int("KETACLINIC_LOGIN_LOCKOUT_MINUTES", 15),
         log_level=os.environ.get("KETACLINIC_LOG_LEVEL", "INFO"),
-        # The Unix socket of the audit writer (ketaclinic/audit/writer.py); `ketaclinic serve` sets it for
+        # The Unix socket of the audit writer (ketaclinic/audit/server.py); `ketaclinic serve` sets it for
         # its workers. Empty: every process commits its own audit events.
         audit_writer=os.environ.get("KETACLINIC_AUDIT_WRITER", ""),
     )

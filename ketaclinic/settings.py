@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "ketaclinic.web",
     "ketaclinic.accounts",
     "ketaclinic.audit",
+    "ketaclinic.audit_review",
     "ketaclinic.patients",
     "ketaclinic.demo",
 ]

@@ -9,7 +9,7 @@ admin.site.site_title = "KetaClinic admin"
 urlpatterns = [
     path("", include("ketaclinic.web.urls")),
     path("patients/", include("ketaclinic.patients.urls")),
-    path("audit/", include("ketaclinic.audit.urls")),
+    path("audit/", include("ketaclinic.audit_review.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

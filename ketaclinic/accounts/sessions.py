@@ -36,5 +36,5 @@ class SessionStore(db.SessionStore):
 
 class StaffBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
-        user = fastload.fetch_one(User, "id = %s", [user_id])
+        user = fastload.fetch_one(User, id=user_id)
         return user if user is not None and self.user_can_authenticate(user) else None

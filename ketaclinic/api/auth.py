@@ -7,7 +7,6 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from ketaclinic import fastload
 from ketaclinic.accounts.actions import TOKEN_PREFIX, token_digest
 from ketaclinic.accounts.models import ApiToken, User
 
@@ -15,12 +14,17 @@ from ketaclinic.accounts.models import ApiToken, User
 def user_for_token(token: str) -> Any:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    # Every API call does this: one plain SELECT instead of a QuerySet (docs/performance.md).
-    where = (
-        f"is_active = %s AND id = (SELECT user_id FROM {ApiToken._meta.db_table} "  # noqa: S608 - model table
-        "WHERE digest = %s AND revoked_at IS NULL)"
-    )
-    return fastload.fetch_one(User, where, [True, token_digest(token)])
+    # Every API call does this: one query through .raw(), a fifth of a QuerySet's cost and as fast as two
+    # fastload reads (ketaclinic/fastload.py has the figures). Table names from the models, values as
+    # parameters.
+    found = list(User.objects.raw(_BY_TOKEN, [True, token_digest(token)]))
+    return found[0] if found else None
+
+
+_BY_TOKEN = (
+    f"SELECT * FROM {User._meta.db_table} WHERE is_active = %s AND id = "  # noqa: S608 - model tables
+    f"(SELECT user_id FROM {ApiToken._meta.db_table} WHERE digest = %s AND revoked_at IS NULL)"
+)
 
 
 class BearerToken(HttpBearer):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, partial
@@ -12,34 +10,12 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from ketaclinic.audit import writer
+from ketaclinic.audit import chain, client
+from ketaclinic.audit.chain import GENESIS
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import AuditEvent, ChainHead, Outcome
 
-GENESIS = "0" * 64
-
-
-def _digest(event: AuditEvent) -> str:
-    body = json.dumps(
-        [
-            event.seq,
-            event.occurred_at.isoformat(),
-            event.actor_id,
-            event.action,
-            event.outcome,
-            event.object_type,
-            event.object_id,
-            str(event.patient_id) if event.patient_id else None,
-            event.location_id,
-            sorted(event.changed_fields),
-            event.via,
-            event.request_id,
-            event.source_ip,
-            event.prev_hash,
-        ],
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
+__all__ = ["GENESIS", "ChainReport", "append", "record", "verify_chain"]
 
 
 def record(
@@ -57,7 +33,7 @@ def record(
 
     Inside a transaction (every do_* action) the event joins it, so the change and its audit row commit or
     roll back together. Outside one (reads, searches, denials, logins) the event is handed to the audit
-    writer when the server runs one (ketaclinic/audit/writer.py), which commits events from all workers in
+    writer when the server runs one (ketaclinic/audit/server.py), which commits events from all workers in
     shared transactions; otherwise it commits here, in a transaction of its own.
     """
     if location_id is None and patient is not None:
@@ -76,7 +52,7 @@ def record(
         request_id=origin.request_id,
         source_ip=origin.source_ip,
     )
-    if not connection.in_atomic_block and writer.submit(event):
+    if not connection.in_atomic_block and client.submit(event):
         return event
     with transaction.atomic(savepoint=False):
         append([event])
@@ -94,7 +70,7 @@ def append(events: list[AuditEvent]) -> None:
         last_seq, prev_hash = cursor.fetchone()
         for seq, event in enumerate(events, start=last_seq - len(events) + 1):
             event.seq, event.prev_hash = seq, prev_hash
-            event.hash = prev_hash = _digest(event)
+            event.hash = prev_hash = chain.digest(event)
         preps = _preps()
         rows = [[prep(getattr(e, name)) for name, prep in preps] for e in events]
         cursor.executemany(_insert_sql(), rows)
@@ -150,14 +126,19 @@ class ChainReport:
 
 
 def verify_chain(batch: int = 5000) -> ChainReport:
-    """Recompute the chain from the first event; report the first edited, removed or reordered row."""
-    expected_prev, expected_seq, checked = GENESIS, 1, 0
+    """Recompute the chain from the first event; report the first edited, removed or reordered row.
+
+    Each event is checked in the format of the event before it or a newer one (chain.py), never older.
+    """
+    expected_prev, expected_seq, checked, fmt = GENESIS, 1, 0, min(chain.FORMATS)
     events = AuditEvent.objects.order_by("seq").iterator(chunk_size=batch)
     for event in events:
         if event.seq != expected_seq:
             return ChainReport(False, checked, expected_seq, "an event is missing")
-        if event.prev_hash != expected_prev or _digest(event) != event.hash:
+        found = chain.format_of(event, oldest=fmt) if event.prev_hash == expected_prev else None
+        if found is None:
             return ChainReport(False, checked, event.seq, "an event was altered")
+        fmt = found
         expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     head = ChainHead.objects.filter(pk=1).first()
     if head is not None and (head.seq != checked or head.hash != expected_prev):

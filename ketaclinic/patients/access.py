@@ -15,9 +15,8 @@ from ketaclinic import fastload
 from ketaclinic.accounts.access import grants, location_ids
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
-from ketaclinic.audit.models import Action, Outcome
+from ketaclinic.audit.denials import deny_patient
 from ketaclinic.errors import Forbidden, NotFound
 from ketaclinic.patients.models import Patient
 
@@ -38,34 +37,16 @@ def _parse(patient_id: object) -> uuid.UUID:
 def get_patient_for(
     user: Any, patient_id: object, *, write: bool = False, origin: Origin = SYSTEM
 ) -> Patient:
-    patient = fastload.fetch_one(Patient, "id = %s", [fastload.param(Patient, "id", _parse(patient_id))])
+    patient = fastload.fetch_one(Patient, id=_parse(patient_id))
     if patient is None:
         raise NotFound
-    patient.location = fastload.fetch_one(ClinicLocation, "id = %s", [patient.location_id])  # type: ignore[assignment]
+    patient.location = fastload.fetch_one(ClinicLocation, id=patient.location_id)  # type: ignore[assignment]
     held = grants(user).get(patient.location_id)
     needed = Perm.PATIENT_WRITE if write else Perm.PATIENT_READ
     if held is None or needed not in held:
-        record(
-            Action.ACCESS_DENIED,
-            actor=user,
-            origin=origin,
-            outcome=Outcome.DENIED,
-            obj=patient,
-            patient=patient,
-        )
+        deny_patient(user, origin, patient)
         raise NotFound if held is None else Forbidden
     return patient
-
-
-def deny(user: Any, origin: Origin, what: str = "") -> None:
-    """Record a function-level denial (wrong role for a page or endpoint)."""
-    record(
-        Action.ACCESS_DENIED,
-        actor=user,
-        origin=origin,
-        outcome=Outcome.DENIED,
-        changed_fields=[what] if what else [],
-    )
 
 
 def get_entry_for(patient: Patient, model: Any, entry_id: int) -> Any:

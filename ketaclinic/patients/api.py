@@ -13,11 +13,12 @@ from ketaclinic.accounts.access import can
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import origin_of
+from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action, Via
 from ketaclinic.clinical.vocab import CONDITIONS
 from ketaclinic.errors import Forbidden, InvalidInput
 from ketaclinic.patients import actions, inputs, queries, sections
-from ketaclinic.patients.access import deny, get_entry_for, get_patient_for, visible_patients
+from ketaclinic.patients.access import get_entry_for, get_patient_for, visible_patients
 from ketaclinic.patients.models import BodyMeasurement, Patient
 from ketaclinic.patients.schemas import (
     PAGE_LIMIT_DEFAULT,

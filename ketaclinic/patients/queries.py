@@ -106,8 +106,14 @@ _LIVE = "patient_id = %s AND status <> %s"
 
 def entries(model: Any, patient: Patient, limit: int | None = None, offset: int = 0) -> list[Any]:
     """A patient's entries of one kind (not entered in error): active first, then in the order entered."""
-    params = [fastload.param(model, "patient", patient.pk), EntryStatus.ENTERED_IN_ERROR]
-    return fastload.fetch(model, _LIVE, params, order_by="status, created_at, id", limit=limit, offset=offset)
+    return fastload.fetch(
+        model,
+        patient=patient.pk,
+        status__ne=EntryStatus.ENTERED_IN_ERROR,
+        order_by=("status", "created_at", "id"),
+        limit=limit,
+        offset=offset,
+    )
 
 
 def count(model: Any, patient: Patient) -> int:
@@ -162,11 +168,7 @@ def _latest(
     """The latest weight and height, and the recent measurements, in one query over a short, indexed slice."""
     weight = height = None
     recent = fastload.fetch(
-        BodyMeasurement,
-        "patient_id = %s",
-        [fastload.param(BodyMeasurement, "patient", patient.pk)],
-        order_by="measured_on DESC, created_at DESC",
-        limit=50,
+        BodyMeasurement, patient=patient.pk, order_by=("-measured_on", "-created_at"), limit=50
     )
     for m in recent:
         weight = weight or (m if m.weight_kg is not None else None)

@@ -13,9 +13,9 @@ from django.shortcuts import render
 from ketaclinic.accounts.access import can
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.context import origin_of
+from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Via
 from ketaclinic.errors import Forbidden, NotFound
-from ketaclinic.patients.access import deny
 
 View = Callable[..., HttpResponse]
 

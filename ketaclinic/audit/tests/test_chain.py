@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from ketaclinic.audit import chain
 from ketaclinic.audit.actions import record, verify_chain
 from ketaclinic.audit.models import Action, AuditEvent
 
@@ -90,3 +93,97 @@ def test_events_hold_field_names_not_values(world):
     )
     assert event.changed_fields == ["address", "phone"]
     assert event.hash and event.prev_hash != event.hash
+
+
+# --- hash formats -----------------------------------------------------------------------------------
+
+
+def _digest_before_formats(event: AuditEvent) -> str:
+    """The chain's digest as it was before hash formats were numbered, kept verbatim: format 1."""
+    import hashlib
+    import json
+
+    body = json.dumps(
+        [
+            event.seq,
+            event.occurred_at.isoformat(),
+            event.actor_id,
+            event.action,
+            event.outcome,
+            event.object_type,
+            event.object_id,
+            str(event.patient_id) if event.patient_id else None,
+            event.location_id,
+            sorted(event.changed_fields),
+            event.via,
+            event.request_id,
+            event.source_ip,
+            event.prev_hash,
+        ],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def test_every_hashed_field_is_covered_by_the_digest(world: Any) -> None:
+    event = AuditEvent.objects.filter(patient__isnull=False, actor__isnull=False).order_by("seq").first()
+    before = chain.digest(event)
+    for name in chain.HASHED:
+        original = getattr(event, name)
+        changed = {
+            "occurred_at": lambda v: v.replace(year=v.year - 1),
+            "changed_fields": lambda v: [*v, "extra"],
+            "patient_id": lambda v: uuid.uuid4(),
+            "source_ip": lambda v: "203.0.113.9",
+        }.get(name, lambda v: v + 1 if isinstance(v, int) else f"{v}x")(original)
+        setattr(event, name, changed)
+        assert chain.digest(event) != before, name
+        setattr(event, name, original)
+    assert chain.digest(event) == before
+
+
+def test_a_chain_hashed_before_formats_were_numbered_still_verifies(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events written by the old code (format 1), then events in the current format: one valid chain."""
+    assert not AuditEvent.objects.exists()
+    monkeypatch.setattr(chain, "digest", lambda event, fmt=None: _digest_before_formats(event))
+    for i in range(3):
+        record(Action.PATIENT_UPDATE, changed_fields=["b", "a"][: i + 1])
+    monkeypatch.undo()
+    assert all(chain.format_of(e) == 1 for e in AuditEvent.objects.all())
+    assert chain.body(AuditEvent.objects.last(), 1) != chain.body(AuditEvent.objects.last(), 2)
+    new = [record(Action.PATIENT_READ) for _ in range(2)]
+    assert [chain.format_of(e) for e in new] == [chain.FORMAT] * 2
+    report = verify_chain()
+    assert report.ok and report.checked == 5
+    _bypass_triggers("UPDATE audit_auditevent SET action = %s WHERE seq = %s", ["auth.login", 2])
+    report = verify_chain()  # an old-format event is still protected
+    assert not report.ok and report.first_bad_seq == 2
+
+
+def test_a_new_column_does_not_make_old_events_look_altered(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A format that hashes one more field: events before it verify in theirs, events after in it."""
+    before = AuditEvent.objects.count()
+    wider = (*chain.FORMATS[chain.FORMAT], "hash_format_probe")
+    monkeypatch.setitem(chain.FORMATS, chain.FORMAT + 1, wider)
+    monkeypatch.setattr(chain, "FORMAT", chain.FORMAT + 1)
+    monkeypatch.setattr(AuditEvent, "hash_format_probe", "new", raising=False)
+    event = record(Action.PATIENT_READ)
+    assert chain.format_of(event) == chain.FORMAT
+    report = verify_chain()
+    assert report.ok and report.checked == before + 1
+
+
+def test_an_event_cannot_fall_back_to_an_older_format_than_the_one_before_it(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a format-2 event, a format-1 hash is refused: an edit cannot hide behind an older format."""
+    record(Action.PATIENT_READ)  # format 2
+    monkeypatch.setattr(chain, "digest", lambda event, fmt=None: _digest_before_formats(event))
+    late = record(Action.PATIENT_READ)  # hashed in format 1 after a format-2 event
+    monkeypatch.undo()
+    report = verify_chain()
+    assert not report.ok and report.first_bad_seq == late.seq

@@ -4,9 +4,9 @@ What a clinic and an auditor rely on: an event handed to the writer is on disk, 
 returns; concurrent workers get one unbroken chain; a missing, restarted or failing writer never loses an
 event silently; events written inside a transaction still commit or roll back with their change.
 
-These tests run a real Writer on a Unix socket in tmp_path. Its commits happen on another thread's
-connection, so they are transactional tests (see the `chain` fixture for how the flush that ends them gets
-past the audit table's append-only triggers).
+These tests run a real Writer (server.py) on a Unix socket in tmp_path, reached through client.py. Its
+commits happen on another thread's connection, so they are transactional tests (see the `chain` fixture
+for how the flush that ends them gets past the audit table's append-only triggers).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from multiprocessing.connection import Client, Connection
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -30,11 +31,13 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models.signals import post_migrate
 from django.utils import timezone
 
-from ketaclinic.audit import actions, writer
+from ketaclinic.audit import actions, client, server
 from ketaclinic.audit.actions import GENESIS, record, verify_chain
+from ketaclinic.audit.chain import CHAINED, HASHED, SUBMITTED
+from ketaclinic.audit.client import AuditWriteFailed
 from ketaclinic.audit.context import Origin
 from ketaclinic.audit.models import Action, AuditEvent, ChainHead, Outcome, Via
-from ketaclinic.audit.writer import AuditWriteFailed, Writer, WriterRunning
+from ketaclinic.audit.server import Writer, WriterRunning
 from ketaclinic.web.management.commands import serve
 
 APPEND_ONLY = importlib.import_module("ketaclinic.audit.migrations.0002_append_only")
@@ -81,23 +84,23 @@ def chain(transactional_db: None) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def fresh_worker_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No kept connection or warning clock carried between tests (both are per process in production)."""
-    writer._drop()
-    monkeypatch.setattr(writer, "_last_warning", None)
+    client._drop()
+    monkeypatch.setattr(client, "_last_warning", None)
     yield
-    writer._drop()
+    client._drop()
 
 
 @pytest.fixture
 def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The size of every batch the writer commits (one write() call is one transaction)."""
     sizes: list[int] = []
-    real = writer.write
+    real = server.write
 
-    def counting(lines: list[bytes]) -> list[bytes]:
-        sizes.append(len(lines))
-        return real(lines)
+    def counting(messages: list[bytes]) -> list[bytes]:
+        sizes.append(len(messages))
+        return real(messages)
 
-    monkeypatch.setattr(writer, "write", counting)
+    monkeypatch.setattr(server, "write", counting)
     return sizes
 
 
@@ -149,24 +152,18 @@ def _rows() -> dict[int, tuple[str, str]]:
     return {seq: (prev, h) for seq, prev, h in AuditEvent.objects.values_list("seq", "prev_hash", "hash")}
 
 
-def _ask(path: Path, line: bytes) -> dict[str, Any]:
-    """Send one raw line to the writer, as any local process could, and return its reply."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
-        client.settimeout(JOIN_SECONDS)
-        client.connect(str(path))
-        client.sendall(line)
-        reply = b""
-        while not reply.endswith(b"\n"):
-            chunk = client.recv(4096)
-            assert chunk, "the writer closed the connection without replying"
-            reply += chunk
-    return json.loads(reply)
+def _ask(path: Path, message: bytes) -> dict[str, Any]:
+    """Send one message to the writer, as any local process could, and return its reply."""
+    with Client(str(path), family="AF_UNIX") as conn:
+        conn.send_bytes(message)
+        assert conn.poll(JOIN_SECONDS), "the writer did not reply"
+        return json.loads(conn.recv_bytes())
 
 
 def _valid_line(**changes: Any) -> bytes:
-    body = json.loads(writer.encode(AuditEvent(**_event_fields())))
+    body = json.loads(client.encode(AuditEvent(**_event_fields())))
     body.update(changes)
-    return json.dumps(body).encode() + b"\n"
+    return json.dumps(body).encode()
 
 
 def _event_fields() -> dict[str, Any]:
@@ -229,16 +226,16 @@ def test_concurrent_workers_get_one_unbroken_chain_in_fewer_transactions(
     all_sent = threading.Event()
     sent = [0]
     lock = threading.Lock()
-    real_read_line = writer._read_line
+    real_await_reply = client._await_reply
 
-    def counting_read_line(sock: socket.socket) -> bytes:  # called once a line is fully sent
+    def counting_await_reply(conn: Connection) -> bytes:  # called once a message is fully sent
         with lock:
             sent[0] += 1
             if sent[0] == 2 * THREADS:  # every worker's first event is answered, its second is waiting
                 all_sent.set()
-        return real_read_line(sock)
+        return real_await_reply(conn)
 
-    monkeypatch.setattr(writer, "_read_line", counting_read_line)
+    monkeypatch.setattr(client, "_await_reply", counting_await_reply)
     w = Writer(sock_path)
     first_round = threading.Barrier(THREADS + 1, timeout=JOIN_SECONDS)
     results: dict[int, list[AuditEvent]] = {}
@@ -312,8 +309,8 @@ def test_with_no_writer_listening_record_commits_the_event_itself_and_warns_once
 ):
     settings.KETACLINIC_AUDIT_WRITER = str(tmp_path / "nobody-listens.sock")
     clock = [10_000.0]
-    monkeypatch.setattr(writer, "time", SimpleNamespace(monotonic=lambda: clock[0]))
-    caplog.set_level(logging.WARNING, logger=writer.__name__)
+    monkeypatch.setattr(client, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    caplog.set_level(logging.WARNING, logger=client.__name__)
     nurse, patient = world.user("nurse.north"), world.patient("north")
     before = AuditEvent.objects.count()
 
@@ -321,13 +318,13 @@ def test_with_no_writer_listening_record_commits_the_event_itself_and_warns_once
         return record(Action.PATIENT_READ, actor=nurse, origin=WEB, obj=patient, patient=patient)
 
     events = [read_chart()]
-    clock[0] += writer.WARN_EVERY_SECONDS - 1
+    clock[0] += client.WARN_EVERY_SECONDS - 1
     events.append(read_chart())
-    warnings = [r for r in caplog.records if r.name == writer.__name__]
+    warnings = [r for r in caplog.records if r.name == client.__name__]
     assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
     clock[0] += 1
     events.append(read_chart())
-    warnings = [r for r in caplog.records if r.name == writer.__name__]
+    warnings = [r for r in caplog.records if r.name == client.__name__]
     assert len(warnings) == 2
 
     assert [event.seq for event in events] == [before + 1, before + 2, before + 3]
@@ -341,20 +338,16 @@ def test_with_no_writer_listening_record_commits_the_event_itself_and_warns_once
 
 def test_a_writer_that_goes_away_before_replying_loses_no_event(chain, sock_path, caplog):
     """The writer read the event and died before answering: the worker commits it itself."""
-    caplog.set_level(logging.WARNING, logger=writer.__name__)
+    caplog.set_level(logging.WARNING, logger=client.__name__)
     received = []
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
         listener.bind(str(sock_path))
         listener.listen(1)
 
         def dying_writer() -> None:
-            conn, _ = listener.accept()
-            with conn:
-                data = chunk = b"-"
-                while chunk and not data.endswith(b"\n"):
-                    chunk = conn.recv(4096)
-                    data += chunk
-                received.append(data[1:])
+            sock, _ = listener.accept()
+            with Connection(sock.detach()) as conn:
+                received.append(conn.recv_bytes())
 
         thread = threading.Thread(target=dying_writer, daemon=True)
         thread.start()
@@ -362,22 +355,22 @@ def test_a_writer_that_goes_away_before_replying_loses_no_event(chain, sock_path
         thread.join(JOIN_SECONDS)
     assert len(received) == 1 and json.loads(received[0])["request_id"] == WEB.request_id
     assert event.seq == 1 and AuditEvent.objects.get(seq=1).hash == event.hash
-    assert [r.levelno for r in caplog.records if r.name == writer.__name__] == [logging.WARNING]
+    assert [r.levelno for r in caplog.records if r.name == client.__name__] == [logging.WARNING]
     assert verify_chain().ok
 
 
 def test_after_the_writer_restarts_the_next_event_reconnects_to_the_new_one(
     chain, sock_path, batches, caplog
 ):
-    caplog.set_level(logging.WARNING, logger=writer.__name__)
+    caplog.set_level(logging.WARNING, logger=client.__name__)
     with serving(sock_path):
         first = record(Action.PATIENT_READ, origin=WEB)
-    kept = writer._local.sock
+    kept = client._local.conn
     assert kept is not None  # this thread keeps its connection to the writer that just stopped
 
     with serving(sock_path):
         second = record(Action.PATIENT_READ, origin=WEB)
-    assert writer._local.sock is not kept
+    assert client._local.conn is not kept
     assert batches == [1, 1], "the second event did not go through the new writer"
     assert not caplog.records, "the worker fell back to committing the event itself"
     assert (first.seq, second.seq) == (1, 2) and second.prev_hash == first.hash
@@ -395,7 +388,7 @@ def test_inside_a_transaction_the_event_joins_it_and_rolls_back_with_it(chain, s
     def no_writer(event: AuditEvent) -> bool:
         pytest.fail("an event inside a transaction was sent to the writer")
 
-    monkeypatch.setattr(writer, "submit", no_writer)
+    monkeypatch.setattr(client, "submit", no_writer)
     with serving(sock_path), pytest.raises(Rollback), transaction.atomic():
         event = record(Action.PATIENT_UPDATE, changed_fields=["phone"])
         assert event.seq == 1 and AuditEvent.objects.filter(seq=1).exists()  # in this transaction
@@ -409,14 +402,14 @@ def test_inside_a_transaction_the_event_joins_it_and_rolls_back_with_it(chain, s
 
 
 MALFORMED = {
-    "not json": b"not json\n",
-    "empty": b"\n",
-    "a list": b"[]\n",
-    "null": b"null\n",
-    "a string": b'"a string"\n',
-    "no fields": b"{}\n",
-    "missing fields": b'{"action": "patient.read"}\n',
-    "not UTF-8": b"\xff\xfe\n",
+    "not json": b"not json",
+    "empty": b"",
+    "a list": b"[]",
+    "null": b"null",
+    "a string": b'"a string"',
+    "no fields": b"{}",
+    "missing fields": b'{"action": "patient.read"}',
+    "not UTF-8": b"\xff\xfe",
     "an unknown field": _valid_line(extra="field"),
     "a bad time": _valid_line(occurred_at="yesterday"),
     "no time": _valid_line(occurred_at=None),
@@ -434,6 +427,37 @@ def test_a_malformed_line_is_answered_with_an_error_and_the_writer_carries_on(ch
     assert event.seq == 1 and batches == [1] * (len(MALFORMED) + 1)
     report = verify_chain()
     assert report.ok and report.checked == 1
+
+
+def test_bytes_that_are_not_a_framed_message_cost_only_their_own_connection(
+    chain: None, sock_path: Path, batches: list[int]
+) -> None:
+    """A local process that writes raw bytes (no length prefix) is dropped; the writer carries on."""
+    with serving(sock_path):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as raw:
+            raw.settimeout(JOIN_SECONDS)
+            raw.connect(str(sock_path))
+            raw.sendall(b"not a framed message\n")  # read as a length of about 1.8 GB: refused
+            try:
+                left = raw.recv(4096)
+            except ConnectionResetError:  # closed with the rest of the garbage unread
+                left = b""
+            assert left == b"", "the writer kept a connection that sent garbage"
+        event = record(Action.PATIENT_READ, origin=WEB)
+    assert event.seq == 1 and batches == [1]
+    assert verify_chain().ok
+
+
+def test_the_writer_refuses_to_start_when_a_chained_field_has_no_type() -> None:
+    server.check_types(SUBMITTED)
+    with pytest.raises(ImportError, match="new_column"):
+        server.check_types((*SUBMITTED, "new_column"))
+
+
+def test_what_a_worker_sends_is_every_chained_field_the_writer_does_not_set() -> None:
+    body = json.loads(client.encode(AuditEvent(**_event_fields())))
+    assert tuple(body) == SUBMITTED
+    assert set(SUBMITTED) | set(CHAINED) == set(HASHED)
 
 
 def test_a_wrongly_typed_patient_id_is_answered_with_an_error_and_the_writer_carries_on(
@@ -471,17 +495,14 @@ def test_an_event_the_database_refuses_fails_only_its_own_request(chain, sock_pa
     w = Writer(sock_path)
     try:
         with (
-            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as bad,
-            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as good,
+            Client(str(sock_path), family="AF_UNIX") as bad,
+            Client(str(sock_path), family="AF_UNIX") as good,
         ):
-            for client in (bad, good):
-                client.settimeout(JOIN_SECONDS)
-                client.connect(str(sock_path))
-            until(lambda: len(w.buffers) == 2, w)  # both accepted
-            bad.sendall(_valid_line(actor_id=999_999_999))
-            good.sendall(_valid_line(request_id="innocent"))
+            until(lambda: len(w.peers) == 2, w)  # both accepted
+            bad.send_bytes(_valid_line(actor_id=999_999_999))
+            good.send_bytes(_valid_line(request_id="innocent"))
             assert w.step(timeout=JOIN_SECONDS) == 2  # one batch, one transaction
-            replies = [json.loads(client.recv(4096)) for client in (bad, good)]
+            replies = [json.loads(conn.recv_bytes()) for conn in (bad, good)]
     finally:
         w.close()
     assert "error" in replies[0]
@@ -509,7 +530,7 @@ def test_a_failing_commit_fails_the_request_and_writes_nothing(chain, sock_path,
         event = record(Action.PATIENT_READ, origin=WEB)
     assert event.seq == 1 and event.prev_hash == GENESIS
     assert verify_chain().ok
-    assert [r.levelno for r in caplog.records if r.name == writer.__name__] == [logging.ERROR]  # told...
+    assert [r.levelno for r in caplog.records if r.name == server.__name__] == [logging.ERROR]  # told...
     assert "Jane Example" not in caplog.text  # ...without the database's message, which may hold PHI
 
 
@@ -531,9 +552,9 @@ def test_the_socket_is_for_the_data_folder_owner_only_and_removed_when_the_write
 
 
 def test_serve_puts_the_socket_in_the_data_folder_or_a_private_temp_folder_when_that_is_too_long(tmp_path):
-    assert serve._socket_path(tmp_path) == tmp_path / serve.SOCKET_NAME
+    assert serve.socket_path(tmp_path) == tmp_path / serve.SOCKET_NAME
     deep = tmp_path / ("d" * 120)
-    path = serve._socket_path(deep)
+    path = serve.socket_path(deep)
     try:
         assert path.name == serve.SOCKET_NAME and not path.is_relative_to(deep)
         assert len(str(path)) <= serve.MAX_SOCKET_PATH
@@ -545,7 +566,7 @@ def test_serve_puts_the_socket_in_the_data_folder_or_a_private_temp_folder_when_
 
 def test_serve_finds_a_bindable_socket_path_for_a_non_ascii_data_folder():
     data_dir = Path("/srv/ketaclinic/" + "ü" * 60)  # 76 characters, 136 bytes
-    path = serve._socket_path(data_dir)
+    path = serve.socket_path(data_dir)
     if path.parent != data_dir:
         path.parent.rmdir()
     assert len(os.fsencode(path)) <= 107  # sun_path is 108 bytes on Linux, with the final NUL
@@ -555,9 +576,9 @@ def test_the_first_warning_is_logged_even_on_a_freshly_booted_machine(
     tmp_path, settings, monkeypatch, caplog
 ):
     settings.KETACLINIC_AUDIT_WRITER = str(tmp_path / "nobody-listens.sock")
-    monkeypatch.setattr(writer, "time", SimpleNamespace(monotonic=lambda: 30.0))  # booted 30 s ago
-    caplog.set_level(logging.WARNING, logger=writer.__name__)
-    assert writer.submit(AuditEvent(**_event_fields())) is False
+    monkeypatch.setattr(client, "time", SimpleNamespace(monotonic=lambda: 30.0))  # booted 30 s ago
+    caplog.set_level(logging.WARNING, logger=client.__name__)
+    assert client.submit(AuditEvent(**_event_fields())) is False
     assert "not reachable" in caplog.text
 
 
@@ -582,7 +603,7 @@ def test_a_writer_removes_only_its_own_socket(tmp_path):
 
 def test_a_decoded_event_has_every_column_an_event_built_by_record_has():
     built = AuditEvent(**_event_fields())
-    decoded = writer.decode(writer.encode(built).rstrip(b"\n"))
+    decoded = server.decode(client.encode(built))
     columns = [f.attname for f in AuditEvent._meta.concrete_fields]
     assert {c: getattr(decoded, c) for c in columns} == {c: getattr(built, c) for c in columns}
     assert decoded._state.adding and decoded._state.db is None

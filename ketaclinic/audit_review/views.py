@@ -13,9 +13,9 @@ from django.views.decorators.http import require_http_methods
 
 from ketaclinic.accounts.access import location_ids
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit import queries
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.models import Action
+from ketaclinic.audit_review import queries
 from ketaclinic.web.shortcuts import requires, web_origin
 
 PAGE_SIZE = 50

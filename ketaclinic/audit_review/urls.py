@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ketaclinic.audit import views
+from ketaclinic.audit_review import views
 
 app_name = "audit"
 urlpatterns = [path("", views.review, name="review")]

@@ -1,0 +1,111 @@
+"""The worker's side of the audit writer: encode an event and have the writer commit it (server.py).
+
+Reads, searches, denials and logins write an audit event outside any transaction of their own, and each
+must be durable before its response leaves. When `ketaclinic serve` runs the writer, record() hands such
+an event to it here and waits for the reply, which comes only after the writer's commit.
+
+Messages are framed by the standard library (multiprocessing.connection over AF_UNIX: a length, then
+the bytes) and hold JSON, never pickles. Each worker thread keeps its connection.
+
+When no writer is configured or it cannot be reached, submit() returns False and record() commits the
+event itself. If the writer goes away after an event was sent but before it replied, the same: the event
+may then be recorded twice, never not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from multiprocessing.connection import Client, Connection
+from typing import Any
+
+from django.conf import settings
+
+from ketaclinic.audit.chain import SUBMITTED, canonical
+from ketaclinic.audit.models import AuditEvent
+
+log = logging.getLogger(__name__)
+
+REPLY_TIMEOUT_SECONDS = 60  # above SQLite's 20 s busy timeout: a slow commit is not a lost writer
+WARN_EVERY_SECONDS = 60
+MAX_MESSAGE_BYTES = 64 * 1024  # an event is a few hundred bytes; the writer refuses more
+
+
+class AuditWriteFailed(RuntimeError):
+    """The writer could not commit the event (the database refused it); the request must fail."""
+
+
+_local = threading.local()
+_last_warning: float | None = None
+
+
+def encode(event: AuditEvent) -> bytes:
+    """The event's submitted fields as JSON, each as the chain hashes it (chain.canonical)."""
+    body = {name: canonical(name, getattr(event, name)) for name in SUBMITTED}
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def submit(event: AuditEvent) -> bool:
+    """Have the writer commit the event; False when there is no writer to do it (the caller commits it)."""
+    path: str = settings.KETACLINIC_AUDIT_WRITER
+    if not path:
+        return False
+    message = encode(event)
+    for _attempt in range(2):  # a kept connection may be to a writer that has since restarted
+        conn = _connection(path)
+        if conn is None:
+            return False
+        try:
+            conn.send_bytes(message)
+        except OSError:
+            _drop()
+            continue  # nothing was taken: the writer reads whole messages only
+        try:
+            reply = _await_reply(conn)
+        except (OSError, EOFError):
+            _drop()
+            _warn("the audit writer went away before replying; committing the event here")
+            return False
+        result: dict[str, Any] = json.loads(reply)
+        if "error" in result:
+            raise AuditWriteFailed(result["error"])
+        event.seq, event.prev_hash, event.hash = result["seq"], result["prev_hash"], result["hash"]
+        return True
+    return False
+
+
+def _await_reply(conn: Connection) -> bytes:
+    """The writer's reply to the message just sent: it comes once the event is committed."""
+    if not conn.poll(REPLY_TIMEOUT_SECONDS):
+        raise TimeoutError("the audit writer did not reply in time")
+    return conn.recv_bytes(MAX_MESSAGE_BYTES)
+
+
+def _connection(path: str) -> Connection | None:
+    conn: Connection | None = getattr(_local, "conn", None)
+    if conn is not None:
+        return conn
+    try:
+        conn = Client(path, family="AF_UNIX")
+    except OSError:
+        _warn("the audit writer is not reachable; committing events in the worker")
+        return None
+    _local.conn = conn
+    return conn
+
+
+def _drop() -> None:
+    conn: Connection | None = getattr(_local, "conn", None)
+    if conn is not None:
+        conn.close()
+    _local.conn = None
+
+
+def _warn(message: str) -> None:
+    global _last_warning
+    now = time.monotonic()
+    if _last_warning is None or now - _last_warning >= WARN_EVERY_SECONDS:
+        _last_warning = now
+        log.warning(message)
