@@ -1,8 +1,8 @@
 """Treatment outcomes: remission, response, relapse and loss of response (reference 3.1-3.5 and 3.10).
 
 `classify` compares one score with the baseline. `relapse` and `loss_of_response` read a dated series of
-totals on one instrument. The thresholds that sources disagree on, or that the reference only recalls, come
-from `ClinicPolicy`.
+totals on one instrument. The thresholds that sources disagree on, or that the reference leaves
+unverified, come from `ClinicPolicy`.
 """
 
 from __future__ import annotations
