@@ -70,7 +70,7 @@ RULE_RELAPSE_QIDS = _rule(
 )
 RULE_RELAPSE_MADRS = _rule(
     "OUT-RELAPSE-MADRS",
-    "MADRS relapse (SUSTAIN-1, UNVERIFIED recollection): after remission or response, a total at or above "
+    "MADRS relapse (SUSTAIN-1, UNVERIFIED): after remission or response, a total at or above "
     "the policy level (22) at the policy number of consecutive assessments (2), the policy number of days "
     "apart (5-15). Hospitalisation, a suicide attempt or another clinically relevant event also counts "
     "and must be recorded by the clinician.",

@@ -24,7 +24,7 @@ class PolicyBasis(StrEnum):
     """Why a number is clinic policy rather than a hard rule."""
 
     UNVERIFIED = "unverified"
-    """The reference marks the fact UNVERIFIED; the default is its recollected value."""
+    """The reference marks the fact UNVERIFIED; the default is its value, to confirm locally before use."""
     SOURCES_DIFFER = "sources_differ"
     """The reference gives different values from different sources; the default picks one."""
     VERIFIED_DEFAULT = "verified_default"
