@@ -7,10 +7,14 @@ location; tests log in as `<role>.<location>` exactly as a newcomer does in `mak
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.http import HttpRequest
+from django.template.backends import jinja2 as jinja2_backend
 from django.test import Client
+from django.test.signals import template_rendered
 from django.utils import timezone
 
 from ketaclinic.accounts.actions import do_create_api_token
@@ -20,23 +24,6 @@ from ketaclinic.patients.models import Patient
 
 ROLES = ("admin", "prescriber", "nurse", "therapist", "frontdesk")
 
-
-@pytest.fixture(autouse=True, scope="session")
-def _jinja2_templates_report_their_context() -> Any:
-    """Let the test client see a Jinja2 page's template and context (response.context), as it sees a
-    Django template's: Django instruments only its own template language in tests."""
-    from django.template.backends.jinja2 import Template
-    from django.test.signals import template_rendered
-
-    render = Template.render
-
-    def instrumented(self: Template, context: Any = None, request: Any = None) -> Any:
-        template_rendered.send(sender=self, template=self, context=dict(context or {}))
-        return render(self, context, request)
-
-    Template.render = instrumented  # type: ignore[method-assign]
-    yield
-    Template.render = render  # type: ignore[method-assign]
 PATIENTS_PER_LOCATION = 4
 
 
@@ -71,3 +58,27 @@ def world(db: Any) -> World:
 @pytest.fixture
 def today() -> dt.date:
     return timezone.localdate()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def jinja2_context_in_responses() -> Iterator[None]:
+    """`response.context` for Jinja2 pages too: the test client hears of Django templates only.
+
+    Django's test environment instruments its own template language; this sends the same signal when a
+    Jinja2 page renders, with the context the page saw (the view's, the request and the navigation).
+    """
+    original = jinja2_backend.Template.render
+
+    def render(
+        self: jinja2_backend.Template,
+        context: dict[str, Any] | None = None,
+        request: HttpRequest | None = None,
+    ) -> str:
+        context = {} if context is None else context
+        html = original(self, context, request)  # adds the request, the CSRF token and the navigation
+        template_rendered.send(sender=self, template=self, context=context)
+        return html
+
+    jinja2_backend.Template.render = render  # type: ignore[method-assign]
+    yield
+    jinja2_backend.Template.render = original  # type: ignore[method-assign]

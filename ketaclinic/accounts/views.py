@@ -49,7 +49,12 @@ def home_for(user: User) -> str:
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    context = {"next": next_url, "timed_out": request.session.pop("timed_out", False)}
+    context = {
+        "next": next_url,
+        "timed_out": request.session.pop("timed_out", False),
+        "error": "",
+        "username": "",
+    }
     if request.method == "GET":
         if request.user.is_authenticated:
             return redirect(home_for(request.user))

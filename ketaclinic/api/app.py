@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from ketaclinic.api.auth import BearerToken, user_for_token
+from ketaclinic.api.docs import AppSwagger
 from ketaclinic.errors import Forbidden, InvalidInput, NotFound, VersionConflict, errors_by_field
 
 
@@ -41,6 +42,7 @@ api = NinjaAPI(
     ),
     auth=BearerToken(),
     urls_namespace="api",
+    docs=AppSwagger(),
     docs_decorator=docs_access,
 )
 

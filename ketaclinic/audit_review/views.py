@@ -19,6 +19,8 @@ from ketaclinic.audit_review import queries
 from ketaclinic.web.shortcuts import requires, web_origin
 
 PAGE_SIZE = 50
+DIRECTIONS = (("desc", "Newest / Z first"), ("asc", "Oldest / A first"))
+NOT_CARRIED = frozenset({"page", "csrfmiddlewaretoken", "export"})
 CSV_COLUMNS = (
     "seq",
     "time_utc",
@@ -110,7 +112,11 @@ def review(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filter": flt,
         "errors": errors,
+        "values": {},
         "actions": Action.choices,
-        "sorts": list(queries.SORTS),
+        "sorts": [(sort, sort.capitalize()) for sort in queries.SORTS],
+        "directions": DIRECTIONS,
+        # The filters travel with the Previous and Next buttons (POSTed: an MRN never reaches a URL).
+        "carried": [(name, value) for name, value in data.items() if name not in NOT_CARRIED],
     }
     return render(request, "audit/review.html", context, status=422 if errors else 200)

@@ -493,7 +493,7 @@ _RACEMIC_SCREENS: tuple[_Screen, ...] = (
         _KET,
         _ACK,
         "Resting blood pressure above the acknowledgement level: address it before treating (APA consensus, "
-        "recalled) and weigh the short-term BP rise against the benefit.",
+        "unverified) and weigh the short-term BP rise against the benefit.",
         ("K1", "S5"),
         check=lambda ctx: _bp_between(ctx, ctx.policy.ketamine_bp_acknowledge, ctx.policy.ketamine_bp_defer),
         policy=("ketamine_bp_acknowledge",),

@@ -1,8 +1,8 @@
 """Treatment outcomes: remission, response, relapse and loss of response (reference 3.1-3.5 and 3.10).
 
 `classify` compares one score with the baseline. `relapse` and `loss_of_response` read a dated series of
-totals on one instrument. The thresholds that sources disagree on, or that the reference only recalls, come
-from `ClinicPolicy`.
+totals on one instrument. The thresholds that sources disagree on, or that the reference leaves
+unverified, come from `ClinicPolicy`.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ RULE_RELAPSE_QIDS = _rule(
 )
 RULE_RELAPSE_MADRS = _rule(
     "OUT-RELAPSE-MADRS",
-    "MADRS relapse (SUSTAIN-1, UNVERIFIED recollection): after remission or response, a total at or above "
+    "MADRS relapse (SUSTAIN-1, UNVERIFIED): after remission or response, a total at or above "
     "the policy level (22) at the policy number of consecutive assessments (2), the policy number of days "
     "apart (5-15). Hospitalisation, a suicide attempt or another clinically relevant event also counts "
     "and must be recorded by the clinician.",

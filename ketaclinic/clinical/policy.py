@@ -24,7 +24,7 @@ class PolicyBasis(StrEnum):
     """Why a number is clinic policy rather than a hard rule."""
 
     UNVERIFIED = "unverified"
-    """The reference marks the fact UNVERIFIED; the default is its recollected value."""
+    """The reference marks the fact UNVERIFIED; the default is its value, to confirm locally before use."""
     SOURCES_DIFFER = "sources_differ"
     """The reference gives different values from different sources; the default picks one."""
     VERIFIED_DEFAULT = "verified_default"
@@ -104,7 +104,7 @@ class ClinicPolicy:
             _U,
             ("R13a",),
             "MADRS relapse is a total at or above this at the required number of consecutive assessments "
-            "(SUSTAIN-1 definition, recalled from memory in the reference).",
+            "(SUSTAIN-1 definition; unverified, confirm locally).",
         ),
     )
     madrs_relapse_consecutive: int = field(
@@ -112,7 +112,7 @@ class ClinicPolicy:
         metadata=_doc(
             _U,
             ("R13a",),
-            "How many consecutive MADRS assessments must reach the relapse total (SUSTAIN-1, recalled).",
+            "How many consecutive MADRS assessments must reach the relapse total (SUSTAIN-1; unverified).",
         ),
     )
     madrs_relapse_gap_min_days: int = field(
@@ -120,7 +120,7 @@ class ClinicPolicy:
         metadata=_doc(
             _U,
             ("R13a",),
-            "Fewest days between the consecutive MADRS relapse assessments (SUSTAIN-1, recalled).",
+            "Fewest days between the consecutive MADRS relapse assessments (SUSTAIN-1; unverified).",
         ),
     )
     madrs_relapse_gap_max_days: int = field(
@@ -128,7 +128,7 @@ class ClinicPolicy:
         metadata=_doc(
             _U,
             ("R13a",),
-            "Most days between the consecutive MADRS relapse assessments (SUSTAIN-1, recalled).",
+            "Most days between the consecutive MADRS relapse assessments (SUSTAIN-1; unverified).",
         ),
     )
     phq9_relapse_min: int | None = field(
@@ -227,7 +227,7 @@ class ClinicPolicy:
             _U,
             ("K1", "S5"),
             "Racemic ketamine: a pre-dose BP above this asks for acknowledgement (APA consensus 'address "
-            "baseline BP >140/90', recalled from memory; matches the esketamine label example).",
+            "baseline BP >140/90', unverified; matches the esketamine label example).",
         ),
     )
     ketamine_bp_defer: BloodPressure = field(
@@ -246,7 +246,7 @@ class ClinicPolicy:
         metadata=_doc(
             _U,
             ("K1", "K14"),
-            "Alert when an in-session BP is above this (APA consensus stop/act threshold, recalled; Yip et "
+            "Alert when an in-session BP is above this (APA consensus stop/act threshold, unverified; Yip et "
             "al. argue for hypertension-guideline-based management instead).",
         ),
     )
@@ -255,7 +255,8 @@ class ClinicPolicy:
         metadata=_doc(
             _U,
             ("K1",),
-            "Alert when in-session heart rate is above this many beats per minute (APA consensus, recalled).",
+            "Alert when in-session heart rate is above this many beats per minute (APA consensus, "
+            "unverified).",
         ),
     )
     session_bp_rise_alert: BloodPressure = field(

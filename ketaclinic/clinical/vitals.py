@@ -120,7 +120,8 @@ RULE_ALERT_BP_HIGH = Rule(
     Area.VITALS,
     Level.ALERT,
     ALL_MODALITIES,
-    "In-session blood pressure above the clinic's alert level (180/100 by default; APA consensus, recalled).",
+    "In-session blood pressure above the clinic's alert level (180/100 by default; APA consensus, "
+    "unverified).",
     ("K1", "K14"),
     ("session_bp_alert",),
 )
@@ -139,7 +140,7 @@ RULE_ALERT_HEART_RATE = Rule(
     Area.VITALS,
     Level.ALERT,
     ALL_MODALITIES,
-    "In-session heart rate above the clinic's alert level (110/min by default; APA consensus, recalled).",
+    "In-session heart rate above the clinic's alert level (110/min by default; APA consensus, unverified).",
     ("K1",),
     ("session_heart_rate_alert_above",),
 )

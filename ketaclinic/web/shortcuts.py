@@ -16,6 +16,7 @@ from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Via
 from ketaclinic.errors import Forbidden, NotFound
+from ketaclinic.web.errors import not_found
 
 View = Callable[..., HttpResponse]
 
@@ -38,7 +39,7 @@ def requires(perm: Perm) -> Callable[[View], View]:
             try:
                 return view(request, *args, **kwargs)
             except NotFound:
-                return render(request, "web/error.html", {"title": "Not found"}, status=404)
+                return not_found(request)
             except Forbidden:
                 return forbidden(request)
 

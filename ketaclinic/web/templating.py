@@ -67,7 +67,8 @@ def plural(count: int, one: str, many: str = "") -> str:
 
 def environment(**options: Any) -> Environment:
     options.setdefault("undefined", StrictUndefined)
-    env = Environment(autoescape=options.pop("autoescape", True), **options)
+    options.pop("autoescape", None)  # the backend passes True; every page escapes what it prints
+    env = Environment(autoescape=True, **options)
     env.globals.update(url=url, static=static, DASH=DASH)
     env.filters.update(age=age, day=day, moment=moment, number=number, humanize=humanize, plural=plural)
     return env

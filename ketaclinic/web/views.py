@@ -1,4 +1,4 @@
-"""Pages that belong to no domain area: the home redirect and the no-access page."""
+"""Pages that belong to no domain area: the home redirect, the no-access page and the rule catalogue."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from django.shortcuts import redirect, render
 from ketaclinic.accounts.access import grants
 from ketaclinic.accounts.views import home_for
 from ketaclinic.clinical import rules
-from ketaclinic.clinical.common import Area
-from ketaclinic.clinical.policy import DEFAULT_POLICY, format_value
-from ketaclinic.clinical.sources import SOURCES
+from ketaclinic.clinical.policy import DEFAULT_POLICY
+from ketaclinic.web import catalogue
 
 
 @login_required
@@ -29,16 +28,14 @@ def rule_catalogue(request: HttpRequest) -> HttpResponse:
     """The clinical rules KetaClinic applies, their sources, and the clinic policy values in force."""
     if not grants(request.user):
         return render(request, "web/no_access.html", status=403)
-    by_area = [(area, [r for r in rules.RULES if r.area is area]) for area in Area]
-    policy = [
-        {"row": row, "value": format_value(row.value), "default": format_value(row.default)}
-        for row in rules.policy_table(DEFAULT_POLICY)
-    ]
+    areas = catalogue.areas()
+    policy = catalogue.policy_rows(DEFAULT_POLICY)
     context = {
         "version": rules.RULESET_VERSION,
-        "areas": [(area, items) for area, items in by_area if items],
+        "note": rules.REFERENCE_NOTE,
+        "areas": areas,
         "policy": policy,
-        "sources": SOURCES,
+        "sources": catalogue.sources(catalogue.cited_tags(areas, policy)),
         "count": len(rules.RULES),
     }
     return render(request, "web/rules.html", context)

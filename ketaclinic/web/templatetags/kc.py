@@ -1,4 +1,4 @@
-"""Template helpers for forms with repeated rows and inline errors."""
+"""Template helpers for the pages still written in Django's template language (the patients app)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 from django import template
+from django.template.loader import get_template
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -44,34 +44,13 @@ def humanize(code: str) -> str:
 
 @register.simple_tag(takes_context=True)
 def top_bar(context: Any) -> SafeString:
-    """The signed-in user's navigation: on every page, so built in Python (docs/performance.md)."""
-    user = context.get("user")
-    if user is None or not user.is_authenticated:
+    """The navigation bar for the pages still written in Django's template language.
+
+    It is the Jinja2 partial web/_top_bar.html, so both kinds of page show one navigation. Delete this tag
+    with web/templates/web/base.html once no Django template extends it.
+    """
+    request = context.get("request")
+    if request is None:
         return mark_safe("")
-    links, nav = context["links"], context.get("nav") or {}
-    app, page = context.get("section", ("", ""))
-
-    def link(url: str, text: str, current: bool) -> str:
-        here = ' aria-current="page"' if current else ""
-        return f'<a href="{escape(url)}"{here}>{text}</a>'
-
-    items = [
-        link(links["patients"], "Patients", app == "patients" and page != "new")
-        if nav.get("patients")
-        else "",
-        link(links["register"], "Register patient", page == "new") if nav.get("register") else "",
-        link(links["audit"], "Audit trail", app == "audit") if nav.get("audit") else "",
-        link(links["admin"], "Staff admin", False) if nav.get("admin") else "",
-        link(links["rules"], "Clinical rules", page == "rules"),
-        '<a href="/api/docs">API</a>' if nav.get("patients") else "",
-    ]
-    name = user.get_full_name() or user.username
-    token = context.get("csrf_token", "")
-    return mark_safe(  # noqa: S308 - the user's name, the token and the URLs are escaped
-        '<header class="top"><div class="bar">'
-        f'<a class="logo" href="{escape(links["home"])}">KetaClinic</a>'
-        f'<nav aria-label="Main">{"".join(items)}</nav>'
-        f'<div class="who"><span>{escape(name)}</span><form method="post" action="{escape(links["logout"])}">'
-        f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(token)}">'
-        '<button type="submit">Log out</button></form></div></div></header>'
-    )
+    html = get_template("web/_top_bar.html", using="jinja2").render(request=request)
+    return mark_safe(html)  # noqa: S308 - rendered by the autoescaping Jinja2 environment
