@@ -49,7 +49,7 @@ def test_therapist_sees_no_add_forms(page: Page) -> None:
     log_in(page, "therapist.north")
     open_first_chart(page)
     expect(page.locator("details.add")).to_have_count(0)
-    expect(page.locator("#trials")).to_be_visible()
+    expect(page.locator("#antidepressant_trials")).to_be_visible()
 
 
 def test_chart_reads_go_through_the_audit_writer_and_the_chain_holds(page: Page, manage, server_env) -> None:

@@ -64,7 +64,7 @@ def fill_identity(page: Page, *, mrn: str, given: str, family: str, born: str, s
 
 
 def fill_trial(page: Page, index: int, trial: Trial) -> None:
-    prefix = f"#f-trials-{index}-"
+    prefix = f"#f-antidepressant_trials-{index}-"
     page.locator(prefix + "drug").select_option(trial.drug)
     page.locator(prefix + "max_daily_dose_mg").fill(trial.dose_mg)
     page.locator(prefix + "weeks_at_dose").fill(trial.weeks)
@@ -78,7 +78,7 @@ def submit(page: Page) -> None:
 
 
 def trial_rows(page: Page) -> Locator:
-    return page.locator("#trials table tbody tr")
+    return page.locator("#antidepressant_trials table tbody tr")
 
 
 def expect_trial_listed(page: Page, trial: Trial) -> None:
@@ -119,7 +119,7 @@ def test_front_desk_registers_patient_with_two_trials(page: Page, screenshots: P
     expect(page.locator("#conditions")).to_contain_text("Major depressive disorder")
     expect(kpi(page, "Weight")).to_have_text("72.5 kg")
     expect(kpi(page, "Height")).to_have_text("168 cm")
-    expect(page.locator("#trials header")).to_contain_text("2 trials")
+    expect(page.locator("#antidepressant_trials header")).to_contain_text("2 trials")
     expect(trial_rows(page)).to_have_count(2)
     expect_trial_listed(page, SERTRALINE)
     expect_trial_listed(page, VENLAFAXINE)
@@ -159,7 +159,7 @@ def test_invalid_intake_shows_inline_errors_and_saves_nothing(page: Page, consol
     expect(page).to_have_url(re.compile(r"/patients/new/$"))
     expect(page.locator("#f-mrn")).to_have_value("N200002")
     expect(page.locator("#f-date_of_birth")).to_have_value(next_year)
-    expect(page.locator("#f-trials-0-drug")).to_have_value("sertraline")
+    expect(page.locator("#f-antidepressant_trials-0-drug")).to_have_value("sertraline")
 
     search_patients(page, "N200002")
     expect(page.locator("#results tbody tr")).to_have_count(0)
@@ -172,16 +172,16 @@ def test_add_another_trial_row_is_saved(page: Page) -> None:
     fill_identity(page, mrn="N200003", given="Tobias", family="Wren", born="1979-11-02", sex="male")
     fill_trial(page, 0, SERTRALINE)
     fill_trial(page, 1, VENLAFAXINE)
-    expect(page.locator("#trials-rows > .row-card")).to_have_count(2)
-    page.locator("#add-trials").click()
-    expect(page.locator("#trials-rows > .row-card")).to_have_count(3)
-    expect(page.locator("#f-trials-2-drug")).to_be_visible()
+    expect(page.locator("#antidepressant_trials-rows > .row-card")).to_have_count(2)
+    page.locator("#add-antidepressant_trials").click()
+    expect(page.locator("#antidepressant_trials-rows > .row-card")).to_have_count(3)
+    expect(page.locator("#f-antidepressant_trials-2-drug")).to_be_visible()
     fill_trial(page, 2, BUPROPION)
     submit(page)
 
     page.wait_for_url(CHART_URL)
     expect(page.get_by_role("heading", level=1)).to_have_text("Wren, Tobias")
-    expect(page.locator("#trials header")).to_contain_text("3 trials")
+    expect(page.locator("#antidepressant_trials header")).to_contain_text("3 trials")
     expect(trial_rows(page)).to_have_count(3)
     for trial in (SERTRALINE, VENLAFAXINE, BUPROPION):
         expect_trial_listed(page, trial)
