@@ -9,19 +9,21 @@ from ninja import Router
 from ninja.errors import HttpError
 from ninja.responses import Status
 
-from ketaclinic.accounts.access import can
+from ketaclinic.accounts.access import can, location_ids
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.models import Action, Via
 from ketaclinic.clinical.vocab import CONDITIONS
-from ketaclinic.errors import Forbidden
+from ketaclinic.errors import Forbidden, PossibleDuplicate
 from ketaclinic.patients import actions, inputs, queries
-from ketaclinic.patients.access import deny, get_entry_for, get_patient_for, visible_patients
+from ketaclinic.patients.access import deny, get_entry_for, get_patient_for
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import (
     AllergyOut,
     ConditionOut,
+    DuplicatesOut,
+    EnteredInErrorOut,
     ErrorOut,
     MeasurementOut,
     MedicationOut,
@@ -55,6 +57,7 @@ def _summary(p: Patient) -> dict[str, Any]:
     return {
         "id": p.pk,
         "mrn": p.mrn,
+        "external_mrn": p.external_mrn,
         "given_name": p.given_name,
         "family_name": p.family_name,
         "date_of_birth": p.date_of_birth,
@@ -118,6 +121,8 @@ def _chart_body(patient: Patient) -> dict[str, Any]:
                 "pregnancy_status",
                 "breastfeeding",
                 "pregnancy_recorded_on",
+                "entered_in_error_at",
+                "entered_in_error_reason",
             )
         },
         "weight": _entry(c.weight) if c.weight else None,
@@ -147,7 +152,7 @@ def _page(request: HttpRequest, query: str, limit: int, offset: int) -> dict[str
     if offset < 0:
         raise HttpError(422, "offset cannot be negative")
     _require(request, Perm.PATIENT_READ)
-    rows = queries.list_rows(queries.search(visible_patients(request.user), query))
+    rows = queries.search(location_ids(request.user, Perm.PATIENT_READ), query)
     record(
         Action.PATIENT_SEARCH if query else Action.PATIENT_LIST,
         actor=request.user,
@@ -170,16 +175,51 @@ def list_patients(request: HttpRequest, limit: int = 25, offset: int = 0) -> Any
 
 @router.post("/search", response={200: PatientPage, **ERRORS}, summary="Search patients")
 def search_patients(request: HttpRequest, body: SearchIn) -> Any:
-    """Search by name, MRN prefix or date of birth (YYYY-MM-DD). POST keeps PHI out of URLs and logs."""
+    """Search by name (any order, the start of each word, accents ignored), MRN, external MRN or date of
+    birth (YYYY-MM-DD). POST keeps PHI out of URLs and logs. Unknown fields are refused (422)."""
     return _page(request, body.q[:100], body.limit, body.offset)
 
 
-@router.post("", response={201: PatientOut, **ERRORS}, summary="Register a patient")
+@router.post("", response={201: PatientOut, 409: DuplicatesOut, **ERRORS}, summary="Register a patient")
 def create_patient(request: HttpRequest, body: inputs.PatientCreate) -> Any:
-    """Register a patient with intake history in one request; nothing is saved if any part is invalid."""
+    """Register a patient with intake history in one request; nothing is saved if any part is invalid.
+
+    KetaClinic assigns the MRN. When a patient you can see has the same name and date of birth, the answer
+    is 409 listing their ids; send the body again with `"confirm_duplicate": true` to register anyway. The
+    201 answer's `Location` is the new patient's URL.
+    """
     _require(request, Perm.PATIENT_WRITE)
-    patient = actions.do_register_patient(body, actor=request.user, origin=_origin(request))
-    return _chart_response(request, patient, status=201)
+    try:
+        patient = actions.do_register_patient(body, actor=request.user, origin=_origin(request))
+    except PossibleDuplicate as exc:
+        detail = (
+            "A patient with this name and date of birth is already registered. "
+            'Send "confirm_duplicate": true to register anyway.'
+        )
+        return Status(409, DuplicatesOut(detail=detail, duplicates=exc.patient_ids))
+    response = _chart_response(request, patient, status=201)
+    response["Location"] = f"{request.path.rstrip('/')}/{patient.pk}"
+    return response
+
+
+@router.post(
+    "/{patient_id}/entered-in-error",
+    response={200: EnteredInErrorOut, **ERRORS},
+    summary="Mark a registration entered in error",
+)
+def mark_entered_in_error(request: HttpRequest, patient_id: str, body: inputs.EnteredInError) -> Any:
+    """A registration made by mistake (a duplicate, the wrong person): kept with the reason, hidden from
+    lists and search. It cannot be undone."""
+    _require(request, Perm.PATIENT_WRITE)
+    origin = _origin(request)
+    patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
+    patient = actions.do_mark_patient_entered_in_error(patient, body, actor=request.user, origin=origin)
+    return {
+        "id": patient.pk,
+        "mrn": patient.mrn,
+        "entered_in_error_at": patient.entered_in_error_at,
+        "entered_in_error_reason": patient.entered_in_error_reason,
+    }
 
 
 @router.get("/{patient_id}", response={200: PatientOut, **ERRORS}, summary="Read a patient's chart")

@@ -28,7 +28,14 @@ ROW_FIELDS: dict[str, tuple[str, ...]] = {
         "started_year",
     ),
 }
-CHECKBOXES = {"ketamine_related", "use_disorder", "dose_optimised", "augmented", "breastfeeding"}
+CHECKBOXES = {
+    "ketamine_related",
+    "use_disorder",
+    "dose_optimised",
+    "augmented",
+    "breastfeeding",
+    "confirm_duplicate",
+}
 DEMOGRAPHICS = tuple(inputs.Demographics.model_fields)
 MAX_ROWS = 50
 
@@ -61,8 +68,9 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
 
 def parse_intake(data: QueryDict) -> inputs.PatientCreate:
     """Build a PatientCreate; errors are keyed by the form's input names (trials-0-drug)."""
-    fields = _clean({f: _value(data, f, f) for f in ("location", "mrn", *DEMOGRAPHICS)})
+    fields = _clean({f: _value(data, f, f) for f in ("location", *DEMOGRAPHICS)})
     fields["breastfeeding"] = "breastfeeding" in data
+    fields["confirm_duplicate"] = "confirm_duplicate" in data
     measurement = _clean({f: _value(data, f, f) for f in ("weight_kg", "height_cm")})
     if measurement:
         fields["measurement"] = measurement
@@ -99,6 +107,7 @@ def parse_update(data: QueryDict) -> inputs.PatientUpdate:
         if fields[name] is None:
             fields[name] = ""
     for name in (
+        "external_mrn",
         "phone",
         "email",
         "address",
@@ -145,5 +154,12 @@ def parse_status(data: QueryDict) -> inputs.StatusChange:
         return inputs.StatusChange.model_validate(
             _clean({"status": data.get("status"), "reason": data.get("reason")})
         )
+    except ValidationError as exc:
+        raise InvalidInput(field_errors(exc)) from exc
+
+
+def parse_entered_in_error(data: QueryDict) -> inputs.EnteredInError:
+    try:
+        return inputs.EnteredInError.model_validate({"reason": data.get("reason", "")})
     except ValidationError as exc:
         raise InvalidInput(field_errors(exc)) from exc

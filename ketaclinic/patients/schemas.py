@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal
 
 from ninja import Schema
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Out(BaseModel):
@@ -24,6 +24,7 @@ class Out(BaseModel):
 class PatientSummary(Out):
     id: uuid.UUID
     mrn: str
+    external_mrn: str
     given_name: str
     family_name: str
     date_of_birth: dt.date
@@ -39,7 +40,11 @@ class PatientPage(Out):
 
 
 class SearchIn(Schema):
-    q: str = ""
+    """Unknown fields are refused (422), as in every body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(default="", max_length=100)
     limit: int = 25
     offset: int = 0
 
@@ -118,6 +123,8 @@ class PatientOut(PatientSummary):
     pregnancy_status: str
     breastfeeding: bool
     pregnancy_recorded_on: dt.date | None
+    entered_in_error_at: dt.datetime | None
+    entered_in_error_reason: str
     weight: MeasurementOut | None
     height: MeasurementOut | None
     conditions: list[ConditionOut]
@@ -133,3 +140,17 @@ class PatientOut(PatientSummary):
 class ErrorOut(Out):
     detail: str
     errors: dict[str, str] | None = None
+
+
+class DuplicatesOut(Out):
+    """409: a patient you can see has the same name and date of birth; resend with confirm_duplicate."""
+
+    detail: str
+    duplicates: list[uuid.UUID]
+
+
+class EnteredInErrorOut(Out):
+    id: uuid.UUID
+    mrn: str
+    entered_in_error_at: dt.datetime
+    entered_in_error_reason: str

@@ -21,9 +21,9 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.models import Action
 from ketaclinic.clinical.vocab import ANTIDEPRESSANTS, CONDITIONS, DRUGS, ConditionCategory
-from ketaclinic.errors import InvalidInput, NotFound, VersionConflict
+from ketaclinic.errors import InvalidInput, NotFound, PossibleDuplicate, VersionConflict
 from ketaclinic.patients import actions, forms, inputs, queries
-from ketaclinic.patients.access import get_entry_for, get_patient_for, visible_patients
+from ketaclinic.patients.access import get_entry_for, get_patient_for
 from ketaclinic.patients.models import (
     AllergyCategory,
     EntryStatus,
@@ -34,6 +34,7 @@ from ketaclinic.patients.models import (
     TrialOutcome,
     UseStatus,
 )
+from ketaclinic.patients.search import load
 from ketaclinic.web.shortcuts import form_errors, requires, web_origin
 
 PAGE_SIZE = 25
@@ -76,19 +77,99 @@ def _choices() -> dict[str, Any]:
 @requires(Perm.PATIENT_READ)
 @require_http_methods(["GET", "POST"])
 def patient_list(request: HttpRequest) -> HttpResponse:
-    query = request.POST.get("q", "") if request.method == "POST" else ""
+    query = request.POST.get("q", "")[:100] if request.method == "POST" else ""
     page_number = (request.POST if request.method == "POST" else request.GET).get("page", "1")
-    rows = queries.list_rows(queries.search(visible_patients(request.user), query))
-    page = Paginator(rows, PAGE_SIZE).get_page(page_number)
+    locations = location_ids(request.user, Perm.PATIENT_READ)
+    page = Paginator(queries.search(locations, query), PAGE_SIZE).get_page(page_number)  # type: ignore[arg-type]
     record(
         Action.PATIENT_SEARCH if query else Action.PATIENT_LIST,
         actor=request.user,
         origin=web_origin(request),
         changed_fields=["query"] if query else [],
     )
-    context = {"page": page, "query": query}
+    context = {
+        "page": page,
+        "query": query,
+        # A column that would repeat one value on every row is left out.
+        "show_location": len(locations) > 1,
+        # Safety-flag chips per patient id: {"<uuid>": [(css class, text), ...]}.
+        "flags": _list_flags(page.object_list),
+    }
     template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
     return render(request, template, context)
+
+
+def _list_flags(patients: Any) -> dict[str, list[tuple[str, str]]]:
+    """The safety-flag chips shown beside each listed patient's name (none yet)."""
+    return {}
+
+
+# The intake and edit forms' labels: the same words on the fields and in the error summary.
+LABELS = {
+    "location": "Clinic location",
+    "given_name": "Given name",
+    "family_name": "Family name",
+    "date_of_birth": "Date of birth",
+    "sex": "Sex",
+    "external_mrn": "External MRN",
+    "phone": "Phone",
+    "email": "E-mail",
+    "address": "Address",
+    "emergency_contact_name": "Emergency contact",
+    "emergency_contact_phone": "Their phone",
+    "emergency_contact_relationship": "Relationship",
+    "weight_kg": "Weight (kg)",
+    "height_cm": "Height (cm)",
+    "measured_on": "Measured on",
+    "pregnancy_status": "Pregnancy status",
+    "breastfeeding": "Breastfeeding",
+    "conditions": "Conditions",
+    "reason": "Reason",
+    "confirm_duplicate": "Register anyway",
+    "version": "Form",
+    "entered_in_error": "Registration",
+}
+ROW_LABELS = {
+    "drug": "Drug",
+    "other_name": "Name if other",
+    "dose": "Dose as taken",
+    "started_on": "Started",
+    "substance": "Substance",
+    "category": "Kind",
+    "reaction": "Reaction",
+    "severity": "Severity",
+    "ketamine_related": "To ketamine",
+    "use_status": "Use",
+    "use_disorder": "Use disorder",
+    "last_used_on": "Last used",
+    "note": "Note",
+    "max_daily_dose_mg": "Max daily dose (mg)",
+    "weeks_at_dose": "Weeks at that dose",
+    "adequate_dose": "Adequate dose?",
+    "dose_optimised": "Dose was optimised",
+    "augmented": "Augmented",
+    "augmentation_agent": "Augmented with",
+    "outcome": "Outcome",
+    "current_episode": "In the current episode?",
+    "started_year": "Year started",
+}
+ROW_TITLES = {
+    "medications": "Medication",
+    "allergies": "Allergy",
+    "substance_use": "Substance use",
+    "trials": "Trial",
+}
+
+
+def _labels(errors: dict[str, str]) -> dict[str, str]:
+    """LABELS, plus "Trial 2: Weeks at that dose" for each refused field of an intake row."""
+    labels = dict(LABELS)
+    for name in errors:
+        section, _, rest = name.partition("-")
+        index, _, field = rest.partition("-")
+        if section in ROW_TITLES and index.isdigit():
+            labels[name] = f"{ROW_TITLES[section]} {int(index) + 1}: {ROW_LABELS.get(field, field)}"
+    return labels
 
 
 def _intake_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
@@ -97,6 +178,9 @@ def _intake_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "location_choices": [(loc.slug, loc.name) for loc in locations],
         "values": {"location": locations[0].slug} if len(locations) == 1 else {},
         "errors": {},
+        "labels": LABELS,
+        "duplicates": [],
+        "chosen_conditions": [],
         "rows": {"medications": [0], "allergies": [0], "substance_use": [0], "trials": [0, 1]},
         "row_sections": ROW_SECTIONS,
         "today": inputs.today().isoformat(),
@@ -110,16 +194,23 @@ def _intake_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 def patient_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "patients/intake.html", _intake_context(request))
+    rows = {
+        s: sorted({int(k.split("-")[1]) for k in request.POST if k.startswith(s + "-")} or {0})
+        for s in forms.ROW_FIELDS
+    }
+    typed = {"values": request.POST, "rows": rows, "chosen_conditions": request.POST.getlist("conditions")}
     try:
         data = forms.parse_intake(request.POST)
         patient = actions.do_register_patient(data, actor=request.user, origin=web_origin(request))
     except InvalidInput as exc:
-        rows = {
-            s: sorted({int(k.split("-")[1]) for k in request.POST if k.startswith(s + "-")} or {0})
-            for s in forms.ROW_FIELDS
-        }
-        context = _intake_context(request, values=request.POST, errors=form_errors(exc.errors), rows=rows)
+        errors = form_errors(exc.errors)
+        context = _intake_context(request, errors=errors, labels=_labels(errors), **typed)
         return render(request, "patients/intake.html", context, status=422)
+    except PossibleDuplicate as exc:
+        # Only patients the user can read are matched, so listing them shows nothing new.
+        duplicates = load(exc.patient_ids, queries.LIST_COLUMNS)
+        context = _intake_context(request, duplicates=duplicates, **typed)
+        return render(request, "patients/intake.html", context, status=409)
     url = reverse("patients:chart", args=[patient.pk])
     if request.headers.get("HX-Request"):
         return HttpResponse(status=204, headers={"HX-Redirect": url})
@@ -131,9 +222,8 @@ def patient_new(request: HttpRequest) -> HttpResponse:
 def intake_row(request: HttpRequest, section: str, index: int) -> HttpResponse:
     if section not in forms.ROW_FIELDS or not 0 <= index < forms.MAX_ROWS:
         raise NotFound
-    return render(
-        request, f"patients/rows/{section}.html", {"i": index, "values": {}, "errors": {}, **_choices()}
-    )
+    context = {"i": index, "values": {}, "errors": {}, **_choices()}
+    return render(request, f"patients/rows/{section}.html", context)
 
 
 @requires(Perm.PATIENT_READ)
@@ -163,6 +253,9 @@ def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
         "patient": patient,
         "values": _current_values(patient),
         "errors": {},
+        "labels": LABELS,
+        "conflict": False,
+        "reason": "",
         **_choices(),
     }
     if request.method == "GET":
@@ -181,6 +274,31 @@ def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
         patient.refresh_from_db()
         context.update(values=request.POST, conflict=True, patient=patient)
         return render(request, "patients/edit.html", context, status=409)
+    # The chart says "Saved." when it sees ?saved=1.
+    return redirect(reverse("patients:chart", args=[patient.pk]) + "?saved=1")
+
+
+@requires(Perm.PATIENT_WRITE)
+@require_POST
+def patient_entered_in_error(request: HttpRequest, pk: str) -> HttpResponse:
+    """Mark a registration entered in error (from the edit page); the chart then shows a banner."""
+    origin = web_origin(request)
+    patient = get_patient_for(request.user, pk, write=True, origin=origin)
+    try:
+        data = forms.parse_entered_in_error(request.POST)
+        actions.do_mark_patient_entered_in_error(patient, data, actor=request.user, origin=origin)
+    except InvalidInput as exc:
+        errors = form_errors(exc.errors)
+        context = {
+            "patient": patient,
+            "values": _current_values(patient),
+            "errors": errors,
+            "labels": LABELS,
+            "conflict": False,
+            "reason": request.POST.get("reason", ""),
+            **_choices(),
+        }
+        return render(request, "patients/edit.html", context, status=422)
     return redirect("patients:chart", pk=patient.pk)
 
 

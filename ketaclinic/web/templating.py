@@ -67,7 +67,7 @@ def plural(count: int, one: str, many: str = "") -> str:
 
 def environment(**options: Any) -> Environment:
     options.setdefault("undefined", StrictUndefined)
-    env = Environment(**options)  # the backend passes autoescape=True
+    env = Environment(**options)  # noqa: S701 - the backend passes autoescape=True
     env.globals.update(url=url, static=static, DASH=DASH)
     env.filters.update(age=age, day=day, moment=moment, number=number, humanize=humanize, plural=plural)
     return env

@@ -23,6 +23,7 @@ from functools import cache
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from ketaclinic.clinical.vocab import CONDITIONS
@@ -223,8 +224,16 @@ def _head(chart: Any) -> str:
         _kpi("Adequate failed trials", str(chart.adequate_failed_trials), "current episode"),
     ]
     born = p.date_of_birth
+    banner = ""
+    if p.entered_in_error_at is not None:  # kept for the record, hidden from lists and search
+        marked = timezone.localtime(p.entered_in_error_at).date()
+        banner = (
+            '<div class="notice error" role="alert" id="entered-in-error"><strong>This registration was '
+            f"entered in error</strong> on {_day(marked)}: {_e(p.entered_in_error_reason)}. "
+            "It is kept for the record and hidden from lists and search; do not chart on it.</div>"
+        )
     return (
-        '<div class="patient-head"><div>'
+        banner + '<div class="patient-head"><div>'
         f"<h1>{_e(p.family_name)}, {_e(p.given_name)}</h1>"
         f'<div class="muted">MRN <strong class="num">{_e(p.mrn)}</strong> · born {born.isoformat()} '
         f"(age {age(born)}) · {_e(_label(p, 'sex'))} · {_e(p.location.name)}</div>"

@@ -1,0 +1,201 @@
+"""Patient search through an index of tokens (PatientNameToken), the same on SQLite and PostgreSQL.
+
+A patient's tokens are the folded words of the name (accents removed, case folded, hyphenated and
+apostrophe names also split and joined), the MRN and its number, the external MRN and the date of birth
+(YYYY-MM-DD). A query matches a patient when each of its words is a prefix of one of the patient's
+tokens: "jose gar" finds "García, José", "KC-0001" finds MRNs that begin so, "1980-05-17" a birth date.
+
+Each word is a range scan of one index that leads with the location, so the cost grows with the number
+of matches in the user's locations, not with the number of patients, and the visible-patients
+restriction is applied inside the index. The actions keep the tokens current in their own transaction
+(`refresh`); a registration entered in error has none, so it is never found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any, overload
+
+from django.db import connection
+
+from ketaclinic.patients.models import Patient, PatientNameToken
+
+MAX_WORDS = 4
+TOKEN_LENGTH = PatientNameToken._meta.get_field("token").max_length or 80
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
+_PUNCTUATION = re.compile(r"[-'’.]")
+_TABLE = PatientNameToken._meta.db_table
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "José Müller" -> "jose muller" (compatibility forms decomposed too)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+def sort_key(family_name: str, given_name: str, mrn: str) -> str:
+    return f"{fold(family_name)}\x1f{fold(given_name)}\x1f{mrn}"[:200]
+
+
+def _name_tokens(name: str) -> set[str]:
+    out: set[str] = set()
+    for word in fold(name).split():
+        out.add(word)
+        parts = [p for p in _PUNCTUATION.split(word) if p]
+        out.update(parts)
+        out.add("".join(parts))  # o'brien -> obrien, mary-jane -> maryjane
+    return out
+
+
+def tokens(
+    *, given_name: str, family_name: str, mrn: str, external_mrn: str, date_of_birth: dt.date
+) -> set[str]:
+    """Every token a patient is found by."""
+    found = _name_tokens(given_name) | _name_tokens(family_name)
+    found.add(fold(mrn))
+    number = mrn.rpartition("-")[2]
+    if number.isdigit():
+        found.add(number)
+    if external_mrn:
+        found.add(fold(external_mrn))
+    found.add(date_of_birth.isoformat())
+    return {t[:TOKEN_LENGTH] for t in found if t}
+
+
+def patient_tokens(patient: Patient) -> list[PatientNameToken]:
+    """The token rows of a patient (none when the registration was entered in error)."""
+    if patient.entered_in_error_at is not None:
+        return []
+    key = sort_key(patient.family_name, patient.given_name, patient.mrn)
+    words = tokens(
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        mrn=patient.mrn,
+        external_mrn=patient.external_mrn,
+        date_of_birth=patient.date_of_birth,
+    )
+    return [
+        PatientNameToken(patient_id=patient.pk, location_id=patient.location_id, token=t, sort_key=key)
+        for t in sorted(words)
+    ]
+
+
+def refresh(patient: Patient) -> None:
+    """Rewrite a patient's tokens; call inside the action's transaction."""
+    PatientNameToken.objects.filter(patient_id=patient.pk).delete()
+    PatientNameToken.objects.bulk_create(patient_tokens(patient))
+
+
+def _as_date(word: str) -> dt.date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(word, fmt).date()  # noqa: DTZ007 - a calendar date, no time zone
+        except ValueError:
+            continue
+    return None
+
+
+def words(query: str) -> list[str]:
+    """The query's search words, folded; a typed date becomes YYYY-MM-DD. Longest first (most selective)."""
+    out: list[str] = []
+    for raw in query.replace(",", " ").split():
+        born = _as_date(raw)
+        word = born.isoformat() if born else fold(raw)[:TOKEN_LENGTH]
+        if word and word not in out:
+            out.append(word)
+    return sorted(out, key=len, reverse=True)[:MAX_WORDS]
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _prefix(column: str, word: str) -> tuple[str, list[Any]]:
+    """SQL that a token column starts with `word`, in a form the database walks its index for."""
+    if connection.vendor == "postgresql":  # LIKE 'w%' uses the varchar_pattern_ops index
+        return f"{column} LIKE %s", [_escape_like(word) + "%"]
+    # SQLite (and others comparing in binary order): the half-open range [word, next word).
+    last = ord(word[-1])
+    if last >= 0x10FFFF:
+        return f"{column} >= %s", [word]
+    return f"{column} >= %s AND {column} < %s", [word, word[:-1] + chr(last + 1)]
+
+
+class Matches:
+    """The patients a search finds, in list order: what a Paginator and the API page through.
+
+    `count()` is one query over the index; a slice reads the page's ids from the index and then the
+    page's patients (two queries), whatever the number of matches.
+    """
+
+    def __init__(self, location_ids: Collection[int], query: str, columns: Sequence[str]) -> None:
+        self.locations = sorted(location_ids)
+        self.words = words(query)
+        self.columns = columns
+        self._count: int | None = None
+
+    def _where(self) -> tuple[str, list[Any]]:
+        if not self.locations or not self.words:
+            return "1 = 0", []
+        marks = ", ".join(["%s"] * len(self.locations))
+        first, params = _prefix("t.token", self.words[0])
+        sql = [f"t.location_id IN ({marks})", first]
+        args: list[Any] = [*self.locations, *params]
+        for word in self.words[1:]:
+            cond, more = _prefix("o.token", word)
+            sql.append(
+                f"EXISTS (SELECT 1 FROM {_TABLE} o WHERE o.patient_id = t.patient_id AND {cond})"  # noqa: S608
+            )
+            args += more
+        return " AND ".join(sql), args
+
+    def count(self) -> int:
+        if self._count is None:
+            where, args = self._where()
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT COUNT(DISTINCT t.patient_id) FROM {_TABLE} t WHERE {where}", args)  # noqa: S608
+                self._count = int(cursor.fetchone()[0])
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def ids(self, offset: int, limit: int) -> list[Any]:
+        where, args = self._where()
+        sql = (
+            f"SELECT DISTINCT t.sort_key, t.patient_id FROM {_TABLE} t WHERE {where} "  # noqa: S608
+            "ORDER BY t.sort_key LIMIT %s OFFSET %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*args, limit, offset])
+            rows = cursor.fetchall()
+        field = Patient._meta.pk
+        assert field is not None
+        return [field.to_python(pk) for _, pk in rows]
+
+    @overload
+    def __getitem__(self, index: int) -> Patient: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Patient]: ...
+    def __getitem__(self, index: int | slice) -> Patient | list[Patient]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        start, stop = index.start or 0, index.stop
+        if stop is None or stop <= start:
+            return []
+        if self._count is not None and start >= self._count:
+            return []
+        return load(self.ids(start, stop - start), self.columns)
+
+
+def load(ids: Iterable[Any], columns: Sequence[str]) -> list[Patient]:
+    """The patients with these ids, in that order, with their location."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    rows = Patient.objects.filter(pk__in=wanted).select_related("location").only(*columns)
+    by_id = {p.pk: p for p in rows}
+    return [by_id[pk] for pk in wanted if pk in by_id]
