@@ -170,6 +170,7 @@ ROUTES = [
     ),
 ]
 
+
 def _entries(patient):
     """One active entry of each kind on the target patient, added through the actions."""
     from ketaclinic.patients import actions, inputs

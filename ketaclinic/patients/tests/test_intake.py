@@ -14,6 +14,7 @@ from ketaclinic.patients.tests.pages import field_errors, form_values
 def registered() -> Patient:
     return Patient.objects.get(given_name__in=["Ines", "<script>alert(1)</script>"], family_name="Marsh")
 
+
 BASE = {
     "location": "north",
     "given_name": "Ines",
