@@ -21,6 +21,8 @@ from typing import Any, overload
 
 from django.db import connection
 
+from ketaclinic import fastload
+from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.patients.models import Patient, PatientNameToken
 
 MAX_WORDS = 4
@@ -163,18 +165,17 @@ class Matches:
     def __len__(self) -> int:
         return self.count()
 
-    def ids(self, offset: int, limit: int) -> list[Any]:
+    def page(self, offset: int, limit: int) -> list[Patient]:
+        """One page of matches in list order: the page's ids from the index, their rows in the same query."""
         where, args = self._where()
-        sql = (
-            f"SELECT DISTINCT t.sort_key, t.patient_id FROM {_TABLE} t WHERE {where} "  # noqa: S608
-            "ORDER BY t.sort_key LIMIT %s OFFSET %s"
+        ids = (
+            f"SELECT patient_id FROM (SELECT DISTINCT t.sort_key, t.patient_id FROM {_TABLE} t "  # noqa: S608
+            f"WHERE {where} ORDER BY t.sort_key LIMIT %s OFFSET %s) page"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*args, limit, offset])
-            rows = cursor.fetchall()
-        field = Patient._meta.pk
-        assert field is not None
-        return [field.to_python(pk) for _, pk in rows]
+        found = fastload.fetch(Patient, f"id IN ({ids})", [*args, int(limit), int(offset)])
+        found.sort(key=lambda p: sort_key(p.family_name, p.given_name, p.mrn))
+        with_locations(found)
+        return found
 
     @overload
     def __getitem__(self, index: int) -> Patient: ...
@@ -188,7 +189,19 @@ class Matches:
             return []
         if self._count is not None and start >= self._count:
             return []
-        return load(self.ids(start, stop - start), self.columns)
+        return self.page(start, stop - start)
+
+
+def with_locations(patients: list[Patient]) -> None:
+    """Attach each patient's location (one query for the page), as select_related would."""
+    wanted = sorted({p.location_id for p in patients})
+    if not wanted:
+        return
+    marks = ", ".join(["%s"] * len(wanted))
+    locations = {loc.pk: loc for loc in fastload.fetch(ClinicLocation, f"id IN ({marks})", wanted)}
+    cache = Patient._meta.get_field("location")
+    for p in patients:
+        cache.set_cached_value(p, locations[p.location_id])  # type: ignore[union-attr]
 
 
 def load(ids: Iterable[Any], columns: Sequence[str]) -> list[Patient]:

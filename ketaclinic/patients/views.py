@@ -94,6 +94,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "show_location": len(locations) > 1,
         # Safety-flag chips per patient id: {"<uuid>": [(css class, text), ...]}.
         "flags": _list_flags(page.object_list),
+        "chart_url": _chart_url_pattern(),
     }
     template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
     return render(request, template, context)
