@@ -33,6 +33,7 @@ from ketaclinic.patients.schemas import (
     SubstanceUseOut,
     TrialOut,
 )
+from ketaclinic.patients.search import Listed
 
 router = Router(tags=["patients"])
 MAX_LIMIT = 100
@@ -53,7 +54,7 @@ def _etag(patient: Patient) -> str:
     return f'"{patient.version}"'
 
 
-def _summary(p: Patient) -> dict[str, Any]:
+def _summary(p: Patient | Listed) -> dict[str, Any]:
     return {
         "id": p.pk,
         "mrn": p.mrn,
@@ -146,7 +147,7 @@ def _chart_response(request: HttpRequest, patient: Patient, status: int = 200) -
     return response
 
 
-def _page(request: HttpRequest, query: str, limit: int, offset: int) -> dict[str, Any]:
+def _page(request: HttpRequest, query: str, limit: int, offset: int) -> HttpResponse:
     if not 1 <= limit <= MAX_LIMIT:
         raise HttpError(422, f"limit must be between 1 and {MAX_LIMIT}")
     if offset < 0:
@@ -159,12 +160,14 @@ def _page(request: HttpRequest, query: str, limit: int, offset: int) -> dict[str
         origin=_origin(request),
         changed_fields=["query"] if query else [],
     )
-    return {
-        "count": rows.count(),
-        "limit": limit,
-        "offset": offset,
-        "items": [_summary(p) for p in rows[offset : offset + limit]],
-    }
+    page = PatientPage(
+        count=rows.count(),
+        limit=limit,
+        offset=offset,
+        items=[_summary(p) for p in rows[offset : offset + limit]],  # type: ignore[misc]
+    )
+    # pydantic writes the JSON itself, as for the chart read.
+    return HttpResponse(page.model_dump_json(), content_type="application/json")
 
 
 @router.get("", response={200: PatientPage, **ERRORS}, summary="List patients (paged)")

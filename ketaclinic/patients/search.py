@@ -16,12 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+import uuid
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, overload
 
 from django.db import connection
 
-from ketaclinic import fastload
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.patients.models import Patient, PatientNameToken
 
@@ -30,6 +31,8 @@ TOKEN_LENGTH = PatientNameToken._meta.get_field("token").max_length or 80
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
 _PUNCTUATION = re.compile(r"[-'’.]")
 _TABLE = PatientNameToken._meta.db_table
+_PATIENTS = Patient._meta.db_table
+_LOCATIONS = ClinicLocation._meta.db_table
 
 
 def fold(text: str) -> str:
@@ -126,11 +129,40 @@ def _prefix(column: str, word: str) -> tuple[str, list[Any]]:
     return f"{column} >= %s AND {column} < %s", [word, word[:-1] + chr(last + 1)]
 
 
+@dataclass(frozen=True, slots=True)
+class ListedLocation:
+    pk: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A patient as a list or search result shows one (the attributes a Patient has for it)."""
+
+    pk: uuid.UUID
+    mrn: str
+    external_mrn: str
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+    sex: str
+    location: ListedLocation
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
 class Matches:
     """The patients a search finds, in list order: what a Paginator and the API page through.
 
-    `count()` is one query over the index; a slice reads the page's ids from the index and then the
-    page's patients (two queries), whatever the number of matches.
+    `count()` is one query over the index, and so is a slice (a page of `Listed` rows), whatever the
+    number of matches.
     """
 
     def __init__(self, location_ids: Collection[int], query: str, columns: Sequence[str]) -> None:
@@ -165,23 +197,30 @@ class Matches:
     def __len__(self) -> int:
         return self.count()
 
-    def page(self, offset: int, limit: int) -> list[Patient]:
-        """One page of matches in list order: the page's ids from the index, their rows in the same query."""
+    def page(self, offset: int, limit: int) -> list[Listed]:
+        """One page of matches in list order, in one query: the page's ids from the index, then just the
+        columns a list shows, with the location's name."""
         where, args = self._where()
-        ids = (
-            f"SELECT patient_id FROM (SELECT DISTINCT t.sort_key, t.patient_id FROM {_TABLE} t "  # noqa: S608
-            f"WHERE {where} ORDER BY t.sort_key LIMIT %s OFFSET %s) page"
+        sql = (
+            f"SELECT p.id, p.mrn, p.external_mrn, p.given_name, p.family_name, p.date_of_birth, p.sex, "  # noqa: S608
+            f"l.id, l.name, l.slug FROM (SELECT DISTINCT t.sort_key, t.patient_id FROM {_TABLE} t "
+            f"WHERE {where} ORDER BY t.sort_key LIMIT %s OFFSET %s) page "
+            f"JOIN {_PATIENTS} p ON p.id = page.patient_id JOIN {_LOCATIONS} l ON l.id = p.location_id "
+            "ORDER BY page.sort_key"
         )
-        found = fastload.fetch(Patient, f"id IN ({ids})", [*args, int(limit), int(offset)])
-        found.sort(key=lambda p: sort_key(p.family_name, p.given_name, p.mrn))
-        with_locations(found)
-        return found
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*args, int(limit), int(offset)])
+            rows = cursor.fetchall()
+        return [
+            Listed(_uuid(pk), mrn, ext, given, family, _date(born), sex, ListedLocation(loc, name, slug))
+            for pk, mrn, ext, given, family, born, sex, loc, name, slug in rows
+        ]
 
     @overload
-    def __getitem__(self, index: int) -> Patient: ...
+    def __getitem__(self, index: int) -> Listed: ...
     @overload
-    def __getitem__(self, index: slice) -> list[Patient]: ...
-    def __getitem__(self, index: int | slice) -> Patient | list[Patient]:
+    def __getitem__(self, index: slice) -> list[Listed]: ...
+    def __getitem__(self, index: int | slice) -> Listed | list[Listed]:
         if isinstance(index, int):
             return self[index : index + 1][0]
         start, stop = index.start or 0, index.stop
@@ -190,18 +229,6 @@ class Matches:
         if self._count is not None and start >= self._count:
             return []
         return self.page(start, stop - start)
-
-
-def with_locations(patients: list[Patient]) -> None:
-    """Attach each patient's location (one query for the page), as select_related would."""
-    wanted = sorted({p.location_id for p in patients})
-    if not wanted:
-        return
-    marks = ", ".join(["%s"] * len(wanted))
-    locations = {loc.pk: loc for loc in fastload.fetch(ClinicLocation, f"id IN ({marks})", wanted)}
-    cache = Patient._meta.get_field("location")
-    for p in patients:
-        cache.set_cached_value(p, locations[p.location_id])  # type: ignore[union-attr]
 
 
 def load(ids: Iterable[Any], columns: Sequence[str]) -> list[Patient]:
