@@ -95,6 +95,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         # Safety-flag chips per patient id: {"<uuid>": [(css class, text), ...]}.
         "flags": _list_flags(page.object_list),
         "chart_url": _chart_url_pattern(),
+        "today": inputs.today(),
     }
     template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
     return render(request, template, context)
