@@ -160,13 +160,13 @@ class MrnSequence(models.Model):
 
 
 class PatientNameToken(models.Model):
-    """What a search can find a patient by: one row per folded word of the name, the MRN, the external
-    MRN and the date of birth. Kept by the actions in the registering or changing transaction.
+    """What a search can find a patient by: one row per prefix of each folded word of the name, and
+    per MRN, external MRN and date of birth (patients/search.py). Kept by the actions in the registering
+    or changing transaction; a patient entered in error has none.
 
-    A search word matches the tokens it is a prefix of (a range scan of the index that leads with the
-    location, so the visible-patients restriction is part of the index walk). `sort_key` is the list
-    order (folded family and given names, then the MRN), in the index so a page of matches is read from
-    the index alone. A patient entered in error has no tokens.
+    A search word is an equality on the index that leads with the location (so the visible-patients
+    restriction is part of the index walk); `sort_key` (folded family and given names, then the MRN)
+    follows, so a page of matches is read in list order from the index alone.
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
@@ -179,13 +179,7 @@ class PatientNameToken(models.Model):
             models.UniqueConstraint(fields=["patient", "token"], name="name_token_unique_per_patient")
         ]
         indexes = [
-            # varchar_pattern_ops on PostgreSQL lets LIKE 'prefix%' walk the index under any collation;
-            # other databases ignore opclasses (SQLite compares the range in binary order).
-            models.Index(
-                fields=["location", "token", "sort_key", "patient"],
-                name="name_token_search",
-                opclasses=["", "varchar_pattern_ops", "", ""],
-            )
+            models.Index(fields=["location", "token", "sort_key", "patient"], name="name_token_search")
         ]
 
     def __str__(self) -> str:

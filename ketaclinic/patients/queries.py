@@ -47,7 +47,7 @@ def search(location_ids: Collection[int], query: str) -> Matches | QuerySet[Pati
         return list_rows(
             Patient.objects.filter(location_id__in=location_ids, entered_in_error_at__isnull=True)
         )
-    return Matches(location_ids, query, LIST_COLUMNS)
+    return Matches(location_ids, query)
 
 
 def list_rows(patients: QuerySet[Patient]) -> QuerySet[Patient]:

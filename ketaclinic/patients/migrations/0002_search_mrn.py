@@ -112,7 +112,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='patientnametoken',
-            index=models.Index(fields=['location', 'token', 'sort_key', 'patient'], name='name_token_search', opclasses=['', 'varchar_pattern_ops', '', '']),
+            index=models.Index(fields=['location', 'token', 'sort_key', 'patient'], name='name_token_search'),
         ),
         migrations.AddConstraint(
             model_name='patientnametoken',

@@ -179,9 +179,30 @@ def test_folding_and_tokens():
     assert search.words("García, José 02/03/1971") == ["1971-02-03", "garcia", "jose"]
     found = search.tokens(
         given_name="Ana",
-        family_name="Dunn-Ode",
+        family_name="Di-Ode",
         mrn="KC-000042",
-        external_mrn="",
+        external_mrn=" Ref/9 ",
         date_of_birth=dt.date(2000, 1, 2),
     )
-    assert found == {"ana", "dunn-ode", "dunn", "ode", "dunnode", "kc-000042", "000042", "2000-01-02"}
+    names = {
+        "a",
+        "an",
+        "ana",
+        "d",
+        "di",
+        "di-",
+        "di-o",
+        "di-od",
+        "di-ode",
+        "o",
+        "od",
+        "ode",
+        "dio",
+        "diod",
+        "diode",
+    }
+    assert found == names | {"kc-000042", "000042", "ref/9", "2000-01-02"}
+    long = search.tokens(
+        given_name="A" * 30, family_name="B", mrn="KC-1", external_mrn="", date_of_birth=dt.date(2000, 1, 2)
+    )
+    assert "a" * search.MAX_PREFIX in long and "a" * 30 in long and "a" * (search.MAX_PREFIX + 1) not in long
