@@ -100,6 +100,8 @@ def refresh(patient: Patient) -> None:
 
 
 def _as_date(word: str) -> dt.date | None:
+    if not word[:1].isdigit():
+        return None
     for fmt in DATE_FORMATS:
         try:
             return dt.datetime.strptime(word, fmt).date()  # noqa: DTZ007 - a calendar date, no time zone
