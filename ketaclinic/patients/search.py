@@ -32,7 +32,7 @@ from ketaclinic.patients.models import Patient, PatientNameToken
 MAX_WORDS = 4
 # Name prefixes are stored up to this length (and the whole word); a longer typed word must be whole.
 MAX_PREFIX = 20
-TOKEN_LENGTH = PatientNameToken._meta.get_field("token").max_length or 80
+TOKEN_LENGTH = 80  # PatientNameToken.token.max_length
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
 _PUNCTUATION = re.compile(r"[-'’.]")
 _TABLE = PatientNameToken._meta.db_table
