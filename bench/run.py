@@ -6,8 +6,9 @@ bare three-query ORM read of the same chart data (bench/views.py). Absolute figu
 machine; the ratios are what ../shared/engineering/performance.md sets targets on. Exits non-zero when the
 server does not start or any request fails (non-2xx, socket error or timeout).
 
-Env: BENCH_SECONDS (default 5) per 50-client run, BENCH_PORT (default: a free port), BENCH_ONLY (a
-comma-separated list of words: only the rows whose name holds one of them run, with their baselines).
+Env: BENCH_PATIENTS (default 10000; 100000 for the search rows' scaling check), BENCH_SECONDS (default
+5) per 50-client run, BENCH_PORT (default: a free port), BENCH_ONLY (a comma-separated list of words:
+only the rows whose name holds one of them run, with their baselines).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ LUA = ROOT / "bench" / "wrk.lua"
 PORT = int(os.environ.get("BENCH_PORT", "0")) or _free_port()
 BASE = f"http://127.0.0.1:{PORT}"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+PATIENTS = int(os.environ.get("BENCH_PATIENTS", "10000"))
 ONE_CLIENT_SECONDS = max(2, SECONDS // 2)
 CLIENTS = 50
 PERSONA, PASSWORD = "nurse.north", "ketaclinic-demo"
@@ -144,8 +146,8 @@ def prepare() -> Seeded:
     from bench.seed import seed
 
     started = time.monotonic()
-    seeded = seed()
-    print(f"seeded 10,000 patients in {time.monotonic() - started:.0f} s into {DATA_DIR}", flush=True)
+    seeded = seed(PATIENTS)
+    print(f"seeded {PATIENTS:,} patients in {time.monotonic() - started:.0f} s into {DATA_DIR}", flush=True)
     from django.db import connections
 
     connections.close_all()  # the server processes open their own
@@ -219,11 +221,11 @@ def run(seeded: Seeded, cookie: str, csrf: str) -> tuple[str, int]:
     }
     ours = {
         "patient search (web)": (
-            "bare JSON view",
+            "bare three-query read",
             Load("POST", "/patients/", form, [f"csrfmiddlewaretoken={csrf}&q={q}" for q in SEARCHES]),
         ),
         "patient search (API)": (
-            "bare JSON view",
+            "bare three-query read",
             Load("POST", "/api/v1/patients/search", api_json, [json.dumps({"q": q}) for q in SEARCHES]),
         ),
         "chart page": ("bare three-query read", Load("GET", "/patients/{id}/", session, ids=seeded.readable)),
@@ -332,7 +334,7 @@ def main() -> int:
         ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True, check=False
     ).stdout.strip()
     header = (
-        f"`make bench` at {revision or 'unknown revision'}, {time.strftime('%Y-%m-%d %H:%M')}: 10,000 "
+        f"`make bench` at {revision or 'unknown revision'}, {time.strftime('%Y-%m-%d %H:%M')}: {PATIENTS:,} "
         f"patients, {CLIENTS} clients for {SECONDS} s and one client for {ONE_CLIENT_SECONDS} s per row, "
         f"{os.cpu_count()} cores. Server: `{' '.join(command)}`, DJANGO_SETTINGS_MODULE=bench.settings."
     )

@@ -1,10 +1,13 @@
-"""Seed the bench database: the real demo network plus bulk-inserted patients up to 10,000.
+"""Seed the bench database: the real demo network plus bulk-inserted patients up to 10,000 (or
+BENCH_PATIENTS, e.g. 100,000 for the search rows).
 
 The network, locations, personas (logins and roles) and the first 80 patients come from
 `ketaclinic.demo.data.load`, i.e. through the actions. The remaining patients are built by the demo's own
 patient generator (same archetypes, same intake histories) but written with bulk_create: registering
 10,000 patients one by one through the actions would take minutes. Bulk rows skip the per-patient audit
-row, which no measured path reads.
+row, which no measured path reads. They get their MRNs from the network's sequence and their search
+tokens exactly as the actions give them (patients/search.py), and are written in chunks so that memory
+stays flat at 100,000 patients.
 """
 
 from __future__ import annotations
@@ -21,18 +24,23 @@ from django.utils import timezone
 from ketaclinic.accounts.actions import do_create_api_token
 from ketaclinic.accounts.models import ClinicLocation, User
 from ketaclinic.demo import data as demo
+from ketaclinic.patients import search
+from ketaclinic.patients.actions import MRN_PREFIX, external_mrn_key, next_mrn
 from ketaclinic.patients.models import (
     AntidepressantTrial,
     BodyMeasurement,
     Condition,
     EntryStatus,
     Medication,
+    MrnSequence,
     Patient,
+    PatientNameToken,
 )
 from ketaclinic.patients.sections import SECTIONS
 
 PERSONA = "nurse.north"
 FLAT_SMALL, FLAT_BIG = 5, 500
+CHUNK = 5000
 
 
 @dataclass
@@ -52,36 +60,47 @@ def _bulk_patients(count: int, today: dt.date) -> None:
     now = timezone.now()
     locations = {loc.slug: loc for loc in ClinicLocation.objects.all()}
     registrars = {slug: User.objects.get(username=f"frontdesk.{slug}") for slug in locations}
-    patients: list[Patient] = []
-    rows: list[Any] = []
-    for n in range(count):
-        slug = demo.LOCATIONS[n % 2][0]
-        # Indexes past the demo's own keep MRNs unique; the archetype still cycles through all of them.
-        data = demo._patient(demo.PATIENTS_PER_LOCATION + n // 2, slug, rng, today)
-        stamp = _stamp(registrars[slug], now)
-        fields = data.model_dump(exclude={"location", "measurement", *SECTIONS}, exclude_none=True)
-        patient = Patient(network_id=locations[slug].network_id, location=locations[slug], **fields, **stamp)
-        patient.search_name = f"{patient.family_name} {patient.given_name}".casefold()
-        if patient.pregnancy_status != "not_applicable":
-            patient.pregnancy_recorded_on = today
-        patients.append(patient)
-        if data.measurement is not None:
-            rows.append(
-                BodyMeasurement(
-                    patient=patient,
-                    measured_on=today,
-                    weight_kg=data.measurement.weight_kg,
-                    height_cm=data.measurement.height_cm,
-                    **stamp,
+    network_id = next(iter(locations.values())).network_id
+    sequence = MrnSequence.objects.get(network_id=network_id)
+    first_number = sequence.last_value + 1
+    for start in range(0, count, CHUNK):
+        patients: list[Patient] = []
+        rows: list[Any] = []
+        for n in range(start, min(start + CHUNK, count)):
+            slug = demo.LOCATIONS[n % 2][0]
+            # Indexes past the demo's own keep external MRNs unique; the archetype still cycles through all.
+            data = demo._patient(demo.PATIENTS_PER_LOCATION + n // 2, slug, rng, today)
+            stamp = _stamp(registrars[slug], now)
+            excluded = {"location", "measurement", "confirm_duplicate", *SECTIONS}
+            fields = data.model_dump(exclude=excluded, exclude_none=True)
+            patient = Patient(network_id=network_id, location=locations[slug], **fields, **stamp)
+            patient.mrn = f"{MRN_PREFIX}{first_number + n:06d}"
+            patient.external_mrn_key = external_mrn_key(patient.external_mrn)
+            patient.search_name = f"{patient.family_name} {patient.given_name}".casefold()
+            if patient.pregnancy_status != "not_applicable":
+                patient.pregnancy_recorded_on = today
+            patients.append(patient)
+            rows += search.patient_tokens(patient)
+            if data.measurement is not None:
+                rows.append(
+                    BodyMeasurement(
+                        patient=patient,
+                        measured_on=today,
+                        weight_kg=data.measurement.weight_kg,
+                        height_cm=data.measurement.height_cm,
+                        **stamp,
+                    )
                 )
-            )
-        for key, section in SECTIONS.items():
-            rows += [
-                section.model(patient=patient, **item.model_dump(), **stamp) for item in getattr(data, key)
-            ]
-    Patient.objects.bulk_create(patients, batch_size=500)
-    for model in {type(r) for r in rows}:
-        model.objects.bulk_create([r for r in rows if type(r) is model], batch_size=500)
+            for key, section in SECTIONS.items():
+                rows += [
+                    section.model(patient=patient, **item.model_dump(), **stamp)
+                    for item in getattr(data, key)
+                ]
+        Patient.objects.bulk_create(patients, batch_size=500)
+        for model in {type(r) for r in rows}:
+            model.objects.bulk_create([r for r in rows if type(r) is model], batch_size=500)
+    sequence.last_value = first_number + count - 1
+    sequence.save()
 
 
 def _flat_patient(extra: str, today: dt.date, nurse: User) -> str:
@@ -91,7 +110,7 @@ def _flat_patient(extra: str, today: dt.date, nurse: User) -> str:
     patient = Patient.objects.create(
         network_id=location.network_id,
         location=location,
-        mrn=f"FLAT-{extra or 'small'}".upper(),
+        mrn=next_mrn(location.network_id),
         given_name="Flat",
         family_name=f"Bench {extra or 'small'}",
         search_name=f"bench {extra or 'small'} flat",
@@ -99,6 +118,7 @@ def _flat_patient(extra: str, today: dt.date, nurse: User) -> str:
         sex="female",
         **stamp,
     )
+    search.refresh(patient)
     trial = {
         "drug": "sertraline",
         "max_daily_dose_mg": Decimal(200),
@@ -135,6 +155,7 @@ def _flat_patient(extra: str, today: dt.date, nurse: User) -> str:
 def seed(total: int = 10_000) -> Seeded:
     today = timezone.localdate()
     demo.load(today)
+    assert PatientNameToken.objects.exists()  # the demo's patients were registered through the actions
     with transaction.atomic():
         _bulk_patients(total - Patient.objects.count(), today)
         nurse = User.objects.get(username=PERSONA)
@@ -145,7 +166,7 @@ def seed(total: int = 10_000) -> Seeded:
         }
     north = [
         str(pk)
-        for pk in Patient.objects.filter(location__slug="north", mrn__startswith="N")
+        for pk in Patient.objects.filter(location__slug="north", external_mrn__startswith="N")
         .order_by("mrn")
         .values_list("pk", flat=True)[:600]
     ]

@@ -24,6 +24,14 @@ class Forbidden(Exception):
     """The caller can see the object but their role does not allow this action."""
 
 
+class PossibleDuplicate(Exception):
+    """A patient the user can see has the same name and date of birth; registering needs confirmation."""
+
+    def __init__(self, patient_ids: list[Any]) -> None:
+        super().__init__(f"{len(patient_ids)} patient(s) with this name and date of birth")
+        self.patient_ids = patient_ids
+
+
 class VersionConflict(Exception):
     """The record changed since the caller read it (optimistic concurrency)."""
 

@@ -317,7 +317,7 @@ def _patient(index: int, location: str, rng: random.Random, today: dt.date) -> i
     return inputs.PatientCreate.model_validate(
         {
             "location": location,
-            "mrn": f"{location[0].upper()}{100001 + index}",
+            "external_mrn": f"{location[0].upper()}{100001 + index}",
             "given_name": given,
             "family_name": family,
             "date_of_birth": born,
@@ -334,6 +334,8 @@ def _patient(index: int, location: str, rng: random.Random, today: dt.date) -> i
                 **_resting(kind, index),
             },
             **profile,
+            # Generated names and birth dates may coincide; they are different demo people.
+            "confirm_duplicate": True,
         }
     )
 

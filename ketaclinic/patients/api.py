@@ -8,23 +8,26 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from ninja.errors import HttpError
+from ninja.responses import Status
 
-from ketaclinic.accounts.access import can
+from ketaclinic.accounts.access import can, location_ids
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action, Via
 from ketaclinic.clinical.vocab import CONDITIONS
-from ketaclinic.errors import Forbidden, InvalidInput
+from ketaclinic.errors import Forbidden, InvalidInput, PossibleDuplicate
 from ketaclinic.patients import actions, inputs, queries, sections
-from ketaclinic.patients.access import get_entry_for, get_patient_for, visible_patients
+from ketaclinic.patients.access import get_entry_for, get_patient_for
 from ketaclinic.patients.models import BodyMeasurement, Patient
 from ketaclinic.patients.schemas import (
     PAGE_LIMIT_DEFAULT,
     PAGE_LIMIT_MAX,
     AllergyOut,
     ConditionOut,
+    DuplicatesOut,
+    EnteredInErrorOut,
     ErrorOut,
     MeasurementOut,
     MedicationOut,
@@ -36,6 +39,7 @@ from ketaclinic.patients.schemas import (
     TrialOut,
     picture_out,
 )
+from ketaclinic.patients.search import Listed
 from ketaclinic.patients.sections import SECTIONS, Section
 
 router = Router(tags=["patients"])
@@ -56,10 +60,11 @@ def _etag(patient: Patient) -> str:
     return f'"{patient.version}"'
 
 
-def _summary(p: Patient) -> dict[str, Any]:
+def _summary(p: Patient | Listed) -> dict[str, Any]:
     return {
         "id": p.pk,
         "mrn": p.mrn,
+        "external_mrn": p.external_mrn,
         "given_name": p.given_name,
         "family_name": p.family_name,
         "date_of_birth": p.date_of_birth,
@@ -137,6 +142,8 @@ def _chart_body(patient: Patient) -> dict[str, Any]:
                 "pregnancy_status",
                 "breastfeeding",
                 "pregnancy_recorded_on",
+                "entered_in_error_at",
+                "entered_in_error_reason",
             )
         },
         "latest_measurements": _latest(c),
@@ -164,22 +171,24 @@ def _check_page(limit: int, offset: int) -> None:
         raise InvalidInput({"offset": "cannot be negative"})
 
 
-def _page(request: HttpRequest, query: str, limit: int, offset: int) -> dict[str, Any]:
+def _page(request: HttpRequest, query: str, limit: int, offset: int) -> HttpResponse:
     _check_page(limit, offset)
     _require(request, Perm.PATIENT_READ)
-    rows = queries.list_rows(queries.search(visible_patients(request.user), query))
+    rows = queries.search(location_ids(request.user, Perm.PATIENT_READ), query)
     record(
         Action.PATIENT_SEARCH if query else Action.PATIENT_LIST,
         actor=request.user,
         origin=_origin(request),
         changed_fields=["query"] if query else [],
     )
-    return {
-        "count": rows.count(),
-        "limit": limit,
-        "offset": offset,
-        "items": [_summary(p) for p in rows[offset : offset + limit]],
-    }
+    page = PatientPage(
+        count=rows.count(),
+        limit=limit,
+        offset=offset,
+        items=[_summary(p) for p in rows[offset : offset + limit]],  # type: ignore[misc]
+    )
+    # pydantic writes the JSON itself, as for the chart read.
+    return HttpResponse(page.model_dump_json(), content_type="application/json")
 
 
 @router.get("", response={200: PatientPage, **ERRORS}, summary="List patients (paged)")
@@ -190,16 +199,51 @@ def list_patients(request: HttpRequest, limit: int = PAGE_LIMIT_DEFAULT, offset:
 
 @router.post("/search", response={200: PatientPage, **ERRORS}, summary="Search patients")
 def search_patients(request: HttpRequest, body: SearchIn) -> Any:
-    """Search by name, MRN prefix or date of birth (YYYY-MM-DD). POST keeps PHI out of URLs and logs."""
+    """Search by name (any order, the start of each word, accents ignored), MRN, external MRN or date of
+    birth (YYYY-MM-DD). POST keeps PHI out of URLs and logs. Unknown fields are refused (422)."""
     return _page(request, body.q[:100], body.limit, body.offset)
 
 
-@router.post("", response={201: PatientOut, **ERRORS}, summary="Register a patient")
+@router.post("", response={201: PatientOut, 409: DuplicatesOut, **ERRORS}, summary="Register a patient")
 def create_patient(request: HttpRequest, body: inputs.PatientCreate) -> Any:
-    """Register a patient with intake history in one request; nothing is saved if any part is invalid."""
+    """Register a patient with intake history in one request; nothing is saved if any part is invalid.
+
+    KetaClinic assigns the MRN. When a patient you can see has the same name and date of birth, the answer
+    is 409 listing their ids; send the body again with `"confirm_duplicate": true` to register anyway. The
+    201 answer's `Location` is the new patient's URL.
+    """
     _require(request, Perm.PATIENT_WRITE)
-    patient = actions.do_register_patient(body, actor=request.user, origin=_origin(request))
-    return _chart_response(request, patient, status=201)
+    try:
+        patient = actions.do_register_patient(body, actor=request.user, origin=_origin(request))
+    except PossibleDuplicate as exc:
+        detail = (
+            "A patient with this name and date of birth is already registered. "
+            'Send "confirm_duplicate": true to register anyway.'
+        )
+        return Status(409, DuplicatesOut(detail=detail, duplicates=exc.patient_ids))
+    response = _chart_response(request, patient, status=201)
+    response["Location"] = f"{request.path.rstrip('/')}/{patient.pk}"
+    return response
+
+
+@router.post(
+    "/{patient_id}/entered-in-error",
+    response={200: EnteredInErrorOut, **ERRORS},
+    summary="Mark a registration entered in error",
+)
+def mark_entered_in_error(request: HttpRequest, patient_id: str, body: inputs.EnteredInError) -> Any:
+    """A registration made by mistake (a duplicate, the wrong person): kept with the reason, hidden from
+    lists and search. It cannot be undone."""
+    _require(request, Perm.PATIENT_WRITE)
+    origin = _origin(request)
+    patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
+    patient = actions.do_mark_patient_entered_in_error(patient, body, actor=request.user, origin=origin)
+    return {
+        "id": patient.pk,
+        "mrn": patient.mrn,
+        "entered_in_error_at": patient.entered_in_error_at,
+        "entered_in_error_reason": patient.entered_in_error_reason,
+    }
 
 
 @router.get("/{patient_id}", response={200: PatientOut, **ERRORS}, summary="Read a patient's chart")

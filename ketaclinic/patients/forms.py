@@ -13,7 +13,9 @@ from ketaclinic.patients.sections import SECTIONS, Section
 
 # Intake's repeated rows: the sections it shows as rows (conditions are a pick list), with their inputs.
 ROW_FIELDS: dict[str, tuple[str, ...]] = {key: s.form_fields for key, s in SECTIONS.items() if s.intake_rows}
-CHECKBOXES = frozenset({"breastfeeding"}.union(*(s.checkboxes for s in SECTIONS.values())))
+CHECKBOXES = frozenset(
+    {"breastfeeding", "confirm_duplicate"}.union(*(s.checkboxes for s in SECTIONS.values()))
+)
 # Booleans without a default are asked as yes/no (a missing answer is an error, not a "no").
 YES_NO = frozenset(
     name
@@ -112,8 +114,9 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
 
 def parse_intake(data: QueryDict) -> inputs.PatientCreate:
     """Build a PatientCreate; errors are keyed by the form's input names (trials-0-drug)."""
-    fields = _clean({f: _value(data, f, f) for f in ("location", "mrn", *DEMOGRAPHICS)})
+    fields = _clean({f: _value(data, f, f) for f in ("location", *DEMOGRAPHICS)})
     fields["breastfeeding"] = "breastfeeding" in data
+    fields["confirm_duplicate"] = "confirm_duplicate" in data
     measurement = _clean({f: _value(data, f, f) for f in ("weight_kg", "height_cm")})
     if measurement:
         fields["measurement"] = measurement
@@ -150,6 +153,7 @@ def parse_update(data: QueryDict) -> inputs.PatientUpdate:
         if fields[name] is None:
             fields[name] = ""
     for name in (
+        "external_mrn",
         "phone",
         "email",
         "address",
@@ -187,5 +191,12 @@ def parse_status(data: QueryDict) -> inputs.StatusChange:
         return inputs.StatusChange.model_validate(
             _clean({"status": data.get("status"), "reason": data.get("reason")})
         )
+    except ValidationError as exc:
+        raise InvalidInput(field_errors(exc)) from exc
+
+
+def parse_entered_in_error(data: QueryDict) -> inputs.EnteredInError:
+    try:
+        return inputs.EnteredInError.model_validate({"reason": data.get("reason", "")})
     except ValidationError as exc:
         raise InvalidInput(field_errors(exc)) from exc

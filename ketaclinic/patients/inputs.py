@@ -47,8 +47,9 @@ EARLIEST_DATE = dt.date(1900, 1, 1)
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-Mrn = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20, pattern=r"^[A-Za-z0-9-]+$")
+# An identifier from a referring system: letters, digits and a few separators, compared case-blind.
+ExternalMrn = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$|^$")
 ]
 
 
@@ -246,6 +247,7 @@ class Demographics(Strict):
     family_name: Name | None = None
     date_of_birth: PastDate | None = None
     sex: Sex | None = None
+    external_mrn: ExternalMrn | None = None
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] | None = None
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
     address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=250)] | None = None
@@ -276,8 +278,11 @@ class Demographics(Strict):
 
 
 class PatientCreate(Demographics):
+    """A registration. The MRN is assigned by KetaClinic; `confirm_duplicate` registers a person with the
+    name and date of birth of a patient already there (otherwise refused, listing the possible duplicates).
+    """
+
     location: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-    mrn: Mrn
     given_name: Name
     family_name: Name
     date_of_birth: PastDate
@@ -288,6 +293,7 @@ class PatientCreate(Demographics):
     allergies: list[AllergyIn] = Field(default_factory=list, max_length=50)
     substance_use: list[SubstanceUseIn] = Field(default_factory=list, max_length=20)
     antidepressant_trials: list[TrialIn] = Field(default_factory=list, max_length=50)
+    confirm_duplicate: bool = False
 
 
 class PatientUpdate(Demographics):
@@ -303,3 +309,9 @@ class StatusChange(Strict):
         if self.status == EntryStatus.ENTERED_IN_ERROR and not self.reason:
             raise ValueError("reason: say why the entry was wrong")
         return self
+
+
+class EnteredInError(Strict):
+    """Why a registration was a mistake (a duplicate, the wrong person): kept with the record."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -96,7 +96,12 @@ class Patient(Stamped):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     network = models.ForeignKey("accounts.ClinicNetwork", on_delete=models.PROTECT, related_name="+")
     location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="patients")
-    mrn = models.CharField("MRN", max_length=20)
+    # Assigned by KetaClinic at registration from the network's sequence (MrnSequence): "KC-000123".
+    mrn = models.CharField("MRN", max_length=20, editable=False)
+    # An identifier from a referring system, as typed (trimmed); unique per location through its key.
+    external_mrn = models.CharField("External MRN", max_length=40, blank=True)
+    # external_mrn trimmed and case-folded; empty when there is none or the registration was entered in error.
+    external_mrn_key = models.CharField(max_length=40, blank=True, editable=False)
     given_name = models.CharField(max_length=80)
     family_name = models.CharField(max_length=80)
     date_of_birth = models.DateField()
@@ -115,10 +120,21 @@ class Patient(Stamped):
     # Lower-cased "family given" for search; kept in step by the actions.
     search_name = models.CharField(max_length=170, db_index=True, editable=False)
     version = models.PositiveIntegerField(default=1)
+    # A registration made by mistake (a duplicate, the wrong person): kept, hidden from lists and search.
+    entered_in_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    entered_in_error_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["network", "mrn"], name="patient_mrn_unique_in_network")
+            models.UniqueConstraint(fields=["network", "mrn"], name="patient_mrn_unique_in_network"),
+            models.UniqueConstraint(
+                fields=["location", "external_mrn_key"],
+                condition=~Q(external_mrn_key=""),
+                name="patient_external_mrn_unique_in_location",
+            ),
         ]
         indexes = [
             models.Index(fields=["location", "family_name", "given_name"], name="patient_location_name"),
@@ -131,6 +147,43 @@ class Patient(Stamped):
     @property
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+
+class MrnSequence(models.Model):
+    """The last MRN number handed out in a clinic network; its row is locked while one is allocated."""
+
+    network = models.OneToOneField("accounts.ClinicNetwork", on_delete=models.PROTECT, related_name="+")
+    last_value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"MRN sequence {self.network_id}: {self.last_value}"
+
+
+class PatientNameToken(models.Model):
+    """What a search can find a patient by: one row per prefix of each folded word of the name, and
+    per MRN, external MRN and date of birth (patients/search.py). Kept by the actions in the registering
+    or changing transaction; a patient entered in error has none.
+
+    A search word is an equality on the index that leads with the location (so the visible-patients
+    restriction is part of the index walk); `sort_key` (folded family and given names, then the MRN)
+    follows, so a page of matches is read in list order from the index alone.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="+")
+    token = models.CharField(max_length=80)
+    sort_key = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "token"], name="name_token_unique_per_patient")
+        ]
+        indexes = [
+            models.Index(fields=["location", "token", "sort_key", "patient"], name="name_token_search")
+        ]
+
+    def __str__(self) -> str:
+        return self.token
 
 
 class PatientEntry(Stamped):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ketaclinic import fastload
@@ -18,11 +17,13 @@ from ketaclinic.clinical.vocab import DRUGS, MEDICATION_CLASS_LABELS, Medication
 from ketaclinic.patients import picture
 from ketaclinic.patients.models import AntidepressantTrial, BodyMeasurement, EntryStatus, Patient
 from ketaclinic.patients.picture import Picture
+from ketaclinic.patients.search import Matches, words
 from ketaclinic.patients.sections import SECTIONS
 
 LIST_COLUMNS = (
     "id",
     "mrn",
+    "external_mrn",
     "given_name",
     "family_name",
     "date_of_birth",
@@ -30,33 +31,18 @@ LIST_COLUMNS = (
     "location__name",
     "location__slug",
 )
-DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
-MRN_PATTERN = re.compile(r"^[A-Za-z]*\d[A-Za-z0-9-]*$")
 
 
-def _as_date(text: str) -> dt.date | None:
-    for fmt in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time zone
-        except ValueError:
-            continue
-    return None
+def search(location_ids: Collection[int], query: str) -> Matches | QuerySet[Patient]:
+    """The patients of these locations that the query finds (patients/search.py), in list order.
 
-
-def search(patients: QuerySet[Patient], query: str) -> QuerySet[Patient]:
-    """Search by name (any order, prefix of each word), exact date of birth, or MRN prefix."""
-    query = query.strip()
-    if not query:
-        return patients
-    born = _as_date(query)
-    if born is not None:
-        return patients.filter(date_of_birth=born)
-    condition = Q()
-    for word in query.casefold().replace(",", " ").split()[:4]:
-        condition &= Q(search_name__startswith=word) | Q(search_name__contains=" " + word)
-    if MRN_PATTERN.match(query):
-        condition |= Q(mrn__istartswith=query)
-    return patients.filter(condition)
+    Without a query, every patient of the locations. A registration entered in error is never listed.
+    """
+    if not words(query):
+        return list_rows(
+            Patient.objects.filter(location_id__in=location_ids, entered_in_error_at__isnull=True)
+        )
+    return Matches(location_ids, query)
 
 
 def list_rows(patients: QuerySet[Patient]) -> QuerySet[Patient]:

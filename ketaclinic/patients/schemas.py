@@ -37,6 +37,7 @@ class Out(BaseModel):
 class PatientSummary(Out):
     id: uuid.UUID
     mrn: str
+    external_mrn: str
     given_name: str
     family_name: str
     date_of_birth: dt.date
@@ -61,9 +62,11 @@ PatientPage = Page[PatientSummary]
 
 
 class SearchIn(BaseModel):
+    """Unknown fields are refused (422), as in every body."""
+
     model_config = ConfigDict(extra="forbid")
 
-    q: str = ""
+    q: str = Field(default="", max_length=100)
     limit: int = PAGE_LIMIT_DEFAULT
     offset: int = 0
 
@@ -160,6 +163,8 @@ class PatientOut(PatientSummary):
     pregnancy_status: str
     breastfeeding: bool
     pregnancy_recorded_on: dt.date | None
+    entered_in_error_at: dt.datetime | None
+    entered_in_error_reason: str
     latest_measurements: LatestMeasurementsOut
     # The history sections (patients/sections.py), each at most 50 entries: `history_totals` has the full
     # counts, and GET /api/v1/patients/{id}/<section> pages through every entry.
@@ -178,6 +183,20 @@ class PatientOut(PatientSummary):
 class ErrorOut(Out):
     detail: str
     errors: dict[str, str] | None = None
+
+
+class DuplicatesOut(Out):
+    """409: a patient you can see has the same name and date of birth; resend with confirm_duplicate."""
+
+    detail: str
+    duplicates: list[uuid.UUID]
+
+
+class EnteredInErrorOut(Out):
+    id: uuid.UUID
+    mrn: str
+    entered_in_error_at: dt.datetime
+    entered_in_error_reason: str
 
 
 # --- The clinical picture (patients/picture.py), computed on read and never stored -------------------------

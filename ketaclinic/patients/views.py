@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketaclinic.accounts.access import can, location_ids
@@ -21,9 +22,9 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.models import Action
 from ketaclinic.clinical.vocab import ANTIDEPRESSANTS, CONDITIONS, DRUGS, ConditionCategory
-from ketaclinic.errors import InvalidInput, NotFound, VersionConflict
-from ketaclinic.patients import actions, forms, inputs, queries
-from ketaclinic.patients.access import get_entry_for, get_patient_for, visible_patients
+from ketaclinic.errors import InvalidInput, NotFound, PossibleDuplicate, VersionConflict
+from ketaclinic.patients import actions, forms, inputs, picture, queries
+from ketaclinic.patients.access import get_entry_for, get_patient_for
 from ketaclinic.patients.models import (
     AllergyCategory,
     EntryStatus,
@@ -34,6 +35,7 @@ from ketaclinic.patients.models import (
     TrialOutcome,
     UseStatus,
 )
+from ketaclinic.patients.search import load
 from ketaclinic.patients.sections import SECTIONS, Section
 from ketaclinic.web.shortcuts import form_errors, requires, web_origin
 
@@ -76,7 +78,7 @@ def _choices() -> dict[str, Any]:
 
 
 @cache
-def _labels() -> dict[str, dict[str, str]]:
+def _coded_labels() -> dict[str, dict[str, str]]:
     """Display labels of coded values, for the chart's rows: made once per process."""
     return {
         "sex": dict(Sex.choices),
@@ -101,19 +103,71 @@ def _form_context(section: str = "") -> dict[str, Any]:
 @requires(Perm.PATIENT_READ)
 @require_http_methods(["GET", "POST"])
 def patient_list(request: HttpRequest) -> HttpResponse:
-    query = request.POST.get("q", "") if request.method == "POST" else ""
+    query = request.POST.get("q", "")[:100] if request.method == "POST" else ""
     page_number = (request.POST if request.method == "POST" else request.GET).get("page", "1")
-    rows = queries.list_rows(queries.search(visible_patients(request.user), query))
-    page = Paginator(rows, PAGE_SIZE).get_page(page_number)
+    locations = location_ids(request.user, Perm.PATIENT_READ)
+    page = Paginator(queries.search(locations, query), PAGE_SIZE).get_page(page_number)  # type: ignore[arg-type]
     record(
         Action.PATIENT_SEARCH if query else Action.PATIENT_LIST,
         actor=request.user,
         origin=web_origin(request),
         changed_fields=["query"] if query else [],
     )
-    context = {"page": page, "query": query}
+    context = {
+        "page": page,
+        "query": query,
+        # A column that would repeat one value on every row is left out.
+        "show_location": len(locations) > 1,
+        # Safety-flag chips per patient id: {"<uuid>": [(css class, text), ...]}.
+        "flags": _list_flags(page.object_list),
+        "chart_url": _chart_url_pattern(),
+        "today": inputs.today(),
+    }
     template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
     return render(request, template, context)
+
+
+def _list_flags(patients: Any) -> dict[str, list[tuple[str, str]]]:
+    """The safety-flag chips beside each listed patient's name: (badge colour, label), in a fixed number of
+    queries for the page (picture.FLAGS_QUERIES), none for an empty page."""
+    ids = [p.pk for p in patients]
+    if not ids:
+        return {}
+    found = picture.flags_for_patients(ids, today=timezone.localdate())
+    return {pid: [(str(f.level), f.label) for f in flags] for pid, flags in found.items()}
+
+
+# The intake and edit forms' labels (forms.FIELD_LABELS, the chart's too), with the page's own words.
+LABELS = {
+    **forms.FIELD_LABELS,
+    "location": "Clinic location",
+    "external_mrn": "External MRN",
+    "emergency_contact_phone": "Their phone",
+    "pregnancy_status": "Pregnancy status",
+    "conditions": "Conditions",
+    "confirm_duplicate": "Register anyway",
+    "version": "Form",
+    "entered_in_error": "Registration",
+}
+ROW_TITLES = {
+    "medications": "Medication",
+    "allergies": "Allergy",
+    "substance_use": "Substance use",
+    "antidepressant_trials": "Trial",
+}
+
+
+def _labels(errors: dict[str, str]) -> dict[str, str]:
+    """LABELS, plus "Trial 2: Weeks at that dose" for each refused field of an intake row."""
+    labels = dict(LABELS)
+    for name in errors:
+        section, _, rest = name.partition("-")
+        index, _, field = rest.partition("-")
+        if section in ROW_TITLES and index.isdigit():
+            labels[name] = (
+                f"{ROW_TITLES[section]} {int(index) + 1}: {forms.labels_for(section).get(field, field)}"
+            )
+    return labels
 
 
 def _intake_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
@@ -122,6 +176,9 @@ def _intake_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "location_choices": [(loc.slug, loc.name) for loc in locations],
         "values": {"location": locations[0].slug} if len(locations) == 1 else {},
         "errors": {},
+        "labels": LABELS,
+        "duplicates": [],
+        "chosen_conditions": [],
         "rows": {key: list(range(s.intake_rows)) for key, s in SECTIONS.items() if s.intake_rows},
         "row_sections": ROW_SECTIONS,
         "today": inputs.today().isoformat(),
@@ -135,16 +192,23 @@ def _intake_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 def patient_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "patients/intake.html", _intake_context(request))
+    rows = {
+        s: sorted({int(k.split("-")[1]) for k in request.POST if k.startswith(s + "-")} or {0})
+        for s in forms.ROW_FIELDS
+    }
+    typed = {"values": request.POST, "rows": rows, "chosen_conditions": request.POST.getlist("conditions")}
     try:
         data = forms.parse_intake(request.POST)
         patient = actions.do_register_patient(data, actor=request.user, origin=web_origin(request))
     except InvalidInput as exc:
-        rows = {
-            s: sorted({int(k.split("-")[1]) for k in request.POST if k.startswith(s + "-")} or {0})
-            for s in forms.ROW_FIELDS
-        }
-        context = _intake_context(request, values=request.POST, errors=form_errors(exc.errors), rows=rows)
+        errors = form_errors(exc.errors)
+        context = _intake_context(request, errors=errors, labels=_labels(errors), **typed)
         return render(request, "patients/intake.html", context, status=422)
+    except PossibleDuplicate as exc:
+        # Only patients the user can read are matched, so listing them shows nothing new.
+        duplicates = load(exc.patient_ids, queries.LIST_COLUMNS)
+        context = _intake_context(request, duplicates=duplicates, **typed)
+        return render(request, "patients/intake.html", context, status=409)
     url = reverse("patients:chart", args=[patient.pk])
     if request.headers.get("HX-Request"):
         return HttpResponse(status=204, headers={"HX-Redirect": url})
@@ -156,9 +220,8 @@ def patient_new(request: HttpRequest) -> HttpResponse:
 def intake_row(request: HttpRequest, section: str, index: int) -> HttpResponse:
     if section not in forms.ROW_FIELDS or not 0 <= index < forms.MAX_ROWS:
         raise NotFound
-    return render(
-        request, f"patients/rows/{section}.html", {"i": index, "values": {}, "errors": {}, **_choices()}
-    )
+    context = {"i": index, "values": {}, "errors": {}, **_choices()}
+    return render(request, f"patients/rows/{section}.html", context)
 
 
 @requires(Perm.PATIENT_READ)
@@ -167,7 +230,8 @@ def patient_chart(request: HttpRequest, pk: str) -> HttpResponse:
     origin = web_origin(request)
     patient = get_patient_for(request.user, pk, origin=origin)
     record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=patient, patient=patient)
-    can_write = can(request.user, Perm.PATIENT_WRITE, patient.location_id)
+    # A registration entered in error stays as it was: no forms to chart on it.
+    can_write = can(request.user, Perm.PATIENT_WRITE, patient.location_id) and not patient.entered_in_error_at
     return _render_chart(request, patient, can_write=can_write, everything=_everything(request))
 
 
@@ -188,6 +252,9 @@ def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
         "patient": patient,
         "values": _current_values(patient),
         "errors": {},
+        "labels": LABELS,
+        "conflict": False,
+        "reason": "",
         **_choices(),
     }
     if request.method == "GET":
@@ -206,6 +273,30 @@ def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
         patient.refresh_from_db()
         context.update(values=request.POST, conflict=True, patient=patient)
         return render(request, "patients/edit.html", context, status=409)
+    return _saved(patient, "demographics")
+
+
+@requires(Perm.PATIENT_WRITE)
+@require_POST
+def patient_entered_in_error(request: HttpRequest, pk: str) -> HttpResponse:
+    """Mark a registration entered in error (from the edit page); the chart then shows a banner."""
+    origin = web_origin(request)
+    patient = get_patient_for(request.user, pk, write=True, origin=origin)
+    try:
+        data = forms.parse_entered_in_error(request.POST)
+        actions.do_mark_patient_entered_in_error(patient, data, actor=request.user, origin=origin)
+    except InvalidInput as exc:
+        errors = form_errors(exc.errors)
+        context = {
+            "patient": patient,
+            "values": _current_values(patient),
+            "errors": errors,
+            "labels": LABELS,
+            "conflict": False,
+            "reason": request.POST.get("reason", ""),
+            **_choices(),
+        }
+        return render(request, "patients/edit.html", context, status=422)
     return _saved(patient, "demographics")
 
 
@@ -267,7 +358,7 @@ def _render_chart(
         "values": values or {},
         "saved": request.GET.get("saved") == "1" and not errors,
         "sections": SECTIONS,
-        "labels": _labels(),
+        "labels": _coded_labels(),
         "drug_name": queries.drug_name,
         "interaction_classes": queries.interaction_classes,
         **_form_context(opened),

@@ -27,9 +27,9 @@ def url(name: str, *args: Any) -> str:
     return reverse(name, args=args)
 
 
-def age(born: dt.date) -> int:
-    """Whole years since `born`, on the server's calendar."""
-    today = timezone.localdate()
+def age(born: dt.date, today: dt.date | None = None) -> int:
+    """Whole years since `born`, on the server's calendar (a list passes `today` once for all its rows)."""
+    today = today or timezone.localdate()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 

@@ -55,8 +55,10 @@ def open_intake(page: Page) -> None:
     expect(page.locator("#f-location")).to_have_value("north")
 
 
-def fill_identity(page: Page, *, mrn: str, given: str, family: str, born: str, sex: str = "female") -> None:
-    page.locator("#f-mrn").fill(mrn)
+def fill_identity(
+    page: Page, *, external_mrn: str, given: str, family: str, born: str, sex: str = "female"
+) -> None:
+    page.locator("#f-external_mrn").fill(external_mrn)
     page.locator("#f-given_name").fill(given)
     page.locator("#f-family_name").fill(family)
     page.locator("#f-date_of_birth").fill(born)
@@ -105,7 +107,7 @@ def search_patients(page: Page, query: str) -> None:
 def test_front_desk_registers_patient_with_two_trials(page: Page, screenshots: Path) -> None:
     log_in(page)
     open_intake(page)
-    fill_identity(page, mrn="N200001", given="Harriet", family="Quinlan", born="1984-03-14")
+    fill_identity(page, external_mrn="N200001", given="Harriet", family="Quinlan", born="1984-03-14")
     page.locator("#f-weight_kg").fill("72.5")
     page.locator("#f-height_cm").fill("168")
     page.get_by_role("checkbox", name="Major depressive disorder").check()
@@ -115,7 +117,7 @@ def test_front_desk_registers_patient_with_two_trials(page: Page, screenshots: P
 
     page.wait_for_url(CHART_URL)
     expect(page.get_by_role("heading", level=1)).to_have_text("Quinlan, Harriet")
-    expect(page.locator(".patient-head")).to_contain_text("MRN N200001")
+    expect(page.locator(".patient-head")).to_contain_text(re.compile(r"MRN KC-\d{6}"))
     expect(page.locator("#conditions")).to_contain_text("Major depressive disorder")
     expect(kpi(page, "Weight")).to_have_text("72.5 kg")
     expect(kpi(page, "Height")).to_have_text("168 cm")
@@ -142,22 +144,22 @@ def test_invalid_intake_shows_inline_errors_and_saves_nothing(page: Page, consol
     log_in(page)
     open_intake(page)
     next_year = (dt.date.today() + dt.timedelta(days=365)).isoformat()
-    fill_identity(page, mrn="N200002", given="Ivo", family="", born=next_year, sex="male")
+    fill_identity(page, external_mrn="N200002", given="Ivo", family="", born=next_year, sex="male")
     fill_trial(page, 0, SERTRALINE)
     submit(page)
 
-    summary = page.locator("#intake-errors")
+    summary = page.locator(".error-summary")
     expect(summary).to_be_visible()
-    expect(summary).to_contain_text("Nothing was saved.")
-    expect(summary.get_by_role("link", name="family name")).to_be_visible()
-    expect(summary.get_by_role("link", name="date of birth")).to_be_visible()
+    expect(summary).to_contain_text("Not saved")
+    expect(summary.get_by_role("link", name="Family name")).to_be_visible()
+    expect(summary.get_by_role("link", name="Date of birth")).to_be_visible()
     expect(page.locator("#e-family_name")).to_be_visible()
     expect(page.locator("#e-date_of_birth")).to_contain_text("future")
     expect(page.locator("#f-family_name")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#f-date_of_birth")).to_have_attribute("aria-invalid", "true")
     # Still on the form, with what was typed kept.
     expect(page).to_have_url(re.compile(r"/patients/new/$"))
-    expect(page.locator("#f-mrn")).to_have_value("N200002")
+    expect(page.locator("#f-external_mrn")).to_have_value("N200002")
     expect(page.locator("#f-date_of_birth")).to_have_value(next_year)
     expect(page.locator("#f-antidepressant_trials-0-drug")).to_have_value("sertraline")
 
@@ -169,7 +171,7 @@ def test_invalid_intake_shows_inline_errors_and_saves_nothing(page: Page, consol
 def test_add_another_trial_row_is_saved(page: Page) -> None:
     log_in(page)
     open_intake(page)
-    fill_identity(page, mrn="N200003", given="Tobias", family="Wren", born="1979-11-02", sex="male")
+    fill_identity(page, external_mrn="N200003", given="Tobias", family="Wren", born="1979-11-02", sex="male")
     fill_trial(page, 0, SERTRALINE)
     fill_trial(page, 1, VENLAFAXINE)
     expect(page.locator("#antidepressant_trials-rows > .row-card")).to_have_count(2)

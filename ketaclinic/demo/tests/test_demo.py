@@ -75,7 +75,7 @@ def test_demo_patients_have_resting_vitals_and_one_archetype_has_uncontrolled_bl
     data.load(timezone.localdate(), patients_per_location=len(data.ARCHETYPES))
     ack, defer = DEFAULT_POLICY.ketamine_bp_acknowledge, DEFAULT_POLICY.ketamine_bp_defer
     for patient in Patient.objects.all():
-        kind = data.ARCHETYPES[int(patient.mrn[1:]) - 100001]
+        kind = data.ARCHETYPES[int(patient.external_mrn[1:]) - 100001]
         bp = patient.measurements.get()
         assert bp.systolic_mmhg and bp.diastolic_mmhg and bp.heart_rate_bpm, patient.mrn
         if kind == "hypertension":

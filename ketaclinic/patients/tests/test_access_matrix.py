@@ -34,9 +34,19 @@ ROUTES = [
     ("patient list page", "get", "/patients/", None, READERS, False, False),
     ("patient search", "post", "/patients/", {"q": "a"}, READERS, False, False),
     ("intake form", "get", "/patients/new/", None, WRITERS, False, False),
+    ("register page", "post", "/patients/new/", "create", WRITERS, False, False),
     ("intake row", "get", "/patients/new/rows/antidepressant_trials/3/", None, WRITERS, False, False),
     ("chart page", "get", "/patients/{pid}/", None, READERS, True, False),
     ("edit page", "get", "/patients/{pid}/edit/", None, WRITERS, True, False),
+    (
+        "entered in error page",
+        "post",
+        "/patients/{pid}/entered-in-error/",
+        {"reason": "registered twice"},
+        WRITERS,
+        True,
+        False,
+    ),
     ("chart add form", "get", "/patients/{pid}/forms/antidepressant_trials/", None, WRITERS, True, False),
     ("add condition", "post", "/patients/{pid}/conditions/", {"code": "hypertension"}, WRITERS, True, False),
     ("add measurement", "post", "/patients/{pid}/measurements/", {"weight_kg": "70"}, WRITERS, True, False),
@@ -47,6 +57,15 @@ ROUTES = [
     ("api create", "post", "/api/v1/patients", "create", WRITERS, False, True),
     ("api read", "get", "/api/v1/patients/{pid}", None, READERS, True, True),
     ("api update", "patch", "/api/v1/patients/{pid}", {"phone": "555-0000"}, WRITERS, True, True),
+    (
+        "api entered in error",
+        "post",
+        "/api/v1/patients/{pid}/entered-in-error",
+        {"reason": "registered twice"},
+        WRITERS,
+        True,
+        True,
+    ),
     ("api conditions", "get", "/api/v1/patients/{pid}/conditions", None, READERS, True, True),
     (
         "api add condition",
@@ -192,7 +211,6 @@ def _call(world, who, route, patient):
     if body == "create":
         body = {
             "location": location,
-            "mrn": f"X{next(_mrn)}",
             "given_name": "Zed",
             "family_name": "Matrix",
             "date_of_birth": "1990-01-01",

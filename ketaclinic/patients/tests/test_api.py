@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -16,7 +17,6 @@ from ketaclinic.patients.models import Patient
 
 NEW = {
     "location": "north",
-    "mrn": "N777001",
     "given_name": "Omar",
     "family_name": "Vance",
     "date_of_birth": "1979-11-30",
@@ -62,6 +62,8 @@ def test_register_read_and_update_a_patient(api):
     created = post(api, "/api/v1/patients", NEW)
     assert created.status_code == 201 and created["ETag"] == '"1"'
     body = created.json()
+    assert created["Location"] == f"/api/v1/patients/{body['id']}"
+    assert re.fullmatch(r"KC-\d{6}", body["mrn"]) and body["external_mrn"] == ""
     assert body["adequate_failed_trials_current_episode"] == 2
     assert body["medications"][0]["interaction_classes"] == ["Psychostimulant"]
     assert body["latest_measurements"]["weight_kg"] == "82.4"
@@ -92,7 +94,7 @@ def test_update_needs_a_current_etag(world, api):
     [
         ({"date_of_birth": "2999-01-01"}, "date_of_birth"),
         ({"measurement": {"weight_kg": "12"}}, "measurement.weight_kg"),
-        ({"mrn": "N100001"}, "mrn"),
+        ({"mrn": "KC-000001"}, "mrn"),  # assigned by KetaClinic, never sent
         ({"sex": "x"}, "sex"),
         ({"conditions": [{"code": "werewolf"}]}, "conditions.0.code"),
         ({"antidepressant_trials": [{"drug": "escitalopram"}]}, "antidepressant_trials.0.max_daily_dose_mg"),

@@ -177,3 +177,14 @@ def test_the_chart_url_shortcut_is_what_reverse_gives():
     for pk in (uuid.uuid4(), uuid.UUID(int=0)):
         patient = type("P", (), {"pk": pk})()
         assert _chart_url(patient) == reverse("patients:chart", args=[pk])
+
+
+def test_the_patient_list_shows_each_patients_safety_chips(world):
+    patient = _fresh_patient(world)
+    _add(patient, inputs.AllergyIn(substance="Ketamine", category="medication", ketamine_related=True))
+    html = world.client("frontdesk.north").post("/patients/", {"q": patient.family_name}).content.decode()
+    rows = html.split("<tbody>")[1].split("<tr")
+    row = next(r for r in rows if patient.family_name in r)
+    assert '<span class="badge danger">Ketamine allergy</span>' in row
+    others = [r for r in rows if "Ketamine allergy" in r and patient.family_name not in r]
+    assert others == []  # only the patient who has it

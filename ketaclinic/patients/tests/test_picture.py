@@ -63,7 +63,7 @@ def _register(
         measurement.update(systolic_mmhg=bp[0], diastolic_mmhg=bp[1], heart_rate_bpm=72)
     fields: dict[str, Any] = {
         "location": "north",
-        "mrn": f"T{next(_counter)}",
+        "confirm_duplicate": True,
         "given_name": "Test",
         "family_name": "Patient",
         "date_of_birth": today.replace(year=today.year - age) - dt.timedelta(days=10),

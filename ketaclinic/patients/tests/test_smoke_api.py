@@ -5,7 +5,6 @@ def test_front_desk_registers_and_reads_a_patient_over_the_api(world):
     api = world.api("frontdesk.north")
     body = {
         "location": "north",
-        "mrn": "N900001",
         "given_name": "Ada",
         "family_name": "Quill",
         "date_of_birth": "1980-04-02",

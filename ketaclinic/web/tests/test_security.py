@@ -26,7 +26,7 @@ def test_pages_and_api_carry_security_headers(world):
 def test_posts_without_a_csrf_token_are_refused(world):
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.user("frontdesk.north"))
-    assert client.post("/patients/new/", {"mrn": "N1"}).status_code == 403
+    assert client.post("/patients/new/", {"given_name": "N1"}).status_code == 403
 
 
 def test_no_phi_reaches_the_logs(world, caplog):
@@ -37,7 +37,7 @@ def test_no_phi_reaches_the_logs(world, caplog):
         "/patients/new/",
         {
             "location": "north",
-            "mrn": "N0",
+            "external_mrn": "N0",
             "given_name": MARKER,
             "family_name": MARKER,
             "date_of_birth": "2999-01-01",
