@@ -59,7 +59,7 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             "environment": "ketaclinic.web.templating.environment",
-            "context_processors": ["ketaclinic.web.context.navigation"],
+            "context_processors": ["ketaclinic.web.context.csrf", "ketaclinic.web.context.navigation"],
         },
     },
     {

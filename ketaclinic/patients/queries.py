@@ -125,27 +125,22 @@ def _section(model: Any, patient: Patient, everything: bool) -> Shown:
     return Shown(rows[:SECTION_LIMIT], count(model, patient))
 
 
-# The current episode's active trials, every one of them (the chart shows at most SECTION_LIMIT), in
-# just the columns the treatment-resistance rule reads.
-_EPISODE_TRIALS = (
-    f"SELECT drug, adequate_dose, weeks_at_dose, outcome FROM {AntidepressantTrial._meta.db_table} "  # noqa: S608
-    "WHERE patient_id = %s AND status = %s AND current_episode = %s"
-)
-
-
-def adequate_failures(patient: Patient) -> int:
-    """Failed adequate trials in the current episode, counted by the clinical rule (clinical.trd)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _EPISODE_TRIALS,
-            [fastload.param(AntidepressantTrial, "patient", patient.pk), EntryStatus.ACTIVE, True],
-        )
-        rows = cursor.fetchall()
-    trials = (
-        trd.Trial(drug=drug, adequate_dose=bool(adequate), weeks=Decimal(str(weeks)), outcome=outcome)
-        for drug, adequate, weeks, outcome in rows
+def episode_trials(patient: Patient) -> list[AntidepressantTrial]:
+    """The current episode's active trials, every one of them (the chart shows at most SECTION_LIMIT)."""
+    return fastload.fetch(
+        AntidepressantTrial, patient=patient.pk, status=EntryStatus.ACTIVE, current_episode=True
     )
-    return sum(1 for t in trials if trd.is_adequate_failure(t))
+
+
+def adequate_failures(trials: list[AntidepressantTrial]) -> int:
+    """Failed adequate trials among `trials`, counted by the clinical rule (clinical.trd)."""
+    return sum(
+        1
+        for t in trials
+        if trd.is_adequate_failure(
+            trd.Trial(drug=t.drug, adequate_dose=t.adequate_dose, weeks=t.weeks_at_dose, outcome=t.outcome)
+        )
+    )
 
 
 def _latest(
@@ -169,21 +164,24 @@ def chart(patient: Patient, everything: frozenset[str] = frozenset()) -> Chart:
     weight, height, recent = _latest(patient)
     shown = {key: _section(s.model, patient, key in everything) for key, s in SECTIONS.items()}
     trials = shown["antidepressant_trials"]
-    # The picture judges treatment resistance on every trial: past the cap, load them all (one query more).
-    every_trial = entries(AntidepressantTrial, patient) if trials.cut else trials.entries
+    episode = episode_trials(patient)
+    # The picture judges treatment resistance on the current episode's trials; below the cap it also sees
+    # the earlier episodes' (shown on the chart), past it only the current episode's: loading 500 earlier
+    # trials and screening them five times cost 15 ms a chart (docs/performance.md).
+    picture_trials = trials.entries if not trials.cut else episode
     return Chart(
         patient=patient,
         weight=weight,
         height=height,
         sections=shown,
-        adequate_failed_trials=adequate_failures(patient),
+        adequate_failed_trials=adequate_failures(episode),
         measurements=recent,
         picture=picture.clinical_picture(
             patient,
             conditions=shown["conditions"].entries,
             medications=shown["medications"].entries,
             allergies=shown["allergies"].entries,
-            trials=every_trial,
+            trials=picture_trials,
             measurements=recent,
             substance_uses=shown["substance_use"].entries,
             today=timezone.localdate(),
