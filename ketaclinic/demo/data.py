@@ -210,6 +210,19 @@ def _profile(kind: str, rng: random.Random) -> dict[str, Any]:
             "antidepressant_trials": _failed_trials(rng, 2),
             "medications": [*current_ad, {"drug": "levothyroxine", "dose": "75 mcg daily"}],
         },
+        "levothyroxine_benzodiazepine": {
+            "conditions": [*mdd, {"code": "generalized_anxiety_disorder"}],
+            # Fixed trials: drawing them would shift every later patient's random history.
+            "antidepressant_trials": [
+                _trial("sertraline", 200, 8, "none"),
+                _trial("venlafaxine", 225, 10, "partial"),
+            ],
+            "medications": [
+                *current_ad,
+                {"drug": "levothyroxine", "dose": "100 mcg daily"},
+                {"drug": "lorazepam", "dose": "0.5 mg at night"},
+            ],
+        },
         "benzodiazepine": {
             "conditions": [*mdd, {"code": "generalized_anxiety_disorder"}],
             "antidepressant_trials": _failed_trials(rng, 3),
@@ -276,7 +289,8 @@ ARCHETYPES = (
     + ["too_few_trials"] * 4
     + ["contraindicated"] * 2
     + ["ketamine_allergy"]
-    + ["levothyroxine"] * 3
+    + ["levothyroxine"] * 2
+    + ["levothyroxine_benzodiazepine"]
     + ["benzodiazepine"] * 3
     + ["stimulant_maoi"] * 2
     + ["psychosis"] * 2
