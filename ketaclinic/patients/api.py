@@ -282,10 +282,8 @@ def update_patient(request: HttpRequest, patient_id: str, body: inputs.PatientUp
 # is the section's key, as in the chart's URLs and the patient read's fields.
 
 
-def _section_page(
-    request: HttpRequest, patient_id: str, section: Section, limit: int, offset: int
-) -> dict[str, Any]:
-    _check_page(limit, offset)
+def _read_part(request: HttpRequest, patient_id: str, part: str) -> Patient:
+    """The patient whose `part` (a section, the measurements) is read, with the read's audit event."""
     _require(request, Perm.PATIENT_READ)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, origin=origin)
@@ -295,8 +293,26 @@ def _section_page(
         origin=origin,
         obj=patient,
         patient=patient,
-        changed_fields=[section.key],
+        changed_fields=[part],
     )
+    return patient
+
+
+def _read_one(request: HttpRequest, patient_id: str, model: Any, entry_id: int) -> Any:
+    """One row of a patient's record (404 for another patient's row), with the read's audit event."""
+    _require(request, Perm.PATIENT_READ)
+    origin = _origin(request)
+    patient = get_patient_for(request.user, patient_id, origin=origin)
+    entry = get_entry_for(patient, model, entry_id)
+    record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=entry, patient=patient)
+    return entry
+
+
+def _section_page(
+    request: HttpRequest, patient_id: str, section: Section, limit: int, offset: int
+) -> dict[str, Any]:
+    _check_page(limit, offset)
+    patient = _read_part(request, patient_id, section.key)
     rows = queries.entries(section.model, patient, limit=limit, offset=offset)
     return {
         "count": queries.count(section.model, patient),
@@ -307,12 +323,7 @@ def _section_page(
 
 
 def _read_entry(request: HttpRequest, patient_id: str, section: Section, entry_id: int) -> dict[str, Any]:
-    _require(request, Perm.PATIENT_READ)
-    origin = _origin(request)
-    patient = get_patient_for(request.user, patient_id, origin=origin)
-    entry = get_entry_for(patient, section.model, entry_id)
-    record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=entry, patient=patient)
-    return _item(section.key, entry)
+    return _item(section.key, _read_one(request, patient_id, section.model, entry_id))
 
 
 def _created(request: HttpRequest, body: str, entry_id: int) -> HttpResponse:
@@ -431,17 +442,7 @@ def list_measurements(
     request: HttpRequest, patient_id: str, limit: int = PAGE_LIMIT_DEFAULT, offset: int = 0
 ) -> Any:
     _check_page(limit, offset)
-    _require(request, Perm.PATIENT_READ)
-    origin = _origin(request)
-    patient = get_patient_for(request.user, patient_id, origin=origin)
-    record(
-        Action.PATIENT_READ,
-        actor=request.user,
-        origin=origin,
-        obj=patient,
-        patient=patient,
-        changed_fields=["measurements"],
-    )
+    patient = _read_part(request, patient_id, "measurements")
     rows, count = queries.measurements(patient, limit=limit, offset=offset)
     return {"count": count, "limit": limit, "offset": offset, "items": [_fields(m) for m in rows]}
 
@@ -452,12 +453,7 @@ def list_measurements(
     summary="Read a measurement",
 )
 def read_measurement(request: HttpRequest, patient_id: str, entry_id: int) -> Any:
-    _require(request, Perm.PATIENT_READ)
-    origin = _origin(request)
-    patient = get_patient_for(request.user, patient_id, origin=origin)
-    measurement = get_entry_for(patient, BodyMeasurement, entry_id)
-    record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=measurement, patient=patient)
-    return _fields(measurement)
+    return _fields(_read_one(request, patient_id, BodyMeasurement, entry_id))
 
 
 @router.post(
