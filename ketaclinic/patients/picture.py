@@ -1,9 +1,10 @@
 """The clinical picture at the top of a chart: TRD status, a decision per modality, and safety flags.
 
-`clinical_picture()` maps what the chart has already loaded onto the clinical library's `PatientFacts` and
-asks the library (`clinical.eligibility.screen`, `clinical.trd`) for everything it shows; it issues no query
-and nothing is stored, so the picture always follows the record and the rule set in force. Every finding
-carries its rule id and its sources with their full citations, so a clinician can trace each cell and chip.
+`clinical_picture()` maps what the chart has already loaded onto the clinical library's `PatientFacts`
+and asks the library (`clinical.eligibility.screen_all`, `clinical.trd`) for everything it shows; it
+issues no query and nothing is stored, so the picture always follows the record and the rule set in
+force. Every finding carries its rule id and its sources with their full citations, so a clinician can
+trace each cell and chip.
 
 `flags_for_patients()` gives the same safety flags for a page of the patient list in a fixed number of
 queries (six, whatever the page size).
@@ -288,13 +289,8 @@ def clinical_picture(
         substance_uses=substance_uses,
         today=today,
     )
-    screenings = tuple(eligibility.screen(facts, m, policy) for m in Modality)
-    bp = latest_resting_bp(measurements)
-    resting = (
-        RestingVitals(bp.systolic_mmhg, bp.diastolic_mmhg, bp.heart_rate_bpm, bp.measured_on)
-        if bp is not None and bp.systolic_mmhg is not None and bp.diastolic_mmhg is not None
-        else None
-    )
+    screenings = eligibility.screen_all(facts, policy)
+    resting = _resting(measurements)
     return Picture(
         age=facts.age,
         resting=resting,
@@ -303,6 +299,13 @@ def clinical_picture(
         flags=_flags(facts, screenings, allergies, medications, resting),
         ruleset_version=RULESET_VERSION,
     )
+
+
+def _resting(measurements: Iterable[BodyMeasurement]) -> RestingVitals | None:
+    bp = latest_resting_bp(measurements)
+    if bp is None or bp.systolic_mmhg is None or bp.diastolic_mmhg is None:
+        return None
+    return RestingVitals(bp.systolic_mmhg, bp.diastolic_mmhg, bp.heart_rate_bpm, bp.measured_on)
 
 
 def _sources(tags: Iterable[str]) -> tuple[Source, ...]:
@@ -541,7 +544,8 @@ def flags_for_patients(
     out: dict[str, list[Flag]] = {}
     for p in patients:
         key = str(p.pk)
-        picture = clinical_picture(
+        # The flags of clinical_picture, without its modality cells and staging, which the list does not show.
+        facts = patient_facts(
             p,
             conditions=conditions.get(key, []),
             medications=medications.get(key, []),
@@ -550,9 +554,10 @@ def flags_for_patients(
             measurements=pressures.get(key, []),
             substance_uses=disorders.get(key, []),
             today=today,
-            policy=policy,
         )
-        out[key] = list(picture.flags)
+        screenings = eligibility.screen_all(facts, policy)
+        resting = _resting(pressures.get(key, []))
+        out[key] = list(_flags(facts, screenings, allergies.get(key, []), medications.get(key, []), resting))
     return out
 
 

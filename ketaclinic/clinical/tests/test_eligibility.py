@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ketaclinic.clinical import eligibility
 from ketaclinic.clinical.common import ALL_MODALITIES, ESKETAMINE, RACEMIC, Level, Modality
 from ketaclinic.clinical.eligibility import (
     SCREENING_LEVELS,
@@ -486,3 +487,23 @@ def test_every_medical_condition_in_the_vocabulary_has_a_rule():
         c for c in medical if not rules_triggered_by(c)
     ]
     assert all(rules_triggered_by(str(cls)) for cls in MedicationClass)
+
+
+@given(
+    age=st.integers(min_value=0, max_value=99),
+    conditions=st.frozensets(st.sampled_from(sorted(CONDITIONS)), max_size=4),
+    classes=st.frozensets(st.sampled_from([c.value for c in MedicationClass]), max_size=3),
+    pregnant=st.booleans(),
+    bp=st.one_of(st.none(), st.tuples(st.integers(100, 220), st.integers(50, 95))),
+)
+def test_screen_all_gives_what_screen_gives_for_each_modality(age, conditions, classes, pregnant, bp):
+    facts = PatientFacts(
+        age=age,
+        sex="female",
+        conditions=conditions,
+        medication_classes=classes,
+        pregnant=pregnant,
+        resting_systolic_mmhg=bp[0] if bp else None,
+        resting_diastolic_mmhg=bp[1] if bp else None,
+    )
+    assert eligibility.screen_all(facts) == tuple(eligibility.screen(facts, m) for m in Modality)
