@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import TypeVar
 
 from django.db.models import Model, OuterRef, Subquery
@@ -289,7 +290,7 @@ def clinical_picture(
         substance_uses=substance_uses,
         today=today,
     )
-    screenings = eligibility.screen_all(facts, policy)
+    screenings = _screenings(facts, policy)
     resting = _resting(measurements)
     return Picture(
         age=facts.age,
@@ -299,6 +300,14 @@ def clinical_picture(
         flags=_flags(facts, screenings, allergies, medications, resting),
         ruleset_version=RULESET_VERSION,
     )
+
+
+@lru_cache(maxsize=4096)
+def _screenings(facts: PatientFacts, policy: ClinicPolicy) -> tuple[Screening, ...]:
+    """`eligibility.screen_all`, remembered by its arguments: it is a pure function of the facts and the
+    policy (both frozen), and the same patients are screened again each time a list page or a chart is
+    shown. Screening 25 patients cost the search page about 6 ms a request (docs/performance.md)."""
+    return eligibility.screen_all(facts, policy)
 
 
 def _resting(measurements: Iterable[BodyMeasurement]) -> RestingVitals | None:
@@ -555,7 +564,7 @@ def flags_for_patients(
             substance_uses=disorders.get(key, []),
             today=today,
         )
-        screenings = eligibility.screen_all(facts, policy)
+        screenings = _screenings(facts, policy)
         resting = _resting(pressures.get(key, []))
         out[key] = list(_flags(facts, screenings, allergies.get(key, []), medications.get(key, []), resting))
     return out
