@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from io import StringIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,6 +13,9 @@ from django.db import DatabaseError, connection, transaction
 from ketaclinic.audit import chain
 from ketaclinic.audit.actions import record, verify_chain
 from ketaclinic.audit.models import Action, AuditEvent
+
+if TYPE_CHECKING:
+    from conftest import World
 
 
 def _bypass_triggers(sql: str, params: list) -> None:
@@ -29,7 +32,7 @@ def _bypass_triggers(sql: str, params: list) -> None:
             cursor.execute(sql, params)
 
 
-def test_every_write_in_the_demo_is_chained_and_verifies(world):
+def test_every_write_in_the_demo_is_chained_and_verifies(world: World) -> None:
     report = verify_chain()
     assert report.ok and report.checked == AuditEvent.objects.count() > 20
     out = StringIO()
@@ -41,13 +44,13 @@ def test_every_write_in_the_demo_is_chained_and_verifies(world):
     "sql",
     ["UPDATE audit_auditevent SET action = 'x' WHERE seq = 1", "DELETE FROM audit_auditevent WHERE seq = 1"],
 )
-def test_update_and_delete_are_refused_by_the_database(world, sql):
+def test_update_and_delete_are_refused_by_the_database(world: World, sql) -> None:
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql)
     assert AuditEvent.objects.filter(seq=1).exists()
 
 
-def test_an_edited_event_is_found(world):
+def test_an_edited_event_is_found(world: World) -> None:
     target = AuditEvent.objects.order_by("seq")[5]
     _bypass_triggers(
         "UPDATE audit_auditevent SET changed_fields = %s WHERE seq = %s", ['["nothing"]', target.seq]
@@ -58,25 +61,25 @@ def test_an_edited_event_is_found(world):
         call_command("verify_audit")
 
 
-def test_a_removed_event_is_found(world):
+def test_a_removed_event_is_found(world: World) -> None:
     _bypass_triggers("DELETE FROM audit_auditevent WHERE seq = %s", [3])
     report = verify_chain()
     assert not report.ok and report.first_bad_seq == 3
 
 
-def test_removing_the_newest_events_is_found(world):
+def test_removing_the_newest_events_is_found(world: World) -> None:
     last = AuditEvent.objects.order_by("-seq").first().seq
     _bypass_triggers("DELETE FROM audit_auditevent WHERE seq = %s", [last])
     assert not verify_chain().ok
 
 
-def test_a_failing_audit_write_rolls_back_the_change(world, monkeypatch):
+def test_a_failing_audit_write_rolls_back_the_change(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """LG-07: the record and its audit row commit together or not at all."""
     from ketaclinic.patients import actions, inputs
 
     patient = world.patient("north")
 
-    def broken(*args, **kwargs):
+    def broken(*args, **kwargs) -> None:
         raise DatabaseError("disk full")
 
     monkeypatch.setattr(actions, "record", broken)
@@ -87,7 +90,7 @@ def test_a_failing_audit_write_rolls_back_the_change(world, monkeypatch):
     assert not patient.conditions.filter(code="heart_failure").exists()
 
 
-def test_events_hold_field_names_not_values(world):
+def test_events_hold_field_names_not_values(world: World) -> None:
     event = record(
         Action.PATIENT_UPDATE, actor=world.user("nurse.north"), changed_fields=["phone", "address"]
     )

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
 
 from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.patients.sections import SECTIONS
+
+if TYPE_CHECKING:
+    from conftest import World
 
 READERS = {"prescriber", "nurse", "therapist", "frontdesk"}
 WRITERS = {"prescriber", "nurse", "frontdesk"}
@@ -202,7 +206,7 @@ def _entries(patient):
     return ids
 
 
-def _call(world, who, route, patient):
+def _call(world: World, who, route, patient):
     _, method, url, body, _, _, is_api = route
     if "{pid}/" in url and "}" in url.split("{pid}/", 1)[1]:
         url = url.format(pid=patient.pk, **_entries(patient))
@@ -234,7 +238,7 @@ def _cases():
 
 
 @pytest.mark.parametrize(("route", "who"), list(_cases()))
-def test_access(world, route, who):
+def test_access(world: World, route, who) -> None:
     name, _, _, _, allowed, scoped, is_api = route
     patient = world.patient("north")
     denials_before = AuditEvent.objects.filter(outcome=Outcome.DENIED).count()
@@ -259,7 +263,7 @@ def test_access(world, route, who):
     assert AuditEvent.objects.filter(outcome=Outcome.DENIED).count() == denials_before + 1
 
 
-def test_every_api_route_is_in_the_matrix():
+def test_every_api_route_is_in_the_matrix() -> None:
     """A new endpoint fails here until it has allowed and denied cases above."""
     import re
 
@@ -293,8 +297,8 @@ RECORD_ROUTES = [
 
 @pytest.mark.parametrize(("method", "url", "body", "is_api"), RECORD_ROUTES)
 def test_another_patients_entry_is_not_found_under_a_patient_the_user_may_see(
-    world, method, url, body, is_api
-):
+    world: World, method, url, body, is_api
+) -> None:
     """The id of another patient's entry, put under a patient the nurse may write, finds nothing."""
     mine, other = world.patient("north", 0), world.patient("north", 1)
     key = url.split("/")[-2] if is_api else url.split("/")[-4]
@@ -312,7 +316,7 @@ def test_another_patients_entry_is_not_found_under_a_patient_the_user_may_see(
         assert model.objects.get(pk=entry).status == "active"  # nothing changed
 
 
-def test_a_reader_at_one_location_and_writer_at_another_may_only_read_here(world):
+def test_a_reader_at_one_location_and_writer_at_another_may_only_read_here(world: World) -> None:
     """Roles are per location: a therapist here who is a nurse elsewhere reads this chart, never writes it."""
     from ketaclinic.accounts.actions import do_grant_role
     from ketaclinic.accounts.models import ClinicLocation

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.queries import SECTION_LIMIT
 from ketaclinic.patients.sections import SECTIONS
+
+if TYPE_CHECKING:
+    from conftest import World
 
 HOSTILE = '<script>alert("x")</script>&'
 ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;"
@@ -17,7 +21,7 @@ def _add(patient, entry):
     return actions.do_add_history_entry(patient, entry, actor=patient.created_by)
 
 
-def _fresh_patient(world):
+def _fresh_patient(world: World):
     """A north patient with nothing in any history section yet."""
     patient = world.patient("north")
     for key in SECTIONS:
@@ -30,7 +34,7 @@ def _fresh_patient(world):
     return patient
 
 
-def test_every_typed_value_is_escaped_on_the_chart(world):
+def test_every_typed_value_is_escaped_on_the_chart(world: World) -> None:
     patient = _fresh_patient(world)
     _add(patient, inputs.ConditionIn(code="major_depressive_disorder", note=HOSTILE))
     _add(patient, inputs.MedicationIn(drug="other", other_name=HOSTILE, dose=HOSTILE))
@@ -55,7 +59,7 @@ def test_every_typed_value_is_escaped_on_the_chart(world):
     assert html.count(ESCAPED) == 8
 
 
-def test_trial_rows_show_doses_weeks_and_judgements_as_entered(world):
+def test_trial_rows_show_doses_weeks_and_judgements_as_entered(world: World) -> None:
     patient = _fresh_patient(world)
     for dose, weeks, adequate, optimised, outcome, current in [
         ("150", "6", True, True, "none", True),
@@ -87,7 +91,7 @@ def test_trial_rows_show_doses_weeks_and_judgements_as_entered(world):
     assert '<span class="muted small">2021</span>' in first
 
 
-def test_writers_get_a_change_form_per_active_entry_and_readers_do_not(world):
+def test_writers_get_a_change_form_per_active_entry_and_readers_do_not(world: World) -> None:
     patient = _fresh_patient(world)
     medication = _add(patient, inputs.MedicationIn(drug="lorazepam", dose="1 mg"))
     stopped = _add(patient, inputs.MedicationIn(drug="sertraline", dose="50 mg"))
@@ -110,7 +114,7 @@ def test_writers_get_a_change_form_per_active_entry_and_readers_do_not(world):
     assert '<span class="badge ok">Active</span>' in therapist
 
 
-def test_a_capped_section_says_so_to_every_reader(world):
+def test_a_capped_section_says_so_to_every_reader(world: World) -> None:
     patient = _fresh_patient(world)
     for i in range(SECTION_LIMIT + 3):
         _add(patient, inputs.AllergyIn(substance=f"Pollen {i}", category="environment"))
@@ -122,7 +126,7 @@ def test_a_capped_section_says_so_to_every_reader(world):
         assert "Showing" not in everything and f"Pollen {SECTION_LIMIT + 2}<" in everything
 
 
-def test_the_trial_count_is_of_every_trial_not_the_shown_ones(world):
+def test_the_trial_count_is_of_every_trial_not_the_shown_ones(world: World) -> None:
     patient = _fresh_patient(world)
     for _ in range(SECTION_LIMIT + 1):
         _add(
@@ -140,7 +144,7 @@ def test_the_trial_count_is_of_every_trial_not_the_shown_ones(world):
     assert f'<span class="muted small">{SECTION_LIMIT + 1} trials</span>' in html
 
 
-def test_safety_flags_stand_beside_the_name(world):
+def test_safety_flags_stand_beside_the_name(world: World) -> None:
     patient = _fresh_patient(world)
     _add(patient, inputs.AllergyIn(substance="Ketamine", category="medication", ketamine_related=True))
     _add(patient, inputs.ConditionIn(code="psychosis_history"))
@@ -150,7 +154,7 @@ def test_safety_flags_stand_beside_the_name(world):
     assert re.search(r'<span class="badge warn" title="[^"]*">Psychosis history</span>', flags)
 
 
-def test_a_refused_entry_comes_back_on_the_chart_with_its_error_and_its_form_open(world):
+def test_a_refused_entry_comes_back_on_the_chart_with_its_error_and_its_form_open(world: World) -> None:
     patient = _fresh_patient(world)
     client = world.client("nurse.north")
     response = client.post(f"/patients/{patient.pk}/measurements/", {"weight_kg": "999"})
@@ -167,7 +171,7 @@ def test_a_refused_entry_comes_back_on_the_chart_with_its_error_and_its_form_ope
     )  # the other forms stay closed
 
 
-def test_the_chart_url_shortcut_is_what_reverse_gives():
+def test_the_chart_url_shortcut_is_what_reverse_gives() -> None:
     import uuid
 
     from django.urls import reverse
@@ -179,7 +183,7 @@ def test_the_chart_url_shortcut_is_what_reverse_gives():
         assert _chart_url(patient) == reverse("patients:chart", args=[pk])
 
 
-def test_the_patient_list_shows_each_patients_safety_chips(world):
+def test_the_patient_list_shows_each_patients_safety_chips(world: World) -> None:
     patient = _fresh_patient(world)
     _add(patient, inputs.AllergyIn(substance="Ketamine", category="medication", ketamine_related=True))
     html = world.client("frontdesk.north").post("/patients/", {"q": patient.family_name}).content.decode()

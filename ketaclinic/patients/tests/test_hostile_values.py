@@ -7,12 +7,15 @@ text.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.sections import SECTIONS
+
+if TYPE_CHECKING:
+    from conftest import World
 
 ATTACK = '"><img src=x onerror=alert(1)><script>alert("{tag}")</script>'
 # Columns the application sets itself, never typed by a person.
@@ -75,7 +78,7 @@ def _assert_escaped(html: str) -> None:
     assert "&lt;script&gt;" in html
 
 
-def test_the_chart_shows_every_hostile_value_as_text(world):
+def test_the_chart_shows_every_hostile_value_as_text(world: World) -> None:
     patient = _plant(world)
     for who in ("nurse.north", "therapist.north"):
         html = world.client(who).get(f"/patients/{patient.pk}/").content.decode()
@@ -86,14 +89,14 @@ def test_the_chart_shows_every_hostile_value_as_text(world):
     assert "alert(&#34;patient.family_name" in html
 
 
-def test_the_edit_form_and_the_patient_list_show_hostile_values_as_text(world):
+def test_the_edit_form_and_the_patient_list_show_hostile_values_as_text(world: World) -> None:
     patient = _plant(world)
     client = world.client("nurse.north")
     _assert_escaped(client.get(f"/patients/{patient.pk}/edit/").content.decode())
     _assert_escaped(client.get("/patients/").content.decode())
 
 
-def test_an_open_form_shows_what_was_typed_as_text(world):
+def test_an_open_form_shows_what_was_typed_as_text(world: World) -> None:
     patient = world.patient("north")
     client = world.client("nurse.north")
     typed = {"substance": ATTACK.format(tag="typed"), "category": "nonsense"}
