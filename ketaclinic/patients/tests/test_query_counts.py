@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from ketaclinic.patients import actions, inputs
+from ketaclinic.patients.models import Patient, TrialOutcome
 
 if TYPE_CHECKING:
     from conftest import World
 
 
-def _grow_history(patient, count) -> None:
+def _grow_history(patient: Patient, count: int) -> None:
     author = patient.created_by
     for i in range(count):
         actions.do_add_history_entry(
@@ -26,7 +28,7 @@ def _grow_history(patient, count) -> None:
                 max_daily_dose_mg=Decimal(50 + i),
                 weeks_at_dose=Decimal(8),
                 adequate_dose=True,
-                outcome="none",
+                outcome=TrialOutcome.NONE,
                 current_episode=True,
             ),
             actor=author,
@@ -37,7 +39,7 @@ def _grow_history(patient, count) -> None:
         actions.do_record_measurement(patient, inputs.MeasurementIn(weight_kg=Decimal(70)), actor=author)
 
 
-def _queries(client, method, url, **kwargs):
+def _queries(client: Client, method: str, url: str, **kwargs: Any) -> int:
     with CaptureQueriesContext(connection) as ctx:
         response = getattr(client, method)(url, **kwargs)
     assert response.status_code == 200
@@ -57,7 +59,7 @@ SEARCH_PAGE_QUERIES = 8 + FLAGS_QUERIES
 
 
 @pytest.mark.parametrize("history", [0, 40])
-def test_chart_page_query_count_is_pinned_and_flat(world: World, history) -> None:
+def test_chart_page_query_count_is_pinned_and_flat(world: World, history: int) -> None:
     patient = world.patient("north")
     _grow_history(patient, history)
     client = world.client("nurse.north")
@@ -66,7 +68,7 @@ def test_chart_page_query_count_is_pinned_and_flat(world: World, history) -> Non
 
 
 @pytest.mark.parametrize("history", [0, 40])
-def test_api_read_query_count_is_pinned_and_flat(world: World, history) -> None:
+def test_api_read_query_count_is_pinned_and_flat(world: World, history: int) -> None:
     patient = world.patient("north")
     _grow_history(patient, history)
     api = world.api("nurse.north")
