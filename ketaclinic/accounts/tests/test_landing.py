@@ -42,7 +42,7 @@ def test_the_readme_names_every_persona() -> None:
 @pytest.mark.parametrize(
     "username", ["admin.north", "prescriber.south", "nurse.north", "therapist.south", "frontdesk.north"]
 )
-def test_each_persona_lands_where_the_readme_says(world: World, username) -> None:
+def test_each_persona_lands_where_the_readme_says(world: World, username: str) -> None:
     first, links = readme_personas()[username]
     client = Client()
     response = client.post("/login/", {"username": username, "password": PASSWORD})

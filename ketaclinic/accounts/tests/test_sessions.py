@@ -12,10 +12,12 @@ from ketaclinic.audit.models import AuditEvent
 from ketaclinic.demo.data import PASSWORD
 
 if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
     from conftest import World
 
 
-def login(client, username, password=PASSWORD):
+def login(client: Client, username: str, password: str = PASSWORD) -> TestResponse:
     return client.post("/login/", {"username": username, "password": password})
 
 
@@ -90,7 +92,7 @@ def test_a_disabled_account_loses_its_session(world: World) -> None:
 def test_a_user_without_roles_sees_the_no_access_page(world: World) -> None:
     from ketaclinic.accounts.actions import do_create_staff
 
-    user = do_create_staff(world.user("nurse.north").network, "new.hire", "a-long-enough-pass-phrase")
+    user = do_create_staff(world.network("nurse.north"), "new.hire", "a-long-enough-pass-phrase")
     client = Client()
     client.force_login(user)
     assert client.get("/")["Location"] == "/no-access/"

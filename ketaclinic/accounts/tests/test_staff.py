@@ -61,7 +61,7 @@ def test_roles_add_up_and_revoking_takes_effect(world: World) -> None:
 
 
 def test_usernames_are_never_reused_and_passwords_must_be_strong(world: World) -> None:
-    network = world.user("nurse.north").network
+    network = world.network("nurse.north")
     with pytest.raises(InvalidInput, match="username"):
         actions.do_create_staff(network, "NURSE.NORTH", "a-long-enough-pass-phrase")
     with pytest.raises(InvalidInput, match="password"):

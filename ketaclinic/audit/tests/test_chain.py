@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from io import StringIO
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from conftest import World
 
 
-def _bypass_triggers(sql: str, params: list) -> None:
+def _bypass_triggers(sql: str, params: list[int | str]) -> None:
     """Edit the table the way an attacker with database access would, around the triggers."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -44,7 +45,7 @@ def test_every_write_in_the_demo_is_chained_and_verifies(world: World) -> None:
     "sql",
     ["UPDATE audit_auditevent SET action = 'x' WHERE seq = 1", "DELETE FROM audit_auditevent WHERE seq = 1"],
 )
-def test_update_and_delete_are_refused_by_the_database(world: World, sql) -> None:
+def test_update_and_delete_are_refused_by_the_database(world: World, sql: str) -> None:
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql)
     assert AuditEvent.objects.filter(seq=1).exists()
@@ -68,8 +69,9 @@ def test_a_removed_event_is_found(world: World) -> None:
 
 
 def test_removing_the_newest_events_is_found(world: World) -> None:
-    last = AuditEvent.objects.order_by("-seq").first().seq
-    _bypass_triggers("DELETE FROM audit_auditevent WHERE seq = %s", [last])
+    last = AuditEvent.objects.order_by("-seq").first()
+    assert last is not None
+    _bypass_triggers("DELETE FROM audit_auditevent WHERE seq = %s", [last.seq])
     assert not verify_chain().ok
 
 
@@ -79,7 +81,7 @@ def test_a_failing_audit_write_rolls_back_the_change(world: World, monkeypatch: 
 
     patient = world.patient("north")
 
-    def broken(*args, **kwargs) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise DatabaseError("disk full")
 
     monkeypatch.setattr(actions, "record", broken)
@@ -128,17 +130,19 @@ def _digest_before_formats(event: AuditEvent) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def test_every_hashed_field_is_covered_by_the_digest(world: Any) -> None:
+def test_every_hashed_field_is_covered_by_the_digest(world: World) -> None:
     event = AuditEvent.objects.filter(patient__isnull=False, actor__isnull=False).order_by("seq").first()
+    assert event is not None
     before = chain.digest(event)
     for name in chain.HASHED:
         original = getattr(event, name)
-        changed = {
+        changes: dict[str, Callable[[Any], object]] = {
             "occurred_at": lambda v: v.replace(year=v.year - 1),
             "changed_fields": lambda v: [*v, "extra"],
             "patient_id": lambda v: uuid.uuid4(),
             "source_ip": lambda v: "203.0.113.9",
-        }.get(name, lambda v: v + 1 if isinstance(v, int) else f"{v}x")(original)
+        }
+        changed = changes.get(name, lambda v: v + 1 if isinstance(v, int) else f"{v}x")(original)
         setattr(event, name, changed)
         assert chain.digest(event) != before, name
         setattr(event, name, original)
@@ -155,7 +159,9 @@ def test_a_chain_hashed_before_formats_were_numbered_still_verifies(
         record(Action.PATIENT_UPDATE, changed_fields=["b", "a"][: i + 1])
     monkeypatch.undo()
     assert all(chain.format_of(e) == 1 for e in AuditEvent.objects.all())
-    assert chain.body(AuditEvent.objects.last(), 1) != chain.body(AuditEvent.objects.last(), 2)
+    newest = AuditEvent.objects.last()
+    assert newest is not None
+    assert chain.body(newest, 1) != chain.body(newest, 2)
     new = [record(Action.PATIENT_READ) for _ in range(2)]
     assert [chain.format_of(e) for e in new] == [chain.FORMAT] * 2
     report = verify_chain()
@@ -166,7 +172,7 @@ def test_a_chain_hashed_before_formats_were_numbered_still_verifies(
 
 
 def test_a_new_column_does_not_make_old_events_look_altered(
-    world: Any, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A format that hashes one more field: events before it verify in theirs, events after in it."""
     before = AuditEvent.objects.count()
@@ -181,7 +187,7 @@ def test_a_new_column_does_not_make_old_events_look_altered(
 
 
 def test_an_event_cannot_fall_back_to_an_older_format_than_the_one_before_it(
-    world: Any, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After a format-2 event, a format-1 hash is refused: an edit cannot hide behind an older format."""
     record(Action.PATIENT_READ)  # format 2

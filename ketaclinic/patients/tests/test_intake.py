@@ -114,7 +114,9 @@ def test_htmx_submit_redirects_with_a_header(world: World) -> None:
         ({"sex": "male", "pregnancy_status": "pregnant"}, "pregnancy_status", "male"),
     ],
 )
-def test_bad_input_names_the_field_and_saves_nothing(world: World, change, field, message) -> None:
+def test_bad_input_names_the_field_and_saves_nothing(
+    world: World, change: dict[str, str], field: str, message: str
+) -> None:
     client = world.client("frontdesk.north")
     patients, events = Patient.objects.count(), AuditEvent.objects.count()
     response = client.post("/patients/new/", {**BASE, **change})

@@ -58,7 +58,7 @@ def _failed(drug: str, weeks: int = 8, **extra: Any) -> dict[str, Any]:
 
 
 def _register(
-    world: Any, *, age: int = 40, bp: tuple[int, int] | None = (118, 76), **profile: Any
+    world: World, *, age: int = 40, bp: tuple[int, int] | None = (118, 76), **profile: Any
 ) -> Patient:
     """A patient registered through the actions: MDD, two adequate failed trials, a normal resting BP."""
     today = timezone.localdate()
@@ -140,7 +140,7 @@ def test_too_few_adequate_trials_needs_review_with_the_trd_rule_first(world: Wor
 
 @pytest.mark.parametrize("code", ["aneurysmal_vascular_disease", "arteriovenous_malformation"])
 def test_a_label_contraindication_makes_esketamine_ineligible_and_raises_a_danger_flag(
-    world: World, code
+    world: World, code: str
 ) -> None:
     p = _picture(_register(world, conditions=[{"code": "major_depressive_disorder"}, {"code": code}]))
     decisions = _decisions(p)
@@ -175,7 +175,7 @@ def test_levothyroxine_and_a_benzodiazepine_raise_one_flag_per_class(world: Worl
 
 
 @pytest.mark.parametrize("drug", ["methylphenidate", "phenelzine"])
-def test_stimulants_and_maois_raise_their_class_flag(world: World, drug) -> None:
+def test_stimulants_and_maois_raise_their_class_flag(world: World, drug: str) -> None:
     flags = _flags(_picture(_register(world, medications=[{"drug": drug}])))
     key = "medication:psychostimulant" if drug == "methylphenidate" else "medication:maoi"
     assert key in flags and flags[key].level is picture.Tone.WARN

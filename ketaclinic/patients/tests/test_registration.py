@@ -27,7 +27,7 @@ PERSON = {
 }
 
 
-def api_post(world: Any, url: str, body: dict[str, Any], who: str = "frontdesk.north") -> Any:
+def api_post(world: World, url: str, body: dict[str, Any], who: str = "frontdesk.north") -> Any:
     return world.api(who).post(url, json.dumps(body), content_type="application/json")
 
 
@@ -59,7 +59,7 @@ def test_the_mrn_cannot_be_typed(world: World) -> None:
 
 
 @pytest.mark.parametrize("again", ["N100001", "n100001", "  N100001 ", "N100001\t"])
-def test_an_external_mrn_repeated_at_a_location_is_refused_on_page_and_api(world: World, again) -> None:
+def test_an_external_mrn_repeated_at_a_location_is_refused_on_page_and_api(world: World, again: str) -> None:
     # The demo registered north's first patient with external MRN N100001.
     response = api_post(world, "/api/v1/patients", {**PERSON, "external_mrn": again})
     assert response.status_code == 422 and list(response.json()["errors"]) == ["external_mrn"]

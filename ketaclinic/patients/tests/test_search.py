@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from conftest import World
 
 
-def register(world: Any, given: str, family: str, *, location: str = "north", **more: Any) -> Patient:
+def register(world: World, given: str, family: str, *, location: str = "north", **more: Any) -> Patient:
     data = {
         "location": location,
         "given_name": given,
@@ -34,7 +34,7 @@ def register(world: Any, given: str, family: str, *, location: str = "north", **
     )
 
 
-def found_by_api(world: Any, query: str, who: str = "nurse.north") -> list[str]:
+def found_by_api(world: World, query: str, who: str = "nurse.north") -> list[str]:
     response = world.api(who).post(
         "/api/v1/patients/search", json.dumps({"q": query}), content_type="application/json"
     )
@@ -42,14 +42,14 @@ def found_by_api(world: Any, query: str, who: str = "nurse.north") -> list[str]:
     return [item["id"] for item in response.json()["items"]]
 
 
-def found_on_page(world: Any, query: str, who: str = "nurse.north") -> str:
+def found_on_page(world: World, query: str, who: str = "nurse.north") -> str:
     response = world.client(who).post("/patients/", {"q": query})
     assert response.status_code == 200
     return response.content.decode()
 
 
 @pytest.fixture
-def jose(world: Any) -> Patient:
+def jose(world: World) -> Patient:
     return register(world, "José", "García Márquez", external_mrn="Ref-77/A")
 
 
@@ -68,13 +68,15 @@ def jose(world: Any) -> Patient:
         "márquez, josé",
     ],
 )
-def test_names_in_any_order_by_word_prefix_with_accents_folded(world: World, jose, query) -> None:
+def test_names_in_any_order_by_word_prefix_with_accents_folded(
+    world: World, jose: Patient, query: str
+) -> None:
     assert str(jose.pk) in found_by_api(world, query)
     assert f"/patients/{jose.pk}/" in found_on_page(world, query)
 
 
 @pytest.mark.parametrize("query", ["josex", "garcia maria", "arcia", "ose"])
-def test_every_word_must_start_a_word_of_the_patient(world: World, jose, query) -> None:
+def test_every_word_must_start_a_word_of_the_patient(world: World, jose: Patient, query: str) -> None:
     assert str(jose.pk) not in found_by_api(world, query)
 
 
@@ -84,7 +86,7 @@ def test_hyphens_and_apostrophes(world: World) -> None:
         assert str(patient.pk) in found_by_api(world, query), query
 
 
-def test_mrn_external_mrn_and_birth_date(world: World, jose) -> None:
+def test_mrn_external_mrn_and_birth_date(world: World, jose: Patient) -> None:
     number = jose.mrn.removeprefix("KC-")
     for query in (jose.mrn, jose.mrn.lower(), number, "ref-77/a", " REF-77/A ", "1971-02-03", "02/03/1971"):
         assert str(jose.pk) in found_by_api(world, query), query
@@ -101,7 +103,7 @@ def test_another_locations_patients_are_never_found(world: World) -> None:
         assert str(south.pk) in found_by_api(world, query, who="nurse.south")
 
 
-def test_a_registration_entered_in_error_is_hidden_from_search_and_list(world: World, jose) -> None:
+def test_a_registration_entered_in_error_is_hidden_from_search_and_list(world: World, jose: Patient) -> None:
     actions.do_mark_patient_entered_in_error(
         jose, inputs.EnteredInError(reason="registered twice"), actor=world.user("frontdesk.north")
     )
@@ -113,7 +115,7 @@ def test_a_registration_entered_in_error_is_hidden_from_search_and_list(world: W
     assert not PatientNameToken.objects.filter(patient=jose).exists()
 
 
-def test_the_index_follows_changes_of_name_and_birth_date(world: World, jose) -> None:
+def test_the_index_follows_changes_of_name_and_birth_date(world: World, jose: Patient) -> None:
     actions.do_update_patient(
         jose,
         inputs.PatientUpdate(family_name="Ibáñez", date_of_birth=dt.date(1970, 1, 1)),

@@ -79,7 +79,7 @@ def test_catalogue_needs_a_login_and_a_role(world: World) -> None:
     from ketaclinic.accounts.actions import do_create_staff
 
     assert world.client(None).get("/rules/").status_code == 302
-    loner = do_create_staff(world.user("nurse.north").network, "no.roles", "a-long-enough-pass-phrase")
+    loner = do_create_staff(world.network("nurse.north"), "no.roles", "a-long-enough-pass-phrase")
     client = world.client(None)
     client.force_login(loner)
     assert client.get("/rules/").status_code == 403
