@@ -56,7 +56,7 @@ class World:
 
 
 @pytest.fixture
-def world(db: Any) -> World:
+def world(db: None) -> World:
     demo.load(timezone.localdate(), patients_per_location=PATIENTS_PER_LOCATION)
     return World()
 
