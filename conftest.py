@@ -18,7 +18,7 @@ from django.test.signals import template_rendered
 from django.utils import timezone
 
 from ketaclinic.accounts.actions import do_create_api_token
-from ketaclinic.accounts.models import User
+from ketaclinic.accounts.models import ClinicNetwork, User
 from ketaclinic.demo import data as demo
 from ketaclinic.patients.models import Patient
 
@@ -30,6 +30,12 @@ PATIENTS_PER_LOCATION = 4
 class World:
     def user(self, name: str) -> User:
         return User.objects.get(username=name)
+
+    def network(self, name: str) -> ClinicNetwork:
+        """The clinic network a persona belongs to (every persona has one)."""
+        network = self.user(name).network
+        assert network is not None
+        return network
 
     def patient(self, location: str, index: int = 0) -> Patient:
         return Patient.objects.filter(location__slug=location).order_by("mrn")[index]
@@ -50,7 +56,7 @@ class World:
 
 
 @pytest.fixture
-def world(db: Any) -> World:
+def world(db: None) -> World:
     demo.load(timezone.localdate(), patients_per_location=PATIENTS_PER_LOCATION)
     return World()
 

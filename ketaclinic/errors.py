@@ -55,7 +55,8 @@ def message_for(error: Mapping[str, object]) -> str:
     kind = str(error.get("type", ""))
     if kind in FRIENDLY:
         return FRIENDLY[kind]
-    if kind == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:  # type: ignore[union-attr]
+    ctx = error.get("ctx", {})
+    if kind == "string_too_short" and isinstance(ctx, Mapping) and ctx.get("min_length") == 1:
         return FRIENDLY["missing"]
     msg = str(error.get("msg", "is not valid"))
     # Pydantic prefixes messages raised by our own validators with "Value error, ".
@@ -84,4 +85,4 @@ def errors_by_field(
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
-    return errors_by_field(exc.errors())  # type: ignore[arg-type]
+    return errors_by_field(exc.errors())

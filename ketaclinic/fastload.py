@@ -34,7 +34,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import cache
-from typing import Any, TypeVar
+from types import MethodType
+from typing import Any, TypeVar, cast
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -261,7 +262,9 @@ def _builder(model: type[M]) -> Callable[[str, list[str], list[Any]], M]:
     model's init signals, or the model overrides from_db: then the ORM's own way is kept.
     """
     listened = signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
-    if listened or model.from_db.__func__ is not models.Model.from_db.__func__:
+    # from_db is a classmethod: compare the functions behind the bound methods.
+    own, base = cast(MethodType, model.from_db), cast(MethodType, models.Model.from_db)
+    if listened or own.__func__ is not base.__func__:
         return model.from_db
 
     def build(alias: str, names: list[str], values: list[Any]) -> M:

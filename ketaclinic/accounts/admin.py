@@ -5,7 +5,7 @@ Role and account changes go through the actions so that each leaves a privilege-
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -23,6 +23,16 @@ def _is_clinic_admin(request: HttpRequest) -> bool:
 
 
 admin.site.has_permission = _is_clinic_admin  # type: ignore[method-assign]
+
+# The admin classes are generic in django-stubs only; at run time they take no type arguments.
+if TYPE_CHECKING:
+    MembershipInlineBase = admin.TabularInline[Membership, User]
+    StaffAdminBase = admin.ModelAdmin[User]
+    MembershipAdminBase = admin.ModelAdmin[Membership]
+    LocationAdminBase = admin.ModelAdmin[ClinicLocation]
+else:
+    MembershipInlineBase = admin.TabularInline
+    StaffAdminBase = MembershipAdminBase = LocationAdminBase = admin.ModelAdmin
 
 
 class ClinicAdminMixin:
@@ -44,7 +54,7 @@ class ClinicAdminMixin:
         return False
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(MembershipInlineBase):
     model = Membership
     extra = 0
     fields = ("location", "role", "created_at")
@@ -53,7 +63,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class StaffAdmin(ClinicAdminMixin, admin.ModelAdmin):
+class StaffAdmin(ClinicAdminMixin, StaffAdminBase):
     list_display = ("username", "first_name", "last_name", "is_active", "last_login")
     search_fields = ("username", "first_name", "last_name")
     fields = ("username", "first_name", "last_name", "email", "is_active", "last_login")
@@ -69,7 +79,7 @@ class StaffAdmin(ClinicAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ClinicAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(ClinicAdminMixin, MembershipAdminBase):
     list_display = ("user", "location", "role", "created_at")
     list_filter = ("role", "location")
     fields = ("user", "location", "role")
@@ -87,7 +97,8 @@ class MembershipAdmin(ClinicAdminMixin, admin.ModelAdmin):
                 pk__in=location_ids(request.user, Perm.STAFF_MANAGE)
             )
         if db_field.name == "user":
-            kwargs["queryset"] = User.objects.filter(network_id=request.user.network_id, is_active=True)
+            admin_user = cast(User, request.user)  # the admin lets in signed-in clinic admins only
+            kwargs["queryset"] = User.objects.filter(network_id=admin_user.network_id, is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
@@ -97,7 +108,7 @@ class MembershipAdmin(ClinicAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ClinicLocation)
-class LocationAdmin(ClinicAdminMixin, admin.ModelAdmin):
+class LocationAdmin(ClinicAdminMixin, LocationAdminBase):
     list_display = ("name", "slug", "network")
 
     def get_queryset(self, request: HttpRequest) -> Any:

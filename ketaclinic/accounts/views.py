@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,7 +37,7 @@ def _locked_out(user: User) -> bool:
     return failures >= settings.KETACLINIC_LOGIN_FAILURE_LIMIT
 
 
-def home_for(user: User) -> str:
+def home_for(user: User | AnonymousUser) -> str:
     if can(user, Perm.PATIENT_READ):
         return reverse("patients:list")
     if can(user, Perm.AUDIT_READ):

@@ -170,7 +170,8 @@ def _commit(events: list[AuditEvent]) -> bool:
             actions.append(events)
     except Exception as exc:  # the writer outlives a bad batch; its workers get the error
         for event in events:  # append() set them before the rollback
-            event.seq, event.prev_hash, event.hash = None, "", ""
+            # Back to unsaved: an event has no seq until append() numbers it.
+            event.seq, event.prev_hash, event.hash = None, "", ""  # type: ignore[assignment]
         log.error("audit writer: %d events not committed: %s", len(events), type(exc).__name__)
         if isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError):
             connection.close()  # the connection may be what failed: the next batch opens a fresh one

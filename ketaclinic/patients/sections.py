@@ -100,7 +100,9 @@ class Section:
     def add(self, patient: Patient, data: Any, stamp: dict[str, Any]) -> PatientEntry:
         if self.before_add is not None:
             self.before_add(patient, data)
-        return self.model.objects.create(patient=patient, **data.model_dump(), **stamp)
+        entries = self.model._default_manager
+        # Every section's model has `patient`; their abstract base, which mypy sees here, does not.
+        return entries.create(patient=patient, **data.model_dump(), **stamp)  # type: ignore[misc]
 
 
 SECTIONS: dict[str, Section] = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.apps import apps
@@ -22,12 +22,23 @@ from ketaclinic import fastload
 from ketaclinic.accounts.actions import do_create_api_token
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.patients import actions, inputs
-from ketaclinic.patients.models import BodyMeasurement, EntryStatus, Patient, SubstanceUse
+from ketaclinic.patients.models import (
+    AllergyCategory,
+    BodyMeasurement,
+    EntryStatus,
+    Patient,
+    Substance,
+    SubstanceUse,
+    UseStatus,
+)
+
+if TYPE_CHECKING:
+    from conftest import World
 
 MODELS = apps.get_models()
 
 
-def _fill(world: Any) -> None:
+def _fill(world: World) -> None:
     """At least one row in every table, with nulls and values both present where a column allows them."""
     patient = world.patient("north")
     actor = patient.created_by
@@ -37,14 +48,18 @@ def _fill(world: Any) -> None:
     actions.do_record_measurement(patient, inputs.MeasurementIn(weight_kg=Decimal("71.0")), actor=actor)
     actions.do_add_history_entry(
         patient,
-        inputs.SubstanceUseIn(substance="alcohol", use_status="past", last_used_on="2020-02-03"),
+        inputs.SubstanceUseIn(
+            substance=Substance.ALCOHOL, use_status=UseStatus.PAST, last_used_on=dt.date(2020, 2, 3)
+        ),
         actor=actor,
     )
     actions.do_add_history_entry(
-        patient, inputs.SubstanceUseIn(substance="cannabis", use_status="current"), actor=actor
+        patient,
+        inputs.SubstanceUseIn(substance=Substance.CANNABIS, use_status=UseStatus.CURRENT),
+        actor=actor,
     )
     actions.do_add_history_entry(
-        patient, inputs.AllergyIn(substance="Latex", category="environment"), actor=actor
+        patient, inputs.AllergyIn(substance="Latex", category=AllergyCategory.ENVIRONMENT), actor=actor
     )
     do_create_api_token(actor, actor=actor)
     Group.objects.create(name="reviewers")
@@ -68,7 +83,7 @@ def test_every_model_is_loadable_or_refused_by_name() -> None:
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)
 def test_every_row_of_every_model_loads_exactly_as_the_orm_loads_it(
-    world: Any, model: type[models.Model]
+    world: World, model: type[models.Model]
 ) -> None:
     _fill(world)
     expected = list(model._default_manager.order_by("pk"))
@@ -82,15 +97,16 @@ def test_every_row_of_every_model_loads_exactly_as_the_orm_loads_it(
         assert got._state.adding is False and got._state.db == want._state.db
 
 
-def test_fetch_one_by_keyword(world: Any) -> None:
+def test_fetch_one_by_keyword(world: World) -> None:
     patient = world.patient("south")
     found = fastload.fetch_one(Patient, id=patient.pk)
+    assert found is not None
     assert found == patient and found.get_sex_display() == patient.get_sex_display()
     assert fastload.fetch_one(Patient, id=str(patient.pk)) == patient  # prepared as the field prepares it
     assert fastload.fetch_one(Patient, mrn="nobody") is None
 
 
-def test_filters_mean_what_the_orm_means(world: Any) -> None:
+def test_filters_mean_what_the_orm_means(world: World) -> None:
     _fill(world)
     patient = world.patient("north")
     cut = dt.date(2020, 2, 3)
@@ -137,7 +153,7 @@ def test_anything_but_the_supported_filters_is_refused(
 
 def test_orders_are_field_names_not_sql(db: None) -> None:
     with pytest.raises(TypeError):
-        fastload.fetch(Patient, order_by="mrn DESC")  # type: ignore[arg-type]
+        fastload.fetch(Patient, order_by="mrn DESC")
     with pytest.raises(ValueError, match="cannot be ordered by"):
         fastload.fetch(Patient, order_by=("mrn; DROP TABLE x",))
 

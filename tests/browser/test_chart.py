@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -52,7 +53,9 @@ def test_therapist_sees_no_add_forms(page: Page) -> None:
     expect(page.locator("#antidepressant_trials")).to_be_visible()
 
 
-def test_chart_reads_go_through_the_audit_writer_and_the_chain_holds(page: Page, manage, server_env) -> None:
+def test_chart_reads_go_through_the_audit_writer_and_the_chain_holds(
+    page: Page, manage: Callable[..., str], server_env: dict[str, str]
+) -> None:
     """The served chart's read event is committed by the audit writer before the page arrives."""
     log_in(page, "prescriber.north")
     open_first_chart(page)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
 from ketaclinic.demo.data import PASSWORD
+
+if TYPE_CHECKING:
+    from conftest import World
 
 
 def readme_personas() -> dict[str, tuple[str, list[str]]]:
@@ -27,7 +31,7 @@ def readme_personas() -> dict[str, tuple[str, list[str]]]:
     return rows
 
 
-def test_the_readme_names_every_persona():
+def test_the_readme_names_every_persona() -> None:
     assert {
         f"{role}.{site}"
         for role in ("admin", "prescriber", "nurse", "therapist", "frontdesk")
@@ -38,7 +42,7 @@ def test_the_readme_names_every_persona():
 @pytest.mark.parametrize(
     "username", ["admin.north", "prescriber.south", "nurse.north", "therapist.south", "frontdesk.north"]
 )
-def test_each_persona_lands_where_the_readme_says(world, username):
+def test_each_persona_lands_where_the_readme_says(world: World, username: str) -> None:
     first, links = readme_personas()[username]
     client = Client()
     response = client.post("/login/", {"username": username, "password": PASSWORD})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from django.test import Client, override_settings
 
@@ -10,18 +11,23 @@ from ketaclinic.accounts.middleware import LAST_SEEN
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.demo.data import PASSWORD
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
-def login(client, username, password=PASSWORD):
+    from conftest import World
+
+
+def login(client: Client, username: str, password: str = PASSWORD) -> TestResponse:
     return client.post("/login/", {"username": username, "password": password})
 
 
-def test_staff_log_in_to_their_home_page(world):
+def test_staff_log_in_to_their_home_page(world: World) -> None:
     assert login(Client(), "nurse.north")["Location"] == "/patients/"
     assert login(Client(), "admin.north")["Location"] == "/audit/"
     assert AuditEvent.objects.filter(action="auth.login", actor__username="nurse.north").exists()
 
 
-def test_login_page_and_next_redirect(world):
+def test_login_page_and_next_redirect(world: World) -> None:
     client = Client()
     assert client.get("/login/").status_code == 200
     response = client.post(
@@ -34,7 +40,7 @@ def test_login_page_and_next_redirect(world):
     assert evil["Location"] == "/patients/"
 
 
-def test_wrong_password_is_refused_without_saying_which_part_was_wrong(world):
+def test_wrong_password_is_refused_without_saying_which_part_was_wrong(world: World) -> None:
     response = login(Client(), "nurse.north", "not-the-password")
     assert response.status_code == 401 and b"Username or password is incorrect." in response.content
     assert login(Client(), "nobody.here").status_code == 401
@@ -42,7 +48,7 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(world):
 
 
 @override_settings(KETACLINIC_LOGIN_FAILURE_LIMIT=3)
-def test_repeated_failures_lock_the_account(world):
+def test_repeated_failures_lock_the_account(world: World) -> None:
     for _ in range(3):
         login(Client(), "nurse.north", "wrong-password")
     locked = login(Client(), "nurse.north")
@@ -51,7 +57,7 @@ def test_repeated_failures_lock_the_account(world):
     assert login(Client(), "nurse.south").status_code == 302  # other accounts are unaffected
 
 
-def test_logout_ends_the_session(world):
+def test_logout_ends_the_session(world: World) -> None:
     client = Client()
     login(client, "nurse.north")
     assert client.get("/logout/").status_code == 405
@@ -61,7 +67,7 @@ def test_logout_ends_the_session(world):
 
 
 @override_settings(KETACLINIC_IDLE_TIMEOUT_SECONDS=900)
-def test_idle_sessions_are_ended_on_the_server(world):
+def test_idle_sessions_are_ended_on_the_server(world: World) -> None:
     client = Client()
     login(client, "nurse.north")
     assert client.get("/patients/").status_code == 200
@@ -74,7 +80,7 @@ def test_idle_sessions_are_ended_on_the_server(world):
     assert AuditEvent.objects.filter(action="auth.session_timeout").exists()
 
 
-def test_a_disabled_account_loses_its_session(world):
+def test_a_disabled_account_loses_its_session(world: World) -> None:
     from ketaclinic.accounts.actions import do_disable_staff
 
     client = Client()
@@ -83,17 +89,17 @@ def test_a_disabled_account_loses_its_session(world):
     assert client.get("/patients/").status_code == 302
 
 
-def test_a_user_without_roles_sees_the_no_access_page(world):
+def test_a_user_without_roles_sees_the_no_access_page(world: World) -> None:
     from ketaclinic.accounts.actions import do_create_staff
 
-    user = do_create_staff(world.user("nurse.north").network, "new.hire", "a-long-enough-pass-phrase")
+    user = do_create_staff(world.network("nurse.north"), "new.hire", "a-long-enough-pass-phrase")
     client = Client()
     client.force_login(user)
     assert client.get("/")["Location"] == "/no-access/"
     assert client.get("/no-access/").status_code == 403
 
 
-def test_session_cookie_is_http_only(world):
+def test_session_cookie_is_http_only(world: World) -> None:
     response = login(Client(), "nurse.north")
     assert response.cookies["sessionid"]["httponly"]
     assert response.cookies["sessionid"]["samesite"] == "Lax"

@@ -1,6 +1,8 @@
 """The audit table refuses UPDATE and DELETE at the database (ONC (d)(2), security-checks LG-03)."""
 
+from django.apps.registry import Apps
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 SQLITE = [
     "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent "
@@ -25,13 +27,13 @@ POSTGRES_REVERSE = [
 ]
 
 
-def forwards(apps, schema_editor):
+def forwards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     statements = POSTGRES if schema_editor.connection.vendor == "postgresql" else SQLITE
     for statement in statements:
         schema_editor.execute(statement)
 
 
-def backwards(apps, schema_editor):
+def backwards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     statements = POSTGRES_REVERSE if schema_editor.connection.vendor == "postgresql" else SQLITE_REVERSE
     for statement in statements:
         schema_editor.execute(statement)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from io import StringIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -14,8 +15,11 @@ from ketaclinic.audit import chain
 from ketaclinic.audit.actions import record, verify_chain
 from ketaclinic.audit.models import Action, AuditEvent
 
+if TYPE_CHECKING:
+    from conftest import World
 
-def _bypass_triggers(sql: str, params: list) -> None:
+
+def _bypass_triggers(sql: str, params: list[int | str]) -> None:
     """Edit the table the way an attacker with database access would, around the triggers."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -29,7 +33,7 @@ def _bypass_triggers(sql: str, params: list) -> None:
             cursor.execute(sql, params)
 
 
-def test_every_write_in_the_demo_is_chained_and_verifies(world):
+def test_every_write_in_the_demo_is_chained_and_verifies(world: World) -> None:
     report = verify_chain()
     assert report.ok and report.checked == AuditEvent.objects.count() > 20
     out = StringIO()
@@ -41,13 +45,13 @@ def test_every_write_in_the_demo_is_chained_and_verifies(world):
     "sql",
     ["UPDATE audit_auditevent SET action = 'x' WHERE seq = 1", "DELETE FROM audit_auditevent WHERE seq = 1"],
 )
-def test_update_and_delete_are_refused_by_the_database(world, sql):
+def test_update_and_delete_are_refused_by_the_database(world: World, sql: str) -> None:
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql)
     assert AuditEvent.objects.filter(seq=1).exists()
 
 
-def test_an_edited_event_is_found(world):
+def test_an_edited_event_is_found(world: World) -> None:
     target = AuditEvent.objects.order_by("seq")[5]
     _bypass_triggers(
         "UPDATE audit_auditevent SET changed_fields = %s WHERE seq = %s", ['["nothing"]', target.seq]
@@ -58,25 +62,26 @@ def test_an_edited_event_is_found(world):
         call_command("verify_audit")
 
 
-def test_a_removed_event_is_found(world):
+def test_a_removed_event_is_found(world: World) -> None:
     _bypass_triggers("DELETE FROM audit_auditevent WHERE seq = %s", [3])
     report = verify_chain()
     assert not report.ok and report.first_bad_seq == 3
 
 
-def test_removing_the_newest_events_is_found(world):
-    last = AuditEvent.objects.order_by("-seq").first().seq
-    _bypass_triggers("DELETE FROM audit_auditevent WHERE seq = %s", [last])
+def test_removing_the_newest_events_is_found(world: World) -> None:
+    last = AuditEvent.objects.order_by("-seq").first()
+    assert last is not None
+    _bypass_triggers("DELETE FROM audit_auditevent WHERE seq = %s", [last.seq])
     assert not verify_chain().ok
 
 
-def test_a_failing_audit_write_rolls_back_the_change(world, monkeypatch):
+def test_a_failing_audit_write_rolls_back_the_change(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """LG-07: the record and its audit row commit together or not at all."""
     from ketaclinic.patients import actions, inputs
 
     patient = world.patient("north")
 
-    def broken(*args, **kwargs):
+    def broken(*args: object, **kwargs: object) -> None:
         raise DatabaseError("disk full")
 
     monkeypatch.setattr(actions, "record", broken)
@@ -87,7 +92,7 @@ def test_a_failing_audit_write_rolls_back_the_change(world, monkeypatch):
     assert not patient.conditions.filter(code="heart_failure").exists()
 
 
-def test_events_hold_field_names_not_values(world):
+def test_events_hold_field_names_not_values(world: World) -> None:
     event = record(
         Action.PATIENT_UPDATE, actor=world.user("nurse.north"), changed_fields=["phone", "address"]
     )
@@ -125,17 +130,19 @@ def _digest_before_formats(event: AuditEvent) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def test_every_hashed_field_is_covered_by_the_digest(world: Any) -> None:
+def test_every_hashed_field_is_covered_by_the_digest(world: World) -> None:
     event = AuditEvent.objects.filter(patient__isnull=False, actor__isnull=False).order_by("seq").first()
+    assert event is not None
     before = chain.digest(event)
     for name in chain.HASHED:
         original = getattr(event, name)
-        changed = {
+        changes: dict[str, Callable[[Any], object]] = {
             "occurred_at": lambda v: v.replace(year=v.year - 1),
             "changed_fields": lambda v: [*v, "extra"],
             "patient_id": lambda v: uuid.uuid4(),
             "source_ip": lambda v: "203.0.113.9",
-        }.get(name, lambda v: v + 1 if isinstance(v, int) else f"{v}x")(original)
+        }
+        changed = changes.get(name, lambda v: v + 1 if isinstance(v, int) else f"{v}x")(original)
         setattr(event, name, changed)
         assert chain.digest(event) != before, name
         setattr(event, name, original)
@@ -152,7 +159,9 @@ def test_a_chain_hashed_before_formats_were_numbered_still_verifies(
         record(Action.PATIENT_UPDATE, changed_fields=["b", "a"][: i + 1])
     monkeypatch.undo()
     assert all(chain.format_of(e) == 1 for e in AuditEvent.objects.all())
-    assert chain.body(AuditEvent.objects.last(), 1) != chain.body(AuditEvent.objects.last(), 2)
+    newest = AuditEvent.objects.last()
+    assert newest is not None
+    assert chain.body(newest, 1) != chain.body(newest, 2)
     new = [record(Action.PATIENT_READ) for _ in range(2)]
     assert [chain.format_of(e) for e in new] == [chain.FORMAT] * 2
     report = verify_chain()
@@ -163,7 +172,7 @@ def test_a_chain_hashed_before_formats_were_numbered_still_verifies(
 
 
 def test_a_new_column_does_not_make_old_events_look_altered(
-    world: Any, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A format that hashes one more field: events before it verify in theirs, events after in it."""
     before = AuditEvent.objects.count()
@@ -178,7 +187,7 @@ def test_a_new_column_does_not_make_old_events_look_altered(
 
 
 def test_an_event_cannot_fall_back_to_an_older_format_than_the_one_before_it(
-    world: Any, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After a format-2 event, a format-1 hash is refused: an edit cannot hide behind an older format."""
     record(Action.PATIENT_READ)  # format 2

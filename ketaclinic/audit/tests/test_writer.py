@@ -24,12 +24,13 @@ from contextlib import contextmanager, suppress
 from multiprocessing.connection import Client, Connection
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.models.signals import post_migrate
 from django.utils import timezone
+from pytest_django import Settings
 
 from ketaclinic.audit import actions, client, server
 from ketaclinic.audit.actions import GENESIS, record, verify_chain
@@ -39,6 +40,9 @@ from ketaclinic.audit.context import Origin
 from ketaclinic.audit.models import Action, AuditEvent, ChainHead, Outcome, Via
 from ketaclinic.audit.server import Writer, WriterRunning
 from ketaclinic.web.management.commands import serve
+
+if TYPE_CHECKING:
+    from conftest import World
 
 APPEND_ONLY = importlib.import_module("ketaclinic.audit.migrations.0002_append_only")
 JOIN_SECONDS = 10  # a bound for joins and waits that only a hang would reach
@@ -105,7 +109,7 @@ def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.fixture
-def sock_path(tmp_path: Path, settings: Any) -> Path:
+def sock_path(tmp_path: Path, settings: Settings) -> Path:
     """The writer's socket path, configured for record() as `ketaclinic serve` does for its workers."""
     path = tmp_path / "audit.sock"
     settings.KETACLINIC_AUDIT_WRITER = str(path)
@@ -157,7 +161,8 @@ def _ask(path: Path, message: bytes) -> dict[str, Any]:
     with Client(str(path), family="AF_UNIX") as conn:
         conn.send_bytes(message)
         assert conn.poll(JOIN_SECONDS), "the writer did not reply"
-        return json.loads(conn.recv_bytes())
+        reply: dict[str, Any] = json.loads(conn.recv_bytes())
+        return reply
 
 
 def _valid_line(**changes: Any) -> bytes:
@@ -183,8 +188,8 @@ WEB = Origin(via=Via.WEB, request_id="6f1c2a8e-0000-4000-8000-000000000001", sou
 
 
 def test_an_event_outside_a_transaction_is_committed_by_the_writer_before_record_returns(
-    chain, world, sock_path, batches
-):
+    chain: None, world: World, sock_path: Path, batches: list[int]
+) -> None:
     """A nurse reads a chart: the read event is on disk, chained, when record() returns."""
     nurse, patient = world.user("nurse.north"), world.patient("north")
     last = ChainHead.objects.get(pk=1)
@@ -216,8 +221,8 @@ THREADS, PER_THREAD = 8, 25
 
 
 def test_concurrent_workers_get_one_unbroken_chain_in_fewer_transactions(
-    chain, sock_path, batches, monkeypatch
-):
+    chain: None, sock_path: Path, batches: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Eight worker threads, one writer: distinct consecutive seqs, a valid chain, events batched.
 
     The writer is stepped here, on the test's thread, so one step can be held back until every worker has
@@ -283,7 +288,9 @@ def test_concurrent_workers_get_one_unbroken_chain_in_fewer_transactions(
     assert report.ok and report.checked == total
 
 
-def test_events_written_in_transactions_and_through_the_writer_form_one_chain(chain, sock_path, batches):
+def test_events_written_in_transactions_and_through_the_writer_form_one_chain(
+    chain: None, sock_path: Path, batches: list[int]
+) -> None:
     """do_* actions write their event in their own transaction; reads go to the writer. One chain."""
     returned: list[AuditEvent] = []
     with serving(sock_path):
@@ -305,8 +312,13 @@ def test_events_written_in_transactions_and_through_the_writer_form_one_chain(ch
 
 
 def test_with_no_writer_listening_record_commits_the_event_itself_and_warns_once_a_minute(
-    chain, world, tmp_path, settings, monkeypatch, caplog
-):
+    chain: None,
+    world: World,
+    tmp_path: Path,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     settings.KETACLINIC_AUDIT_WRITER = str(tmp_path / "nobody-listens.sock")
     clock = [10_000.0]
     monkeypatch.setattr(client, "time", SimpleNamespace(monotonic=lambda: clock[0]))
@@ -332,11 +344,14 @@ def test_with_no_writer_listening_record_commits_the_event_itself_and_warns_once
     assert {row.hash for row in rows} == {event.hash for event in events}
     assert verify_chain().ok
     identifying = [patient.given_name, patient.family_name, patient.mrn, str(patient.pk), patient.pk.hex]
+    assert WEB.source_ip is not None
     identifying += [nurse.username, WEB.source_ip, WEB.request_id]
     assert not [value for value in identifying if value in caplog.text]
 
 
-def test_a_writer_that_goes_away_before_replying_loses_no_event(chain, sock_path, caplog):
+def test_a_writer_that_goes_away_before_replying_loses_no_event(
+    chain: None, sock_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """The writer read the event and died before answering: the worker commits it itself."""
     caplog.set_level(logging.WARNING, logger=client.__name__)
     received = []
@@ -360,8 +375,8 @@ def test_a_writer_that_goes_away_before_replying_loses_no_event(chain, sock_path
 
 
 def test_after_the_writer_restarts_the_next_event_reconnects_to_the_new_one(
-    chain, sock_path, batches, caplog
-):
+    chain: None, sock_path: Path, batches: list[int], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING, logger=client.__name__)
     with serving(sock_path):
         first = record(Action.PATIENT_READ, origin=WEB)
@@ -384,7 +399,9 @@ class Rollback(Exception):
     pass
 
 
-def test_inside_a_transaction_the_event_joins_it_and_rolls_back_with_it(chain, sock_path, monkeypatch):
+def test_inside_a_transaction_the_event_joins_it_and_rolls_back_with_it(
+    chain: None, sock_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def no_writer(event: AuditEvent) -> bool:
         pytest.fail("an event inside a transaction was sent to the writer")
 
@@ -418,7 +435,9 @@ MALFORMED = {
 }
 
 
-def test_a_malformed_line_is_answered_with_an_error_and_the_writer_carries_on(chain, sock_path, batches):
+def test_a_malformed_line_is_answered_with_an_error_and_the_writer_carries_on(
+    chain: None, sock_path: Path, batches: list[int]
+) -> None:
     with serving(sock_path):
         replies = {name: _ask(sock_path, line) for name, line in MALFORMED.items()}
         event = record(Action.PATIENT_READ, origin=WEB)
@@ -461,8 +480,8 @@ def test_what_a_worker_sends_is_every_chained_field_the_writer_does_not_set() ->
 
 
 def test_a_wrongly_typed_patient_id_is_answered_with_an_error_and_the_writer_carries_on(
-    chain, sock_path, batches
-):
+    chain: None, sock_path: Path, batches: list[int]
+) -> None:
     with serving(sock_path):
         reply = _ask(sock_path, _valid_line(patient_id=5))
         event = record(Action.PATIENT_READ, origin=WEB)
@@ -479,7 +498,9 @@ def test_a_wrongly_typed_patient_id_is_answered_with_an_error_and_the_writer_car
         {"occurred_at": "2026-11-21T12:00:00+02:00"},  # stored in UTC, hashed as sent
     ],
 )
-def test_an_event_the_chain_could_not_verify_is_refused(chain, world, sock_path, change):
+def test_an_event_the_chain_could_not_verify_is_refused(
+    chain: None, world: World, sock_path: Path, change: dict[str, str]
+) -> None:
     actor = world.user("nurse.north")
     change = {k: str(actor.pk) if v == "<actor>" else v for k, v in change.items()}
     before = AuditEvent.objects.count()
@@ -491,7 +512,7 @@ def test_an_event_the_chain_could_not_verify_is_refused(chain, world, sock_path,
     assert verify_chain().ok
 
 
-def test_an_event_the_database_refuses_fails_only_its_own_request(chain, sock_path):
+def test_an_event_the_database_refuses_fails_only_its_own_request(chain: None, sock_path: Path) -> None:
     w = Writer(sock_path)
     try:
         with (
@@ -509,7 +530,9 @@ def test_an_event_the_database_refuses_fails_only_its_own_request(chain, sock_pa
     assert "seq" in replies[1], replies[1]
 
 
-def test_a_failing_commit_fails_the_request_and_writes_nothing(chain, sock_path, monkeypatch, caplog):
+def test_a_failing_commit_fails_the_request_and_writes_nothing(
+    chain: None, sock_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """The database refuses the batch: record() raises, nothing of it is left, the writer carries on."""
     caplog.set_level(logging.WARNING)
     real_append = actions.append
@@ -537,7 +560,9 @@ def test_a_failing_commit_fails_the_request_and_writes_nothing(chain, sock_path,
 # --- the socket file ----------------------------------------------------------------------------------
 
 
-def test_the_socket_is_for_the_data_folder_owner_only_and_removed_when_the_writer_stops(tmp_path):
+def test_the_socket_is_for_the_data_folder_owner_only_and_removed_when_the_writer_stops(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "audit.sock"
     path.write_text("left by a writer that was killed")
     old_umask = os.umask(0)  # the socket would be created world-writable without the chmod
@@ -551,7 +576,9 @@ def test_the_socket_is_for_the_data_folder_owner_only_and_removed_when_the_write
     assert not path.exists()
 
 
-def test_serve_puts_the_socket_in_the_data_folder_or_a_private_temp_folder_when_that_is_too_long(tmp_path):
+def test_serve_puts_the_socket_in_the_data_folder_or_a_private_temp_folder_when_that_is_too_long(
+    tmp_path: Path,
+) -> None:
     assert serve.socket_path(tmp_path) == tmp_path / serve.SOCKET_NAME
     deep = tmp_path / ("d" * 120)
     path = serve.socket_path(deep)
@@ -564,7 +591,7 @@ def test_serve_puts_the_socket_in_the_data_folder_or_a_private_temp_folder_when_
         path.parent.rmdir()
 
 
-def test_serve_finds_a_bindable_socket_path_for_a_non_ascii_data_folder():
+def test_serve_finds_a_bindable_socket_path_for_a_non_ascii_data_folder() -> None:
     data_dir = Path("/srv/ketaclinic/" + "ü" * 60)  # 76 characters, 136 bytes
     path = serve.socket_path(data_dir)
     if path.parent != data_dir:
@@ -573,8 +600,11 @@ def test_serve_finds_a_bindable_socket_path_for_a_non_ascii_data_folder():
 
 
 def test_the_first_warning_is_logged_even_on_a_freshly_booted_machine(
-    tmp_path, settings, monkeypatch, caplog
-):
+    tmp_path: Path,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     settings.KETACLINIC_AUDIT_WRITER = str(tmp_path / "nobody-listens.sock")
     monkeypatch.setattr(client, "time", SimpleNamespace(monotonic=lambda: 30.0))  # booted 30 s ago
     caplog.set_level(logging.WARNING, logger=client.__name__)
@@ -582,7 +612,9 @@ def test_the_first_warning_is_logged_even_on_a_freshly_booted_machine(
     assert "not reachable" in caplog.text
 
 
-def test_a_second_server_on_the_same_data_folder_leaves_the_live_writer_alone(chain, sock_path):
+def test_a_second_server_on_the_same_data_folder_leaves_the_live_writer_alone(
+    chain: None, sock_path: Path
+) -> None:
     with serving(sock_path):
         with pytest.raises(WriterRunning, match="already serving"):
             Writer(sock_path)
@@ -590,7 +622,7 @@ def test_a_second_server_on_the_same_data_folder_leaves_the_live_writer_alone(ch
         assert "seq" in _ask(sock_path, _valid_line())  # the first writer still answers
 
 
-def test_a_writer_removes_only_its_own_socket(tmp_path):
+def test_a_writer_removes_only_its_own_socket(tmp_path: Path) -> None:
     path = tmp_path / "audit.sock"
     old = Writer(path)
     old.listener.close()  # the process behind it is gone; its socket file is stale
@@ -601,7 +633,7 @@ def test_a_writer_removes_only_its_own_socket(tmp_path):
     assert not path.exists()
 
 
-def test_a_decoded_event_has_every_column_an_event_built_by_record_has():
+def test_a_decoded_event_has_every_column_an_event_built_by_record_has() -> None:
     built = AuditEvent(**_event_fields())
     decoded = server.decode(client.encode(built))
     columns = [f.attname for f in AuditEvent._meta.concrete_fields]

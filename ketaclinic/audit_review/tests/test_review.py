@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+from typing import TYPE_CHECKING
 
 from ketaclinic.audit.models import AuditEvent
 
+if TYPE_CHECKING:
+    from conftest import World
 
-def test_admin_sees_reads_of_their_patients_and_not_other_locations(world):
+
+def test_admin_sees_reads_of_their_patients_and_not_other_locations(world: World) -> None:
     north, south = world.patient("north"), world.patient("south")
     world.client("nurse.north").get(f"/patients/{north.pk}/")
     world.client("nurse.south").get(f"/patients/{south.pk}/")
@@ -19,7 +24,7 @@ def test_admin_sees_reads_of_their_patients_and_not_other_locations(world):
     assert events[0].actor.username == "nurse.north"
 
 
-def test_filters_by_patient_user_and_dates(world, today):
+def test_filters_by_patient_user_and_dates(world: World, today: dt.date) -> None:
     north = world.patient("north")
     world.client("therapist.north").get(f"/patients/{north.pk}/")
     admin = world.client("admin.north")
@@ -36,7 +41,7 @@ def test_filters_by_patient_user_and_dates(world, today):
     assert admin.post("/audit/", {"date_to": "2000-01-01"}).context["page"].paginator.count == 0
 
 
-def test_sorting_by_each_column_and_bad_values_are_refused(world):
+def test_sorting_by_each_column_and_bad_values_are_refused(world: World) -> None:
     admin = world.client("admin.north")
     for sort in ("time", "user", "action", "outcome", "patient", "location", "via"):
         for direction in ("asc", "desc"):
@@ -51,7 +56,7 @@ def test_sorting_by_each_column_and_bad_values_are_refused(world):
     assert set(bad.context["errors"]) == {"sort", "date_from", "action"}
 
 
-def test_csv_export_is_itself_audited(world):
+def test_csv_export_is_itself_audited(world: World) -> None:
     before = AuditEvent.objects.filter(action="audit.export").count()
     response = world.client("admin.north").post("/audit/", {"export": "csv"})
     assert response["Content-Type"] == "text/csv"
@@ -60,6 +65,6 @@ def test_csv_export_is_itself_audited(world):
     assert AuditEvent.objects.filter(action="audit.export").count() == before + 1
 
 
-def test_reviewing_the_trail_is_audited(world):
+def test_reviewing_the_trail_is_audited(world: World) -> None:
     world.client("admin.south").get("/audit/")
     assert AuditEvent.objects.filter(action="audit.read", actor__username="admin.south").exists()

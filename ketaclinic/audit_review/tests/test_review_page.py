@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 from django.test import Client
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.audit_review.views import PAGE_SIZE
 
+if TYPE_CHECKING:
+    from conftest import World
 
-def test_times_read_as_utc_minutes_and_dates_as_iso(world, today):
+
+def test_times_read_as_utc_minutes_and_dates_as_iso(world: World, today: dt.date) -> None:
     admin = world.client("admin.north")
     body = admin.post("/audit/", {"date_from": today.isoformat()}).content.decode()
     shown = re.findall(r'<td class="num small time">(.*?)</td>', body)
@@ -23,7 +28,7 @@ def test_times_read_as_utc_minutes_and_dates_as_iso(world, today):
     assert "YYYY-MM-DD" in body
 
 
-def test_the_pager_carries_the_filters_but_not_the_token_or_the_export(world):
+def test_the_pager_carries_the_filters_but_not_the_token_or_the_export(world: World) -> None:
     admin = world.client("admin.north")
     for _ in range(PAGE_SIZE + 1):  # enough reads of the trail for a second page
         admin.get("/audit/")
@@ -41,12 +46,12 @@ def test_the_pager_carries_the_filters_but_not_the_token_or_the_export(world):
     assert 'name="page" value="1"' in second.content.decode()
 
 
-def test_a_refused_filter_is_named_beside_its_field(world):
+def test_a_refused_filter_is_named_beside_its_field(world: World) -> None:
     body = world.client("admin.north").post("/audit/", {"date_from": "yesterday"}).content.decode()
     assert 'id="e-date_from"' in body and "YYYY-MM-DD" in body
 
 
-def test_the_trail_is_for_clinic_admins_only(world):
+def test_the_trail_is_for_clinic_admins_only(world: World) -> None:
     assert Client().get("/audit/").status_code == 302
     for who in ("nurse.north", "prescriber.south", "therapist.north", "frontdesk.south"):
         assert world.client(who).get("/audit/").status_code == 403

@@ -1,6 +1,7 @@
 """Eligibility screening: what a prescriber sees before the first session."""
 
 import dataclasses
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -12,30 +13,37 @@ from ketaclinic.clinical.eligibility import (
     SCREENING_LEVELS,
     SCREENS,
     Decision,
+    Finding,
     PatientFacts,
+    Screening,
+    _Screen,
     rules_triggered_by,
     screen,
 )
 from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.clinical.rules import RULES_BY_ID
-from ketaclinic.clinical.trd import Trial
+from ketaclinic.clinical.trd import Trial, TrialOutcome
 from ketaclinic.clinical.vocab import CONDITIONS, MedicationClass
 
-TRD_HISTORY = (Trial("sertraline", True, 8, "none"), Trial("venlafaxine", True, 10, "partial"))
+TRD_HISTORY = (
+    Trial("sertraline", True, 8, TrialOutcome.NONE),
+    Trial("venlafaxine", True, 10, TrialOutcome.PARTIAL),
+)
 ESK = Modality.ESKETAMINE_NASAL
 IN_CLINIC_RACEMIC = [Modality.IV_KETAMINE, Modality.IM_KETAMINE, Modality.ORAL_KETAMINE]
 
 
-def patient(**kw) -> PatientFacts:
-    fields = {"age": 40, "sex": "female", "trials": TRD_HISTORY} | kw
+def patient(**kw: Any) -> PatientFacts:
+    fields: dict[str, Any] = {"age": 40, "sex": "female", "trials": TRD_HISTORY}
+    fields |= kw
     return PatientFacts(**fields)
 
 
-def ids(result) -> set[str]:
+def ids(result: Screening) -> set[str]:
     return {f.rule_id for f in result.findings}
 
 
-def finding(result, rule_id):
+def finding(result: Screening, rule_id: str) -> Finding:
     return next(f for f in result.findings if f.rule_id == rule_id)
 
 
@@ -43,14 +51,14 @@ def finding(result, rule_id):
 
 
 @pytest.mark.parametrize("modality", list(Modality))
-def test_uncomplicated_trd_patient_is_eligible_everywhere(modality):
+def test_uncomplicated_trd_patient_is_eligible_everywhere(modality: Modality) -> None:
     result = screen(patient(resting_systolic_mmhg=128, resting_diastolic_mmhg=82), modality)
     assert result.decision is Decision.ELIGIBLE
     assert result.trd.is_trd
     assert all(f.level is Level.INFO for f in result.findings)
 
 
-def test_esketamine_screening_reminds_of_the_rems():
+def test_esketamine_screening_reminds_of_the_rems() -> None:
     result = screen(patient(), ESK)
     assert ids(result) == {"ELIG-ESK-REMS"}
     assert "enrol the patient before the first treatment" in result.findings[0].message
@@ -65,7 +73,9 @@ TRIGGERS = [
 
 @pytest.mark.parametrize(("s", "code"), TRIGGERS, ids=lambda v: getattr(getattr(v, "rule", None), "id", v))
 @pytest.mark.parametrize("modality", list(Modality))
-def test_each_condition_and_medication_fires_its_rule_only_in_scope(s, code, modality):
+def test_each_condition_and_medication_fires_its_rule_only_in_scope(
+    s: _Screen, code: str, modality: Modality
+) -> None:
     facts = patient(medication_classes={code}) if code in set(MedicationClass) else patient(conditions={code})
     result = screen(facts, modality)
     if not s.rule.applies_to(modality):
@@ -101,7 +111,7 @@ RACEMIC_CONTRAINDICATIONS = {
 
 
 @pytest.mark.parametrize(("condition", "rule_id"), ESK_CONTRAINDICATIONS.items())
-def test_esketamine_label_contraindications_make_the_patient_ineligible(condition, rule_id):
+def test_esketamine_label_contraindications_make_the_patient_ineligible(condition: str, rule_id: str) -> None:
     result = screen(patient(conditions={condition}), ESK)
     assert result.decision is Decision.INELIGIBLE
     assert result.findings[0].rule_id == rule_id
@@ -111,13 +121,15 @@ def test_esketamine_label_contraindications_make_the_patient_ineligible(conditio
 
 @pytest.mark.parametrize(("condition", "rule_id"), RACEMIC_CONTRAINDICATIONS.items())
 @pytest.mark.parametrize("modality", sorted(RACEMIC))
-def test_racemic_ketamine_contraindications_make_the_patient_ineligible(condition, rule_id, modality):
+def test_racemic_ketamine_contraindications_make_the_patient_ineligible(
+    condition: str, rule_id: str, modality: Modality
+) -> None:
     result = screen(patient(conditions={condition}), modality)
     assert result.decision is Decision.INELIGIBLE
     assert finding(result, rule_id).level is Level.CONTRAINDICATED
 
 
-def test_esketamine_does_not_treat_racemic_only_contraindications_as_label_ones():
+def test_esketamine_does_not_treat_racemic_only_contraindications_as_label_ones() -> None:
     # Severe cardiac disease: "assess carefully" for esketamine, contraindicated in the UK ketamine SmPC.
     cardiac = patient(conditions={"severe_cardiac_disease"})
     assert screen(cardiac, ESK).decision is Decision.NEEDS_REVIEW
@@ -141,13 +153,15 @@ ACKNOWLEDGE_EVERYWHERE = [
 
 @pytest.mark.parametrize(("facts", "rule_id"), ACKNOWLEDGE_EVERYWHERE)
 @pytest.mark.parametrize("modality", list(Modality))
-def test_section_7_warnings_need_acknowledgement_in_every_modality(facts, rule_id, modality):
+def test_section_7_warnings_need_acknowledgement_in_every_modality(
+    facts: dict[str, Any], rule_id: str, modality: Modality
+) -> None:
     result = screen(patient(**facts), modality)
     assert result.decision is Decision.NEEDS_REVIEW
     assert finding(result, rule_id).level is Level.ACKNOWLEDGE
 
 
-def test_pregnancy_message_gives_the_registry():
+def test_pregnancy_message_gives_the_registry() -> None:
     assert "1-844-405-6185" in finding(screen(patient(pregnant=True), ESK), "ELIG-ALL-ACK-PREGNANCY").message
 
 
@@ -158,14 +172,14 @@ CAUTION_EVERYWHERE = ["benzodiazepine", "nonbenzodiazepine_hypnotic", "opioid", 
 
 @pytest.mark.parametrize("cls", CAUTION_EVERYWHERE)
 @pytest.mark.parametrize("modality", [ESK, *IN_CLINIC_RACEMIC])
-def test_rems_form_interactions_are_cautions(cls, modality):
+def test_rems_form_interactions_are_cautions(cls: str, modality: Modality) -> None:
     result = screen(patient(medication_classes={cls}), modality)
     cautions = [f for f in result.findings if f.level is Level.CAUTION]
     assert len(cautions) == 1 and cautions[0].rule_id.startswith("ELIG-ALL-DDI-")
     assert result.decision is Decision.ELIGIBLE
 
 
-def test_racemic_only_interactions():
+def test_racemic_only_interactions() -> None:
     iv = "iv_ketamine"
     assert finding(screen(patient(medication_classes={"levothyroxine"}), iv), "ELIG-KET-DDI-LEVOTHYROXINE")
     assert finding(screen(patient(medication_classes={"naltrexone"}), iv), "ELIG-KET-DDI-NALTREXONE")
@@ -178,7 +192,7 @@ def test_racemic_only_interactions():
     ).rule_ids == {"ELIG-ESK-REMS"}
 
 
-def test_xanthines_need_acknowledgement_with_racemic_ketamine():
+def test_xanthines_need_acknowledgement_with_racemic_ketamine() -> None:
     # Contraindicated with IV esketamine (Norway) and lowers the seizure threshold: more than a caution.
     result = screen(patient(medication_classes={"xanthine"}), "iv_ketamine")
     assert finding(result, "ELIG-KET-DDI-XANTHINE").level is Level.ACKNOWLEDGE
@@ -189,7 +203,7 @@ def test_xanthines_need_acknowledgement_with_racemic_ketamine():
     )
 
 
-def test_antidepressants_are_compatible():
+def test_antidepressants_are_compatible() -> None:
     for modality in (ESK, "iv_ketamine"):
         result = screen(patient(medication_classes={"antidepressant"}), modality)
         assert result.decision is Decision.ELIGIBLE
@@ -201,22 +215,25 @@ def test_antidepressants_are_compatible():
 @pytest.mark.parametrize(
     ("modality", "rule_id"), [(ESK, "ELIG-ESK-TRD-NOT-MET"), ("iv_ketamine", "ELIG-KET-TRD-NOT-MET")]
 )
-def test_not_meeting_trd_needs_review(modality, rule_id):
+def test_not_meeting_trd_needs_review(modality: str, rule_id: str) -> None:
     result = screen(patient(trials=(TRD_HISTORY[0],)), modality)
     assert result.decision is Decision.NEEDS_REVIEW
     assert finding(result, rule_id).level is Level.ACKNOWLEDGE
     assert not result.trd.is_trd and result.trd.adequate_failures == 1
 
 
-def test_screening_carries_the_staging():
+def test_screening_carries_the_staging() -> None:
     facts = patient(episode_months=30, severity="severe_without_psychosis", ect_failed=True)
     result = screen(facts, "iv_ketamine")
     assert result.trd.maudsley_score == 3 + 4 + 1 + 0 + 1
     assert result.trd.mgh_score == 5
 
 
-def test_trd_minimum_weeks_is_policy():
-    short = (Trial("sertraline", True, 4, "none"), Trial("venlafaxine", True, 5, "none"))
+def test_trd_minimum_weeks_is_policy() -> None:
+    short = (
+        Trial("sertraline", True, 4, TrialOutcome.NONE),
+        Trial("venlafaxine", True, 5, TrialOutcome.NONE),
+    )
     assert screen(patient(trials=short), ESK).decision is Decision.NEEDS_REVIEW
     four_weeks = dataclasses.replace(DEFAULT_POLICY, trd_min_trial_weeks=4)
     assert screen(patient(trials=short), ESK, four_weeks).decision is Decision.ELIGIBLE
@@ -234,7 +251,7 @@ def test_trd_minimum_weeks_is_policy():
         ((200, 120), {"ELIG-ESK-BP-ACKNOWLEDGE"}),
     ],
 )
-def test_esketamine_resting_bp(bp, rules):
+def test_esketamine_resting_bp(bp: tuple[int, int], rules: set[str]) -> None:
     result = screen(patient(resting_systolic_mmhg=bp[0], resting_diastolic_mmhg=bp[1]), ESK)
     assert ids(result) - {"ELIG-ESK-REMS"} == rules
     if rules:
@@ -251,17 +268,17 @@ def test_esketamine_resting_bp(bp, rules):
         ((170, 101), {"ELIG-KET-CI-RESTING-BP"}, Decision.INELIGIBLE),
     ],
 )
-def test_racemic_resting_bp(bp, rules, decision):
+def test_racemic_resting_bp(bp: tuple[int, int], rules: set[str], decision: Decision) -> None:
     result = screen(patient(resting_systolic_mmhg=bp[0], resting_diastolic_mmhg=bp[1]), "iv_ketamine")
     assert (ids(result), result.decision) == (rules, decision)
 
 
-def test_no_bp_recorded_raises_no_bp_finding():
+def test_no_bp_recorded_raises_no_bp_finding() -> None:
     assert screen(patient(), "iv_ketamine").findings == ()
 
 
 @pytest.mark.parametrize(("spo2", "fires"), [(None, False), (93, False), (92, True)])
-def test_low_resting_spo2(spo2, fires):
+def test_low_resting_spo2(spo2: int | None, fires: bool) -> None:
     result = screen(patient(resting_spo2_percent=spo2), "im_ketamine")
     assert ("ELIG-ALL-SPO2-LOW" in ids(result)) == fires
 
@@ -277,20 +294,20 @@ def test_low_resting_spo2(spo2, fires):
         (65, {"ELIG-ESK-AGE-65"}, Decision.ELIGIBLE),
     ],
 )
-def test_esketamine_age_rules(age, esk_rules, esk_decision):
+def test_esketamine_age_rules(age: int, esk_rules: set[str], esk_decision: Decision) -> None:
     result = screen(patient(age=age), ESK)
     assert ids(result) - {"ELIG-ESK-REMS"} == esk_rules
     assert result.decision is esk_decision
 
 
-def test_racemic_minimum_age_is_policy():
+def test_racemic_minimum_age_is_policy() -> None:
     assert screen(patient(age=17), "iv_ketamine").decision is Decision.NEEDS_REVIEW
     assert screen(patient(age=18), "iv_ketamine").decision is Decision.ELIGIBLE
     sixteen = dataclasses.replace(DEFAULT_POLICY, minimum_age_years=16)
     assert screen(patient(age=17), "iv_ketamine", sixteen).decision is Decision.ELIGIBLE
 
 
-def test_breastfeeding():
+def test_breastfeeding() -> None:
     assert (
         finding(screen(patient(breastfeeding=True), ESK), "ELIG-ESK-BREASTFEEDING").level is Level.ACKNOWLEDGE
     )
@@ -301,7 +318,7 @@ def test_breastfeeding():
 # --- Home ketamine -----------------------------------------------------------------------------------------
 
 
-def test_home_ketamine_escalates_cautions_to_acknowledgement():
+def test_home_ketamine_escalates_cautions_to_acknowledgement() -> None:
     facts = patient(medication_classes={"opioid"}, conditions={"interstitial_cystitis"})
     clinic = screen(facts, "oral_ketamine")
     home = screen(facts, "home_ketamine")
@@ -312,13 +329,13 @@ def test_home_ketamine_escalates_cautions_to_acknowledgement():
     assert {f.rule_id for f in home.findings} == {f.rule_id for f in clinic.findings}
 
 
-def test_home_escalation_can_be_switched_off():
+def test_home_escalation_can_be_switched_off() -> None:
     relaxed = dataclasses.replace(DEFAULT_POLICY, home_cautions_require_acknowledgement=False)
     result = screen(patient(medication_classes={"opioid"}), "home_ketamine", relaxed)
     assert result.decision is Decision.ELIGIBLE and not result.findings[0].escalated_by_policy
 
 
-def test_home_ketamine_can_exclude_conditions_by_policy():
+def test_home_ketamine_can_exclude_conditions_by_policy() -> None:
     strict = dataclasses.replace(DEFAULT_POLICY, home_ineligible_conditions=frozenset({"psychosis_history"}))
     facts = patient(conditions={"psychosis_history"})
     home = screen(facts, "home_ketamine", strict)
@@ -348,24 +365,24 @@ def test_home_ketamine_can_exclude_conditions_by_policy():
         ({"pregnant": "no"}, TypeError, "pregnant"),
     ],
 )
-def test_invalid_facts(kwargs, error, fragment):
+def test_invalid_facts(kwargs: dict[str, Any], error: type[Exception], fragment: str) -> None:
     with pytest.raises(error, match=fragment):
         patient(**kwargs)
 
 
-def test_unknown_modality():
+def test_unknown_modality() -> None:
     with pytest.raises(ValueError, match="unknown modality"):
         screen(patient(), "intranasal_racemic")
 
 
-def test_every_vocab_condition_and_class_is_accepted():
+def test_every_vocab_condition_and_class_is_accepted() -> None:
     facts = patient(conditions=set(CONDITIONS), medication_classes=set(MedicationClass))
     for modality in Modality:
         assert screen(facts, modality).decision is Decision.INELIGIBLE
     assert facts.medication_classes == set(MedicationClass)
 
 
-def test_rules_triggered_by_explains_codes():
+def test_rules_triggered_by_explains_codes() -> None:
     assert {r.id for r in rules_triggered_by("arteriovenous_malformation")} == {
         "ELIG-ESK-CI-AVM",
         "ELIG-KET-CI-AVM",
@@ -400,7 +417,7 @@ facts_strategy = st.builds(
 
 @settings(deadline=None)
 @given(facts_strategy, st.sampled_from(list(Modality)))
-def test_decision_follows_the_most_serious_finding(facts, modality):
+def test_decision_follows_the_most_serious_finding(facts: PatientFacts, modality: Modality) -> None:
     result = screen(facts, modality)
     levels = [f.level for f in result.findings]
     assert levels == sorted(levels, key=SCREENING_LEVELS.index)
@@ -421,7 +438,7 @@ def test_decision_follows_the_most_serious_finding(facts, modality):
 
 @settings(deadline=None)
 @given(facts_strategy)
-def test_esketamine_and_racemic_rules_never_mix(facts):
+def test_esketamine_and_racemic_rules_never_mix(facts: PatientFacts) -> None:
     esk = screen(facts, ESK)
     iv = screen(facts, "iv_ketamine")
     assert all(RULES_BY_ID[i].modalities & ESKETAMINE for i in esk.rule_ids)
@@ -429,14 +446,14 @@ def test_esketamine_and_racemic_rules_never_mix(facts):
     assert ALL_MODALITIES == ESKETAMINE | RACEMIC
 
 
-def test_findings_by_level():
+def test_findings_by_level() -> None:
     result = screen(patient(conditions={"psychosis_history"}, medication_classes={"opioid"}), "iv_ketamine")
     assert [f.rule_id for f in result.at_level(Level.ACKNOWLEDGE)] == ["ELIG-ALL-ACK-PSYCHOSIS"]
     assert [f.rule_id for f in result.at_level(Level.CAUTION)] == ["ELIG-ALL-DDI-OPIOID"]
     assert result.at_level(Level.CONTRAINDICATED) == ()
 
 
-def test_rule_table_refuses_unknown_codes_and_rules_without_a_trigger():
+def test_rule_table_refuses_unknown_codes_and_rules_without_a_trigger() -> None:
     from ketaclinic.clinical.eligibility import _screen
 
     with pytest.raises(ValueError, match="unknown condition codes"):
@@ -445,7 +462,7 @@ def test_rule_table_refuses_unknown_codes_and_rules_without_a_trigger():
         _screen("ELIG-X-Y", ALL_MODALITIES, Level.INFO, "x", ("S7",))
 
 
-def test_drug_lexicon_feeds_the_screen():
+def test_drug_lexicon_feeds_the_screen() -> None:
     from ketaclinic.clinical.vocab import medication_classes
 
     classes = medication_classes(["phenelzine", "clonazepam", "lisinopril"])
@@ -477,7 +494,7 @@ ISSUE_CONDITIONS = {
 }
 
 
-def test_every_medical_condition_in_the_vocabulary_has_a_rule():
+def test_every_medical_condition_in_the_vocabulary_has_a_rule() -> None:
     assert set(CONDITIONS) >= ISSUE_CONDITIONS
     medical = {c.code for c in CONDITIONS.values() if c.category != "psychiatric"} | {
         "psychosis_history",

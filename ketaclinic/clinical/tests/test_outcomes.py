@@ -2,6 +2,7 @@
 
 import dataclasses
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -52,11 +53,11 @@ def series(*totals: int, step: int = 7) -> list[DatedScore]:
         ("madrs", 0, 0, "remission"),
     ],
 )
-def test_classify(instrument, baseline, current, outcome):
+def test_classify(instrument: str, baseline: int, current: int, outcome: str) -> None:
     assert classify(instrument, baseline, current) == outcome
 
 
-def test_madrs_remission_cut_is_clinic_policy():
+def test_madrs_remission_cut_is_clinic_policy() -> None:
     esketamine_programme = dataclasses.replace(DEFAULT_POLICY, madrs_remission_max=12)
     assert classify("madrs", 34, 12) == Outcome.RESPONSE
     assert classify("madrs", 34, 12, esketamine_programme) == Outcome.REMISSION
@@ -64,14 +65,14 @@ def test_madrs_remission_cut_is_clinic_policy():
     assert remission_rule("madrs").policy_fields == ("madrs_remission_max",)
 
 
-def test_remission_cuts_and_rules():
+def test_remission_cuts_and_rules() -> None:
     assert [remission_max(s) for s in ("phq9", "qids_sr16", "hamd17")] == [4, 5, 7]
     assert remission_rule("phq9").id == "OUT-REMISSION-PHQ9"
     assert remission_rule("qids_sr16").sources == ("R16",)
     assert remission_rule("hamd17").id == "OUT-REMISSION-HAMD17"
 
 
-def test_response_needs_a_baseline():
+def test_response_needs_a_baseline() -> None:
     assert not is_response(0, 0)
     assert is_response(1, 0)
     assert not is_response(10, 6)
@@ -88,7 +89,7 @@ def test_response_needs_a_baseline():
         ("phq9", 20, 5.0, "current"),
     ],
 )
-def test_classify_rejects_invalid_input(instrument, baseline, current, fragment):
+def test_classify_rejects_invalid_input(instrument: str, baseline: Any, current: Any, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         classify(instrument, baseline, current)
 
@@ -100,7 +101,9 @@ def test_classify_rejects_invalid_input(instrument, baseline, current, fragment)
     ),
     st.integers(0, 60),
 )
-def test_a_lower_current_total_is_never_a_worse_outcome(case, other):
+def test_a_lower_current_total_is_never_a_worse_outcome(
+    case: tuple[OutcomeScale, int, int], other: int
+) -> None:
     scale, baseline, current = case
     lower = min(other, current)
     rank = [Outcome.NO_RESPONSE, Outcome.RESPONSE, Outcome.REMISSION]
@@ -112,7 +115,7 @@ def test_a_lower_current_total_is_never_a_worse_outcome(case, other):
 # --- Relapse -----------------------------------------------------------------------------------------------
 
 
-def test_qids_relapse_after_remission_star_d():
+def test_qids_relapse_after_remission_star_d() -> None:
     result = relapse("qids_sr16", 18, series(12, 5, 7, 11, 4))
     assert result.event
     assert result.qualified_on == D0 + timedelta(days=7)
@@ -120,14 +123,14 @@ def test_qids_relapse_after_remission_star_d():
     assert result.rule_id == "OUT-RELAPSE-QIDS-SR16"
 
 
-def test_no_relapse_before_response_or_remission():
+def test_no_relapse_before_response_or_remission() -> None:
     never = relapse("qids_sr16", 18, series(14, 12, 11))
     assert not never.event and never.qualified_on is None
     kept = relapse("qids_sr16", 18, series(8, 10, 9))
     assert not kept.event and kept.qualified_on == D0
 
 
-def test_madrs_relapse_needs_two_assessments_5_to_15_days_apart():
+def test_madrs_relapse_needs_two_assessments_5_to_15_days_apart() -> None:
     # Remission, then 22+ twice: 7 days apart counts.
     confirmed = relapse("madrs", 34, series(9, 23, 25))
     assert confirmed.event
@@ -139,7 +142,7 @@ def test_madrs_relapse_needs_two_assessments_5_to_15_days_apart():
     assert not relapse("madrs", 34, series(9, 23, 25, step=21)).event
 
 
-def test_madrs_relapse_thresholds_are_policy():
+def test_madrs_relapse_thresholds_are_policy() -> None:
     loose = dataclasses.replace(DEFAULT_POLICY, madrs_relapse_consecutive=1, madrs_relapse_min=20)
     result = relapse("madrs", 34, series(9, 20), loose)
     assert result.event and result.onset == result.confirmed_on
@@ -148,7 +151,7 @@ def test_madrs_relapse_thresholds_are_policy():
     assert (criterion.min_total, criterion.consecutive, criterion.gap_days) == (22, 2, (5, 15))
 
 
-def test_phq9_relapse_only_when_the_clinic_defines_it():
+def test_phq9_relapse_only_when_the_clinic_defines_it() -> None:
     assert relapse_criterion("phq9") is None
     with pytest.raises(ValueError, match="no relapse definition"):
         relapse("phq9", 20, series(4, 15))
@@ -157,7 +160,7 @@ def test_phq9_relapse_only_when_the_clinic_defines_it():
     assert relapse_criterion("hamd17") is None
 
 
-def test_series_must_be_in_date_order_with_valid_totals():
+def test_series_must_be_in_date_order_with_valid_totals() -> None:
     with pytest.raises(ValueError, match="date order"):
         relapse("qids_sr16", 18, list(reversed(series(5, 12))))
     with pytest.raises(ValueError, match="date order"):
@@ -169,7 +172,7 @@ def test_series_must_be_in_date_order_with_valid_totals():
 # --- Loss of response --------------------------------------------------------------------------------------
 
 
-def test_loss_of_response_after_response():
+def test_loss_of_response_after_response() -> None:
     result = loss_of_response("phq9", 20, series(15, 9, 8, 12))
     assert result.event
     assert result.qualified_on == D0 + timedelta(days=7)
@@ -177,14 +180,14 @@ def test_loss_of_response_after_response():
     assert result.rule_id == "OUT-LOSS-OF-RESPONSE"
 
 
-def test_no_loss_of_response_without_a_response_or_while_it_holds():
+def test_no_loss_of_response_without_a_response_or_while_it_holds() -> None:
     assert not loss_of_response("phq9", 20, series(15, 14)).event
     assert loss_of_response("phq9", 20, series(15, 14)).qualified_on is None
     held = loss_of_response("madrs", 30, series(14, 15, 9))
     assert not held.event and held.qualified_on == D0
 
 
-def test_loss_of_response_consecutive_is_policy():
+def test_loss_of_response_consecutive_is_policy() -> None:
     two = dataclasses.replace(DEFAULT_POLICY, loss_of_response_consecutive=2)
     assert not loss_of_response("phq9", 20, series(9, 12, 9, 12), two).event
     result = loss_of_response("phq9", 20, series(9, 12, 13), two)
@@ -193,9 +196,10 @@ def test_loss_of_response_consecutive_is_policy():
 
 @settings(deadline=None)
 @given(st.lists(st.integers(0, 27), max_size=12), st.integers(1, 27))
-def test_series_events_only_follow_a_qualifying_score(totals, baseline):
+def test_series_events_only_follow_a_qualifying_score(totals: list[int], baseline: int) -> None:
     points = series(*totals)
     for finding in (relapse("qids_sr16", baseline, points), loss_of_response("qids_sr16", baseline, points)):
         if finding.event:
             assert finding.qualified_on is not None and finding.onset is not None
+            assert finding.confirmed_on is not None
             assert finding.qualified_on < finding.onset <= finding.confirmed_on

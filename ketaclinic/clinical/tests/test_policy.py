@@ -2,6 +2,7 @@
 
 import dataclasses
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -16,11 +17,11 @@ from ketaclinic.clinical.policy import (
 )
 
 
-def _with(**changes):
+def _with(**changes: Any) -> ClinicPolicy:
     return dataclasses.replace(DEFAULT_POLICY, **changes)
 
 
-def test_defaults_follow_the_reference_and_the_issue():
+def test_defaults_follow_the_reference_and_the_issue() -> None:
     p = DEFAULT_POLICY
     assert p.madrs_remission_max == 10
     assert p.trd_min_trial_weeks == 6
@@ -33,7 +34,7 @@ def test_defaults_follow_the_reference_and_the_issue():
     assert p.home_cautions_require_acknowledgement is True
 
 
-def test_every_field_is_documented_with_basis_and_sources():
+def test_every_field_is_documented_with_basis_and_sources() -> None:
     rows = policy_fields()
     assert [r.name for r in rows] == [f.name for f in dataclasses.fields(ClinicPolicy)]
     for row in rows:
@@ -44,7 +45,7 @@ def test_every_field_is_documented_with_basis_and_sources():
         assert row.is_default
 
 
-def test_unverified_and_sources_differ_are_flagged():
+def test_unverified_and_sources_differ_are_flagged() -> None:
     by_name = {r.name: r for r in policy_fields()}
     assert by_name["madrs_remission_max"].sources_differ and not by_name["madrs_remission_max"].unverified
     assert by_name["cadss_alert_above"].unverified
@@ -53,14 +54,14 @@ def test_unverified_and_sources_differ_are_flagged():
     assert not by_name["qids_sr16_relapse_min"].unverified
 
 
-def test_policy_table_reports_values_in_force():
+def test_policy_table_reports_values_in_force() -> None:
     rows = {r.name: r for r in policy_fields(_with(madrs_remission_max=12))}
     assert rows["madrs_remission_max"].value == 12
     assert rows["madrs_remission_max"].default == 10
     assert not rows["madrs_remission_max"].is_default
 
 
-def test_format_value():
+def test_format_value() -> None:
     assert format_value(None) == "not set"
     assert format_value(True) == "yes"
     assert format_value(False) == "no"
@@ -70,12 +71,13 @@ def test_format_value():
     assert format_value(Decimal("0.5")) == "0.5"
 
 
-def test_blood_pressure_is_exceeded_when_either_part_is_above():
+def test_blood_pressure_is_exceeded_when_either_part_is_above() -> None:
     limit = BloodPressure(140, 90)
     assert not limit.exceeded_by(140, 90)
     assert limit.exceeded_by(141, 80)
     assert limit.exceeded_by(120, 91)
-    for bad in (0, -1, True, 140.0):
+    bad_values: tuple[Any, ...] = (0, -1, True, 140.0)
+    for bad in bad_values:
         with pytest.raises(ValueError):
             BloodPressure(bad, 90)
 
@@ -106,12 +108,12 @@ def test_blood_pressure_is_exceeded_when_either_part_is_above():
         {"esketamine_allow_28mg": 1},
     ],
 )
-def test_invalid_policies_are_refused(changes):
+def test_invalid_policies_are_refused(changes: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         _with(**changes)
 
 
-def test_valid_custom_policy():
+def test_valid_custom_policy() -> None:
     custom = _with(
         madrs_remission_max=12,
         phq9_relapse_min=10,

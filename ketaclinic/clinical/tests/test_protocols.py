@@ -3,27 +3,29 @@
 import dataclasses
 import itertools
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ketaclinic.clinical.policy import DEFAULT_POLICY
-from ketaclinic.clinical.protocols import PROTOCOLS, Phase, ProtocolId, plan
+from ketaclinic.clinical.protocols import PROTOCOLS, Phase, PlannedSession, ProtocolId, plan
 
 MONDAY = date(2026, 11, 23)
 
 
-def days(sessions):
+def days(sessions: Sequence[PlannedSession]) -> list[int]:
     return [(s.date - sessions[0].date).days for s in sessions]
 
 
-def per_week(sessions):
+def per_week(sessions: Sequence[PlannedSession]) -> Counter[int]:
     return Counter(s.week for s in sessions)
 
 
-def test_esketamine_label_schedule_on_weekdays():
+def test_esketamine_label_schedule_on_weekdays() -> None:
     sessions = plan("esketamine_trd", MONDAY)
     assert days(sessions) == [0, 3, 7, 10, 14, 17, 21, 24, 28, 35, 42, 49]
     assert [s.number for s in sessions] == list(range(1, 13))
@@ -31,7 +33,7 @@ def test_esketamine_label_schedule_on_weekdays():
     assert per_week(sessions) == {1: 2, 2: 2, 3: 2, 4: 2, 5: 1, 6: 1, 7: 1, 8: 1}
 
 
-def test_esketamine_maintenance_every_two_weeks_by_default():
+def test_esketamine_maintenance_every_two_weeks_by_default() -> None:
     sessions = plan("esketamine_trd", MONDAY, maintenance_sessions=3)
     assert days(sessions)[12:] == [63, 77, 91]
     assert [s.week for s in sessions[12:]] == [10, 12, 14]
@@ -39,7 +41,7 @@ def test_esketamine_maintenance_every_two_weeks_by_default():
     assert days(plan("esketamine_trd", MONDAY, maintenance_sessions=3, policy=weekly))[12:] == [56, 63, 70]
 
 
-def test_iv_induction_taper():
+def test_iv_induction_taper() -> None:
     sessions = plan("iv_induction_taper", MONDAY, maintenance_sessions=2)
     assert days(sessions) == [0, 2, 4, 7, 10, 14, 28, 42]
     assert per_week(sessions[:6]) == {1: 3, 2: 2, 3: 1}
@@ -48,25 +50,25 @@ def test_iv_induction_taper():
     assert days(plan("iv_induction_taper", MONDAY, maintenance_sessions=1, policy=four_weekly))[-1] == 42
 
 
-def test_elekt_d_twice_weekly_for_three_weeks():
+def test_elekt_d_twice_weekly_for_three_weeks() -> None:
     sessions = plan("iv_twice_weekly_3w", MONDAY)
     assert days(sessions) == [0, 3, 7, 10, 14, 17]
 
 
-def test_murrough_six_infusions_over_twelve_days():
+def test_murrough_six_infusions_over_twelve_days() -> None:
     sessions = plan("iv_thrice_weekly_12d", MONDAY)
     assert days(sessions) == [0, 2, 4, 7, 9, 11]
     wednesday = plan("iv_thrice_weekly_12d", MONDAY + timedelta(days=2))
     assert len(wednesday) == 6 and days(wednesday)[-1] <= 11
 
 
-def test_start_must_be_a_clinic_day():
+def test_start_must_be_a_clinic_day() -> None:
     with pytest.raises(ValueError, match="clinic day"):
         plan("esketamine_trd", MONDAY + timedelta(days=5))  # Saturday
     assert plan("esketamine_trd", MONDAY + timedelta(days=5), clinic_days={5, 1})[0].date.weekday() == 5
 
 
-def test_tuesday_thursday_clinic():
+def test_tuesday_thursday_clinic() -> None:
     sessions = plan("esketamine_trd", MONDAY + timedelta(days=3), clinic_days={1, 3})
     assert {s.date.weekday() for s in sessions} == {1, 3}
     assert per_week(sessions)[1] == 2
@@ -76,7 +78,7 @@ def test_tuesday_thursday_clinic():
     ("protocol", "clinic_days"),
     [("esketamine_trd", {0}), ("esketamine_trd", {0, 1}), ("iv_thrice_weekly_12d", {0, 2})],
 )
-def test_impossible_clinic_weeks_are_refused(protocol, clinic_days):
+def test_impossible_clinic_weeks_are_refused(protocol: str, clinic_days: set[int]) -> None:
     with pytest.raises(ValueError, match="cannot hold"):
         plan(protocol, MONDAY, clinic_days=clinic_days)
 
@@ -92,13 +94,14 @@ def test_impossible_clinic_weeks_are_refused(protocol, clinic_days):
         ({"maintenance_sessions": True}, "maintenance_sessions"),
     ],
 )
-def test_invalid_arguments(kwargs, fragment):
-    args = {"protocol_id": "esketamine_trd", "start": MONDAY} | kwargs
+def test_invalid_arguments(kwargs: dict[str, Any], fragment: str) -> None:
+    args: dict[str, Any] = {"protocol_id": "esketamine_trd", "start": MONDAY}
+    args |= kwargs
     with pytest.raises(ValueError, match=fragment):
         plan(**args)
 
 
-def test_protocols_cite_their_sources():
+def test_protocols_cite_their_sources() -> None:
     assert PROTOCOLS[ProtocolId.IV_TWICE_WEEKLY_3W].rule.sources[0] == "K7"
     assert PROTOCOLS[ProtocolId.IV_THRICE_WEEKLY_12D].rule.sources[0] == "K6"
     assert PROTOCOLS[ProtocolId.ESKETAMINE_TRD].rule.policy_fields == (
@@ -130,7 +133,9 @@ TWICE_WEEKLY_WEEKS = {
     maintenance=st.integers(0, 6),
     interval=st.sampled_from([1, 2]),
 )
-def test_protocol_invariants(protocol, start, clinic_days, maintenance, interval):
+def test_protocol_invariants(
+    protocol: ProtocolId, start: date, clinic_days: frozenset[int], maintenance: int, interval: int
+) -> None:
     assume(start.weekday() in clinic_days)
     policy = dataclasses.replace(
         DEFAULT_POLICY, esketamine_maintenance_interval_weeks=interval, iv_maintenance_interval_weeks=interval
@@ -167,7 +172,7 @@ def test_protocol_invariants(protocol, start, clinic_days, maintenance, interval
 
 @settings(deadline=None)
 @given(st.dates(min_value=date(2024, 1, 1), max_value=date(2035, 12, 31)))
-def test_a_full_working_week_always_holds_every_protocol(start):
+def test_a_full_working_week_always_holds_every_protocol(start: date) -> None:
     assume(start.weekday() < 5)
     for protocol in ProtocolId:
         assert plan(protocol, start)

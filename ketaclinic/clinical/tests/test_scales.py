@@ -2,6 +2,8 @@
 
 import dataclasses
 import itertools
+from collections.abc import Set as AbstractSet
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -44,14 +46,14 @@ def answers_for(instrument: Instrument) -> st.SearchStrategy[list[int]]:
         ("bprs_positive", 4, 1, 7),
     ],
 )
-def test_item_metadata(instrument, count, low, high):
+def test_item_metadata(instrument: str, count: int, low: int, high: int) -> None:
     spec = instrument_spec(instrument)
     assert spec.item_count == count
     assert {(i.min_score, i.max_score) for i in spec.items} == {(low, high)}
     assert [i.number for i in spec.items] == list(range(1, count + 1))
 
 
-def test_loinc_codes_from_the_reference():
+def test_loinc_codes_from_the_reference() -> None:
     assert INSTRUMENTS[Instrument.PHQ9].codes.panel == "44249-1"
     assert INSTRUMENTS[Instrument.PHQ9].codes.total == "44261-6"
     assert INSTRUMENTS[Instrument.GAD7].codes.panel == "69737-5"
@@ -64,14 +66,14 @@ def test_loinc_codes_from_the_reference():
     assert score("phq9", [0] * 9).codes.total == "44261-6"
 
 
-def test_bprs_convention_changes_item_range_and_total_range():
+def test_bprs_convention_changes_item_range_and_total_range() -> None:
     rebased = instrument_spec("bprs_positive", BprsConvention.ZERO_TO_SIX)
     assert (rebased.total_min, rebased.total_max) == (0, 24)
     assert {(i.min_score, i.max_score) for i in rebased.items} == {(0, 6)}
     assert (instrument_spec("bprs_positive").total_min, instrument_spec("bprs_positive").total_max) == (4, 28)
 
 
-def test_cssrs_items_are_the_screener_questions():
+def test_cssrs_items_are_the_screener_questions() -> None:
     keys = [i.key for i in INSTRUMENTS[Instrument.CSSRS_SCREEN].items]
     assert keys == ["q1", "q2", "q3", "q4", "q5", "q6", "q6_past_3_months"]
 
@@ -113,17 +115,17 @@ def test_cssrs_items_are_the_screener_questions():
         ("cadss", 50, None),
     ],
 )
-def test_band_cut_points(instrument, total, band):
+def test_band_cut_points(instrument: str, total: int, band: str | None) -> None:
     assert band_for(instrument, total) == band
 
 
-def test_band_for_rejects_totals_outside_the_scale():
+def test_band_for_rejects_totals_outside_the_scale() -> None:
     with pytest.raises(ValueError, match="outside 0-27"):
         band_for("phq9", 28)
 
 
 @pytest.mark.parametrize("instrument", [i for i in SCORED if INSTRUMENTS[i].bands])
-def test_bands_tile_the_total_range_without_gaps(instrument):
+def test_bands_tile_the_total_range_without_gaps(instrument: Instrument) -> None:
     spec = INSTRUMENTS[instrument]
     bands = spec.bands
     assert bands[0].low == spec.total_min and bands[-1].high == spec.total_max
@@ -132,10 +134,11 @@ def test_bands_tile_the_total_range_without_gaps(instrument):
 
 @settings(deadline=None)
 @given(st.sampled_from(SCORED).flatmap(lambda i: st.tuples(st.just(i), answers_for(i))))
-def test_totals_are_always_in_range(case):
+def test_totals_are_always_in_range(case: tuple[Instrument, list[int]]) -> None:
     instrument, answers = case
     result = score(instrument, answers)
     spec = INSTRUMENTS[instrument]
+    assert spec.total_min is not None and spec.total_max is not None and result.total is not None
     assert spec.total_min <= result.total <= spec.total_max
     assert result.item_scores == tuple(answers)
     assert score(instrument, dict(enumerate(answers, 1))) == result
@@ -147,18 +150,22 @@ def test_totals_are_always_in_range(case):
         lambda i: st.tuples(st.just(i), st.integers(0, INSTRUMENTS[i].total_max), st.integers(0, 60))
     )
 )
-def test_bands_are_monotone_in_the_total(case):
+def test_bands_are_monotone_in_the_total(case: tuple[Instrument, int, int]) -> None:
     instrument, a, b = case
-    b = min(b, INSTRUMENTS[instrument].total_max)
+    total_max = INSTRUMENTS[instrument].total_max
+    assert total_max is not None
+    b = min(b, total_max)
     order = [band.id for band in INSTRUMENTS[instrument].bands]
     low, high = sorted((a, b))
-    assert order.index(band_for(instrument, low)) <= order.index(band_for(instrument, high))
+    lower, higher = band_for(instrument, low), band_for(instrument, high)
+    assert lower is not None and higher is not None
+    assert order.index(lower) <= order.index(higher)
 
 
 # --- Totals and flags --------------------------------------------------------------------------------------
 
 
-def test_phq9_total_and_item9_flag():
+def test_phq9_total_and_item9_flag() -> None:
     result = score("phq9", [3, 3, 3, 3, 3, 3, 3, 3, 0])
     assert (result.total, result.band) == (24, "severe")
     assert Flag.SUICIDAL_IDEATION not in result.flags
@@ -167,7 +174,7 @@ def test_phq9_total_and_item9_flag():
     assert flagged.flags == {"suicidal_ideation"}
 
 
-def test_qids_total_uses_the_domain_maximum_rules():
+def test_qids_total_uses_the_domain_maximum_rules() -> None:
     # Sleep items 1-4 all at 3 count once; appetite/weight 6-9 and psychomotor 15-16 likewise.
     answers = [3, 3, 3, 3, 0, 2, 2, 2, 2, 0, 0, 0, 0, 0, 1, 1]
     result = score("qids_sr16", answers)
@@ -177,7 +184,7 @@ def test_qids_total_uses_the_domain_maximum_rules():
     assert [d.items for d in result.domains] == [items for _, items in QIDS_DOMAINS]
 
 
-def test_qids_maximum_total_is_27_and_item12_flags_suicidal_ideation():
+def test_qids_maximum_total_is_27_and_item12_flags_suicidal_ideation() -> None:
     assert score("qids_sr16", [3] * 16).total == 27
     answers = [0] * 16
     answers[11] = 1
@@ -186,12 +193,12 @@ def test_qids_maximum_total_is_27_and_item12_flags_suicidal_ideation():
     assert result.flags == {"suicidal_ideation"}
 
 
-def test_gad7_probable_gad_from_10():
+def test_gad7_probable_gad_from_10() -> None:
     assert Flag.PROBABLE_GAD not in score("gad7", [1, 1, 1, 1, 1, 1, 3]).flags
     assert Flag.PROBABLE_GAD in score("gad7", [1, 1, 1, 1, 1, 2, 3]).flags
 
 
-def test_madrs_total():
+def test_madrs_total() -> None:
     result = score("madrs", [6] * 10)
     assert (result.total, result.band) == (60, "severe")
 
@@ -206,20 +213,20 @@ def test_madrs_total():
         (0, {"loss_of_consciousness", "sedation_alert"}),
     ],
 )
-def test_moaas_flags(level, flags):
+def test_moaas_flags(level: int, flags: set[str]) -> None:
     result = score("moaas", [level])
     assert result.total == level and result.band is None
     assert result.flags == flags
 
 
-def test_moaas_sedation_alert_is_clinic_policy():
+def test_moaas_sedation_alert_is_clinic_policy() -> None:
     off = dataclasses.replace(DEFAULT_POLICY, moaas_sedation_alert_at_or_below=None)
     assert score("moaas", [0], policy=off).flags == {"loss_of_consciousness"}
     stricter = dataclasses.replace(DEFAULT_POLICY, moaas_sedation_alert_at_or_below=4)
     assert score("moaas", [4], policy=stricter).flags == {"sedation_alert"}
 
 
-def test_cadss_dissociation_alert_is_clinic_policy():
+def test_cadss_dissociation_alert_is_clinic_policy() -> None:
     assert score("cadss", [1, 1, 1, 1] + [0] * 19).flags == frozenset()
     assert score("cadss", [1, 1, 1, 1, 1] + [0] * 18).flags == {"dissociation_alert"}
     assert score("cadss", [4] * 23).total == 92
@@ -227,14 +234,14 @@ def test_cadss_dissociation_alert_is_clinic_policy():
     assert score("cadss", [4] * 23, policy=off).flags == frozenset()
 
 
-def test_bprs_positive_keeps_its_convention():
+def test_bprs_positive_keeps_its_convention() -> None:
     default = score("bprs_positive", [1, 1, 1, 1])
     assert (default.total, default.convention, default.flags) == (4, BprsConvention.ONE_TO_SEVEN, frozenset())
     present = score("bprs_positive", [1, 1, 2, 1])
     assert present.flags == {"positive_symptoms_present"}
-    rebased = score("bprs_positive", [0, 0, 0, 0], bprs_convention="0-6")
+    rebased = score("bprs_positive", [0, 0, 0, 0], bprs_convention=BprsConvention.ZERO_TO_SIX)
     assert (rebased.total, rebased.convention, rebased.flags) == (0, "0-6", frozenset())
-    assert score("bprs_positive", [6, 6, 6, 6], bprs_convention="0-6").total == 24
+    assert score("bprs_positive", [6, 6, 6, 6], bprs_convention=BprsConvention.ZERO_TO_SIX).total == 24
     assert score("phq9", [0] * 9).convention is None
 
 
@@ -254,14 +261,14 @@ def test_bprs_positive_keeps_its_convention():
         ("phq9", dict.fromkeys(range(1, 9), 0), "9", "missing"),
         ("phq9", {**dict.fromkeys(range(1, 10), 0), 10: 0}, "10", "does not exist"),
         ("phq9", {**dict.fromkeys(range(2, 10), 0), True: 0}, "True", "does not exist"),
-        ("phq9", {**dict.fromkeys(range(2, 10), 0), "1": 0}, "'1'", "does not exist"),
+        ("phq9", dict.fromkeys([*range(2, 10), "1"], 0), "'1'", "does not exist"),
         ("madrs", [7] + [0] * 9, "1", "outside 0-6"),
         ("moaas", [6], "1", "outside 0-5"),
         ("moaas", [], "1", "missing"),
         ("bprs_positive", [0, 1, 1, 1], "1", "outside 1-7"),
     ],
 )
-def test_invalid_answers_name_the_item(instrument, answers, item, fragment):
+def test_invalid_answers_name_the_item(instrument: str, answers: Any, item: str, fragment: str) -> None:
     with pytest.raises(InvalidAnswers, match=fragment) as caught:
         score(instrument, answers)
     assert caught.value.item == item
@@ -270,18 +277,19 @@ def test_invalid_answers_name_the_item(instrument, answers, item, fragment):
 
 
 @pytest.mark.parametrize("answers", ["012345678", 5, None])
-def test_answers_must_be_a_sequence_or_mapping(answers):
+def test_answers_must_be_a_sequence_or_mapping(answers: Any) -> None:
     with pytest.raises(InvalidAnswers, match="sequence"):
         score("phq9", answers)
 
 
-def test_unknown_instrument_and_convention():
+def test_unknown_instrument_and_convention() -> None:
     with pytest.raises(InvalidAnswers, match="unknown instrument"):
         score("hamd17", [0] * 17)
     with pytest.raises(InvalidAnswers, match="unknown instrument"):
         instrument_spec("beck")
     with pytest.raises(InvalidAnswers, match="convention"):
-        score("bprs_positive", [1, 1, 1, 1], bprs_convention="1-8")
+        unknown: Any = "1-8"  # as a form might post it
+        score("bprs_positive", [1, 1, 1, 1], bprs_convention=unknown)
 
 
 # --- C-SSRS screener ---------------------------------------------------------------------------------------
@@ -315,12 +323,12 @@ NO = {"q1": False, "q2": False, "q6": False}
         ({**NO, "q3": False, "q4": False, "q5": False, "q6_past_3_months": False}, "none", set()),
     ],
 )
-def test_cssrs_triage(answers, band, flags):
+def test_cssrs_triage(answers: dict[str, bool], band: str, flags: AbstractSet[str]) -> None:
     result = score("cssrs_screen", answers)
     assert (result.total, result.band, result.flags) == (None, band, flags)
 
 
-def test_cssrs_lower_bands_are_clinic_policy():
+def test_cssrs_lower_bands_are_clinic_policy() -> None:
     policy = dataclasses.replace(
         DEFAULT_POLICY, cssrs_ideation_band=CssrsBand.MODERATE, cssrs_past_behaviour_band=CssrsBand.HIGH
     )
@@ -337,7 +345,9 @@ def test_cssrs_lower_bands_are_clinic_policy():
     q6=st.booleans(),
     recent=st.booleans(),
 )
-def test_cssrs_high_exactly_when_intent_plan_or_recent_behaviour(q1, q2, follow_ups, q6, recent):
+def test_cssrs_high_exactly_when_intent_plan_or_recent_behaviour(
+    q1: bool, q2: bool, follow_ups: tuple[bool, bool, bool], q6: bool, recent: bool
+) -> None:
     answers = {"q1": q1, "q2": q2, "q6": q6}
     q3, q4, q5 = follow_ups if q2 else (False, False, False)
     if q2:
@@ -363,12 +373,12 @@ def test_cssrs_high_exactly_when_intent_plan_or_recent_behaviour(q1, q2, follow_
         ({**NO, "q1": 1}, "q1", "true or false"),
     ],
 )
-def test_cssrs_invalid_answers(answers, item, fragment):
+def test_cssrs_invalid_answers(answers: Any, item: str, fragment: str) -> None:
     with pytest.raises(InvalidAnswers, match=fragment) as caught:
         score("cssrs_screen", answers)
     assert caught.value.item == item
 
 
-def test_cssrs_needs_a_mapping():
+def test_cssrs_needs_a_mapping() -> None:
     with pytest.raises(InvalidAnswers, match="mapping"):
         score("cssrs_screen", [False] * 7)

@@ -134,18 +134,18 @@ REFERENCE_TAGS = [
 ]
 
 
-def test_sources_cover_every_tag_of_the_reference_list():
+def test_sources_cover_every_tag_of_the_reference_list() -> None:
     assert set(REFERENCE_TAGS) <= set(SOURCES)
     assert len(REFERENCE_TAGS) == 119
 
 
-def test_group_tags_used_in_the_reference_body_resolve_to_their_parts():
+def test_group_tags_used_in_the_reference_body_resolve_to_their_parts() -> None:
     assert "[K7a]" in SOURCES["K7"] and "[K7c]" in SOURCES["K7"]
     assert "[R15a]" in SOURCES["R15"] and "[R15b]" in SOURCES["R15"]
     assert SOURCES["R11a"].startswith("Same record as R10a: ") and SOURCES["R10a"] in SOURCES["R11a"]
 
 
-def test_citations_are_full_text_and_grouped():
+def test_citations_are_full_text_and_grouped() -> None:
     assert "Sanacora G" in SOURCES["K1"]
     assert "NCT04226963" in SOURCES["R10a"]
     assert SOURCE_GROUPS["C3"] is SourceGroup.COSTS
@@ -153,7 +153,7 @@ def test_citations_are_full_text_and_grouped():
     assert all(text.strip() for text in SOURCES.values())
 
 
-def test_cite_and_unknown_tags():
+def test_cite_and_unknown_tags() -> None:
     assert cite("S7") == SOURCES["S7"]
     with pytest.raises(KeyError, match="S99"):
         cite("S99")
@@ -161,13 +161,13 @@ def test_cite_and_unknown_tags():
 
 
 @pytest.mark.parametrize("r", rules.RULES, ids=lambda r: r.id)
-def test_every_rule_has_sources_that_exist(r: Rule):
+def test_every_rule_has_sources_that_exist(r: Rule) -> None:
     assert r.sources
     assert not unknown_tags(r.sources), r.id
 
 
 @pytest.mark.parametrize("r", rules.RULES, ids=lambda r: r.id)
-def test_every_rule_is_well_formed(r: Rule):
+def test_every_rule_is_well_formed(r: Rule) -> None:
     assert re.fullmatch(r"[A-Z0-9]+(-[A-Z0-9]+)+", r.id)
     assert r.description.strip()
     assert r.modalities <= ALL_MODALITIES and r.modalities
@@ -175,7 +175,7 @@ def test_every_rule_is_well_formed(r: Rule):
     assert set(r.policy_fields) <= names, r.id
 
 
-def test_rule_ids_are_unique_and_indexed():
+def test_rule_ids_are_unique_and_indexed() -> None:
     ids = [r.id for r in rules.RULES]
     assert len(ids) == len(set(ids)) == len(rules.RULES_BY_ID)
     assert rules.rule("ELIG-ESK-CI-ANEURYSM").sources == ("S7", "S9", "S23")
@@ -183,19 +183,19 @@ def test_rule_ids_are_unique_and_indexed():
         rules.rule("NO-SUCH-RULE")
 
 
-def test_every_policy_field_cites_known_sources():
+def test_every_policy_field_cites_known_sources() -> None:
     for row in policy_fields():
         assert not unknown_tags(row.sources), row.name
 
 
-def test_every_policy_field_is_used_by_a_rule_or_documented_as_a_data_bound():
+def test_every_policy_field_is_used_by_a_rule_or_documented_as_a_data_bound() -> None:
     used = {name for r in rules.RULES for name in r.policy_fields}
     unused = {row.name for row in policy_fields()} - used
     # The weight bounds are data-entry limits, listed in the policy table, and used by the dosing rules.
     assert unused == set(), unused
 
 
-def test_rules_for_a_modality():
+def test_rules_for_a_modality() -> None:
     esk = rules.rules_for("esketamine_nasal")
     assert any(r.id == "ELIG-ESK-CI-AVM" for r in esk)
     assert not any(r.id == "ELIG-KET-CI-AVM" for r in esk)
@@ -204,12 +204,12 @@ def test_rules_for_a_modality():
         rules.rules_for("intrathecal")
 
 
-def test_ruleset_version_and_policy_table():
+def test_ruleset_version_and_policy_table() -> None:
     assert re.fullmatch(r"\d{4}\.\d+\.\d+", rules.RULESET_VERSION)
     assert rules.policy_table() == policy_fields()
 
 
-def test_rule_validation_rejects_untraceable_rules():
+def test_rule_validation_rejects_untraceable_rules() -> None:
     modalities = frozenset({Modality.IV_KETAMINE})
     with pytest.raises(ValueError, match="upper-case"):
         Rule("bad id", Area.TRD, Level.INFO, modalities, "x", ("T1",))
@@ -221,13 +221,13 @@ def test_rule_validation_rejects_untraceable_rules():
         Rule("A-B", Area.TRD, Level.INFO, modalities, " ", ("T1",))
 
 
-def test_parse_modality():
+def test_parse_modality() -> None:
     assert parse_modality("iv_ketamine") is Modality.IV_KETAMINE
     with pytest.raises(ValueError, match="esketamine_nasal"):
         parse_modality("spravato")
 
 
-def test_gather_refuses_duplicates_and_unknown_tags(monkeypatch):
+def test_gather_refuses_duplicates_and_unknown_tags(monkeypatch: pytest.MonkeyPatch) -> None:
     duplicate = vitals.RULES[0]
     monkeypatch.setattr(vitals, "RULES", (*vitals.RULES, duplicate))
     with pytest.raises(RuntimeError, match="duplicate"):

@@ -2,6 +2,7 @@
 
 import dataclasses
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -11,11 +12,11 @@ from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.clinical.trd import Trial, TrialOutcome, assess, is_adequate_failure, maudsley_band
 
 
-def failed(drug="sertraline", **kw) -> Trial:
+def failed(drug: str = "sertraline", **kw: Any) -> Trial:
     return Trial(drug, kw.pop("adequate_dose", True), kw.pop("weeks", 8), kw.pop("outcome", "none"), **kw)
 
 
-def test_two_adequate_failures_in_the_current_episode_is_trd():
+def test_two_adequate_failures_in_the_current_episode_is_trd() -> None:
     result = assess([failed("sertraline"), failed("venlafaxine", outcome="partial")])
     assert (result.adequate_failures, result.current_episode_failures, result.is_trd) == (2, 2, True)
 
@@ -23,21 +24,21 @@ def test_two_adequate_failures_in_the_current_episode_is_trd():
 @pytest.mark.parametrize(
     "trial",
     [
-        Trial("sertraline", False, 8, "none"),  # dose not adequate
-        Trial("sertraline", True, 5, "none"),  # too short
-        Trial("sertraline", True, Decimal("5.9"), "none"),
-        Trial("sertraline", True, 8, "response"),
-        Trial("sertraline", True, 8, "intolerance"),  # intolerance is not an efficacy failure
+        Trial("sertraline", False, 8, TrialOutcome.NONE),  # dose not adequate
+        Trial("sertraline", True, 5, TrialOutcome.NONE),  # too short
+        Trial("sertraline", True, Decimal("5.9"), TrialOutcome.NONE),
+        Trial("sertraline", True, 8, TrialOutcome.RESPONSE),
+        Trial("sertraline", True, 8, TrialOutcome.INTOLERANCE),  # intolerance is not an efficacy failure
     ],
 )
-def test_trials_that_are_not_adequate_failures(trial):
+def test_trials_that_are_not_adequate_failures(trial: Trial) -> None:
     assert not is_adequate_failure(trial)
     assert not assess([failed(), trial]).is_trd
 
 
-def test_six_weeks_is_enough_and_the_minimum_is_policy():
-    six = Trial("sertraline", True, 6, "none")
-    four = Trial("citalopram", True, 4, "none")
+def test_six_weeks_is_enough_and_the_minimum_is_policy() -> None:
+    six = Trial("sertraline", True, 6, TrialOutcome.NONE)
+    four = Trial("citalopram", True, 4, TrialOutcome.NONE)
     assert is_adequate_failure(six)
     assert not is_adequate_failure(four)
     karolinska = dataclasses.replace(DEFAULT_POLICY, trd_min_trial_weeks=4)
@@ -45,19 +46,19 @@ def test_six_weeks_is_enough_and_the_minimum_is_policy():
     assert result.is_trd and result.min_trial_weeks == 4
 
 
-def test_failures_in_an_earlier_episode_count_but_do_not_make_trd():
+def test_failures_in_an_earlier_episode_count_but_do_not_make_trd() -> None:
     result = assess([failed(), failed("venlafaxine", current_episode=False)])
     assert (result.adequate_failures, result.current_episode_failures, result.is_trd) == (2, 1, False)
 
 
-def test_mgh_score():
+def test_mgh_score() -> None:
     trials = [failed(dose_optimised=True), failed("venlafaxine", augmented=True, dose_optimised=True)]
     assert assess(trials).mgh_score == Decimal("3.5")
     assert assess(trials, ect_failed=True).mgh_score == Decimal("6.5")
     assert assess([]).mgh_score == 0
 
 
-def test_maudsley_score_and_band():
+def test_maudsley_score_and_band() -> None:
     trials = [failed(), failed("venlafaxine"), failed("mirtazapine", augmented=True)]
     # duration 13-24 mo = 2, severe without psychosis = 4, 3 failures = 2, augmentation 1, no ECT.
     result = assess(trials, episode_months=18, severity="severe_without_psychosis")
@@ -80,12 +81,12 @@ def test_maudsley_score_and_band():
         (6, "mild", 11, 1 + 2 + 5),
     ],
 )
-def test_maudsley_dimensions(months, severity, failures, expected):
+def test_maudsley_dimensions(months: int, severity: str, failures: int, expected: int) -> None:
     trials = [failed(f"drug{n}") for n in range(failures)]
     assert assess(trials, episode_months=months, severity=severity).maudsley_score == expected
 
 
-def test_maudsley_is_none_when_data_is_missing():
+def test_maudsley_is_none_when_data_is_missing() -> None:
     result = assess([failed()])
     assert result.maudsley_score is None and result.maudsley_band is None
     assert result.maudsley_missing == ("episode_months", "severity")
@@ -96,11 +97,11 @@ def test_maudsley_is_none_when_data_is_missing():
 @pytest.mark.parametrize(
     ("score", "band"), [(3, "mild"), (6, "mild"), (7, "moderate"), (10, "moderate"), (11, "severe")]
 )
-def test_maudsley_bands(score, band):
+def test_maudsley_bands(score: int, band: str) -> None:
     assert maudsley_band(score) == band
 
 
-def test_maudsley_band_out_of_range():
+def test_maudsley_band_out_of_range() -> None:
     with pytest.raises(ValueError, match="3-15"):
         maudsley_band(16)
 
@@ -117,17 +118,19 @@ def test_maudsley_band_out_of_range():
         ({"augmented": "yes"}, TypeError),
     ],
 )
-def test_invalid_trials(kwargs, error):
-    fields = {"drug": "sertraline", "adequate_dose": True, "weeks": 8, "outcome": "none"} | kwargs
+def test_invalid_trials(kwargs: dict[str, Any], error: type[Exception]) -> None:
+    fields: dict[str, Any] = {"drug": "sertraline", "adequate_dose": True, "weeks": 8, "outcome": "none"}
+    fields |= kwargs
     with pytest.raises(error):
         Trial(**fields)
 
 
-def test_trial_outcome_is_stored_as_enum():
-    assert Trial("sertraline", True, 8, "partial").outcome is TrialOutcome.PARTIAL
+def test_trial_outcome_is_stored_as_enum() -> None:
+    posted: Any = "partial"  # the plain id a form posts
+    assert Trial("sertraline", True, 8, posted).outcome is TrialOutcome.PARTIAL
 
 
-def test_invalid_staging_inputs():
+def test_invalid_staging_inputs() -> None:
     with pytest.raises(ValueError, match="severity"):
         assess([failed()], episode_months=6, severity="catastrophic")
     with pytest.raises(ValueError, match="episode_months"):
@@ -155,12 +158,13 @@ trial_strategy = st.builds(
     ),
     st.booleans(),
 )
-def test_staging_invariants(trials, months, severity, ect):
+def test_staging_invariants(trials: list[Trial], months: int, severity: str, ect: bool) -> None:
     result = assess(trials, episode_months=months, severity=severity, ect_failed=ect)
     assert result.current_episode_failures <= result.adequate_failures <= len(trials)
     assert result.is_trd == (result.current_episode_failures >= 2)
     low = result.current_episode_failures + (3 if ect else 0)
     assert low <= result.mgh_score <= 2 * result.current_episode_failures + (3 if ect else 0)
     if result.current_episode_failures:
+        assert result.maudsley_score is not None
         assert 3 <= result.maudsley_score <= 15
         assert result.maudsley_band == maudsley_band(result.maudsley_score)

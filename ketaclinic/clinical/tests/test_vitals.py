@@ -1,7 +1,9 @@
 """Pre-dose BP gate, in-session alerts and discharge readiness: what the nurse sees at the chair."""
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +13,7 @@ from ketaclinic.clinical.common import Modality
 from ketaclinic.clinical.policy import DEFAULT_POLICY, BloodPressure
 from ketaclinic.clinical.vitals import (
     BPReading,
+    DischargeCheck,
     GateLevel,
     SessionReading,
     discharge_readiness,
@@ -34,7 +37,7 @@ ESK = "esketamine_nasal"
         ((200, 120), "acknowledge", "BP-PREDOSE-ESK-ACK"),
     ],
 )
-def test_esketamine_predose_bp(bp, level, rule_id):
+def test_esketamine_predose_bp(bp: tuple[int, int], level: str, rule_id: str) -> None:
     gate = predose_bp(*bp, ESK)
     assert (gate.level, gate.rule_id) == (level, rule_id)
     assert gate.sources and f"{bp[0]}/{bp[1]} mmHg" in gate.message
@@ -51,16 +54,16 @@ def test_esketamine_predose_bp(bp, level, rule_id):
         ((175, 101), "defer", "BP-PREDOSE-KET-DEFER"),
     ],
 )
-def test_racemic_predose_bp(modality, bp, level, rule_id):
+def test_racemic_predose_bp(modality: str, bp: tuple[int, int], level: str, rule_id: str) -> None:
     gate = predose_bp(*bp, modality)
     assert (gate.level, gate.rule_id) == (level, rule_id)
 
 
-def test_racemic_deferral_cites_the_swiss_smpc():
+def test_racemic_deferral_cites_the_swiss_smpc() -> None:
     assert predose_bp(190, 100, "iv_ketamine").sources == ("K16",)
 
 
-def test_thresholds_are_clinic_policy():
+def test_thresholds_are_clinic_policy() -> None:
     policy = dataclasses.replace(
         DEFAULT_POLICY,
         esketamine_bp_defer=BloodPressure(180, 110),
@@ -76,12 +79,12 @@ def test_thresholds_are_clinic_policy():
 @pytest.mark.parametrize(
     ("bp", "error"), [((0, 80), ValueError), ((120.5, 80), ValueError), ((True, 80), ValueError)]
 )
-def test_predose_bp_rejects_invalid_readings(bp, error):
+def test_predose_bp_rejects_invalid_readings(bp: tuple[Any, int], error: type[Exception]) -> None:
     with pytest.raises(error):
         predose_bp(*bp, ESK)
 
 
-def test_predose_bp_rejects_unknown_modality():
+def test_predose_bp_rejects_unknown_modality() -> None:
     with pytest.raises(ValueError, match="unknown modality"):
         predose_bp(120, 80, "spravato")
 
@@ -97,7 +100,9 @@ LEVEL_RANK = [GateLevel.PROCEED, GateLevel.ACKNOWLEDGE, GateLevel.DEFER]
     st.integers(0, 40),
     st.sampled_from(list(Modality)),
 )
-def test_gate_is_monotone_in_blood_pressure(systolic, diastolic, more_s, more_d, modality):
+def test_gate_is_monotone_in_blood_pressure(
+    systolic: int, diastolic: int, more_s: int, more_d: int, modality: Modality
+) -> None:
     lower = predose_bp(systolic, diastolic, modality)
     higher = predose_bp(systolic + more_s, diastolic + more_d, modality)
     assert LEVEL_RANK.index(higher.level) >= LEVEL_RANK.index(lower.level)
@@ -108,18 +113,18 @@ def test_gate_is_monotone_in_blood_pressure(systolic, diastolic, more_s, more_d,
 # --- In-session alerts -------------------------------------------------------------------------------------
 
 
-def alert_ids(reading, **kw):
+def alert_ids(reading: SessionReading, **kw: Any) -> list[str]:
     return [a.rule_id for a in session_alerts(reading, **kw)]
 
 
-def test_a_calm_session_raises_no_alerts():
+def test_a_calm_session_raises_no_alerts() -> None:
     reading = SessionReading(
         systolic=135, diastolic=85, heart_rate=80, spo2_percent=97, moaas=5, cadss_total=2
     )
     assert session_alerts(reading, predose=BloodPressure(125, 80)) == ()
 
 
-def test_alerts_in_order_of_urgency():
+def test_alerts_in_order_of_urgency() -> None:
     reading = SessionReading(
         systolic=190, diastolic=105, heart_rate=120, spo2_percent=90, moaas=0, cadss_total=30
     )
@@ -149,7 +154,7 @@ def test_alerts_in_order_of_urgency():
         (SessionReading(cadss_total=5), ["VITALS-SESSION-DISSOCIATION"]),
     ],
 )
-def test_alert_thresholds(reading, expected):
+def test_alert_thresholds(reading: SessionReading, expected: list[str]) -> None:
     assert alert_ids(reading) == expected
 
 
@@ -161,12 +166,12 @@ def test_alert_thresholds(reading, expected):
         (SessionReading(systolic=140, diastolic=105), True),  # +25
     ],
 )
-def test_bp_rise_over_predose(reading, fires):
+def test_bp_rise_over_predose(reading: SessionReading, fires: bool) -> None:
     assert ("VITALS-SESSION-BP-RISE" in alert_ids(reading, predose=BloodPressure(130, 80))) == fires
     assert "VITALS-SESSION-BP-RISE" not in alert_ids(reading)
 
 
-def test_loss_of_consciousness_is_a_hard_alert_even_with_sedation_alerts_off():
+def test_loss_of_consciousness_is_a_hard_alert_even_with_sedation_alerts_off() -> None:
     off = dataclasses.replace(DEFAULT_POLICY, moaas_sedation_alert_at_or_below=None, cadss_alert_above=None)
     alerts = session_alerts(SessionReading(moaas=0, cadss_total=90), policy=off)
     assert [a.rule_id for a in alerts] == ["VITALS-SESSION-LOC"]
@@ -177,7 +182,7 @@ def test_loss_of_consciousness_is_a_hard_alert_even_with_sedation_alerts_off():
 @pytest.mark.parametrize(
     "kwargs", [{"systolic": 120}, {"heart_rate": -1}, {"moaas": True}, {"spo2_percent": 95.5}]
 )
-def test_session_reading_validation(kwargs):
+def test_session_reading_validation(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         SessionReading(**kwargs)
 
@@ -185,14 +190,20 @@ def test_session_reading_validation(kwargs):
 # --- Discharge ---------------------------------------------------------------------------------------------
 
 
-def bp(minutes, systolic, diastolic):
+def bp(minutes: int, systolic: int, diastolic: int) -> BPReading:
     return BPReading(T0 + timedelta(minutes=minutes), systolic, diastolic)
 
 
 GOOD_BP = (bp(-5, 130, 80), bp(40, 150, 92), bp(115, 134, 84))
 
 
-def check(modality=ESK, minutes=125, readings=GOOD_BP, moaas=5, **kw):
+def check(
+    modality: str = ESK,
+    minutes: int = 125,
+    readings: Sequence[BPReading] = GOOD_BP,
+    moaas: int | None = 5,
+    **kw: Any,
+) -> DischargeCheck:
     flags = {"dissociation_resolved": True, "respiratory_depression_resolved": True, "escort_arranged": True}
     return discharge_readiness(
         modality,
@@ -204,12 +215,12 @@ def check(modality=ESK, minutes=125, readings=GOOD_BP, moaas=5, **kw):
     )
 
 
-def test_esketamine_patient_ready_after_two_hours():
+def test_esketamine_patient_ready_after_two_hours() -> None:
     result = check()
     assert result.ready and result.not_yet == () and result.minutes_observed == 125
 
 
-def test_esketamine_needs_120_minutes_from_the_first_device():
+def test_esketamine_needs_120_minutes_from_the_first_device() -> None:
     assert check(minutes=120).ready
     result = check(minutes=119)
     assert not result.ready
@@ -217,7 +228,7 @@ def test_esketamine_needs_120_minutes_from_the_first_device():
     assert "119 of at least 120 minutes" in result.not_yet[0].reason
 
 
-def test_rising_bp_blocks_discharge():
+def test_rising_bp_blocks_discharge() -> None:
     rising = (bp(-5, 130, 80), bp(40, 150, 92), bp(115, 152, 90))
     result = check(readings=rising)
     assert [n.rule_id for n in result.not_yet] == ["DISCHARGE-BP-STABLE"]
@@ -226,18 +237,18 @@ def test_rising_bp_blocks_discharge():
     assert check(readings=rising, policy=tolerant).ready
 
 
-def test_stable_bp_allows_discharge():
+def test_stable_bp_allows_discharge() -> None:
     assert check(readings=(bp(40, 150, 92), bp(110, 150, 92))).ready
 
 
-def test_bp_trend_needs_a_post_dose_reading_and_one_before():
+def test_bp_trend_needs_a_post_dose_reading_and_one_before() -> None:
     assert [n.rule_id for n in check(readings=(bp(110, 130, 80),)).not_yet] == ["DISCHARGE-BP-STABLE"]
     assert [n.rule_id for n in check(readings=()).not_yet] == ["DISCHARGE-BP-STABLE"]
     only_before = (bp(-20, 130, 80), bp(-5, 128, 80))
     assert [n.rule_id for n in check(readings=only_before).not_yet] == ["DISCHARGE-BP-STABLE"]
 
 
-def test_falling_but_still_high_bp_blocks_discharge():
+def test_falling_but_still_high_bp_blocks_discharge() -> None:
     high = (bp(40, 200, 110), bp(110, 185, 100))
     assert [n.rule_id for n in check(readings=high).not_yet] == ["DISCHARGE-BP-SAFE-LEVEL"]
 
@@ -252,26 +263,26 @@ def test_falling_but_still_high_bp_blocks_discharge():
         ({"escort_arranged": False}, "DISCHARGE-ESCORT", "responsible adult"),
     ],
 )
-def test_each_unresolved_criterion_is_named(kwargs, rule_id, reason):
+def test_each_unresolved_criterion_is_named(kwargs: dict[str, Any], rule_id: str, reason: str) -> None:
     result = check(**kwargs)
     assert not result.ready
     assert [n.rule_id for n in result.not_yet] == [rule_id]
     assert reason in result.not_yet[0].reason and result.not_yet[0].sources
 
 
-def test_all_reasons_are_listed_together():
+def test_all_reasons_are_listed_together() -> None:
     result = check(minutes=60, moaas=3, escort_arranged=False, readings=())
     assert len(result.not_yet) == 4
 
 
-def test_racemic_ketamine_has_no_fixed_minimum_unless_policy_sets_one():
+def test_racemic_ketamine_has_no_fixed_minimum_unless_policy_sets_one() -> None:
     assert check("iv_ketamine", minutes=50).ready
     policy = dataclasses.replace(DEFAULT_POLICY, ketamine_min_observation_minutes=60)
     result = check("iv_ketamine", minutes=50, policy=policy)
     assert [n.rule_id for n in result.not_yet] == ["DISCHARGE-KET-MIN-OBSERVATION"]
 
 
-def test_discharge_input_errors():
+def test_discharge_input_errors() -> None:
     with pytest.raises(ValueError, match="home"):
         check("home_ketamine")
     with pytest.raises(ValueError, match="before the first dose"):

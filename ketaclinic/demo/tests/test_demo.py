@@ -19,7 +19,7 @@ from ketaclinic.patients.picture import flags_for_patients
 
 
 @override_settings(KETACLINIC_DEMO=True)
-def test_load_demo_once_with_every_persona_and_forty_patients_each(db):
+def test_load_demo_once_with_every_persona_and_forty_patients_each(db: None) -> None:
     out = StringIO()
     call_command("load_demo", stdout=out)
     assert "loaded" in out.getvalue() and "frontdesk.south" in out.getvalue()
@@ -38,7 +38,7 @@ def test_load_demo_once_with_every_persona_and_forty_patients_each(db):
 
 
 @override_settings(KETACLINIC_DEMO=True)
-def test_demo_histories_cover_the_cases_a_clinic_meets(db):
+def test_demo_histories_cover_the_cases_a_clinic_meets(db: None) -> None:
     call_command("load_demo", stdout=StringIO())
     codes = set(Patient.objects.values_list("conditions__code", flat=True))
     assert codes & {
@@ -71,7 +71,9 @@ def test_demo_histories_cover_the_cases_a_clinic_meets(db):
     assert too_few
 
 
-def test_demo_patients_have_resting_vitals_and_one_archetype_has_uncontrolled_blood_pressure(db):
+def test_demo_patients_have_resting_vitals_and_one_archetype_has_uncontrolled_blood_pressure(
+    db: None,
+) -> None:
     data.load(timezone.localdate(), patients_per_location=len(data.ARCHETYPES))
     ack, defer = DEFAULT_POLICY.ketamine_bp_acknowledge, DEFAULT_POLICY.ketamine_bp_defer
     for patient in Patient.objects.all():
@@ -94,6 +96,6 @@ def test_demo_patients_have_resting_vitals_and_one_archetype_has_uncontrolled_bl
 
 
 @override_settings(KETACLINIC_DEMO=False)
-def test_the_demo_is_refused_outside_demo_mode(db):
+def test_the_demo_is_refused_outside_demo_mode(db: None) -> None:
     with pytest.raises(CommandError, match="KETACLINIC_DEMO"):
         call_command("load_demo")

@@ -9,13 +9,15 @@ new MRN can never collide with an old one.
 import re
 
 import django.db.models.deletion
+from django.apps.registry import Apps
 from django.conf import settings
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 BATCH = 2000
 
 
-def backfill(apps, schema_editor):
+def backfill(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     from ketaclinic.patients.search import sort_key, tokens
 
     Patient = apps.get_model("patients", "Patient")

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 _ERROR = re.compile(r'<div class="field-error" id="e-([^"]+)">(.*?)</div>', re.S)
 _INPUT = re.compile(r"<input\b[^>]*>", re.S)
@@ -13,12 +16,12 @@ _SELECT = re.compile(r'<select id="f-[^"]*" name="([^"]+)".*?</select>', re.S)
 _ATTR = re.compile(r'([\w-]+)(?:="([^"]*)")?')
 
 
-def field_errors(response: Any) -> dict[str, str]:
+def field_errors(response: TestResponse) -> dict[str, str]:
     """{input name: message} of the inline errors on the page."""
     return {name: html.unescape(message) for name, message in _ERROR.findall(response.content.decode())}
 
 
-def form_values(response: Any) -> dict[str, str]:
+def form_values(response: TestResponse) -> dict[str, str]:
     """The values the page's form would send: text inputs, checked boxes and selected options."""
     page = response.content.decode()
     values: dict[str, str] = {}

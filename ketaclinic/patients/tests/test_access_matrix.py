@@ -8,19 +8,30 @@ carries the patient's data, and leaves an audit row.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.urls import URLPattern, URLResolver
 
 from ketaclinic.audit.models import AuditEvent, Outcome
+from ketaclinic.patients.actions import HistoryInput
+from ketaclinic.patients.models import AllergyCategory, Patient, Substance, UseStatus
 from ketaclinic.patients.sections import SECTIONS
+
+if TYPE_CHECKING:
+    from _pytest.mark import ParameterSet
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
+    from conftest import World
 
 READERS = {"prescriber", "nurse", "therapist", "frontdesk"}
 WRITERS = {"prescriber", "nurse", "frontdesk"}
 ADMINS = {"admin"}
 ROLES = ("admin", "prescriber", "nurse", "therapist", "frontdesk")
 
-TRIAL = {
+TRIAL: dict[str, Any] = {
     "drug": "sertraline",
     "max_daily_dose_mg": "150",
     "weeks_at_dose": "8",
@@ -30,7 +41,8 @@ TRIAL = {
 }
 
 # (name, method, url template, body, allowed roles, scoped to the patient's location, API?)
-ROUTES = [
+Route = tuple[str, str, str, dict[str, str] | str | None, set[str], bool, bool]
+ROUTES: list[Route] = [
     ("patient list page", "get", "/patients/", None, READERS, False, False),
     ("patient search", "post", "/patients/", {"q": "a"}, READERS, False, False),
     ("intake form", "get", "/patients/new/", None, WRITERS, False, False),
@@ -183,16 +195,16 @@ ROUTES.append(("api measurements", "get", "/api/v1/patients/{pid}/measurements",
 _mrn = iter(range(800000, 900000))
 
 
-def _entries(patient):
+def _entries(patient: Patient) -> dict[str, int]:
     """One active entry of each kind on the target patient, added through the actions."""
     from ketaclinic.patients import actions, inputs
 
     author = patient.created_by
-    made = {
+    made: dict[str, HistoryInput] = {
         "conditions": inputs.ConditionIn(code="hypertension"),
         "medications": inputs.MedicationIn(drug="lamotrigine"),
-        "allergies": inputs.AllergyIn(substance="Latex", category="environment"),
-        "substance_use": inputs.SubstanceUseIn(substance="tobacco", use_status="past"),
+        "allergies": inputs.AllergyIn(substance="Latex", category=AllergyCategory.ENVIRONMENT),
+        "substance_use": inputs.SubstanceUseIn(substance=Substance.TOBACCO, use_status=UseStatus.PAST),
         "antidepressant_trials": inputs.TrialIn(**TRIAL),
     }
     assert made.keys() == SECTIONS.keys()
@@ -202,7 +214,7 @@ def _entries(patient):
     return ids
 
 
-def _call(world, who, route, patient):
+def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     _, method, url, body, _, _, is_api = route
     if "{pid}/" in url and "}" in url.split("{pid}/", 1)[1]:
         url = url.format(pid=patient.pk, **_entries(patient))
@@ -220,12 +232,14 @@ def _call(world, who, route, patient):
         client = world.api(who)
         headers = {"If-Match": f'"{patient.version}"'} if method == "patch" else {}
         kwargs = {"data": json.dumps(body), "content_type": "application/json"} if body is not None else {}
-        return getattr(client, method)(url, headers=headers, **kwargs)
+        response: TestResponse = getattr(client, method)(url, headers=headers, **kwargs)
+        return response
     client = world.client(who)
-    return getattr(client, method)(url, body or {})
+    response = getattr(client, method)(url, body or {})
+    return response
 
 
-def _cases():
+def _cases() -> Iterator[ParameterSet]:
     for route in ROUTES:
         for role in ROLES:
             for location in ("north", "south"):
@@ -234,7 +248,7 @@ def _cases():
 
 
 @pytest.mark.parametrize(("route", "who"), list(_cases()))
-def test_access(world, route, who):
+def test_access(world: World, route: Route, who: str | None) -> None:
     name, _, _, _, allowed, scoped, is_api = route
     patient = world.patient("north")
     denials_before = AuditEvent.objects.filter(outcome=Outcome.DENIED).count()
@@ -259,7 +273,7 @@ def test_access(world, route, who):
     assert AuditEvent.objects.filter(outcome=Outcome.DENIED).count() == denials_before + 1
 
 
-def test_every_api_route_is_in_the_matrix():
+def test_every_api_route_is_in_the_matrix() -> None:
     """A new endpoint fails here until it has allowed and denied cases above."""
     import re
 
@@ -293,8 +307,8 @@ RECORD_ROUTES = [
 
 @pytest.mark.parametrize(("method", "url", "body", "is_api"), RECORD_ROUTES)
 def test_another_patients_entry_is_not_found_under_a_patient_the_user_may_see(
-    world, method, url, body, is_api
-):
+    world: World, method: str, url: str, body: dict[str, str] | None, is_api: bool
+) -> None:
     """The id of another patient's entry, put under a patient the nurse may write, finds nothing."""
     mine, other = world.patient("north", 0), world.patient("north", 1)
     key = url.split("/")[-2] if is_api else url.split("/")[-4]
@@ -309,10 +323,10 @@ def test_another_patients_entry_is_not_found_under_a_patient_the_user_may_see(
     assert other.family_name.encode() not in response.content
     if body:
         model = SECTIONS[key].model
-        assert model.objects.get(pk=entry).status == "active"  # nothing changed
+        assert model._default_manager.get(pk=entry).status == "active"  # nothing changed
 
 
-def test_a_reader_at_one_location_and_writer_at_another_may_only_read_here(world):
+def test_a_reader_at_one_location_and_writer_at_another_may_only_read_here(world: World) -> None:
     """Roles are per location: a therapist here who is a nurse elsewhere reads this chart, never writes it."""
     from ketaclinic.accounts.actions import do_grant_role
     from ketaclinic.accounts.models import ClinicLocation
@@ -336,18 +350,19 @@ def test_a_reader_at_one_location_and_writer_at_another_may_only_read_here(world
 WEB_EXEMPT = {"web:login", "web:logout", "web:home", "web:no_access"}
 
 
-def test_every_web_page_is_in_the_matrix():
+def test_every_web_page_is_in_the_matrix() -> None:
     """A new page fails here until it has allowed and denied cases above."""
     import uuid
 
     from django.urls import get_resolver, resolve
 
-    def names(patterns, prefix=""):
+    def names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
         for p in patterns:
-            if hasattr(p, "url_patterns"):
-                if p.namespace in {"patients", "audit", "web"}:
+            if isinstance(p, URLResolver):
+                if p.namespace is not None and p.namespace in {"patients", "audit", "web"}:
                     yield from names(p.url_patterns, p.namespace + ":")
             else:
+                assert p.name is not None, p  # every page has a name
                 yield prefix + p.name
 
     served = set(names(get_resolver().url_patterns))

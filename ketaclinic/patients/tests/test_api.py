@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from io import StringIO
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.management import call_command
@@ -14,6 +15,11 @@ from ketaclinic.accounts.actions import do_disable_staff, do_revoke_api_token
 from ketaclinic.accounts.models import ApiToken
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.patients.models import Patient
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
+    from conftest import World
 
 NEW = {
     "location": "north",
@@ -45,20 +51,20 @@ NEW = {
 }
 
 
-def post(client, url, body, **headers):
+def post(client: Client, url: str, body: object, **headers: str) -> TestResponse:
     return client.post(url, json.dumps(body), content_type="application/json", headers=headers)
 
 
-def patch(client, url, body, **headers):
+def patch(client: Client, url: str, body: object, **headers: str) -> TestResponse:
     return client.patch(url, json.dumps(body), content_type="application/json", headers=headers)
 
 
 @pytest.fixture
-def api(world):
+def api(world: World) -> Client:
     return world.api("prescriber.north")
 
 
-def test_register_read_and_update_a_patient(api):
+def test_register_read_and_update_a_patient(api: Client) -> None:
     created = post(api, "/api/v1/patients", NEW)
     assert created.status_code == 201 and created["ETag"] == '"1"'
     body = created.json()
@@ -77,7 +83,7 @@ def test_register_read_and_update_a_patient(api):
     assert updated.status_code == 200 and updated["ETag"] == '"2"' and updated.json()["phone"] == "555-0111"
 
 
-def test_update_needs_a_current_etag(world, api):
+def test_update_needs_a_current_etag(world: World, api: Client) -> None:
     patient = world.patient("north")
     url = f"/api/v1/patients/{patient.pk}"
     assert patch(api, url, {"phone": "1"}).status_code == 428
@@ -103,7 +109,9 @@ def test_update_needs_a_current_etag(world, api):
         ({"given_name": None}, "given_name"),
     ],
 )
-def test_bad_bodies_get_422_naming_the_field_and_save_nothing(api, change, field):
+def test_bad_bodies_get_422_naming_the_field_and_save_nothing(
+    api: Client, change: dict[str, Any], field: str
+) -> None:
     before = Patient.objects.count()
     response = post(api, "/api/v1/patients", {**NEW, **change})
     assert response.status_code == 422, response.content
@@ -111,12 +119,12 @@ def test_bad_bodies_get_422_naming_the_field_and_save_nothing(api, change, field
     assert Patient.objects.count() == before
 
 
-def test_malformed_json_is_a_4xx(api):
+def test_malformed_json_is_a_4xx(api: Client) -> None:
     response = api.post("/api/v1/patients", "{not json", content_type="application/json")
     assert 400 <= response.status_code < 500
 
 
-def test_list_is_paged_and_scoped_to_the_callers_locations(world, api):
+def test_list_is_paged_and_scoped_to_the_callers_locations(world: World, api: Client) -> None:
     page = api.get("/api/v1/patients?limit=3&offset=0").json()
     assert page["count"] == 4 and len(page["items"]) == 3
     assert {item["location"] for item in page["items"]} == {"north"}
@@ -124,7 +132,7 @@ def test_list_is_paged_and_scoped_to_the_callers_locations(world, api):
     assert api.get("/api/v1/patients?offset=-1").status_code == 422
 
 
-def test_search_by_name_mrn_and_birth_date(world, api):
+def test_search_by_name_mrn_and_birth_date(world: World, api: Client) -> None:
     patient = world.patient("north", 1)
     for q in (
         patient.family_name.lower(),
@@ -138,7 +146,7 @@ def test_search_by_name_mrn_and_birth_date(world, api):
     assert post(api, "/api/v1/patients/search", {"q": south.mrn}).json()["count"] == 0
 
 
-def test_history_entries_and_status_changes(world, api):
+def test_history_entries_and_status_changes(world: World, api: Client) -> None:
     patient = world.patient("north")
     base = f"/api/v1/patients/{patient.pk}"
     allergy = post(
@@ -160,7 +168,7 @@ def test_history_entries_and_status_changes(world, api):
     assert post(api, f"{base}/measurements", {}).status_code == 422
 
 
-def test_duplicate_active_condition_is_refused(world, api):
+def test_duplicate_active_condition_is_refused(world: World, api: Client) -> None:
     patient = world.patient("north")
     url = f"/api/v1/patients/{patient.pk}/conditions"
     assert post(api, url, {"code": "heart_failure"}).status_code == 201
@@ -169,13 +177,13 @@ def test_duplicate_active_condition_is_refused(world, api):
 
 
 @pytest.mark.parametrize("header", ["", "Bearer ", "Bearer nonsense", "Bearer kc_" + "x" * 43, "Token abc"])
-def test_bad_tokens_get_401(world, header):
+def test_bad_tokens_get_401(world: World, header: str) -> None:
     client = Client(headers={"Authorization": header} if header else {})
     response = client.get("/api/v1/patients")
     assert response.status_code == 401 and response["WWW-Authenticate"] == "Bearer"
 
 
-def test_revoked_tokens_and_disabled_users_lose_access(world):
+def test_revoked_tokens_and_disabled_users_lose_access(world: World) -> None:
     token = world.token("nurse.north")
     client = Client(headers={"Authorization": f"Bearer {token}"})
     assert client.get("/api/v1/patients").status_code == 200
@@ -187,7 +195,7 @@ def test_revoked_tokens_and_disabled_users_lose_access(world):
     assert client.get("/api/v1/patients").status_code == 401
 
 
-def test_create_api_token_command_prints_a_working_token(world):
+def test_create_api_token_command_prints_a_working_token(world: World) -> None:
     out = StringIO()
     call_command("create_api_token", "nurse.south", stdout=out)
     token = out.getvalue().strip()
@@ -196,7 +204,7 @@ def test_create_api_token_command_prints_a_working_token(world):
     assert Client(headers={"Authorization": f"Bearer {token}"}).get("/api/v1/patients").status_code == 200
 
 
-def test_docs_need_a_session_or_a_token(world):
+def test_docs_need_a_session_or_a_token(world: World) -> None:
     assert Client().get("/api/docs").status_code == 302
     assert Client().get("/api/openapi.json").status_code == 302
     assert world.client("nurse.north").get("/api/docs").status_code == 200
@@ -204,7 +212,7 @@ def test_docs_need_a_session_or_a_token(world):
     assert schema.status_code == 200 and "/api/v1/patients/{patient_id}" in schema.json()["paths"]
 
 
-def test_failed_trial_count_follows_the_clinical_rule(world, api):
+def test_failed_trial_count_follows_the_clinical_rule(world: World, api: Client) -> None:
     """A trial counts towards treatment resistance only at an adequate dose for the policy's minimum weeks
     (ketaclinic.clinical.trd, default 6), in the current episode, with no or partial response."""
     from ketaclinic.clinical.policy import DEFAULT_POLICY

@@ -4,38 +4,52 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from ketaclinic.patients import actions, inputs
+from ketaclinic.patients.actions import HistoryInput
+from ketaclinic.patients.models import (
+    AllergyCategory,
+    EntryStatus,
+    Patient,
+    PatientEntry,
+    Substance,
+    TrialOutcome,
+    UseStatus,
+)
 from ketaclinic.patients.queries import SECTION_LIMIT
 from ketaclinic.patients.sections import SECTIONS
+
+if TYPE_CHECKING:
+    from conftest import World
 
 HOSTILE = '<script>alert("x")</script>&'
 ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;"
 
 
-def _add(patient, entry):
+def _add(patient: Patient, entry: HistoryInput) -> PatientEntry:
     return actions.do_add_history_entry(patient, entry, actor=patient.created_by)
 
 
-def _fresh_patient(world):
+def _fresh_patient(world: World) -> Patient:
     """A north patient with nothing in any history section yet."""
     patient = world.patient("north")
     for key in SECTIONS:
         for entry in getattr(patient, key).all():
             actions.do_change_entry_status(
                 entry,
-                inputs.StatusChange(status="entered_in_error", reason="test setup"),
+                inputs.StatusChange(status=EntryStatus.ENTERED_IN_ERROR, reason="test setup"),
                 actor=patient.created_by,
             )
     return patient
 
 
-def test_every_typed_value_is_escaped_on_the_chart(world):
+def test_every_typed_value_is_escaped_on_the_chart(world: World) -> None:
     patient = _fresh_patient(world)
     _add(patient, inputs.ConditionIn(code="major_depressive_disorder", note=HOSTILE))
     _add(patient, inputs.MedicationIn(drug="other", other_name=HOSTILE, dose=HOSTILE))
-    _add(patient, inputs.AllergyIn(substance=HOSTILE, category="medication", reaction=HOSTILE))
-    _add(patient, inputs.SubstanceUseIn(substance="alcohol", use_status="past", note=HOSTILE))
+    _add(patient, inputs.AllergyIn(substance=HOSTILE, category=AllergyCategory.MEDICATION, reaction=HOSTILE))
+    _add(patient, inputs.SubstanceUseIn(substance=Substance.ALCOHOL, use_status=UseStatus.PAST, note=HOSTILE))
     trial = inputs.TrialIn(
         drug="other",
         other_name=HOSTILE,
@@ -44,7 +58,7 @@ def test_every_typed_value_is_escaped_on_the_chart(world):
         adequate_dose=False,
         augmented=True,
         augmentation_agent=HOSTILE,
-        outcome="none",
+        outcome=TrialOutcome.NONE,
         current_episode=True,
     )
     _add(patient, trial)
@@ -55,11 +69,11 @@ def test_every_typed_value_is_escaped_on_the_chart(world):
     assert html.count(ESCAPED) == 8
 
 
-def test_trial_rows_show_doses_weeks_and_judgements_as_entered(world):
+def test_trial_rows_show_doses_weeks_and_judgements_as_entered(world: World) -> None:
     patient = _fresh_patient(world)
     for dose, weeks, adequate, optimised, outcome, current in [
-        ("150", "6", True, True, "none", True),
-        ("37.5", "4.5", False, False, "partial", False),
+        ("150", "6", True, True, TrialOutcome.NONE, True),
+        ("37.5", "4.5", False, False, TrialOutcome.PARTIAL, False),
     ]:
         _add(
             patient,
@@ -87,12 +101,12 @@ def test_trial_rows_show_doses_weeks_and_judgements_as_entered(world):
     assert '<span class="muted small">2021</span>' in first
 
 
-def test_writers_get_a_change_form_per_active_entry_and_readers_do_not(world):
+def test_writers_get_a_change_form_per_active_entry_and_readers_do_not(world: World) -> None:
     patient = _fresh_patient(world)
     medication = _add(patient, inputs.MedicationIn(drug="lorazepam", dose="1 mg"))
     stopped = _add(patient, inputs.MedicationIn(drug="sertraline", dose="50 mg"))
     actions.do_change_entry_status(
-        stopped, inputs.StatusChange(status="resolved", reason="stopped"), actor=patient.created_by
+        stopped, inputs.StatusChange(status=EntryStatus.RESOLVED, reason="stopped"), actor=patient.created_by
     )
     chart = f"/patients/{patient.pk}/"
     nurse = world.client("nurse.north").get(chart).content.decode()
@@ -110,10 +124,10 @@ def test_writers_get_a_change_form_per_active_entry_and_readers_do_not(world):
     assert '<span class="badge ok">Active</span>' in therapist
 
 
-def test_a_capped_section_says_so_to_every_reader(world):
+def test_a_capped_section_says_so_to_every_reader(world: World) -> None:
     patient = _fresh_patient(world)
     for i in range(SECTION_LIMIT + 3):
-        _add(patient, inputs.AllergyIn(substance=f"Pollen {i}", category="environment"))
+        _add(patient, inputs.AllergyIn(substance=f"Pollen {i}", category=AllergyCategory.ENVIRONMENT))
     for reader in ("nurse.north", "therapist.north"):
         html = world.client(reader).get(f"/patients/{patient.pk}/").content.decode()
         assert f"Showing {SECTION_LIMIT} of {SECTION_LIMIT + 3}." in html
@@ -122,7 +136,7 @@ def test_a_capped_section_says_so_to_every_reader(world):
         assert "Showing" not in everything and f"Pollen {SECTION_LIMIT + 2}<" in everything
 
 
-def test_the_trial_count_is_of_every_trial_not_the_shown_ones(world):
+def test_the_trial_count_is_of_every_trial_not_the_shown_ones(world: World) -> None:
     patient = _fresh_patient(world)
     for _ in range(SECTION_LIMIT + 1):
         _add(
@@ -132,7 +146,7 @@ def test_the_trial_count_is_of_every_trial_not_the_shown_ones(world):
                 max_daily_dose_mg=Decimal("20"),
                 weeks_at_dose=Decimal("8"),
                 adequate_dose=True,
-                outcome="none",
+                outcome=TrialOutcome.NONE,
                 current_episode=False,
             ),
         )
@@ -140,9 +154,12 @@ def test_the_trial_count_is_of_every_trial_not_the_shown_ones(world):
     assert f'<span class="muted small">{SECTION_LIMIT + 1} trials</span>' in html
 
 
-def test_safety_flags_stand_beside_the_name(world):
+def test_safety_flags_stand_beside_the_name(world: World) -> None:
     patient = _fresh_patient(world)
-    _add(patient, inputs.AllergyIn(substance="Ketamine", category="medication", ketamine_related=True))
+    _add(
+        patient,
+        inputs.AllergyIn(substance="Ketamine", category=AllergyCategory.MEDICATION, ketamine_related=True),
+    )
     _add(patient, inputs.ConditionIn(code="psychosis_history"))
     html = world.client("nurse.north").get(f"/patients/{patient.pk}/").content.decode()
     flags = html.split('<div class="flags">')[1].split("</div>")[0]
@@ -150,7 +167,7 @@ def test_safety_flags_stand_beside_the_name(world):
     assert re.search(r'<span class="badge warn" title="[^"]*">Psychosis history</span>', flags)
 
 
-def test_a_refused_entry_comes_back_on_the_chart_with_its_error_and_its_form_open(world):
+def test_a_refused_entry_comes_back_on_the_chart_with_its_error_and_its_form_open(world: World) -> None:
     patient = _fresh_patient(world)
     client = world.client("nurse.north")
     response = client.post(f"/patients/{patient.pk}/measurements/", {"weight_kg": "999"})
@@ -167,7 +184,7 @@ def test_a_refused_entry_comes_back_on_the_chart_with_its_error_and_its_form_ope
     )  # the other forms stay closed
 
 
-def test_the_chart_url_shortcut_is_what_reverse_gives():
+def test_the_chart_url_shortcut_is_what_reverse_gives() -> None:
     import uuid
 
     from django.urls import reverse
@@ -179,9 +196,12 @@ def test_the_chart_url_shortcut_is_what_reverse_gives():
         assert _chart_url(patient) == reverse("patients:chart", args=[pk])
 
 
-def test_the_patient_list_shows_each_patients_safety_chips(world):
+def test_the_patient_list_shows_each_patients_safety_chips(world: World) -> None:
     patient = _fresh_patient(world)
-    _add(patient, inputs.AllergyIn(substance="Ketamine", category="medication", ketamine_related=True))
+    _add(
+        patient,
+        inputs.AllergyIn(substance="Ketamine", category=AllergyCategory.MEDICATION, ketamine_related=True),
+    )
     html = world.client("frontdesk.north").post("/patients/", {"q": patient.family_name}).content.decode()
     rows = html.split("<tbody>")[1].split("<tr")
     row = next(r for r in rows if patient.family_name in r)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.patients.models import AntidepressantTrial, Patient
 from ketaclinic.patients.tests.pages import field_errors, form_values
+
+if TYPE_CHECKING:
+    from conftest import World
 
 
 def registered() -> Patient:
@@ -45,7 +49,7 @@ BASE = {
 }
 
 
-def test_front_desk_registers_a_patient_and_sees_the_history_on_the_chart(world):
+def test_front_desk_registers_a_patient_and_sees_the_history_on_the_chart(world: World) -> None:
     client = world.client("frontdesk.north")
     response = client.post("/patients/new/", BASE)
     patient = registered()
@@ -73,7 +77,7 @@ def test_front_desk_registers_a_patient_and_sees_the_history_on_the_chart(world)
     assert "antidepressant_trials" in created.changed_fields and "Ines" not in str(created.changed_fields)
 
 
-def test_htmx_submit_redirects_with_a_header(world):
+def test_htmx_submit_redirects_with_a_header(world: World) -> None:
     response = world.client("frontdesk.north").post("/patients/new/", BASE, headers={"HX-Request": "true"})
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith("/patients/")
@@ -110,7 +114,9 @@ def test_htmx_submit_redirects_with_a_header(world):
         ({"sex": "male", "pregnancy_status": "pregnant"}, "pregnancy_status", "male"),
     ],
 )
-def test_bad_input_names_the_field_and_saves_nothing(world, change, field, message):
+def test_bad_input_names_the_field_and_saves_nothing(
+    world: World, change: dict[str, str], field: str, message: str
+) -> None:
     client = world.client("frontdesk.north")
     patients, events = Patient.objects.count(), AuditEvent.objects.count()
     response = client.post("/patients/new/", {**BASE, **change})
@@ -126,7 +132,7 @@ def test_bad_input_names_the_field_and_saves_nothing(world, change, field, messa
     assert b'value="Marsh"' in response.content or change.get("family_name") == ""
 
 
-def test_a_blank_extra_row_is_no_entry(world):
+def test_a_blank_extra_row_is_no_entry(world: World) -> None:
     response = world.client("frontdesk.north").post(
         "/patients/new/", {**BASE, "antidepressant_trials-5-drug": ""}
     )
@@ -134,14 +140,14 @@ def test_a_blank_extra_row_is_no_entry(world):
     assert AntidepressantTrial.objects.filter(patient=registered()).count() == 2
 
 
-def test_intake_row_endpoint_returns_numbered_inputs(world):
+def test_intake_row_endpoint_returns_numbered_inputs(world: World) -> None:
     response = world.client("frontdesk.north").get("/patients/new/rows/antidepressant_trials/3/")
     assert response.status_code == 200
     assert b'name="antidepressant_trials-3-weeks_at_dose"' in response.content
     assert world.client("frontdesk.north").get("/patients/new/rows/nope/3/").status_code == 404
 
 
-def test_editing_demographics_bumps_the_version_and_refuses_a_stale_form(world):
+def test_editing_demographics_bumps_the_version_and_refuses_a_stale_form(world: World) -> None:
     patient = world.patient("north")
     client = world.client("nurse.north")
     form = form_values(client.get(f"/patients/{patient.pk}/edit/"))
@@ -157,7 +163,7 @@ def test_editing_demographics_bumps_the_version_and_refuses_a_stale_form(world):
     assert patient.phone == "555-0001"
 
 
-def test_edit_rejects_a_future_birth_date_and_keeps_the_record(world):
+def test_edit_rejects_a_future_birth_date_and_keeps_the_record(world: World) -> None:
     patient = world.patient("north")
     client = world.client("nurse.north")
     form = form_values(client.get(f"/patients/{patient.pk}/edit/"))
@@ -169,7 +175,7 @@ def test_edit_rejects_a_future_birth_date_and_keeps_the_record(world):
     assert patient.version == 1
 
 
-def test_chart_entries_are_added_and_marked_entered_in_error_never_deleted(world):
+def test_chart_entries_are_added_and_marked_entered_in_error_never_deleted(world: World) -> None:
     patient = world.patient("north")
     client = world.client("prescriber.north")
     assert (
@@ -193,7 +199,7 @@ def test_chart_entries_are_added_and_marked_entered_in_error_never_deleted(world
     assert med not in client.get(f"/patients/{patient.pk}/").context["chart"].entries("medications")
 
 
-def test_stopping_a_medication_records_the_stop_date(world, today):
+def test_stopping_a_medication_records_the_stop_date(world: World, today: dt.date) -> None:
     patient = world.patient("north")
     client = world.client("nurse.north")
     client.post(f"/patients/{patient.pk}/medications/", {"drug": "zolpidem"})
@@ -203,7 +209,7 @@ def test_stopping_a_medication_records_the_stop_date(world, today):
     assert med.status == "resolved" and med.stopped_on == today
 
 
-def test_bad_chart_entry_shows_the_error_and_keeps_the_chart(world):
+def test_bad_chart_entry_shows_the_error_and_keeps_the_chart(world: World) -> None:
     patient = world.patient("north")
     response = world.client("nurse.north").post(f"/patients/{patient.pk}/measurements/", {"weight_kg": "500"})
     assert response.status_code == 422
@@ -211,7 +217,7 @@ def test_bad_chart_entry_shows_the_error_and_keeps_the_chart(world):
     assert patient.family_name in response.content.decode()
 
 
-def test_names_are_escaped_on_every_page(world):
+def test_names_are_escaped_on_every_page(world: World) -> None:
     client = world.client("frontdesk.north")
     client.post("/patients/new/", {**BASE, "given_name": "<script>alert(1)</script>"})
     patient = registered()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
 from ketaclinic.clinical import eligibility
 from ketaclinic.clinical.common import Modality
@@ -29,6 +30,9 @@ from ketaclinic.patients.models import (
     Patient,
     SubstanceUse,
 )
+
+if TYPE_CHECKING:
+    from conftest import World
 
 IV, IM, ESK, ORAL, HOME = (
     Modality.IV_KETAMINE,
@@ -54,7 +58,7 @@ def _failed(drug: str, weeks: int = 8, **extra: Any) -> dict[str, Any]:
 
 
 def _register(
-    world: Any, *, age: int = 40, bp: tuple[int, int] | None = (118, 76), **profile: Any
+    world: World, *, age: int = 40, bp: tuple[int, int] | None = (118, 76), **profile: Any
 ) -> Patient:
     """A patient registered through the actions: MDD, two adequate failed trials, a normal resting BP."""
     today = timezone.localdate()
@@ -110,7 +114,7 @@ def _rule_ids(items: Any) -> set[str]:
     return {f.rule_id for f in items}
 
 
-def test_a_clearly_eligible_patient_is_eligible_everywhere_with_no_flags(world):
+def test_a_clearly_eligible_patient_is_eligible_everywhere_with_no_flags(world: World) -> None:
     p = _picture(_register(world))
     assert _decisions(p) == dict.fromkeys(Modality, ELIGIBLE)
     assert p.flags == ()
@@ -124,7 +128,7 @@ def test_a_clearly_eligible_patient_is_eligible_everywhere_with_no_flags(world):
     assert p.age == 40
 
 
-def test_too_few_adequate_trials_needs_review_with_the_trd_rule_first(world):
+def test_too_few_adequate_trials_needs_review_with_the_trd_rule_first(world: World) -> None:
     trials = [_failed("sertraline"), _failed("citalopram", weeks=3)]
     p = _picture(_register(world, antidepressant_trials=trials))
     assert not p.trd.meets_definition and p.trd.current_episode_failures == 1
@@ -135,7 +139,9 @@ def test_too_few_adequate_trials_needs_review_with_the_trd_rule_first(world):
 
 
 @pytest.mark.parametrize("code", ["aneurysmal_vascular_disease", "arteriovenous_malformation"])
-def test_a_label_contraindication_makes_esketamine_ineligible_and_raises_a_danger_flag(world, code):
+def test_a_label_contraindication_makes_esketamine_ineligible_and_raises_a_danger_flag(
+    world: World, code: str
+) -> None:
     p = _picture(_register(world, conditions=[{"code": "major_depressive_disorder"}, {"code": code}]))
     decisions = _decisions(p)
     assert decisions[ESK] is INELIGIBLE
@@ -151,7 +157,7 @@ def test_a_label_contraindication_makes_esketamine_ineligible_and_raises_a_dange
     assert cited.sources[0].citation == SOURCES["S7"]
 
 
-def test_levothyroxine_and_a_benzodiazepine_raise_one_flag_per_class(world):
+def test_levothyroxine_and_a_benzodiazepine_raise_one_flag_per_class(world: World) -> None:
     meds = [{"drug": "escitalopram"}, {"drug": "levothyroxine"}, {"drug": "clonazepam"}]
     p = _picture(_register(world, medications=meds))
     flags = _flags(p)
@@ -169,13 +175,15 @@ def test_levothyroxine_and_a_benzodiazepine_raise_one_flag_per_class(world):
 
 
 @pytest.mark.parametrize("drug", ["methylphenidate", "phenelzine"])
-def test_stimulants_and_maois_raise_their_class_flag(world, drug):
+def test_stimulants_and_maois_raise_their_class_flag(world: World, drug: str) -> None:
     flags = _flags(_picture(_register(world, medications=[{"drug": drug}])))
     key = "medication:psychostimulant" if drug == "methylphenidate" else "medication:maoi"
     assert key in flags and flags[key].level is picture.Tone.WARN
 
 
-def test_resting_bp_above_the_deferral_level_is_a_danger_flag_and_contraindicates_ketamine(world):
+def test_resting_bp_above_the_deferral_level_is_a_danger_flag_and_contraindicates_ketamine(
+    world: World,
+) -> None:
     limit = DEFAULT_POLICY.ketamine_bp_defer
     p = _picture(_register(world, bp=(limit.systolic + 6, limit.diastolic + 4)))
     flag = _flags(p)["blood_pressure"]
@@ -186,7 +194,7 @@ def test_resting_bp_above_the_deferral_level_is_a_danger_flag_and_contraindicate
     assert "contraindication" in _flags(p)
 
 
-def test_resting_bp_above_the_acknowledgement_level_is_a_warning(world):
+def test_resting_bp_above_the_acknowledgement_level_is_a_warning(world: World) -> None:
     ack = DEFAULT_POLICY.ketamine_bp_acknowledge
     p = _picture(_register(world, bp=(ack.systolic + 2, ack.diastolic - 5)))
     flag = _flags(p)["blood_pressure"]
@@ -195,7 +203,9 @@ def test_resting_bp_above_the_acknowledgement_level_is_a_warning(world):
     assert _decisions(p) == dict.fromkeys(Modality, REVIEW)
 
 
-def test_the_latest_resting_bp_counts_and_a_coded_uncontrolled_hypertension_flags_without_one(world):
+def test_the_latest_resting_bp_counts_and_a_coded_uncontrolled_hypertension_flags_without_one(
+    world: World,
+) -> None:
     limit = DEFAULT_POLICY.ketamine_bp_defer
     patient = _register(world, bp=(limit.systolic + 20, limit.diastolic + 10))
     nurse = world.user("nurse.north")
@@ -207,7 +217,7 @@ def test_the_latest_resting_bp_counts_and_a_coded_uncontrolled_hypertension_flag
     assert flag.level is picture.Tone.WARN and _rule_ids(flag.findings) == {"ELIG-ALL-ACK-UNCONTROLLED-BP"}
 
 
-def test_pregnancy_and_breastfeeding_are_flagged_and_need_review(world):
+def test_pregnancy_and_breastfeeding_are_flagged_and_need_review(world: World) -> None:
     p = _picture(_register(world, pregnancy_status="pregnant"))
     flag = _flags(p)["pregnancy"]
     assert flag.level is picture.Tone.DANGER and _rule_ids(flag.findings) == picture.PREGNANCY_RULES
@@ -218,12 +228,12 @@ def test_pregnancy_and_breastfeeding_are_flagged_and_need_review(world):
     assert _decisions(p)[ESK] is REVIEW
 
 
-def test_the_named_rule_ids_exist_in_the_library():
+def test_the_named_rule_ids_exist_in_the_library() -> None:
     known = {r.id for r in eligibility.RULES}
     assert known.issuperset(picture.PREGNANCY_RULES | picture.BREASTFEEDING_RULES)
 
 
-def test_a_ketamine_allergy_is_a_danger_flag_and_a_contraindication(world):
+def test_a_ketamine_allergy_is_a_danger_flag_and_a_contraindication(world: World) -> None:
     allergy = {
         "substance": "Ketamine",
         "category": "medication",
@@ -239,7 +249,7 @@ def test_a_ketamine_allergy_is_a_danger_flag_and_a_contraindication(world):
     assert _picture(_register(world, allergies=[other])).flags == ()
 
 
-def test_a_psychosis_history_is_flagged(world):
+def test_a_psychosis_history_is_flagged(world: World) -> None:
     conditions = [{"code": "major_depressive_disorder"}, {"code": "psychosis_history"}]
     p = _picture(_register(world, conditions=conditions))
     flag = _flags(p)["psychosis_history"]
@@ -247,14 +257,14 @@ def test_a_psychosis_history_is_flagged(world):
     assert _decisions(p) == dict.fromkeys(Modality, REVIEW)
 
 
-def test_a_substance_use_disorder_entry_counts_as_the_condition(world):
+def test_a_substance_use_disorder_entry_counts_as_the_condition(world: World) -> None:
     use = [{"substance": "alcohol", "use_status": "past", "use_disorder": True}]
     p = _picture(_register(world, substance_use=use))
     esk = next(c for c in p.modalities if c.modality is ESK)
     assert "ELIG-ALL-ACK-SUBSTANCE-USE" in _rule_ids(esk.findings)
 
 
-def test_entries_no_longer_active_do_not_count(world):
+def test_entries_no_longer_active_do_not_count(world: World) -> None:
     conditions = [{"code": "major_depressive_disorder"}, {"code": "aneurysmal_vascular_disease"}]
     patient = _register(world, conditions=conditions, medications=[{"drug": "clonazepam"}])
     nurse = world.user("prescriber.north")
@@ -268,7 +278,7 @@ def test_entries_no_longer_active_do_not_count(world):
     assert p.flags == () and _decisions(p)[ESK] is ELIGIBLE
 
 
-def test_every_finding_carries_its_sources_with_citations(world):
+def test_every_finding_carries_its_sources_with_citations(world: World) -> None:
     meds = [{"drug": "levothyroxine"}, {"drug": "clonazepam"}]
     p = _picture(_register(world, medications=meds, pregnancy_status="pregnant"))
     findings = [f for cell in p.modalities for f in cell.findings] + [
@@ -279,7 +289,9 @@ def test_every_finding_carries_its_sources_with_citations(world):
         assert f.sources and all(s.citation == SOURCES[s.tag] for s in f.sources), f.rule_id
 
 
-def test_the_picture_issues_no_query_given_the_loaded_data(world, django_assert_num_queries):
+def test_the_picture_issues_no_query_given_the_loaded_data(
+    world: World, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
     meds = [{"drug": "levothyroxine"}, {"drug": "clonazepam"}]
     patient = _register(world, medications=meds, pregnancy_status="pregnant")
     patient = Patient.objects.get(pk=patient.pk)
@@ -294,7 +306,7 @@ def _page(count: int) -> list[str]:
     return [str(pk) for pk in Patient.objects.order_by("-mrn").values_list("pk", flat=True)[:count]]
 
 
-def test_the_list_flags_cost_a_fixed_number_of_queries_and_match_the_chart(db):
+def test_the_list_flags_cost_a_fixed_number_of_queries_and_match_the_chart(db: None) -> None:
     today = timezone.localdate()
     demo.load(today, patients_per_location=len(demo.ARCHETYPES))
     for size in (1, 25):
@@ -311,7 +323,7 @@ def test_the_list_flags_cost_a_fixed_number_of_queries_and_match_the_chart(db):
     assert picture.flags_for_patients([], today=today) == {}
 
 
-def test_the_picture_serialises_for_the_api(world):
+def test_the_picture_serialises_for_the_api(world: World) -> None:
     meds = [{"drug": "levothyroxine"}, {"drug": "clonazepam"}]
     p = _picture(_register(world, medications=meds))
     out = schemas.picture_out(p)

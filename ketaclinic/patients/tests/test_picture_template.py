@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.template.loader import get_template
 
 from ketaclinic.clinical.common import Level, Modality
 from ketaclinic.clinical.eligibility import Decision
 from ketaclinic.patients import picture as pic
+
+if TYPE_CHECKING:
+    from conftest import World
 
 EVIL = '<script>alert("x")</script>&"\'<b onmouseover=1>'
 SAFE = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;&#34;&#39;&lt;b onmouseover=1&gt;"
@@ -67,7 +71,7 @@ def _render(picture: pic.Picture) -> str:
     return get_template("patients/_picture.html", using="jinja2").render({"picture": picture})
 
 
-def test_every_string_is_escaped():
+def test_every_string_is_escaped() -> None:
     html = _render(_hostile())
     assert "<script>" not in html and "<b onmouseover" not in html and EVIL not in html
     # Every hostile string arrived, escaped: labels, reasons, messages, rule ids, sources, detail, version.
@@ -89,7 +93,7 @@ def test_every_string_is_escaped():
         assert f"{text}{SAFE}" in html or f"{text} {SAFE}" in html, text
 
 
-def test_the_band_shows_staging_decisions_and_flags_each_opening_to_its_sources():
+def test_the_band_shows_staging_decisions_and_flags_each_opening_to_its_sources() -> None:
     html = _render(_hostile())
     assert "Meets definition" in html and "MGH-s&nbsp;2.5" in html and "Maudsley&nbsp;9 (moderate" in html
     assert "186/104 mmHg" in html and "96 bpm" in html and "2026-11-20" in html
@@ -102,7 +106,7 @@ def test_the_band_shows_staging_decisions_and_flags_each_opening_to_its_sources(
     assert "2 findings" in html
 
 
-def test_an_unstaged_maudsley_says_what_is_missing_and_no_flags_say_so():
+def test_an_unstaged_maudsley_says_what_is_missing_and_no_flags_say_so() -> None:
     picture = _hostile(maudsley=None)
     html = _render(
         pic.Picture(picture.age, None, picture.trd, picture.modalities, (), picture.ruleset_version)
@@ -112,7 +116,7 @@ def test_an_unstaged_maudsley_says_what_is_missing_and_no_flags_say_so():
     assert "No safety flags." in html
 
 
-def test_a_real_picture_renders(world):
+def test_a_real_picture_renders(world: World) -> None:
     from ketaclinic.patients.tests.test_picture import _picture, _register
 
     meds = [{"drug": "escitalopram"}, {"drug": "levothyroxine"}, {"drug": "clonazepam"}]

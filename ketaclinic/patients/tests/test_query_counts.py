@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from ketaclinic.patients import actions, inputs
+from ketaclinic.patients.models import Patient, TrialOutcome
+
+if TYPE_CHECKING:
+    from conftest import World
 
 
-def _grow_history(patient, count):
+def _grow_history(patient: Patient, count: int) -> None:
     author = patient.created_by
     for i in range(count):
         actions.do_add_history_entry(
@@ -22,7 +28,7 @@ def _grow_history(patient, count):
                 max_daily_dose_mg=Decimal(50 + i),
                 weeks_at_dose=Decimal(8),
                 adequate_dose=True,
-                outcome="none",
+                outcome=TrialOutcome.NONE,
                 current_episode=True,
             ),
             actor=author,
@@ -33,7 +39,7 @@ def _grow_history(patient, count):
         actions.do_record_measurement(patient, inputs.MeasurementIn(weight_kg=Decimal(70)), actor=author)
 
 
-def _queries(client, method, url, **kwargs):
+def _queries(client: Client, method: str, url: str, **kwargs: Any) -> int:
     with CaptureQueriesContext(connection) as ctx:
         response = getattr(client, method)(url, **kwargs)
     assert response.status_code == 200
@@ -53,7 +59,7 @@ SEARCH_PAGE_QUERIES = 8 + FLAGS_QUERIES
 
 
 @pytest.mark.parametrize("history", [0, 40])
-def test_chart_page_query_count_is_pinned_and_flat(world, history):
+def test_chart_page_query_count_is_pinned_and_flat(world: World, history: int) -> None:
     patient = world.patient("north")
     _grow_history(patient, history)
     client = world.client("nurse.north")
@@ -62,14 +68,14 @@ def test_chart_page_query_count_is_pinned_and_flat(world, history):
 
 
 @pytest.mark.parametrize("history", [0, 40])
-def test_api_read_query_count_is_pinned_and_flat(world, history):
+def test_api_read_query_count_is_pinned_and_flat(world: World, history: int) -> None:
     patient = world.patient("north")
     _grow_history(patient, history)
     api = world.api("nurse.north")
     assert _queries(api, "get", f"/api/v1/patients/{patient.pk}") == API_READ_QUERIES
 
 
-def test_patient_list_query_count_does_not_grow_with_patients(world):
+def test_patient_list_query_count_does_not_grow_with_patients(world: World) -> None:
     client = world.client("frontdesk.north")
     client.get("/patients/")
     first = _queries(client, "get", "/patients/")
@@ -91,13 +97,13 @@ def test_patient_list_query_count_does_not_grow_with_patients(world):
     assert first_search <= SEARCH_PAGE_QUERIES
 
 
-def test_api_list_query_count(world):
+def test_api_list_query_count(world: World) -> None:
     api = world.api("nurse.north")
     body = json.dumps({"q": "a"})
     assert _queries(api, "post", "/api/v1/patients/search", data=body, content_type="application/json") <= 12
 
 
-def test_a_long_history_is_capped_on_the_chart_and_paged_in_the_api(world):
+def test_a_long_history_is_capped_on_the_chart_and_paged_in_the_api(world: World) -> None:
     from ketaclinic.patients.queries import SECTION_LIMIT
 
     patient = world.patient("north")

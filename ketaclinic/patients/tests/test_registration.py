@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,6 +14,9 @@ from ketaclinic.audit.models import AuditEvent
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import MrnSequence, Patient
 from ketaclinic.patients.tests.pages import field_errors
+
+if TYPE_CHECKING:
+    from conftest import World
 
 PERSON = {
     "location": "north",
@@ -24,11 +27,11 @@ PERSON = {
 }
 
 
-def api_post(world: Any, url: str, body: dict[str, Any], who: str = "frontdesk.north") -> Any:
+def api_post(world: World, url: str, body: dict[str, Any], who: str = "frontdesk.north") -> Any:
     return world.api(who).post(url, json.dumps(body), content_type="application/json")
 
 
-def test_mrns_come_from_the_networks_sequence(world):
+def test_mrns_come_from_the_networks_sequence(world: World) -> None:
     first = api_post(world, "/api/v1/patients", PERSON).json()["mrn"]
     second = api_post(world, "/api/v1/patients", {**PERSON, "given_name": "Other"}).json()["mrn"]
     assert re.fullmatch(r"KC-\d{6}", first)
@@ -38,14 +41,14 @@ def test_mrns_come_from_the_networks_sequence(world):
     assert Patient.objects.values("mrn").distinct().count() == Patient.objects.count()
 
 
-def test_a_refused_registration_gives_its_number_back(world):
+def test_a_refused_registration_gives_its_number_back(world: World) -> None:
     before = MrnSequence.objects.get().last_value
     api_post(world, "/api/v1/patients", {**PERSON, "sex": "robot"})
     api_post(world, "/api/v1/patients", {**PERSON, "antidepressant_trials": [{"drug": "sertraline"}]})
     assert MrnSequence.objects.get().last_value == before
 
 
-def test_the_mrn_cannot_be_typed(world):
+def test_the_mrn_cannot_be_typed(world: World) -> None:
     response = api_post(world, "/api/v1/patients", {**PERSON, "mrn": "KC-999999"})
     assert response.status_code == 422 and "mrn" in response.json()["errors"]
     page = world.client("frontdesk.north").get("/patients/new/").content.decode()
@@ -56,7 +59,7 @@ def test_the_mrn_cannot_be_typed(world):
 
 
 @pytest.mark.parametrize("again", ["N100001", "n100001", "  N100001 ", "N100001\t"])
-def test_an_external_mrn_repeated_at_a_location_is_refused_on_page_and_api(world, again):
+def test_an_external_mrn_repeated_at_a_location_is_refused_on_page_and_api(world: World, again: str) -> None:
     # The demo registered north's first patient with external MRN N100001.
     response = api_post(world, "/api/v1/patients", {**PERSON, "external_mrn": again})
     assert response.status_code == 422 and list(response.json()["errors"]) == ["external_mrn"]
@@ -65,7 +68,7 @@ def test_an_external_mrn_repeated_at_a_location_is_refused_on_page_and_api(world
     assert not Patient.objects.filter(given_name="Rosa").exists()
 
 
-def test_an_external_mrn_may_repeat_at_another_location(world):
+def test_an_external_mrn_may_repeat_at_another_location(world: World) -> None:
     response = api_post(
         world,
         "/api/v1/patients",
@@ -76,7 +79,7 @@ def test_an_external_mrn_may_repeat_at_another_location(world):
     assert response.json()["external_mrn"] == "n100001"
 
 
-def test_an_update_cannot_take_another_patients_external_mrn(world):
+def test_an_update_cannot_take_another_patients_external_mrn(world: World) -> None:
     patient = world.patient("north", 1)
     url = f"/api/v1/patients/{patient.pk}"
     taken = world.api("frontdesk.north").patch(
@@ -95,7 +98,7 @@ def test_an_update_cannot_take_another_patients_external_mrn(world):
     assert mine.status_code == 200 and mine.json()["external_mrn"] == "NEW-1"
 
 
-def test_a_possible_duplicate_needs_confirmation_over_the_api(world):
+def test_a_possible_duplicate_needs_confirmation_over_the_api(world: World) -> None:
     existing = world.patient("north", 2)
     same = {
         **PERSON,
@@ -112,7 +115,7 @@ def test_a_possible_duplicate_needs_confirmation_over_the_api(world):
     assert confirmed.status_code == 201
 
 
-def test_a_possible_duplicate_needs_confirmation_on_the_page(world):
+def test_a_possible_duplicate_needs_confirmation_on_the_page(world: World) -> None:
     existing = world.patient("north", 2)
     same = {**PERSON, "given_name": existing.given_name, "family_name": existing.family_name}
     same["date_of_birth"] = existing.date_of_birth.isoformat()
@@ -127,7 +130,7 @@ def test_a_possible_duplicate_needs_confirmation_on_the_page(world):
     assert confirmed.status_code == 302
 
 
-def test_patients_the_user_cannot_see_are_not_duplicates(world):
+def test_patients_the_user_cannot_see_are_not_duplicates(world: World) -> None:
     south = world.patient("south")
     same = {**PERSON, "given_name": south.given_name, "family_name": south.family_name}
     same["date_of_birth"] = south.date_of_birth.isoformat()
@@ -136,7 +139,7 @@ def test_patients_the_user_cannot_see_are_not_duplicates(world):
     assert str(south.pk) not in response.content.decode()
 
 
-def test_mark_entered_in_error_on_the_page(world):
+def test_mark_entered_in_error_on_the_page(world: World) -> None:
     patient = world.patient("north")
     client = world.client("frontdesk.north")
     assert "Registration entered in error" in client.get(f"/patients/{patient.pk}/edit/").content.decode()
@@ -158,7 +161,7 @@ def test_mark_entered_in_error_on_the_page(world):
     assert api_post(world, "/api/v1/patients", {**PERSON, "external_mrn": "N100001"}).status_code == 201
 
 
-def test_mark_entered_in_error_over_the_api(world):
+def test_mark_entered_in_error_over_the_api(world: World) -> None:
     patient = world.patient("north")
     url = f"/api/v1/patients/{patient.pk}/entered-in-error"
     assert api_post(world, url, {}).status_code == 422
@@ -178,7 +181,7 @@ def test_mark_entered_in_error_over_the_api(world):
     assert changed.status_code == 422 and "entered_in_error" in changed.json()["errors"]
 
 
-def test_a_refused_intake_lists_its_errors_first_by_their_labels(world):
+def test_a_refused_intake_lists_its_errors_first_by_their_labels(world: World) -> None:
     response = world.client("frontdesk.north").post(
         "/patients/new/",
         {**PERSON, "date_of_birth": "2999-01-01", "antidepressant_trials-1-drug": "lamotrigine"},
@@ -190,7 +193,7 @@ def test_a_refused_intake_lists_its_errors_first_by_their_labels(world):
     assert '<a href="#f-antidepressant_trials-1-drug">Trial 2: Antidepressant</a>' in page
 
 
-def test_a_refused_edit_lists_its_errors_first_and_a_saved_one_says_so(world):
+def test_a_refused_edit_lists_its_errors_first_and_a_saved_one_says_so(world: World) -> None:
     patient = world.patient("north")
     client = world.client("nurse.north")
     form = {
@@ -208,7 +211,7 @@ def test_a_refused_edit_lists_its_errors_first_and_a_saved_one_says_so(world):
     assert saved["Location"].endswith("?saved=1#demographics")
 
 
-def test_registration_and_entered_in_error_are_actions(world):
+def test_registration_and_entered_in_error_are_actions(world: World) -> None:
     """The same rules hold for demo data, commands and tests that call the actions directly."""
     frontdesk = world.user("frontdesk.north")
     data = inputs.PatientCreate.model_validate({**PERSON, "external_mrn": "X-1"})
@@ -224,7 +227,7 @@ def test_registration_and_entered_in_error_are_actions(world):
     assert actions.possible_duplicates(frontdesk, "Rosa", "Lindqvist", patient.date_of_birth) == []
 
 
-def test_nothing_more_is_charted_on_a_registration_entered_in_error(world):
+def test_nothing_more_is_charted_on_a_registration_entered_in_error(world: World) -> None:
     from decimal import Decimal
 
     from ketaclinic.errors import InvalidInput

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -15,8 +15,11 @@ from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.patients import actions, inputs, search
 from ketaclinic.patients.models import Patient, PatientNameToken
 
+if TYPE_CHECKING:
+    from conftest import World
 
-def register(world: Any, given: str, family: str, *, location: str = "north", **more: Any) -> Patient:
+
+def register(world: World, given: str, family: str, *, location: str = "north", **more: Any) -> Patient:
     data = {
         "location": location,
         "given_name": given,
@@ -31,7 +34,7 @@ def register(world: Any, given: str, family: str, *, location: str = "north", **
     )
 
 
-def found_by_api(world: Any, query: str, who: str = "nurse.north") -> list[str]:
+def found_by_api(world: World, query: str, who: str = "nurse.north") -> list[str]:
     response = world.api(who).post(
         "/api/v1/patients/search", json.dumps({"q": query}), content_type="application/json"
     )
@@ -39,14 +42,14 @@ def found_by_api(world: Any, query: str, who: str = "nurse.north") -> list[str]:
     return [item["id"] for item in response.json()["items"]]
 
 
-def found_on_page(world: Any, query: str, who: str = "nurse.north") -> str:
+def found_on_page(world: World, query: str, who: str = "nurse.north") -> str:
     response = world.client(who).post("/patients/", {"q": query})
     assert response.status_code == 200
     return response.content.decode()
 
 
 @pytest.fixture
-def jose(world: Any) -> Patient:
+def jose(world: World) -> Patient:
     return register(world, "José", "García Márquez", external_mrn="Ref-77/A")
 
 
@@ -65,23 +68,25 @@ def jose(world: Any) -> Patient:
         "márquez, josé",
     ],
 )
-def test_names_in_any_order_by_word_prefix_with_accents_folded(world, jose, query):
+def test_names_in_any_order_by_word_prefix_with_accents_folded(
+    world: World, jose: Patient, query: str
+) -> None:
     assert str(jose.pk) in found_by_api(world, query)
     assert f"/patients/{jose.pk}/" in found_on_page(world, query)
 
 
 @pytest.mark.parametrize("query", ["josex", "garcia maria", "arcia", "ose"])
-def test_every_word_must_start_a_word_of_the_patient(world, jose, query):
+def test_every_word_must_start_a_word_of_the_patient(world: World, jose: Patient, query: str) -> None:
     assert str(jose.pk) not in found_by_api(world, query)
 
 
-def test_hyphens_and_apostrophes(world):
+def test_hyphens_and_apostrophes(world: World) -> None:
     patient = register(world, "Mary-Jane", "O'Brien")
     for query in ("mary", "jane", "maryjane", "mary-j", "obrien", "o'brien", "brien"):
         assert str(patient.pk) in found_by_api(world, query), query
 
 
-def test_mrn_external_mrn_and_birth_date(world, jose):
+def test_mrn_external_mrn_and_birth_date(world: World, jose: Patient) -> None:
     number = jose.mrn.removeprefix("KC-")
     for query in (jose.mrn, jose.mrn.lower(), number, "ref-77/a", " REF-77/A ", "1971-02-03", "02/03/1971"):
         assert str(jose.pk) in found_by_api(world, query), query
@@ -90,7 +95,7 @@ def test_mrn_external_mrn_and_birth_date(world, jose):
     assert str(jose.pk) not in found_by_api(world, "jose 1980-01-01")
 
 
-def test_another_locations_patients_are_never_found(world):
+def test_another_locations_patients_are_never_found(world: World) -> None:
     south = register(world, "Zebedee", "Quartermain", location="south")
     for query in ("zebedee", south.mrn, "quartermain zeb"):
         assert found_by_api(world, query) == []
@@ -98,7 +103,7 @@ def test_another_locations_patients_are_never_found(world):
         assert str(south.pk) in found_by_api(world, query, who="nurse.south")
 
 
-def test_a_registration_entered_in_error_is_hidden_from_search_and_list(world, jose):
+def test_a_registration_entered_in_error_is_hidden_from_search_and_list(world: World, jose: Patient) -> None:
     actions.do_mark_patient_entered_in_error(
         jose, inputs.EnteredInError(reason="registered twice"), actor=world.user("frontdesk.north")
     )
@@ -110,7 +115,7 @@ def test_a_registration_entered_in_error_is_hidden_from_search_and_list(world, j
     assert not PatientNameToken.objects.filter(patient=jose).exists()
 
 
-def test_the_index_follows_changes_of_name_and_birth_date(world, jose):
+def test_the_index_follows_changes_of_name_and_birth_date(world: World, jose: Patient) -> None:
     actions.do_update_patient(
         jose,
         inputs.PatientUpdate(family_name="Ibáñez", date_of_birth=dt.date(1970, 1, 1)),
@@ -128,7 +133,7 @@ def test_the_index_follows_changes_of_name_and_birth_date(world, jose):
     assert set(PatientNameToken.objects.filter(patient=jose).values_list("pk", flat=True)) == before
 
 
-def test_results_are_in_name_order_and_paged(world):
+def test_results_are_in_name_order_and_paged(world: World) -> None:
     made = [register(world, "Same", f"Pager{letter}") for letter in "DBECA"]
     api = world.api("nurse.north")
     first = api.post(
@@ -144,7 +149,7 @@ def test_results_are_in_name_order_and_paged(world):
     assert names == ["PagerA", "PagerB", "PagerC", "PagerD", "PagerE"]
 
 
-def test_search_body_refuses_unknown_fields_and_long_queries(world):
+def test_search_body_refuses_unknown_fields_and_long_queries(world: World) -> None:
     api = world.api("nurse.north")
     extra = api.post(
         "/api/v1/patients/search", json.dumps({"q": "a", "name": "x"}), content_type="application/json"
@@ -154,7 +159,7 @@ def test_search_body_refuses_unknown_fields_and_long_queries(world):
     assert long.status_code == 422 and "q" in long.json()["errors"]
 
 
-def test_location_column_only_for_users_of_several_locations(world):
+def test_location_column_only_for_users_of_several_locations(world: World) -> None:
     page = world.client("nurse.north").get("/patients/").content.decode()
     assert "<th>Location</th>" not in page and "<th>Sex</th>" not in page
     do_grant_role(world.user("nurse.north"), ClinicLocation.objects.get(slug="south"), "nurse")
@@ -162,7 +167,9 @@ def test_location_column_only_for_users_of_several_locations(world):
     assert "<th>Location</th>" in page and "South" in page
 
 
-def test_dates_are_iso_and_flag_chips_come_from_the_view(world, monkeypatch):
+def test_dates_are_iso_and_flag_chips_come_from_the_view(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     patient = world.patient("north")
     from ketaclinic.patients import views
 
@@ -174,7 +181,7 @@ def test_dates_are_iso_and_flag_chips_come_from_the_view(world, monkeypatch):
     assert '<span class="badge danger">&lt;Ketamine allergy&gt;</span>' in page
 
 
-def test_folding_and_tokens():
+def test_folding_and_tokens() -> None:
     assert search.fold("  José MÜLLER  ") == "jose muller"
     assert search.words("García, José 02/03/1971") == ["1971-02-03", "garcia", "jose"]
     found = search.tokens(

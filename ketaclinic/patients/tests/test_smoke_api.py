@@ -1,7 +1,13 @@
+from __future__ import annotations
+
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conftest import World
 
 
-def test_front_desk_registers_and_reads_a_patient_over_the_api(world):
+def test_front_desk_registers_and_reads_a_patient_over_the_api(world: World) -> None:
     api = world.api("frontdesk.north")
     body = {
         "location": "north",

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 from django.contrib.staticfiles import finders
 from django.test import Client
 
+if TYPE_CHECKING:
+    from conftest import World
+
 ASSETS = ("ninja/swagger-ui.css", "ninja/swagger-ui-bundle.js", "ninja/swagger-ui-init.js")
 
 
-def test_docs_keep_the_navigation_and_load_swagger_from_the_app(world):
+def test_docs_keep_the_navigation_and_load_swagger_from_the_app(world: World) -> None:
     response = world.client("frontdesk.north").get("/api/docs")
     assert response.status_code == 200
     body = response.content.decode()
@@ -28,7 +32,7 @@ def test_docs_keep_the_navigation_and_load_swagger_from_the_app(world):
     assert '<div class="card api-docs" id="swagger-ui">' in body
 
 
-def test_docs_use_no_cdn_and_no_inline_script(world):
+def test_docs_use_no_cdn_and_no_inline_script(world: World) -> None:
     response = world.client("nurse.north").get("/api/docs")
     body = response.content.decode()
     assert "cdn" not in body.lower()
@@ -39,7 +43,7 @@ def test_docs_use_no_cdn_and_no_inline_script(world):
     assert "script-src 'self'" in response["Content-Security-Policy"]
 
 
-def test_docs_need_a_session_or_a_token(world):
+def test_docs_need_a_session_or_a_token(world: World) -> None:
     anonymous = Client().get("/api/docs")
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
     assert world.api("nurse.south").get("/api/docs").status_code == 200

@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 from io import StringIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -16,6 +17,9 @@ from ketaclinic.clinical.policy import policy_fields
 from ketaclinic.clinical.rules import AREA_ORDER, RULES, RULESET_VERSION
 from ketaclinic.clinical.sources import SOURCES
 from ketaclinic.web.catalogue import HEADINGS, segments
+
+if TYPE_CHECKING:
+    from conftest import World
 
 WORDING = re.compile(r"recall|from memory|recollect|remembered", re.I)
 
@@ -56,14 +60,14 @@ class Page(HTMLParser):
             self.headings[-1] += data
 
 
-def rules_page(world, who: str = "nurse.north") -> tuple[str, Page]:
+def rules_page(world: World, who: str = "nurse.north") -> tuple[str, Page]:
     response = world.client(who).get("/rules/")
     assert response.status_code == 200
     body = response.content.decode()
     return body, Page(body)
 
 
-def test_every_staff_role_reads_the_catalogue(world):
+def test_every_staff_role_reads_the_catalogue(world: World) -> None:
     for who in ("nurse.north", "admin.south", "therapist.north"):
         body, page = rules_page(world, who)
         assert RULESET_VERSION in body and "madrs_remission_max" in body
@@ -71,17 +75,17 @@ def test_every_staff_role_reads_the_catalogue(world):
         assert body.count("data-filter-row") == len(RULES) + len(policy_fields())
 
 
-def test_catalogue_needs_a_login_and_a_role(world):
+def test_catalogue_needs_a_login_and_a_role(world: World) -> None:
     from ketaclinic.accounts.actions import do_create_staff
 
     assert world.client(None).get("/rules/").status_code == 302
-    loner = do_create_staff(world.user("nurse.north").network, "no.roles", "a-long-enough-pass-phrase")
+    loner = do_create_staff(world.network("nurse.north"), "no.roles", "a-long-enough-pass-phrase")
     client = world.client(None)
     client.force_login(loner)
     assert client.get("/rules/").status_code == 403
 
 
-def test_contents_link_to_every_area_the_policy_table_and_the_sources(world):
+def test_contents_link_to_every_area_the_policy_table_and_the_sources(world: World) -> None:
     body, page = rules_page(world)
     nav = re.search(r'<nav class="card contents".*?</nav>', body, re.S)
     assert nav, "a contents list"
@@ -90,7 +94,7 @@ def test_contents_link_to_every_area_the_policy_table_and_the_sources(world):
     assert {c.removeprefix("#") for c in contents} <= page.ids
 
 
-def test_headings_are_spelled_as_clinicians_write_them(world):
+def test_headings_are_spelled_as_clinicians_write_them(world: World) -> None:
     _, page = rules_page(world)
     headings = " | ".join(page.headings)
     for spelled in ("TRD", "REMS", "MOAA/S", "PHQ-9", "QIDS-SR16", "SPRAVATO"):
@@ -100,7 +104,7 @@ def test_headings_are_spelled_as_clinicians_write_them(world):
     assert all(HEADINGS[area] in page.headings for area in AREA_ORDER)
 
 
-def test_each_rule_links_its_source_tags_to_full_citations_at_the_bottom(world):
+def test_each_rule_links_its_source_tags_to_full_citations_at_the_bottom(world: World) -> None:
     body, page = rules_page(world)
     cited = {tag for r in RULES for tag in r.sources} | {tag for f in policy_fields() for tag in f.sources}
     assert {f"#src-{tag}" for tag in cited} <= set(page.links)
@@ -115,7 +119,7 @@ def test_each_rule_links_its_source_tags_to_full_citations_at_the_bottom(world):
     assert all(f'href="#src-{tag}">{tag}</a>' in row for tag in rule.sources)
 
 
-def test_citation_addresses_become_links_without_their_closing_punctuation():
+def test_citation_addresses_become_links_without_their_closing_punctuation() -> None:
     parts = segments("Scale notes (see https://example.org/gad/). More at http://example.org/a.")
     assert [(p.text, p.address) for p in parts] == [
         ("Scale notes (see ", False),
@@ -126,7 +130,7 @@ def test_citation_addresses_become_links_without_their_closing_punctuation():
     ]
 
 
-def test_the_filter_is_a_vendored_script_and_the_page_works_without_it(world):
+def test_the_filter_is_a_vendored_script_and_the_page_works_without_it(world: World) -> None:
     body, page = rules_page(world)
     box = re.search(r'<div class="card rule-filter" data-rule-filter hidden>.*?</div>', body, re.S)
     assert box and 'type="search"' in box.group() and 'for="rule-filter"' in box.group()
@@ -141,13 +145,13 @@ def test_the_filter_is_a_vendored_script_and_the_page_works_without_it(world):
     assert "data-filter-row" in text and "data-rule-filter" in text and "citations" in text
 
 
-def test_unverified_values_are_explained(world):
+def test_unverified_values_are_explained(world: World) -> None:
     body, _ = rules_page(world)
     legend = body[body.index('id="basis"') :].split("</dl>", 1)[0]
     assert "unverified" in legend and "clinic policy default" in legend and "confirm it locally" in legend
 
 
-def test_no_wording_says_a_fact_was_recalled(world):
+def test_no_wording_says_a_fact_was_recalled(world: World) -> None:
     """Staff read that a value is unverified, never how somebody came by it."""
     body, _ = rules_page(world)
     root = Path(settings.BASE_DIR)
@@ -168,7 +172,7 @@ def test_no_wording_says_a_fact_was_recalled(world):
     assert not WORDING.search(out.getvalue())
 
 
-def test_rules_command_prints_and_checks_the_catalogue(db):
+def test_rules_command_prints_and_checks_the_catalogue(db: None) -> None:
     out = StringIO()
     call_command("rules", stdout=out)
     assert out.getvalue().startswith("# KetaClinic clinical rule catalogue")

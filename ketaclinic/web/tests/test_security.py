@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
+import pytest
 from django.test import Client
+
+if TYPE_CHECKING:
+    from conftest import World
 
 MARKER = "Zyxwvutsrq"
 
 
-def test_pages_and_api_carry_security_headers(world):
+def test_pages_and_api_carry_security_headers(world: World) -> None:
     for response in (
         world.client("nurse.north").get("/patients/"),
         world.api("nurse.north").get("/api/v1/patients"),
@@ -23,13 +28,13 @@ def test_pages_and_api_carry_security_headers(world):
         assert response["X-Request-ID"]
 
 
-def test_posts_without_a_csrf_token_are_refused(world):
+def test_posts_without_a_csrf_token_are_refused(world: World) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.user("frontdesk.north"))
     assert client.post("/patients/new/", {"given_name": "N1"}).status_code == 403
 
 
-def test_no_phi_reaches_the_logs(world, caplog):
+def test_no_phi_reaches_the_logs(world: World, caplog: pytest.LogCaptureFixture) -> None:
     """Even a request that fails validation or is refused logs routes and status, never the values."""
     caplog.set_level(logging.DEBUG)
     client = world.client("frontdesk.north")
@@ -51,7 +56,7 @@ def test_no_phi_reaches_the_logs(world, caplog):
     assert MARKER not in caplog.text
 
 
-def test_unknown_pages_get_a_plain_404(world):
+def test_unknown_pages_get_a_plain_404(world: World) -> None:
     response = world.client("nurse.north").get("/patients/00000000-0000-0000-0000-000000000000/")
     assert response.status_code == 404
     assert Client().get("/nothing-here/").status_code == 404
