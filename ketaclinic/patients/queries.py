@@ -138,7 +138,12 @@ def adequate_failures(trials: list[AntidepressantTrial]) -> int:
         1
         for t in trials
         if trd.is_adequate_failure(
-            trd.Trial(drug=t.drug, adequate_dose=t.adequate_dose, weeks=t.weeks_at_dose, outcome=t.outcome)
+            trd.Trial(
+                drug=t.drug,
+                adequate_dose=t.adequate_dose,
+                weeks=t.weeks_at_dose,
+                outcome=trd.TrialOutcome(t.outcome),
+            )
         )
     )
 

@@ -513,7 +513,13 @@ def test_every_medical_condition_in_the_vocabulary_has_a_rule() -> None:
     pregnant=st.booleans(),
     bp=st.one_of(st.none(), st.tuples(st.integers(100, 220), st.integers(50, 95))),
 )
-def test_screen_all_gives_what_screen_gives_for_each_modality(age, conditions, classes, pregnant, bp):
+def test_screen_all_gives_what_screen_gives_for_each_modality(
+    age: int,
+    conditions: frozenset[str],
+    classes: frozenset[str],
+    pregnant: bool,
+    bp: tuple[int, int] | None,
+) -> None:
     facts = PatientFacts(
         age=age,
         sex="female",
