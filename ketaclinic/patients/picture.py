@@ -304,7 +304,7 @@ def clinical_picture(
 
 @lru_cache(maxsize=4096)
 def _screenings(facts: PatientFacts, policy: ClinicPolicy) -> tuple[Screening, ...]:
-    """`eligibility.screen_all`, remembered by its arguments: it is a pure function of the facts and the
+    """`eligibility.screen_all`, cached by its arguments: it is a pure function of the facts and the
     policy (both frozen), and the same patients are screened again each time a list page or a chart is
     shown. Screening 25 patients cost the search page about 6 ms a request (docs/performance.md)."""
     return eligibility.screen_all(facts, policy)
