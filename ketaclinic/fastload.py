@@ -8,7 +8,7 @@ PostgreSQL alike. Use it only where a page or endpoint is measured; everywhere e
 It cannot silently go wrong:
 
 - Filters are keyword arguments, never SQL: `fetch(Model, patient=p, status__ne=x, order_by=("-id",))`.
-  Equality (None is IS NULL) and `__ne` (as exclude(): NULL counts as different) are all there is;
+  Equality (None is IS NULL), `__ne` (as exclude(): NULL counts as different) and `__in` are all there is;
   anything else raises. Values are prepared by their field, so a UUID or a model instance just works.
 - A model is checked field by field on first use: a field type without a converter here, or one that
   defines from_db_value (other than a plain JSONField), raises UnsupportedField naming model and field.
@@ -159,25 +159,35 @@ def _field(model: type[models.Model], name: str) -> Any:
     return model._meta.get_field(name)
 
 
-# The filters fetch() understands: `name=value` (equality; None is IS NULL) and `name__ne=value` (not
-# equal, as the ORM's exclude(): a NULL column counts as different). Nothing else: no joins, no ranges.
-_LOOKUPS = ("", "ne")
+# The filters fetch() understands: `name=value` (equality; None is IS NULL), `name__ne=value` (not
+# equal, as the ORM's exclude(): a NULL column counts as different) and `name__in=[...]` (one of a
+# non-empty list, for a page of patients). Nothing else: no joins, no ranges.
+_LOOKUPS = ("", "ne", "in")
+
+
+def _shape(key: str, value: Any) -> int:
+    """How a filter's value enters the SQL: -1 for NULL, 1 for one value, n for a list of n (`__in`)."""
+    if key.endswith("__in"):
+        if isinstance(value, str | bytes) or not len(value):
+            raise ValueError(f"fastload: filter {key!r} needs a non-empty list of values")
+        return len(value)
+    return -1 if value is None else 1
 
 
 @cache
 def _select(
-    model: type[models.Model], spec: tuple[tuple[str, bool], ...], order_by: tuple[str, ...]
+    model: type[models.Model], spec: tuple[tuple[str, int], ...], order_by: tuple[str, ...]
 ) -> tuple[str, tuple[Any, ...]]:
-    """The SELECT for filters named in `spec` ((key, value is None) pairs) and an order, made once each;
-    with the fields whose values become its parameters, in order."""
+    """The SELECT for filters named in `spec` ((key, _shape) pairs) and an order, made once each; with
+    the fields whose values become its parameters, in order."""
     columns = _plan(model)[0]
     table = model._meta.db_table
     clauses, fields = [], []
-    for key, is_none in spec:
+    for key, shape in spec:
         name, _, lookup = key.partition("__")
         if lookup not in _LOOKUPS:
             raise ValueError(
-                f"fastload: {model.__name__} filter {key!r}: only equality and __ne are supported"
+                f"fastload: {model.__name__} filter {key!r}: only equality, __ne and __in are supported"
             )
         try:
             field = _field(model, name)
@@ -186,7 +196,11 @@ def _select(
         if not field.concrete or field.many_to_many:
             raise ValueError(f"fastload: {model.__name__}.{name} is not a column")
         column = f"{table}.{field.column}"
-        if is_none:
+        if lookup == "in":
+            fields += [field] * shape
+            clauses.append(f"{column} IN ({', '.join(['%s'] * shape)})")
+            continue
+        if shape < 0:
             clauses.append(f"{column} IS NOT NULL" if lookup else f"{column} IS NULL")
             continue
         fields.append(field)
@@ -232,9 +246,10 @@ def fetch(
     if offset and limit is None:
         raise ValueError("an offset needs a limit")
     _, names, converters = _plan(model)
-    sql, fields = _select(model, tuple((k, v is None) for k, v in filters.items()), tuple(order_by))
+    sql, fields = _select(model, tuple((k, _shape(k, v)) for k, v in filters.items()), tuple(order_by))
     db = connections[DEFAULT_DB_ALIAS]  # once: every `connection.x` is a lookup through a context-local
-    values = [v.pk if isinstance(v, models.Model) else v for v in filters.values() if v is not None]
+    given = [v for k, v in filters.items() for v in (v if k.endswith("__in") else [v])]
+    values = [v.pk if isinstance(v, models.Model) else v for v in given if v is not None]
     params = [field.get_db_prep_value(v, db) for field, v in zip(fields, values, strict=True)]
     if limit is not None:
         sql += f" LIMIT {int(limit)}" + (f" OFFSET {int(offset)}" if offset else "")

@@ -28,6 +28,7 @@ from typing import TypeVar
 
 from django.db.models import Model, OuterRef, Subquery
 
+from ketaclinic import fastload
 from ketaclinic.clinical import eligibility, trd
 from ketaclinic.clinical.common import Level, Modality, Rule
 from ketaclinic.clinical.eligibility import Decision, Finding, PatientFacts, Screening
@@ -519,27 +520,13 @@ def flags_for_patients(
     ids = [str(i) for i in patient_ids]
     if not ids:
         return {}
-    patients = list(
-        Patient.objects.filter(pk__in=ids).only(
-            "id", "date_of_birth", "sex", "pregnancy_status", "breastfeeding"
-        )
-    )
-    conditions = _by_patient(
-        Condition.objects.filter(patient_id__in=ids, status=ACTIVE).only("patient_id", "code", "status")
-    )
-    medications = _by_patient(
-        Medication.objects.filter(patient_id__in=ids, status=ACTIVE).only("patient_id", "drug", "status")
-    )
-    allergies = _by_patient(
-        Allergy.objects.filter(patient_id__in=ids, status=ACTIVE, ketamine_related=True).only(
-            "patient_id", "substance", "reaction", "ketamine_related", "status"
-        )
-    )
-    disorders = _by_patient(
-        SubstanceUse.objects.filter(patient_id__in=ids, status=ACTIVE, use_disorder=True).only(
-            "patient_id", "use_disorder", "status"
-        )
-    )
+    # Plain-cursor loads (ketaclinic/fastload.py): through the ORM these five queries cost a page of 25
+    # patients about 4 ms, most of it building the queries and preparing the 25 ids five times.
+    patients = fastload.fetch(Patient, id__in=ids)
+    conditions = _by_patient(fastload.fetch(Condition, patient__in=ids, status=ACTIVE))
+    medications = _by_patient(fastload.fetch(Medication, patient__in=ids, status=ACTIVE))
+    allergies = _by_patient(fastload.fetch(Allergy, patient__in=ids, status=ACTIVE, ketamine_related=True))
+    disorders = _by_patient(fastload.fetch(SubstanceUse, patient__in=ids, status=ACTIVE, use_disorder=True))
     latest = (
         BodyMeasurement.objects.filter(patient=OuterRef("patient"), systolic_mmhg__isnull=False)
         .order_by("-measured_on", "-created_at", "-id")

@@ -128,6 +128,12 @@ def test_filters_mean_what_the_orm_means(world: World) -> None:
     # a field, its attname and a model instance all name the same rows
     live = fastload.fetch(SubstanceUse, patient_id=patient.pk, status__ne=EntryStatus.ENTERED_IN_ERROR)
     assert ids(live) == ids(SubstanceUse.objects.filter(patient=patient).exclude(status="entered_in_error"))
+    # __in takes a list of values, each prepared by its field (UUIDs, model instances)
+    some = list(Patient.objects.order_by("mrn")[:3])
+    assert ids(fastload.fetch(Patient, id__in=[str(some[0].pk), some[1].pk, some[2]])) == ids(some)
+    assert ids(fastload.fetch(SubstanceUse, patient__in=[p.pk for p in some], status="active")) == ids(
+        SubstanceUse.objects.filter(patient__in=some, status="active")
+    )
     # descending order, limit and offset
     orm_order = list(BodyMeasurement.objects.order_by("-measured_on", "-created_at", "id")[1:3])
     got = fastload.fetch(BodyMeasurement, order_by=("-measured_on", "-created_at", "id"), limit=2, offset=1)
@@ -137,9 +143,10 @@ def test_filters_mean_what_the_orm_means(world: World) -> None:
 @pytest.mark.parametrize(
     ("filters", "message"),
     [
-        ({"mrn__icontains": "x"}, "only equality and __ne"),
-        ({"patient__in": [1]}, "only equality and __ne"),
-        ({"location__name": "North"}, "only equality and __ne"),
+        ({"mrn__icontains": "x"}, "only equality, __ne and __in"),
+        ({"mrn__in": []}, "needs a non-empty list"),
+        ({"mrn__in": "KC-000001"}, "needs a non-empty list"),
+        ({"location__name": "North"}, "only equality, __ne and __in"),
         ({"nickname": "x"}, "has no field 'nickname'"),
         ({"measurements": 1}, "is not a column"),
     ],
