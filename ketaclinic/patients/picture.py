@@ -26,7 +26,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import TypeVar
 
-from django.db.models import Model, OuterRef, Subquery
+from django.db.models import Model
 
 from ketaclinic import fastload
 from ketaclinic.clinical import eligibility, trd
@@ -527,16 +527,9 @@ def flags_for_patients(
     medications = _by_patient(fastload.fetch(Medication, patient__in=ids, status=ACTIVE))
     allergies = _by_patient(fastload.fetch(Allergy, patient__in=ids, status=ACTIVE, ketamine_related=True))
     disorders = _by_patient(fastload.fetch(SubstanceUse, patient__in=ids, status=ACTIVE, use_disorder=True))
-    latest = (
-        BodyMeasurement.objects.filter(patient=OuterRef("patient"), systolic_mmhg__isnull=False)
-        .order_by("-measured_on", "-created_at", "-id")
-        .values("pk")[:1]
-    )
-    pressures = _by_patient(
-        BodyMeasurement.objects.filter(patient_id__in=ids, pk=Subquery(latest)).only(
-            "patient_id", "measured_on", "created_at", "systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm"
-        )
-    )
+    # Every resting BP reading of the page's patients (a few each: intake and the occasional re-check;
+    # in-session vitals live with the sessions); latest_resting_bp picks each patient's latest.
+    pressures = _by_patient(fastload.fetch(BodyMeasurement, patient__in=ids, systolic_mmhg__ne=None))
     out: dict[str, list[Flag]] = {}
     for p in patients:
         key = str(p.pk)
