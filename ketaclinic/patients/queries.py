@@ -12,7 +12,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ketaclinic import fastload
-from ketaclinic.clinical import trd
 from ketaclinic.clinical.vocab import DRUGS, MEDICATION_CLASS_LABELS, MedicationClass
 from ketaclinic.patients import picture
 from ketaclinic.patients.models import AntidepressantTrial, BodyMeasurement, EntryStatus, Patient
@@ -69,7 +68,6 @@ class Chart:
     weight: BodyMeasurement | None
     height: BodyMeasurement | None
     sections: dict[str, Shown]  # by section key (patients/sections.py), in the registry's order
-    adequate_failed_trials: int
     measurements: list[BodyMeasurement]  # the latest few, newest first
     picture: Picture
 
@@ -79,6 +77,11 @@ class Chart:
             return None
         metres = self.height.height_cm / 100
         return (self.weight.weight_kg / (metres * metres)).quantize(Decimal("0.1"))
+
+    @property
+    def adequate_failed_trials(self) -> int:
+        """Failed adequate trials in the current episode, as the clinical rule counts them (clinical.trd)."""
+        return self.picture.trd.current_episode_failures
 
     def entries(self, key: str) -> list[Any]:
         return self.sections[key].entries
@@ -132,22 +135,6 @@ def episode_trials(patient: Patient) -> list[AntidepressantTrial]:
     )
 
 
-def adequate_failures(trials: list[AntidepressantTrial]) -> int:
-    """Failed adequate trials among `trials`, counted by the clinical rule (clinical.trd)."""
-    return sum(
-        1
-        for t in trials
-        if trd.is_adequate_failure(
-            trd.Trial(
-                drug=t.drug,
-                adequate_dose=t.adequate_dose,
-                weeks=t.weeks_at_dose,
-                outcome=trd.TrialOutcome(t.outcome),
-            )
-        )
-    )
-
-
 def _latest(
     patient: Patient,
 ) -> tuple[BodyMeasurement | None, BodyMeasurement | None, list[BodyMeasurement]]:
@@ -169,17 +156,16 @@ def chart(patient: Patient, everything: frozenset[str] = frozenset()) -> Chart:
     weight, height, recent = _latest(patient)
     shown = {key: _section(s.model, patient, key in everything) for key, s in SECTIONS.items()}
     trials = shown["antidepressant_trials"]
-    episode = episode_trials(patient)
-    # The picture judges treatment resistance on the current episode's trials; below the cap it also sees
-    # the earlier episodes' (shown on the chart), past it only the current episode's: loading 500 earlier
-    # trials and screening them five times cost 15 ms a chart (docs/performance.md).
-    picture_trials = trials.entries if not trials.cut else episode
+    # The picture judges treatment resistance (and counts failed trials) on the current episode's trials.
+    # Below the cap the shown entries hold every trial; past it, one more query loads the current
+    # episode's active ones: loading 500 earlier trials and screening them cost 15 ms a chart
+    # (docs/performance.md).
+    picture_trials = trials.entries if not trials.cut else episode_trials(patient)
     return Chart(
         patient=patient,
         weight=weight,
         height=height,
         sections=shown,
-        adequate_failed_trials=adequate_failures(episode),
         measurements=recent,
         picture=picture.clinical_picture(
             patient,

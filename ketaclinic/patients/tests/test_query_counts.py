@@ -46,9 +46,10 @@ def _queries(client: Client, method: str, url: str, **kwargs: Any) -> int:
     return len(ctx.captured_queries)
 
 
-# Session, user, grants, patient, location; the audit row (bump, insert, set head); chart and TRD count.
-CHART_PAGE_QUERIES = 15
-API_READ_QUERIES = 14
+# Session, user, grants, patient, location; the audit row (bump, insert, set head); the chart (latest
+# measurements and one query per section). The failed-trial count comes from the picture: no query.
+CHART_PAGE_QUERIES = 14
+API_READ_QUERIES = 13
 # The list: session, user, grants, count, page, the audit row; then the page's safety flags.
 from ketaclinic.patients.picture import FLAGS_QUERIES  # noqa: E402
 
