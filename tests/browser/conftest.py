@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
+from ketaclinic.web.tests import servers
+from ketaclinic.web.tests.servers import free_port
 from tests.browser.support import Console
 
 CHROMIUM = "/usr/bin/chromium"
@@ -45,24 +46,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if BROWSER_DIR in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _server_env(data_dir: Path) -> dict[str, str]:
-    # The test process carries ketaclinic.test_settings' key and data folder; the server gets none of it.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KETACLINIC_") and k != "DATABASE_URL"}
-    env.update(
-        KETACLINIC_DEMO="1",
-        KETACLINIC_DATA_DIR=str(data_dir),
-        DJANGO_SETTINGS_MODULE="ketaclinic.settings",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
@@ -109,7 +92,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="session")
 def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The environment the server runs with: its own data folder, demo on."""
-    return _server_env(tmp_path_factory.mktemp("ketaclinic-browser"))
+    return servers.server_env(tmp_path_factory.mktemp("ketaclinic-browser"))
 
 
 @pytest.fixture(scope="session")
@@ -127,7 +110,7 @@ def server(server_env: dict[str, str]) -> Iterator[str]:
     _manage(env, "collectstatic", "--noinput", "-v0")
     _manage(env, "load_demo", "--patients", str(DEMO_PATIENTS))
 
-    port = _free_port()
+    port = free_port()
     log = data_dir / "server.log"
     # `ketaclinic serve`, as `make run` runs it: granian's workers and the audit writer beside them.
     command = [sys.executable, "-m", "ketaclinic", "serve", "--port", str(port), "--workers", "1"]

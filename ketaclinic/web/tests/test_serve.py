@@ -23,26 +23,10 @@ import pytest
 
 from ketaclinic.audit.server import answers
 from ketaclinic.web.management.commands.serve import GRACE_SECONDS, SOCKET_NAME, WRITER_RESTARTS
+from ketaclinic.web.tests.servers import free_port, server_env
 
 START_SECONDS = 60.0  # Django's start-up twice (writer, workers) on a machine shared with other work
 STOP_SECONDS = 10.0  # what the server promises
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KETACLINIC_") and k != "DATABASE_URL"}
-    env.update(
-        KETACLINIC_DEMO="1",
-        KETACLINIC_DATA_DIR=str(data_dir),
-        DJANGO_SETTINGS_MODULE="ketaclinic.settings",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
 
 
 def _children() -> dict[int, list[int]]:
@@ -123,7 +107,7 @@ def _start(data_dir: Path, port: int, log_name: str = "serve.log") -> subprocess
     command = [sys.executable, "-m", "ketaclinic", "serve", "--port", str(port), "--workers", "1"]
     command += ["--threads", "1"]
     with (data_dir / log_name).open("wb") as out:
-        return subprocess.Popen(command, env=_env(data_dir), stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(command, env=server_env(data_dir), stdout=out, stderr=subprocess.STDOUT)
 
 
 def _kill_all(pids: set[int]) -> None:
@@ -141,7 +125,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(data_dir: Path) -> Iterator[Server]:
-    port = _free_port()
+    port = free_port()
     srv = Server(_start(data_dir, port), port, data_dir, data_dir / "serve.log")
     seen: set[int] = set()
     try:
@@ -193,7 +177,7 @@ def test_a_wsgi_server_that_hangs_on_term_is_killed_with_its_workers(server: Ser
     # and the next start is not refused
     again = subprocess.run(
         [sys.executable, "-m", "ketaclinic", "serve", "--port", str(server.port), "--check"],
-        env=_env(data_dir),
+        env=server_env(data_dir),
         capture_output=True,
         timeout=60,
         check=False,
@@ -208,7 +192,7 @@ def test_a_second_server_on_a_served_port_refuses_before_starting_anything(
     other.mkdir()
     second = subprocess.run(
         [sys.executable, "-m", "ketaclinic", "serve", "--port", str(server.port), "--workers", "1"],
-        env=_env(other),
+        env=server_env(other),
         capture_output=True,
         text=True,
         timeout=60,
@@ -223,8 +207,8 @@ def test_a_second_server_on_a_served_port_refuses_before_starting_anything(
 
 def test_a_second_server_on_the_same_data_folder_refuses(server: Server, data_dir: Path) -> None:
     second = subprocess.run(
-        [sys.executable, "-m", "ketaclinic", "serve", "--port", str(_free_port()), "--check"],
-        env=_env(data_dir),
+        [sys.executable, "-m", "ketaclinic", "serve", "--port", str(free_port()), "--check"],
+        env=server_env(data_dir),
         capture_output=True,
         text=True,
         timeout=60,
@@ -239,7 +223,7 @@ def test_a_socket_left_by_a_dead_server_does_not_block_a_start(data_dir: Path) -
     stale.bind(str(data_dir / SOCKET_NAME))
     stale.close()  # the file stays, as after a SIGKILL; nothing answers on it
     assert (data_dir / SOCKET_NAME).exists() and not answers(data_dir / SOCKET_NAME)
-    port = _free_port()
+    port = free_port()
     srv = Server(_start(data_dir, port), port, data_dir, data_dir / "serve.log")
     family: set[int] = set()
     try:
