@@ -34,3 +34,21 @@ def deny_patient(user: Any, origin: Origin, patient: Any) -> None:
         obj=patient,
         patient=patient,
     )
+
+
+# Ids beyond a 64-bit key name no row: the audit row then names no object (its column is 64 characters).
+_LARGEST_ID = 2**63 - 1
+
+
+def deny_entry(user: Any, origin: Origin, patient: Any, model: Any, entry_id: int) -> None:
+    """Record a refused record-level access: no entry `entry_id` of `model` belongs to this patient (the id
+    is another patient's, or no one's). The row names the patient of the request and the id asked for."""
+    asked = model(pk=entry_id) if abs(entry_id) <= _LARGEST_ID else None
+    record(
+        Action.ACCESS_DENIED,
+        actor=user,
+        origin=origin,
+        outcome=Outcome.DENIED,
+        obj=asked,
+        patient=patient,
+    )

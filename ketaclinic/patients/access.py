@@ -16,7 +16,7 @@ from ketaclinic.accounts.access import grants, location_ids
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.context import SYSTEM, Origin
-from ketaclinic.audit.denials import deny_patient
+from ketaclinic.audit.denials import deny_entry, deny_patient
 from ketaclinic.errors import Forbidden, NotFound
 from ketaclinic.patients.models import Patient
 
@@ -49,9 +49,14 @@ def get_patient_for(
     return patient
 
 
-def get_entry_for(patient: Patient, model: Any, entry_id: int) -> Any:
-    """One history entry of a patient loaded through get_patient_for; another patient's entry is NotFound."""
+def get_entry_for(patient: Patient, model: Any, entry_id: int, *, user: Any, origin: Origin) -> Any:
+    """One history entry of a patient loaded through get_patient_for; another patient's entry is NotFound.
+
+    The miss is audited like any refused access: an id that is not this patient's is a probe, or a mistake
+    worth seeing in the trail.
+    """
     entry = model.objects.filter(patient=patient, pk=entry_id).first()
     if entry is None:
+        deny_entry(user, origin, patient, model, entry_id)
         raise NotFound
     return entry

@@ -303,7 +303,7 @@ def _read_one(request: HttpRequest, patient_id: str, model: Any, entry_id: int) 
     _require(request, Perm.PATIENT_READ)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, origin=origin)
-    entry = get_entry_for(patient, model, entry_id)
+    entry = get_entry_for(patient, model, entry_id, user=request.user, origin=origin)
     record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=entry, patient=patient)
     return entry
 
@@ -351,7 +351,7 @@ def _status(
     _require(request, Perm.PATIENT_WRITE)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
-    entry = get_entry_for(patient, section.model, entry_id)
+    entry = get_entry_for(patient, section.model, entry_id, user=request.user, origin=origin)
     actions.do_change_entry_status(entry, change, actor=request.user, origin=origin)
     return _item(section.key, entry)
 

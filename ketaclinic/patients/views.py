@@ -419,7 +419,7 @@ def change_entry_status(request: HttpRequest, pk: str, section: str, entry_id: i
     origin = web_origin(request)
     model = _section(section).model
     patient = get_patient_for(request.user, pk, write=True, origin=origin)
-    entry = get_entry_for(patient, model, entry_id)
+    entry = get_entry_for(patient, model, entry_id, user=request.user, origin=origin)
     try:
         actions.do_change_entry_status(
             entry, forms.parse_status(request.POST), actor=request.user, origin=origin

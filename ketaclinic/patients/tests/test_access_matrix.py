@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver
 
 from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.patients.actions import HistoryInput
-from ketaclinic.patients.models import AllergyCategory, Patient, Substance, UseStatus
+from ketaclinic.patients.models import AllergyCategory, BodyMeasurement, Patient, Substance, UseStatus
 from ketaclinic.patients.sections import SECTIONS
 
 if TYPE_CHECKING:
@@ -309,18 +309,26 @@ RECORD_ROUTES = [
 def test_another_patients_entry_is_not_found_under_a_patient_the_user_may_see(
     world: World, method: str, url: str, body: dict[str, str] | None, is_api: bool
 ) -> None:
-    """The id of another patient's entry, put under a patient the nurse may write, finds nothing."""
+    """The id of another patient's entry, put under a patient the nurse may write, finds nothing; the
+    attempt is in the audit trail, under the patient asked for and naming the entry asked for."""
     mine, other = world.patient("north", 0), world.patient("north", 1)
     key = url.split("/")[-2] if is_api else url.split("/")[-4]
     entry = _entries(other)[key]
     target = url.format(pid=mine.pk, entry=entry)
+    client = world.api("nurse.north") if is_api else world.client("nurse.north")
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
     if is_api:
         kwargs = {"data": json.dumps(body), "content_type": "application/json"} if body else {}
-        response = getattr(world.api("nurse.north"), method)(target, **kwargs)
+        response = getattr(client, method)(target, **kwargs)
     else:
-        response = getattr(world.client("nurse.north"), method)(target, body)
+        response = getattr(client, method)(target, body)
     assert response.status_code == 404
     assert other.family_name.encode() not in response.content
+    events = AuditEvent.objects.filter(seq__gt=last)
+    assert [(e.action, e.outcome, e.patient_id, e.object_id) for e in events] == [
+        ("access.denied", Outcome.DENIED, mine.pk, str(entry))
+    ]
+    assert events[0].object_type == (SECTIONS[key].model if key in SECTIONS else BodyMeasurement).__name__
     if body:
         model = SECTIONS[key].model
         assert model._default_manager.get(pk=entry).status == "active"  # nothing changed
@@ -374,3 +382,22 @@ def test_every_web_page_is_in_the_matrix() -> None:
         if not r[6]
     }
     assert served - covered - WEB_EXEMPT == set()
+
+
+@pytest.mark.parametrize("entry_id", ["999999", str(2**63), "9" * 80])
+def test_an_entry_id_that_names_no_row_is_not_found_and_audited(world: World, entry_id: str) -> None:
+    """Ids past any row (past a 64-bit key, longer than the audit row's object column) answer 404, never
+    a database error; the audit row names the patient, and the id only when a row could have it."""
+    patient = world.patient("north")
+    api, page = world.api("nurse.north"), world.client("nurse.north")
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    assert api.get(f"/api/v1/patients/{patient.pk}/conditions/{entry_id}").status_code == 404
+    assert (
+        page.post(f"/patients/{patient.pk}/conditions/{entry_id}/status/", {"status": "resolved"}).status_code
+        == 404
+    )
+    events = AuditEvent.objects.filter(seq__gt=last)
+    shown = entry_id if int(entry_id) < 2**63 else ""
+    assert [(e.action, e.patient_id, e.object_id) for e in events] == 2 * [
+        ("access.denied", patient.pk, shown)
+    ]
