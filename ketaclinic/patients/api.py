@@ -154,7 +154,22 @@ def _chart_body(patient: Patient) -> dict[str, Any]:
     }
 
 
+def _record_read(request: HttpRequest, patient: Patient, obj: Any = None, part: str = "") -> None:
+    """The read event of an answer that carries a patient's record: every such answer writes exactly one,
+    whether it answers a read or a write (a write's own event names what changed, not what was shown)."""
+    record(
+        Action.PATIENT_READ,
+        actor=request.user,
+        origin=_origin(request),
+        obj=patient if obj is None else obj,
+        patient=patient,
+        changed_fields=[part] if part else [],
+    )
+
+
 def _chart_response(request: HttpRequest, patient: Patient, status: int = 200) -> HttpResponse:
+    """The chart as JSON with its ETag and its read event (it answers a read, a registration, an update)."""
+    _record_read(request, patient)
     # pydantic writes the JSON itself (in Rust): for a long history, half the cost of dumping to dicts
     # and encoding those again.
     body = PatientOut(**_chart_body(patient)).model_dump_json()
@@ -216,6 +231,13 @@ def create_patient(request: HttpRequest, body: inputs.PatientCreate) -> Any:
     try:
         patient = actions.do_register_patient(body, actor=request.user, origin=_origin(request))
     except PossibleDuplicate as exc:
+        # The ids say that patients with this name and date of birth exist: a search, audited as one.
+        record(
+            Action.PATIENT_SEARCH,
+            actor=request.user,
+            origin=_origin(request),
+            changed_fields=queries.DUPLICATE_FIELDS,
+        )
         detail = (
             "A patient with this name and date of birth is already registered. "
             'Send "confirm_duplicate": true to register anyway.'
@@ -238,6 +260,7 @@ def mark_entered_in_error(request: HttpRequest, patient_id: str, body: inputs.En
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
     patient = actions.do_mark_patient_entered_in_error(patient, body, actor=request.user, origin=origin)
+    _record_read(request, patient)
     return {
         "id": patient.pk,
         "mrn": patient.mrn,
@@ -251,7 +274,6 @@ def read_patient(request: HttpRequest, patient_id: str) -> Any:
     _require(request, Perm.PATIENT_READ)
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, origin=origin)
-    record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=patient, patient=patient)
     return _chart_response(request, patient)
 
 
@@ -285,16 +307,8 @@ def update_patient(request: HttpRequest, patient_id: str, body: inputs.PatientUp
 def _read_part(request: HttpRequest, patient_id: str, part: str) -> Patient:
     """The patient whose `part` (a section, the measurements) is read, with the read's audit event."""
     _require(request, Perm.PATIENT_READ)
-    origin = _origin(request)
-    patient = get_patient_for(request.user, patient_id, origin=origin)
-    record(
-        Action.PATIENT_READ,
-        actor=request.user,
-        origin=origin,
-        obj=patient,
-        patient=patient,
-        changed_fields=[part],
-    )
+    patient = get_patient_for(request.user, patient_id, origin=_origin(request))
+    _record_read(request, patient, part=part)
     return patient
 
 
@@ -304,7 +318,7 @@ def _read_one(request: HttpRequest, patient_id: str, model: Any, entry_id: int) 
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, origin=origin)
     entry = get_entry_for(patient, model, entry_id, user=request.user, origin=origin)
-    record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=entry, patient=patient)
+    _record_read(request, patient, obj=entry)
     return entry
 
 
@@ -339,6 +353,7 @@ def _add(request: HttpRequest, patient_id: str, body: actions.HistoryInput) -> H
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
     entry = actions.do_add_history_entry(patient, body, actor=request.user, origin=origin)
+    _record_read(request, patient, obj=entry)
     section = sections.for_input(body)
     return _created(
         request, section.output.model_validate(_item(section.key, entry)).model_dump_json(), entry.pk
@@ -353,6 +368,7 @@ def _status(
     patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
     entry = get_entry_for(patient, section.model, entry_id, user=request.user, origin=origin)
     actions.do_change_entry_status(entry, change, actor=request.user, origin=origin)
+    _record_read(request, patient, obj=entry)
     return _item(section.key, entry)
 
 
@@ -464,6 +480,7 @@ def add_measurement(request: HttpRequest, patient_id: str, body: inputs.Measurem
     origin = _origin(request)
     patient = get_patient_for(request.user, patient_id, write=True, origin=origin)
     measurement = actions.do_record_measurement(patient, body, actor=request.user, origin=origin)
+    _record_read(request, patient, obj=measurement)
     return _created(
         request, MeasurementOut.model_validate(_fields(measurement)).model_dump_json(), measurement.pk
     )

@@ -30,6 +30,9 @@ LIST_COLUMNS = (
     "location__name",
     "location__slug",
 )
+# What a registration is matched on when it may be a duplicate (actions.possible_duplicates): the fields
+# named by the search event of an answer that lists the matches.
+DUPLICATE_FIELDS = ("date_of_birth", "family_name", "given_name")
 
 
 def search(location_ids: Collection[int], query: str) -> Matches | QuerySet[Patient]:

@@ -205,8 +205,15 @@ def patient_new(request: HttpRequest) -> HttpResponse:
         context = _intake_context(request, errors=errors, labels=_labels(errors), **typed)
         return render(request, "patients/intake.html", context, status=422)
     except PossibleDuplicate as exc:
-        # Only patients the user can read are matched, so listing them shows nothing new.
+        # Only patients the user can read are matched; listing them is a search by name and date of birth,
+        # audited as one.
         duplicates = load(exc.patient_ids, queries.LIST_COLUMNS)
+        record(
+            Action.PATIENT_SEARCH,
+            actor=request.user,
+            origin=web_origin(request),
+            changed_fields=queries.DUPLICATE_FIELDS,
+        )
         context = _intake_context(request, duplicates=duplicates, **typed)
         return render(request, "patients/intake.html", context, status=409)
     url = reverse("patients:chart", args=[patient.pk])
@@ -227,9 +234,7 @@ def intake_row(request: HttpRequest, section: str, index: int) -> HttpResponse:
 @requires(Perm.PATIENT_READ)
 @require_GET
 def patient_chart(request: HttpRequest, pk: str) -> HttpResponse:
-    origin = web_origin(request)
-    patient = get_patient_for(request.user, pk, origin=origin)
-    record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=patient, patient=patient)
+    patient = get_patient_for(request.user, pk, origin=web_origin(request))
     # A registration entered in error stays as it was: no forms to chart on it.
     can_write = can(request.user, Perm.PATIENT_WRITE, patient.location_id) and not patient.entered_in_error_at
     return _render_chart(request, patient, can_write=can_write, everything=_everything(request))
@@ -258,22 +263,35 @@ def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
         **_choices(),
     }
     if request.method == "GET":
-        return render(request, "patients/edit.html", context)
+        return _render_edit(request, patient, context)
     try:
         version = int(request.POST.get("version", ""))
         data = forms.parse_update(request.POST)
         actions.do_update_patient(patient, data, actor=request.user, origin=origin, expected_version=version)
     except ValueError:
         context.update(values=request.POST, errors={"version": "The form is out of date; reload the page."})
-        return render(request, "patients/edit.html", context, status=400)
+        return _render_edit(request, patient, context, status=400)
     except InvalidInput as exc:
         context.update(values=request.POST, errors=form_errors(exc.errors))
-        return render(request, "patients/edit.html", context, status=422)
+        return _render_edit(request, patient, context, status=422)
     except VersionConflict:
         patient.refresh_from_db()
         context.update(values=request.POST, conflict=True, patient=patient)
-        return render(request, "patients/edit.html", context, status=409)
+        return _render_edit(request, patient, context, status=409)
     return _saved(patient, "demographics")
+
+
+def _render_edit(
+    request: HttpRequest, patient: Any, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """The demographics form, filled with the record's values: a read of the record, audited as one."""
+    _record_read(request, patient)
+    return render(request, "patients/edit.html", context, status=status)
+
+
+def _record_read(request: HttpRequest, patient: Any) -> None:
+    """The read event of a page that shows a patient's record: every such page writes exactly one."""
+    record(Action.PATIENT_READ, actor=request.user, origin=web_origin(request), obj=patient, patient=patient)
 
 
 @requires(Perm.PATIENT_WRITE)
@@ -296,7 +314,7 @@ def patient_entered_in_error(request: HttpRequest, pk: str) -> HttpResponse:
             "reason": request.POST.get("reason", ""),
             **_choices(),
         }
-        return render(request, "patients/edit.html", context, status=422)
+        return _render_edit(request, patient, context, status=422)
     return _saved(patient, "demographics")
 
 
@@ -347,7 +365,11 @@ def _render_chart(
     values: Any = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The chart page; after a refused entry, with that section's form open, its errors and what was typed."""
+    """The chart page; after a refused entry, with that section's form open, its errors and what was typed.
+
+    Whatever brings the chart (a read, or a refused entry shown on it), its read event is written here.
+    """
+    _record_read(request, patient)
     opened = open_section or request.GET.get("open", "")
     context = {
         "chart": queries.chart(patient, everything),

@@ -1,0 +1,293 @@
+"""Every answer that carries a patient's data writes its read event: one, for that patient.
+
+The routes are found, not listed by hand: every page of the patients, audit and web areas (by URL name) and
+every operation of the API with each answer it documents that is not an error (from the OpenAPI document)
+must have a case below, so a new route, or a new kind of answer, fails here until it is walked. Each case is
+one request as a nurse (or an admin, for the trail) and says what its answer shows:
+
+- "read": one patient's record (a page, a refused form shown on the chart, an API answer, a write's
+  answer that carries the record): exactly one PATIENT_READ event, for that patient, and no list event;
+- "list": patients found by a list or a search: exactly one list or search event, and no read;
+- "audit": the audit trail: exactly one review or export event;
+- "none": no patient data at all, which the test checks: no MRN, none of the patient's names or planted
+  note, and no read, list or review event.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+
+from ketaclinic.audit.models import Action, AuditEvent
+from ketaclinic.patients import actions, inputs
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.sections import SECTIONS
+from ketaclinic.patients.tests.test_access_matrix import TRIAL, _entries
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
+    from conftest import World
+
+Kind = Literal["read", "list", "audit", "none"]
+Body = dict[str, Any] | Callable[[Patient], dict[str, Any]] | None
+
+GIVEN, FAMILY, NOTE = "Ylandrith", "Quorvexa", "Notemarkqz"
+MRN = re.compile(rb"KC-\d{6}")
+READ_ACTIONS = {Action.PATIENT_READ}
+LIST_ACTIONS = {Action.PATIENT_LIST, Action.PATIENT_SEARCH}
+AUDIT_ACTIONS = {Action.AUDIT_READ, Action.AUDIT_EXPORT}
+API = "/api/v1/patients"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request: `route` is a URL name (pages) or "METHOD /path" of the OpenAPI document (API)."""
+
+    route: str
+    method: str
+    url: str  # {pid}: the patient; {entry}: one of their entries of the URL's section
+    body: Body
+    status: int
+    kind: Kind
+    who: str | None = "nurse.north"
+
+    @property
+    def is_api(self) -> bool:
+        return self.url.startswith("/api/")
+
+    def label(self) -> str:
+        return f"{self.route} {self.status} {self.kind}"
+
+
+def _edit(version_offset: int = 0, **changes: str) -> Callable[[Patient], dict[str, Any]]:
+    """The demographics form as the edit page sends it, for the patient's version (less `version_offset`)."""
+
+    def body(p: Patient) -> dict[str, Any]:
+        return {
+            "version": str(p.version - version_offset),
+            "given_name": p.given_name,
+            "family_name": p.family_name,
+            "date_of_birth": p.date_of_birth.isoformat(),
+            "sex": p.sex,
+            "pregnancy_status": p.pregnancy_status,
+            **changes,
+        }
+
+    return body
+
+
+def _same_person(p: Patient) -> dict[str, Any]:
+    """A registration with the patient's name and date of birth: a possible duplicate."""
+    return {
+        "location": "north",
+        "given_name": p.given_name,
+        "family_name": p.family_name,
+        "date_of_birth": p.date_of_birth.isoformat(),
+        "sex": p.sex,
+    }
+
+
+NEW = {"given_name": "Nova", "family_name": "Newcomer", "date_of_birth": "1991-02-03", "sex": "female"}
+ADD: dict[str, dict[str, Any]] = {
+    "conditions": {"code": "heart_failure"},
+    "medications": {"drug": "lamotrigine"},
+    "allergies": {"substance": "Latex", "category": "environment"},
+    "substance_use": {"substance": "alcohol", "use_status": "past"},
+    "antidepressant_trials": TRIAL,
+    "measurements": {"height_cm": "170"},
+}
+PID, ENTRY = "{pid}", "{entry}"
+
+PAGES: list[Case] = [
+    Case("patients:list", "get", "/patients/", None, 200, "list"),
+    Case("patients:list", "post", "/patients/", {"q": FAMILY}, 200, "list"),
+    Case("patients:new", "get", "/patients/new/", None, 200, "none"),
+    Case("patients:new", "post", "/patients/new/", {"location": "north", **NEW}, 302, "none"),
+    Case("patients:new", "post", "/patients/new/", {"location": "north"}, 422, "none"),
+    Case("patients:new", "post", "/patients/new/", _same_person, 409, "list"),
+    Case("patients:intake_row", "get", "/patients/new/rows/antidepressant_trials/3/", None, 200, "none"),
+    Case("patients:chart", "get", f"/patients/{PID}/", None, 200, "read"),
+    Case("patients:edit", "get", f"/patients/{PID}/edit/", None, 200, "read"),
+    Case("patients:edit", "post", f"/patients/{PID}/edit/", _edit(phone="555-0100"), 302, "none"),
+    Case("patients:edit", "post", f"/patients/{PID}/edit/", {"phone": "1"}, 400, "read"),
+    Case("patients:edit", "post", f"/patients/{PID}/edit/", _edit(given_name=""), 422, "read"),
+    Case("patients:edit", "post", f"/patients/{PID}/edit/", _edit(version_offset=1), 409, "read"),
+    Case("patients:entered_in_error", "post", f"/patients/{PID}/entered-in-error/", {}, 422, "read"),
+    Case(
+        "patients:entered_in_error",
+        "post",
+        f"/patients/{PID}/entered-in-error/",
+        {"reason": "registered twice"},
+        302,
+        "none",
+    ),
+    Case("patients:entry_form", "get", f"/patients/{PID}/forms/conditions/", None, 200, "none"),
+    Case("patients:add_entry", "post", f"/patients/{PID}/conditions/", ADD["conditions"], 302, "none"),
+    Case("patients:add_entry", "post", f"/patients/{PID}/conditions/", {"code": ""}, 422, "read"),
+    Case(
+        "patients:add_measurement", "post", f"/patients/{PID}/measurements/", {"weight_kg": "70"}, 302, "none"
+    ),
+    Case("patients:add_measurement", "post", f"/patients/{PID}/measurements/", {}, 422, "read"),
+    Case(
+        "patients:entry_status",
+        "post",
+        f"/patients/{PID}/conditions/{ENTRY}/status/",
+        {"status": "resolved"},
+        302,
+        "none",
+    ),
+    Case(
+        "patients:entry_status",
+        "post",
+        f"/patients/{PID}/conditions/{ENTRY}/status/",
+        {"status": "gone"},
+        422,
+        "read",
+    ),
+    Case("audit:review", "get", "/audit/", None, 200, "audit", "admin.north"),
+    Case("audit:review", "post", "/audit/", {"export": "csv"}, 200, "audit", "admin.north"),
+    Case("audit:review", "post", "/audit/", {"sort": "password"}, 422, "none", "admin.north"),
+    Case("web:home", "get", "/", None, 302, "none"),
+    Case("web:login", "get", "/login/", None, 200, "none", None),
+    Case("web:logout", "post", "/logout/", None, 302, "none"),
+    Case("web:no_access", "get", "/no-access/", None, 403, "none"),
+    Case("web:rules", "get", "/rules/", None, 200, "none"),
+]
+
+ENDPOINTS: list[Case] = [
+    Case(f"GET {API}", "get", API, None, 200, "list"),
+    Case(f"POST {API}/search", "post", f"{API}/search", {"q": FAMILY}, 200, "list"),
+    Case(f"POST {API}", "post", API, {"location": "north", **NEW}, 201, "read"),
+    Case(f"POST {API}", "post", API, _same_person, 409, "list"),
+    Case(f"GET {API}/{{patient_id}}", "get", f"{API}/{PID}", None, 200, "read"),
+    Case(f"PATCH {API}/{{patient_id}}", "patch", f"{API}/{PID}", {"phone": "555-0100"}, 200, "read"),
+    Case(
+        f"POST {API}/{{patient_id}}/entered-in-error",
+        "post",
+        f"{API}/{PID}/entered-in-error",
+        {"reason": "registered twice"},
+        200,
+        "read",
+    ),
+]
+for _key in (*SECTIONS, "measurements"):
+    _path = f"{API}/{{patient_id}}/{_key}"
+    ENDPOINTS += [
+        Case(f"GET {_path}", "get", f"{API}/{PID}/{_key}", None, 200, "read"),
+        Case(f"POST {_path}", "post", f"{API}/{PID}/{_key}", ADD[_key], 201, "read"),
+        Case(f"GET {_path}/{{entry_id}}", "get", f"{API}/{PID}/{_key}/{ENTRY}", None, 200, "read"),
+    ]
+    if _key in SECTIONS:
+        ENDPOINTS.append(
+            Case(
+                f"PATCH {_path}/{{entry_id}}",
+                "patch",
+                f"{API}/{PID}/{_key}/{ENTRY}",
+                {"status": "resolved"},
+                200,
+                "read",
+            )
+        )
+
+CASES = PAGES + ENDPOINTS
+
+
+def _page_names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if p.namespace in {"patients", "audit", "web"}:
+                yield from _page_names(p.url_patterns, f"{p.namespace}:")
+        else:
+            yield prefix + str(p.name)
+
+
+def test_every_page_is_walked() -> None:
+    """A new page fails here until a case says what its answers show."""
+    served = set(_page_names(get_resolver().url_patterns))
+    assert served - {c.route for c in PAGES} == set()
+    for case in PAGES:  # each case's URL is the page it names
+        url = case.url.replace(PID, str(uuid.uuid4())).replace(ENTRY, "1")
+        assert resolve(url).view_name == case.route, case
+
+
+def test_every_api_answer_that_is_not_an_error_is_walked() -> None:
+    """Every operation of the API, with every answer it documents other than an error, has a case."""
+    from ketaclinic.api.app import api
+
+    documented = set()
+    for path, operations in api.get_openapi_schema()["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+                if not schema.get("$ref", "").endswith("/ErrorOut"):
+                    documented.add((f"{method.upper()} {path}", int(status)))
+    walked = {(c.route, c.status) for c in ENDPOINTS}
+    assert documented - walked == set()
+    assert walked - documented == set()
+
+
+def _patient(world: World) -> Patient:
+    """The north patient the cases read, with names and a note found nowhere else."""
+    patient = world.patient("north")
+    nurse = world.user("nurse.north")
+    change = inputs.PatientUpdate(given_name=GIVEN, family_name=FAMILY)
+    patient = actions.do_update_patient(patient, change, actor=nurse, expected_version=patient.version)
+    actions.do_add_history_entry(patient, inputs.ConditionIn(code="ptsd", note=NOTE), actor=nurse)
+    return patient
+
+
+def _send(world: World, case: Case, patient: Patient) -> TestResponse:
+    url = case.url.replace(PID, str(patient.pk))
+    if ENTRY in url:
+        key = url.split("/")[-2 if case.is_api else -4]  # .../<section>/{entry} or .../{entry}/status/
+        url = url.replace(ENTRY, str(_entries(patient)[key]))
+    body = case.body(patient) if callable(case.body) else case.body
+    if not case.is_api:
+        response: TestResponse = getattr(world.client(case.who), case.method)(url, body or {})
+        return response
+    assert case.who is not None
+    headers = {"If-Match": f'"{patient.version}"'} if case.method == "patch" else {}
+    data = {"data": json.dumps(body), "content_type": "application/json"} if body is not None else {}
+    response = getattr(world.api(case.who), case.method)(url, headers=headers, **data)
+    return response
+
+
+def _read_patient(case: Case, patient: Patient, response: TestResponse) -> Any:
+    """Whose record the answer carries: the new patient's for a registration, else the case's patient."""
+    if case.is_api and case.method == "post" and case.status == 201 and case.url == API:
+        return uuid.UUID(response.json()["id"])
+    return patient.pk
+
+
+@pytest.mark.parametrize("case", CASES, ids=Case.label)
+def test_each_answer_writes_one_read_event_for_what_it_shows(world: World, case: Case) -> None:
+    patient = _patient(world)
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    response = _send(world, case, patient)
+    assert response.status_code == case.status, response.content[:300]
+    events = list(AuditEvent.objects.filter(seq__gt=last))
+    reads = [e for e in events if e.action in READ_ACTIONS]
+    lists = [e for e in events if e.action in LIST_ACTIONS]
+    reviews = [e for e in events if e.action in AUDIT_ACTIONS]
+    if case.kind == "read":
+        assert [e.patient_id for e in reads] == [_read_patient(case, patient, response)]
+        assert lists == reviews == []
+    elif case.kind == "list":
+        assert len(lists) == 1 and lists[0].patient_id is None
+        assert reads == reviews == []
+    elif case.kind == "audit":
+        assert len(reviews) == 1 and reads == lists == []
+    else:
+        assert reads == lists == reviews == []
+        content = response.content
+        assert not MRN.search(content), MRN.search(content)
+        for marker in (GIVEN, FAMILY, NOTE):
+            assert marker.encode() not in content
