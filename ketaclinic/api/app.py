@@ -79,7 +79,8 @@ def _forbidden(request: HttpRequest, exc: Forbidden) -> HttpResponse:
 
 @api.exception_handler(VersionConflict)
 def _conflict(request: HttpRequest, exc: VersionConflict) -> HttpResponse:
-    return _error(request, f"The record changed since you read it (now version {exc.current_version}).", 412)
+    # Neither the current version nor any current value: the reader reads the record again to see them.
+    return _error(request, "The record changed since you read it. Read it again, then send your change.", 412)
 
 
 @api.exception_handler(AuthenticationError)
