@@ -125,6 +125,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CONFIG.secure_cookies
 CSRF_COOKIE_SECURE = CONFIG.secure_cookies
 CSRF_COOKIE_HTTPONLY = True
+# A refused CSRF check is audited and answered with a plain page that does not depend on the user.
+CSRF_FAILURE_VIEW = "ketaclinic.web.csrf.csrf_failure"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 KETACLINIC_IDLE_TIMEOUT_SECONDS = CONFIG.idle_timeout_minutes * 60
 KETACLINIC_LOGIN_FAILURE_LIMIT = CONFIG.login_failure_limit

@@ -34,6 +34,7 @@ class Action(models.TextChoices):
     AUDIT_READ = "audit.read", "Audit trail reviewed"
     AUDIT_EXPORT = "audit.export", "Audit trail exported"
     ACCESS_DENIED = "access.denied", "Access denied"
+    CSRF_FAILURE = "access.csrf_failure", "Request refused (CSRF check failed)"
 
 
 class Outcome(models.TextChoices):
