@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pydantic import BaseModel, ValidationError
 
@@ -107,6 +108,7 @@ def _review_page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpR
         "page": page,
         "grants": grants,
         "reads": queries.reads_under(grants),
+        "now": timezone.now(),
         "errors": {},
         "values": {},
         **extra,

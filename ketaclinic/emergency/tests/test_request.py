@@ -240,3 +240,16 @@ def test_the_request_page_lists_ones_open_access_and_records_that_it_named_patie
     # Another clinician's page shows none of it.
     other = world.client("prescriber.south").get("/emergency/").content.decode()
     assert patient.mrn not in other
+
+
+@pytest.mark.parametrize("who", ["frontdesk.south", "therapist.south", "admin.south"])
+def test_the_action_itself_refuses_other_roles(world: World, who: str) -> None:
+    from ketaclinic.emergency.actions import do_open_emergency_access
+    from ketaclinic.emergency.inputs import EmergencyAccessIn
+    from ketaclinic.errors import Forbidden
+
+    data = EmergencyAccessIn(mrn=world.patient("north").mrn, reason=REASON, confirm=True)
+    with pytest.raises(Forbidden):
+        do_open_emergency_access(data, actor=world.user(who))
+    assert not EmergencyGrant.objects.exists()
+    assert AuditEvent.objects.filter(actor__username=who, outcome=Outcome.DENIED).exists()

@@ -166,3 +166,11 @@ def test_the_review_page_query_count_is_pinned_and_flat(world: World, grants: in
         response = admin.get("/emergency/review/")
     assert response.status_code == 200
     assert len(ctx.captured_queries) == REVIEW_PAGE_QUERIES
+
+
+def test_the_review_action_itself_refuses_another_locations_admin(world: World) -> None:
+    grant = open_access(world, "nurse.south", world.patient("north"))
+    with pytest.raises(Forbidden):
+        do_review_emergency_access(grant, ReviewIn(), actor=world.user("admin.south"))
+    grant.refresh_from_db()
+    assert grant.reviewed_at is None
