@@ -40,3 +40,10 @@ def test_a_policy_out_of_range_refuses_to_start(env: pytest.MonkeyPatch, name: s
     env.setenv(name, value)
     with pytest.raises(config.ConfigError, match=name):
         config.load()
+
+
+def test_only_prescribers_and_nurses_may_break_the_glass() -> None:
+    from ketaclinic.accounts.permissions import ROLE_PERMISSIONS, Perm, Role
+
+    holders = {role for role, perms in ROLE_PERMISSIONS.items() if Perm.EMERGENCY_ACCESS in perms}
+    assert holders == {Role.PRESCRIBER, Role.NURSE}
