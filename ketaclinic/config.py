@@ -31,6 +31,13 @@ def _int(name: str, default: int) -> int:
     return default if raw in (None, "") else int(raw)
 
 
+def _bounded(name: str, default: int, low: int, high: int) -> int:
+    value = _int(name, default)
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}")
+    return value
+
+
 def _list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     return default if raw in (None, "") else [item.strip() for item in raw.split(",") if item.strip()]
@@ -52,6 +59,8 @@ class Config:
     login_lockout_minutes: int
     log_level: str
     audit_writer: str
+    break_glass_minutes: int
+    break_glass_reason_min_chars: int
 
 
 def _secret_key(data_dir: Path, demo: bool) -> str:
@@ -103,4 +112,8 @@ def load() -> Config:
         # The Unix socket of the audit writer (ketaclinic/audit/server.py); `ketaclinic serve` sets it for
         # its workers. Empty: every process commits its own audit events.
         audit_writer=os.environ.get("KETACLINIC_AUDIT_WRITER", ""),
+        # Break-glass (HIPAA 164.312(a)(2)(ii)): how long an emergency read of another location's patient
+        # lasts, and the shortest reason accepted for it (ketaclinic/emergency).
+        break_glass_minutes=_bounded("KETACLINIC_BREAK_GLASS_MINUTES", 60, 1, 24 * 60),
+        break_glass_reason_min_chars=_bounded("KETACLINIC_BREAK_GLASS_REASON_MIN_CHARS", 20, 1, 500),
     )

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "ketaclinic.audit",
     "ketaclinic.audit_review",
     "ketaclinic.patients",
+    "ketaclinic.emergency",
     "ketaclinic.demo",
 ]
 
@@ -59,7 +60,12 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             "environment": "ketaclinic.web.templating.environment",
-            "context_processors": ["ketaclinic.web.context.csrf", "ketaclinic.web.context.navigation"],
+            "context_processors": [
+                "ketaclinic.web.context.csrf",
+                "ketaclinic.web.context.navigation",
+                # The break-glass banner and links (web/base.html includes emergency/_banner.html).
+                "ketaclinic.emergency.context.emergency",
+            ],
         },
     },
     {
@@ -134,6 +140,10 @@ KETACLINIC_LOGIN_LOCKOUT_SECONDS = CONFIG.login_lockout_minutes * 60
 KETACLINIC_DEMO = CONFIG.demo
 KETACLINIC_DATA_DIR = CONFIG.data_dir
 KETACLINIC_AUDIT_WRITER = CONFIG.audit_writer
+# Break-glass: an emergency read of another location's patient lasts this long (default 60 minutes) and
+# needs a written reason of at least this many characters (default 20).
+KETACLINIC_BREAK_GLASS_MINUTES = CONFIG.break_glass_minutes
+KETACLINIC_BREAK_GLASS_REASON_MIN_CHARS = CONFIG.break_glass_reason_min_chars
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

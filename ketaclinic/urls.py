@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("ketaclinic.web.urls")),
     path("patients/", include("ketaclinic.patients.urls")),
     path("audit/", include("ketaclinic.audit_review.urls")),
+    path("emergency/", include("ketaclinic.emergency.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -23,6 +23,9 @@ class Perm(StrEnum):
     PATIENT_READ = "patient.read"
     # Registering patients and keeping demographics, contact and intake history current.
     PATIENT_WRITE = "patient.write"
+    # Break-glass: read one patient of another location of the network, for a limited time, with a reason
+    # (ketaclinic/emergency). Clinicians who treat emergencies hold it; front desk and therapists do not.
+    EMERGENCY_ACCESS = "patient.emergency_access"
     AUDIT_READ = "audit.read"
     STAFF_MANAGE = "staff.manage"
 
@@ -30,8 +33,8 @@ class Perm(StrEnum):
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # Runs the clinic: staff, settings and the audit trail. Sees charts only if also given a clinical role.
     Role.CLINIC_ADMIN: frozenset({Perm.AUDIT_READ, Perm.STAFF_MANAGE}),
-    Role.PRESCRIBER: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE}),
-    Role.NURSE: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE}),
+    Role.PRESCRIBER: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS}),
+    Role.NURSE: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS}),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
     Role.THERAPIST: frozenset({Perm.PATIENT_READ}),
     # Intake: registers patients and records the history the patient brings.

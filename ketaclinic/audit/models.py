@@ -35,6 +35,12 @@ class Action(models.TextChoices):
     AUDIT_EXPORT = "audit.export", "Audit trail exported"
     ACCESS_DENIED = "access.denied", "Access denied"
     CSRF_FAILURE = "access.csrf_failure", "Request refused (CSRF check failed)"
+    # Break-glass (ketaclinic/emergency): the grant (or a refused request), each read under it, its early
+    # end, and its review by the patient's location's admins. Rows name the grant, never the reason.
+    EMERGENCY_GRANT = "emergency.grant", "Emergency access requested"
+    EMERGENCY_READ = "emergency.read", "Patient record read under emergency access"
+    EMERGENCY_END = "emergency.end", "Emergency access ended"
+    EMERGENCY_REVIEW = "emergency.review", "Emergency access reviewed"
 
 
 class Outcome(models.TextChoices):

@@ -1,12 +1,14 @@
 """The only way to load patients: every getter takes the user and checks role and location.
 
 Outside the user's locations a patient does not exist (404, so ids cannot be probed); inside them, a role
-without the permission gets 403. Both leave an audit row.
+without the permission gets 403. Both leave an audit row. The one exception is break-glass: an active
+emergency grant (ketaclinic/emergency) lets its user read one patient outside their locations.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -19,6 +21,17 @@ from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.denials import deny_entry, deny_patient
 from ketaclinic.errors import Forbidden, NotFound
 from ketaclinic.patients.models import Patient
+
+# Break-glass: a check that may let a user READ one patient outside their locations (an active emergency
+# grant, ketaclinic/emergency). The emergency app sits above this one and registers its check when it
+# starts; it records its own audit event for each read it allows. Writes never consult it.
+EmergencyReadCheck = Callable[[Any, Patient, Origin], bool]
+_emergency_read_checks: list[EmergencyReadCheck] = []
+
+
+def allow_emergency_reads(check: EmergencyReadCheck) -> None:
+    if check not in _emergency_read_checks:
+        _emergency_read_checks.append(check)
 
 
 def visible_patients(user: Any, perm: Perm = Perm.PATIENT_READ) -> QuerySet[Patient]:
@@ -44,6 +57,8 @@ def get_patient_for(
     held = grants(user).get(patient.location_id)
     needed = Perm.PATIENT_WRITE if write else Perm.PATIENT_READ
     if held is None or needed not in held:
+        if not write and any(check(user, patient, origin) for check in _emergency_read_checks):
+            return patient
         deny_patient(user, origin, patient)
         raise NotFound if held is None else Forbidden
     return patient

@@ -74,6 +74,20 @@ def _fill(world: World) -> None:
     session = SessionStore()
     session["probe"] = 1
     session.create()
+    _emergency_grants(world)
+
+
+def _emergency_grants(world: World) -> None:
+    """One break-glass grant ended early and reviewed, one still open (ketaclinic/emergency)."""
+    from ketaclinic.emergency import actions as emergency
+    from ketaclinic.emergency.inputs import EmergencyAccessIn, ReviewIn
+
+    nurse, mrn = world.user("nurse.south"), world.patient("north").mrn
+    ask = EmergencyAccessIn(mrn=mrn, reason="Collapsed at the south clinic", confirm=True)
+    done = emergency.do_open_emergency_access(ask, actor=nurse)
+    emergency.do_end_emergency_access(done, actor=nurse)
+    emergency.do_review_emergency_access(done, ReviewIn(note="checked"), actor=world.user("admin.north"))
+    emergency.do_open_emergency_access(ask, actor=nurse)
 
 
 def test_every_model_is_loadable_or_refused_by_name() -> None:
