@@ -52,6 +52,7 @@ class Config:
     login_lockout_minutes: int
     log_level: str
     audit_writer: str
+    mfa_required_roles: tuple[str, ...]
 
 
 def _secret_key(data_dir: Path, demo: bool) -> str:
@@ -80,6 +81,25 @@ def _secret_key(data_dir: Path, demo: bool) -> str:
     return key
 
 
+# HIPAA 164.312(d): the roles that must pass a second factor (TOTP or a recovery code) at every sign-in.
+MFA_REQUIRED_BY_DEFAULT = ("clinic_admin", "prescriber")
+
+
+def _mfa_required_roles(demo: bool) -> tuple[str, ...]:
+    """The roles whose staff must sign in with a second factor; the other roles may enrol by choice.
+
+    A clinic lists more roles (`nurse,therapist,front_desk`) or `none`. The demo clinic's personas sign in
+    with the README's password alone unless KETACLINIC_DEMO_MFA=1 turns the policy on for them too.
+    """
+    raw = os.environ.get("KETACLINIC_MFA_REQUIRED_ROLES", "")
+    if raw.strip().lower() == "none":
+        return ()
+    roles = tuple(_list("KETACLINIC_MFA_REQUIRED_ROLES", list(MFA_REQUIRED_BY_DEFAULT)))
+    if demo and not _bool("KETACLINIC_DEMO_MFA", False):
+        return ()
+    return roles
+
+
 def load() -> Config:
     # Set but empty means unset: Path("") would be whatever folder the command happens to run in.
     data_dir = Path(os.environ.get("KETACLINIC_DATA_DIR") or BASE_DIR / "var").resolve()
@@ -103,4 +123,5 @@ def load() -> Config:
         # The Unix socket of the audit writer (ketaclinic/audit/server.py); `ketaclinic serve` sets it for
         # its workers. Empty: every process commits its own audit events.
         audit_writer=os.environ.get("KETACLINIC_AUDIT_WRITER", ""),
+        mfa_required_roles=_mfa_required_roles(demo),
     )
