@@ -188,6 +188,7 @@ def account(request: HttpRequest) -> HttpResponse:
     context = {
         "enrolled_at": device.created_at if device is not None else None,
         "codes_left": mfa.recovery_codes_left(user),
+        "codes_given": mfa.RECOVERY_CODES,
         "required": mfa.is_required(user),
         "notice": request.session.pop(mfa.NOTICE, ""),
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from binascii import unhexlify
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -91,12 +92,16 @@ def test_the_policy_requires_admins_and_prescribers_unless_the_clinic_says_other
     assert config.load().mfa_required_roles == ()
 
 
-def test_the_demo_clinic_needs_no_second_factor_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_clinic_needs_no_second_factor_unless_asked(
+    monkeypatch: pytest.MonkeyPatch, settings: SettingsWrapper
+) -> None:
     monkeypatch.delenv("KETACLINIC_MFA_REQUIRED_ROLES", raising=False)
     monkeypatch.setenv("KETACLINIC_DEMO", "1")
     assert config.load().mfa_required_roles == ()
     monkeypatch.setenv("KETACLINIC_DEMO_MFA", "1")
     assert config.load().mfa_required_roles == ("clinic_admin", "prescriber")
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    assert "`KETACLINIC_DEMO_MFA=1 make run`" in readme  # and the README says so
 
 
 def test_a_misspelt_role_in_the_policy_stops_the_server(settings: SettingsWrapper) -> None:
