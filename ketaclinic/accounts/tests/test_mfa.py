@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from pytest_django import Settings
 
 from ketaclinic import config
 from ketaclinic.accounts import mfa
@@ -30,7 +31,6 @@ from ketaclinic.demo.data import PASSWORD
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
-    from pytest_django.fixtures import SettingsWrapper
 
     from conftest import World
 
@@ -38,7 +38,7 @@ KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test secret
 
 
 @pytest.fixture(autouse=True)
-def policy(settings: SettingsWrapper) -> None:
+def policy(settings: Settings) -> None:
     settings.KETACLINIC_MFA_REQUIRED_ROLES = frozenset(config.MFA_REQUIRED_BY_DEFAULT)
 
 
@@ -93,7 +93,7 @@ def test_the_policy_requires_admins_and_prescribers_unless_the_clinic_says_other
 
 
 def test_the_demo_clinic_needs_no_second_factor_unless_asked(
-    monkeypatch: pytest.MonkeyPatch, settings: SettingsWrapper
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     monkeypatch.delenv("KETACLINIC_MFA_REQUIRED_ROLES", raising=False)
     monkeypatch.setenv("KETACLINIC_DEMO", "1")
@@ -104,14 +104,14 @@ def test_the_demo_clinic_needs_no_second_factor_unless_asked(
     assert "`KETACLINIC_DEMO_MFA=1 make run`" in readme  # and the README says so
 
 
-def test_a_misspelt_role_in_the_policy_stops_the_server(settings: SettingsWrapper) -> None:
+def test_a_misspelt_role_in_the_policy_stops_the_server(settings: Settings) -> None:
     settings.KETACLINIC_MFA_REQUIRED_ROLES = frozenset({"prescriber", "nures"})
     errors = mfa.check_required_roles()
     assert [e.id for e in errors] == ["ketaclinic.E101"] and "nures" in errors[0].msg
 
 
 def test_demo_personas_sign_in_with_the_password_alone(
-    world: World, monkeypatch: pytest.MonkeyPatch, settings: SettingsWrapper
+    world: World, monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     monkeypatch.delenv("KETACLINIC_MFA_REQUIRED_ROLES", raising=False)
     monkeypatch.setenv("KETACLINIC_DEMO", "1")
@@ -120,9 +120,7 @@ def test_demo_personas_sign_in_with_the_password_alone(
     assert login(Client(), "prescriber.north")["Location"] == "/patients/"
 
 
-def test_a_role_outside_the_policy_signs_in_with_the_password_alone(
-    world: World, settings: SettingsWrapper
-) -> None:
+def test_a_role_outside_the_policy_signs_in_with_the_password_alone(world: World, settings: Settings) -> None:
     client = Client()
     assert login(client, "nurse.north")["Location"] == "/patients/"
     assert client.get("/patients/").status_code == 200
@@ -258,7 +256,7 @@ def test_wrong_codes_in_quick_succession_are_throttled(world: World) -> None:
     assert client.get("/patients/")["Location"].startswith("/login/")
 
 
-def test_wrong_codes_count_toward_the_sign_in_lockout(world: World, settings: SettingsWrapper) -> None:
+def test_wrong_codes_count_toward_the_sign_in_lockout(world: World, settings: Settings) -> None:
     settings.KETACLINIC_LOGIN_FAILURE_LIMIT = 3
     user = world.user("prescriber.north")
     enrol(user)
@@ -387,7 +385,7 @@ def test_a_reset_is_audited_ends_the_sessions_and_forces_a_new_enrolment(world: 
     assert login(Client(), "prescriber.north")["Location"] == "/mfa/enrol/"
 
 
-def test_only_an_admin_of_the_persons_location_may_reset(world: World, settings: SettingsWrapper) -> None:
+def test_only_an_admin_of_the_persons_location_may_reset(world: World, settings: Settings) -> None:
     settings.KETACLINIC_MFA_REQUIRED_ROLES = frozenset()  # the personas' own second step is not tested here
     target = world.user("prescriber.north")
     enrol(target)
@@ -412,7 +410,7 @@ def test_an_admin_cannot_reset_their_own_second_factor(world: World) -> None:
     assert TOTPDevice.objects.filter(user=admin).exists()
 
 
-def test_the_staff_page_shows_only_the_admins_locations(world: World, settings: SettingsWrapper) -> None:
+def test_the_staff_page_shows_only_the_admins_locations(world: World, settings: Settings) -> None:
     settings.KETACLINIC_MFA_REQUIRED_ROLES = frozenset()  # the page itself is what is tested here
     page = world.client("admin.north").get("/mfa/staff/")
     assert page.status_code == 200
