@@ -174,8 +174,10 @@ def do_enrol_mfa(
         user=user, name=mfa.AUTHENTICATOR_NAME, key=key, confirmed=True, last_t=confirmed_step
     )
     recovery = StaticDevice.objects.create(user=user, name=mfa.RECOVERY_NAME, confirmed=True)
-    codes = mfa.recovery_tokens()
-    StaticToken.objects.bulk_create(StaticToken(device=recovery, token=code) for code in codes)
+    codes = mfa.recovery_codes()
+    StaticToken.objects.bulk_create(
+        StaticToken(device=recovery, token=mfa.recovery_digest(code)) for code in codes
+    )
     record(
         Action.MFA_ENROL,
         actor=actor,
@@ -215,10 +217,10 @@ def do_check_second_factor(user: User, code: str, *, origin: Origin = SYSTEM) ->
     device: TOTPDevice | StaticDevice | None
     if mfa.looks_like_totp(code):
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
-        passed = CodeResult.AUTHENTICATOR
-    else:
+        passed, token = CodeResult.AUTHENTICATOR, code
+    else:  # recovery codes are stored, and so matched, as their digests
         device = StaticDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
-        passed = CodeResult.RECOVERY_CODE
+        passed, token = CodeResult.RECOVERY_CODE, mfa.recovery_digest(code)
     if device is not None:
         allowed, why = device.verify_is_allowed()
         if not allowed:
@@ -226,7 +228,7 @@ def do_check_second_factor(user: User, code: str, *, origin: Origin = SYSTEM) ->
             seconds = max(1, int((wait - timezone.now()).total_seconds() + 0.999)) if wait else 1
             record(Action.MFA_FAILED, actor=user, origin=origin, outcome=Outcome.DENIED, obj=user)
             return CodeCheck(CodeResult.THROTTLED, seconds)
-        if device.verify_token(code):
+        if device.verify_token(token):
             action = Action.MFA_VERIFIED if passed is CodeResult.AUTHENTICATOR else Action.MFA_RECOVERY_USED
             record(action, actor=user, origin=origin, obj=user)
             return CodeCheck(passed)

@@ -173,7 +173,7 @@ def _enrolled(request: HttpRequest, subject: Subject, key: str, step: int) -> Ht
         return redirect("mfa:verify")
     mfa.forget_enrolment_key(request)
     _sign_in(request, subject, second_factor=True)
-    context = {"codes": codes, "onward": _onward(request, subject)}
+    context = {"codes": [mfa.grouped(code) for code in codes], "onward": _onward(request, subject)}
     return render(request, "accounts/mfa_codes.html", context)
 
 
