@@ -61,6 +61,7 @@ class Config:
     audit_writer: str
     break_glass_minutes: int
     break_glass_reason_min_chars: int
+    mfa_required_roles: tuple[str, ...]
 
 
 def _secret_key(data_dir: Path, demo: bool) -> str:
@@ -87,6 +88,25 @@ def _secret_key(data_dir: Path, demo: bool) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+# HIPAA 164.312(d): the roles that must pass a second factor (TOTP or a recovery code) at every sign-in.
+MFA_REQUIRED_BY_DEFAULT = ("clinic_admin", "prescriber")
+
+
+def _mfa_required_roles(demo: bool) -> tuple[str, ...]:
+    """The roles whose staff must sign in with a second factor; the other roles may enrol by choice.
+
+    A clinic lists more roles (`nurse,therapist,front_desk`) or `none`. The demo clinic's personas sign in
+    with the README's password alone unless KETACLINIC_DEMO_MFA=1 turns the policy on for them too.
+    """
+    raw = os.environ.get("KETACLINIC_MFA_REQUIRED_ROLES", "")
+    if raw.strip().lower() == "none":
+        return ()
+    roles = tuple(_list("KETACLINIC_MFA_REQUIRED_ROLES", list(MFA_REQUIRED_BY_DEFAULT)))
+    if demo and not _bool("KETACLINIC_DEMO_MFA", False):
+        return ()
+    return roles
 
 
 def load() -> Config:
@@ -116,4 +136,5 @@ def load() -> Config:
         # lasts, and the shortest reason accepted for it (ketaclinic/emergency).
         break_glass_minutes=_bounded("KETACLINIC_BREAK_GLASS_MINUTES", 60, 1, 24 * 60),
         break_glass_reason_min_chars=_bounded("KETACLINIC_BREAK_GLASS_REASON_MIN_CHARS", 20, 1, 500),
+        mfa_required_roles=_mfa_required_roles(demo),
     )

@@ -22,6 +22,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    # Second factors (HIPAA 164.312(d)): TOTP authenticator apps and single-use recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ketaclinic.web",
     "ketaclinic.accounts",
     "ketaclinic.audit",
@@ -40,6 +44,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ketaclinic.accounts.middleware.IdleTimeoutMiddleware",
+    "ketaclinic.accounts.mfa_middleware.MfaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ketaclinic.web.middleware.SecurityHeadersMiddleware",
@@ -138,6 +143,14 @@ KETACLINIC_IDLE_TIMEOUT_SECONDS = CONFIG.idle_timeout_minutes * 60
 KETACLINIC_LOGIN_FAILURE_LIMIT = CONFIG.login_failure_limit
 KETACLINIC_LOGIN_LOCKOUT_SECONDS = CONFIG.login_lockout_minutes * 60
 KETACLINIC_DEMO = CONFIG.demo
+# Roles whose staff must pass a second factor at sign-in (clinic admins and prescribers unless the clinic
+# lists others, or none); anyone with an authenticator enrolled is asked for it whatever their role.
+KETACLINIC_MFA_REQUIRED_ROLES = frozenset(CONFIG.mfa_required_roles)
+# The name authenticator apps show beside the username.
+OTP_TOTP_ISSUER = "KetaClinic"
+# Each wrong code doubles the wait before the next try (1 s, 2 s, 4 s, ...) until a right one.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 KETACLINIC_DATA_DIR = CONFIG.data_dir
 KETACLINIC_AUDIT_WRITER = CONFIG.audit_writer
 # Break-glass: an emergency read of another location's patient lasts this long (default 60 minutes) and

@@ -16,6 +16,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The personas sign in with their password alone, as in the demo clinic, so that every test of a page can
+# use them; accounts/tests/test_mfa.py puts back the production policy (clinic admins and prescribers).
+KETACLINIC_MFA_REQUIRED_ROLES = frozenset[str]()
 # Serve static files straight from the apps (no collectstatic needed for tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -1,16 +1,24 @@
 from django.contrib import admin
 from django.urls import include, path
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.api.app import api
 
 admin.site.site_header = "KetaClinic administration"
 admin.site.site_title = "KetaClinic admin"
+# Second factors are enrolled and reset on KetaClinic's own pages (/mfa/), audited; the admin site would
+# show their secrets.
+for _device in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device):
+        admin.site.unregister(_device)
 
 urlpatterns = [
     path("", include("ketaclinic.web.urls")),
     path("patients/", include("ketaclinic.patients.urls")),
     path("audit/", include("ketaclinic.audit_review.urls")),
     path("emergency/", include("ketaclinic.emergency.urls")),
+    path("mfa/", include("ketaclinic.accounts.mfa_urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ketaclinic.accounts import mfa
 from ketaclinic.accounts.access import can
 from ketaclinic.accounts.middleware import LAST_SEEN
 from ketaclinic.accounts.models import User
@@ -25,6 +26,7 @@ from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.models import Action, AuditEvent, Outcome, Via
 
 BAD_LOGIN = "Username or password is incorrect."
+AUTH_FAILURES = (Action.LOGIN_FAILED, Action.MFA_FAILED)
 
 
 def _locked_out(user: User) -> bool:
@@ -33,7 +35,8 @@ def _locked_out(user: User) -> bool:
     last_login = (
         recent.filter(action=Action.LOGIN).order_by("-seq").values_list("seq", flat=True).first() or 0
     )
-    failures = recent.filter(action=Action.LOGIN_FAILED, seq__gt=last_login).count()
+    # A wrong code at the second step counts like a wrong password (accounts/mfa.py).
+    failures = recent.filter(action__in=AUTH_FAILURES, seq__gt=last_login).count()
     return failures >= settings.KETACLINIC_LOGIN_FAILURE_LIMIT
 
 
@@ -73,6 +76,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
         record(Action.LOGIN_FAILED, actor=known, origin=origin, outcome=Outcome.FAILURE)
         context.update(error=BAD_LOGIN, username=username)
         return render(request, "web/login.html", context, status=401)
+    if (second_step := mfa.start(request, user, next_url)) is not None:
+        return second_step  # the code or enrolment page; not signed in until it is done
     login(request, user)
     request.session[LAST_SEEN] = timezone.now().timestamp()
     record(Action.LOGIN, actor=user, origin=origin)

@@ -19,7 +19,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.db import models
 
 from ketaclinic import fastload
-from ketaclinic.accounts.actions import do_create_api_token
+from ketaclinic.accounts.actions import do_check_second_factor, do_create_api_token, do_enrol_mfa
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import (
@@ -62,6 +62,9 @@ def _fill(world: World) -> None:
         patient, inputs.AllergyIn(substance="Latex", category=AllergyCategory.ENVIRONMENT), actor=actor
     )
     do_create_api_token(actor, actor=actor)
+    do_enrol_mfa(actor, "ab" * 20, confirmed_step=1, actor=actor)
+    codes = do_enrol_mfa(world.user("admin.north"), "cd" * 20, confirmed_step=1)
+    do_check_second_factor(world.user("admin.north"), codes[0])  # a device with a last-used time
     Group.objects.create(name="reviewers")
     LogEntry.objects.create(
         user=actor,

@@ -11,6 +11,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html
 
+from ketaclinic.accounts import mfa
 from ketaclinic.accounts.access import can
 from ketaclinic.accounts.permissions import Perm
 
@@ -27,6 +28,8 @@ def _links() -> dict[str, str]:
         "rules": reverse("web:rules"),
         "logout": reverse("web:logout"),
         "api_docs": reverse("api:openapi-view"),
+        "mfa": reverse("mfa:account"),
+        "mfa_staff": reverse("mfa:staff"),
         "css": static("web/app.css"),
         "htmx": static("web/vendor/htmx.min.js"),
         "forms_js": static("web/forms.js"),
@@ -50,7 +53,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     match = request.resolver_match
     section = (match.app_name, match.url_name) if match else ("", "")
-    if not user.is_authenticated:
+    if not user.is_authenticated or not mfa.passed(request, user):  # no navigation before the second step
         return {"links": _links(), "section": section}
     return {
         "links": _links(),

@@ -64,6 +64,8 @@ ROUTES: list[Route] = [
     ("add measurement", "post", "/patients/{pid}/measurements/", {"weight_kg": "70"}, WRITERS, True, False),
     ("audit review", "get", "/audit/", None, ADMINS, False, False),
     ("rules page", "get", "/rules/", None, set(ROLES), False, False),
+    ("own two-step sign-in page", "get", "/mfa/", None, set(ROLES), False, False),
+    ("staff two-step sign-in page", "get", "/mfa/staff/", None, ADMINS, False, False),
     ("api list", "get", "/api/v1/patients", None, READERS, False, True),
     ("api search", "post", "/api/v1/patients/search", {"q": "a"}, READERS, False, True),
     ("api create", "post", "/api/v1/patients", "create", WRITERS, False, True),
@@ -354,8 +356,9 @@ def test_a_reader_at_one_location_and_writer_at_another_may_only_read_here(world
     assert not north_patient.conditions.filter(code="hypertension", status="active").exists()
 
 
-# Pages outside the matrix, each with its own tests: signing in and out, and what a role-less account sees.
-WEB_EXEMPT = {"web:login", "web:logout", "web:home", "web:no_access"}
+# Pages outside the matrix, each with its own tests: signing in and out, and what a role-less account sees;
+# the second step of signing in and the reset of a staff member's (accounts/tests/test_mfa.py).
+WEB_EXEMPT = {"web:login", "web:logout", "web:home", "web:no_access", "mfa:verify", "mfa:enrol", "mfa:reset"}
 
 
 def test_every_web_page_is_in_the_matrix() -> None:
@@ -367,7 +370,7 @@ def test_every_web_page_is_in_the_matrix() -> None:
     def names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
         for p in patterns:
             if isinstance(p, URLResolver):
-                if p.namespace is not None and p.namespace in {"patients", "audit", "web"}:
+                if p.namespace is not None and p.namespace in {"patients", "audit", "web", "mfa"}:
                     yield from names(p.url_patterns, p.namespace + ":")
             else:
                 assert p.name is not None, p  # every page has a name

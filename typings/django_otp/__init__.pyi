@@ -1,0 +1,16 @@
+# Types for the parts of django-otp 1.7 that KetaClinic uses (the package ships none).
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import HttpRequest
+from django_otp.models import Device
+
+DEVICE_ID_SESSION_KEY: str
+
+def login(request: HttpRequest, device: Device) -> None: ...
+def verify_token(user: Any, device_id: str, token: str) -> Device | None: ...
+def match_token(user: Any, token: str) -> Device | None: ...
+def devices_for_user(
+    user: Any, confirmed: bool | None = True, for_verify: bool = False
+) -> Iterator[Device]: ...
+def user_has_device(user: Any, confirmed: bool | None = True) -> bool: ...
