@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from ketaclinic.accounts import views as account_views
 from ketaclinic.api.app import api
 
 admin.site.site_header = "KetaClinic administration"
@@ -11,6 +12,10 @@ urlpatterns = [
     path("patients/", include("ketaclinic.patients.urls")),
     path("audit/", include("ketaclinic.audit_review.urls")),
     path("api/", api.urls),
+    # The admin site signs in and out through the app's own views, so that its login is throttled and
+    # audited like every other: these come before admin.site.urls and shadow its login and logout.
+    path("admin/login/", account_views.login_view),
+    path("admin/logout/", account_views.logout_view),
     path("admin/", admin.site.urls),
 ]
 
