@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -39,6 +39,7 @@ from ketaclinic.accounts.models import AttemptCounter
 from ketaclinic.audit.context import Origin
 from ketaclinic.audit.repeats import counted_address
 
+NEVER_OPENED = datetime(2000, 1, 1, tzinfo=UTC)
 # Counters whose window ended this long ago are deleted (an expired counter counts as zero anyway).
 PRUNE_AFTER = timedelta(days=1)
 
@@ -58,8 +59,11 @@ def take(key: str, limit: int, window_seconds: int) -> Decision:
     renewed = Value(now + timedelta(seconds=window_seconds), output_field=DateTimeField())
     expired = Q(expires_at__lte=now)
     while True:
+        # A new counter starts out expired, so whichever attempt reaches it first opens its window. (One
+        # made to expire "now" would be expired to attempts that come later and not to those that read
+        # the clock earlier and were kept waiting: the later ones would reset what the others counted.)
         AttemptCounter.objects.bulk_create(
-            [AttemptCounter(key=key, attempts=0, expires_at=now)], ignore_conflicts=True
+            [AttemptCounter(key=key, attempts=0, expires_at=NEVER_OPENED)], ignore_conflicts=True
         )
         taken = AttemptCounter.objects.filter(expired | Q(attempts__lt=limit), key=key).update(
             attempts=Case(When(expired, then=Value(1)), default=F("attempts") + 1),
