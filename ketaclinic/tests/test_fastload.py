@@ -19,8 +19,11 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.db import models
 
 from ketaclinic import fastload
+from ketaclinic.accounts import throttle
 from ketaclinic.accounts.actions import do_create_api_token
-from ketaclinic.audit.models import AuditEvent
+from ketaclinic.audit.context import Origin
+from ketaclinic.audit.models import Action, AuditEvent, Outcome, RepeatTally, Via
+from ketaclinic.audit.repeats import record_repeated
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import (
     AllergyCategory,
@@ -74,6 +77,9 @@ def _fill(world: World) -> None:
     session = SessionStore()
     session["probe"] = 1
     session.create()
+    throttle.take("probe", limit=5, window_seconds=60)
+    record_repeated(Action.API_AUTH_FAILED, origin=Origin(source_ip="192.0.2.1"), outcome=Outcome.FAILURE)
+    RepeatTally.objects.create(action=Action.API_AUTH_THROTTLED, via=Via.API, outcome=Outcome.DENIED)
 
 
 def test_every_model_is_loadable_or_refused_by_name() -> None:
