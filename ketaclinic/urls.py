@@ -14,8 +14,8 @@ urlpatterns = [
     path("api/", api.urls),
     # The admin site signs in and out through the app's own views, so that its login is throttled and
     # audited like every other: these come before admin.site.urls and shadow its login and logout.
-    path("admin/login/", account_views.login_view),
-    path("admin/logout/", account_views.logout_view),
+    path("admin/login/", account_views.login_view, name="admin_login"),
+    path("admin/logout/", account_views.logout_view, name="admin_logout"),
     path("admin/", admin.site.urls),
 ]
 
