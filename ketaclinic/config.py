@@ -38,6 +38,13 @@ def _bounded(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def _at_least_one(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be 1 or more")
+    return value
+
+
 def _list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     return default if raw in (None, "") else [item.strip() for item in raw.split(",") if item.strip()]
@@ -57,6 +64,10 @@ class Config:
     session_max_hours: int
     login_failure_limit: int
     login_lockout_minutes: int
+    signin_rate_per_ip: int
+    api_auth_failures_per_ip: int
+    auth_rate_window_minutes: int
+    audit_repeat_window_minutes: int
     log_level: str
     audit_writer: str
     break_glass_minutes: int
@@ -128,6 +139,14 @@ def load() -> Config:
         session_max_hours=_int("KETACLINIC_SESSION_MAX_HOURS", 12),
         login_failure_limit=_int("KETACLINIC_LOGIN_FAILURE_LIMIT", 5),
         login_lockout_minutes=_int("KETACLINIC_LOGIN_LOCKOUT_MINUTES", 15),
+        # Per client address (IPv6: per /64), in each rate window: sign-in attempts that did not succeed,
+        # and API requests refused for a missing or bad token. Over the limit the answer is 429. A clinic
+        # behind one NAT shares the first; successful sign-ins do not use it up.
+        signin_rate_per_ip=_at_least_one("KETACLINIC_SIGNIN_RATE_PER_IP", 20),
+        api_auth_failures_per_ip=_at_least_one("KETACLINIC_API_AUTH_FAILURES_PER_IP", 20),
+        auth_rate_window_minutes=_at_least_one("KETACLINIC_AUTH_RATE_WINDOW_MINUTES", 15),
+        # Floods of failures are audited as one row per (kind, address) per this window, with a count.
+        audit_repeat_window_minutes=_at_least_one("KETACLINIC_AUDIT_REPEAT_WINDOW_MINUTES", 15),
         log_level=os.environ.get("KETACLINIC_LOG_LEVEL", "INFO"),
         # The Unix socket of the audit writer (ketaclinic/audit/server.py); `ketaclinic serve` sets it for
         # its workers. Empty: every process commits its own audit events.

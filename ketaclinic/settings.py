@@ -142,6 +142,13 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 KETACLINIC_IDLE_TIMEOUT_SECONDS = CONFIG.idle_timeout_minutes * 60
 KETACLINIC_LOGIN_FAILURE_LIMIT = CONFIG.login_failure_limit
 KETACLINIC_LOGIN_LOCKOUT_SECONDS = CONFIG.login_lockout_minutes * 60
+# Per client address (IPv6: its /64) and rate window: failed or refused sign-ins, and API requests
+# refused for their token; over either limit the answer is 429 with Retry-After (accounts/throttle.py).
+KETACLINIC_SIGNIN_RATE_PER_IP = CONFIG.signin_rate_per_ip
+KETACLINIC_API_AUTH_FAILURES_PER_IP = CONFIG.api_auth_failures_per_ip
+KETACLINIC_AUTH_RATE_WINDOW_SECONDS = CONFIG.auth_rate_window_minutes * 60
+# Repeated failures are audited as at most one row per (kind, address) per window (audit/repeats.py).
+KETACLINIC_AUDIT_REPEAT_WINDOW_SECONDS = CONFIG.audit_repeat_window_minutes * 60
 KETACLINIC_DEMO = CONFIG.demo
 # Roles whose staff must pass a second factor at sign-in (clinic admins and prescribers unless the clinic
 # lists others, or none); anyone with an authenticator enrolled is asked for it whatever their role.

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from ketaclinic.accounts import views as account_views
 from ketaclinic.api.app import api
 
 admin.site.site_header = "KetaClinic administration"
@@ -20,6 +21,10 @@ urlpatterns = [
     path("emergency/", include("ketaclinic.emergency.urls")),
     path("mfa/", include("ketaclinic.accounts.mfa_urls")),
     path("api/", api.urls),
+    # The admin site signs in and out through the app's own views, so that its login is throttled and
+    # audited like every other: these come before admin.site.urls and shadow its login and logout.
+    path("admin/login/", account_views.login_view, name="admin_login"),
+    path("admin/logout/", account_views.logout_view, name="admin_logout"),
     path("admin/", admin.site.urls),
 ]
 

@@ -20,13 +20,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ketaclinic.accounts import mfa
+from ketaclinic.accounts import mfa, throttle
 from ketaclinic.accounts.access import can
 from ketaclinic.accounts.actions import CodeResult, do_check_second_factor, do_enrol_mfa, do_reset_mfa
 from ketaclinic.accounts.middleware import LAST_SEEN
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.accounts.views import _locked_out, home_for
+from ketaclinic.accounts.views import home_for
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.denials import deny
@@ -62,9 +62,11 @@ def _subject(request: HttpRequest) -> Subject | None:
 def _sign_in(request: HttpRequest, subject: Subject, *, second_factor: bool) -> None:
     """Complete the sign-in: the session is the user's and is marked as through its second step."""
     if not subject.signed_in:
+        origin = origin_of(request, Via.WEB)
         login(request, subject.user, backend=subject.backend)
         request.session[LAST_SEEN] = timezone.now().timestamp()
-        record(Action.LOGIN, actor=subject.user, origin=origin_of(request, Via.WEB))
+        record(Action.LOGIN, actor=subject.user, origin=origin)
+        throttle.signed_in(subject.user.username, origin)
     mfa.forget_pending(request)
     mfa.mark_passed(request, subject.user, second_factor=second_factor)
 
@@ -104,7 +106,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _code_page(request, subject)
     origin = origin_of(request, Via.WEB)
-    if _locked_out(user):
+    # Each code is counted against the account before it is checked, like a password (accounts/throttle.py):
+    # wrong codes after a right password lead to the same lockout, and concurrent codes cannot exceed it.
+    if not throttle.take_password_check(user.username).allowed:
         record(Action.LOGIN_LOCKED, actor=user, origin=origin, outcome=Outcome.DENIED)
         return _code_page(request, subject, 429, error=LOCKED)
     code = request.POST.get("code", "")

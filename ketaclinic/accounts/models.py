@@ -67,3 +67,19 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"token {self.prefix}… for {self.user}"
+
+
+class AttemptCounter(models.Model):
+    """Attempts counted against a limit per key and window: an account's sign-ins, an address's failures.
+
+    Kept by accounts/throttle.py with single conditional UPDATEs, so concurrent attempts cannot count past
+    the limit. The key never holds a username in clear (throttle.py).
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # The window's end; when the limit is reached it moves to a full window after that attempt.
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:20]}…: {self.attempts}"

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from ketaclinic.api.auth import BearerToken, user_for_token
@@ -87,6 +87,14 @@ def _conflict(request: HttpRequest, exc: VersionConflict) -> HttpResponse:
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = _error(request, "A valid bearer token is required.", 401)
     response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = _error(request, "Too many failed authentications from this address; try again later.", 429)
+    if exc.wait:
+        response["Retry-After"] = str(exc.wait)
     return response
 
 

@@ -1,14 +1,25 @@
-"""Bearer-token authentication for the JSON API. Tokens are looked up by their SHA-256 digest."""
+"""Bearer-token authentication for the JSON API. Tokens are looked up by their SHA-256 digest.
+
+A request the token does not authenticate (none, malformed, unknown, revoked, a disabled user's) is
+counted for its address and audited as a repeated failure (audit/repeats.py); over the address's limit
+it is answered 429 with Retry-After instead of 401 (accounts/throttle.py). A valid token is never held
+up by the failures of others at its address, and costs nothing more than its one lookup.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
+from ninja.errors import Throttled
 from ninja.security import HttpBearer
 
+from ketaclinic.accounts import throttle
 from ketaclinic.accounts.actions import TOKEN_PREFIX, token_digest
 from ketaclinic.accounts.models import ApiToken, User
+from ketaclinic.audit.context import origin_of
+from ketaclinic.audit.models import Action, Outcome, Via
+from ketaclinic.audit.repeats import record_repeated
 
 
 def user_for_token(token: str) -> Any:
@@ -27,7 +38,24 @@ _BY_TOKEN = (
 )
 
 
+def refuse(request: HttpRequest) -> None:
+    """Count and audit a request the API does not authenticate; raise Throttled over the limit."""
+    origin = origin_of(request, Via.API)
+    decision = throttle.count_api_failure(origin)
+    if not decision.allowed:
+        record_repeated(Action.API_AUTH_THROTTLED, origin=origin, outcome=Outcome.DENIED)
+        raise Throttled(wait=decision.retry_after)
+    record_repeated(Action.API_AUTH_FAILED, origin=origin, outcome=Outcome.FAILURE)
+
+
 class BearerToken(HttpBearer):
+    def __call__(self, request: HttpRequest) -> Any:
+        # HttpBearer answers None itself for a missing or non-bearer header; those are failures too.
+        user = super().__call__(request)
+        if user is None:
+            refuse(request)
+        return user
+
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = user_for_token(token)
         if user is not None:

@@ -28,6 +28,7 @@ def record(
     patient: Any = None,
     location_id: int | None = None,
     changed_fields: Iterable[str] = (),
+    occurrences: int = 1,
 ) -> AuditEvent:
     """Append one event to the chain, durably, before returning.
 
@@ -51,6 +52,7 @@ def record(
         via=origin.via,
         request_id=origin.request_id,
         source_ip=origin.source_ip,
+        occurrences=occurrences,
     )
     if not connection.in_atomic_block and client.submit(event):
         return event

@@ -39,9 +39,10 @@ _FIELDS_1 = (
     "prev_hash",
 )
 
-# format number -> the event's fields (attnames) it hashes, in order.
-FORMATS: dict[int, tuple[str, ...]] = {1: _FIELDS_1, 2: _FIELDS_1}
-FORMAT = 2  # what new events are hashed in
+# format number -> the event's fields (attnames) it hashes, in order. Format 3 adds how many occurrences
+# an event stands for (repeated failures are written as one event with their count).
+FORMATS: dict[int, tuple[str, ...]] = {1: _FIELDS_1, 2: _FIELDS_1, 3: (*_FIELDS_1, "occurrences")}
+FORMAT = 3  # what new events are hashed in
 HASHED: tuple[str, ...] = FORMATS[FORMAT]
 
 # Set when an event is chained (by actions.append, in the writer or in the caller's transaction); the rest

@@ -14,6 +14,9 @@ class Action(models.TextChoices):
     LOGIN = "auth.login", "Logged in"
     LOGIN_FAILED = "auth.login_failed", "Failed login"
     LOGIN_LOCKED = "auth.login_locked", "Login refused (locked out)"
+    LOGIN_THROTTLED = "auth.login_throttled", "Login refused (too many from this address)"
+    API_AUTH_FAILED = "auth.api_failed", "API authentication failed"
+    API_AUTH_THROTTLED = "auth.api_throttled", "API authentication refused (too many from this address)"
     LOGOUT = "auth.logout", "Logged out"
     SESSION_TIMEOUT = "auth.session_timeout", "Session timed out"
     MFA_ENROL = "auth.mfa_enrol", "Second factor enrolled"
@@ -77,6 +80,9 @@ class AuditEvent(models.Model):
     via = models.CharField(max_length=10, choices=Via.choices)
     request_id = models.CharField(max_length=36, blank=True)
     source_ip = models.GenericIPAddressField(null=True)
+    # How many occurrences the row stands for: 1, except for repeated failures from one address, which
+    # are written as one row per window with their count (audit/repeats.py). Hashed from format 3 on.
+    occurrences = models.PositiveIntegerField(default=1)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
@@ -89,6 +95,27 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
+
+
+class RepeatTally(models.Model):
+    """Failures of one kind from one address not yet written to the trail (audit/repeats.py).
+
+    `pending` failures are carried by the next audit row for this kind and address; `reported_at` is when
+    the last such row was written. A tally is bookkeeping, not the record: the rows are.
+    """
+
+    action = models.CharField(max_length=40, choices=Action.choices)
+    address = models.CharField(max_length=45, blank=True)  # the counted address (audit/repeats.py)
+    via = models.CharField(max_length=10, choices=Via.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    pending = models.PositiveIntegerField(default=0)
+    reported_at = models.DateTimeField(null=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["action", "address"], name="repeat_tally_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.action} from {self.address or 'unknown'}: {self.pending} pending"
 
 
 class ChainHead(models.Model):

@@ -84,6 +84,7 @@ TYPES: dict[str, tuple[type, ...]] = {
     "via": (str,),
     "request_id": (str,),
     "source_ip": (str, type(None)),
+    "occurrences": (int,),
 }
 
 

@@ -19,8 +19,11 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.db import models
 
 from ketaclinic import fastload
+from ketaclinic.accounts import throttle
 from ketaclinic.accounts.actions import do_check_second_factor, do_create_api_token, do_enrol_mfa
-from ketaclinic.audit.models import AuditEvent
+from ketaclinic.audit.context import Origin
+from ketaclinic.audit.models import Action, AuditEvent, Outcome, RepeatTally, Via
+from ketaclinic.audit.repeats import record_repeated
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import (
     AllergyCategory,
@@ -77,6 +80,9 @@ def _fill(world: World) -> None:
     session = SessionStore()
     session["probe"] = 1
     session.create()
+    throttle.take("probe", limit=5, window_seconds=60)
+    record_repeated(Action.API_AUTH_FAILED, origin=Origin(source_ip="192.0.2.1"), outcome=Outcome.FAILURE)
+    RepeatTally.objects.create(action=Action.API_AUTH_THROTTLED, via=Via.API, outcome=Outcome.DENIED)
     _emergency_grants(world)
 
 

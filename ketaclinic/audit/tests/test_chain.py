@@ -190,7 +190,7 @@ def test_an_event_cannot_fall_back_to_an_older_format_than_the_one_before_it(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After a format-2 event, a format-1 hash is refused: an edit cannot hide behind an older format."""
-    record(Action.PATIENT_READ)  # format 2
+    record(Action.PATIENT_READ)  # format 2 or later (the current format)
     monkeypatch.setattr(chain, "digest", lambda event, fmt=None: _digest_before_formats(event))
     late = record(Action.PATIENT_READ)  # hashed in format 1 after a format-2 event
     monkeypatch.undo()

@@ -356,9 +356,20 @@ def test_a_reader_at_one_location_and_writer_at_another_may_only_read_here(world
     assert not north_patient.conditions.filter(code="hypertension", status="active").exists()
 
 
-# Pages outside the matrix, each with its own tests: signing in and out, and what a role-less account sees;
-# the second step of signing in and the reset of a staff member's (accounts/tests/test_mfa.py).
-WEB_EXEMPT = {"web:login", "web:logout", "web:home", "web:no_access", "mfa:verify", "mfa:enrol", "mfa:reset"}
+# Pages outside the matrix, each with its own tests: signing in and out (the admin site's too, the same
+# views: accounts/tests/test_signin.py), what a role-less account sees, and the second step of signing in
+# and the reset of a staff member's (accounts/tests/test_mfa.py).
+WEB_EXEMPT = {
+    "web:login",
+    "web:logout",
+    "admin_login",
+    "admin_logout",
+    "web:home",
+    "web:no_access",
+    "mfa:verify",
+    "mfa:enrol",
+    "mfa:reset",
+}
 
 
 def test_every_web_page_is_in_the_matrix() -> None:
