@@ -57,6 +57,7 @@ class Config:
     session_max_hours: int
     login_failure_limit: int
     login_lockout_minutes: int
+    api_token_days: int
     log_level: str
     audit_writer: str
     break_glass_minutes: int
@@ -128,6 +129,9 @@ def load() -> Config:
         session_max_hours=_int("KETACLINIC_SESSION_MAX_HOURS", 12),
         login_failure_limit=_int("KETACLINIC_LOGIN_FAILURE_LIMIT", 5),
         login_lockout_minutes=_int("KETACLINIC_LOGIN_LOCKOUT_MINUTES", 15),
+        # API tokens stop working this many days after they are made (ASVS: credentials expire); a new
+        # token is one command away, a forgotten one is a standing key to the charts.
+        api_token_days=_int("KETACLINIC_API_TOKEN_DAYS", 90),
         log_level=os.environ.get("KETACLINIC_LOG_LEVEL", "INFO"),
         # The Unix socket of the audit writer (ketaclinic/audit/server.py); `ketaclinic serve` sets it for
         # its workers. Empty: every process commits its own audit events.

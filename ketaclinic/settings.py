@@ -142,6 +142,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 KETACLINIC_IDLE_TIMEOUT_SECONDS = CONFIG.idle_timeout_minutes * 60
 KETACLINIC_LOGIN_FAILURE_LIMIT = CONFIG.login_failure_limit
 KETACLINIC_LOGIN_LOCKOUT_SECONDS = CONFIG.login_lockout_minutes * 60
+# Days an API token works after it is made (the clinic's policy; default 90).
+KETACLINIC_API_TOKEN_DAYS = CONFIG.api_token_days
 KETACLINIC_DEMO = CONFIG.demo
 # Roles whose staff must pass a second factor at sign-in (clinic admins and prescribers unless the clinic
 # lists others, or none); anyone with an authenticator enrolled is asked for it whatever their role.
