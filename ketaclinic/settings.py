@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "ketaclinic.accounts",
     "ketaclinic.audit",
     "ketaclinic.audit_review",
+    "ketaclinic.staff",
     "ketaclinic.patients",
     "ketaclinic.emergency",
     "ketaclinic.demo",

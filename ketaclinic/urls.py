@@ -19,6 +19,7 @@ urlpatterns = [
     path("audit/", include("ketaclinic.audit_review.urls")),
     path("emergency/", include("ketaclinic.emergency.urls")),
     path("mfa/", include("ketaclinic.accounts.mfa_urls")),
+    path("staff/", include("ketaclinic.staff.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -290,8 +290,7 @@ def do_disable_staff(user: User, *, actor: Any = None, origin: Origin = SYSTEM) 
             raise Forbidden("you cannot disable your own account; ask another admin")
         if not manages_wholly(actor, user):
             raise Forbidden("the account holds roles at locations you do not administer")
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if not user.is_active:
+    if not User.objects.select_for_update().get(pk=user.pk).is_active:
         raise InvalidInput({"user": "the account is already disabled"})
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False

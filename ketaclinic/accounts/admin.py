@@ -76,6 +76,18 @@ class MembershipInline(MembershipInlineBase):
         mine = queries.administered_location_ids(request.user)
         return super().get_queryset(request).filter(location_id__in=mine)
 
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_clinic_admin(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(User)
 class StaffAdmin(ClinicAdminMixin, StaffAdminBase):
