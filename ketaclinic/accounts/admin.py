@@ -131,7 +131,7 @@ class MembershipForm(MembershipFormBase):
 @admin.register(Membership)
 class MembershipAdmin(ClinicAdminMixin, MembershipAdminBase):
     form = MembershipForm
-    list_display = ("user", "location", "role", "created_at", "granted_by", "approved_by")
+    list_display = ("user", "location", "role", "granted_by", "approved_by")
     # Only locations that appear in the (scoped) list, never every location of every clinic.
     list_filter = ("role", ("location", admin.RelatedOnlyFieldListFilter))
     fields = ("user", "location", "role")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from ketaclinic.accounts.access import location_ids
@@ -129,7 +129,10 @@ def membership_for(admin: Any, membership_id: int) -> Membership:
 
 
 def tokens_of(user: User) -> QuerySet[ApiToken]:
-    return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+    """Tokens not revoked first, then the most recently revoked; newest first within each."""
+    return ApiToken.objects.filter(user=user).order_by(
+        F("revoked_at").desc(nulls_first=True), "-created_at", "-pk"
+    )
 
 
 def token_for(admin: Any, token_id: int) -> ApiToken:

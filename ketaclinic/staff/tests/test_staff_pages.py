@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.sessions.models import Session
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from ketaclinic.accounts import actions
@@ -88,14 +88,20 @@ def test_revoking_a_role_takes_it_away_at_once(world: World, targets: Targets) -
 
 
 def test_the_member_page_lists_tokens_with_name_dates_and_status(world: World, targets: Targets) -> None:
+    with override_settings(KETACLINIC_API_TOKEN_DAYS=0):  # expires as it is made
+        actions.do_create_api_token(targets.member, name="trial import")
     revoked, _ = actions.do_create_api_token(targets.member, name="old laptop script")
     actions.do_revoke_api_token(revoked)
     page = world.client("admin.north").get(f"/staff/{targets.member.pk}/")
-    tokens = {token.name: status for token, status in page.context["tokens"]}
-    assert tokens == {"infusion pump bridge": "active", "old laptop script": "revoked"}
+    tokens = [(token.name, status) for token, status in page.context["tokens"]]
+    assert tokens == [
+        ("trial import", "expired"),
+        ("infusion pump bridge", "active"),
+        ("old laptop script", "revoked"),
+    ]
     body = page.content.decode()
     assert targets.token.prefix in body and targets.token.expires_at.date().isoformat() in body
-    assert "Revoke all 1" in body
+    assert "Revoke all working tokens" in body
 
 
 def test_revoking_one_token_or_all_of_them(world: World, targets: Targets) -> None:
@@ -147,7 +153,7 @@ def test_a_self_granted_phi_role_waits_for_a_second_admin(world: World, targets:
     assert AuditEvent.objects.get(action=Action.ROLE_REQUEST, object_id=str(request.pk)).actor == me
 
     listed = admin.get("/staff/").content.decode()
-    assert "Another admin of North Clinic decides" in listed
+    assert "Your request: another admin of North Clinic decides" in listed
     assert admin.post(f"/staff/requests/{request.pk}/approve/").status_code == 403  # not by oneself
     assert world.client("admin.south").post(f"/staff/requests/{request.pk}/approve/").status_code == 404
     assert not Membership.objects.filter(user=me, role=Role.PRESCRIBER).exists()
@@ -199,7 +205,7 @@ def test_the_staff_list_shows_roles_here_and_costs_the_same_however_many_staff(
     with CaptureQueriesContext(connection) as before:
         page = admin.get("/staff/")
     body = page.content.decode()
-    assert "Nurse · North Clinic" in body and "nurse.south" not in body
+    assert '<span class="badge">Nurse</span>' in body and "nurse.south" not in body
     network = world.network("admin.north")
     for index in range(8):
         user = actions.do_create_staff(network, f"extra{index}.north", "a-long-enough-pass-phrase")
@@ -218,3 +224,9 @@ def test_a_new_hire_without_roles_can_be_given_one(world: World, targets: Target
     form = {"user": str(hire.pk), "location": str(targets.north.pk), "role": Role.FRONT_DESK}
     assert admin.post("/staff/grant/", form).status_code == 302
     assert Membership.objects.filter(user=hire, role=Role.FRONT_DESK).exists()
+
+
+def test_an_admin_of_two_locations_sees_where_each_role_is(world: World, targets: Targets) -> None:
+    actions.do_grant_role(world.user("admin.north"), targets.south, Role.CLINIC_ADMIN)
+    body = world.client("admin.north").get("/staff/").content.decode()
+    assert "Nurse · North Clinic" in body and "Nurse · South Clinic" in body
