@@ -213,6 +213,8 @@ def do_approve_role_request(request: RoleRequest, *, actor: Any, origin: Origin 
         raise Forbidden("another admin of this location must approve your request")
     if not request.user.is_active:
         raise InvalidInput({"request": "the requester's account is disabled"})
+    if not administers(request.user, request.location_id):
+        raise InvalidInput({"request": "the requester no longer administers this location"})
     membership, created = Membership.objects.get_or_create(
         user=request.user,
         location=request.location,

@@ -85,6 +85,15 @@ def test_the_self_granted_role_comes_with_a_second_admins_approval(world: World)
     ]
 
 
+def test_a_request_lapses_when_the_requester_stops_being_an_admin_there(world: World) -> None:
+    admin, second = world.user("admin.north"), _second_admin(world)
+    request = actions.do_request_role(_location("north"), Role.NURSE, actor=admin)
+    actions.do_revoke_role(Membership.objects.get(user=admin, role=Role.CLINIC_ADMIN), actor=second)
+    with pytest.raises(InvalidInput, match="no longer administers"):
+        actions.do_approve_role_request(request, actor=second)
+    assert not Membership.objects.filter(user=admin, role=Role.NURSE).exists()
+
+
 def test_admins_grant_and_revoke_only_at_locations_they_administer(world: World) -> None:
     north_admin, nurse = world.user("admin.north"), world.user("nurse.north")
     with pytest.raises(Forbidden, match="locations you administer"):
@@ -300,7 +309,7 @@ def test_the_admin_site_refuses_other_locations_and_other_roles(world: World) ->
 # SQLite changes a schema only outside a transaction, so there the test commits and the tables are emptied
 # after it; PostgreSQL changes schemas inside the test's transaction, which is rolled back (emptying the
 # tables would TRUNCATE the audit table, which its trigger refuses).
-ON_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+ON_SQLITE = str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3")
 
 
 @pytest.mark.django_db(transaction=ON_SQLITE)
