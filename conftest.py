@@ -47,7 +47,7 @@ class World:
         return client
 
     def token(self, name: str) -> str:
-        return do_create_api_token(self.user(name))[1]
+        return do_create_api_token(self.user(name), name="test client")[1]
 
     def api(self, name: str | None) -> Client:
         """A client that sends `Authorization: Bearer <token>` for `name` (anonymous when None)."""

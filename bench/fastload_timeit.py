@@ -25,6 +25,7 @@ import django
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from ketaclinic import fastload  # noqa: E402
 from ketaclinic.accounts.actions import token_digest  # noqa: E402
@@ -66,9 +67,10 @@ def main() -> None:
         "ORDER BY status, created_at, id LIMIT 51"
     )
     pid = fastload.param(Patient, "id", patient.pk)
+    now = fastload.param(ApiToken, "expires_at", timezone.now())
     token_sql = (
         f"SELECT * FROM {User._meta.db_table} WHERE is_active = %s AND id = (SELECT user_id FROM "
-        f"{ApiToken._meta.db_table} WHERE digest = %s AND revoked_at IS NULL)"
+        f"{ApiToken._meta.db_table} WHERE digest = %s AND revoked_at IS NULL AND expires_at > %s)"
     )
 
     def user_by_two_fetch_one() -> User | None:
@@ -111,7 +113,7 @@ def main() -> None:
             "ORM filter().first()": lambda: User.objects.filter(
                 is_active=True, api_tokens__digest=digest, api_tokens__revoked_at=None
             ).first(),
-            "ORM .raw() (one query)": lambda: next(iter(User.objects.raw(token_sql, [True, digest]))),
+            "ORM .raw() (one query)": lambda: next(iter(User.objects.raw(token_sql, [True, digest, now]))),
             "fastload, two fetch_one": user_by_two_fetch_one,
         },
     }
@@ -124,7 +126,7 @@ def main() -> None:
 def actions_token(user: User) -> str:
     from ketaclinic.accounts.actions import do_create_api_token
 
-    return do_create_api_token(user, actor=user)[1]
+    return do_create_api_token(user, name="bench", actor=user)[1]
 
 
 if __name__ == "__main__":

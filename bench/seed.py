@@ -172,7 +172,7 @@ def seed(total: int = 10_000) -> Seeded:
         .values_list("pk", flat=True)[:600]
     ]
     return Seeded(
-        token=do_create_api_token(nurse)[1],
+        token=do_create_api_token(nurse, name="bench")[1],
         readable=north[:100],
         writable=north[100:],
         flat=flat,

@@ -121,7 +121,7 @@ def main() -> None:
         "from ketaclinic.patients.models import Patient;"
         "print(Patient.objects.filter(location__slug__contains='north').order_by('mrn').first().pk)",
     ).splitlines()[-1]
-    token = manage("create_api_token", "nurse.north").strip().split()[-1]
+    token = manage("create_api_token", "nurse.north", "--name", "writer bench").strip().split()[-1]
     results: dict[tuple[str, str], list[tuple[float, str, str]]] = {}
     for _ in range(ROUNDS):
         for mode in ("on", "off"):

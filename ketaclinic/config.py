@@ -68,6 +68,7 @@ class Config:
     api_auth_failures_per_ip: int
     auth_rate_window_minutes: int
     audit_repeat_window_minutes: int
+    api_token_days: int
     log_level: str
     audit_writer: str
     break_glass_minutes: int
@@ -147,6 +148,9 @@ def load() -> Config:
         auth_rate_window_minutes=_at_least_one("KETACLINIC_AUTH_RATE_WINDOW_MINUTES", 15),
         # Floods of failures are audited as one row per (kind, address) per this window, with a count.
         audit_repeat_window_minutes=_at_least_one("KETACLINIC_AUDIT_REPEAT_WINDOW_MINUTES", 15),
+        # API tokens stop working this many days after they are made (ASVS: credentials expire); a new
+        # token is one command away, a forgotten one is a standing key to the charts.
+        api_token_days=_int("KETACLINIC_API_TOKEN_DAYS", 90),
         log_level=os.environ.get("KETACLINIC_LOG_LEVEL", "INFO"),
         # The Unix socket of the audit writer (ketaclinic/audit/server.py); `ketaclinic serve` sets it for
         # its workers. Empty: every process commits its own audit events.

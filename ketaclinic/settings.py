@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "ketaclinic.accounts",
     "ketaclinic.audit",
     "ketaclinic.audit_review",
+    "ketaclinic.staff",
     "ketaclinic.patients",
     "ketaclinic.emergency",
     "ketaclinic.demo",
@@ -149,6 +150,8 @@ KETACLINIC_API_AUTH_FAILURES_PER_IP = CONFIG.api_auth_failures_per_ip
 KETACLINIC_AUTH_RATE_WINDOW_SECONDS = CONFIG.auth_rate_window_minutes * 60
 # Repeated failures are audited as at most one row per (kind, address) per window (audit/repeats.py).
 KETACLINIC_AUDIT_REPEAT_WINDOW_SECONDS = CONFIG.audit_repeat_window_minutes * 60
+# Days an API token works after it is made (the clinic's policy; default 90).
+KETACLINIC_API_TOKEN_DAYS = CONFIG.api_token_days
 KETACLINIC_DEMO = CONFIG.demo
 # Roles whose staff must pass a second factor at sign-in (clinic admins and prescribers unless the clinic
 # lists others, or none); anyone with an authenticator enrolled is asked for it whatever their role.

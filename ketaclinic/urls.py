@@ -20,6 +20,7 @@ urlpatterns = [
     path("audit/", include("ketaclinic.audit_review.urls")),
     path("emergency/", include("ketaclinic.emergency.urls")),
     path("mfa/", include("ketaclinic.accounts.mfa_urls")),
+    path("staff/", include("ketaclinic.staff.urls")),
     path("api/", api.urls),
     # The admin site signs in and out through the app's own views, so that its login is throttled and
     # audited like every other: these come before admin.site.urls and shadow its login and logout.

@@ -44,3 +44,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
 
 def permissions_of(role: str) -> frozenset[Perm]:
     return ROLE_PERMISSIONS.get(role, frozenset())
+
+
+# The permissions that open patient records: a role holding any of them reads PHI, so an admin may not
+# grant it to themselves without a second admin (accounts/actions.py, do_request_role).
+PHI_PERMISSIONS = frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS})
+
+
+def reads_phi(role: str) -> bool:
+    return bool(permissions_of(role) & PHI_PERMISSIONS)

@@ -36,7 +36,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "The KetaClinic JSON API. Authenticate with `Authorization: Bearer <token>`; create a token with "
-        "`ketaclinic create_api_token <username>`. Every read and write is audited. Errors have the shape "
+        "`ketaclinic create_api_token <username> --name <what uses it>` (tokens expire). Every read and "
+        "write is audited. Errors have the shape "
         '`{"detail": "...", "errors": {"field": "message"}}`. Updates need `If-Match` with the ETag '
         "from the last read."
     ),

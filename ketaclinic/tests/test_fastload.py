@@ -20,7 +20,14 @@ from django.db import models
 
 from ketaclinic import fastload
 from ketaclinic.accounts import throttle
-from ketaclinic.accounts.actions import do_check_second_factor, do_create_api_token, do_enrol_mfa
+from ketaclinic.accounts.actions import (
+    do_check_second_factor,
+    do_create_api_token,
+    do_decline_role_request,
+    do_enrol_mfa,
+    do_request_role,
+)
+from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.context import Origin
 from ketaclinic.audit.models import Action, AuditEvent, Outcome, RepeatTally, Via
 from ketaclinic.audit.repeats import record_repeated
@@ -64,10 +71,14 @@ def _fill(world: World) -> None:
     actions.do_add_history_entry(
         patient, inputs.AllergyIn(substance="Latex", category=AllergyCategory.ENVIRONMENT), actor=actor
     )
-    do_create_api_token(actor, actor=actor)
+    do_create_api_token(actor, name="fastload", actor=actor)
     do_enrol_mfa(actor, "ab" * 20, confirmed_step=1, actor=actor)
     codes = do_enrol_mfa(world.user("admin.north"), "cd" * 20, confirmed_step=1)
     do_check_second_factor(world.user("admin.north"), codes[0])  # a device with a last-used time
+    admin = world.user("admin.north")
+    north = ClinicLocation.objects.get(slug="north")
+    do_request_role(north, "prescriber", actor=admin)  # a pending request: nulls where undecided
+    do_decline_role_request(do_request_role(north, "nurse", actor=admin), actor=admin)
     Group.objects.create(name="reviewers")
     LogEntry.objects.create(
         user=actor,

@@ -23,7 +23,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"audit"}),  # the trail, its writer and denial recording
     frozenset({"accounts"}),  # staff, roles, grants, login
     frozenset({"web"}),  # page shell, design system, role gates, the server command
-    frozenset({"patients", "audit_review"}),  # areas with pages and endpoints
+    frozenset({"patients", "audit_review", "staff"}),  # areas with pages and endpoints
     frozenset({"emergency"}),  # break-glass reads of another location's patient, built on patients
     frozenset({"api", "demo"}),  # the API app that mounts the areas' routers; the demo clinic
 )

@@ -25,6 +25,7 @@ def _links() -> dict[str, str]:
         "register": reverse("patients:new"),
         "audit": reverse("audit:review"),
         "admin": reverse("admin:index"),
+        "staff": reverse("staff:list"),
         "rules": reverse("web:rules"),
         "logout": reverse("web:logout"),
         "api_docs": reverse("api:openapi-view"),

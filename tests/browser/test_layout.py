@@ -41,7 +41,7 @@ def assert_fits(page: Page) -> None:
     assert len(tops) >= 3 and len(set(tops)) == 1, f"the navigation wraps on {page.url}: link tops {tops}"
 
 
-@pytest.mark.parametrize("path", ["/rules/", "/audit/"])
+@pytest.mark.parametrize("path", ["/rules/", "/audit/", "/staff/"])
 def test_clinic_admin_pages_fit_a_tablet(tablet: Page, path: str) -> None:
     log_in(tablet, "admin.north")
     tablet.goto(path)

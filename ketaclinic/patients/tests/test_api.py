@@ -216,7 +216,7 @@ def test_revoked_tokens_and_disabled_users_lose_access(world: World) -> None:
 
 def test_create_api_token_command_prints_a_working_token(world: World) -> None:
     out = StringIO()
-    call_command("create_api_token", "nurse.south", stdout=out)
+    call_command("create_api_token", "nurse.south", "--name", "lab import", stdout=out, stderr=StringIO())
     token = out.getvalue().strip()
     assert token.startswith("kc_")
     assert token not in str(list(ApiToken.objects.values_list("digest", "prefix")))
