@@ -31,9 +31,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer carries the security headers, even one refused before the rest ran.
+    "ketaclinic.web.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ketaclinic.web.middleware.RequestContextMiddleware",
+    # Every error under /api/ in the API's JSON shape (405s and refusals no endpoint gave).
+    "ketaclinic.web.middleware.ApiErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -41,7 +45,6 @@ MIDDLEWARE = [
     "ketaclinic.accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "ketaclinic.web.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "ketaclinic.urls"
