@@ -27,9 +27,10 @@ YES_NO = frozenset(
 DEMOGRAPHICS = tuple(inputs.Demographics.model_fields)
 # Whole numbers: the inputs take them only as numbers (as the API's JSON sends them), so a form's digits are
 # read as one here; anything else goes on as typed and is refused by name.
+_FORM_INPUTS: tuple[type[inputs.Strict], ...] = (inputs.MeasurementIn, *(s.input for s in SECTIONS.values()))
 WHOLE_NUMBERS = frozenset(
     name
-    for model in (inputs.MeasurementIn, *(s.input for s in SECTIONS.values()))
+    for model in _FORM_INPUTS
     for name, info in model.model_fields.items()
     if int in (info.annotation, *get_args(info.annotation))
 )

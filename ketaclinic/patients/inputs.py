@@ -23,13 +23,15 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    JsonValue,
     StrictBool,
     StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import GetJsonSchemaHandler, JsonSchemaValue
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
 from ketaclinic.clinical.policy import DEFAULT_POLICY
@@ -94,7 +96,7 @@ class Text:
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        documented = handler(schema)
+        documented: JsonSchemaValue = handler(schema)
         documented["pattern"] = SOME_TEXT if self.required else ANY_TEXT
         return documented
 
@@ -163,6 +165,14 @@ def _past_year(value: int) -> int:
     return value
 
 
+def _nullable(schema: dict[str, Any]) -> None:
+    """Documents that null is taken (a validator turns it into the default)."""
+    schema["anyOf"] = [
+        {key: schema.pop(key) for key in ("type", "format") if key in schema},
+        {"type": "null"},
+    ]
+
+
 def _year_bounds(schema: dict[str, Any]) -> None:
     """The OpenAPI document's bounds of a year: made when the document is, so they follow the calendar."""
     schema.update(minimum=EARLIEST_DATE.year, maximum=today().year)
@@ -174,7 +184,8 @@ PastYear = Annotated[StrictInt, AfterValidator(_past_year), Field(json_schema_ex
 
 def one_of(codes: Iterable[str]) -> Any:
     """Documents a coded field's values in the OpenAPI document; its validator refuses others by name."""
-    return Field(json_schema_extra={"enum": sorted(codes)})
+    values: list[JsonValue] = [*sorted(codes)]
+    return Field(json_schema_extra={"enum": values})
 
 
 def bounded(low: int, high: int) -> Any:
@@ -282,7 +293,8 @@ class MeasurementIn(Strict):
     a slipped digit or swapped fields; whether a value is clinically acceptable is the clinical rules' call.
     """
 
-    measured_on: PastDate | None = Field(default_factory=today)
+    # null (or nothing) means today.
+    measured_on: PastDate = Field(default_factory=today, json_schema_extra=_nullable)
     weight_kg: Decimal | None = Field(default=None, decimal_places=1)
     height_cm: Decimal | None = Field(default=None, decimal_places=1)
     systolic_mmhg: Annotated[StrictInt, bounded(SYSTOLIC_MIN_MMHG, SYSTOLIC_MAX_MMHG)] | None = None

@@ -107,7 +107,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     try:
         query = inputs.search_text(query)
     except InvalidInput as exc:
-        context = {"page": None, "query": "", "query_error": exc.errors["q"], "show_location": False}
+        context: dict[str, Any] = {"page": None, "query": "", "query_error": exc.errors["q"]}
         template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
         return render(request, template, context, status=422)
     page_number = (request.POST if request.method == "POST" else request.GET).get("page", "1")
