@@ -205,6 +205,9 @@ def _other_name_given(drug: str, other_name: str) -> None:
 
 
 class ConditionIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"code": "major_depressive_disorder", "onset_year": 2015}]}
+    )
     code: Annotated[str, one_of(CONDITIONS)]
     onset_year: PastYear | None = None
     note: Annotated[str, Text(300)] = ""
@@ -218,6 +221,11 @@ class ConditionIn(Strict):
 
 
 class MedicationIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"drug": "sertraline", "dose": "100 mg daily", "started_on": "2024-03-01"}]
+        }
+    )
     drug: Annotated[str, one_of(DRUGS)]
     other_name: Annotated[str, Text(120)] = ""
     dose: Annotated[str, Text(80)] = ""
@@ -235,6 +243,13 @@ class MedicationIn(Strict):
 
 
 class AllergyIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"substance": "Penicillin", "category": "medication", "reaction": "Rash", "severity": "mild"}
+            ]
+        }
+    )
     substance: Annotated[str, Text(120, required=True)]
     category: AllergyCategory
     reaction: Annotated[str, Text(200)] = ""
@@ -243,6 +258,11 @@ class AllergyIn(Strict):
 
 
 class SubstanceUseIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"substance": "alcohol", "use_status": "past", "last_used_on": "2023-06-01"}]
+        }
+    )
     substance: Substance
     use_status: UseStatus
     use_disorder: StrictBool = False
@@ -251,6 +271,20 @@ class SubstanceUseIn(Strict):
 
 
 class TrialIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "drug": "escitalopram",
+                    "max_daily_dose_mg": "20",
+                    "weeks_at_dose": "8",
+                    "adequate_dose": True,
+                    "outcome": "none",
+                    "current_episode": True,
+                }
+            ]
+        }
+    )
     drug: Annotated[str, one_of([*ANTIDEPRESSANTS, OTHER_DRUG])]
     other_name: Annotated[str, Text(120)] = ""
     max_daily_dose_mg: Decimal = Field(gt=0, le=10000, decimal_places=2)
@@ -292,6 +326,14 @@ class MeasurementIn(Strict):
     Any of them may come alone; blood pressure needs both parts. The bounds are data-entry checks that catch
     a slipped digit or swapped fields; whether a value is clinically acceptable is the clinical rules' call.
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"measured_on": "2025-01-15", "weight_kg": "72.5", "systolic_mmhg": 124, "diastolic_mmhg": 78}
+            ]
+        }
+    )
 
     # null (or nothing) means today.
     measured_on: PastDate = Field(default_factory=today, json_schema_extra=_nullable)
@@ -391,6 +433,21 @@ class PatientCreate(Demographics):
     name and date of birth of a patient already there (otherwise refused, listing the possible duplicates).
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "location": "north",
+                    "given_name": "Rosa",
+                    "family_name": "Lindqvist",
+                    "date_of_birth": "1966-09-12",
+                    "sex": "female",
+                    "conditions": [{"code": "major_depressive_disorder"}],
+                }
+            ]
+        }
+    )
+
     location: Annotated[str, Text(60, required=True)]
     given_name: Name
     family_name: Name
@@ -408,8 +465,17 @@ class PatientCreate(Demographics):
 class PatientUpdate(Demographics):
     """A partial update: only the fields sent are changed."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phone": "555-0100", "email": "rosa@example.org"}]}
+    )
+
 
 class StatusChange(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "entered_in_error", "reason": "Recorded for the wrong patient"}]
+        }
+    )
     status: EntryStatus
     reason: Annotated[str, Text(200)] = ""
 
@@ -422,5 +488,7 @@ class StatusChange(Strict):
 
 class EnteredInError(Strict):
     """Why a registration was a mistake (a duplicate, the wrong person): kept with the record."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Registered twice"}]})
 
     reason: Annotated[str, Text(200, required=True)]

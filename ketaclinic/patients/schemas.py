@@ -71,6 +71,8 @@ PatientPage = Page[PatientSummary]
 class SearchIn(Strict):
     """Unknown fields are refused (422), as in every body; so are NUL characters in `q`."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"q": "lindqvist", "limit": 25, "offset": 0}]})
+
     q: str = Field(default="", max_length=100)
     limit: Annotated[StrictInt, Field(ge=1, le=PAGE_LIMIT_MAX)] = PAGE_LIMIT_DEFAULT
     offset: Annotated[StrictInt, Field(ge=0, le=PAGE_OFFSET_MAX)] = 0

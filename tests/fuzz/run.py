@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -176,6 +177,10 @@ def main(extra: list[str]) -> int:
     if "Traceback" in served:
         print(f"The server logged a traceback during the run:\n{served[-6000:]}")
         return 1
+    if result.returncode == 0:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    else:
+        print(f"The demo clinic's data and the server's log are kept in {data_dir}")
     return result.returncode
 
 

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from ketaclinic.patients import inputs
+from ketaclinic.api.app import api
+from ketaclinic.patients import inputs, schemas
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import PAGE_OFFSET_MAX
 from ketaclinic.patients.tests.pages import field_errors
@@ -175,3 +176,22 @@ def test_the_documented_text_patterns_match_what_is_accepted(value: str) -> None
         except ValidationError:
             accepted = False
         assert accepted == bool(re.search(pattern, value)), (field, value)
+
+
+def test_the_documented_examples_are_accepted() -> None:
+    """The OpenAPI document's examples (what schemathesis' examples phase sends) are valid bodies."""
+    bodies = [
+        op["requestBody"]["content"]["application/json"]["schema"]
+        for operations in api.get_openapi_schema()["paths"].values()
+        for op in operations.values()
+        if "requestBody" in op
+    ]
+    components = api.get_openapi_schema()["components"]["schemas"]
+    checked = 0
+    for body in bodies:
+        name = body["$ref"].rsplit("/", 1)[1]
+        model = getattr(inputs, name, None) or getattr(schemas, name)
+        for example in components[name].get("examples", []):
+            model.model_validate(example)
+            checked += 1
+    assert checked == len(bodies), "every body has an example"
