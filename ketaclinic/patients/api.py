@@ -71,7 +71,8 @@ IF_MATCH = {
     "in": "header",
     "required": True,
     "description": "The ETag of your last read of this patient (428 without it, 412 when it changed since).",
-    "schema": {"type": "string"},
+    # Blank is as good as missing (428).
+    "schema": {"type": "string", "pattern": "[^ \t]"},
 }
 
 
