@@ -30,13 +30,18 @@ from ketaclinic.errors import (
 
 
 def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The API docs are for staff and integrators: a logged-in session or a valid bearer token."""
+    """The API docs are for staff and integrators: a logged-in session or a valid bearer token.
+
+    A person at /api/docs is sent to log in; a program asking for the document gets the API's 401.
+    """
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         header = request.headers.get("Authorization", "")
         token_ok = header.startswith("Bearer ") and user_for_token(header[7:].strip()) is not None
         if not (request.user.is_authenticated or token_ok):
+            if request.path.endswith(".json"):
+                return _unauthenticated(request, AuthenticationError())
             return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
 

@@ -60,6 +60,15 @@ def test_a_method_a_path_does_not_take_is_a_json_405_that_says_which_it_takes(wo
     assert set(response["Allow"].replace(" ", "").split(",")) == {"GET", "POST"}
 
 
+def test_the_openapi_document_answers_a_program_without_a_token_with_a_json_401(world: World) -> None:
+    for client in (Client(), Client(headers={"Authorization": "Bearer not-a-token"})):
+        response = client.get("/api/openapi.json")
+        assert_error_shape(response, 401)
+        assert response["WWW-Authenticate"] == "Bearer"
+    assert world.api("nurse.north").get("/api/openapi.json").status_code == 200
+    assert world.client("nurse.north").get("/api/openapi.json").status_code == 200
+
+
 def test_a_body_that_is_not_json_is_a_json_400(world: World) -> None:
     client = world.api("nurse.north")
     for body in ("{", "\x00", "not json"):
