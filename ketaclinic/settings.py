@@ -38,6 +38,8 @@ MIDDLEWARE = [
     "ketaclinic.web.middleware.RequestContextMiddleware",
     # Every error under /api/ in the API's JSON shape (405s and refusals no endpoint gave).
     "ketaclinic.web.middleware.ApiErrorsMiddleware",
+    # A NUL character in a query parameter or form field: refused (422, naming it) before any view runs.
+    "ketaclinic.web.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

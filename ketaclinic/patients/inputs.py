@@ -36,7 +36,6 @@ from pydantic_core import CoreSchema, core_schema
 
 from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.clinical.vocab import ANTIDEPRESSANTS, CONDITIONS, DRUGS, OTHER_DRUG
-from ketaclinic.errors import InvalidInput
 from ketaclinic.patients.models import (
     DIASTOLIC_MAX_MMHG,
     DIASTOLIC_MIN_MMHG,
@@ -119,15 +118,6 @@ def refuse_unsafe_text(value: object) -> object:
             raise ValueError("must not contain NUL characters")
         if any("\ud800" <= char <= "\udfff" for char in value):
             raise ValueError("contains a character that is not valid text")
-    return value
-
-
-def search_text(value: str) -> str:
-    """What the search page looks for: refused by name (q) when it holds what is not text."""
-    try:
-        refuse_unsafe_text(value)
-    except ValueError as exc:
-        raise InvalidInput({"q": str(exc)}) from exc
     return value
 
 

@@ -9,6 +9,8 @@ user would fail a second time or query the database again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import get_template
@@ -30,6 +32,7 @@ PAGES = {
     403: ("Not allowed", "This request was refused. Reload the page and try again."),
     404: ("Not found", "There is nothing here, or it is not yours to see."),
     413: ("Too large", "What you sent is larger than KetaClinic accepts."),
+    422: ("Not accepted", "Some of what you sent could not be accepted. Nothing was saved."),
     500: ("Something went wrong", "Nothing you entered was saved twice. Try again."),
 }
 
@@ -38,16 +41,18 @@ def is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
-def api_error(status: int, detail: str | None = None) -> HttpResponse:
+def api_error(
+    status: int, detail: str | None = None, errors: Mapping[str, str] | None = None
+) -> HttpResponse:
     """An error in the API's shape, for answers that no endpoint gave."""
     detail = detail or API_DETAILS.get(status, "The request was refused.")
-    return JsonResponse(error_body(detail), status=status)
+    return JsonResponse(error_body(detail, errors), status=status)
 
 
-def page(status: int) -> HttpResponse:
+def page(status: int, message: str | None = None) -> HttpResponse:
     """The error page for `status`, rendered from fixed words alone (no request, no user, no session)."""
-    title, message = PAGES[status]
-    html = get_template("web/error.html").render({"title": title, "message": message})
+    title, default = PAGES[status]
+    html = get_template("web/error.html").render({"title": title, "message": message or default})
     return HttpResponse(html, status=status)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from ketaclinic.web.errors import api_error, is_api
+from ketaclinic.web.errors import api_error, is_api, page
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -80,3 +80,35 @@ class ApiErrorsMiddleware:
             if name in response:
                 answer[name] = response[name]
         return answer
+
+
+NUL = "\x00"
+
+
+def field_with_nul(request: HttpRequest) -> str | None:
+    """The first query parameter or form field whose name or value holds a NUL character."""
+    sources = [request.GET, request.POST] if request.method == "POST" else [request.GET]
+    for data in sources:
+        for name, values in data.lists():
+            if NUL in name or any(NUL in value for value in values):
+                return name.replace(NUL, "")
+    return None
+
+
+class RefuseNulMiddleware:
+    """A NUL character is not text: a query parameter or form field holding one is refused (422, naming
+    it) before any view or the database sees it. PostgreSQL refuses NUL with an error, SQLite stores what
+    no page can show. The API's JSON bodies are checked field by field by the input models
+    (patients/inputs.Strict), which name nested fields too; their form data (none today) is checked here.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        field = field_with_nul(request)
+        if field is None:
+            return self.get_response(request)
+        if is_api(request):
+            return api_error(422, "Some fields are not valid.", {field: "must not contain NUL characters"})
+        return page(422, f"“{field}” must not contain NUL characters. Nothing was saved.")

@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -16,10 +17,8 @@ from ketaclinic.api.app import api
 from ketaclinic.patients import inputs, schemas
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import PAGE_OFFSET_MAX
-from ketaclinic.patients.tests.pages import field_errors
 
 if TYPE_CHECKING:
-    from django.test import Client
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
     from conftest import World
@@ -101,25 +100,31 @@ def test_nul_and_lone_surrogates_in_text_are_refused_by_name_over_the_api(world:
     assert Patient.objects.count() == before
 
 
-def test_nul_in_a_form_is_refused_by_name(world: World) -> None:
+def refused_page(response: TestResponse, field: str) -> None:
+    page = response.content.decode()
+    assert response.status_code == 422, response.status_code
+    assert f"“{field}” must not contain NUL characters" in page
+
+
+def test_nul_in_a_form_or_a_query_is_refused_by_name_before_any_view(world: World) -> None:
     client = world.client("frontdesk.north")
     before = Patient.objects.count()
-    page = client.post("/patients/new/", {**PERSON, "family_name": "Lind\x00qvist"})
-    assert page.status_code == 422
-    assert "NUL" in field_errors(page)["family_name"]
+    refused_page(client.post("/patients/new/", {**PERSON, "family_name": "Lind\x00qvist"}), "family_name")
     patient = world.patient("north")
-    added = client.post(f"/patients/{patient.pk}/allergies/", {"substance": "pea\x00nut", "category": "food"})
-    assert added.status_code == 422 and "NUL" in field_errors(added)["substance"]
+    allergy = {"substance": "pea\x00nut", "category": "food"}
+    refused_page(client.post(f"/patients/{patient.pk}/allergies/", allergy), "substance")
+    for headers in ({}, {"HX-Request": "true"}):
+        refused_page(client.post("/patients/", {"q": "a\x00b"}, headers=headers), "q")
+    refused_page(client.get("/audit/?actor=\x00"), "actor")
+    refused_page(Client().post("/login/", {"username": "nurse.north\x00", "password": "x"}), "username")
+    api = world.api("nurse.north")
+    refused(api.get("/api/v1/patients?limit=1\x00"), "limit")
     assert Patient.objects.count() == before
 
 
-def test_the_search_page_refuses_nul_by_name_and_takes_broken_bytes_as_text(world: World) -> None:
-    client = world.client("nurse.north")
-    for query in ("a\x00b", "\x00"):
-        for headers in ({}, {"HX-Request": "true"}):
-            response = client.post("/patients/", {"q": query}, headers=headers)
-            assert response.status_code == 422 and "NUL" in field_errors(response)["q"]
+def test_the_search_page_takes_bytes_that_are_not_utf8_as_text(world: World) -> None:
     # A form's bytes that are not UTF-8 (a lone surrogate's) arrive replaced, as text Django can read.
+    client = world.client("nurse.north")
     broken = client.post("/patients/", b"q=%ED%A0%80", content_type="application/x-www-form-urlencoded")
     assert broken.status_code == 200
 
