@@ -172,7 +172,8 @@ def main(extra: list[str]) -> int:
             *(["--seed", os.environ["FUZZ_SEED"]] if os.environ.get("FUZZ_SEED") else []),
             *extra,
         ]
-        result = subprocess.run(fuzz, env=env, check=False, timeout=seconds + 600)
+        # In the data folder, so that schemathesis' own cache stays out of the work tree.
+        result = subprocess.run(fuzz, env=env, cwd=data_dir, check=False, timeout=seconds + 600)
     finally:
         _stop(proc)
     served = log.read_text(errors="replace")
