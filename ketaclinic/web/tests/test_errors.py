@@ -219,3 +219,10 @@ def test_a_signed_in_users_404_page_shows_nothing_of_them(world: World) -> None:
     page = response.content.decode()
     assert response.status_code == 404
     assert "nurse.north" not in page and "Log out" not in page
+
+
+def test_a_role_gates_403_page_shows_nothing_of_the_signed_in_user(world: World) -> None:
+    response = world.client("therapist.north").get("/patients/new/")
+    page = response.content.decode()
+    assert response.status_code == 403 and "Your role does not allow this" in page
+    assert "therapist.north" not in page and "Log out" not in page
