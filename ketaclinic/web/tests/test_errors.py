@@ -17,7 +17,7 @@ from django.test import Client, RequestFactory, override_settings
 from ketaclinic.api.app import api
 from ketaclinic.patients import queries
 from ketaclinic.patients.schemas import ANY_OPERATION, NOT_FOUND, WITH_BODY
-from ketaclinic.web import errors
+from ketaclinic.web import errors, shortcuts
 from ketaclinic.web.logging import RedactFilter
 
 if TYPE_CHECKING:
@@ -226,3 +226,4 @@ def test_a_role_gates_403_page_shows_nothing_of_the_signed_in_user(world: World)
     page = response.content.decode()
     assert response.status_code == 403 and "Your role does not allow this" in page
     assert "therapist.north" not in page and "Log out" not in page
+    assert shortcuts.forbidden(bare_request("/patients/new/")).status_code == 403
