@@ -11,7 +11,7 @@ THREADS ?= 4
 # `$(SERVE) --check` refuses, before migrating or loading anything, a port or data folder already served.
 SERVE = $(PY) -m ketaclinic serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
 
-.PHONY: run serve test test-browser test-postgres lint typecheck check bench clean
+.PHONY: run serve test test-browser test-postgres lint typecheck check fuzz bench clean
 
 $(VENV)/.runtime: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ check: $(VENV)/.test
 # The same suite on PostgreSQL (CI starts the server; DATABASE_URL may point elsewhere).
 test-postgres: $(VENV)/.test
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(PY) -m pytest -m "not browser"
+
+# schemathesis over the whole OpenAPI document (every check; examples, coverage and fuzzing phases) against
+# a throwaway demo clinic served as `make run` serves it (tests/fuzz/run.py). FUZZ_SECONDS (150) sets
+# its length, FUZZ_SEED repeats a run; other schemathesis options go in FUZZ_ARGS.
+fuzz: $(VENV)/.test
+	$(PY) -m tests.fuzz.run $(FUZZ_ARGS)
 
 bench: $(VENV)/.test
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }

@@ -8,6 +8,17 @@ from typing import Any
 from pydantic import ValidationError
 
 
+def error_body(detail: str, errors: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The one shape of every error answer under /api/: {"detail": "...", "errors": {"field": "message"}}.
+
+    `errors` is left out when no field is to blame (a 404, a 405, a 500).
+    """
+    body: dict[str, Any] = {"detail": detail}
+    if errors:
+        body["errors"] = dict(errors)
+    return body
+
+
 class InvalidInput(Exception):
     """Input the clinic cannot accept; `errors` maps each field (dotted path) to a plain message."""
 
@@ -47,7 +58,13 @@ FRIENDLY = {
     "date_parsing": "enter a date as YYYY-MM-DD",
     "decimal_parsing": "enter a number",
     "int_parsing": "enter a whole number",
+    "int_type": "enter a whole number",
+    "int_from_float": "enter a whole number",
     "bool_parsing": "choose yes or no",
+    "bool_type": "choose yes or no",
+    "date_type": "enter a date as YYYY-MM-DD",
+    "string_type": "enter text",
+    "string_unicode": "contains a character that is not valid text",
 }
 
 
@@ -58,6 +75,9 @@ def message_for(error: Mapping[str, object]) -> str:
     ctx = error.get("ctx", {})
     if kind == "string_too_short" and isinstance(ctx, Mapping) and ctx.get("min_length") == 1:
         return FRIENDLY["missing"]
+    if kind == "string_too_long" and isinstance(ctx, Mapping):
+        return f"must be at most {ctx.get('max_length')} characters"
+
     msg = str(error.get("msg", "is not valid"))
     # Pydantic prefixes messages raised by our own validators with "Value error, ".
     return msg.removeprefix("Value error, ")

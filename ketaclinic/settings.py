@@ -37,9 +37,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer carries the security headers, even one refused before the rest ran.
+    "ketaclinic.web.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ketaclinic.web.middleware.RequestContextMiddleware",
+    # Every error under /api/ in the API's JSON shape (405s and refusals no endpoint gave).
+    "ketaclinic.web.middleware.ApiErrorsMiddleware",
+    # A NUL character in a query parameter or form field: refused (422, naming it) before any view runs.
+    "ketaclinic.web.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -48,7 +54,6 @@ MIDDLEWARE = [
     "ketaclinic.accounts.mfa_middleware.MfaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "ketaclinic.web.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "ketaclinic.urls"

@@ -1,4 +1,9 @@
-"""The JSON API v1 (OpenAPI at /api/docs and /api/openapi.json), with one error shape for every 4xx."""
+"""The JSON API v1 (OpenAPI at /api/docs and /api/openapi.json), with one error shape for every error.
+
+The handlers here answer what the endpoints raise. What no endpoint answers (an unknown path, a method a
+path does not take, a body too large, a server fault) gets the same shape from web/errors.py and
+web/middleware.ApiErrorsMiddleware.
+"""
 
 from __future__ import annotations
 
@@ -14,17 +19,29 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from ketaclinic.api.auth import BearerToken, user_for_token
 from ketaclinic.api.docs import AppSwagger
-from ketaclinic.errors import Forbidden, InvalidInput, NotFound, VersionConflict, errors_by_field
+from ketaclinic.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    VersionConflict,
+    error_body,
+    errors_by_field,
+)
 
 
 def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The API docs are for staff and integrators: a logged-in session or a valid bearer token."""
+    """The API docs are for staff and integrators: a logged-in session or a valid bearer token.
+
+    A person at /api/docs is sent to log in; a program asking for the document gets the API's 401.
+    """
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         header = request.headers.get("Authorization", "")
         token_ok = header.startswith("Bearer ") and user_for_token(header[7:].strip()) is not None
         if not (request.user.is_authenticated or token_ok):
+            if request.path.endswith(".json"):
+                return _unauthenticated(request, AuthenticationError())
             return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
 
@@ -38,8 +55,9 @@ api = NinjaAPI(
         "The KetaClinic JSON API. Authenticate with `Authorization: Bearer <token>`; create a token with "
         "`ketaclinic create_api_token <username> --name <what uses it>` (tokens expire). Every read and "
         "write is audited. Errors have the shape "
-        '`{"detail": "...", "errors": {"field": "message"}}`. Updates need `If-Match` with the ETag '
-        "from the last read."
+        '`{"detail": "...", "errors": {"field": "message"}}`, whatever the status (400, 401, 403, 404, 405, '
+        "409, 412, 413, 422, 428, 429, 500). Updates need `If-Match` with the ETag from the last read. "
+        "Text never holds NUL characters (refused with 422, naming the field)."
     ),
     auth=BearerToken(),
     urls_namespace="api",
@@ -51,10 +69,7 @@ api = NinjaAPI(
 def _error(
     request: HttpRequest, detail: str, status: int, errors: dict[str, str] | None = None
 ) -> HttpResponse:
-    body: dict[str, Any] = {"detail": detail}
-    if errors:
-        body["errors"] = errors
-    return api.create_response(request, body, status=status)
+    return api.create_response(request, error_body(detail, errors), status=status)
 
 
 @api.exception_handler(InvalidInput)

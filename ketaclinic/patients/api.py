@@ -17,33 +17,42 @@ from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action, Via
 from ketaclinic.clinical.vocab import CONDITIONS
-from ketaclinic.errors import Forbidden, InvalidInput, PossibleDuplicate
+from ketaclinic.errors import Forbidden, PossibleDuplicate
 from ketaclinic.patients import actions, inputs, queries, sections
 from ketaclinic.patients.access import get_entry_for, get_patient_for
 from ketaclinic.patients.models import BodyMeasurement, Patient
 from ketaclinic.patients.schemas import (
+    ANY_OPERATION,
+    NOT_FOUND,
     PAGE_LIMIT_DEFAULT,
-    PAGE_LIMIT_MAX,
+    WITH_BODY,
     AllergyOut,
     ConditionOut,
     DuplicatesOut,
     EnteredInErrorOut,
     ErrorOut,
+    Limit,
     MeasurementOut,
     MedicationOut,
+    Offset,
     Page,
     PatientOut,
     PatientPage,
     SearchIn,
     SubstanceUseOut,
     TrialOut,
+    errors,
     picture_out,
 )
 from ketaclinic.patients.search import Listed
 from ketaclinic.patients.sections import SECTIONS, Section
 
 router = Router(tags=["patients"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+# Every status an operation can answer is in the OpenAPI document (schemas.py says when each comes).
+LISTED = errors(*ANY_OPERATION)
+SEARCHED = errors(*ANY_OPERATION, *WITH_BODY)
+READ = errors(*ANY_OPERATION, NOT_FOUND)
+WRITTEN = errors(*ANY_OPERATION, NOT_FOUND, *WITH_BODY)
 
 
 def _origin(request: HttpRequest) -> Any:
@@ -54,6 +63,17 @@ def _require(request: HttpRequest, perm: Perm) -> None:
     if not can(request.user, perm):
         deny(request.user, _origin(request), str(perm))
         raise Forbidden
+
+
+# Read by the handler itself, which answers 428 without it and 412 when it is not the current ETag.
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "description": "The ETag of your last read of this patient (428 without it, 412 when it changed since).",
+    # Blank is as good as missing (428).
+    "schema": {"type": "string", "pattern": "[^ \t]"},
+}
 
 
 def _etag(patient: Patient) -> str:
@@ -178,16 +198,7 @@ def _chart_response(request: HttpRequest, patient: Patient, status: int = 200) -
     return response
 
 
-def _check_page(limit: int, offset: int) -> None:
-    """Every list is paged the same way (schemas.Page)."""
-    if not 1 <= limit <= PAGE_LIMIT_MAX:
-        raise InvalidInput({"limit": f"must be between 1 and {PAGE_LIMIT_MAX}"})
-    if offset < 0:
-        raise InvalidInput({"offset": "cannot be negative"})
-
-
 def _page(request: HttpRequest, query: str, limit: int, offset: int) -> HttpResponse:
-    _check_page(limit, offset)
     _require(request, Perm.PATIENT_READ)
     rows = queries.search(location_ids(request.user, Perm.PATIENT_READ), query)
     record(
@@ -206,20 +217,20 @@ def _page(request: HttpRequest, query: str, limit: int, offset: int) -> HttpResp
     return HttpResponse(page.model_dump_json(), content_type="application/json")
 
 
-@router.get("", response={200: PatientPage, **ERRORS}, summary="List patients (paged)")
-def list_patients(request: HttpRequest, limit: int = PAGE_LIMIT_DEFAULT, offset: int = 0) -> Any:
+@router.get("", response={200: PatientPage, **LISTED}, summary="List patients (paged)")
+def list_patients(request: HttpRequest, limit: Limit = PAGE_LIMIT_DEFAULT, offset: Offset = 0) -> Any:
     """The patients of every location where you may read charts, by name. Search with POST /search."""
     return _page(request, "", limit, offset)
 
 
-@router.post("/search", response={200: PatientPage, **ERRORS}, summary="Search patients")
+@router.post("/search", response={200: PatientPage, **SEARCHED}, summary="Search patients")
 def search_patients(request: HttpRequest, body: SearchIn) -> Any:
     """Search by name (any order, the start of each word, accents ignored), MRN, external MRN or date of
     birth (YYYY-MM-DD). POST keeps PHI out of URLs and logs. Unknown fields are refused (422)."""
     return _page(request, body.q[:100], body.limit, body.offset)
 
 
-@router.post("", response={201: PatientOut, 409: DuplicatesOut, **ERRORS}, summary="Register a patient")
+@router.post("", response={201: PatientOut, 409: DuplicatesOut, **SEARCHED}, summary="Register a patient")
 def create_patient(request: HttpRequest, body: inputs.PatientCreate) -> Any:
     """Register a patient with intake history in one request; nothing is saved if any part is invalid.
 
@@ -250,7 +261,7 @@ def create_patient(request: HttpRequest, body: inputs.PatientCreate) -> Any:
 
 @router.post(
     "/{patient_id}/entered-in-error",
-    response={200: EnteredInErrorOut, **ERRORS},
+    response={200: EnteredInErrorOut, **WRITTEN},
     summary="Mark a registration entered in error",
 )
 def mark_entered_in_error(request: HttpRequest, patient_id: str, body: inputs.EnteredInError) -> Any:
@@ -269,7 +280,7 @@ def mark_entered_in_error(request: HttpRequest, patient_id: str, body: inputs.En
     }
 
 
-@router.get("/{patient_id}", response={200: PatientOut, **ERRORS}, summary="Read a patient's chart")
+@router.get("/{patient_id}", response={200: PatientOut, **READ}, summary="Read a patient's chart")
 def read_patient(request: HttpRequest, patient_id: str) -> Any:
     _require(request, Perm.PATIENT_READ)
     origin = _origin(request)
@@ -279,8 +290,9 @@ def read_patient(request: HttpRequest, patient_id: str) -> Any:
 
 @router.patch(
     "/{patient_id}",
-    response={200: PatientOut, 412: ErrorOut, 428: ErrorOut, **ERRORS},
+    response={200: PatientOut, 412: ErrorOut, 428: ErrorOut, **WRITTEN},
     summary="Update demographics",
+    openapi_extra={"parameters": [IF_MATCH]},
 )
 def update_patient(request: HttpRequest, patient_id: str, body: inputs.PatientUpdate) -> Any:
     """Send only the fields to change, with `If-Match` set to the ETag of your last read."""
@@ -325,7 +337,6 @@ def _read_one(request: HttpRequest, patient_id: str, model: Any, entry_id: int) 
 def _section_page(
     request: HttpRequest, patient_id: str, section: Section, limit: int, offset: int
 ) -> dict[str, Any]:
-    _check_page(limit, offset)
     patient = _read_part(request, patient_id, section.key)
     rows = queries.entries(section.model, patient, limit=limit, offset=offset)
     return {
@@ -377,7 +388,7 @@ def _register_reads_and_status(section: Section) -> None:
     key, out = section.key, section.output
 
     def list_entries(
-        request: HttpRequest, patient_id: str, limit: int = PAGE_LIMIT_DEFAULT, offset: int = 0
+        request: HttpRequest, patient_id: str, limit: Limit = PAGE_LIMIT_DEFAULT, offset: Offset = 0
     ) -> Any:
         return _section_page(request, patient_id, section, limit, offset)
 
@@ -389,19 +400,19 @@ def _register_reads_and_status(section: Section) -> None:
 
     router.get(
         f"/{{patient_id}}/{key}",
-        response={200: Page[out], **ERRORS},  # type: ignore[valid-type]
+        response={200: Page[out], **READ},  # type: ignore[valid-type]
         summary=f"List {section.title.lower()} (paged; every entry, not only the 50 of the chart read)",
         operation_id=f"list_{key}",
     )(list_entries)
     router.get(
         f"/{{patient_id}}/{key}/{{entry_id}}",
-        response={200: out, **ERRORS},
+        response={200: out, **READ},
         summary=f"Read one {section.noun}",
         operation_id=f"read_{key}",
     )(read_entry)
     router.patch(
         f"/{{patient_id}}/{key}/{{entry_id}}",
-        response={200: out, **ERRORS},
+        response={200: out, **WRITTEN},
         summary=f"Resolve a {section.noun}, or mark it entered in error with a reason",
         description="Entries are never deleted: the row stays, and the audit trail says who, when and why.",
         operation_id=f"status_{key}",
@@ -415,23 +426,25 @@ for _section in SECTIONS.values():
 # Adding an entry: one route per section, written out so that each body has its own schema.
 
 
-@router.post("/{patient_id}/conditions", response={201: ConditionOut, **ERRORS}, summary="Add a condition")
+@router.post("/{patient_id}/conditions", response={201: ConditionOut, **WRITTEN}, summary="Add a condition")
 def add_conditions(request: HttpRequest, patient_id: str, body: inputs.ConditionIn) -> HttpResponse:
     return _add(request, patient_id, body)
 
 
-@router.post("/{patient_id}/medications", response={201: MedicationOut, **ERRORS}, summary="Add a medication")
+@router.post(
+    "/{patient_id}/medications", response={201: MedicationOut, **WRITTEN}, summary="Add a medication"
+)
 def add_medications(request: HttpRequest, patient_id: str, body: inputs.MedicationIn) -> HttpResponse:
     return _add(request, patient_id, body)
 
 
-@router.post("/{patient_id}/allergies", response={201: AllergyOut, **ERRORS}, summary="Add an allergy")
+@router.post("/{patient_id}/allergies", response={201: AllergyOut, **WRITTEN}, summary="Add an allergy")
 def add_allergies(request: HttpRequest, patient_id: str, body: inputs.AllergyIn) -> HttpResponse:
     return _add(request, patient_id, body)
 
 
 @router.post(
-    "/{patient_id}/substance_use", response={201: SubstanceUseOut, **ERRORS}, summary="Add substance use"
+    "/{patient_id}/substance_use", response={201: SubstanceUseOut, **WRITTEN}, summary="Add substance use"
 )
 def add_substance_use(request: HttpRequest, patient_id: str, body: inputs.SubstanceUseIn) -> HttpResponse:
     return _add(request, patient_id, body)
@@ -439,7 +452,7 @@ def add_substance_use(request: HttpRequest, patient_id: str, body: inputs.Substa
 
 @router.post(
     "/{patient_id}/antidepressant_trials",
-    response={201: TrialOut, **ERRORS},
+    response={201: TrialOut, **WRITTEN},
     summary="Add an antidepressant trial",
 )
 def add_antidepressant_trials(request: HttpRequest, patient_id: str, body: inputs.TrialIn) -> HttpResponse:
@@ -451,13 +464,12 @@ def add_antidepressant_trials(request: HttpRequest, patient_id: str, body: input
 
 @router.get(
     "/{patient_id}/measurements",
-    response={200: Page[MeasurementOut], **ERRORS},
+    response={200: Page[MeasurementOut], **READ},
     summary="List measurements, newest first (paged)",
 )
 def list_measurements(
-    request: HttpRequest, patient_id: str, limit: int = PAGE_LIMIT_DEFAULT, offset: int = 0
+    request: HttpRequest, patient_id: str, limit: Limit = PAGE_LIMIT_DEFAULT, offset: Offset = 0
 ) -> Any:
-    _check_page(limit, offset)
     patient = _read_part(request, patient_id, "measurements")
     rows, count = queries.measurements(patient, limit=limit, offset=offset)
     return {"count": count, "limit": limit, "offset": offset, "items": [_fields(m) for m in rows]}
@@ -465,7 +477,7 @@ def list_measurements(
 
 @router.get(
     "/{patient_id}/measurements/{entry_id}",
-    response={200: MeasurementOut, **ERRORS},
+    response={200: MeasurementOut, **READ},
     summary="Read a measurement",
 )
 def read_measurement(request: HttpRequest, patient_id: str, entry_id: int) -> Any:
@@ -473,7 +485,7 @@ def read_measurement(request: HttpRequest, patient_id: str, entry_id: int) -> An
 
 
 @router.post(
-    "/{patient_id}/measurements", response={201: MeasurementOut, **ERRORS}, summary="Record a measurement"
+    "/{patient_id}/measurements", response={201: MeasurementOut, **WRITTEN}, summary="Record a measurement"
 )
 def add_measurement(request: HttpRequest, patient_id: str, body: inputs.MeasurementIn) -> HttpResponse:
     _require(request, Perm.PATIENT_WRITE)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, get_args
 
 from django.http import QueryDict
 from pydantic import ValidationError
@@ -24,6 +25,15 @@ YES_NO = frozenset(
     if info.annotation is bool and info.is_required()
 )
 DEMOGRAPHICS = tuple(inputs.Demographics.model_fields)
+# Whole numbers: the inputs take them only as numbers (as the API's JSON sends them), so a form's digits are
+# read as one here; anything else goes on as typed and is refused by name.
+_FORM_INPUTS: tuple[type[inputs.Strict], ...] = (inputs.MeasurementIn, *(s.input for s in SECTIONS.values()))
+WHOLE_NUMBERS = frozenset(
+    name
+    for model in _FORM_INPUTS
+    for name, info in model.model_fields.items()
+    if int in (info.annotation, *get_args(info.annotation))
+)
 
 # Every input's label, as the forms show it and as an error summary names it.
 FIELD_LABELS: dict[str, str] = {
@@ -92,6 +102,8 @@ def _value(data: QueryDict, name: str, field: str) -> Any:
     raw = data.get(name, "").strip()
     if raw in ("yes", "no") and field in YES_NO:
         return raw == "yes"
+    if field in WHOLE_NUMBERS and re.fullmatch(r"-?[0-9]{1,9}", raw):
+        return int(raw)
     return raw or None
 
 

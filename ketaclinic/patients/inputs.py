@@ -1,11 +1,17 @@
 """What a client may send to create or change patient records, validated once for pages and API alike.
 
-Each model refuses unknown fields (no mass assignment) and names the field in every message.
+Each model refuses unknown fields (no mass assignment) and names the field in every message. The OpenAPI
+document is made from these models, and says what they accept: a value the document calls valid is
+refused only by a rule it cannot state (a date in the future, a field another field makes required), and
+one it calls invalid is always refused. So whole numbers and yes/no answers are taken only as JSON numbers
+and booleans, dates only as "YYYY-MM-DD", and text is measured as sent, before it is trimmed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -13,12 +19,20 @@ from django.utils import timezone
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    JsonValue,
+    StrictBool,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.clinical.vocab import ANTIDEPRESSANTS, CONDITIONS, DRUGS, OTHER_DRUG
@@ -45,20 +59,86 @@ WEIGHT_MIN_KG, WEIGHT_MAX_KG = DEFAULT_POLICY.dose_weight_min_kg, DEFAULT_POLICY
 HEIGHT_MIN_CM, HEIGHT_MAX_CM = Decimal(50), Decimal(250)
 EARLIEST_DATE = dt.date(1900, 1, 1)
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+# What text is trimmed of: spaces, tabs and line breaks. The patterns of the OpenAPI document name the same
+# characters (SPACE_CLASS), so that the document and the checks agree on every string.
+SPACE = " \t\n\r\f\v"
+SPACE_CLASS = r"[ \t\n\r\f\v]"
+# Text as the OpenAPI document describes it: no NUL character anywhere (`Strict` refuses one by name), and
+# for a required field, something besides spaces.
+ANY_TEXT = r"^[^\x00]*$"
+SOME_TEXT = r"^[^\x00]*[^\x00 \t\n\r\f\v][^\x00]*$"
+
+
+def _trim(value: str) -> str:
+    return value.strip(SPACE)
+
+
+def _required(value: str) -> str:
+    if not value.strip(SPACE):
+        raise ValueError("this field is required")
+    return value.strip(SPACE)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text field, as `Annotated[str, Text(80)]`: at most `max_length` characters as sent, then trimmed
+    of spaces and line breaks; a `required` one must hold something else. The OpenAPI document says the
+    same (maxLength, and a pattern of SPACE_CLASS's characters)."""
+
+    max_length: int
+    required: bool = False
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        checked = core_schema.str_schema(max_length=self.max_length)
+        return core_schema.no_info_after_validator_function(_required if self.required else _trim, checked)
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        documented: JsonSchemaValue = handler(schema)
+        documented["pattern"] = SOME_TEXT if self.required else ANY_TEXT
+        return documented
+
+
+Name = Annotated[str, Text(80, required=True)]
 # An identifier from a referring system: letters, digits and a few separators, compared case-blind.
+EXTERNAL_MRN_PATTERN = rf"^{SPACE_CLASS}*([A-Za-z0-9][A-Za-z0-9 ._/-]*)?{SPACE_CLASS}*$"
 ExternalMrn = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$|^$")
+    str,
+    StringConstraints(max_length=40, pattern=EXTERNAL_MRN_PATTERN),
+    AfterValidator(_trim),
 ]
 
 
+def refuse_unsafe_text(value: object) -> object:
+    """NUL characters and lone surrogates are not text: a database refuses them (PostgreSQL) or stores what
+    no page can show, so they are refused where they come in, naming the field."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        if any("\ud800" <= char <= "\udfff" for char in value):
+            raise ValueError("contains a character that is not valid text")
+    return value
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _safe_text(cls, value: object) -> object:
+        return refuse_unsafe_text(value)
 
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+def _date_as_text(value: object) -> object:
+    """A date comes as "YYYY-MM-DD" (or a date, from code); never as a number of seconds."""
+    if isinstance(value, dt.date | str):
+        return value
+    raise ValueError("enter a date as YYYY-MM-DD")
 
 
 def _past_date(value: dt.date) -> dt.date:
@@ -75,8 +155,32 @@ def _past_year(value: int) -> int:
     return value
 
 
-PastDate = Annotated[dt.date, AfterValidator(_past_date)]
-PastYear = Annotated[int, AfterValidator(_past_year)]
+def _nullable(schema: dict[str, Any]) -> None:
+    """Documents that null is taken (a validator turns it into the default)."""
+    schema["anyOf"] = [
+        {key: schema.pop(key) for key in ("type", "format") if key in schema},
+        {"type": "null"},
+    ]
+
+
+def _year_bounds(schema: dict[str, Any]) -> None:
+    """The OpenAPI document's bounds of a year: made when the document is, so they follow the calendar."""
+    schema.update(minimum=EARLIEST_DATE.year, maximum=today().year)
+
+
+PastDate = Annotated[dt.date, BeforeValidator(_date_as_text), AfterValidator(_past_date)]
+PastYear = Annotated[StrictInt, AfterValidator(_past_year), Field(json_schema_extra=_year_bounds)]
+
+
+def one_of(codes: Iterable[str]) -> Any:
+    """Documents a coded field's values in the OpenAPI document; its validator refuses others by name."""
+    values: list[JsonValue] = [*sorted(codes)]
+    return Field(json_schema_extra={"enum": values})
+
+
+def bounded(low: int, high: int) -> Any:
+    """Documents a whole number's bounds; its validator refuses others with a message naming the unit."""
+    return Field(json_schema_extra={"minimum": low, "maximum": high})
 
 
 def _known_drug(value: str, lexicon: dict[str, Any]) -> str:
@@ -91,9 +195,12 @@ def _other_name_given(drug: str, other_name: str) -> None:
 
 
 class ConditionIn(Strict):
-    code: str
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"code": "major_depressive_disorder", "onset_year": 2015}]}
+    )
+    code: Annotated[str, one_of(CONDITIONS)]
     onset_year: PastYear | None = None
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
+    note: Annotated[str, Text(300)] = ""
 
     @field_validator("code")
     @classmethod
@@ -104,9 +211,14 @@ class ConditionIn(Strict):
 
 
 class MedicationIn(Strict):
-    drug: str
-    other_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] = ""
-    dose: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] = ""
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"drug": "sertraline", "dose": "100 mg daily", "started_on": "2024-03-01"}]
+        }
+    )
+    drug: Annotated[str, one_of(DRUGS)]
+    other_name: Annotated[str, Text(120)] = ""
+    dose: Annotated[str, Text(80)] = ""
     started_on: PastDate | None = None
 
     @field_validator("drug")
@@ -121,32 +233,58 @@ class MedicationIn(Strict):
 
 
 class AllergyIn(Strict):
-    substance: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"substance": "Penicillin", "category": "medication", "reaction": "Rash", "severity": "mild"}
+            ]
+        }
+    )
+    substance: Annotated[str, Text(120, required=True)]
     category: AllergyCategory
-    reaction: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    reaction: Annotated[str, Text(200)] = ""
     severity: Severity = Severity.UNKNOWN
-    ketamine_related: bool = False
+    ketamine_related: StrictBool = False
 
 
 class SubstanceUseIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"substance": "alcohol", "use_status": "past", "last_used_on": "2023-06-01"}]
+        }
+    )
     substance: Substance
     use_status: UseStatus
-    use_disorder: bool = False
+    use_disorder: StrictBool = False
     last_used_on: PastDate | None = None
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
+    note: Annotated[str, Text(300)] = ""
 
 
 class TrialIn(Strict):
-    drug: str
-    other_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] = ""
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "drug": "escitalopram",
+                    "max_daily_dose_mg": "20",
+                    "weeks_at_dose": "8",
+                    "adequate_dose": True,
+                    "outcome": "none",
+                    "current_episode": True,
+                }
+            ]
+        }
+    )
+    drug: Annotated[str, one_of([*ANTIDEPRESSANTS, OTHER_DRUG])]
+    other_name: Annotated[str, Text(120)] = ""
     max_daily_dose_mg: Decimal = Field(gt=0, le=10000, decimal_places=2)
     weeks_at_dose: Decimal = Field(ge=0, le=520, decimal_places=1)
-    adequate_dose: bool
-    dose_optimised: bool = False
-    augmented: bool = False
-    augmentation_agent: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] = ""
+    adequate_dose: StrictBool
+    dose_optimised: StrictBool = False
+    augmented: StrictBool = False
+    augmentation_agent: Annotated[str, Text(120)] = ""
     outcome: TrialOutcome
-    current_episode: bool
+    current_episode: StrictBool
     started_year: PastYear | None = None
 
     @field_validator("drug")
@@ -179,12 +317,21 @@ class MeasurementIn(Strict):
     a slipped digit or swapped fields; whether a value is clinically acceptable is the clinical rules' call.
     """
 
-    measured_on: PastDate = Field(default_factory=today)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"measured_on": "2025-01-15", "weight_kg": "72.5", "systolic_mmhg": 124, "diastolic_mmhg": 78}
+            ]
+        }
+    )
+
+    # null (or nothing) means today.
+    measured_on: PastDate = Field(default_factory=today, json_schema_extra=_nullable)
     weight_kg: Decimal | None = Field(default=None, decimal_places=1)
     height_cm: Decimal | None = Field(default=None, decimal_places=1)
-    systolic_mmhg: int | None = None
-    diastolic_mmhg: int | None = None
-    heart_rate_bpm: int | None = None
+    systolic_mmhg: Annotated[StrictInt, bounded(SYSTOLIC_MIN_MMHG, SYSTOLIC_MAX_MMHG)] | None = None
+    diastolic_mmhg: Annotated[StrictInt, bounded(DIASTOLIC_MIN_MMHG, DIASTOLIC_MAX_MMHG)] | None = None
+    heart_rate_bpm: Annotated[StrictInt, bounded(HEART_RATE_MIN_BPM, HEART_RATE_MAX_BPM)] | None = None
 
     @field_validator("measured_on", mode="before")
     @classmethod
@@ -248,20 +395,14 @@ class Demographics(Strict):
     date_of_birth: PastDate | None = None
     sex: Sex | None = None
     external_mrn: ExternalMrn | None = None
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] | None = None
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
-    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=250)] | None = None
-    emergency_contact_name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None
-    ) = None
-    emergency_contact_phone: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] | None
-    ) = None
-    emergency_contact_relationship: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] | None
-    ) = None
+    phone: Annotated[str, Text(30)] | None = None
+    email: Annotated[str, Text(254)] | None = None
+    address: Annotated[str, Text(250)] | None = None
+    emergency_contact_name: Annotated[str, Text(120)] | None = None
+    emergency_contact_phone: Annotated[str, Text(30)] | None = None
+    emergency_contact_relationship: Annotated[str, Text(60)] | None = None
     pregnancy_status: PregnancyStatus | None = None
-    breastfeeding: bool | None = None
+    breastfeeding: StrictBool | None = None
 
     @field_validator("email")
     @classmethod
@@ -282,7 +423,22 @@ class PatientCreate(Demographics):
     name and date of birth of a patient already there (otherwise refused, listing the possible duplicates).
     """
 
-    location: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "location": "north",
+                    "given_name": "Rosa",
+                    "family_name": "Lindqvist",
+                    "date_of_birth": "1966-09-12",
+                    "sex": "female",
+                    "conditions": [{"code": "major_depressive_disorder"}],
+                }
+            ]
+        }
+    )
+
+    location: Annotated[str, Text(60, required=True)]
     given_name: Name
     family_name: Name
     date_of_birth: PastDate
@@ -293,16 +449,25 @@ class PatientCreate(Demographics):
     allergies: list[AllergyIn] = Field(default_factory=list, max_length=50)
     substance_use: list[SubstanceUseIn] = Field(default_factory=list, max_length=20)
     antidepressant_trials: list[TrialIn] = Field(default_factory=list, max_length=50)
-    confirm_duplicate: bool = False
+    confirm_duplicate: StrictBool = False
 
 
 class PatientUpdate(Demographics):
     """A partial update: only the fields sent are changed."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phone": "555-0100", "email": "rosa@example.org"}]}
+    )
+
 
 class StatusChange(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "entered_in_error", "reason": "Recorded for the wrong patient"}]
+        }
+    )
     status: EntryStatus
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    reason: Annotated[str, Text(200)] = ""
 
     @model_validator(mode="after")
     def _reason(self) -> StatusChange:
@@ -314,4 +479,6 @@ class StatusChange(Strict):
 class EnteredInError(Strict):
     """Why a registration was a mistake (a duplicate, the wrong person): kept with the record."""
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Registered twice"}]})
+
+    reason: Annotated[str, Text(200, required=True)]

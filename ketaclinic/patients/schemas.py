@@ -8,7 +8,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictInt
+
+from ketaclinic.patients.inputs import Strict
 
 
 def _plain(value: Decimal) -> str:
@@ -47,8 +49,13 @@ class PatientSummary(Out):
 
 T = TypeVar("T")
 
-# Every list the API returns is paged the same way: ?limit (1-100, default 25) and ?offset.
+# Every list the API returns is paged the same way: ?limit (1-100, default 25) and ?offset. An offset past
+# the end gives an empty page; one past PAGE_OFFSET_MAX is refused (422), so that no number reaches the
+# database that it cannot hold (SQLite and PostgreSQL stop at 2^63 - 1).
 PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX = 25, 100
+PAGE_OFFSET_MAX = 2**31 - 1
+Limit = Annotated[int, Field(ge=1, le=PAGE_LIMIT_MAX, description="How many to return (1-100)")]
+Offset = Annotated[int, Field(ge=0, le=PAGE_OFFSET_MAX, description="How many to skip")]
 
 
 class Page(Out, Generic[T]):
@@ -61,14 +68,14 @@ class Page(Out, Generic[T]):
 PatientPage = Page[PatientSummary]
 
 
-class SearchIn(BaseModel):
-    """Unknown fields are refused (422), as in every body."""
+class SearchIn(Strict):
+    """Unknown fields are refused (422), as in every body; so are NUL characters in `q`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(json_schema_extra={"examples": [{"q": "lindqvist", "limit": 25, "offset": 0}]})
 
     q: str = Field(default="", max_length=100)
-    limit: int = PAGE_LIMIT_DEFAULT
-    offset: int = 0
+    limit: Annotated[StrictInt, Field(ge=1, le=PAGE_LIMIT_MAX)] = PAGE_LIMIT_DEFAULT
+    offset: Annotated[StrictInt, Field(ge=0, le=PAGE_OFFSET_MAX)] = 0
 
 
 class Stamp(Out):
@@ -181,8 +188,23 @@ class PatientOut(PatientSummary):
 
 
 class ErrorOut(Out):
+    """Every error answer under /api/: what happened, and for a refused value, a message per field."""
+
     detail: str
     errors: dict[str, str] | None = None
+
+
+def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """The error answers an operation documents, each in the one error shape."""
+    return dict.fromkeys(sorted(statuses), ErrorOut)
+
+
+# What any operation may answer: no valid token (401), a role without the permission (403), a refused value
+# (422), too many failed authentications from the address (429), a fault of the server (500).
+ANY_OPERATION = (401, 403, 422, 429, 500)
+NOT_FOUND = 404  # a patient or entry id that does not exist, or is not the caller's to see
+# An operation that reads a body: one that is not JSON (400), or larger than the server takes (413).
+WITH_BODY = (400, 413)
 
 
 class DuplicatesOut(Out):

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
 from ketaclinic.accounts.access import can
 from ketaclinic.accounts.permissions import Perm
@@ -16,7 +15,7 @@ from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Via
 from ketaclinic.errors import Forbidden, NotFound
-from ketaclinic.web.errors import not_found
+from ketaclinic.web.errors import not_found, page
 
 View = Callable[..., HttpResponse]
 
@@ -49,15 +48,8 @@ def requires(perm: Perm) -> Callable[[View], View]:
 
 
 def forbidden(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "web/error.html",
-        {
-            "title": "Not allowed",
-            "message": "Your role does not allow this. Ask a clinic admin if you need it.",
-        },
-        status=403,
-    )
+    # An error page, rendered like every other one without the user (web/errors.py).
+    return page(403, "Your role does not allow this. Ask a clinic admin if you need it.")
 
 
 def form_errors(errors: dict[str, str]) -> dict[str, str]:

@@ -27,7 +27,7 @@ def _errors(**values: Any) -> dict[str, str]:
 
 
 def test_blood_pressure_and_heart_rate_alone_make_a_measurement_dated_today() -> None:
-    data = inputs.MeasurementIn.model_validate({"systolic_mmhg": "128", "diastolic_mmhg": "82"})
+    data = inputs.MeasurementIn.model_validate({"systolic_mmhg": 128, "diastolic_mmhg": 82})
     assert (data.systolic_mmhg, data.diastolic_mmhg, data.heart_rate_bpm) == (128, 82, None)
     assert data.measured_on == timezone.localdate() and not data.is_empty
     assert inputs.MeasurementIn(heart_rate_bpm=72).measured_on == timezone.localdate()
