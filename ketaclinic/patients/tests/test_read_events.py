@@ -158,6 +158,8 @@ PAGES: list[Case] = [
     Case("web:home", "get", "/", None, 302, "none"),
     Case("web:login", "get", "/login/", None, 200, "none", None),
     Case("web:logout", "post", "/logout/", None, 302, "none"),
+    Case("admin_login", "get", "/admin/login/", None, 200, "none", None),
+    Case("admin_logout", "post", "/admin/logout/", None, 302, "none"),
     Case("web:no_access", "get", "/no-access/", None, 403, "none"),
     Case("web:rules", "get", "/rules/", None, 200, "none"),
 ]
