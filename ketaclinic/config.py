@@ -13,6 +13,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEMO_SECRET_MARKER = "demo-"
+IDEMPOTENCY_MIN_HOURS = 24
 
 
 class ConfigError(RuntimeError):
@@ -52,6 +53,7 @@ class Config:
     login_lockout_minutes: int
     log_level: str
     audit_writer: str
+    idempotency_hours: int
 
 
 def _secret_key(data_dir: Path, demo: bool) -> str:
@@ -80,6 +82,14 @@ def _secret_key(data_dir: Path, demo: bool) -> str:
     return key
 
 
+def _idempotency_hours() -> int:
+    """How long an API POST's answer is kept for retries: at least the 24 hours clients are promised."""
+    hours = _int("KETACLINIC_IDEMPOTENCY_HOURS", IDEMPOTENCY_MIN_HOURS)
+    if hours < IDEMPOTENCY_MIN_HOURS:
+        raise ConfigError(f"KETACLINIC_IDEMPOTENCY_HOURS must be at least {IDEMPOTENCY_MIN_HOURS}")
+    return hours
+
+
 def load() -> Config:
     # Set but empty means unset: Path("") would be whatever folder the command happens to run in.
     data_dir = Path(os.environ.get("KETACLINIC_DATA_DIR") or BASE_DIR / "var").resolve()
@@ -103,4 +113,5 @@ def load() -> Config:
         # The Unix socket of the audit writer (ketaclinic/audit/server.py); `ketaclinic serve` sets it for
         # its workers. Empty: every process commits its own audit events.
         audit_writer=os.environ.get("KETACLINIC_AUDIT_WRITER", ""),
+        idempotency_hours=_idempotency_hours(),
     )

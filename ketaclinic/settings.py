@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "ketaclinic.audit",
     "ketaclinic.audit_review",
     "ketaclinic.patients",
+    "ketaclinic.idempotency",
     "ketaclinic.demo",
 ]
 
@@ -132,6 +133,8 @@ KETACLINIC_LOGIN_LOCKOUT_SECONDS = CONFIG.login_lockout_minutes * 60
 KETACLINIC_DEMO = CONFIG.demo
 KETACLINIC_DATA_DIR = CONFIG.data_dir
 KETACLINIC_AUDIT_WRITER = CONFIG.audit_writer
+# How long an API POST's answer is kept for a retry with the same Idempotency-Key (at least 24 hours).
+KETACLINIC_IDEMPOTENCY_HOURS = CONFIG.idempotency_hours
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

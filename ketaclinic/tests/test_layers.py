@@ -24,6 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"accounts"}),  # staff, roles, grants, login
     frozenset({"web"}),  # page shell, design system, role gates, the server command
     frozenset({"patients", "audit_review"}),  # areas with pages and endpoints
+    frozenset({"idempotency"}),  # stored answers of API POSTs; replays are checked like patient reads
     frozenset({"api", "demo"}),  # the API app that mounts the areas' routers; the demo clinic
 )
 # The project's wiring imports every app; it is not an app itself.

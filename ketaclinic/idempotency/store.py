@@ -1,0 +1,111 @@
+"""Keys and stored answers: parse a key, claim it, fill it with the answer, replay it, prune old ones.
+
+These rows belong to the API's transport, as login sessions do, not to the clinic's records: they are
+written here, not through a do_* action, and leave no audit row of their own. What a request did is
+audited by the actions it called; what a replay shows again is checked and audited by replay.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+from django.utils import timezone
+
+from ketaclinic.idempotency.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEY_MAX_LENGTH = 255
+KEY_RULE = f"must be 1 to {KEY_MAX_LENGTH} visible ASCII characters (a UUID will do)"
+# An sf-string as the IETF draft writes it ("...") or the bare value most clients send.
+_KEY = re.compile(rf"[!-~]{{1,{KEY_MAX_LENGTH}}}")
+# Each server process deletes expired answers at most this often, after a keyed POST.
+PRUNE_EVERY_SECONDS = 3600.0
+
+
+def parse_key(raw: str) -> str | None:
+    """The key of an Idempotency-Key header value, or None when it is empty, too long or not ASCII."""
+    value = raw.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    return value if _KEY.fullmatch(value) else None
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    """What makes two requests "the same": method, path with query, and the body byte for byte."""
+    digest = hashlib.sha256(f"{method} {path}\n".encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def window() -> dt.timedelta:
+    return dt.timedelta(hours=settings.KETACLINIC_IDEMPOTENCY_HOURS)
+
+
+def claim(user: Any, key: str, digest: str, now: dt.datetime) -> tuple[IdempotencyKey, bool]:
+    """The user's row for `key`: a new one for this request to fill (True), or the answer stored before.
+
+    Call it inside the request's transaction. A request with the same key still in flight holds the new
+    row's unique index entry (PostgreSQL) or the write lock (SQLite), so this waits for it to commit and
+    then finds its answer. An answer older than the window is gone as far as clients know: replaced.
+    """
+    for _ in range(3):  # a stale row deleted under us by a concurrent replacement: look again
+        try:
+            with transaction.atomic():
+                row = IdempotencyKey.objects.create(user=user, key=key, fingerprint=digest, created_at=now)
+            return row, True
+        except IntegrityError:
+            pass
+        stored = IdempotencyKey.objects.filter(user=user, key=key).first()
+        if stored is not None and stored.created_at >= now - window():
+            return stored, False
+        if stored is not None:
+            IdempotencyKey.objects.filter(pk=stored.pk).delete()
+    raise IntegrityError(f"could not claim an {HEADER}")
+
+
+def fill(row: IdempotencyKey, response: HttpResponse, patient_ids: list[str], search_action: str) -> None:
+    """Keep the answer whole: status, headers the API set (Location, ETag, Content-Type) and body."""
+    row.status_code = response.status_code
+    row.headers = dict(response.items())
+    row.body = response.content
+    row.patient_ids = patient_ids
+    row.search_action = search_action
+    row.save(update_fields=["status_code", "headers", "body", "patient_ids", "search_action"])
+
+
+def replay(row: IdempotencyKey) -> HttpResponse:
+    response = HttpResponse(bytes(row.body), status=row.status_code)
+    for name, value in row.headers.items():
+        response[name] = value
+    response[REPLAYED_HEADER] = "true"
+    return response
+
+
+def prune(now: dt.datetime | None = None) -> int:
+    """Delete the answers older than the window; the number deleted."""
+    cutoff = (now or timezone.now()) - window()
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+_last_prune = -PRUNE_EVERY_SECONDS  # so the first keyed POST of a process prunes
+_prune_lock = threading.Lock()
+
+
+def prune_if_due() -> None:
+    """Prune when this process has not for PRUNE_EVERY_SECONDS; one thread does it, the others go on."""
+    global _last_prune
+    with _prune_lock:
+        if time.monotonic() - _last_prune < PRUNE_EVERY_SECONDS:
+            return
+        _last_prune = time.monotonic()
+    prune()
