@@ -41,7 +41,7 @@ THREADS = 6
 JOIN_SECONDS = 60
 START_SECONDS = 120  # migrate, the demo and Django's start-up, on a machine shared with other work
 URL = "/api/v1/patients"
-BODY = {
+BODY: dict[str, object] = {
     "location": "north",
     "given_name": "Race",
     "family_name": "Condition",
