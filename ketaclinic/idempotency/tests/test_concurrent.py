@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -228,3 +229,7 @@ def test_concurrent_requests_with_one_key_register_once_on_a_served_sqlite_file(
         ).fetchone()
         (kept,) = db.execute("SELECT count(*) FROM idempotency_idempotencykey").fetchone()
     assert (registered, kept) == (1, 1)
+    # The server's database and its -wal and -shm files are its user's only (ketaclinic/config.py).
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    database = data_dir / "ketaclinic.sqlite3"
+    assert {stat.S_IMODE(Path(f"{database}{end}").stat().st_mode) for end in ("", "-wal", "-shm")} == {0o600}
