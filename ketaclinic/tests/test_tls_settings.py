@@ -1,7 +1,8 @@
 """Secure cookies, HSTS and the proxy's https header: off for the plain-HTTP demo, on from the environment.
 
 Each case starts Django in a fresh process with the environment an operator would set (docs/deployment.md)
-and reads the settings Django ended with; `check --deploy` agrees.
+and reads the settings Django ended with; `check --deploy` agrees, and the answers through a TLS proxy
+carry HSTS and Secure cookies.
 """
 
 from __future__ import annotations
@@ -10,12 +11,18 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.test import Client
+from pytest_django import Settings
 
 from ketaclinic.config import HSTS_YEAR
+from ketaclinic.demo.data import PASSWORD
 from ketaclinic.web.tests.servers import server_env
+
+if TYPE_CHECKING:
+    from conftest import World
 
 NAMES = [
     "SESSION_COOKIE_SECURE",
@@ -110,3 +117,34 @@ def test_djangos_deployment_check_agrees(tmp_path: Path) -> None:
     assert _deploy_warnings(tmp_path) == set(DEPLOY_WARNINGS)
     on = {"KETACLINIC_SECURE_COOKIES": "1", "KETACLINIC_SSL_REDIRECT": "1"}
     assert _deploy_warnings(tmp_path, **on) == set()
+
+
+def test_the_database_url_carries_tls_to_the_postgresql_connection(tmp_path: Path) -> None:
+    url = "postgres://kc@db.example.org:5432/ketaclinic?sslmode=verify-full&sslrootcert=/etc/kc/db-ca.pem"
+    read = "import django, json; django.setup(); from django.conf import settings as s; "
+    read += "print(json.dumps(s.DATABASES['default']['OPTIONS']))"
+    done = subprocess.run(
+        [sys.executable, "-c", read],
+        env=_env(tmp_path, DATABASE_URL=url),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    options = json.loads(done.stdout.splitlines()[-1])
+    assert options == {"sslmode": "verify-full", "sslrootcert": "/etc/kc/db-ca.pem"}
+
+
+def test_through_a_tls_proxy_answers_carry_hsts_and_cookies_are_secure(
+    world: World, settings: Settings
+) -> None:
+    """What KETACLINIC_SECURE_COOKIES=1 sets, seen in the answers a browser gets."""
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = HSTS_YEAR, True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    proxied = Client(HTTP_X_FORWARDED_PROTO="https")
+    page = proxied.get("/login/")
+    assert page["Strict-Transport-Security"] == f"max-age={HSTS_YEAR}; includeSubDomains"
+    assert page.cookies["csrftoken"]["secure"]
+    signed_in = proxied.post("/login/", {"username": "nurse.north", "password": PASSWORD})
+    assert signed_in.status_code == 302 and signed_in.cookies["sessionid"]["secure"]
+    assert "Strict-Transport-Security" not in Client().get("/login/")  # never over plain http
