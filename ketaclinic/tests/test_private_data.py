@@ -63,6 +63,22 @@ def test_migrate_creates_a_private_folder_database_and_key(tmp_path: Path, loose
     assert {oct(mode(p)) for p in data_dir.iterdir()} == {oct(0o600)}
 
 
+def test_a_wsgi_server_of_its_own_umask_gets_a_private_database_too(tmp_path: Path) -> None:
+    """Another WSGI server (gunicorn ketaclinic.wsgi) does not pass through the `ketaclinic` command."""
+    data_dir = tmp_path / "data"
+    opens = "from ketaclinic.wsgi import application; from django.db import connection; "
+    opens += "connection.cursor().execute('CREATE TABLE probe (x)')"
+    subprocess.run(
+        [sys.executable, "-c", opens],
+        env=server_env(data_dir),
+        check=True,
+        timeout=180,
+        preexec_fn=lambda: os.umask(LOOSE_UMASK),
+    )
+    assert mode(data_dir) == 0o700
+    assert {mode(p) for p in data_dir.iterdir()} == {0o600}
+
+
 def test_ketaclinic_commands_create_private_files(tmp_path: Path) -> None:
     shown = ketaclinic(tmp_path / "data", "shell", "-c", "import os; print(oct(os.umask(0)))")
     assert shown.stdout.splitlines()[-1] == oct(config.PRIVATE_UMASK)
