@@ -47,7 +47,7 @@ def loose_umask() -> Iterator[None]:
     os.umask(previous)
 
 
-def test_migrate_creates_a_private_folder_database_and_key(tmp_path: Path, loose_umask: None) -> None:
+def test_migrate_and_collectstatic_create_a_private_folder_database_and_files(tmp_path: Path, loose_umask: None) -> None:
     data_dir = tmp_path / "new" / "data"
     ketaclinic(data_dir, "migrate", "--noinput", "-v0")
     database = data_dir / config.DATABASE_FILE
@@ -60,7 +60,10 @@ def test_migrate_creates_a_private_folder_database_and_key(tmp_path: Path, loose
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         db.execute("CREATE TABLE mode_probe (x)")
         assert {mode(Path(f"{database}-{end}")) for end in ("wal", "shm")} == {0o600}
-    assert {oct(mode(p)) for p in data_dir.iterdir()} == {oct(0o600)}
+    ketaclinic(data_dir, "collectstatic", "--noinput", "-v0")
+    everything = [data_dir, *data_dir.rglob("*")]
+    assert {oct(mode(p)) for p in everything if p.is_dir()} == {oct(0o700)}
+    assert {oct(mode(p)) for p in everything if p.is_file()} == {oct(0o600)}
 
 
 def test_a_wsgi_server_of_its_own_umask_gets_a_private_database_too(tmp_path: Path) -> None:
