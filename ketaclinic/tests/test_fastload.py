@@ -17,10 +17,12 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import models
+from django.utils import timezone
 
 from ketaclinic import fastload
 from ketaclinic.accounts.actions import do_create_api_token
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.idempotency.models import IdempotencyKey
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import (
     AllergyCategory,
@@ -74,6 +76,9 @@ def _fill(world: World) -> None:
     session = SessionStore()
     session["probe"] = 1
     session.create()
+    IdempotencyKey.objects.create(
+        user=actor, key="probe", fingerprint="0" * 64, created_at=timezone.now(), body=b'{"x": 1}'
+    )
 
 
 def test_every_model_is_loadable_or_refused_by_name() -> None:
