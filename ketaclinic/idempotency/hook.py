@@ -30,8 +30,8 @@ from ninja import NinjaAPI
 from ninja.operation import Operation
 
 from ketaclinic.errors import Forbidden, NotFound
-from ketaclinic.idempotency import replay, store
-from ketaclinic.idempotency.store import HEADER, KEY_MAX_LENGTH, REPLAYED_HEADER
+from ketaclinic.idempotency import keys, replay, store
+from ketaclinic.idempotency.keys import HEADER, KEY_MAX_LENGTH, REPLAYED_HEADER
 
 Authenticate = Callable[[str], Any]
 Run = Callable[..., HttpResponseBase]
@@ -63,14 +63,14 @@ def answer(
     user = None if raw is None else _bearer_user(request, authenticate)
     if raw is None or user is None:
         return call()
-    key = store.parse_key(raw)
+    key = keys.parse_key(raw)
     if key is None:
-        return _refuse(request, api, "Some fields are not valid.", store.KEY_RULE)
+        return _refuse(request, api, "Some fields are not valid.", keys.KEY_RULE)
     try:
         body = request.body
     except RequestDataTooBig:
         return call()  # the API's own answer to a body too large
-    digest = store.fingerprint(request.method or "POST", request.get_full_path(), body)
+    digest = keys.fingerprint(request.method or "POST", request.get_full_path(), body)
     response = _once(request, api, call, user, key, digest)
     store.prune_if_due()
     return response

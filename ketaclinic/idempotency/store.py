@@ -1,4 +1,4 @@
-"""Keys and stored answers: parse a key, claim it, fill it with the answer, replay it, prune old ones.
+"""Stored answers: claim a key, fill it with the answer, replay it, prune the old ones.
 
 These rows belong to the API's transport, as login sessions do, not to the clinic's records: they are
 written here, not through a do_* action, and leave no audit row of their own. What a request did is
@@ -8,8 +8,6 @@ audited by the actions it called; what a replay shows again is checked and audit
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import re
 import threading
 import time
 from typing import Any
@@ -19,31 +17,11 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
+from ketaclinic.idempotency.keys import HEADER, REPLAYED_HEADER
 from ketaclinic.idempotency.models import IdempotencyKey
 
-HEADER = "Idempotency-Key"
-REPLAYED_HEADER = "Idempotent-Replayed"
-KEY_MAX_LENGTH = 255
-KEY_RULE = f"must be 1 to {KEY_MAX_LENGTH} visible ASCII characters (a UUID will do)"
-# An sf-string as the IETF draft writes it ("...") or the bare value most clients send.
-_KEY = re.compile(rf"[!-~]{{1,{KEY_MAX_LENGTH}}}")
 # Each server process deletes expired answers at most this often, after a keyed POST.
 PRUNE_EVERY_SECONDS = 3600.0
-
-
-def parse_key(raw: str) -> str | None:
-    """The key of an Idempotency-Key header value, or None when it is empty, too long or not ASCII."""
-    value = raw.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        value = value[1:-1]
-    return value if _KEY.fullmatch(value) else None
-
-
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    """What makes two requests "the same": method, path with query, and the body byte for byte."""
-    digest = hashlib.sha256(f"{method} {path}\n".encode())
-    digest.update(body)
-    return digest.hexdigest()
 
 
 def window() -> dt.timedelta:

@@ -47,7 +47,9 @@ def loose_umask() -> Iterator[None]:
     os.umask(previous)
 
 
-def test_migrate_and_collectstatic_create_a_private_folder_database_and_files(tmp_path: Path, loose_umask: None) -> None:
+def test_migrate_and_collectstatic_create_a_private_folder_database_and_files(
+    tmp_path: Path, loose_umask: None
+) -> None:
     data_dir = tmp_path / "new" / "data"
     ketaclinic(data_dir, "migrate", "--noinput", "-v0")
     database = data_dir / config.DATABASE_FILE

@@ -32,8 +32,8 @@ from django.test import Client
 
 from ketaclinic.audit.actions import verify_chain
 from ketaclinic.audit.tests.test_writer import chain as chain
+from ketaclinic.idempotency.keys import HEADER, REPLAYED_HEADER
 from ketaclinic.idempotency.models import IdempotencyKey
-from ketaclinic.idempotency.store import HEADER, REPLAYED_HEADER
 from ketaclinic.patients.models import Patient
 from ketaclinic.web.tests.servers import free_port, server_env
 from ketaclinic.web.tests.test_serve import alive, descendants

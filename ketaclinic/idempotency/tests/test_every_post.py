@@ -17,8 +17,8 @@ from django.test import Client
 from conftest import World
 from ketaclinic.api.app import api
 from ketaclinic.audit.models import AuditEvent, ChainHead
+from ketaclinic.idempotency.keys import HEADER, REPLAYED_HEADER
 from ketaclinic.idempotency.models import IdempotencyKey
-from ketaclinic.idempotency.store import HEADER, REPLAYED_HEADER
 from ketaclinic.patients.tests.test_access_matrix import ROUTES, Route, _call
 
 SCHEMA = api.get_openapi_schema()

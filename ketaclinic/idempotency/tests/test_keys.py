@@ -24,10 +24,10 @@ from ketaclinic import config
 from ketaclinic.accounts.actions import do_revoke_role
 from ketaclinic.accounts.models import Membership
 from ketaclinic.audit.models import Action, AuditEvent, Outcome
-from ketaclinic.idempotency import store
+from ketaclinic.idempotency import keys, store
+from ketaclinic.idempotency.keys import HEADER, REPLAYED_HEADER
 from ketaclinic.idempotency.models import IdempotencyKey
 from ketaclinic.idempotency.replay import REPLAY
-from ketaclinic.idempotency.store import HEADER, REPLAYED_HEADER
 from ketaclinic.patients import api as patients_api
 from ketaclinic.patients.models import Patient
 
@@ -120,9 +120,9 @@ def test_another_token_of_the_same_user_shares_the_key(world: World) -> None:
 @pytest.mark.parametrize(
     ("key", "ok"),
     [
-        ("k" * store.KEY_MAX_LENGTH, True),
+        ("k" * keys.KEY_MAX_LENGTH, True),
         ('"8e03978e-40d5-43e8-bc93-6894a57f9324"', True),  # the draft's sf-string form
-        ("k" * (store.KEY_MAX_LENGTH + 1), False),
+        ("k" * (keys.KEY_MAX_LENGTH + 1), False),
         ("", False),
         ("   ", False),
         ("two words", False),
@@ -135,7 +135,7 @@ def test_a_key_is_bounded_and_visible_ascii(world: World, key: str, ok: bool) ->
         assert response.status_code == 201
         return
     assert response.status_code == 422
-    assert response.json()["errors"] == {HEADER: store.KEY_RULE}
+    assert response.json()["errors"] == {HEADER: keys.KEY_RULE}
     assert registered() == 0 and not IdempotencyKey.objects.exists()
 
 
