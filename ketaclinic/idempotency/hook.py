@@ -32,9 +32,16 @@ from ninja.operation import Operation
 from ketaclinic.errors import Forbidden, NotFound
 from ketaclinic.idempotency import keys, replay, store
 from ketaclinic.idempotency.keys import HEADER, KEY_MAX_LENGTH, REPLAYED_HEADER
+from ketaclinic.idempotency.models import IdempotencyKey
 
 Authenticate = Callable[[str], Any]
 Run = Callable[..., HttpResponseBase]
+_REPLAYED = {
+    REPLAYED_HEADER: {
+        "description": "`true` on an answer replayed for a repeated key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 
 
 def honour_idempotency_keys(api: NinjaAPI, *, authenticate: Authenticate) -> None:
@@ -99,7 +106,9 @@ def _once(
         return response
 
 
-def _replayed(request: HttpRequest, api: NinjaAPI, user: Any, row: Any, digest: str) -> HttpResponseBase:
+def _replayed(
+    request: HttpRequest, api: NinjaAPI, user: Any, row: IdempotencyKey, digest: str
+) -> HttpResponseBase:
     if row.fingerprint != digest:
         return _refuse(
             request,
@@ -130,11 +139,9 @@ def _documented(operation: Operation) -> dict[str, Any]:
     """The operation's OpenAPI extras with the header parameter, and the replay marker on its 2xx."""
     extra = dict(operation.openapi_extra or {})
     extra["parameters"] = [*extra.get("parameters", []), _parameter()]
-    replayed = {REPLAYED_HEADER: {"description": "`true` on an answer replayed for a repeated key.",
-                                  "schema": {"type": "string", "enum": ["true"]}}}  # fmt: skip
     extra["responses"] = {
         **extra.get("responses", {}),
-        **{code: {"headers": replayed} for code in operation.response_models if 200 <= code < 300},
+        **{code: {"headers": _REPLAYED} for code in operation.response_models if 200 <= code < 300},
     }
     return extra
 
