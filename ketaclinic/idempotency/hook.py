@@ -91,16 +91,15 @@ def _once(
     key: str,
     digest: str,
 ) -> HttpResponseBase:
-    started = timezone.now()
     with transaction.atomic():
-        row, new = store.claim(user, key, digest, started)
+        row, new = store.claim(user, key, digest, timezone.now(), getattr(request, "request_id", ""))
         if not new:
             return _replayed(request, api, user, row, digest)
         response = call()
         if response.status_code >= 500:
             transaction.set_rollback(True)  # nothing of a failed request stays, its key included
         elif 200 <= response.status_code < 300 and isinstance(response, HttpResponse):
-            store.fill(row, response, *replay.shown_by(request, user, started))
+            store.fill(row, response)
         else:
             row.delete()  # a refusal changed nothing: the same request may be sent again and run
         return response

@@ -20,10 +20,8 @@ class IdempotencyKey(models.Model):
     status_code = models.PositiveSmallIntegerField(default=0)
     headers = models.JSONField(default=dict)
     body = models.BinaryField(default=b"")
-    # What a replay shows again, so that it is checked and audited as a read: the patients the first
-    # request touched, and the search action when it was a search.
-    patient_ids = models.JSONField(default=list)
-    search_action = models.CharField(max_length=40, blank=True)
+    # The first request's id in the audit trail: its events say what the answer shows (replay.py).
+    request_id = models.CharField(max_length=36, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_one_per_user_key")]

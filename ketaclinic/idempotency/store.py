@@ -28,7 +28,7 @@ def window() -> dt.timedelta:
     return dt.timedelta(hours=settings.KETACLINIC_IDEMPOTENCY_HOURS)
 
 
-def claim(user: Any, key: str, digest: str, now: dt.datetime) -> tuple[IdempotencyKey, bool]:
+def claim(user: Any, key: str, digest: str, now: dt.datetime, request_id: str) -> tuple[IdempotencyKey, bool]:
     """The user's row for `key`: a new one for this request to fill (True), or the answer stored before.
 
     Call it inside the request's transaction. A request with the same key still in flight holds the new
@@ -38,7 +38,9 @@ def claim(user: Any, key: str, digest: str, now: dt.datetime) -> tuple[Idempoten
     for _ in range(3):  # a stale row deleted under us by a concurrent replacement: look again
         try:
             with transaction.atomic():
-                row = IdempotencyKey.objects.create(user=user, key=key, fingerprint=digest, created_at=now)
+                row = IdempotencyKey.objects.create(
+                    user=user, key=key, fingerprint=digest, created_at=now, request_id=request_id
+                )
             return row, True
         except IntegrityError:
             pass
@@ -50,14 +52,15 @@ def claim(user: Any, key: str, digest: str, now: dt.datetime) -> tuple[Idempoten
     raise IntegrityError(f"could not claim an {HEADER}")
 
 
-def fill(row: IdempotencyKey, response: HttpResponse, patient_ids: list[str], search_action: str) -> None:
-    """Keep the answer whole: status, headers the API set (Location, ETag, Content-Type) and body."""
-    row.status_code = response.status_code
-    row.headers = dict(response.items())
-    row.body = response.content
-    row.patient_ids = patient_ids
-    row.search_action = search_action
-    row.save(update_fields=["status_code", "headers", "body", "patient_ids", "search_action"])
+def fill(row: IdempotencyKey, response: HttpResponse) -> None:
+    """Keep the answer whole: status, headers the API set (Location, ETag, Content-Type) and body.
+
+    One UPDATE, and nothing else, between the request's writes and its commit: until then it holds the
+    audit chain's head row (and on SQLite the write lock), which every other audited request waits for.
+    """
+    IdempotencyKey.objects.filter(pk=row.pk).update(
+        status_code=response.status_code, headers=dict(response.items()), body=response.content
+    )
 
 
 def replay(row: IdempotencyKey) -> HttpResponse:
