@@ -127,7 +127,11 @@ def _refuse(request: HttpRequest, api: NinjaAPI, detail: str, problem: str) -> H
 
 
 def _bearer_user(request: HttpRequest, authenticate: Authenticate) -> Any:
-    """The user of the request's bearer token, read as ninja's HttpBearer reads it."""
+    """The user of the request's bearer token, read as ninja's HttpBearer reads it.
+
+    A stored answer is replayed here, before the API's own authentication runs: `authenticate` must be
+    the API's whole check of a token (revoked, expired, disabled user), as api.auth.user_for_token is.
+    """
     parts = request.headers.get("Authorization", "").split(" ")
     if parts[0].lower() != "bearer":
         return None

@@ -21,8 +21,8 @@ from django.utils import timezone
 from pytest_django import Settings
 
 from ketaclinic import config
-from ketaclinic.accounts.actions import do_revoke_role
-from ketaclinic.accounts.models import Membership
+from ketaclinic.accounts.actions import do_disable_staff, do_revoke_api_token, do_revoke_role
+from ketaclinic.accounts.models import ApiToken, Membership
 from ketaclinic.audit.models import Action, AuditEvent, Outcome
 from ketaclinic.idempotency import keys, store
 from ketaclinic.idempotency.keys import HEADER, REPLAYED_HEADER
@@ -152,6 +152,21 @@ def test_without_a_valid_token_the_key_changes_nothing(world: World) -> None:
     forged = post(Client(headers={"Authorization": "Bearer kc_forged"}), BODY, "anon")
     assert forged.status_code == 401
     assert not IdempotencyKey.objects.exists()
+
+
+def test_a_revoked_token_or_disabled_user_gets_401_not_the_stored_answer(world: World) -> None:
+    """A replay answers only to a user the API's token check (api.auth.user_for_token) accepts now."""
+    token = world.token("nurse.north")
+    client = Client(headers={"Authorization": f"Bearer {token}"})
+    assert post(client, BODY, "then-revoked").status_code == 201
+    do_revoke_api_token(ApiToken.objects.get(user__username="nurse.north"))
+    revoked = post(client, BODY, "then-revoked")
+    assert revoked.status_code == 401 and b"Potent" not in revoked.content
+    frontdesk = world.api("frontdesk.north")
+    assert post(frontdesk, {**BODY, "confirm_duplicate": True}, "then-disabled").status_code == 201
+    do_disable_staff(world.user("frontdesk.north"))
+    disabled = post(frontdesk, {**BODY, "confirm_duplicate": True}, "then-disabled")
+    assert disabled.status_code == 401 and b"Potent" not in disabled.content
 
 
 def test_a_refusal_is_not_kept_so_the_corrected_request_may_reuse_the_key(world: World) -> None:
