@@ -92,16 +92,16 @@ def _once(
     digest: str,
 ) -> HttpResponseBase:
     with transaction.atomic():
-        row, new = store.claim(user, key, digest, timezone.now(), getattr(request, "request_id", ""))
-        if not new:
-            return _replayed(request, api, user, row, digest)
+        stored = store.claim(user, key, digest, timezone.now(), getattr(request, "request_id", ""))
+        if stored is not None:
+            return _replayed(request, api, user, stored, digest)
         response = call()
         if response.status_code >= 500:
             transaction.set_rollback(True)  # nothing of a failed request stays, its key included
         elif 200 <= response.status_code < 300 and isinstance(response, HttpResponse):
-            store.fill(row, response)
+            store.fill(user, key, response)
         else:
-            row.delete()  # a refusal changed nothing: the same request may be sent again and run
+            store.release(user, key)  # a refusal changed nothing: the same request may run again
         return response
 
 
