@@ -6,13 +6,30 @@ settings.py only maps these values onto Django's names.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEMO_SECRET_MARKER = "demo-"
+IDEMPOTENCY_MIN_HOURS = 24
+HSTS_YEAR = 365 * 24 * 3600
+# The data folder holds the SQLite database, the demo's secret key and the audit writer's socket: readable
+# and writable by the server's user only. SQLite gives its -wal, -shm and -journal files the database
+# file's mode, so a database file created 0600 keeps them 0600 whatever the umask of the process.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+DATABASE_FILE = "ketaclinic.sqlite3"
+SQLITE_ENDINGS = ("", "-wal", "-shm", "-journal")
+PRIVATE_FILES = (*(DATABASE_FILE + end for end in SQLITE_ENDINGS), "secret_key")
+# What `ketaclinic` commands (and the servers they start) create is private too (ketaclinic/__main__.py).
+PRIVATE_UMASK = 0o077
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(RuntimeError):
@@ -60,6 +77,10 @@ class Config:
     allowed_hosts: list[str]
     csrf_trusted_origins: list[str]
     secure_cookies: bool
+    hsts_seconds: int
+    hsts_include_subdomains: bool
+    trust_x_forwarded_proto: bool
+    ssl_redirect: bool
     idle_timeout_minutes: int
     session_max_hours: int
     login_failure_limit: int
@@ -74,6 +95,7 @@ class Config:
     break_glass_minutes: int
     break_glass_reason_min_chars: int
     mfa_required_roles: tuple[str, ...]
+    idempotency_hours: int
 
 
 def _secret_key(data_dir: Path, demo: bool) -> str:
@@ -94,7 +116,6 @@ def _secret_key(data_dir: Path, demo: bool) -> str:
         return key_file.read_text().strip()
     if not demo:
         raise ConfigError("KETACLINIC_SECRET_KEY is not set (only the demo clinic generates its own key)")
-    data_dir.mkdir(parents=True, exist_ok=True)
     key = DEMO_SECRET_MARKER + secrets.token_urlsafe(48)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -121,10 +142,55 @@ def _mfa_required_roles(demo: bool) -> tuple[str, ...]:
     return roles
 
 
+def _idempotency_hours() -> int:
+    """How long an API POST's answer is kept for retries: at least the 24 hours clients are promised."""
+    hours = _int("KETACLINIC_IDEMPOTENCY_HOURS", IDEMPOTENCY_MIN_HOURS)
+    if hours < IDEMPOTENCY_MIN_HOURS:
+        raise ConfigError(f"KETACLINIC_IDEMPOTENCY_HOURS must be at least {IDEMPOTENCY_MIN_HOURS}")
+    return hours
+
+
+def private_data_dir(data_dir: Path) -> None:
+    """Create the data folder 0700, or tighten a looser one of ours (and its files), with a warning.
+
+    A folder this user does not own, or one meant to be shared (world-writable or sticky, like /tmp), is
+    refused instead: KetaClinic's data needs a folder of its own, and chmod on a shared one would break
+    other programs.
+    """
+    try:
+        data_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        info = data_dir.stat()
+    except OSError as exc:
+        raise ConfigError(f"cannot create the data folder {data_dir}: {exc.strerror}") from exc
+    if info.st_mode & 0o077:
+        shared = info.st_mode & (stat.S_ISVTX | stat.S_IWOTH) or info.st_uid != os.getuid()
+        if shared:
+            raise ConfigError(
+                f"the data folder {data_dir} is open to other users (mode {stat.S_IMODE(info.st_mode):o}) "
+                "and not KetaClinic's own: set KETACLINIC_DATA_DIR to a folder of its own"
+            )
+        data_dir.chmod(PRIVATE_DIR_MODE)
+        log.warning("the data folder %s was open to other users; it is now 0700", data_dir)
+    for name in PRIVATE_FILES:
+        path = data_dir / name
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(PRIVATE_FILE_MODE)
+            log.warning("%s was open to other users; it is now 0600", path)
+
+
+def private_file(path: Path) -> Path:
+    """`path`, created empty and 0600 if it does not exist (an empty file is an empty SQLite database)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    return path
+
+
 def load() -> Config:
     # Set but empty means unset: Path("") would be whatever folder the command happens to run in.
     data_dir = Path(os.environ.get("KETACLINIC_DATA_DIR") or BASE_DIR / "var").resolve()
+    private_data_dir(data_dir)
     demo = _bool("KETACLINIC_DEMO", False)
+    secure = _bool("KETACLINIC_SECURE_COOKIES", False)
     return Config(
         data_dir=data_dir,
         database_url=os.environ.get("DATABASE_URL") or None,
@@ -133,8 +199,15 @@ def load() -> Config:
         demo=demo,
         allowed_hosts=_list("KETACLINIC_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"]),
         csrf_trusted_origins=_list("KETACLINIC_CSRF_TRUSTED_ORIGINS", []),
-        # Off only for plain-HTTP local use (make run on 127.0.0.1); any real deployment is behind TLS.
-        secure_cookies=_bool("KETACLINIC_SECURE_COOKIES", False),
+        # TLS (docs/deployment.md). All off for plain-HTTP local use (make run on 127.0.0.1); any real
+        # deployment is behind TLS. KETACLINIC_SECURE_COOKIES=1 is the one switch for the usual case, a
+        # TLS reverse proxy: Secure cookies, HSTS for a year, and the proxy's X-Forwarded-Proto trusted.
+        secure_cookies=secure,
+        hsts_seconds=_int("KETACLINIC_HSTS_SECONDS", HSTS_YEAR if secure else 0),
+        hsts_include_subdomains=_bool("KETACLINIC_HSTS_INCLUDE_SUBDOMAINS", True),
+        trust_x_forwarded_proto=_bool("KETACLINIC_TRUST_X_FORWARDED_PROTO", secure),
+        # The proxy usually redirects http:// itself; this makes Django do it too.
+        ssl_redirect=_bool("KETACLINIC_SSL_REDIRECT", False),
         # HIPAA 164.312(a)(2)(iii) automatic logoff; 15 minutes is the safe default of security-checks.md.
         idle_timeout_minutes=_int("KETACLINIC_IDLE_TIMEOUT_MINUTES", 15),
         session_max_hours=_int("KETACLINIC_SESSION_MAX_HOURS", 12),
@@ -160,4 +233,5 @@ def load() -> Config:
         break_glass_minutes=_bounded("KETACLINIC_BREAK_GLASS_MINUTES", 60, 1, 24 * 60),
         break_glass_reason_min_chars=_bounded("KETACLINIC_BREAK_GLASS_REASON_MIN_CHARS", 20, 1, 500),
         mfa_required_roles=_mfa_required_roles(demo),
+        idempotency_hours=_idempotency_hours(),
     )

@@ -104,6 +104,7 @@ _PASSED_THROUGH: frozenset[type[Any]] = frozenset(
         models.SlugField,
         models.URLField,
         models.GenericIPAddressField,
+        models.BinaryField,
     }
 )
 _RELATIONS: frozenset[type[Any]] = frozenset({models.ForeignKey, models.OneToOneField})

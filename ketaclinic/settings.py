@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "ketaclinic.staff",
     "ketaclinic.patients",
     "ketaclinic.emergency",
+    "ketaclinic.idempotency",
     "ketaclinic.demo",
 ]
 
@@ -100,10 +101,10 @@ def _database() -> dict[str, object]:
         db = dj_database_url.parse(CONFIG.database_url, conn_max_age=600, conn_health_checks=True)
         db.setdefault("TEST", {})
         return dict(db)
-    CONFIG.data_dir.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": CONFIG.data_dir / "ketaclinic.sqlite3",
+        # Created 0600 here, so SQLite's -wal and -shm files are 0600 too (config.private_data_dir).
+        "NAME": _config.private_file(CONFIG.data_dir / _config.DATABASE_FILE),
         # Persistent connections: closing after each request costs about a third of write throughput.
         "CONN_MAX_AGE": 600,
         "OPTIONS": {
@@ -172,14 +173,17 @@ KETACLINIC_AUDIT_WRITER = CONFIG.audit_writer
 # needs a written reason of at least this many characters (default 20).
 KETACLINIC_BREAK_GLASS_MINUTES = CONFIG.break_glass_minutes
 KETACLINIC_BREAK_GLASS_REASON_MIN_CHARS = CONFIG.break_glass_reason_min_chars
+# How long an API POST's answer is kept for a retry with the same Idempotency-Key (at least 24 hours).
+KETACLINIC_IDEMPOTENCY_HOURS = CONFIG.idempotency_hours
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if CONFIG.secure_cookies:
-    SECURE_HSTS_SECONDS = 31536000
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# TLS at a reverse proxy (docs/deployment.md): off for the plain-HTTP demo, on with KETACLINIC_SECURE_COOKIES.
+SECURE_HSTS_SECONDS = CONFIG.hsts_seconds
+SECURE_HSTS_INCLUDE_SUBDOMAINS = CONFIG.hsts_seconds > 0 and CONFIG.hsts_include_subdomains
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if CONFIG.trust_x_forwarded_proto else None
+SECURE_SSL_REDIRECT = CONFIG.ssl_redirect
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -193,6 +197,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_MAX_AGE = 3600
+# Files the storages write into the data folder (collected static files) are the server user's only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000

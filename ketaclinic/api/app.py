@@ -27,6 +27,7 @@ from ketaclinic.errors import (
     error_body,
     errors_by_field,
 )
+from ketaclinic.idempotency.hook import honour_idempotency_keys
 
 
 def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -122,3 +123,5 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 from ketaclinic.patients.api import router as patients_router  # noqa: E402
 
 api.add_router("/v1/patients", patients_router)
+# Every POST honours Idempotency-Key (ketaclinic/idempotency/hook.py), documented on each operation.
+honour_idempotency_keys(api, authenticate=user_for_token)

@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import models
+from django.utils import timezone
 
 from ketaclinic import fastload
 from ketaclinic.accounts import throttle
@@ -31,6 +32,7 @@ from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.context import Origin
 from ketaclinic.audit.models import Action, AuditEvent, Outcome, RepeatTally, Via
 from ketaclinic.audit.repeats import record_repeated
+from ketaclinic.idempotency.models import IdempotencyKey
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import (
     AllergyCategory,
@@ -95,6 +97,9 @@ def _fill(world: World) -> None:
     record_repeated(Action.API_AUTH_FAILED, origin=Origin(source_ip="192.0.2.1"), outcome=Outcome.FAILURE)
     RepeatTally.objects.create(action=Action.API_AUTH_THROTTLED, via=Via.API, outcome=Outcome.DENIED)
     _emergency_grants(world)
+    IdempotencyKey.objects.create(
+        user=actor, key="probe", fingerprint="0" * 64, created_at=timezone.now(), body=b'{"x": 1}'
+    )
 
 
 def _emergency_grants(world: World) -> None:

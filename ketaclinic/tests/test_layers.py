@@ -24,7 +24,9 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"accounts"}),  # staff, roles, grants, login
     frozenset({"web"}),  # page shell, design system, role gates, the server command
     frozenset({"patients", "audit_review", "staff"}),  # areas with pages and endpoints
-    frozenset({"emergency"}),  # break-glass reads of another location's patient, built on patients
+    # Built on patients: break-glass reads of another location's patient; stored answers of API POSTs,
+    # whose replays are checked like patient reads.
+    frozenset({"emergency", "idempotency"}),
     frozenset({"api", "demo"}),  # the API app that mounts the areas' routers; the demo clinic
 )
 # The project's wiring imports every app; it is not an app itself.
