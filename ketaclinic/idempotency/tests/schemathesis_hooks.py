@@ -20,6 +20,12 @@ from ketaclinic.idempotency.keys import HEADER, parse_key
 
 @schemathesis.hook
 def before_call(context: HookContext, case: Case[Any], kwargs: dict[str, Any]) -> None:
-    drawn = case.headers.get(HEADER)
+    # The request's own headers, not the case's: changing case.headers makes schemathesis merge the
+    # run's --header values (the bearer token) back in, so a case meant to go without Authorization would
+    # be sent with it and its 201 reported as "missing required header accepted".
+    headers = kwargs.get("headers")
+    if not isinstance(headers, dict):
+        return
+    drawn = headers.get(HEADER)
     if isinstance(drawn, str) and parse_key(drawn) is not None:
-        case.headers[HEADER] = str(uuid.uuid4())
+        headers[HEADER] = str(uuid.uuid4())
