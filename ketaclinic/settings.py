@@ -31,9 +31,14 @@ INSTALLED_APPS = [
     "ketaclinic.audit",
     "ketaclinic.audit_review",
     "ketaclinic.staff",
+    "ketaclinic.clinicpolicy",
     "ketaclinic.patients",
     "ketaclinic.emergency",
     "ketaclinic.idempotency",
+    "ketaclinic.screening",
+    "ketaclinic.consent",
+    "ketaclinic.ledger",
+    "ketaclinic.treatment",
     "ketaclinic.demo",
 ]
 

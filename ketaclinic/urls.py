@@ -21,6 +21,11 @@ urlpatterns = [
     path("emergency/", include("ketaclinic.emergency.urls")),
     path("mfa/", include("ketaclinic.accounts.mfa_urls")),
     path("staff/", include("ketaclinic.staff.urls")),
+    path("clinic/", include("ketaclinic.clinicpolicy.urls")),
+    path("screening/", include("ketaclinic.screening.urls")),
+    path("consent/", include("ketaclinic.consent.urls")),
+    path("ledger/", include("ketaclinic.ledger.urls")),
+    path("treatment/", include("ketaclinic.treatment.urls")),
     path("api/", api.urls),
     # The admin site signs in and out through the app's own views, so that its login is throttled and
     # audited like every other: these come before admin.site.urls and shadow its login and logout.

@@ -21,6 +21,7 @@ from datetime import timedelta
 from enum import StrEnum
 from importlib import import_module
 from typing import Any
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
@@ -67,9 +68,17 @@ def do_create_network(name: str, slug: str, *, actor: Any = None, origin: Origin
 
 @transaction.atomic
 def do_create_location(
-    network: ClinicNetwork, name: str, slug: str, *, actor: Any = None, origin: Origin = SYSTEM
+    network: ClinicNetwork,
+    name: str,
+    slug: str,
+    *,
+    time_zone: str = "UTC",
+    actor: Any = None,
+    origin: Origin = SYSTEM,
 ) -> ClinicLocation:
-    location = ClinicLocation.objects.create(network=network, name=name, slug=slug)
+    if time_zone not in available_timezones():
+        raise ValueError(f"time_zone: {time_zone!r} is not an IANA time zone name")
+    location = ClinicLocation.objects.create(network=network, name=name, slug=slug, time_zone=time_zone)
     record(Action.LOCATION_CREATE, actor=actor, origin=origin, obj=location, location_id=location.pk)
     return location
 

@@ -20,6 +20,9 @@ class ClinicLocation(models.Model):
     network = models.ForeignKey(ClinicNetwork, on_delete=models.PROTECT, related_name="locations")
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60)
+    # An IANA zone name ("America/New_York"): a session's day, "today", the floor board and the REMS form's
+    # seven days count in it (ketaclinic/clinicpolicy/clock.py).
+    time_zone = models.CharField(max_length=64, default="UTC")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["network", "slug"], name="location_slug_unique")]

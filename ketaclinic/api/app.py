@@ -120,8 +120,19 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, str(exc), exc.status_code)
 
 
+from ketaclinic.clinicpolicy.api import router as clinicpolicy_router  # noqa: E402
+from ketaclinic.consent.api import router as consent_router  # noqa: E402
+from ketaclinic.ledger.api import router as ledger_router  # noqa: E402
 from ketaclinic.patients.api import router as patients_router  # noqa: E402
+from ketaclinic.screening.api import router as screening_router  # noqa: E402
+from ketaclinic.treatment.api import router as treatment_router  # noqa: E402
 
 api.add_router("/v1/patients", patients_router)
+# The treatment workflow's routers declare their whole path under /v1 (some sit under /patients/{id}/).
+api.add_router("/v1", clinicpolicy_router)
+api.add_router("/v1", screening_router)
+api.add_router("/v1", consent_router)
+api.add_router("/v1", ledger_router)
+api.add_router("/v1", treatment_router)
 # Every POST honours Idempotency-Key (ketaclinic/idempotency/hook.py), documented on each operation.
 honour_idempotency_keys(api, authenticate=user_for_token)

@@ -26,6 +26,8 @@ from ketaclinic.patients.actions import do_register_patient
 NETWORK_SLUG = "demo"
 PASSWORD = "ketaclinic-demo"
 LOCATIONS = (("north", "North Clinic"), ("south", "South Clinic"))
+# Each location counts its days in its own zone (issue 9): north on the Pacific coast, south on the Atlantic.
+TIME_ZONES = {"north": "America/Los_Angeles", "south": "America/New_York"}
 PERSONAS = (
     ("admin", Role.CLINIC_ADMIN, "Alex", "Admin"),
     ("prescriber", Role.PRESCRIBER, "Priya", "Prescott"),
@@ -363,7 +365,7 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
     with transaction.atomic():
         network = accounts.do_create_network("KetaClinic Demo Network", NETWORK_SLUG)
         for slug, name in LOCATIONS:
-            location = accounts.do_create_location(network, name, slug)
+            location = accounts.do_create_location(network, name, slug, time_zone=TIME_ZONES[slug])
             for username, role, first, last in PERSONAS:
                 user = accounts.do_create_staff(
                     network,

@@ -23,10 +23,12 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"audit"}),  # the trail, its writer and denial recording
     frozenset({"accounts"}),  # staff, roles, grants, login
     frozenset({"web"}),  # page shell, design system, role gates, the server command
+    frozenset({"clinicpolicy"}),  # each location's clock, policy in force, chairs and rooms
     frozenset({"patients", "audit_review", "staff"}),  # areas with pages and endpoints
     # Built on patients: break-glass reads of another location's patient; stored answers of API POSTs,
-    # whose replays are checked like patient reads.
-    frozenset({"emergency", "idempotency"}),
+    # whose replays are checked like patient reads; screenings, consents and REMS enrolment; the ledger.
+    frozenset({"emergency", "idempotency", "screening", "consent", "ledger"}),
+    frozenset({"treatment"}),  # plans, sessions and the treatment day, gated by screening and consent
     frozenset({"api", "demo"}),  # the API app that mounts the areas' routers; the demo clinic
 )
 # The project's wiring imports every app; it is not an app itself.

@@ -1,0 +1,5 @@
+"""API routes of clinic policy (mounted under /api/v1 by ketaclinic/api/app.py)."""
+
+from ninja import Router
+
+router = Router(tags=["Clinic policy"])
