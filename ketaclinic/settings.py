@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "ketaclinic.consent",
     "ketaclinic.ledger",
     "ketaclinic.treatment",
+    "ketaclinic.rems",
     "ketaclinic.demo",
 ]
 

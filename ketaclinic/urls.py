@@ -26,6 +26,7 @@ urlpatterns = [
     path("consent/", include("ketaclinic.consent.urls")),
     path("ledger/", include("ketaclinic.ledger.urls")),
     path("treatment/", include("ketaclinic.treatment.urls")),
+    path("rems/", include("ketaclinic.rems.urls")),
     path("api/", api.urls),
     # The admin site signs in and out through the app's own views, so that its login is throttled and
     # audited like every other: these come before admin.site.urls and shadow its login and logout.

@@ -124,6 +124,7 @@ from ketaclinic.clinicpolicy.api import router as clinicpolicy_router  # noqa: E
 from ketaclinic.consent.api import router as consent_router  # noqa: E402
 from ketaclinic.ledger.api import router as ledger_router  # noqa: E402
 from ketaclinic.patients.api import router as patients_router  # noqa: E402
+from ketaclinic.rems.api import router as rems_router  # noqa: E402
 from ketaclinic.screening.api import router as screening_router  # noqa: E402
 from ketaclinic.treatment.api import router as treatment_router  # noqa: E402
 
@@ -134,5 +135,6 @@ api.add_router("/v1", screening_router)
 api.add_router("/v1", consent_router)
 api.add_router("/v1", ledger_router)
 api.add_router("/v1", treatment_router)
+api.add_router("/v1", rems_router)
 # Every POST honours Idempotency-Key (ketaclinic/idempotency/hook.py), documented on each operation.
 honour_idempotency_keys(api, authenticate=user_for_token)

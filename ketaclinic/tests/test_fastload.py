@@ -32,6 +32,7 @@ from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.context import Origin
 from ketaclinic.audit.models import Action, AuditEvent, Outcome, RepeatTally, Via
 from ketaclinic.audit.repeats import record_repeated
+from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.idempotency.models import IdempotencyKey
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import (
@@ -82,6 +83,7 @@ def _fill(world: World) -> None:
     do_request_role(north, "prescriber", actor=admin)  # a pending request: nulls where undecided
     do_decline_role_request(do_request_role(north, "nurse", actor=admin), actor=admin)
     Group.objects.create(name="reviewers")
+    Chair.objects.create(location=north, name="Chair 1")
     LogEntry.objects.create(
         user=actor,
         content_type=ContentType.objects.get_for_model(Patient),

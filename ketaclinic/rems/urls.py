@@ -1,0 +1,6 @@
+"""Pages of Spravato REMS."""
+
+from django.urls import URLPattern
+
+app_name = "rems"
+urlpatterns: list[URLPattern] = []
