@@ -43,6 +43,19 @@ class PossibleDuplicate(Exception):
         self.patient_ids = patient_ids
 
 
+class Refused(Exception):
+    """A clinical or regulatory gate refuses the step; every unmet reason is listed (409 on the API).
+
+    `field` optionally names the one input to blame (e.g. a waste's witness), for pages that mark fields.
+    """
+
+    def __init__(self, detail: str, reasons: Iterable[str], *, field: str | None = None) -> None:
+        self.detail = detail
+        self.reasons = list(reasons)
+        self.field = field
+        super().__init__(detail + (": " + "; ".join(self.reasons) if self.reasons else ""))
+
+
 class VersionConflict(Exception):
     """The record changed since the caller read it (optimistic concurrency)."""
 

@@ -23,6 +23,7 @@ from ketaclinic.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    Refused,
     VersionConflict,
     error_body,
     errors_by_field,
@@ -92,6 +93,14 @@ def _not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
 @api.exception_handler(Forbidden)
 def _forbidden(request: HttpRequest, exc: Forbidden) -> HttpResponse:
     return _error(request, "Your role does not allow this.", 403)
+
+
+@api.exception_handler(Refused)
+def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+    # {"detail", "reasons": [...]} as the workflow's gates promise; "errors" too when one field is to blame.
+    body = error_body(exc.detail, {exc.field: exc.detail} if exc.field else None)
+    body["reasons"] = exc.reasons
+    return api.create_response(request, body, status=409)
 
 
 @api.exception_handler(VersionConflict)

@@ -587,3 +587,67 @@ def format_value(value: object) -> str:
     if isinstance(value, frozenset):
         return ", ".join(sorted(str(v) for v in value)) or "none"
     return str(value)
+
+
+def policy_to_json(policy: ClinicPolicy) -> dict[str, Any]:
+    """The policy as plain JSON values: decimals as strings, pressures as {"systolic", "diastolic"}, sets as
+    sorted lists. A screening or session keeps this as the policy it was judged under.
+    """
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(ClinicPolicy):
+        value = getattr(policy, f.name)
+        if isinstance(value, Decimal):
+            out[f.name] = str(value)
+        elif isinstance(value, BloodPressure):
+            out[f.name] = {"systolic": value.systolic, "diastolic": value.diastolic}
+        elif isinstance(value, frozenset):
+            out[f.name] = sorted(value)
+        elif isinstance(value, StrEnum):
+            out[f.name] = value.value
+        else:
+            out[f.name] = value
+    return out
+
+
+def _from_json(name: str, default: Any, raw: Any) -> Any:
+    if raw is None:
+        return None
+    if isinstance(default, Decimal):
+        if isinstance(raw, bool) or not isinstance(raw, str | int):
+            raise ValueError(f"{name}: enter a number")
+        try:
+            return Decimal(str(raw))
+        except ArithmeticError as exc:
+            raise ValueError(f"{name}: enter a number") from exc
+    if isinstance(default, BloodPressure) or name in _PRESSURES or name == "esketamine_bp_defer":
+        if not isinstance(raw, dict) or set(raw) != {"systolic", "diastolic"}:
+            raise ValueError(f"{name}: give systolic and diastolic in mmHg")
+        return BloodPressure(raw["systolic"], raw["diastolic"])
+    if isinstance(default, frozenset):
+        if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+            raise ValueError(f"{name}: give a list of codes")
+        return frozenset(raw)
+    if isinstance(default, CssrsBand):
+        try:
+            return CssrsBand(raw)
+        except ValueError as exc:
+            raise ValueError(f"{name}: one of {', '.join(b.value for b in CssrsBand)}") from exc
+    return raw
+
+
+def policy_from_json(values: dict[str, Any], base: ClinicPolicy = DEFAULT_POLICY) -> ClinicPolicy:
+    """`base` with the named values of `values` (the shape `policy_to_json` writes) replaced.
+
+    Raises ValueError naming the field for an unknown name or a value of the wrong shape or range.
+    """
+    defaults = {f.name: f.default for f in dataclasses.fields(ClinicPolicy)}
+    changes: dict[str, Any] = {}
+    for name, raw in values.items():
+        if name not in defaults:
+            raise ValueError(f"{name}: not a clinic policy value")
+        changes[name] = _from_json(name, defaults[name], raw)
+    try:
+        return dataclasses.replace(base, **changes)
+    except (TypeError, ValueError) as exc:
+        message = str(exc).removeprefix("ClinicPolicy.")
+        raise ValueError(message) from exc

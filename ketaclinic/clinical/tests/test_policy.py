@@ -123,3 +123,38 @@ def test_valid_custom_policy() -> None:
     )
     assert custom.phq9_relapse_min == 10
     assert custom.home_ineligible_conditions == {"psychosis_history"}
+
+
+def test_a_policy_survives_its_json_form() -> None:
+    import json
+
+    from ketaclinic.clinical.policy import BloodPressure, policy_from_json, policy_to_json
+
+    changed = dataclasses.replace(
+        DEFAULT_POLICY,
+        madrs_remission_max=12,
+        esketamine_bp_defer=None,
+        session_bp_alert=BloodPressure(170, 100),
+        iv_mg_per_kg_max=Decimal("0.75"),
+        home_ineligible_conditions=frozenset({"psychosis_history"}),
+    )
+    as_json = json.loads(json.dumps(policy_to_json(changed)))
+    assert policy_from_json(as_json) == changed
+    assert policy_from_json({}) == DEFAULT_POLICY
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"no_such_value": 1}, "no_such_value"),
+        ({"madrs_remission_max": -1}, "madrs_remission_max"),
+        ({"iv_mg_per_kg_max": "lots"}, "iv_mg_per_kg_max"),
+        ({"session_bp_alert": {"systolic": 170}}, "session_bp_alert"),
+        ({"cssrs_ideation_band": "extreme"}, "cssrs_ideation_band"),
+    ],
+)
+def test_a_bad_json_value_is_refused_naming_its_field(values: dict[str, object], field: str) -> None:
+    from ketaclinic.clinical.policy import policy_from_json
+
+    with pytest.raises(ValueError, match=field):
+        policy_from_json(values)
