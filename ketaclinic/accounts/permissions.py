@@ -28,17 +28,23 @@ class Perm(StrEnum):
     EMERGENCY_ACCESS = "patient.emergency_access"
     AUDIT_READ = "audit.read"
     STAFF_MANAGE = "staff.manage"
+    # The location's clinic policy, time zone and chairs and rooms: every staff member of the location reads
+    # them (they are the thresholds and places of their working day, not PHI); a clinic admin changes them.
+    CLINIC_READ = "clinic.read"
+    CLINIC_MANAGE = "clinic.manage"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # Runs the clinic: staff, settings and the audit trail. Sees charts only if also given a clinical role.
-    Role.CLINIC_ADMIN: frozenset({Perm.AUDIT_READ, Perm.STAFF_MANAGE}),
-    Role.PRESCRIBER: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS}),
-    Role.NURSE: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS}),
+    Role.CLINIC_ADMIN: frozenset({Perm.AUDIT_READ, Perm.STAFF_MANAGE, Perm.CLINIC_READ, Perm.CLINIC_MANAGE}),
+    Role.PRESCRIBER: frozenset(
+        {Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS, Perm.CLINIC_READ}
+    ),
+    Role.NURSE: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS, Perm.CLINIC_READ}),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
-    Role.THERAPIST: frozenset({Perm.PATIENT_READ}),
+    Role.THERAPIST: frozenset({Perm.PATIENT_READ, Perm.CLINIC_READ}),
     # Intake: registers patients and records the history the patient brings.
-    Role.FRONT_DESK: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE}),
+    Role.FRONT_DESK: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.CLINIC_READ}),
 }
 
 

@@ -32,7 +32,9 @@ from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.context import Origin
 from ketaclinic.audit.models import Action, AuditEvent, Outcome, RepeatTally, Via
 from ketaclinic.audit.repeats import record_repeated
-from ketaclinic.clinicpolicy.models import Chair
+from ketaclinic.clinicpolicy.actions import do_add_chair, do_change_policy, do_retire_chair
+from ketaclinic.clinicpolicy.inputs import ChairIn, PolicyChangeIn
+from ketaclinic.clinicpolicy.models import ChairKind
 from ketaclinic.idempotency.models import IdempotencyKey
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import (
@@ -83,7 +85,12 @@ def _fill(world: World) -> None:
     do_request_role(north, "prescriber", actor=admin)  # a pending request: nulls where undecided
     do_decline_role_request(do_request_role(north, "nurse", actor=admin), actor=admin)
     Group.objects.create(name="reviewers")
-    Chair.objects.create(location=north, name="Chair 1")
+    chair = do_add_chair(north, ChairIn(name="Recovery room", kind=ChairKind.ROOM), actor=admin)
+    do_retire_chair(chair, actor=admin, expected_version=chair.version)
+    change = PolicyChangeIn(
+        values={"madrs_remission_max": 12}, time_zone="America/Denver", reason="local protocol"
+    )
+    do_change_policy(north, change, actor=admin, expected_version=0)
     LogEntry.objects.create(
         user=actor,
         content_type=ContentType.objects.get_for_model(Patient),

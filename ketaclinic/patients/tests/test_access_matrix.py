@@ -187,6 +187,54 @@ ROUTES: list[Route] = [
     ),
 ]
 
+# A location's clinic policy and chairs (ketaclinic/clinicpolicy): every staff member of the location reads
+# the pages and the chairs; its clinic admins change them, and alone read the policy through the API.
+LOCATION, API_LOCATION = "/clinic/{location_id}", "/api/v1/locations/{location_id}"
+POLICY_FORM = {"version": "0", "reason": "local protocol", "v-madrs_remission_max": "12"}
+POLICY_CHANGE = {"values": {"madrs_remission_max": 12}, "reason": "local protocol"}
+ROUTES += [
+    ("clinic index page", "get", "/clinic/", None, set(ROLES), False, False),
+    ("clinic policy page", "get", f"{LOCATION}/", None, set(ROLES), True, False),
+    ("clinic policy change", "post", f"{LOCATION}/", POLICY_FORM, ADMINS, True, False),
+    ("chairs page", "get", f"{LOCATION}/chairs/", None, set(ROLES), True, False),
+    ("add chair page", "post", f"{LOCATION}/chairs/", {"name": "Chair 99"}, ADMINS, True, False),
+    (
+        "change chair page",
+        "post",
+        f"{LOCATION}/chairs/{{chair_id}}/",
+        {"name": "Chair 77", "version": "1"},
+        ADMINS,
+        True,
+        False,
+    ),
+    ("api read policy", "get", f"{API_LOCATION}/policy", None, ADMINS, True, True),
+    ("api change policy", "patch", f"{API_LOCATION}/policy", POLICY_CHANGE, ADMINS, True, True),
+    ("api chairs", "get", f"{API_LOCATION}/chairs", None, set(ROLES), True, True),
+    ("api add chair", "post", f"{API_LOCATION}/chairs", {"name": "Chair 99"}, ADMINS, True, True),
+    ("api read chair", "get", f"{API_LOCATION}/chairs/{{chair_id}}", None, set(ROLES), True, True),
+    (
+        "api change chair",
+        "patch",
+        f"{API_LOCATION}/chairs/{{chair_id}}",
+        {"name": "Chair 77"},
+        ADMINS,
+        True,
+        True,
+    ),
+]
+# The ETag a PATCH sends as If-Match, by route (otherwise the patient's).
+ETAGS = {"api change policy": '"0"', "api change chair": '"1"'}
+
+
+def _places(patient: Patient) -> dict[str, int]:
+    """The patient's location and its first chair, for the clinic routes."""
+    from ketaclinic.clinicpolicy.models import Chair
+
+    chair = Chair.objects.filter(location_id=patient.location_id).order_by("pk").first()
+    assert chair is not None
+    return {"location_id": patient.location_id, "chair_id": chair.pk}
+
+
 # Reading one entry of each section, and the measurements history.
 ROUTES += [
     (f"api read one {key}", "get", f"/api/v1/patients/{{pid}}/{key}/{{{key}}}", None, READERS, True, True)
@@ -217,10 +265,10 @@ def _entries(patient: Patient) -> dict[str, int]:
 
 
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
-    _, method, url, body, _, _, is_api = route
+    name, method, url, body, _, _, is_api = route
     if "{pid}/" in url and "}" in url.split("{pid}/", 1)[1]:
         url = url.format(pid=patient.pk, **_entries(patient))
-    url = url.format(pid=patient.pk)
+    url = url.format(pid=patient.pk, **_places(patient))
     location = who.split(".")[1] if who else "north"
     if body == "create":
         body = {
@@ -232,7 +280,7 @@ def _call(world: World, who: str | None, route: Route, patient: Patient) -> Test
         }
     if is_api:
         client = world.api(who)
-        headers = {"If-Match": f'"{patient.version}"'} if method == "patch" else {}
+        headers = {"If-Match": ETAGS.get(name, f'"{patient.version}"')} if method == "patch" else {}
         kwargs = {"data": json.dumps(body), "content_type": "application/json"} if body is not None else {}
         response: TestResponse = getattr(client, method)(url, headers=headers, **kwargs)
         return response
@@ -282,7 +330,12 @@ def test_every_api_route_is_in_the_matrix() -> None:
     from ketaclinic.api.app import api
 
     covered = {
-        (r[1].upper(), re.sub(r"\{(?!pid)\w+\}", "{entry_id}", r[2]).replace("{pid}", "{patient_id}"))
+        (
+            r[1].upper(),
+            re.sub(r"\{(?!pid\}|location_id\}|chair_id\})\w+\}", "{entry_id}", r[2]).replace(
+                "{pid}", "{patient_id}"
+            ),
+        )
         for r in ROUTES
         if r[6]
     }
@@ -381,7 +434,13 @@ def test_every_web_page_is_in_the_matrix() -> None:
     def names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
         for p in patterns:
             if isinstance(p, URLResolver):
-                if p.namespace is not None and p.namespace in {"patients", "audit", "web", "mfa"}:
+                if p.namespace is not None and p.namespace in {
+                    "patients",
+                    "audit",
+                    "web",
+                    "mfa",
+                    "clinicpolicy",
+                }:
                     yield from names(p.url_patterns, p.namespace + ":")
             else:
                 assert p.name is not None, p  # every page has a name
@@ -390,7 +449,11 @@ def test_every_web_page_is_in_the_matrix() -> None:
     served = set(names(get_resolver().url_patterns))
     covered = {
         resolve(
-            r[2].split("?")[0].format(pid=uuid.uuid4(), **dict.fromkeys((*SECTIONS, "measurements"), 1))
+            r[2]
+            .split("?")[0]
+            .format(
+                pid=uuid.uuid4(), **dict.fromkeys((*SECTIONS, "measurements", "location_id", "chair_id"), 1)
+            )
         ).view_name
         for r in ROUTES
         if not r[6]

@@ -58,6 +58,7 @@ class Case:
     status: int
     kind: Kind
     who: str | None = "nurse.north"
+    etag: str | None = None  # If-Match of a PATCH, when not the patient's version
 
     @property
     def is_api(self) -> bool:
@@ -104,7 +105,7 @@ ADD: dict[str, dict[str, Any]] = {
     "antidepressant_trials": TRIAL,
     "measurements": {"height_cm": "170"},
 }
-PID, ENTRY = "{pid}", "{entry}"
+PID, ENTRY, LID, CHAIR = "{pid}", "{entry}", "{lid}", "{chair}"
 
 PAGES: list[Case] = [
     Case("patients:list", "get", "/patients/", None, 200, "list"),
@@ -180,6 +181,44 @@ ENDPOINTS: list[Case] = [
         "read",
     ),
 ]
+# A location's clinic policy and chairs: no patient data.
+_LOC = "/api/v1/locations/{location_id}"
+ENDPOINTS += [
+    Case(f"GET {_LOC}/policy", "get", f"/api/v1/locations/{LID}/policy", None, 200, "none", "admin.north"),
+    Case(
+        f"PATCH {_LOC}/policy",
+        "patch",
+        f"/api/v1/locations/{LID}/policy",
+        {"values": {"madrs_remission_max": 12}, "reason": "local protocol"},
+        200,
+        "none",
+        "admin.north",
+        '"0"',
+    ),
+    Case(f"GET {_LOC}/chairs", "get", f"/api/v1/locations/{LID}/chairs", None, 200, "none"),
+    Case(
+        f"POST {_LOC}/chairs",
+        "post",
+        f"/api/v1/locations/{LID}/chairs",
+        {"name": "Chair 99"},
+        201,
+        "none",
+        "admin.north",
+    ),
+    Case(
+        f"GET {_LOC}/chairs/{{chair_id}}", "get", f"/api/v1/locations/{LID}/chairs/{CHAIR}", None, 200, "none"
+    ),
+    Case(
+        f"PATCH {_LOC}/chairs/{{chair_id}}",
+        "patch",
+        f"/api/v1/locations/{LID}/chairs/{CHAIR}",
+        {"name": "Chair 77"},
+        200,
+        "none",
+        "admin.north",
+        '"1"',
+    ),
+]
 for _key in (*SECTIONS, "measurements"):
     _path = f"{API}/{{patient_id}}/{_key}"
     ENDPOINTS += [
@@ -247,7 +286,13 @@ def _patient(world: World) -> Patient:
 
 
 def _send(world: World, case: Case, patient: Patient) -> TestResponse:
-    url = case.url.replace(PID, str(patient.pk))
+    url = case.url.replace(PID, str(patient.pk)).replace(LID, str(patient.location_id))
+    if CHAIR in url:
+        from ketaclinic.clinicpolicy.models import Chair
+
+        chair = Chair.objects.filter(location_id=patient.location_id).order_by("pk").first()
+        assert chair is not None
+        url = url.replace(CHAIR, str(chair.pk))
     if ENTRY in url:
         key = url.split("/")[-2 if case.is_api else -4]  # .../<section>/{entry} or .../{entry}/status/
         url = url.replace(ENTRY, str(_entries(patient)[key]))
@@ -256,7 +301,7 @@ def _send(world: World, case: Case, patient: Patient) -> TestResponse:
         response: TestResponse = getattr(world.client(case.who), case.method)(url, body or {})
         return response
     assert case.who is not None
-    headers = {"If-Match": f'"{patient.version}"'} if case.method == "patch" else {}
+    headers = {"If-Match": case.etag or f'"{patient.version}"'} if case.method == "patch" else {}
     data = {"data": json.dumps(body), "content_type": "application/json"} if body is not None else {}
     response = getattr(world.api(case.who), case.method)(url, headers=headers, **data)
     return response
