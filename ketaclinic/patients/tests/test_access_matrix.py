@@ -41,7 +41,7 @@ TRIAL: dict[str, Any] = {
 }
 
 # (name, method, url template, body, allowed roles, scoped to the patient's location, API?)
-Route = tuple[str, str, str, dict[str, str] | str | None, set[str], bool, bool]
+Route = tuple[str, str, str, dict[str, Any] | str | None, set[str], bool, bool]
 ROUTES: list[Route] = [
     ("patient list page", "get", "/patients/", None, READERS, False, False),
     ("patient search", "post", "/patients/", {"q": "a"}, READERS, False, False),
