@@ -83,7 +83,13 @@ def _policy_page(
         "errors": errors or {},
         "values": form or {"time_zone": location.time_zone},
         "notices": list(messages.get_messages(request)),
-        "labels": {"reason": "Reason for the change", "time_zone": "Time zone", "version": "Version"},
+        # The summary of a refused form names each value as the table does.
+        "labels": {
+            **{row.name: row.name for row in rows},
+            "reason": "Reason for the change",
+            "time_zone": "Time zone",
+            "version": "Version",
+        },
     }
     return render(request, "clinicpolicy/policy.html", context, status=status)
 
