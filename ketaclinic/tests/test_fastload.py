@@ -101,9 +101,25 @@ def _fill(world: World) -> None:
     record_repeated(Action.API_AUTH_FAILED, origin=Origin(source_ip="192.0.2.1"), outcome=Outcome.FAILURE)
     RepeatTally.objects.create(action=Action.API_AUTH_THROTTLED, via=Via.API, outcome=Outcome.DENIED)
     _emergency_grants(world)
+    _screening_and_consent(world)
     IdempotencyKey.objects.create(
         user=actor, key="probe", fingerprint="0" * 64, created_at=timezone.now(), body=b'{"x": 1}'
     )
+
+
+def _screening_and_consent(world: World) -> None:
+    """A screening with an acknowledgement, a REMS enrolment, two document versions, and consents signed
+    with and without a drawn signature (ketaclinic/screening, ketaclinic/consent)."""
+    from ketaclinic.screening.tests import helpers
+
+    patient = world.patient("north")
+    screening = helpers.screen(helpers.patient(conditions=("psychosis_history",)), "iv_ketamine")
+    helpers.acknowledge_all(screening)
+    helpers.enrol(patient)
+    helpers.document("north", "iv_ketamine")
+    document = helpers.document("north", "iv_ketamine")
+    helpers.sign(patient, document)
+    helpers.sign(patient, document, signature=helpers.SIGNATURE)
 
 
 def _emergency_grants(world: World) -> None:
