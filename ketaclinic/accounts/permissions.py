@@ -28,13 +28,25 @@ class Perm(StrEnum):
     EMERGENCY_ACCESS = "patient.emergency_access"
     AUDIT_READ = "audit.read"
     STAFF_MANAGE = "staff.manage"
+    # The controlled-substance ledger of a location (ketaclinic/ledger): balances, events and the DEA report
+    # (the report names the patients who were given a dose, so it reads PHI).
+    LEDGER_READ = "ledger.read"
+    # Receiving, wasting, counting, adjusting and witnessing another's waste: the clinicians who handle the
+    # drug. Administrations are written by the dose action of the treatment session.
+    LEDGER_WRITE = "ledger.write"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # Runs the clinic: staff, settings and the audit trail. Sees charts only if also given a clinical role.
-    Role.CLINIC_ADMIN: frozenset({Perm.AUDIT_READ, Perm.STAFF_MANAGE}),
-    Role.PRESCRIBER: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS}),
-    Role.NURSE: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS}),
+    # Also reads the controlled-substance ledger and produces its report for an inspection; never records
+    # in it.
+    Role.CLINIC_ADMIN: frozenset({Perm.AUDIT_READ, Perm.STAFF_MANAGE, Perm.LEDGER_READ}),
+    Role.PRESCRIBER: frozenset(
+        {Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS, Perm.LEDGER_READ, Perm.LEDGER_WRITE}
+    ),
+    Role.NURSE: frozenset(
+        {Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS, Perm.LEDGER_READ, Perm.LEDGER_WRITE}
+    ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
     Role.THERAPIST: frozenset({Perm.PATIENT_READ}),
     # Intake: registers patients and records the history the patient brings.

@@ -53,6 +53,15 @@ class Action(models.TextChoices):
     EMERGENCY_READ = "emergency.read", "Patient record read under emergency access"
     EMERGENCY_END = "emergency.end", "Emergency access ended"
     EMERGENCY_REVIEW = "emergency.review", "Emergency access reviewed"
+    # Controlled-substance ledger (ketaclinic/ledger): one row per event written, witness and report.
+    LEDGER_PRODUCT = "ledger.product", "Controlled-substance product added"
+    LEDGER_RECEIVE = "ledger.receive", "Controlled substance received"
+    LEDGER_ADMINISTER = "ledger.administer", "Controlled substance administered"
+    LEDGER_WASTE = "ledger.waste", "Controlled substance wasted"
+    LEDGER_WITNESS = "ledger.witness", "Controlled-substance waste witnessed"
+    LEDGER_COUNT = "ledger.count", "Controlled-substance physical count"
+    LEDGER_ADJUST = "ledger.adjust", "Controlled-substance balance adjusted"
+    LEDGER_REPORT = "ledger.report", "Controlled-substance report produced"
 
 
 class Outcome(models.TextChoices):

@@ -34,6 +34,7 @@ from ketaclinic.audit.models import Action, AuditEvent, Outcome, RepeatTally, Vi
 from ketaclinic.audit.repeats import record_repeated
 from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.idempotency.models import IdempotencyKey
+from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import (
     AllergyCategory,
@@ -84,6 +85,7 @@ def _fill(world: World) -> None:
     do_decline_role_request(do_request_role(north, "nurse", actor=admin), actor=admin)
     Group.objects.create(name="reviewers")
     Chair.objects.create(location=north, name="Chair 1")
+    ledger_helpers.fill(north, world.user("nurse.north"), world.user("prescriber.north"), patient)
     LogEntry.objects.create(
         user=actor,
         content_type=ContentType.objects.get_for_model(Patient),
