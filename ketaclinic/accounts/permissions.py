@@ -37,12 +37,21 @@ class Perm(StrEnum):
     # Publishing a new version of a location's consent documents: the clinic's administration.
     CONSENT_DOCUMENTS = "consent.documents"
     STAFF_MANAGE = "staff.manage"
+    # The controlled-substance ledger of a location (ketaclinic/ledger): balances, events and the DEA report
+    # (the report names the patients who were given a dose, so it reads PHI).
+    LEDGER_READ = "ledger.read"
+    # Receiving, wasting, counting, adjusting and witnessing another's waste: the clinicians who handle the
+    # drug. Administrations are written by the dose action of the treatment session.
+    LEDGER_WRITE = "ledger.write"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # Runs the clinic: staff, settings and the audit trail. Sees charts only if also given a clinical role.
-    # Keeps the consent documents (their text is not PHI).
-    Role.CLINIC_ADMIN: frozenset({Perm.AUDIT_READ, Perm.STAFF_MANAGE, Perm.CONSENT_DOCUMENTS}),
+    # Keeps the consent documents (their text is not PHI). Also reads the controlled-substance ledger and
+    # produces its report for an inspection; never records in it.
+    Role.CLINIC_ADMIN: frozenset(
+        {Perm.AUDIT_READ, Perm.STAFF_MANAGE, Perm.CONSENT_DOCUMENTS, Perm.LEDGER_READ}
+    ),
     Role.PRESCRIBER: frozenset(
         {
             Perm.PATIENT_READ,
@@ -51,11 +60,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.SCREENING_RUN,
             Perm.REMS_ENROL,
             Perm.CONSENT_WITNESS,
+            Perm.LEDGER_READ,
+            Perm.LEDGER_WRITE,
         }
     ),
-    # Reads screenings; witnesses consent at the chair side.
+    # Reads screenings; witnesses consent at the chair side; handles the drug.
     Role.NURSE: frozenset(
-        {Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS, Perm.CONSENT_WITNESS}
+        {
+            Perm.PATIENT_READ,
+            Perm.PATIENT_WRITE,
+            Perm.EMERGENCY_ACCESS,
+            Perm.CONSENT_WITNESS,
+            Perm.LEDGER_READ,
+            Perm.LEDGER_WRITE,
+        }
     ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
     Role.THERAPIST: frozenset({Perm.PATIENT_READ}),
