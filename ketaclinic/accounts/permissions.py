@@ -28,13 +28,41 @@ class Perm(StrEnum):
     EMERGENCY_ACCESS = "patient.emergency_access"
     AUDIT_READ = "audit.read"
     STAFF_MANAGE = "staff.manage"
+    # Spravato REMS (ketaclinic/rems). The queue of Patient Monitoring Forms due at a location: session,
+    # patient id, due date and status, never a name unless the user also reads patients there.
+    REMS_QUEUE_READ = "rems.queue_read"
+    # Producing a session's Patient Monitoring Form and recording its submission: the clinicians who chart
+    # and monitor the session (the form is PHI, so it is also read through the patient's access getter).
+    REMS_SUBMIT = "rems.submit"
+    # The location's certified-setting details (name, address, certification id, authorised representative,
+    # monitoring HCP defaults): run by whoever runs the clinic.
+    REMS_SETTING_MANAGE = "rems.setting_manage"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # Runs the clinic: staff, settings and the audit trail. Sees charts only if also given a clinical role.
-    Role.CLINIC_ADMIN: frozenset({Perm.AUDIT_READ, Perm.STAFF_MANAGE}),
-    Role.PRESCRIBER: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS}),
-    Role.NURSE: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS}),
+    # Oversees REMS compliance (the queue of forms due, the setting's certification) without reading forms.
+    Role.CLINIC_ADMIN: frozenset(
+        {Perm.AUDIT_READ, Perm.STAFF_MANAGE, Perm.REMS_QUEUE_READ, Perm.REMS_SETTING_MANAGE}
+    ),
+    Role.PRESCRIBER: frozenset(
+        {
+            Perm.PATIENT_READ,
+            Perm.PATIENT_WRITE,
+            Perm.EMERGENCY_ACCESS,
+            Perm.REMS_QUEUE_READ,
+            Perm.REMS_SUBMIT,
+        }
+    ),
+    Role.NURSE: frozenset(
+        {
+            Perm.PATIENT_READ,
+            Perm.PATIENT_WRITE,
+            Perm.EMERGENCY_ACCESS,
+            Perm.REMS_QUEUE_READ,
+            Perm.REMS_SUBMIT,
+        }
+    ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
     Role.THERAPIST: frozenset({Perm.PATIENT_READ}),
     # Intake: registers patients and records the history the patient brings.

@@ -53,6 +53,10 @@ class Action(models.TextChoices):
     EMERGENCY_READ = "emergency.read", "Patient record read under emergency access"
     EMERGENCY_END = "emergency.end", "Emergency access ended"
     EMERGENCY_REVIEW = "emergency.review", "Emergency access reviewed"
+    # Spravato REMS (ketaclinic/rems): a location's certified-setting details saved; a session's Patient
+    # Monitoring Form submission recorded (reading a form is a patient.read).
+    REMS_SETTING_SAVE = "rems.setting_save", "REMS setting details saved"
+    REMS_SUBMISSION = "rems.submission", "REMS monitoring form submission recorded"
 
 
 class Outcome(models.TextChoices):
