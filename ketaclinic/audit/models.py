@@ -67,6 +67,10 @@ class Action(models.TextChoices):
     LEDGER_COUNT = "ledger.count", "Controlled-substance physical count"
     LEDGER_ADJUST = "ledger.adjust", "Controlled-substance balance adjusted"
     LEDGER_REPORT = "ledger.report", "Controlled-substance report produced"
+    # Spravato REMS (ketaclinic/rems): a location's certified-setting details saved; a session's Patient
+    # Monitoring Form submission recorded (reading a form is a patient.read).
+    REMS_SETTING_SAVE = "rems.setting_save", "REMS setting details saved"
+    REMS_SUBMISSION = "rems.submission", "REMS monitoring form submission recorded"
 
 
 class Outcome(models.TextChoices):
