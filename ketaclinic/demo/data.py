@@ -23,6 +23,7 @@ from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.clinicpolicy import demo as clinicpolicy_demo
 from ketaclinic.patients import inputs
 from ketaclinic.patients.actions import do_register_patient
+from ketaclinic.rems import demo as rems_demo
 
 NETWORK_SLUG = "demo"
 PASSWORD = "ketaclinic-demo"
@@ -381,6 +382,7 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
             for index in range(patients_per_location):
                 do_register_patient(_patient(index, slug, rng, today), actor=registrar)
         clinicpolicy_demo.load(network.locations.order_by("pk"))
+        rems_demo.load(network, today, rng)
     return True
 
 
