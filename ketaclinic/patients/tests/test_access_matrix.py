@@ -187,6 +187,44 @@ ROUTES: list[Route] = [
     ),
 ]
 
+# Screening, REMS enrolment and consent (ketaclinic/screening, ketaclinic/consent). "{screening}" is a
+# screening of the target patient with a finding to acknowledge; "consent" a body signing the current
+# document of the patient's location in the patient's name.
+PRESCRIBERS = {"prescriber"}
+WITNESSES = {"prescriber", "nurse"}
+ROUTES += [
+    (
+        "api run screening",
+        "post",
+        "/api/v1/patients/{pid}/screenings",
+        {"modality": "iv_ketamine"},
+        PRESCRIBERS,
+        True,
+        True,
+    ),
+    ("api read screening", "get", "/api/v1/screenings/{screening}", None, READERS, True, True),
+    (
+        "api acknowledge",
+        "post",
+        "/api/v1/screenings/{screening}/acknowledgements",
+        {"rule_id": "ELIG-ALL-ACK-PSYCHOSIS", "reason": "Stable for ten years; discussed."},
+        PRESCRIBERS,
+        True,
+        True,
+    ),
+    (
+        "api rems enrolment",
+        "post",
+        "/api/v1/patients/{pid}/rems-enrolment",
+        {"enrolled_on": "2026-01-05", "rems_patient_id": "SPR-1"},
+        PRESCRIBERS,
+        True,
+        True,
+    ),
+    ("api consent documents", "get", "/api/v1/consent-documents", None, READERS | ADMINS, False, True),
+    ("api sign consent", "post", "/api/v1/patients/{pid}/consents", "consent", WITNESSES, True, True),
+]
+
 # Reading one entry of each section, and the measurements history.
 ROUTES += [
     (f"api read one {key}", "get", f"/api/v1/patients/{{pid}}/{key}/{{{key}}}", None, READERS, True, True)
@@ -216,8 +254,35 @@ def _entries(patient: Patient) -> dict[str, int]:
     return ids
 
 
+def _screening(patient: Patient) -> int:
+    """A screening of the patient with a finding to acknowledge (a recorded history of psychosis); the
+    same one when asked again (a replayed request finds what the first one did)."""
+    from ketaclinic.screening.models import Screening
+    from ketaclinic.screening.tests import helpers
+
+    made = Screening.objects.filter(patient=patient).first()
+    if made is not None:
+        return made.pk
+    helpers.add_condition(patient, "psychosis_history")
+    return helpers.screen(patient, "iv_ketamine").pk
+
+
+def _consent_body(patient: Patient) -> dict[str, Any]:
+    from ketaclinic.consent.queries import current_document
+    from ketaclinic.screening.tests import helpers
+
+    document = current_document(patient.location_id, "iv_ketamine") or helpers.document(
+        patient.location.slug, "iv_ketamine"
+    )
+    return {"document_id": document.pk, "signed_name": f"{patient.given_name} {patient.family_name}"}
+
+
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     _, method, url, body, _, _, is_api = route
+    if "{screening}" in url:
+        url = url.format(screening=_screening(patient))
+    if body == "consent":
+        body = _consent_body(patient)
     if "{pid}/" in url and "}" in url.split("{pid}/", 1)[1]:
         url = url.format(pid=patient.pk, **_entries(patient))
     url = url.format(pid=patient.pk)
@@ -287,7 +352,11 @@ def test_every_api_route_is_in_the_matrix() -> None:
         if r[6]
     }
     schema = api.get_openapi_schema()
-    served = {(method.upper(), path) for path, operations in schema["paths"].items() for method in operations}
+    served = {
+        (method.upper(), re.sub(r"\{(?!patient_id)\w+\}", "{entry_id}", path))
+        for path, operations in schema["paths"].items()
+        for method in operations
+    }
     assert served - covered == set()
 
 
