@@ -44,6 +44,7 @@ from ketaclinic.patients.models import (
     SubstanceUse,
     UseStatus,
 )
+from ketaclinic.treatment.tests.fastload_rows import fill as fill_treatment
 
 if TYPE_CHECKING:
     from conftest import World
@@ -83,7 +84,8 @@ def _fill(world: World) -> None:
     do_request_role(north, "prescriber", actor=admin)  # a pending request: nulls where undecided
     do_decline_role_request(do_request_role(north, "nurse", actor=admin), actor=admin)
     Group.objects.create(name="reviewers")
-    Chair.objects.create(location=north, name="Chair 1")
+    chair = Chair.objects.create(location=north, name="Chair 1")
+    fill_treatment(patient, actor, chair)
     LogEntry.objects.create(
         user=actor,
         content_type=ContentType.objects.get_for_model(Patient),
