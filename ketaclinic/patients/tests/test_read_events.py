@@ -199,6 +199,56 @@ for _key in (*SECTIONS, "measurements"):
             )
         )
 
+
+def _consent(p: Patient) -> dict[str, Any]:
+    from ketaclinic.patients.tests.test_access_matrix import _consent_body
+
+    return _consent_body(p)
+
+
+SCREENING = "{screening}"
+ENDPOINTS += [
+    Case(
+        "POST /api/v1/patients/{patient_id}/screenings",
+        "post",
+        f"/api/v1/patients/{PID}/screenings",
+        {"modality": "iv_ketamine"},
+        201,
+        "read",
+        "prescriber.north",
+    ),
+    Case(
+        "GET /api/v1/screenings/{screening_id}", "get", f"/api/v1/screenings/{SCREENING}", None, 200, "read"
+    ),
+    Case(
+        "POST /api/v1/screenings/{screening_id}/acknowledgements",
+        "post",
+        f"/api/v1/screenings/{SCREENING}/acknowledgements",
+        {"rule_id": "ELIG-ALL-ACK-PSYCHOSIS", "reason": "Stable for ten years."},
+        201,
+        "read",
+        "prescriber.north",
+    ),
+    Case(
+        "POST /api/v1/patients/{patient_id}/rems-enrolment",
+        "post",
+        f"/api/v1/patients/{PID}/rems-enrolment",
+        {"enrolled_on": "2026-01-05", "rems_patient_id": "SPR-1"},
+        201,
+        "read",
+        "prescriber.north",
+    ),
+    Case("GET /api/v1/consent-documents", "get", "/api/v1/consent-documents", None, 200, "none"),
+    Case(
+        "POST /api/v1/patients/{patient_id}/consents",
+        "post",
+        f"/api/v1/patients/{PID}/consents",
+        _consent,
+        201,
+        "read",
+    ),
+]
+
 CASES = PAGES + ENDPOINTS
 
 
@@ -248,6 +298,10 @@ def _patient(world: World) -> Patient:
 
 def _send(world: World, case: Case, patient: Patient) -> TestResponse:
     url = case.url.replace(PID, str(patient.pk))
+    if SCREENING in url:
+        from ketaclinic.patients.tests.test_access_matrix import _screening
+
+        url = url.replace(SCREENING, str(_screening(patient)))
     if ENTRY in url:
         key = url.split("/")[-2 if case.is_api else -4]  # .../<section>/{entry} or .../{entry}/status/
         url = url.replace(ENTRY, str(_entries(patient)[key]))
