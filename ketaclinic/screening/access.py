@@ -36,6 +36,9 @@ def patient_for(
     return patient
 
 
+_LARGEST_ID = 2**63 - 1
+
+
 def _id(value: object) -> int:
     try:
         return int(str(value))
@@ -43,11 +46,17 @@ def _id(value: object) -> int:
         raise NotFound from exc
 
 
+def _row(screening_id: int, **filters: Any) -> Screening | None:
+    if not 0 < screening_id <= _LARGEST_ID:  # past any key: no query (the database would refuse it)
+        return None
+    return Screening.objects.filter(pk=screening_id, **filters).first()
+
+
 def get_screening_for(
     user: Any, screening_id: object, perm: Perm | None = None, *, origin: Origin = SYSTEM
 ) -> Screening:
     """A screening through its patient's access getter (404 outside the user's locations)."""
-    screening = Screening.objects.filter(pk=_id(screening_id)).first()
+    screening = _row(_id(screening_id))
     if screening is None:
         raise NotFound
     screening.patient = patient_for(user, screening.patient_id, perm, origin=origin)
@@ -60,7 +69,7 @@ def get_patient_screening_for(
     """A screening of this patient; another patient's screening id is NotFound, audited as a probe."""
     patient = patient_for(user, patient_id, perm, origin=origin)
     sid = _id(screening_id)
-    screening = Screening.objects.filter(pk=sid, patient=patient).first()
+    screening = _row(sid, patient=patient)
     if screening is None:
         deny_entry(user, origin, patient, Screening, sid)
         raise NotFound

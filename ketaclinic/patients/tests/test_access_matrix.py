@@ -223,6 +223,50 @@ ROUTES += [
     ),
     ("api consent documents", "get", "/api/v1/consent-documents", None, READERS | ADMINS, False, True),
     ("api sign consent", "post", "/api/v1/patients/{pid}/consents", "consent", WITNESSES, True, True),
+    ("screenings page", "get", "/screening/patients/{pid}/", None, READERS, True, False),
+    ("chart screening panel", "get", "/screening/patients/{pid}/panel/", None, READERS, True, False),
+    (
+        "run screening page",
+        "post",
+        "/screening/patients/{pid}/run/",
+        {"modality": "iv_ketamine"},
+        PRESCRIBERS,
+        True,
+        False,
+    ),
+    (
+        "rems enrolment page",
+        "post",
+        "/screening/patients/{pid}/rems-enrolment/",
+        {"enrolled_on": "2026-01-05", "rems_patient_id": "SPR-1"},
+        PRESCRIBERS,
+        True,
+        False,
+    ),
+    ("screening page", "get", "/screening/patients/{pid}/{screening}/", None, READERS, True, False),
+    (
+        "acknowledge page",
+        "post",
+        "/screening/patients/{pid}/{screening}/acknowledge/",
+        {"rule_id": "ELIG-ALL-ACK-PSYCHOSIS", "reason": "Stable for ten years; discussed."},
+        PRESCRIBERS,
+        True,
+        False,
+    ),
+    ("consent documents page", "get", "/consent/documents/", None, ADMINS, False, False),
+    ("publish consent document form", "get", "/consent/documents/new/", None, ADMINS, False, False),
+    ("consent document page", "get", "/consent/documents/{document}/", None, ADMINS, True, False),
+    ("patient consents page", "get", "/consent/patients/{pid}/", None, READERS, True, False),
+    ("consent signing page", "get", "/consent/patients/{pid}/sign/{document}/", None, WITNESSES, True, False),
+    (
+        "consent signing",
+        "post",
+        "/consent/patients/{pid}/sign/{document}/",
+        "consent page",
+        WITNESSES,
+        True,
+        False,
+    ),
 ]
 
 # Reading one entry of each section, and the measurements history.
@@ -280,9 +324,13 @@ def _consent_body(patient: Patient) -> dict[str, Any]:
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     _, method, url, body, _, _, is_api = route
     if "{screening}" in url:
-        url = url.format(screening=_screening(patient))
+        url = url.replace("{screening}", str(_screening(patient)))
+    if "{document}" in url:
+        url = url.replace("{document}", str(_consent_body(patient)["document_id"]))
     if body == "consent":
         body = _consent_body(patient)
+    if body == "consent page":
+        body = {"signed_name": _consent_body(patient)["signed_name"], "witness_confirmed": "on"}
     if "{pid}/" in url and "}" in url.split("{pid}/", 1)[1]:
         url = url.format(pid=patient.pk, **_entries(patient))
     url = url.format(pid=patient.pk)
@@ -450,7 +498,14 @@ def test_every_web_page_is_in_the_matrix() -> None:
     def names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
         for p in patterns:
             if isinstance(p, URLResolver):
-                if p.namespace is not None and p.namespace in {"patients", "audit", "web", "mfa"}:
+                if p.namespace is not None and p.namespace in {
+                    "patients",
+                    "audit",
+                    "web",
+                    "mfa",
+                    "screening",
+                    "consent",
+                }:
                     yield from names(p.url_patterns, p.namespace + ":")
             else:
                 assert p.name is not None, p  # every page has a name
@@ -459,7 +514,11 @@ def test_every_web_page_is_in_the_matrix() -> None:
     served = set(names(get_resolver().url_patterns))
     covered = {
         resolve(
-            r[2].split("?")[0].format(pid=uuid.uuid4(), **dict.fromkeys((*SECTIONS, "measurements"), 1))
+            r[2]
+            .split("?")[0]
+            .format(
+                pid=uuid.uuid4(), **dict.fromkeys((*SECTIONS, "measurements", "screening", "document"), 1)
+            )
         ).view_name
         for r in ROUTES
         if not r[6]
