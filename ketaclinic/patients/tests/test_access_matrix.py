@@ -249,6 +249,86 @@ ROUTES += [
     ("rems setting page", "get", "/rems/settings/north/", None, ADMINS, True, False),
     ("api rems settings", "get", "/api/v1/rems/settings", None, ADMINS, False, True),
     ("api save rems setting", "post", "/api/v1/rems/settings", REMS_SETTING, ADMINS, True, True),
+# Screening, REMS enrolment and consent (ketaclinic/screening, ketaclinic/consent). "{screening}" is a
+# screening of the target patient with a finding to acknowledge; "consent" a body signing the current
+# document of the patient's location in the patient's name.
+PRESCRIBERS = {"prescriber"}
+WITNESSES = {"prescriber", "nurse"}
+ROUTES += [
+    (
+        "api run screening",
+        "post",
+        "/api/v1/patients/{pid}/screenings",
+        {"modality": "iv_ketamine"},
+        PRESCRIBERS,
+        True,
+        True,
+    ),
+    ("api read screening", "get", "/api/v1/screenings/{screening}", None, READERS, True, True),
+    (
+        "api acknowledge",
+        "post",
+        "/api/v1/screenings/{screening}/acknowledgements",
+        {"rule_id": "ELIG-ALL-ACK-PSYCHOSIS", "reason": "Stable for ten years; discussed."},
+        PRESCRIBERS,
+        True,
+        True,
+    ),
+    (
+        "api rems enrolment",
+        "post",
+        "/api/v1/patients/{pid}/rems-enrolment",
+        {"enrolled_on": "2026-01-05", "rems_patient_id": "SPR-1"},
+        PRESCRIBERS,
+        True,
+        True,
+    ),
+    ("api consent documents", "get", "/api/v1/consent-documents", None, READERS | ADMINS, False, True),
+    ("api sign consent", "post", "/api/v1/patients/{pid}/consents", "consent", WITNESSES, True, True),
+    ("screenings page", "get", "/screening/patients/{pid}/", None, READERS, True, False),
+    ("chart screening panel", "get", "/screening/patients/{pid}/panel/", None, READERS, True, False),
+    (
+        "run screening page",
+        "post",
+        "/screening/patients/{pid}/run/",
+        {"modality": "iv_ketamine"},
+        PRESCRIBERS,
+        True,
+        False,
+    ),
+    (
+        "rems enrolment page",
+        "post",
+        "/screening/patients/{pid}/rems-enrolment/",
+        {"enrolled_on": "2026-01-05", "rems_patient_id": "SPR-1"},
+        PRESCRIBERS,
+        True,
+        False,
+    ),
+    ("screening page", "get", "/screening/patients/{pid}/{screening}/", None, READERS, True, False),
+    (
+        "acknowledge page",
+        "post",
+        "/screening/patients/{pid}/{screening}/acknowledge/",
+        {"rule_id": "ELIG-ALL-ACK-PSYCHOSIS", "reason": "Stable for ten years; discussed."},
+        PRESCRIBERS,
+        True,
+        False,
+    ),
+    ("consent documents page", "get", "/consent/documents/", None, ADMINS, False, False),
+    ("publish consent document form", "get", "/consent/documents/new/", None, ADMINS, False, False),
+    ("consent document page", "get", "/consent/documents/{document}/", None, ADMINS, True, False),
+    ("patient consents page", "get", "/consent/patients/{pid}/", None, READERS, True, False),
+    ("consent signing page", "get", "/consent/patients/{pid}/sign/{document}/", None, WITNESSES, True, False),
+    (
+        "consent signing",
+        "post",
+        "/consent/patients/{pid}/sign/{document}/",
+        "consent page",
+        WITNESSES,
+        True,
+        False,
+    ),
 ]
 
 # Reading one entry of each section, and the measurements history.
@@ -280,8 +360,39 @@ def _entries(patient: Patient) -> dict[str, int]:
     return ids
 
 
+def _screening(patient: Patient) -> int:
+    """A screening of the patient with a finding to acknowledge (a recorded history of psychosis); the
+    same one when asked again (a replayed request finds what the first one did)."""
+    from ketaclinic.screening.models import Screening
+    from ketaclinic.screening.tests import helpers
+
+    made = Screening.objects.filter(patient=patient).first()
+    if made is not None:
+        return made.pk
+    helpers.add_condition(patient, "psychosis_history")
+    return helpers.screen(patient, "iv_ketamine").pk
+
+
+def _consent_body(patient: Patient) -> dict[str, Any]:
+    from ketaclinic.consent.queries import current_document
+    from ketaclinic.screening.tests import helpers
+
+    document = current_document(patient.location_id, "iv_ketamine") or helpers.document(
+        patient.location.slug, "iv_ketamine"
+    )
+    return {"document_id": document.pk, "signed_name": f"{patient.given_name} {patient.family_name}"}
+
+
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     name, method, url, body, _, _, is_api = route
+    if "{screening}" in url:
+        url = url.replace("{screening}", str(_screening(patient)))
+    if "{document}" in url:
+        url = url.replace("{document}", str(_consent_body(patient)["document_id"]))
+    if body == "consent":
+        body = _consent_body(patient)
+    if body == "consent page":
+        body = {"signed_name": _consent_body(patient)["signed_name"], "witness_confirmed": "on"}
     if "{pid}/" in url and "}" in url.split("{pid}/", 1)[1]:
         url = url.format(pid=patient.pk, **_entries(patient))
     url = url.format(pid=patient.pk, **_places(patient))
@@ -356,7 +467,11 @@ def test_every_api_route_is_in_the_matrix() -> None:
         if r[6]
     }
     schema = api.get_openapi_schema()
-    served = {(method.upper(), path) for path, operations in schema["paths"].items() for method in operations}
+    served = {
+        (method.upper(), re.sub(r"\{(?!patient_id)\w+\}", "{entry_id}", path))
+        for path, operations in schema["paths"].items()
+        for method in operations
+    }
     assert served - covered == set()
 
 
@@ -456,6 +571,8 @@ def test_every_web_page_is_in_the_matrix() -> None:
                     "web",
                     "mfa",
                     "clinicpolicy",
+                    "screening",
+                    "consent",
                 }:
                     yield from names(p.url_patterns, p.namespace + ":")
             else:
@@ -468,7 +585,10 @@ def test_every_web_page_is_in_the_matrix() -> None:
             r[2]
             .split("?")[0]
             .format(
-                pid=uuid.uuid4(), **dict.fromkeys((*SECTIONS, "measurements", "location_id", "chair_id"), 1)
+                pid=uuid.uuid4(),
+                **dict.fromkeys(
+                    (*SECTIONS, "measurements", "location_id", "chair_id", "screening", "document"), 1
+                ),
             )
         ).view_name
         for r in ROUTES
