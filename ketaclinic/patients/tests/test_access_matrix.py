@@ -16,6 +16,7 @@ import pytest
 from django.urls import URLPattern, URLResolver
 
 from ketaclinic.audit.models import AuditEvent, Outcome
+from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients.actions import HistoryInput
 from ketaclinic.patients.models import AllergyCategory, BodyMeasurement, Patient, Substance, UseStatus
 from ketaclinic.patients.sections import SECTIONS
@@ -187,6 +188,26 @@ ROUTES: list[Route] = [
     ),
 ]
 
+# The controlled-substance ledger (ketaclinic/ledger): clinicians record, a clinic admin reads; the event
+# is a pending waste at north recorded by someone who is none of the personas.
+LEDGER_READERS = {"admin", "prescriber", "nurse"}
+LEDGER_WRITERS = {"prescriber", "nurse"}
+ROUTES += [
+    ("api ledger balances", "get", "/api/v1/ledger/balances", None, LEDGER_READERS, False, True),
+    ("api ledger events", "get", "/api/v1/ledger/events", None, LEDGER_READERS, False, True),
+    ("api ledger record", "post", "/api/v1/ledger/events", "ledger", LEDGER_WRITERS, False, True),
+    ("api ledger event", "get", "/api/v1/ledger/events/{ledger_waste}", None, LEDGER_READERS, True, True),
+    (
+        "api ledger witness",
+        "post",
+        "/api/v1/ledger/events/{ledger_waste}/witness",
+        {},
+        LEDGER_WRITERS,
+        True,
+        True,
+    ),
+]
+
 # Reading one entry of each section, and the measurements history.
 ROUTES += [
     (f"api read one {key}", "get", f"/api/v1/patients/{{pid}}/{key}/{{{key}}}", None, READERS, True, True)
@@ -218,6 +239,8 @@ def _entries(patient: Patient) -> dict[str, int]:
 
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     _, method, url, body, _, _, is_api = route
+    if "{ledger_waste}" in url:
+        url = url.replace("{ledger_waste}", str(ledger_helpers.matrix_waste()))
     if "{pid}/" in url and "}" in url.split("{pid}/", 1)[1]:
         url = url.format(pid=patient.pk, **_entries(patient))
     url = url.format(pid=patient.pk)
@@ -230,6 +253,8 @@ def _call(world: World, who: str | None, route: Route, patient: Patient) -> Test
             "date_of_birth": "1990-01-01",
             "sex": "male",
         }
+    if body == "ledger":
+        body = ledger_helpers.matrix_receipt(location)
     if is_api:
         client = world.api(who)
         headers = {"If-Match": f'"{patient.version}"'} if method == "patch" else {}
