@@ -27,6 +27,15 @@ class Perm(StrEnum):
     # (ketaclinic/emergency). Clinicians who treat emergencies hold it; front desk and therapists do not.
     EMERGENCY_ACCESS = "patient.emergency_access"
     AUDIT_READ = "audit.read"
+    # Running an eligibility screening and acknowledging its findings with a reason: a clinical judgement
+    # that gates treatment, made by the clinician who prescribes.
+    SCREENING_RUN = "screening.run"
+    # Recording a patient's Spravato REMS enrolment (prescriber and patient sign the enrolment form).
+    REMS_ENROL = "rems.enrol"
+    # Witnessing a patient's signature on a consent document: the clinician present at the signing.
+    CONSENT_WITNESS = "consent.witness"
+    # Publishing a new version of a location's consent documents: the clinic's administration.
+    CONSENT_DOCUMENTS = "consent.documents"
     STAFF_MANAGE = "staff.manage"
     # The controlled-substance ledger of a location (ketaclinic/ledger): balances, events and the DEA report
     # (the report names the patients who were given a dose, so it reads PHI).
@@ -38,14 +47,33 @@ class Perm(StrEnum):
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # Runs the clinic: staff, settings and the audit trail. Sees charts only if also given a clinical role.
-    # Also reads the controlled-substance ledger and produces its report for an inspection; never records
-    # in it.
-    Role.CLINIC_ADMIN: frozenset({Perm.AUDIT_READ, Perm.STAFF_MANAGE, Perm.LEDGER_READ}),
-    Role.PRESCRIBER: frozenset(
-        {Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS, Perm.LEDGER_READ, Perm.LEDGER_WRITE}
+    # Keeps the consent documents (their text is not PHI). Also reads the controlled-substance ledger and
+    # produces its report for an inspection; never records in it.
+    Role.CLINIC_ADMIN: frozenset(
+        {Perm.AUDIT_READ, Perm.STAFF_MANAGE, Perm.CONSENT_DOCUMENTS, Perm.LEDGER_READ}
     ),
+    Role.PRESCRIBER: frozenset(
+        {
+            Perm.PATIENT_READ,
+            Perm.PATIENT_WRITE,
+            Perm.EMERGENCY_ACCESS,
+            Perm.SCREENING_RUN,
+            Perm.REMS_ENROL,
+            Perm.CONSENT_WITNESS,
+            Perm.LEDGER_READ,
+            Perm.LEDGER_WRITE,
+        }
+    ),
+    # Reads screenings; witnesses consent at the chair side; records in the ledger.
     Role.NURSE: frozenset(
-        {Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS, Perm.LEDGER_READ, Perm.LEDGER_WRITE}
+        {
+            Perm.PATIENT_READ,
+            Perm.PATIENT_WRITE,
+            Perm.EMERGENCY_ACCESS,
+            Perm.CONSENT_WITNESS,
+            Perm.LEDGER_READ,
+            Perm.LEDGER_WRITE,
+        }
     ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
     Role.THERAPIST: frozenset({Perm.PATIENT_READ}),

@@ -53,6 +53,11 @@ class Action(models.TextChoices):
     EMERGENCY_READ = "emergency.read", "Patient record read under emergency access"
     EMERGENCY_END = "emergency.end", "Emergency access ended"
     EMERGENCY_REVIEW = "emergency.review", "Emergency access reviewed"
+    SCREENING_RUN = "screening.run", "Screening run"
+    SCREENING_ACKNOWLEDGE = "screening.acknowledge", "Screening finding acknowledged"
+    REMS_ENROL = "rems.enrol", "REMS patient enrolment recorded"
+    CONSENT_DOCUMENT_PUBLISH = "consent.document_publish", "Consent document version published"
+    CONSENT_SIGN = "consent.sign", "Consent signed and witnessed"
     # Controlled-substance ledger (ketaclinic/ledger): one row per event written, witness and report.
     LEDGER_PRODUCT = "ledger.product", "Controlled-substance product added"
     LEDGER_RECEIVE = "ledger.receive", "Controlled substance received"
