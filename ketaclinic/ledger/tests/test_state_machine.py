@@ -71,13 +71,15 @@ class Ledger(RuleBasedStateMachine):
     def receive(self, key: str, containers: int) -> None:
         do_record_event(
             self.location,
-            EventIn(
-                product=LOTS[key],
-                kind="receive",
-                quantity=Decimal(containers),
-                lot_number=self._lot(key),
-                expires_on=dt.date(2099, 1, 1),
-                **demo.SUPPLIER,
+            EventIn.model_validate(
+                {
+                    "product": LOTS[key],
+                    "kind": "receive",
+                    "quantity": Decimal(containers),
+                    "lot_number": self._lot(key),
+                    "expires_on": dt.date(2099, 1, 1),
+                    **demo.SUPPLIER,
+                }
             ),
             actor=self.nurse,
         )
