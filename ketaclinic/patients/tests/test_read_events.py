@@ -258,6 +258,8 @@ ENDPOINTS += [
         "none",
         "admin.north",
     ),
+]
+
 
 def _consent(p: Patient) -> dict[str, Any]:
     from ketaclinic.patients.tests.test_access_matrix import _consent_body
