@@ -24,6 +24,7 @@ def _links() -> dict[str, str]:
         "patients": reverse("patients:list"),
         "register": reverse("patients:new"),
         "audit": reverse("audit:review"),
+        "ledger": reverse("ledger:index"),
         "admin": reverse("admin:index"),
         "staff": reverse("staff:list"),
         "rules": reverse("web:rules"),
@@ -63,6 +64,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "patients": can(user, Perm.PATIENT_READ),
             "register": can(user, Perm.PATIENT_WRITE),
             "audit": can(user, Perm.AUDIT_READ),
+            "ledger": can(user, Perm.LEDGER_READ),
             "admin": can(user, Perm.STAFF_MANAGE),
         },
     }

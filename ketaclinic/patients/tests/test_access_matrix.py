@@ -197,6 +197,21 @@ ROUTES += [
     ("api ledger events", "get", "/api/v1/ledger/events", None, LEDGER_READERS, False, True),
     ("api ledger record", "post", "/api/v1/ledger/events", "ledger", LEDGER_WRITERS, False, True),
     ("api ledger event", "get", "/api/v1/ledger/events/{ledger_waste}", None, LEDGER_READERS, True, True),
+    ("ledger page", "get", "/ledger/", None, LEDGER_READERS, False, False),
+    ("ledger events page", "get", "/ledger/events/", None, LEDGER_READERS, False, False),
+    ("ledger record form", "get", "/ledger/record/receive/", None, LEDGER_WRITERS, False, False),
+    ("ledger record", "post", "/ledger/record/receive/", "ledger", LEDGER_WRITERS, False, False),
+    (
+        "ledger witness page",
+        "get",
+        "/ledger/events/{ledger_waste}/witness/",
+        None,
+        LEDGER_WRITERS,
+        True,
+        False,
+    ),
+    ("ledger report page", "get", "/ledger/report/", None, LEDGER_READERS, False, False),
+    ("ledger report", "post", "/ledger/report/", "ledger_report", LEDGER_READERS, False, False),
     (
         "api ledger witness",
         "post",
@@ -255,6 +270,8 @@ def _call(world: World, who: str | None, route: Route, patient: Patient) -> Test
         }
     if body == "ledger":
         body = ledger_helpers.matrix_receipt(location)
+    if body == "ledger_report":
+        body = ledger_helpers.matrix_report(location)
     if is_api:
         client = world.api(who)
         headers = {"If-Match": f'"{patient.version}"'} if method == "patch" else {}
@@ -406,7 +423,7 @@ def test_every_web_page_is_in_the_matrix() -> None:
     def names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
         for p in patterns:
             if isinstance(p, URLResolver):
-                if p.namespace is not None and p.namespace in {"patients", "audit", "web", "mfa"}:
+                if p.namespace is not None and p.namespace in {"patients", "audit", "web", "mfa", "ledger"}:
                     yield from names(p.url_patterns, p.namespace + ":")
             else:
                 assert p.name is not None, p  # every page has a name
@@ -415,7 +432,9 @@ def test_every_web_page_is_in_the_matrix() -> None:
     served = set(names(get_resolver().url_patterns))
     covered = {
         resolve(
-            r[2].split("?")[0].format(pid=uuid.uuid4(), **dict.fromkeys((*SECTIONS, "measurements"), 1))
+            r[2]
+            .split("?")[0]
+            .format(pid=uuid.uuid4(), **dict.fromkeys((*SECTIONS, "measurements", "ledger_waste"), 1))
         ).view_name
         for r in ROUTES
         if not r[6]
