@@ -19,6 +19,7 @@ from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.patients.actions import HistoryInput
 from ketaclinic.patients.models import AllergyCategory, BodyMeasurement, Patient, Substance, UseStatus
 from ketaclinic.patients.sections import SECTIONS
+from ketaclinic.treatment.tests import matrix as treatment_matrix
 
 if TYPE_CHECKING:
     from _pytest.mark import ParameterSet
@@ -193,6 +194,8 @@ ROUTES += [
     for key in (*SECTIONS, "measurements")
 ]
 ROUTES.append(("api measurements", "get", "/api/v1/patients/{pid}/measurements", None, READERS, True, True))
+# Treatment plans and sessions (ketaclinic/treatment/tests/matrix.py prepares each route's state).
+ROUTES += treatment_matrix.ROUTES
 
 _mrn = iter(range(800000, 900000))
 
@@ -218,6 +221,20 @@ def _entries(patient: Patient) -> dict[str, int]:
 
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     _, method, url, body, _, _, is_api = route
+    if route[0] in treatment_matrix.NAMES:
+        client = world.api(who) if is_api else world.client(who)
+
+        def send(target: str, data: Any) -> TestResponse:
+            kwargs: dict[str, Any] = {}
+            if is_api and data is not None:
+                kwargs = {"data": json.dumps(data), "content_type": "application/json"}
+            elif not is_api:
+                kwargs = {"data": data or {}}
+            response: TestResponse = getattr(client, method)(target, **kwargs)
+            return response
+
+        result: TestResponse = treatment_matrix.call(route, patient, send)
+        return result
     if "{pid}/" in url and "}" in url.split("{pid}/", 1)[1]:
         url = url.format(pid=patient.pk, **_entries(patient))
     url = url.format(pid=patient.pk)
@@ -281,13 +298,16 @@ def test_every_api_route_is_in_the_matrix() -> None:
 
     from ketaclinic.api.app import api
 
-    covered = {
-        (r[1].upper(), re.sub(r"\{(?!pid)\w+\}", "{entry_id}", r[2]).replace("{pid}", "{patient_id}"))
-        for r in ROUTES
-        if r[6]
-    }
+    def normal(path: str) -> str:
+        return re.sub(r"\{(?!pid\}|patient_id\})\w+\}", "{entry_id}", path).replace("{pid}", "{patient_id}")
+
+    covered = {(r[1].upper(), normal(r[2])) for r in ROUTES if r[6]}
     schema = api.get_openapi_schema()
-    served = {(method.upper(), path) for path, operations in schema["paths"].items() for method in operations}
+    served = {
+        (method.upper(), normal(path))
+        for path, operations in schema["paths"].items()
+        for method in operations
+    }
     assert served - covered == set()
 
 
@@ -381,7 +401,13 @@ def test_every_web_page_is_in_the_matrix() -> None:
     def names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
         for p in patterns:
             if isinstance(p, URLResolver):
-                if p.namespace is not None and p.namespace in {"patients", "audit", "web", "mfa"}:
+                if p.namespace is not None and p.namespace in {
+                    "patients",
+                    "audit",
+                    "web",
+                    "mfa",
+                    "treatment",
+                }:
                     yield from names(p.url_patterns, p.namespace + ":")
             else:
                 assert p.name is not None, p  # every page has a name
@@ -390,7 +416,13 @@ def test_every_web_page_is_in_the_matrix() -> None:
     served = set(names(get_resolver().url_patterns))
     covered = {
         resolve(
-            r[2].split("?")[0].format(pid=uuid.uuid4(), **dict.fromkeys((*SECTIONS, "measurements"), 1))
+            r[2]
+            .split("?")[0]
+            .format(
+                pid=uuid.uuid4(),
+                **dict.fromkeys((*SECTIONS, "measurements"), 1),
+                **treatment_matrix.SAMPLE_IDS,
+            )
         ).view_name
         for r in ROUTES
         if not r[6]
