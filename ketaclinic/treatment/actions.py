@@ -8,7 +8,7 @@ restates a threshold. A session is judged under the policy snapshot taken when t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -26,9 +26,12 @@ from ketaclinic.clinical.rems import RULE_MED_SCREEN, session_medication_screen
 from ketaclinic.clinicpolicy.clock import local_date, local_today
 from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.clinicpolicy.queries import policy_for
+from ketaclinic.consent.queries import consent_blockers, consent_is_current
 from ketaclinic.errors import InvalidInput, Refused, VersionConflict
+from ketaclinic.ledger.actions import do_administer
 from ketaclinic.patients.models import BodyMeasurement, EntryStatus, Medication, Patient
 from ketaclinic.patients.queries import drug_name, interaction_classes
+from ketaclinic.screening.queries import approval_blockers as approval_blockers_of_screening
 from ketaclinic.treatment import inputs
 from ketaclinic.treatment.flowsheet import first_dose_at, point_for
 from ketaclinic.treatment.models import (
@@ -57,11 +60,10 @@ from ketaclinic.treatment.models import (
 CLOCK_SKEW = dt.timedelta(minutes=2)
 OPEN_SESSION = (SessionStatus.CHECKED_IN,)
 
-# Checks a plan's approval must pass, each returning the reasons it blocks (empty when it does not):
-# `(patient, modality) -> list[str]`. Screening and consent register theirs (apps.py), so that this
-# module needs no import of them and a refused approval lists every reason of every gate.
-ApprovalGate = Callable[[Patient, str], list[str]]
-APPROVAL_GATES: list[ApprovalGate] = []
+
+def gate_blockers(patient: Patient, modality: str) -> list[str]:
+    """The screening (with REMS enrolment for esketamine) and consent reasons that block treatment."""
+    return approval_blockers_of_screening(patient, modality) + consent_blockers(patient, modality)
 
 
 def _stamp(actor: Any, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -253,9 +255,7 @@ def approval_blockers(plan: TreatmentPlan) -> list[str]:
     reasons = []
     if plan.status != PlanStatus.DRAFT:
         reasons.append(f"The plan is {plan.get_status_display().lower()}, not a draft.")
-    for gate in APPROVAL_GATES:
-        reasons.extend(gate(plan.patient, plan.modality))
-    return reasons
+    return reasons + gate_blockers(plan.patient, plan.modality)
 
 
 @transaction.atomic
@@ -299,7 +299,7 @@ def do_resume_plan(
     plan = _lock_plan(plan, expected_version)
     if plan.status != PlanStatus.PAUSED:
         raise Refused("Only a paused plan can be resumed", [f"The plan is {plan.status}."], field="status")
-    reasons = [r for gate in APPROVAL_GATES for r in gate(plan.patient, plan.modality)]
+    reasons = gate_blockers(plan.patient, plan.modality)
     if reasons:
         raise Refused("This plan cannot be resumed yet", reasons)
     plan.status = PlanStatus.ACTIVE
@@ -442,7 +442,9 @@ def session_policy(session: TreatmentSession) -> ClinicPolicy:
 def _lock_session(session: TreatmentSession, *, charting: bool = True) -> TreatmentSession:
     """The session's row, locked; a signed session refuses every write (changes are amendments)."""
     locked = (
-        TreatmentSession.objects.select_for_update().select_related("plan", "location").get(pk=session.pk)
+        TreatmentSession.objects.select_for_update(of=("self",))
+        .select_related("plan", "location")
+        .get(pk=session.pk)
     )
     if locked.status == SessionStatus.SIGNED:
         raise Refused(
@@ -563,15 +565,6 @@ def do_assign(
 
 # --- Pre-dose checks --------------------------------------------------------------------------------------
 
-# Consent: whether the patient's consent to the modality's current document stands,
-# `(patient, modality) -> bool`; the consent app registers it (its apps.py). None until then: not known.
-ConsentCheck = Callable[[Patient, str], bool]
-CONSENT_CHECKS: list[ConsentCheck] = []
-
-
-def consent_current(patient: Patient, modality: str) -> bool:
-    return bool(CONSENT_CHECKS) and all(check(patient, modality) for check in CONSENT_CHECKS)
-
 
 def fasting_required(modality: str) -> bool:
     """No modality's fasting requirement is in the clinical reference yet: the checklist asks for every
@@ -602,7 +595,7 @@ def do_record_predose_check(
     check = PreDoseCheck.objects.create(
         session=session,
         identity_confirmed=data.identity_confirmed,
-        consent_current=consent_current(session.patient, session.plan.modality),
+        consent_current=consent_is_current(session.patient, session.plan.modality),
         fasting_confirmed=data.fasting_confirmed,
         ride_home_arranged=data.ride_home_arranged,
         pregnancy_status=data.pregnancy_status or "",
@@ -769,6 +762,8 @@ def dose_blockers(session: TreatmentSession) -> list[str]:
             reasons.append("The patient's identity is not confirmed.")
         if not check.ride_home_arranged:
             reasons.append("No ride home is arranged.")
+        if not check.consent_current:
+            reasons.append("The patient's consent to the current document is not on file.")
     if not session.vitals.exists():
         reasons.append("Record the pre-dose blood pressure, heart rate and SpO2 first.")
     open_gates = session.alerts.filter(kind=AlertKind.PREDOSE_GATE, answer=AlertAnswer.OPEN)
@@ -777,12 +772,6 @@ def dose_blockers(session: TreatmentSession) -> list[str]:
     if session.doses.exists():
         reasons.append("This session's dose is recorded already.")
     return reasons
-
-
-Administer = Callable[..., Any]
-# The ledger's administer (ledger.actions.do_administer), registered by the ledger app when it loads, so that
-# each dose takes its amount from the lot in the same transaction.
-LEDGER: list[Administer] = []
 
 
 @transaction.atomic
@@ -873,17 +862,18 @@ def do_record_dose(
                 for n, offset in enumerate(calc.device_offsets_min, 1)
             ]
         )
-    for administer in LEDGER:
-        administer(
-            location=session.location,
-            lot_number=data.lot_number,
-            amount_mg=data.amount_mg,
-            session_ref=f"dose:{dose.pk}",
-            actor=actor,
-            origin=origin,
-            patient=session.patient,
-            occurred_at=started,
-        )
+    # The controlled-substance ledger takes the amount from the lot in this transaction: an unknown or
+    # expired lot, or one without enough left, refuses the dose (nothing is saved).
+    do_administer(
+        location=session.location,
+        lot_number=data.lot_number,
+        amount_mg=data.amount_mg,
+        session_ref=f"dose:{dose.pk}",
+        actor=actor,
+        origin=origin,
+        patient=session.patient,
+        occurred_at=started,
+    )
     if session.monitored_by_id is None:
         session.monitored_by = actor
         session.save(update_fields=["monitored_by"])

@@ -11,9 +11,16 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import User
 from ketaclinic.clinicpolicy.clock import location_zone
+from ketaclinic.consent.queries import consent_is_current, current_document
+from ketaclinic.ledger import demo as ledger_demo
+from ketaclinic.ledger.actions import do_record_event
+from ketaclinic.ledger.inputs import EventIn
+from ketaclinic.ledger.models import Lot, Product
 from ketaclinic.patients import actions as patient_actions
 from ketaclinic.patients import inputs as patient_inputs
 from ketaclinic.patients.models import Patient
+from ketaclinic.screening.queries import rems_enrolment
+from ketaclinic.screening.tests import helpers as gates
 from ketaclinic.treatment import actions, inputs
 from ketaclinic.treatment.models import PlanModality, TreatmentPlan, TreatmentSession
 
@@ -41,6 +48,42 @@ def iso(moment: dt.datetime) -> str:
     return moment.isoformat()
 
 
+LOT_ESKETAMINE, LOT_KETAMINE = "ESK-1", "KV-2"
+
+
+def stock(location: Any, actor: User) -> None:
+    """The location's products, and a lot of esketamine devices and of ketamine vials to dose from."""
+    if not Product.objects.filter(location=location).exists():
+        ledger_demo.products(location, actor)
+    for product, lot in (("esketamine-28", LOT_ESKETAMINE), ("ketamine-50", LOT_KETAMINE)):
+        if Lot.objects.filter(location=location, lot_number=lot).exists():
+            continue
+        values: dict[str, Any] = {
+            "product": product,
+            "kind": "receive",
+            "quantity": Decimal(20),
+            "lot_number": lot,
+            "expires_on": timezone.now().date() + dt.timedelta(days=365),
+            **ledger_demo.SUPPLIER,
+        }
+        data = EventIn(**values)
+        do_record_event(location, data, actor=actor)
+
+
+def clear(patient: Patient, modality: str) -> None:
+    """What a plan's approval asks for: a screening with every acknowledgement made, REMS enrolment for
+    esketamine, and consent to the location's current document (published here when there is none)."""
+    screening = gates.screen(patient, modality)
+    gates.acknowledge_all(screening)
+    if modality == "esketamine_nasal" and rems_enrolment(patient) is None:
+        gates.enrol(patient)
+    document = current_document(patient.location_id, modality) or gates.document(
+        patient.location.slug, modality
+    )
+    if not consent_is_current(patient, modality):
+        gates.sign(patient, document)
+
+
 def plan_today(
     patient: Patient,
     prescriber: User,
@@ -60,9 +103,11 @@ def plan_today(
             patient, patient_inputs.MeasurementIn(weight_kg=Decimal("70.0")), actor=prescriber
         )
     values.update(changes)
+    stock(patient.location, prescriber)
     data = inputs.PlanIn(modality=PlanModality(modality), start_date=today, clinic_days=days, **values)
     plan = actions.do_create_plan(patient, data, actor=prescriber)
     if approve:
+        clear(patient, modality)
         plan = actions.do_approve_plan(plan, actor=prescriber)
     return plan
 

@@ -19,7 +19,7 @@ from ketaclinic.clinicpolicy.clock import local_date
 from ketaclinic.patients.models import Patient
 from ketaclinic.treatment import actions, inputs
 from ketaclinic.treatment.models import AlertAnswer, ObservationInstrument, SessionAlert
-from ketaclinic.treatment.tests.helpers import midday, plan_today, vitals
+from ketaclinic.treatment.tests.helpers import clear, midday, plan_today, vitals
 
 PRESCRIBER = {"prescriber"}
 CHECK_IN = {"prescriber", "nurse", "frontdesk"}
@@ -235,6 +235,8 @@ def prepare(name: str, patient: Patient, clock: _Clock) -> dict[str, Any]:
         "answer alert page": "api answer alert",
     }.get(name, name)
     plan = plan_today(patient, prescriber, approve=name != "api approve plan")
+    if name == "api approve plan":
+        clear(patient, plan.modality)
     ids["plan"] = plan.pk
     if name == "api resume plan":
         actions.do_pause_plan(plan, inputs.ReasonIn(reason="Away"), actor=prescriber)

@@ -10,7 +10,7 @@ from django.db import models
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.treatment import models as m
-from ketaclinic.treatment.tests.helpers import Clock, plan_today, ready_to_dose
+from ketaclinic.treatment.tests.helpers import Clock, clear, plan_today, ready_to_dose
 
 if TYPE_CHECKING:
     from conftest import World
@@ -22,7 +22,7 @@ def test_a_nurse_charts_a_session_through_the_page(world: World, clock: Clock) -
     patient = world.patient("north")
     plan = plan_today(patient, world.user("prescriber.north"))
     session = plan.sessions.get(number=1)
-    chair = Chair.objects.create(location=patient.location, name="Chair 3")
+    chair = Chair.objects.create(location=patient.location, name="Recliner Z9")
     page = world.client("nurse.north")
     url = f"/treatment/sessions/{session.pk}/"
     assert page.get(url).status_code == 200
@@ -39,16 +39,16 @@ def test_a_nurse_charts_a_session_through_the_page(world: World, clock: Clock) -
     assert b"be below the systolic pressure" in bad.content
     vitals = {"systolic_mmhg": "124", "diastolic_mmhg": "80", "heart_rate_bpm": "70", "spo2_percent": "98"}
     assert page.post(f"{url}vitals/", vitals).status_code == 302
-    refused = page.post(f"{url}dose/", {"amount_mg": "84", "lot_number": "ESK-9"})
+    refused = page.post(f"{url}dose/", {"amount_mg": "84", "lot_number": "ESK-1"})
     assert refused.status_code == 422 and b"DOSE-ESK-FIRST-56" in refused.content
-    assert page.post(f"{url}dose/", {"amount_mg": "56", "lot_number": "ESK-9"}).status_code == 302
+    assert page.post(f"{url}dose/", {"amount_mg": "56", "lot_number": "ESK-1"}).status_code == 302
     shown = page.get(url)
-    assert b"Next device" in shown.content and b"Chair 3" in shown.content
+    assert b"Next device" in shown.content and b"Recliner Z9" in shown.content
     assert b"Dosing" in shown.content
     early = page.post(f"{url}discharge/", {"ready_to_leave_minutes": "60", "escort_name": "Sam"})
     assert early.status_code == 409
     assert b"DISCHARGE-ESK-MIN-120" in early.content
-    assert m.Discharge.objects.count() == 0
+    assert not m.Discharge.objects.filter(session=session).exists()
 
 
 def test_front_desk_sees_the_check_in_but_no_charting_forms(world: World, clock: Clock) -> None:
@@ -79,6 +79,9 @@ def test_a_prescriber_creates_and_approves_a_plan_on_the_pages(world: World, clo
     assert response.status_code == 302, response.content[:800]
     plan = m.TreatmentPlan.objects.get(patient=patient)
     assert plan.sessions.count() == 12
+    refused = page.post(f"/treatment/plans/{plan.pk}/approve/", {"version": str(plan.version)})
+    assert refused.status_code == 409 and b"No screening" in refused.content
+    clear(patient, "esketamine_nasal")
     assert (
         page.post(f"/treatment/plans/{plan.pk}/approve/", {"version": str(plan.version)}).status_code == 302
     )

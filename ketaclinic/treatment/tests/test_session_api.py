@@ -252,3 +252,53 @@ def test_another_locations_staff_see_nothing(world: World, clock: Clock) -> None
     assert AuditEvent.objects.filter(outcome="denied").count() == before + 2
     session.refresh_from_db()
     assert session.status == SessionStatus.SCHEDULED
+
+
+def test_each_dose_takes_its_devices_from_the_ledger_lot_in_the_same_transaction(
+    world: World, clock: Clock
+) -> None:
+    from ketaclinic.ledger.models import Lot
+
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    session = ready_to_dose(plan, world.user("nurse.north"), clock)
+    api = world.api("nurse.north")
+    before = Lot.objects.get(location=patient.location, lot_number="ESK-1").balance
+    unknown = {"amount_mg": "56", "lot_number": "NOPE-1", "started_at": iso(clock.advance(minutes=1))}
+    response = _post(api, f"/api/v1/sessions/{session.pk}/doses", unknown)
+    assert response.status_code == 422 and "lot_number" in response.json()["errors"]
+    assert not Dose.objects.filter(session=session).exists()
+    good = {**unknown, "lot_number": "ESK-1"}
+    assert _post(api, f"/api/v1/sessions/{session.pk}/doses", good).status_code == 201
+    after = Lot.objects.get(location=patient.location, lot_number="ESK-1").balance
+    assert before - after == 2  # two 28 mg devices
+
+
+def test_a_refused_approval_lists_every_reason_and_changes_nothing(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"), approve=False)
+    response = _post(world.api("prescriber.north"), f"/api/v1/treatment-plans/{plan.pk}/approve", {})
+    assert response.status_code == 409
+    reasons = " ".join(response.json()["reasons"])
+    assert "No screening" in reasons
+    assert "REMS" in reasons
+    assert "consent" in reasons.lower()
+    plan.refresh_from_db()
+    assert plan.status == "draft" and plan.approved_at is None
+
+
+def test_a_stale_plan_change_is_refused_with_412(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    api = world.api("prescriber.north")
+    etag = api.get(f"/api/v1/treatment-plans/{plan.pk}")["ETag"]
+    assert (
+        _post(
+            api, f"/api/v1/treatment-plans/{plan.pk}/pause", {"reason": "Away"}, **{"If-Match": etag}
+        ).status_code
+        == 200
+    )
+    stale = _post(api, f"/api/v1/treatment-plans/{plan.pk}/end", {"reason": "Done"}, **{"If-Match": etag})
+    assert stale.status_code == 412
+    plan.refresh_from_db()
+    assert plan.status == "paused"
