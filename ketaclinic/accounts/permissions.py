@@ -26,6 +26,13 @@ class Perm(StrEnum):
     # Break-glass: read one patient of another location of the network, for a limited time, with a reason
     # (ketaclinic/emergency). Clinicians who treat emergencies hold it; front desk and therapists do not.
     EMERGENCY_ACCESS = "patient.emergency_access"
+    # Treatment (ketaclinic/treatment): prescribing a plan (create, approve, pause, change, end) is a
+    # prescriber's; checking a patient in for a session is the front desk's as well as the clinicians';
+    # charting the session (pre-dose checks, vitals, the dose, observations, adverse events, discharge,
+    # sign-off, amendments) is the nurses' and prescribers'. Reading plans and sessions is PATIENT_READ.
+    TREATMENT_PRESCRIBE = "treatment.prescribe"
+    TREATMENT_CHECK_IN = "treatment.check_in"
+    TREATMENT_CHART = "treatment.chart"
     AUDIT_READ = "audit.read"
     # Running an eligibility screening and acknowledging its findings with a reason: a clinical judgement
     # that gates treatment, made by the clinician who prescribes.
@@ -92,9 +99,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.REMS_QUEUE_READ,
             Perm.REMS_SUBMIT,
             Perm.CLINIC_READ,
+            # Prescribes, approves and changes treatment plans; may also check in and chart a session.
+            Perm.TREATMENT_PRESCRIBE,
+            Perm.TREATMENT_CHECK_IN,
+            Perm.TREATMENT_CHART,
         }
     ),
-    # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms.
+    # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms; runs the
+    # treatment day (checks patients in, charts and discharges them) but never prescribes.
     Role.NURSE: frozenset(
         {
             Perm.PATIENT_READ,
@@ -106,12 +118,22 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.REMS_QUEUE_READ,
             Perm.REMS_SUBMIT,
             Perm.CLINIC_READ,
+            Perm.TREATMENT_CHECK_IN,
+            Perm.TREATMENT_CHART,
         }
     ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
     Role.THERAPIST: frozenset({Perm.PATIENT_READ, Perm.CLINIC_READ}),
     # Intake: registers patients and records the history the patient brings.
-    Role.FRONT_DESK: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.CLINIC_READ}),
+    Role.FRONT_DESK: frozenset(
+        {
+            Perm.PATIENT_READ,
+            Perm.PATIENT_WRITE,
+            Perm.CLINIC_READ,
+            # Checks patients in on arrival; never charts the treatment itself (no dose, vitals, discharge).
+            Perm.TREATMENT_CHECK_IN,
+        }
+    ),
 }
 
 
@@ -121,7 +143,16 @@ def permissions_of(role: str) -> frozenset[Perm]:
 
 # The permissions that open patient records: a role holding any of them reads PHI, so an admin may not
 # grant it to themselves without a second admin (accounts/actions.py, do_request_role).
-PHI_PERMISSIONS = frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.EMERGENCY_ACCESS})
+PHI_PERMISSIONS = frozenset(
+    {
+        Perm.PATIENT_READ,
+        Perm.PATIENT_WRITE,
+        Perm.EMERGENCY_ACCESS,
+        Perm.TREATMENT_PRESCRIBE,
+        Perm.TREATMENT_CHECK_IN,
+        Perm.TREATMENT_CHART,
+    }
+)
 
 
 def reads_phi(role: str) -> bool:

@@ -48,6 +48,12 @@ class Action(models.TextChoices):
     PATIENT_LIST = "patient.list", "Patient list viewed"
     RECORD_CREATE = "record.create", "Clinical entry added"
     RECORD_UPDATE = "record.update", "Clinical entry changed"
+    # Treatment (ketaclinic/treatment): plans and the session chart. Rows name the record, never values.
+    PLAN_CREATE = "treatment.plan_create", "Treatment plan prescribed"
+    PLAN_CHANGE = "treatment.plan_change", "Treatment plan approved, paused, resumed, changed or ended"
+    SESSION_UPDATE = "treatment.session_update", "Treatment session checked in, assigned or signed"
+    SESSION_CHART = "treatment.session_chart", "Treatment session charted"
+    SESSION_AMEND = "treatment.session_amend", "Signed treatment session amended"
     AUDIT_READ = "audit.read", "Audit trail reviewed"
     AUDIT_EXPORT = "audit.export", "Audit trail exported"
     ACCESS_DENIED = "access.denied", "Access denied"

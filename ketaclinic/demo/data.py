@@ -25,6 +25,7 @@ from ketaclinic.ledger import demo as ledger_demo
 from ketaclinic.patients import inputs
 from ketaclinic.patients.actions import do_register_patient
 from ketaclinic.rems import demo as rems_demo
+from ketaclinic.treatment import demo as treatment_demo
 
 NETWORK_SLUG = "demo"
 PASSWORD = "ketaclinic-demo"
@@ -390,6 +391,7 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
             )
         clinicpolicy_demo.load(network.locations.order_by("pk"))
         rems_demo.load(network, today, rng)
+        treatment_demo.load(list(network.locations.order_by("slug")), rng)
     return True
 
 

@@ -20,6 +20,7 @@ from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients.actions import HistoryInput
 from ketaclinic.patients.models import AllergyCategory, BodyMeasurement, Patient, Substance, UseStatus
 from ketaclinic.patients.sections import SECTIONS
+from ketaclinic.treatment.tests import matrix as treatment_matrix
 
 if TYPE_CHECKING:
     from _pytest.mark import ParameterSet
@@ -375,6 +376,8 @@ ROUTES += [
     for key in (*SECTIONS, "measurements")
 ]
 ROUTES.append(("api measurements", "get", "/api/v1/patients/{pid}/measurements", None, READERS, True, True))
+# Treatment plans and sessions (ketaclinic/treatment/tests/matrix.py prepares each route's state).
+ROUTES += treatment_matrix.ROUTES
 
 _mrn = iter(range(800000, 900000))
 
@@ -423,6 +426,20 @@ def _consent_body(patient: Patient) -> dict[str, Any]:
 
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     name, method, url, body, _, _, is_api = route
+    if route[0] in treatment_matrix.NAMES:
+        client = world.api(who) if is_api else world.client(who)
+
+        def send(target: str, data: Any) -> TestResponse:
+            kwargs: dict[str, Any] = {}
+            if is_api and data is not None:
+                kwargs = {"data": json.dumps(data), "content_type": "application/json"}
+            elif not is_api:
+                kwargs = {"data": data or {}}
+            response: TestResponse = getattr(client, method)(target, **kwargs)
+            return response
+
+        result: TestResponse = treatment_matrix.call(route, patient, send)
+        return result
     if "{screening}" in url:
         url = url.replace("{screening}", str(_screening(patient)))
     if "{document}" in url:
@@ -500,17 +517,13 @@ def test_every_api_route_is_in_the_matrix() -> None:
 
     from ketaclinic.api.app import api
 
-    covered = {
-        (
-            r[1].upper(),
-            re.sub(r"\{(?!pid\})\w+\}", "{entry_id}", r[2]).replace("{pid}", "{patient_id}"),
-        )
-        for r in ROUTES
-        if r[6]
-    }
+    def normal(path: str) -> str:
+        return re.sub(r"\{(?!pid\}|patient_id\})\w+\}", "{entry_id}", path).replace("{pid}", "{patient_id}")
+
+    covered = {(r[1].upper(), normal(r[2])) for r in ROUTES if r[6]}
     schema = api.get_openapi_schema()
     served = {
-        (method.upper(), re.sub(r"\{(?!patient_id)\w+\}", "{entry_id}", path))
+        (method.upper(), normal(path))
         for path, operations in schema["paths"].items()
         for method in operations
     }
@@ -609,6 +622,7 @@ COVERED_NAMESPACES = {
     "consent",
     "ledger",
     "rems",
+    "treatment",
 }
 # The ids other than the patient's that the routes above name, filled in by _call.
 PLACEHOLDERS = ("location_id", "chair_id", "screening", "document", "ledger_waste")
@@ -648,6 +662,7 @@ def test_every_web_page_is_in_the_matrix() -> None:
                     ),
                     1,
                 ),
+                **treatment_matrix.SAMPLE_IDS,
             )
         ).view_name
         for r in ROUTES

@@ -1,0 +1,304 @@
+"""The treatment day through the API: an esketamine session from check-in to sign-off, and each refusal
+the issue names (impossible vitals, a dose outside the policy, writes to a signed session, roles)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+from ketaclinic.audit.models import AuditEvent
+from ketaclinic.treatment.models import Dose, SessionStatus, VitalSigns
+from ketaclinic.treatment.tests.helpers import Clock, checked_in, iso, plan_today, ready_to_dose
+
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from conftest import World
+
+
+def _post(client: Client, url: str, body: dict[str, Any], **headers: str) -> Any:
+    return client.post(url, data=json.dumps(body), content_type="application/json", headers=headers)
+
+
+def test_a_nurse_charts_an_esketamine_session_from_check_in_to_sign_off(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    session = plan.sessions.get(number=1)
+    api = world.api("nurse.north")
+    base = f"/api/v1/sessions/{session.pk}"
+
+    response = _post(api, f"{base}/check-in", {"checked_in_at": iso(clock.advance(minutes=-10))})
+    assert response.status_code == 201, response.content
+    assert response.json()["stage"] == "checked_in"
+    clock.advance(minutes=10)
+    body = {
+        "identity_confirmed": True,
+        "fasting_confirmed": True,
+        "ride_home_arranged": True,
+        "medication_changes": False,
+    }
+    assert _post(api, f"{base}/pre-dose-checks", body).status_code == 201
+    vitals = {
+        "taken_at": iso(clock.now),
+        "systolic_mmhg": 150,
+        "diastolic_mmhg": 85,
+        "heart_rate_bpm": 70,
+        "spo2_percent": 98,
+    }
+    response = _post(api, f"{base}/vitals", vitals)
+    assert response.status_code == 201, response.content
+    gate = response.json()["alerts"]
+    assert [a["rule_id"] for a in gate] == ["BP-PREDOSE-ESK-ACK"]
+    dose = {"amount_mg": "56", "lot_number": "ESK-1", "started_at": iso(clock.advance(minutes=2))}
+    refused = _post(api, f"{base}/doses", dose)
+    assert refused.status_code == 409
+    assert any("BP-PREDOSE-ESK-ACK" in r for r in refused.json()["reasons"])
+    answer = {"answer": "acknowledged", "note": "Usual for this patient; benefit outweighs the rise"}
+    assert _post(api, f"{base}/alerts/{gate[0]['id']}/answer", answer).status_code == 200
+
+    response = _post(api, f"{base}/doses", dose)
+    assert response.status_code == 201, response.content
+    devices = response.json()["devices"]
+    assert [d["number"] for d in devices] == [1, 2]
+    assert response.json()["next_device_due_at"] == devices[1]["due_at"]
+    early = _post(api, f"{base}/devices/2", {"used_at": iso(clock.advance(minutes=3))})
+    assert early.status_code == 422 and "used_at" in early.json()["errors"]
+    assert _post(api, f"{base}/devices/2", {"used_at": iso(clock.advance(minutes=2))}).status_code == 200
+    read = api.get(base).json()
+    assert read["stage"] == "monitoring"
+    assert read["next_vitals"]["what"] == "40 minutes after dosing"
+
+    clock.advance(minutes=40)
+    vitals.update(taken_at=iso(clock.now), systolic_mmhg=160, diastolic_mmhg=90)
+    assert _post(api, f"{base}/vitals", vitals).json()["time_point"] == "post_dose"
+    moaas = {"instrument": "moaas", "answers": [5], "taken_at": iso(clock.now)}
+    assert _post(api, f"{base}/observations", moaas).json()["total"] == 5
+    event = {
+        "code": "nausea",
+        "severity": "mild",
+        "onset_at": iso(clock.now),
+        "action_taken": "Reassurance, water",
+        "outcome": "resolved",
+    }
+    assert _post(api, f"{base}/adverse-events", event).status_code == 201
+
+    leave = {"ready_to_leave_minutes": 60, "escort_name": "Sam Rivera"}
+    early_leave = _post(api, f"{base}/discharge", leave)
+    assert early_leave.status_code == 409
+    reasons = early_leave.json()["reasons"]
+    assert any("DISCHARGE-ESK-MIN-120" in r for r in reasons) and any(
+        "DISCHARGE-BP-STABLE" in r for r in reasons
+    )
+    clock.advance(minutes=80)
+    vitals.update(taken_at=iso(clock.now), systolic_mmhg=130, diastolic_mmhg=82)
+    assert _post(api, f"{base}/vitals", vitals).json()["time_point"] == "pre_discharge"
+    assert api.get(base).json()["stage"] == "ready_for_discharge"
+    response = _post(api, f"{base}/discharge", leave)
+    assert response.status_code == 201, response.content
+    assert response.json()["minutes_observed"] >= 120
+
+    assert _post(api, f"{base}/sign", {}).status_code == 200
+    locked = _post(api, f"{base}/vitals", vitals)
+    assert locked.status_code == 409
+    amendment = {"reason": "Late entry", "note": "Phoned at 18:00: home safely"}
+    assert _post(api, f"{base}/amendments", amendment).status_code == 201
+    final = api.get(base).json()
+    assert final["status"] == "signed" and len(final["amendments"]) == 1
+    assert len(final["vitals"]) == 3
+
+
+def test_impossible_vitals_are_refused_naming_the_field_and_nothing_is_saved(
+    world: World, clock: Clock
+) -> None:
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    session = checked_in(plan, world.user("nurse.north"))
+    assert session.checked_in_at is not None
+    api = world.api("nurse.north")
+    good: dict[str, Any] = {
+        "taken_at": iso(clock.now),
+        "systolic_mmhg": 120,
+        "diastolic_mmhg": 80,
+        "heart_rate_bpm": 70,
+        "spo2_percent": 98,
+    }
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"systolic_mmhg": 80, "diastolic_mmhg": 80}, "diastolic_mmhg"),
+        ({"spo2_percent": 101}, "spo2_percent"),
+        ({"heart_rate_bpm": 0}, "heart_rate_bpm"),
+        ({"taken_at": iso(clock.now.replace(year=clock.now.year + 1))}, "taken_at"),
+        (
+            {"taken_at": iso(session.checked_in_at.replace(microsecond=0) - dt.timedelta(minutes=1))},
+            "taken_at",
+        ),
+        ({"taken_at": "2026-01-01T09:00:00"}, "taken_at"),
+    ]
+    for change, field in cases:
+        response = _post(api, f"/api/v1/sessions/{session.pk}/vitals", {**good, **change})
+        assert response.status_code == 422, (change, response.content)
+        assert field in response.json()["errors"], (change, response.json())
+    assert not VitalSigns.objects.filter(session=session).exists()
+
+
+def test_84_mg_as_a_first_esketamine_dose_is_refused(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    session = ready_to_dose(plan, world.user("nurse.north"), clock)
+    api = world.api("nurse.north")
+    dose = {"amount_mg": "84", "lot_number": "ESK-1", "started_at": iso(clock.advance(minutes=1))}
+    response = _post(api, f"/api/v1/sessions/{session.pk}/doses", dose)
+    assert response.status_code == 422
+    assert "DOSE-ESK-FIRST-56" in response.json()["errors"]["amount_mg"]
+    assert not Dose.objects.filter(session=session).exists()
+
+
+def test_a_plan_for_84_mg_is_refused_before_any_esketamine_dose(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    api = world.api("prescriber.north")
+    body = {
+        "modality": "esketamine_nasal",
+        "protocol": "esketamine_trd",
+        "start_date": "2099-01-05",
+        "dose_mg": "84",
+    }
+    response = _post(api, f"/api/v1/patients/{patient.pk}/treatment-plans", body)
+    assert response.status_code == 422
+    assert "dose_mg" in response.json()["errors"]
+
+
+def test_front_desk_checks_in_but_cannot_dose(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    session = plan.sessions.get(number=1)
+    desk = world.api("frontdesk.north")
+    assert _post(desk, f"/api/v1/sessions/{session.pk}/check-in", {}).status_code == 201
+    dose = {"amount_mg": "56", "lot_number": "ESK-1", "started_at": iso(clock.now)}
+    assert _post(desk, f"/api/v1/sessions/{session.pk}/doses", dose).status_code == 403
+    assert not Dose.objects.filter(session=session).exists()
+
+
+def test_a_nurse_cannot_approve_a_plan(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"), approve=False)
+    response = _post(world.api("nurse.north"), f"/api/v1/treatment-plans/{plan.pk}/approve", {})
+    assert response.status_code == 403
+    plan.refresh_from_db()
+    assert plan.status == "draft"
+
+
+def test_two_nurses_charting_one_session_keep_each_others_readings(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    session = checked_in(plan, world.user("nurse.north"))
+    first, second = world.api("nurse.north"), world.api("prescriber.north")
+    reading = {
+        "taken_at": iso(clock.now),
+        "systolic_mmhg": 120,
+        "diastolic_mmhg": 80,
+        "heart_rate_bpm": 70,
+        "spo2_percent": 98,
+    }
+    read = first.get(f"/api/v1/sessions/{session.pk}")
+    assert _post(first, f"/api/v1/sessions/{session.pk}/vitals", reading).status_code == 201
+    assert (
+        _post(second, f"/api/v1/sessions/{session.pk}/vitals", {**reading, "heart_rate_bpm": 75}).status_code
+        == 201
+    )
+    assert VitalSigns.objects.filter(session=session).count() == 2
+    # A change of the session row itself, from a stale read, is refused.
+    stale = read["ETag"] if "ETag" in read else read.headers["ETag"]
+    assert (
+        _post(second, f"/api/v1/sessions/{session.pk}/assignment", {"monitored_by_me": True}).status_code
+        == 200
+    )
+    response = _post(
+        first, f"/api/v1/sessions/{session.pk}/assignment", {"monitored_by_me": True}, **{"If-Match": stale}
+    )
+    assert response.status_code == 412
+
+
+def test_a_retried_vitals_post_with_the_same_idempotency_key_records_one_reading(
+    world: World, clock: Clock
+) -> None:
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    session = checked_in(plan, world.user("nurse.north"))
+    api = world.api("nurse.north")
+    reading = {
+        "taken_at": iso(clock.now),
+        "systolic_mmhg": 120,
+        "diastolic_mmhg": 80,
+        "heart_rate_bpm": 70,
+        "spo2_percent": 98,
+    }
+    one = _post(api, f"/api/v1/sessions/{session.pk}/vitals", reading, **{"Idempotency-Key": "vitals-1"})
+    two = _post(api, f"/api/v1/sessions/{session.pk}/vitals", reading, **{"Idempotency-Key": "vitals-1"})
+    assert one.status_code == two.status_code == 201
+    assert one.json()["id"] == two.json()["id"]
+    assert VitalSigns.objects.filter(session=session).count() == 1
+
+
+def test_another_locations_staff_see_nothing(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    session = plan.sessions.get(number=1)
+    south = world.api("nurse.south")
+    before = AuditEvent.objects.filter(outcome="denied").count()
+    response = south.get(f"/api/v1/sessions/{session.pk}")
+    assert response.status_code == 404
+    assert patient.family_name.encode() not in response.content
+    assert _post(south, f"/api/v1/sessions/{session.pk}/check-in", {}).status_code == 404
+    assert AuditEvent.objects.filter(outcome="denied").count() == before + 2
+    session.refresh_from_db()
+    assert session.status == SessionStatus.SCHEDULED
+
+
+def test_each_dose_takes_its_devices_from_the_ledger_lot_in_the_same_transaction(
+    world: World, clock: Clock
+) -> None:
+    from ketaclinic.ledger.models import Lot
+
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    session = ready_to_dose(plan, world.user("nurse.north"), clock)
+    api = world.api("nurse.north")
+    before = Lot.objects.get(location=patient.location, lot_number="ESK-1").balance
+    unknown = {"amount_mg": "56", "lot_number": "NOPE-1", "started_at": iso(clock.advance(minutes=1))}
+    response = _post(api, f"/api/v1/sessions/{session.pk}/doses", unknown)
+    assert response.status_code == 422 and "lot_number" in response.json()["errors"]
+    assert not Dose.objects.filter(session=session).exists()
+    good = {**unknown, "lot_number": "ESK-1"}
+    assert _post(api, f"/api/v1/sessions/{session.pk}/doses", good).status_code == 201
+    after = Lot.objects.get(location=patient.location, lot_number="ESK-1").balance
+    assert before - after == 2  # two 28 mg devices
+
+
+def test_a_refused_approval_lists_every_reason_and_changes_nothing(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"), approve=False)
+    response = _post(world.api("prescriber.north"), f"/api/v1/treatment-plans/{plan.pk}/approve", {})
+    assert response.status_code == 409
+    reasons = " ".join(response.json()["reasons"])
+    assert "No screening" in reasons
+    assert "REMS" in reasons
+    assert "consent" in reasons.lower()
+    plan.refresh_from_db()
+    assert plan.status == "draft" and plan.approved_at is None
+
+
+def test_a_stale_plan_change_is_refused_with_412(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    api = world.api("prescriber.north")
+    etag = api.get(f"/api/v1/treatment-plans/{plan.pk}")["ETag"]
+    assert (
+        _post(
+            api, f"/api/v1/treatment-plans/{plan.pk}/pause", {"reason": "Away"}, **{"If-Match": etag}
+        ).status_code
+        == 200
+    )
+    stale = _post(api, f"/api/v1/treatment-plans/{plan.pk}/end", {"reason": "Done"}, **{"If-Match": etag})
+    assert stale.status_code == 412
+    plan.refresh_from_db()
+    assert plan.status == "paused"
