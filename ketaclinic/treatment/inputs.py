@@ -165,6 +165,8 @@ class CheckInIn(Strict):
 class AssignIn(Strict):
     """Assign a chair or room, and who monitors the patient."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"chair_id": 3, "monitored_by_me": True}]})
+
     chair_id: StrictInt | None = None
     monitored_by_me: StrictBool = False
 
