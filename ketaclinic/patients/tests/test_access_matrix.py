@@ -203,6 +203,12 @@ ROUTES += [
     ("api save rems setting", "post", "/api/v1/rems/settings", REMS_SETTING, ADMINS, True, True),
 ]
 
+# The treatment-floor board of a location (its staff who read patients).
+ROUTES += [
+    ("floor board page", "get", "/floor/?location=north", None, READERS, True, False),
+    ("api floor board", "get", "/api/v1/floor?location=north", None, READERS, True, True),
+]
+
 # Reading one entry of each section, and the measurements history.
 ROUTES += [
     (f"api read one {key}", "get", f"/api/v1/patients/{{pid}}/{key}/{{{key}}}", None, READERS, True, True)
@@ -298,7 +304,10 @@ def test_every_api_route_is_in_the_matrix() -> None:
     from ketaclinic.api.app import api
 
     covered = {
-        (r[1].upper(), re.sub(r"\{(?!pid)\w+\}", "{entry_id}", r[2]).replace("{pid}", "{patient_id}"))
+        (
+            r[1].upper(),
+            re.sub(r"\{(?!pid)\w+\}", "{entry_id}", r[2].split("?")[0]).replace("{pid}", "{patient_id}"),
+        )
         for r in ROUTES
         if r[6]
     }
@@ -397,7 +406,7 @@ def test_every_web_page_is_in_the_matrix() -> None:
     def names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
         for p in patterns:
             if isinstance(p, URLResolver):
-                if p.namespace is not None and p.namespace in {"patients", "audit", "web", "mfa"}:
+                if p.namespace is not None and p.namespace in {"patients", "audit", "web", "mfa", "floor"}:
                     yield from names(p.url_patterns, p.namespace + ":")
             else:
                 assert p.name is not None, p  # every page has a name
