@@ -37,6 +37,10 @@ class Perm(StrEnum):
     # Publishing a new version of a location's consent documents: the clinic's administration.
     CONSENT_DOCUMENTS = "consent.documents"
     STAFF_MANAGE = "staff.manage"
+    # The location's clinic policy, time zone and chairs and rooms: every staff member of the location reads
+    # them (they are the thresholds and places of their working day, not PHI); a clinic admin changes them.
+    CLINIC_READ = "clinic.read"
+    CLINIC_MANAGE = "clinic.manage"
     # The controlled-substance ledger of a location (ketaclinic/ledger): balances, events and the DEA report
     # (the report names the patients who were given a dose, so it reads PHI).
     LEDGER_READ = "ledger.read"
@@ -70,6 +74,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             # reading forms.
             Perm.REMS_QUEUE_READ,
             Perm.REMS_SETTING_MANAGE,
+            # Keeps the location's clinic policy, time zone, and chairs and rooms.
+            Perm.CLINIC_READ,
+            Perm.CLINIC_MANAGE,
         }
     ),
     Role.PRESCRIBER: frozenset(
@@ -84,6 +91,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.LEDGER_WRITE,
             Perm.REMS_QUEUE_READ,
             Perm.REMS_SUBMIT,
+            Perm.CLINIC_READ,
         }
     ),
     # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms.
@@ -97,12 +105,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.LEDGER_WRITE,
             Perm.REMS_QUEUE_READ,
             Perm.REMS_SUBMIT,
+            Perm.CLINIC_READ,
         }
     ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
-    Role.THERAPIST: frozenset({Perm.PATIENT_READ}),
+    Role.THERAPIST: frozenset({Perm.PATIENT_READ, Perm.CLINIC_READ}),
     # Intake: registers patients and records the history the patient brings.
-    Role.FRONT_DESK: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE}),
+    Role.FRONT_DESK: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.CLINIC_READ}),
 }
 
 

@@ -4,6 +4,7 @@ queries however many sessions are in. Nothing here writes (but the denials it au
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,9 +41,10 @@ from ketaclinic.treatment.models import (
 
 # The sessions the board leaves out: cancelled ones never reach the floor.
 HIDDEN = (Status.CANCELLED,)
-# Queries of one board, whatever the number of sessions: chairs, sessions (with plan, patient, chair,
-# monitoring user and discharge), then doses, devices, pre-dose checks, vitals, MOAA/S and open alerts.
-BOARD_QUERIES = 8
+# Queries of one board, whatever the number of sessions: the location's policy in force, chairs, sessions
+# (with plan, patient, chair, monitoring user and discharge), then doses, devices, pre-dose checks, vitals,
+# MOAA/S and open alerts.
+BOARD_QUERIES = 9
 
 
 def board_locations(user: Any) -> list[ClinicLocation]:
@@ -183,7 +185,7 @@ def todays_sessions(location: ClinicLocation, day: dt.date) -> list[TreatmentSes
 
 
 def board(location: ClinicLocation, now: dt.datetime | None = None) -> Board:
-    """Today's board at `location`: every active chair or room (in order of name), each with its sessions
+    """Today's board at `location`: every active chair, then room (in order of name), each with its sessions
     (the one in progress first), and a last row of sessions without a chair when there are any."""
     now = now or timezone.now()
     day = local_date(location, now)
@@ -191,7 +193,10 @@ def board(location: ClinicLocation, now: dt.datetime | None = None) -> Board:
     link = _session_link()
     sessions = todays_sessions(location, day)
     used_chairs = {s.chair_id for s in sessions if s.chair_id is not None}
-    chairs = Chair.objects.filter(Q(active=True) | Q(pk__in=used_chairs), location=location).order_by("name")
+    chairs = sorted(
+        Chair.objects.filter(Q(active=True) | Q(pk__in=used_chairs), location=location),
+        key=lambda c: (c.kind, _natural(c.name)),
+    )
     rows: dict[int | None, ChairRow] = {c.pk: ChairRow(c) for c in chairs}
     loose = ChairRow(None)
     labels = dict(PlanModality.choices)
@@ -212,6 +217,11 @@ def board(location: ClinicLocation, now: dt.datetime | None = None) -> Board:
         loose.tiles.sort(key=lambda t: _order(t.status))
         out.append(loose)
     return Board(location, day, now, out)
+
+
+def _natural(name: str) -> list[Any]:
+    """Chair 2 before Chair 10."""
+    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)]
 
 
 def _order(status: SessionStatus) -> int:

@@ -212,7 +212,7 @@ def do_record_event(
         origin=origin,
         obj=event,
         location_id=location.pk,
-        changed_fields=[name for name in data.model_fields_set if name != "kind"],
+        changed_fields=[name for name in data.model_fields_set if name not in {"kind", "location"}],
     )
     return event
 

@@ -52,6 +52,8 @@ class EventIn(Strict):
 
     product: Annotated[str, Text(40, required=True)]
     kind: Literal["receive", "waste", "count", "adjust"]
+    # The location's slug; may be left out by someone who records at one location only.
+    location: Annotated[str, Text(60)] = ""
     quantity: Quantity
     reason: Annotated[str, Text(500)] = ""
     lot_number: LotNumber
@@ -66,6 +68,8 @@ class EventIn(Strict):
     @model_validator(mode="after")
     def _by_kind(self) -> EventIn:
         errors: dict[str, str] = {}
+        if self.quantity.is_nan() or self.quantity.is_infinite():
+            raise ValueError("quantity: enter a number")
         if self.kind == "receive":
             if self.quantity <= 0 or self.quantity != self.quantity.to_integral_value():
                 errors["quantity"] = "give the number of containers received, a whole number above 0"

@@ -32,7 +32,9 @@ from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.context import Origin
 from ketaclinic.audit.models import Action, AuditEvent, Outcome, RepeatTally, Via
 from ketaclinic.audit.repeats import record_repeated
-from ketaclinic.clinicpolicy.models import Chair
+from ketaclinic.clinicpolicy.actions import do_add_chair, do_change_policy, do_retire_chair
+from ketaclinic.clinicpolicy.inputs import ChairIn, PolicyChangeIn
+from ketaclinic.clinicpolicy.models import Chair, ChairKind
 from ketaclinic.idempotency.models import IdempotencyKey
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients import actions, inputs
@@ -85,7 +87,13 @@ def _fill(world: World) -> None:
     do_request_role(north, "prescriber", actor=admin)  # a pending request: nulls where undecided
     do_decline_role_request(do_request_role(north, "nurse", actor=admin), actor=admin)
     Group.objects.create(name="reviewers")
-    chair = Chair.objects.create(location=north, name="Chair 1")
+    room = do_add_chair(north, ChairIn(name="Recovery room", kind=ChairKind.ROOM), actor=admin)
+    do_retire_chair(room, actor=admin, expected_version=room.version)
+    change = PolicyChangeIn(
+        values={"madrs_remission_max": 12}, time_zone="America/Denver", reason="local protocol"
+    )
+    do_change_policy(north, change, actor=admin, expected_version=0)
+    chair = Chair.objects.get(location=north, name="Chair 1")  # the demo's
     fill_treatment(patient, actor, chair)
     ledger_helpers.fill(north, world.user("nurse.north"), world.user("prescriber.north"), patient)
     LogEntry.objects.create(

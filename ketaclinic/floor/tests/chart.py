@@ -1,8 +1,8 @@
 """Charting sessions in each phase for the floor's tests and bench.
 
-Stands in for the chair actions (clinic policy) and the session actions (treatment) until they are on main:
-the rows are written as those actions write them, straight to the tables. Swap each helper's body for the
-action call when it lands.
+Chairs are added through the clinic's action (`clinicpolicy.actions.do_add_chair`). Sessions stand in for
+the treatment actions until they are on main: their rows are written as those actions write them, straight
+to the tables; swap `chart_session`'s body for the action calls when they land.
 """
 
 from __future__ import annotations
