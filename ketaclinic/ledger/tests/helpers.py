@@ -71,8 +71,9 @@ def stocked(location: ClinicLocation, actor: Any) -> None:
 
 
 def matrix_waste() -> int:
-    """A pending waste at north recorded by a nurse who is none of the personas (so every persona's witness
-    attempt is judged on role and location alone); the id of the event."""
+    """A waste at north recorded by a nurse who is none of the personas (so every persona's witness
+    attempt is judged on role and location alone); the id of the event. Made once per test, so a request
+    sent twice (an Idempotency-Key replay) names the same event."""
     from ketaclinic.accounts.actions import do_create_staff, do_grant_role
     from ketaclinic.accounts.models import User
 
@@ -84,6 +85,9 @@ def matrix_waste() -> int:
             network, "ledger.recorder", "", first_name="Lee", last_name="Recorder", password_hash="!"
         )
         do_grant_role(recorder, north, "nurse")
+    made = LedgerEvent.objects.filter(recorded_by=recorder, kind="waste").order_by("-id").first()
+    if made is not None:
+        return made.pk
     ensure_products(north, recorder)
     if not Lot.objects.filter(location=north, lot_number="MATRIX-1").exists():
         receive(north, recorder, "ketamine-50", "MATRIX-1", 1)
@@ -106,3 +110,9 @@ def matrix_receipt(location_slug: str) -> dict[str, str]:
         "expires_on": (dt.date.today() + dt.timedelta(days=300)).isoformat(),
         **SUPPLIER,
     }
+
+
+def matrix_report(location_slug: str) -> dict[str, str]:
+    """A report request for today at the caller's own location."""
+    today = dt.date.today().isoformat()
+    return {"location": location_slug, "since": today, "until": today, "format": "csv"}

@@ -349,6 +349,21 @@ ROUTES += [
     ("api ledger events", "get", "/api/v1/ledger/events", None, LEDGER_READERS, False, True),
     ("api ledger record", "post", "/api/v1/ledger/events", "ledger", LEDGER_WRITERS, False, True),
     ("api ledger event", "get", "/api/v1/ledger/events/{ledger_waste}", None, LEDGER_READERS, True, True),
+    ("ledger page", "get", "/ledger/", None, LEDGER_READERS, False, False),
+    ("ledger events page", "get", "/ledger/events/", None, LEDGER_READERS, False, False),
+    ("ledger record form", "get", "/ledger/record/receive/", None, LEDGER_WRITERS, False, False),
+    ("ledger record", "post", "/ledger/record/receive/", "ledger", LEDGER_WRITERS, False, False),
+    (
+        "ledger witness page",
+        "get",
+        "/ledger/events/{ledger_waste}/witness/",
+        None,
+        LEDGER_WRITERS,
+        True,
+        False,
+    ),
+    ("ledger report page", "get", "/ledger/report/", None, LEDGER_READERS, False, False),
+    ("ledger report", "post", "/ledger/report/", "ledger_report", LEDGER_READERS, False, False),
     (
         "api ledger witness",
         "post",
@@ -438,6 +453,8 @@ def _call(world: World, who: str | None, route: Route, patient: Patient) -> Test
         }
     if body == "ledger":
         body = ledger_helpers.matrix_receipt(location)
+    if body == "ledger_report":
+        body = ledger_helpers.matrix_report(location)
     if is_api:
         client = world.api(who)
         headers = {"If-Match": ETAGS.get(name, f'"{patient.version}"')} if method == "patch" else {}
@@ -587,6 +604,23 @@ WEB_EXEMPT = {
 }
 
 
+# The areas whose pages this matrix covers (staff, emergency and the admin site have their own matrices).
+COVERED_NAMESPACES = {
+    "patients",
+    "audit",
+    "web",
+    "mfa",
+    "clinicpolicy",
+    "screening",
+    "consent",
+    "ledger",
+    "rems",
+    "floor",
+}
+# The ids other than the patient's that the routes above name, filled in by _call.
+PLACEHOLDERS = ("location_id", "chair_id", "screening", "document", "ledger_waste")
+
+
 def test_every_web_page_is_in_the_matrix() -> None:
     """A new page fails here until it has allowed and denied cases above."""
     import uuid
@@ -596,16 +630,7 @@ def test_every_web_page_is_in_the_matrix() -> None:
     def names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
         for p in patterns:
             if isinstance(p, URLResolver):
-                if p.namespace is not None and p.namespace in {
-                    "patients",
-                    "audit",
-                    "web",
-                    "mfa",
-                    "clinicpolicy",
-                    "screening",
-                    "consent",
-                    "floor",
-                }:
+                if p.namespace in COVERED_NAMESPACES:
                     yield from names(p.url_patterns, p.namespace + ":")
             else:
                 assert p.name is not None, p  # every page has a name
@@ -619,7 +644,16 @@ def test_every_web_page_is_in_the_matrix() -> None:
             .format(
                 pid=uuid.uuid4(),
                 **dict.fromkeys(
-                    (*SECTIONS, "measurements", "location_id", "chair_id", "screening", "document"), 1
+                    (
+                        *SECTIONS,
+                        "measurements",
+                        "location_id",
+                        "chair_id",
+                        "screening",
+                        "document",
+                        "ledger_waste",
+                    ),
+                    1,
                 ),
             )
         ).view_name
