@@ -253,6 +253,12 @@ ROUTES += [
     ("api save rems setting", "post", "/api/v1/rems/settings", REMS_SETTING, ADMINS, True, True),
 ]
 
+# The treatment-floor board of a location (its staff who read patients).
+ROUTES += [
+    ("floor board page", "get", "/floor/?location=north", None, READERS, True, False),
+    ("api floor board", "get", "/api/v1/floor?location=north", None, READERS, True, True),
+]
+
 # Screening, REMS enrolment and consent (ketaclinic/screening, ketaclinic/consent). "{screening}" is a
 # screening of the target patient with a finding to acknowledge; "consent" a body signing the current
 # document of the patient's location in the patient's name.
@@ -520,7 +526,7 @@ def test_every_api_route_is_in_the_matrix() -> None:
     def normal(path: str) -> str:
         return re.sub(r"\{(?!pid\}|patient_id\})\w+\}", "{entry_id}", path).replace("{pid}", "{patient_id}")
 
-    covered = {(r[1].upper(), normal(r[2])) for r in ROUTES if r[6]}
+    covered = {(r[1].upper(), normal(r[2].split("?")[0])) for r in ROUTES if r[6]}
     schema = api.get_openapi_schema()
     served = {
         (method.upper(), normal(path))
@@ -623,6 +629,7 @@ COVERED_NAMESPACES = {
     "ledger",
     "rems",
     "treatment",
+    "floor",
 }
 # The ids other than the patient's that the routes above name, filled in by _call.
 PLACEHOLDERS = ("location_id", "chair_id", "screening", "document", "ledger_waste")

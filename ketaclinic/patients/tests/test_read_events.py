@@ -260,6 +260,11 @@ ENDPOINTS += [
         "admin.north",
     ),
 ]
+# The treatment-floor board lists today's patients of a location: one list event per board.
+PAGES += [
+    Case("floor:board", "get", "/floor/", None, 200, "list"),
+]
+ENDPOINTS.append(Case("GET /api/v1/floor", "get", "/api/v1/floor?location=north", None, 200, "list"))
 
 
 def _consent(p: Patient) -> dict[str, Any]:
@@ -405,7 +410,7 @@ CASES = PAGES + ENDPOINTS
 def _page_names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
     for p in patterns:
         if isinstance(p, URLResolver):
-            if p.namespace in {"patients", "audit", "web", "screening", "consent"}:
+            if p.namespace in {"patients", "audit", "web", "screening", "consent", "floor"}:
                 yield from _page_names(p.url_patterns, f"{p.namespace}:")
         else:
             yield prefix + str(p.name)
