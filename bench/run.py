@@ -117,16 +117,18 @@ class Result:
 
 
 TICK = os.sysconf("SC_CLK_TCK")
-SERVER_GROUP = 0  # the server's process group (main() sets it): granian, its workers, the audit writer
+SERVER_PID = 0  # set by main(): the server command; granian, its workers and the writer descend from it
 
 
 def server_cpu_seconds() -> float:
-    """User + system CPU seconds used so far by the live processes of the server's process group.
+    """User + system CPU seconds used so far by the server process and all its live descendants.
 
-    The server's processes live as long as the server, so the difference between two readings is what
-    the server spent in between (a worker that died in between would be missed, and the row would fail).
+    Found by parent id, since granian starts its workers in a session of their own. The server's
+    processes live as long as the server, so the difference between two readings is what the server
+    spent in between (a worker that died in between would be missed, and the row would fail).
     """
-    total = 0
+    parent: dict[int, int] = {}
+    ticks: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -136,8 +138,16 @@ def server_cpu_seconds() -> float:
         except OSError:  # the process has just exited
             continue
         fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-        if int(fields[2]) == SERVER_GROUP:  # pgrp
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+        pid = int(entry.name)
+        parent[pid] = int(fields[1])  # ppid
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime, stime
+    total = 0
+    for pid, used in ticks.items():
+        ancestor = pid
+        while ancestor > 1 and ancestor != SERVER_PID:
+            ancestor = parent.get(ancestor, 0)
+        if ancestor == SERVER_PID:
+            total += used
     return total / TICK
 
 
@@ -381,7 +391,7 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 
 
 def main() -> int:
-    global SERVER_GROUP
+    global SERVER_PID
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install -y wrk)", file=sys.stderr)
         return 2
@@ -389,7 +399,7 @@ def main() -> int:
         seeded = prepare()
         command = server_command()
         server = subprocess.Popen(command, cwd=ROOT, env=ENV, start_new_session=True)
-        SERVER_GROUP = server.pid  # start_new_session: the server leads its own process group
+        SERVER_PID = server.pid
     except Exception:
         shutil.rmtree(DATA_DIR, ignore_errors=True)
         raise
