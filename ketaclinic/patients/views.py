@@ -392,7 +392,7 @@ def _render_chart(
     return render(request, "patients/chart.html", context, status=status)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)  # a band is 10-17 kB: at most about 4 MB a worker
 def _picture_band(shown: picture.Picture) -> Markup:
     """The chart's clinical picture band (patients/_picture.html), drawn once per distinct picture.
 
