@@ -36,6 +36,11 @@ class Action(models.TextChoices):
     ROLE_APPROVE = "staff.role_approve", "Role request approved by a second admin"
     ROLE_DECLINE = "staff.role_decline", "Role request declined or withdrawn"
     LOCATION_CREATE = "clinic.location_create", "Clinic location created"
+    # Clinic policy (ketaclinic/clinicpolicy): the row names the change, whose old and new values it keeps.
+    POLICY_CHANGE = "clinic.policy_change", "Clinic policy or time zone changed"
+    CHAIR_ADD = "clinic.chair_add", "Chair or room added"
+    CHAIR_RENAME = "clinic.chair_rename", "Chair or room renamed"
+    CHAIR_RETIRE = "clinic.chair_retire", "Chair or room retired"
     PATIENT_CREATE = "patient.create", "Patient registered"
     PATIENT_READ = "patient.read", "Patient record read"
     PATIENT_UPDATE = "patient.update", "Patient record changed"
@@ -53,6 +58,24 @@ class Action(models.TextChoices):
     EMERGENCY_READ = "emergency.read", "Patient record read under emergency access"
     EMERGENCY_END = "emergency.end", "Emergency access ended"
     EMERGENCY_REVIEW = "emergency.review", "Emergency access reviewed"
+    SCREENING_RUN = "screening.run", "Screening run"
+    SCREENING_ACKNOWLEDGE = "screening.acknowledge", "Screening finding acknowledged"
+    REMS_ENROL = "rems.enrol", "REMS patient enrolment recorded"
+    CONSENT_DOCUMENT_PUBLISH = "consent.document_publish", "Consent document version published"
+    CONSENT_SIGN = "consent.sign", "Consent signed and witnessed"
+    # Controlled-substance ledger (ketaclinic/ledger): one row per event written, witness and report.
+    LEDGER_PRODUCT = "ledger.product", "Controlled-substance product added"
+    LEDGER_RECEIVE = "ledger.receive", "Controlled substance received"
+    LEDGER_ADMINISTER = "ledger.administer", "Controlled substance administered"
+    LEDGER_WASTE = "ledger.waste", "Controlled substance wasted"
+    LEDGER_WITNESS = "ledger.witness", "Controlled-substance waste witnessed"
+    LEDGER_COUNT = "ledger.count", "Controlled-substance physical count"
+    LEDGER_ADJUST = "ledger.adjust", "Controlled-substance balance adjusted"
+    LEDGER_REPORT = "ledger.report", "Controlled-substance report produced"
+    # Spravato REMS (ketaclinic/rems): a location's certified-setting details saved; a session's Patient
+    # Monitoring Form submission recorded (reading a form is a patient.read).
+    REMS_SETTING_SAVE = "rems.setting_save", "REMS setting details saved"
+    REMS_SUBMISSION = "rems.submission", "REMS monitoring form submission recorded"
 
 
 class Outcome(models.TextChoices):

@@ -32,8 +32,11 @@ from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.context import Origin
 from ketaclinic.audit.models import Action, AuditEvent, Outcome, RepeatTally, Via
 from ketaclinic.audit.repeats import record_repeated
-from ketaclinic.clinicpolicy.models import Chair
+from ketaclinic.clinicpolicy.actions import do_add_chair, do_change_policy, do_retire_chair
+from ketaclinic.clinicpolicy.inputs import ChairIn, PolicyChangeIn
+from ketaclinic.clinicpolicy.models import Chair, ChairKind
 from ketaclinic.idempotency.models import IdempotencyKey
+from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import (
     AllergyCategory,
@@ -44,6 +47,7 @@ from ketaclinic.patients.models import (
     SubstanceUse,
     UseStatus,
 )
+from ketaclinic.treatment.tests.fastload_rows import fill as fill_treatment
 
 if TYPE_CHECKING:
     from conftest import World
@@ -83,7 +87,15 @@ def _fill(world: World) -> None:
     do_request_role(north, "prescriber", actor=admin)  # a pending request: nulls where undecided
     do_decline_role_request(do_request_role(north, "nurse", actor=admin), actor=admin)
     Group.objects.create(name="reviewers")
-    Chair.objects.create(location=north, name="Chair 1")
+    room = do_add_chair(north, ChairIn(name="Recovery room", kind=ChairKind.ROOM), actor=admin)
+    do_retire_chair(room, actor=admin, expected_version=room.version)
+    change = PolicyChangeIn(
+        values={"madrs_remission_max": 12}, time_zone="America/Denver", reason="local protocol"
+    )
+    do_change_policy(north, change, actor=admin, expected_version=0)
+    chair = Chair.objects.get(location=north, name="Chair 1")  # the demo's
+    fill_treatment(patient, actor, chair)
+    ledger_helpers.fill(north, world.user("nurse.north"), world.user("prescriber.north"), patient)
     LogEntry.objects.create(
         user=actor,
         content_type=ContentType.objects.get_for_model(Patient),
@@ -99,9 +111,44 @@ def _fill(world: World) -> None:
     record_repeated(Action.API_AUTH_FAILED, origin=Origin(source_ip="192.0.2.1"), outcome=Outcome.FAILURE)
     RepeatTally.objects.create(action=Action.API_AUTH_THROTTLED, via=Via.API, outcome=Outcome.DENIED)
     _emergency_grants(world)
+    _screening_and_consent(world)
+    _rems(world)
     IdempotencyKey.objects.create(
         user=actor, key="probe", fingerprint="0" * 64, created_at=timezone.now(), body=b'{"x": 1}'
     )
+
+
+def _screening_and_consent(world: World) -> None:
+    """A screening with an acknowledgement, a REMS enrolment, two document versions, and consents signed
+    with and without a drawn signature (ketaclinic/screening, ketaclinic/consent)."""
+    from ketaclinic.screening.tests import helpers
+
+    patient = world.patient("north")
+    screening = helpers.screen(helpers.patient(conditions=("psychosis_history",)), "iv_ketamine")
+    helpers.acknowledge_all(screening)
+    helpers.enrol(patient)
+    helpers.document("north", "iv_ketamine")
+    document = helpers.document("north", "iv_ketamine")
+    helpers.sign(patient, document)
+    helpers.sign(patient, document, signature=helpers.SIGNATURE)
+
+
+def _rems(world: World) -> None:
+    """A location's REMS setting details changed (ketaclinic/rems): the optional contact left blank."""
+    from ketaclinic.rems.actions import do_save_rems_setting
+    from ketaclinic.rems.inputs import RemsSettingIn
+
+    north = ClinicLocation.objects.get(slug="north")
+    details = RemsSettingIn(
+        location="north",
+        version=1,
+        setting_name="North Clinic",
+        address="1 Harbour Way",
+        certification_id="SPR-N-0001",
+        authorised_representative="Dr Avery Stone",
+        asks_respiratory_depression=False,
+    )
+    do_save_rems_setting(north, details, actor=world.user("admin.north"))
 
 
 def _emergency_grants(world: World) -> None:

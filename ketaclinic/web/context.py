@@ -26,6 +26,7 @@ def _links() -> dict[str, str]:
         "audit": reverse("audit:review"),
         "admin": reverse("admin:index"),
         "staff": reverse("staff:list"),
+        "clinic": reverse("clinicpolicy:index"),
         "rules": reverse("web:rules"),
         "logout": reverse("web:logout"),
         "api_docs": reverse("api:openapi-view"),
@@ -66,5 +67,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "register": Perm.PATIENT_WRITE in held,
             "audit": Perm.AUDIT_READ in held,
             "admin": Perm.STAFF_MANAGE in held,
+            "clinic": Perm.CLINIC_MANAGE in held,
         },
     }
