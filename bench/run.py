@@ -6,9 +6,15 @@ bare three-query ORM read of the same chart data (bench/views.py). Absolute figu
 machine; the ratios are what ../shared/engineering/performance.md sets targets on. Exits non-zero when the
 server does not start or any request fails (non-2xx, socket error or timeout).
 
+Our rows and their baselines are measured in alternating slices (baseline, ours, baseline, ours...), so
+that a change in the machine's load during the row falls on both; beside req/s, each run records the
+server's CPU time per request (user + system of every process of the server, from /proc), which other
+people's work on a shared machine disturbs much less than req/s.
+
 Env: BENCH_PATIENTS (default 10000; 100000 for the search rows' scaling check), BENCH_SECONDS (default
-5) per 50-client run, BENCH_PORT (default: a free port), BENCH_ONLY (a comma-separated list of words:
-only the rows whose name holds one of them run, with their baselines).
+6) per 50-client measurement, BENCH_SLICES (default 3) slices it is cut into, BENCH_PORT (default: a free
+port), BENCH_ONLY (a comma-separated list of words: only the rows whose name holds one of them run, with
+their baselines).
 """
 
 from __future__ import annotations
@@ -48,7 +54,9 @@ RESULTS = ROOT / "bench" / "results" / "latest.md"
 LUA = ROOT / "bench" / "wrk.lua"
 PORT = int(os.environ.get("BENCH_PORT", "0")) or _free_port()
 BASE = f"http://127.0.0.1:{PORT}"
-SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "6"))
+SLICES = max(1, int(os.environ.get("BENCH_SLICES", "3")))
+SLICE_SECONDS = max(1, round(SECONDS / SLICES))
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "10000"))
 ONE_CLIENT_SECONDS = max(2, SECONDS // 2)
 CLIENTS = 50
@@ -86,6 +94,61 @@ class Result:
     p50: float  # ms
     p99: float  # ms
     errors: int
+    cpu: float = 0.0  # ms of server CPU (every process of the server, user + system) per request
+    requests: int = 0
+    seconds: float = 0.0
+
+    @staticmethod
+    def combine(slices: list[Result]) -> Result:
+        """Slices of one measurement as one: req/s and CPU over all of them; p50 the median of the slices'
+        p50s, p99 the highest of their p99s."""
+        requests = sum(r.requests for r in slices)
+        seconds = sum(r.seconds for r in slices)
+        p50s = sorted(r.p50 for r in slices)
+        return Result(
+            rps=requests / seconds if seconds else 0.0,
+            p50=p50s[len(p50s) // 2],
+            p99=max(r.p99 for r in slices),
+            errors=sum(r.errors for r in slices),
+            cpu=sum(r.cpu * r.requests for r in slices) / requests if requests else 0.0,
+            requests=requests,
+            seconds=seconds,
+        )
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+SERVER_PID = 0  # set by main(): the server command; granian, its workers and the writer descend from it
+
+
+def server_cpu_seconds() -> float:
+    """User + system CPU seconds used so far by the server process and all its live descendants.
+
+    Found by parent id, since granian starts its workers in a session of their own. The server's
+    processes live as long as the server, so the difference between two readings is what the server
+    spent in between (a worker that died in between would be missed, and the row would fail).
+    """
+    parent: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                stat = f.read()
+        except OSError:  # the process has just exited
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        pid = int(entry.name)
+        parent[pid] = int(fields[1])  # ppid
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime, stime
+    total = 0
+    for pid, used in ticks.items():
+        ancestor = pid
+        while ancestor > 1 and ancestor != SERVER_PID:
+            ancestor = parent.get(ancestor, 0)
+        if ancestor == SERVER_PID:
+            total += used
+    return total / TICK
 
 
 class Wrk:
@@ -115,7 +178,9 @@ class Wrk:
         # every path, baselines included, runs one wrk thread per connection: all measured the same way.
         cmd = ["wrk", f"-t{clients}", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA)]
         cmd += [BASE, "--", str(self._spec(load, clients))]
+        cpu_before = server_cpu_seconds()
         out = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=seconds + 60)
+        cpu = server_cpu_seconds() - cpu_before
         line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH ")), None)
         if line is None:
             raise RuntimeError(f"wrk failed: {out.stdout}{out.stderr}")
@@ -123,13 +188,25 @@ class Wrk:
         # A run where nothing completed has no latency to report: count it as a failure too.
         errors = raw["non2xx"] + raw["socket_errors"] + (raw["requests"] == 0)
         self.failures += errors
-        drain()
-        rps = raw["requests"] / (raw["duration_us"] / 1e6)
-        return Result(rps, raw["p50_us"] / 1e3, raw["p99_us"] / 1e3, errors)
+        drain()  # not counted in the CPU: what wrk left queued is served before the next run starts
+        requests, seconds = raw["requests"], raw["duration_us"] / 1e6
+        per_request = cpu * 1e3 / requests if requests else 0.0
+        p50, p99 = raw["p50_us"] / 1e3, raw["p99_us"] / 1e3
+        return Result(requests / seconds, p50, p99, errors, per_request, requests, seconds)
 
     def both(self, load: Load) -> tuple[Result, Result]:
         """50 clients, then one client."""
         return self.measure(load, CLIENTS, SECONDS), self.measure(load, 1, ONE_CLIENT_SECONDS)
+
+    def paired(self, baseline: Load, ours: Load) -> tuple[Result, Result, Result]:
+        """The baseline and our row in alternating slices at 50 clients, then ours with one client: the
+        baseline's result, ours, and ours with one client."""
+        base_slices, our_slices = [], []
+        for _ in range(SLICES):
+            base_slices.append(self.measure(baseline, CLIENTS, SLICE_SECONDS))
+            our_slices.append(self.measure(ours, CLIENTS, SLICE_SECONDS))
+        one = self.measure(ours, 1, ONE_CLIENT_SECONDS)
+        return Result.combine(base_slices), Result.combine(our_slices), one
 
 
 def prepare() -> Seeded:
@@ -254,43 +331,57 @@ def run(seeded: Seeded, cookie: str, csrf: str) -> tuple[str, int]:
     wrk.failures = 0  # a failing path fails again below, where it is reported
 
     results = {name: wrk.both(load) for name, load in baselines.items()}
-    paired = {}  # the baseline again, right before each row: the shared machine drifts within a run
+    paired = {}  # the baseline again, alternating with each row: the shared machine drifts within a run
     for name, (baseline, load) in ours.items():
-        paired[name] = wrk.measure(baselines[baseline], CLIENTS, SECONDS)
-        results[name] = wrk.both(load)
-        print(f"  {name}: {results[name][0].rps:.0f} req/s ({baseline}: {paired[name].rps:.0f})", flush=True)
-    flat = {}
+        paired[name], many, one = wrk.paired(baselines[baseline], load)
+        results[name] = many, one
+        print(
+            f"  {name}: {many.rps:.0f} req/s, {many.cpu:.2f} ms CPU a request "
+            f"({baseline}: {paired[name].rps:.0f} req/s, {paired[name].cpu:.2f} ms)",
+            flush=True,
+        )
+    flat = {}  # (path, history) -> (the 5-entry patient alongside, this patient, this one with one client)
+    small_one = {}  # path -> the 5-entry patient with one client
     for name, (path, headers) in flat_paths.items():
+        small = Load("GET", path, headers, ids=[seeded.flat["5"]])
+        small_one[name] = wrk.measure(small, 1, ONE_CLIENT_SECONDS)
         for history, pk in seeded.flat.items():
-            flat[name, history] = wrk.both(Load("GET", path, headers, ids=[pk]))
-            print(f"  {name}, {history} history entries: {flat[name, history][0].rps:.0f} req/s", flush=True)
+            if history == "5":
+                continue
+            flat[name, history] = wrk.paired(small, Load("GET", path, headers, ids=[pk]))
+            r = flat[name, history][1]
+            print(f"  {name}, {history}: {r.rps:.0f} req/s, {r.cpu:.2f} ms CPU a request", flush=True)
 
     lines = [
-        "| path | baseline | baseline req/s | ours req/s | ratio | p50 ms | p99 ms | 1-client p50 ms "
-        "| errors |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+        "| path | baseline | baseline req/s | ours req/s | ratio | baseline CPU ms | ours CPU ms | CPU ratio "
+        "| p50 ms | p99 ms | 1-client p50 ms | errors |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for name, (r, one) in results.items():
         if name in baselines:
-            cells = [name, "—", "—", f"{r.rps:.0f}", "—"]
+            cells = [name, "—", "—", f"{r.rps:.0f}", "—", "—", f"{r.cpu:.2f}", "—"]
         else:
-            b = paired[name].rps
-            cells = [name, ours[name][0], f"{b:.0f}", f"{r.rps:.0f}", f"{r.rps / b:.0%}"]
+            b = paired[name]
+            cells = [name, ours[name][0], f"{b.rps:.0f}", f"{r.rps:.0f}", f"{r.rps / b.rps:.0%}"]
+            cells += [f"{b.cpu:.2f}", f"{r.cpu:.2f}", f"{b.cpu / r.cpu:.0%}" if r.cpu else "—"]
         cells += [ms(r.p50), ms(r.p99), ms(one.p50), str(r.errors + one.errors)]
         lines.append(f"| {' | '.join(cells)} |")
     lines += [
         "",
-        "Cost as a patient's history grows, against the same page for a patient with 5 entries "
-        "(target: at most 1.5x):",
+        "Cost as a patient's history grows, against the same page for a patient with 5 entries measured in "
+        "alternating slices with it (target: at most 1.5x):",
         "",
-        "| path | history entries | req/s | p50 ms | p99 ms | 1-client p50 ms | cost (req/s) "
-        "| cost (1-client p50) | errors |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+        "| path | history entries | 5-entry req/s | req/s | 5-entry CPU ms | CPU ms | p50 ms | p99 ms "
+        "| 5-entry 1-client p50 ms | 1-client p50 ms | cost (req/s) | cost (CPU) | cost (1-client p50) "
+        "| errors |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
-    for (name, history), (r, one) in flat.items():
-        small, small_one = flat[name, "5"]
-        cells = [name, history, f"{r.rps:.0f}", ms(r.p50), ms(r.p99), ms(one.p50)]
-        cells += [f"{small.rps / r.rps:.2f}x", f"{one.p50 / small_one.p50:.2f}x", str(r.errors + one.errors)]
+    for (name, history), (five, r, one) in flat.items():
+        alone = small_one[name]
+        cells = [name, history, f"{five.rps:.0f}", f"{r.rps:.0f}", f"{five.cpu:.2f}", f"{r.cpu:.2f}"]
+        cells += [ms(r.p50), ms(r.p99), ms(alone.p50), ms(one.p50), f"{five.rps / r.rps:.2f}x"]
+        cells += [f"{r.cpu / five.cpu:.2f}x" if five.cpu else "—", f"{one.p50 / alone.p50:.2f}x"]
+        cells.append(str(five.errors + r.errors + one.errors + alone.errors))
         lines.append(f"| {' | '.join(cells)} |")
     return "\n".join(lines), wrk.failures
 
@@ -308,6 +399,7 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 
 
 def main() -> int:
+    global SERVER_PID
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install -y wrk)", file=sys.stderr)
         return 2
@@ -315,6 +407,7 @@ def main() -> int:
         seeded = prepare()
         command = server_command()
         server = subprocess.Popen(command, cwd=ROOT, env=ENV, start_new_session=True)
+        SERVER_PID = server.pid
     except Exception:
         shutil.rmtree(DATA_DIR, ignore_errors=True)
         raise
@@ -335,7 +428,8 @@ def main() -> int:
     ).stdout.strip()
     header = (
         f"`make bench` at {revision or 'unknown revision'}, {time.strftime('%Y-%m-%d %H:%M')}: {PATIENTS:,} "
-        f"patients, {CLIENTS} clients for {SECONDS} s and one client for {ONE_CLIENT_SECONDS} s per row, "
+        f"patients, {CLIENTS} clients for {SECONDS} s (each row alternating with its baseline in {SLICES} "
+        f"slices of {SLICE_SECONDS} s) and one client for {ONE_CLIENT_SECONDS} s per row, "
         f"{os.cpu_count()} cores. Server: `{' '.join(command)}`, DJANGO_SETTINGS_MODULE=bench.settings."
     )
     print(f"\n{header}\n\n{table}")

@@ -155,6 +155,13 @@ def param(model: type[models.Model], field: str, value: Any) -> Any:
     return _field(model, field).get_db_prep_value(value, connection)
 
 
+def params(model: type[models.Model], field: str, values: Sequence[Any]) -> list[Any]:
+    """Values of one field as the database expects them, prepared once for several queries (the list's
+    safety flags send a page's 25 patient ids in three)."""
+    prepare, db = _field(model, field).get_db_prep_value, connections[DEFAULT_DB_ALIAS]
+    return [prepare(v, db) for v in values]
+
+
 @cache
 def _field(model: type[models.Model], name: str) -> Any:
     return model._meta.get_field(name)

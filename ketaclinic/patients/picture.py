@@ -26,6 +26,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import TypeVar
 
+from django.db import connection
 from django.db.models import Model
 
 from ketaclinic import fastload
@@ -51,7 +52,6 @@ from ketaclinic.patients.models import (
 
 ACTIVE = EntryStatus.ACTIVE
 _E = TypeVar("_E", bound=PatientEntry)
-_M = TypeVar("_M", bound=Model)
 
 
 class Tone(StrEnum):
@@ -245,26 +245,55 @@ def patient_facts(
     meets criteria for a use disorder is a substance use disorder, so screening sees both even when no
     condition was coded for them. Trials keep their episode; staging counts the current episode's.
     """
-    codes = {c.code for c in _active(conditions) if c.code in CONDITIONS}
-    if any(a.ketamine_related for a in _active(allergies)):
-        codes.add("ketamine_hypersensitivity")
-    if any(s.use_disorder for s in _active(substance_uses)):
-        codes.add("substance_use_disorder")
-    classes: set[str] = set()
-    for m in _active(medications):
-        if m.drug in DRUGS:
-            classes |= DRUGS[m.drug].classes
     bp = latest_resting_bp(measurements)
-    return PatientFacts(
+    return _facts(
         age=age_on(patient.date_of_birth, today),
         sex=patient.sex,
-        conditions=frozenset(codes),
-        medication_classes=frozenset(classes),
+        codes=frozenset(c.code for c in _active(conditions)),
+        ketamine_allergy=any(a.ketamine_related for a in _active(allergies)),
+        use_disorder=any(s.use_disorder for s in _active(substance_uses)),
+        drugs=frozenset(m.drug for m in _active(medications)),
         trials=tuple(_trial(t) for t in _active(trials)),
-        resting_systolic_mmhg=bp.systolic_mmhg if bp else None,
-        resting_diastolic_mmhg=bp.diastolic_mmhg if bp else None,
+        resting=(bp.systolic_mmhg, bp.diastolic_mmhg) if bp else None,
         pregnant=patient.pregnancy_status == PregnancyStatus.PREGNANT,
         breastfeeding=bool(patient.breastfeeding),
+    )
+
+
+def _facts(
+    *,
+    age: int,
+    sex: str,
+    codes: frozenset[str],
+    ketamine_allergy: bool,
+    use_disorder: bool,
+    drugs: frozenset[str],
+    trials: tuple[trd.Trial, ...],
+    resting: tuple[int | None, int | None] | None,
+    pregnant: bool,
+    breastfeeding: bool,
+) -> PatientFacts:
+    """PatientFacts from active entries already reduced to what screening reads (patient_facts, and the
+    list's flags, which load only these columns)."""
+    conditions = {c for c in codes if c in CONDITIONS}
+    if ketamine_allergy:
+        conditions.add("ketamine_hypersensitivity")
+    if use_disorder:
+        conditions.add("substance_use_disorder")
+    classes: set[str] = set()
+    for drug in drugs:
+        if drug in DRUGS:
+            classes |= DRUGS[drug].classes
+    return PatientFacts(
+        age=age,
+        sex=sex,
+        conditions=frozenset(conditions),
+        medication_classes=frozenset(classes),
+        trials=trials,
+        resting_systolic_mmhg=resting[0] if resting else None,
+        resting_diastolic_mmhg=resting[1] if resting else None,
+        pregnant=pregnant,
+        breastfeeding=breastfeeding,
     )
 
 
@@ -291,15 +320,36 @@ def clinical_picture(
         substance_uses=substance_uses,
         today=today,
     )
-    screenings = _screenings(facts, policy)
     resting = _resting(measurements)
+    ketamine_allergies = tuple(_allergy_text(a) for a in _active(allergies) if a.ketamine_related)
+    drugs = frozenset(m.drug for m in _active(medications))
+    trd_status, cells, flags = _judged(facts, policy, ketamine_allergies, drugs, resting)
     return Picture(
         age=facts.age,
         resting=resting,
-        trd=_trd_status(screenings[0].trd),
-        modalities=tuple(_cell(s) for s in screenings),
-        flags=_flags(facts, screenings, allergies, medications, resting),
+        trd=trd_status,
+        modalities=cells,
+        flags=flags,
         ruleset_version=RULESET_VERSION,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _judged(
+    facts: PatientFacts,
+    policy: ClinicPolicy,
+    ketamine_allergies: tuple[str, ...],
+    drugs: frozenset[str],
+    resting: RestingVitals | None,
+) -> tuple[TRDStatus, tuple[ModalityCell, ...], tuple[Flag, ...]]:
+    """The picture's staging, cells and flags: a pure function of its (frozen) arguments, so made once per
+    distinct chart and policy (screenings are cached already; building the five cells of findings with
+    their sources and the flags cost 66-77 us of a chart, against 21-25 us for the whole picture now)."""
+    screenings = _screenings(facts, policy)
+    return (
+        _trd_status(screenings[0].trd),
+        tuple(_cell(s) for s in screenings),
+        _flags(facts, screenings, ketamine_allergies, drugs, resting),
     )
 
 
@@ -400,10 +450,12 @@ def _flag(key: str, label: str, level: Tone, detail: str, findings: Sequence[Fin
 def _flags(
     facts: PatientFacts,
     screenings: Sequence[Screening],
-    allergies: Sequence[Allergy],
-    medications: Sequence[Medication],
+    ketamine_allergies: Sequence[str],
+    drugs: Iterable[str],
     resting: RestingVitals | None,
 ) -> tuple[Flag, ...]:
+    """The safety flags. `ketamine_allergies`: each active ketamine-related allergy as the chip's detail
+    names it; `drugs`: the codes of the active medications."""
     flags: list[Flag] = []
     contraindicated = [f for f in _matching(screenings) if f.level is Level.CONTRAINDICATED]
     if contraindicated:
@@ -417,12 +469,8 @@ def _flags(
                 contraindicated,
             )
         )
-    ketamine_allergies = [a for a in _active(allergies) if a.ketamine_related]
     if "ketamine_hypersensitivity" in facts.conditions:
-        detail = (
-            "; ".join(_allergy_text(a) for a in ketamine_allergies)
-            or CONDITIONS["ketamine_hypersensitivity"].display
-        )
+        detail = "; ".join(ketamine_allergies) or CONDITIONS["ketamine_hypersensitivity"].display
         flags.append(
             _flag(
                 "ketamine_allergy",
@@ -470,16 +518,13 @@ def _flags(
     if facts.breastfeeding:
         found = _matching(screenings, BREASTFEEDING_RULES)
         flags.append(_flag("breastfeeding", "Breastfeeding", Tone.WARN, "Breastfeeding recorded.", found))
-    active_meds = _active(medications)
     for cls in _INTERACTION_CLASSES:
         if cls not in facts.medication_classes:
             continue
         found = _matching(screenings, frozenset(r.id for r in eligibility.rules_triggered_by(cls)))
         if not found:
             continue
-        names = sorted(
-            {DRUGS[m.drug].display for m in active_meds if m.drug in DRUGS and cls in DRUGS[m.drug].classes}
-        )
+        names = sorted({DRUGS[d].display for d in drugs if d in DRUGS and cls in DRUGS[d].classes})
         flags.append(
             _flag(
                 f"medication:{cls}",
@@ -501,9 +546,41 @@ def _allergy_text(a: Allergy) -> str:
 
 # --- The patient list ---------------------------------------------------------------------------------------
 
-FLAGS_QUERIES = 6
-"""Queries `flags_for_patients` issues for any page: patients, conditions, medications, ketamine-related
-allergies, substance use disorders, and each patient's latest resting blood pressure."""
+FLAGS_QUERIES = 3
+"""Queries `flags_for_patients` issues for any page: the patients; their active conditions, medications,
+ketamine-related allergies and substance use disorders (one UNION ALL); their resting blood pressures."""
+
+_PATIENT_TABLE = Patient._meta.db_table
+# (kind, model, first column, second column, extra condition): what each entry contributes to the flags.
+_LISTED: tuple[tuple[str, type[Model], str, str, str], ...] = (
+    ("condition", Condition, "code", "''", ""),
+    ("medication", Medication, "drug", "''", ""),
+    ("allergy", Allergy, "substance", "reaction", " AND ketamine_related = %s"),
+    ("disorder", SubstanceUse, "''", "''", " AND use_disorder = %s"),
+)
+
+
+@lru_cache(maxsize=1)
+def _flag_sql(size: int) -> tuple[str, str, str]:
+    """The three SELECTs for a page of `size` patients (a page is almost always 25: cached for the last
+    size). Tables and columns come from the models; every value is a parameter."""
+    marks = ", ".join(["%s"] * size)
+    patients = (
+        f"SELECT id, date_of_birth, sex, pregnancy_status, breastfeeding FROM {_PATIENT_TABLE} "  # noqa: S608
+        f"WHERE id IN ({marks})"
+    )
+    entries = " UNION ALL ".join(
+        f"SELECT patient_id, '{kind}', {first}, {second}, created_at, id "  # noqa: S608 - from the models
+        f"FROM {model._meta.db_table} WHERE patient_id IN ({marks}) AND status = %s{extra}"
+        for kind, model, first, second, extra in _LISTED
+    )
+    pressures = (
+        "SELECT patient_id, systolic_mmhg, diastolic_mmhg, heart_rate_bpm, measured_on "  # noqa: S608
+        f"FROM {BodyMeasurement._meta.db_table} WHERE patient_id IN ({marks}) "
+        "AND systolic_mmhg IS NOT NULL AND diastolic_mmhg IS NOT NULL "
+        "ORDER BY patient_id, measured_on DESC, created_at DESC, id DESC"
+    )
+    return patients, entries + " ORDER BY 5, 6", pressures
 
 
 def flags_for_patients(
@@ -514,44 +591,97 @@ def flags_for_patients(
 ) -> dict[str, list[Flag]]:
     """Safety flags for a page of patients the caller may already see, keyed by str(patient id).
 
-    Six queries whatever the page size (FLAGS_QUERIES). The flags are those of `clinical_picture`: none of
-    them depends on the treatment history, so trials are not loaded.
+    Three queries whatever the page size (FLAGS_QUERIES). The flags are those of `clinical_picture`: none
+    of them depends on the treatment history, so trials are not loaded.
+
+    Only the columns the flags read are loaded, as plain rows, and the flags are cached by what they are
+    computed from (`_list_flags`): through model instances and the flags built afresh, a page of 25
+    patients cost about 4 ms, and the same patients are listed again all day (docs/performance.md).
     """
     ids = [str(i) for i in patient_ids]
     if not ids:
         return {}
-    # Plain-cursor loads (ketaclinic/fastload.py): through the ORM these five queries cost a page of 25
-    # patients about 4 ms, most of it building the queries and preparing the 25 ids five times.
-    patients = fastload.fetch(Patient, id__in=ids)
-    conditions = _by_patient(fastload.fetch(Condition, patient__in=ids, status=ACTIVE))
-    medications = _by_patient(fastload.fetch(Medication, patient__in=ids, status=ACTIVE))
-    allergies = _by_patient(fastload.fetch(Allergy, patient__in=ids, status=ACTIVE, ketamine_related=True))
-    disorders = _by_patient(fastload.fetch(SubstanceUse, patient__in=ids, status=ACTIVE, use_disorder=True))
-    # Every resting BP reading of the page's patients (a few each: intake and the occasional re-check;
-    # in-session vitals live with the sessions); latest_resting_bp picks each patient's latest.
-    pressures = _by_patient(fastload.fetch(BodyMeasurement, patient__in=ids, systolic_mmhg__ne=None))
+    prepared = fastload.params(Patient, "id", ids)  # once, for the three queries
+    key_of = dict(zip(prepared, ids, strict=True))
+    patients_sql, entries_sql, pressures_sql = _flag_sql(len(ids))
+    extra = {"allergy": [True], "disorder": [True]}
+    entry_params = [v for kind, *_ in _LISTED for v in (*prepared, ACTIVE, *extra.get(kind, []))]
+    with connection.cursor() as cursor:
+        cursor.execute(patients_sql, prepared)
+        patients = cursor.fetchall()
+        cursor.execute(entries_sql, entry_params)
+        entries = cursor.fetchall()
+        cursor.execute(pressures_sql, prepared)
+        pressures = cursor.fetchall()
+    codes: dict[str, set[str]] = defaultdict(set)
+    drugs: dict[str, set[str]] = defaultdict(set)
+    allergies: dict[str, list[str]] = defaultdict(list)
+    disorders: set[str] = set()
+    for pid, kind, first, second, _created, _id in entries:
+        key = key_of[pid]
+        if kind == "condition":
+            codes[key].add(first)
+        elif kind == "medication":
+            drugs[key].add(first)
+        elif kind == "allergy":
+            allergies[key].append(f"{first}: {second}" if second else first)
+        else:
+            disorders.add(key)
+    resting: dict[str, RestingVitals] = {}
+    for pid, systolic, diastolic, heart_rate, measured_on in pressures:  # each patient's latest first
+        resting.setdefault(key_of[pid], RestingVitals(systolic, diastolic, heart_rate, _day(measured_on)))
     out: dict[str, list[Flag]] = {}
-    for p in patients:
-        key = str(p.pk)
-        # The flags of clinical_picture, without its modality cells and staging, which the list does not show.
-        facts = patient_facts(
-            p,
-            conditions=conditions.get(key, []),
-            medications=medications.get(key, []),
-            allergies=allergies.get(key, []),
-            trials=[],
-            measurements=pressures.get(key, []),
-            substance_uses=disorders.get(key, []),
-            today=today,
+    for pid, born, sex, pregnancy_status, breastfeeding in patients:
+        key = key_of[pid]
+        shown = _ListedPatient(
+            age=age_on(_day(born), today),
+            sex=sex,
+            pregnant=pregnancy_status == PregnancyStatus.PREGNANT,
+            breastfeeding=bool(breastfeeding),
+            codes=frozenset(codes.get(key, ())),
+            drugs=frozenset(drugs.get(key, ())),
+            ketamine_allergies=tuple(allergies.get(key, ())),
+            use_disorder=key in disorders,
+            resting=resting.get(key),
         )
-        screenings = _screenings(facts, policy)
-        resting = _resting(pressures.get(key, []))
-        out[key] = list(_flags(facts, screenings, allergies.get(key, []), medications.get(key, []), resting))
+        out[key] = list(_list_flags(shown, policy))
     return out
 
 
-def _by_patient(rows: Iterable[_M]) -> dict[str, list[_M]]:
-    grouped: dict[str, list[_M]] = defaultdict(list)
-    for row in rows:
-        grouped[str(row.patient_id)].append(row)  # type: ignore[attr-defined]
-    return grouped
+def _day(value: dt.date | str) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value  # SQLite gives text
+
+
+@dataclass(frozen=True, slots=True)
+class _ListedPatient:
+    """Everything a patient's list flags are computed from: the cache key of `_list_flags`."""
+
+    age: int
+    sex: str
+    pregnant: bool
+    breastfeeding: bool
+    codes: frozenset[str]
+    drugs: frozenset[str]
+    ketamine_allergies: tuple[str, ...]
+    use_disorder: bool
+    resting: RestingVitals | None
+
+
+@lru_cache(maxsize=8192)
+def _list_flags(shown: _ListedPatient, policy: ClinicPolicy) -> tuple[Flag, ...]:
+    """A listed patient's flags: a pure function of what it is given (frozen), so cached. Many patients
+    share the same inputs (no entries that flag anything), and a list is shown again and again."""
+    rest = shown.resting
+    facts = _facts(
+        age=shown.age,
+        sex=shown.sex,
+        codes=shown.codes,
+        ketamine_allergy=bool(shown.ketamine_allergies),
+        use_disorder=shown.use_disorder,
+        drugs=shown.drugs,
+        trials=(),
+        resting=(rest.systolic_mmhg, rest.diastolic_mmhg) if rest else None,
+        pregnant=shown.pregnant,
+        breastfeeding=shown.breastfeeding,
+    )
+    return _flags(facts, _screenings(facts, policy), shown.ketamine_allergies, shown.drugs, rest)

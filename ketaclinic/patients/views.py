@@ -6,15 +6,17 @@ Searches are POSTed so that names and dates of birth never appear in a URL or an
 from __future__ import annotations
 
 import uuid
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from markupsafe import Markup
 
 from ketaclinic.accounts.access import can, location_ids
 from ketaclinic.accounts.models import ClinicLocation
@@ -371,8 +373,10 @@ def _render_chart(
     """
     _record_read(request, patient)
     opened = open_section or request.GET.get("open", "")
+    chart = queries.chart(patient, everything)
     context = {
-        "chart": queries.chart(patient, everything),
+        "chart": chart,
+        "picture_band": _picture_band(chart.picture),
         "chart_url": _chart_url(patient),
         "can_write": can_write,
         "errors": errors or {},
@@ -386,6 +390,18 @@ def _render_chart(
         **_form_context(opened),
     }
     return render(request, "patients/chart.html", context, status=status)
+
+
+@lru_cache(maxsize=256)  # a band is 10-17 kB: at most about 4 MB a worker
+def _picture_band(shown: picture.Picture) -> Markup:
+    """The chart's clinical picture band (patients/_picture.html), drawn once per distinct picture.
+
+    The band shows nothing but the picture (frozen, hashable: equal pictures draw the same band), and its
+    five cells of findings with their sources cost 0.14 ms to draw against 8 us to hash the picture;
+    charts are opened again and again. The template's output is already escaped: Markup keeps it as is.
+    """
+    band = get_template("patients/_picture.html", using="jinja2")
+    return Markup(band.template.render(picture=shown))  # type: ignore[attr-defined]  # noqa: S704
 
 
 def _saved(patient: Any, anchor: str) -> HttpResponse:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from ketaclinic.accounts import mfa
-from ketaclinic.accounts.access import can
+from ketaclinic.accounts.access import grants
 from ketaclinic.accounts.permissions import Perm
 
 
@@ -58,15 +58,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     section = (match.app_name, match.url_name) if match else ("", "")
     if not user.is_authenticated or not mfa.passed(request, user):  # no navigation before the second step
         return {"links": _links(), "section": section}
+    # What the user holds anywhere, gathered once for every link (can() per link walks the grants again).
+    held: frozenset[Perm] = frozenset().union(*grants(user).values())
     return {
         "links": _links(),
         "section": section,
         "nav": {
-            "patients": can(user, Perm.PATIENT_READ),
-            "register": can(user, Perm.PATIENT_WRITE),
-            "audit": can(user, Perm.AUDIT_READ),
-            "ledger": can(user, Perm.LEDGER_READ),
-            "admin": can(user, Perm.STAFF_MANAGE),
-            "clinic": can(user, Perm.CLINIC_MANAGE),
+            "patients": Perm.PATIENT_READ in held,
+            "register": Perm.PATIENT_WRITE in held,
+            "audit": Perm.AUDIT_READ in held,
+            "ledger": Perm.LEDGER_READ in held,
+            "admin": Perm.STAFF_MANAGE in held,
+            "clinic": Perm.CLINIC_MANAGE in held,
         },
     }

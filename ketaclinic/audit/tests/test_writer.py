@@ -374,6 +374,37 @@ def test_a_writer_that_goes_away_before_replying_loses_no_event(
     assert verify_chain().ok
 
 
+def test_a_writer_that_never_replies_holds_a_request_only_until_the_reply_timeout(
+    chain: None, sock_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's read of the reply is blocking but bounded (SO_RCVTIMEO): a writer that took the
+    event and hangs costs the request REPLY_TIMEOUT_SECONDS, then the worker commits the event itself."""
+    monkeypatch.setattr(client, "REPLY_TIMEOUT_SECONDS", 1)
+    release = threading.Event()
+    received = []
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(sock_path))
+        listener.listen(1)
+
+        def hung_writer() -> None:
+            sock, _ = listener.accept()
+            with Connection(sock.detach()) as conn:
+                received.append(conn.recv_bytes())
+                release.wait(JOIN_SECONDS)  # never replies while the worker waits
+
+        thread = threading.Thread(target=hung_writer, daemon=True)
+        thread.start()
+        started = time.monotonic()
+        event = record(Action.LOGIN, origin=WEB)
+        waited = time.monotonic() - started
+        release.set()
+        thread.join(JOIN_SECONDS)
+    assert len(received) == 1
+    assert 0.9 <= waited < JOIN_SECONDS / 2, waited
+    assert event.seq == 1 and AuditEvent.objects.get(seq=1).hash == event.hash
+    assert verify_chain().ok
+
+
 def test_after_the_writer_restarts_the_next_event_reconnects_to_the_new_one(
     chain: None, sock_path: Path, batches: list[int], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -208,3 +208,21 @@ def test_the_patient_list_shows_each_patients_safety_chips(world: World) -> None
     assert '<span class="badge danger">Ketamine allergy</span>' in row
     others = [r for r in rows if "Ketamine allergy" in r and patient.family_name not in r]
     assert others == []  # only the patient who has it
+
+
+def test_the_picture_band_follows_the_chart_though_it_is_drawn_once_per_picture(world: World) -> None:
+    """The band is cached by the picture it shows: a change to the chart shows at once, and two charts
+    with the same picture share one drawing without sharing anything else."""
+    patient = _fresh_patient(world)
+    nurse = world.client("nurse.north")
+
+    def band() -> str:
+        html = nurse.get(f"/patients/{patient.pk}/").content.decode()
+        return html.split('<section class="pic"')[1].split("</section>")[0]
+
+    before = band()
+    assert "Benzodiazepine" not in before
+    _add(patient, inputs.MedicationIn(drug="clonazepam"))
+    after = band()
+    assert "Benzodiazepine" in after and after != before
+    assert band() == after

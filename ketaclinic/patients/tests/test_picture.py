@@ -22,12 +22,14 @@ from ketaclinic.demo import data as demo
 from ketaclinic.patients import actions, inputs, picture, schemas
 from ketaclinic.patients.models import (
     Allergy,
+    AllergyCategory,
     AntidepressantTrial,
     BodyMeasurement,
     Condition,
     EntryStatus,
     Medication,
     Patient,
+    PregnancyStatus,
     SubstanceUse,
 )
 
@@ -321,6 +323,43 @@ def test_the_list_flags_cost_a_fixed_number_of_queries_and_match_the_chart(db: N
     keys = {f.key for fl in flags.values() for f in fl}
     assert {"contraindication", "pregnancy", "blood_pressure", "medication:benzodiazepine"} <= keys, keys
     assert picture.flags_for_patients([], today=today) == {}
+
+
+def test_the_list_flags_follow_each_change_despite_their_cache(world: World) -> None:
+    """The list's flags are cached by what they are computed from, never by patient: a change to any of
+    it shows at once, and entries that are not active do not count."""
+    today = timezone.localdate()
+    patient = _register(world)
+    pid = str(patient.pk)
+    nurse = world.user("nurse.north")
+
+    def keys() -> set[str]:
+        return {f.key for f in picture.flags_for_patients([pid], today=today)[pid]}
+
+    assert keys() == set()
+    medication = actions.do_add_history_entry(patient, inputs.MedicationIn(drug="clonazepam"), actor=nurse)
+    assert "medication:benzodiazepine" in keys()
+    actions.do_change_entry_status(
+        medication, inputs.StatusChange(status=EntryStatus.RESOLVED, reason="stopped"), actor=nurse
+    )
+    assert "medication:benzodiazepine" not in keys()
+    actions.do_record_measurement(
+        patient, inputs.MeasurementIn(systolic_mmhg=185, diastolic_mmhg=112), actor=nurse
+    )
+    assert "blood_pressure" in keys()
+    actions.do_add_history_entry(
+        patient,
+        inputs.AllergyIn(
+            substance="Ketamine", category=AllergyCategory.MEDICATION, reaction="rash", ketamine_related=True
+        ),
+        actor=nurse,
+    )
+    flags = {f.key: f for f in picture.flags_for_patients([pid], today=today)[pid]}
+    assert flags["ketamine_allergy"].detail == "Ketamine: rash"
+    update = inputs.PatientUpdate(pregnancy_status=PregnancyStatus.PREGNANT)
+    patient = actions.do_update_patient(patient, update, actor=nurse)
+    assert "pregnancy" in keys()
+    assert picture.flags_for_patients([pid], today=today)[pid] == list(_picture(patient).flags)
 
 
 def test_the_picture_serialises_for_the_api(world: World) -> None:
