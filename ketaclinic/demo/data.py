@@ -22,6 +22,7 @@ from ketaclinic.accounts.permissions import Role
 from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.patients import inputs
 from ketaclinic.patients.actions import do_register_patient
+from ketaclinic.rems import demo as rems_demo
 
 NETWORK_SLUG = "demo"
 PASSWORD = "ketaclinic-demo"
@@ -379,6 +380,7 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
             registrar = User.objects.get(username=f"frontdesk.{slug}")
             for index in range(patients_per_location):
                 do_register_patient(_patient(index, slug, rng, today), actor=registrar)
+        rems_demo.load(network, today, rng)
     return True
 
 

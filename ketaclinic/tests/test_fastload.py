@@ -34,6 +34,7 @@ from ketaclinic.audit.models import Action, AuditEvent, Outcome, RepeatTally, Vi
 from ketaclinic.audit.repeats import record_repeated
 from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.idempotency.models import IdempotencyKey
+from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import (
     AllergyCategory,
@@ -86,6 +87,7 @@ def _fill(world: World) -> None:
     Group.objects.create(name="reviewers")
     chair = Chair.objects.create(location=north, name="Chair 1")
     fill_treatment(patient, actor, chair)
+    ledger_helpers.fill(north, world.user("nurse.north"), world.user("prescriber.north"), patient)
     LogEntry.objects.create(
         user=actor,
         content_type=ContentType.objects.get_for_model(Patient),
@@ -102,6 +104,7 @@ def _fill(world: World) -> None:
     RepeatTally.objects.create(action=Action.API_AUTH_THROTTLED, via=Via.API, outcome=Outcome.DENIED)
     _emergency_grants(world)
     _screening_and_consent(world)
+    _rems(world)
     IdempotencyKey.objects.create(
         user=actor, key="probe", fingerprint="0" * 64, created_at=timezone.now(), body=b'{"x": 1}'
     )
@@ -120,6 +123,24 @@ def _screening_and_consent(world: World) -> None:
     document = helpers.document("north", "iv_ketamine")
     helpers.sign(patient, document)
     helpers.sign(patient, document, signature=helpers.SIGNATURE)
+
+
+def _rems(world: World) -> None:
+    """A location's REMS setting details changed (ketaclinic/rems): the optional contact left blank."""
+    from ketaclinic.rems.actions import do_save_rems_setting
+    from ketaclinic.rems.inputs import RemsSettingIn
+
+    north = ClinicLocation.objects.get(slug="north")
+    details = RemsSettingIn(
+        location="north",
+        version=1,
+        setting_name="North Clinic",
+        address="1 Harbour Way",
+        certification_id="SPR-N-0001",
+        authorised_representative="Dr Avery Stone",
+        asks_respiratory_depression=False,
+    )
+    do_save_rems_setting(north, details, actor=world.user("admin.north"))
 
 
 def _emergency_grants(world: World) -> None:

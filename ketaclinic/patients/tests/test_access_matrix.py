@@ -269,6 +269,22 @@ ROUTES += [
     ),
 ]
 
+# Spravato REMS: the certified-setting details of a location (clinic admins of that location).
+REMS_SETTING: dict[str, Any] = {
+    "location": "north",
+    "version": 1,  # the demo's details
+    "setting_name": "North Clinic",
+    "address": "1 Harbour Way",
+    "certification_id": "SPR-N-0001",
+    "authorised_representative": "Dr Avery Stone",
+}
+ROUTES += [
+    ("rems settings page", "get", "/rems/settings/", None, ADMINS, False, False),
+    ("rems setting page", "get", "/rems/settings/north/", None, ADMINS, True, False),
+    ("api rems settings", "get", "/api/v1/rems/settings", None, ADMINS, False, True),
+    ("api save rems setting", "post", "/api/v1/rems/settings", REMS_SETTING, ADMINS, True, True),
+]
+
 # Reading one entry of each section, and the measurements history.
 ROUTES += [
     (f"api read one {key}", "get", f"/api/v1/patients/{{pid}}/{key}/{{{key}}}", None, READERS, True, True)

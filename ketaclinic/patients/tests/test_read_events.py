@@ -311,6 +311,28 @@ PAGES += [
     Case("consent:sign", "post", f"/consent/patients/{PID}/sign/{DOCUMENT}/", {}, 422, "read"),
 ]
 
+# Spravato REMS: a location's certified-setting details carry no patient data.
+_REMS_SETTING = {
+    "location": "north",
+    "version": 1,
+    "setting_name": "North Clinic",
+    "address": "1 Harbour Way",
+    "certification_id": "SPR-N-0001",
+    "authorised_representative": "Dr Avery Stone",
+}
+ENDPOINTS += [
+    Case("GET /api/v1/rems/settings", "get", "/api/v1/rems/settings", None, 200, "none", "admin.north"),
+    Case(
+        "POST /api/v1/rems/settings",
+        "post",
+        "/api/v1/rems/settings",
+        _REMS_SETTING,
+        200,
+        "none",
+        "admin.north",
+    ),
+]
+
 CASES = PAGES + ENDPOINTS
 
 
