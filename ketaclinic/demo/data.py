@@ -20,9 +20,11 @@ from ketaclinic.accounts import actions as accounts
 from ketaclinic.accounts.models import ClinicNetwork, User
 from ketaclinic.accounts.permissions import Role
 from ketaclinic.clinical.policy import DEFAULT_POLICY
+from ketaclinic.consent import demo as consent_demo
 from ketaclinic.patients import inputs
 from ketaclinic.patients.actions import do_register_patient
 from ketaclinic.rems import demo as rems_demo
+from ketaclinic.screening import demo as screening_demo
 
 NETWORK_SLUG = "demo"
 PASSWORD = "ketaclinic-demo"
@@ -381,6 +383,8 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
             for index in range(patients_per_location):
                 do_register_patient(_patient(index, slug, rng, today), actor=registrar)
         rems_demo.load(network, today, rng)
+        consent_demo.load(network, screening_demo.chosen(network))
+        screening_demo.load(network, today)
     return True
 
 
