@@ -31,6 +31,7 @@ def _links() -> dict[str, str]:
         "api_docs": reverse("api:openapi-view"),
         "mfa": reverse("mfa:account"),
         "mfa_staff": reverse("mfa:staff"),
+        "consent_documents": reverse("consent:documents"),
         "css": static("web/app.css"),
         "htmx": static("web/vendor/htmx.min.js"),
         "forms_js": static("web/forms.js"),
@@ -64,5 +65,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "register": can(user, Perm.PATIENT_WRITE),
             "audit": can(user, Perm.AUDIT_READ),
             "admin": can(user, Perm.STAFF_MANAGE),
+            "consent_documents": can(user, Perm.CONSENT_DOCUMENTS),
         },
     }

@@ -75,3 +75,9 @@ def test_the_patient_signs_and_the_nurse_witnesses(world: World) -> None:
     consent = Consent.objects.get(patient=p)
     assert consent.witnessed_by.username == "nurse.north" and consent.signature_png
     assert "Current" in _text(client.get(f"/consent/patients/{p.pk}/"))
+
+
+def test_clinic_admins_find_the_documents_in_the_navigation(world: World) -> None:
+    link = 'href="/consent/documents/"'
+    assert link in world.client("admin.north").get("/rules/").content.decode()
+    assert link not in world.client("nurse.north").get("/rules/").content.decode()
