@@ -21,10 +21,12 @@ from ketaclinic.accounts.models import ClinicNetwork, User
 from ketaclinic.accounts.permissions import Role
 from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.clinicpolicy import demo as clinicpolicy_demo
+from ketaclinic.consent import demo as consent_demo
 from ketaclinic.ledger import demo as ledger_demo
 from ketaclinic.patients import inputs
 from ketaclinic.patients.actions import do_register_patient
 from ketaclinic.rems import demo as rems_demo
+from ketaclinic.screening import demo as screening_demo
 from ketaclinic.treatment import demo as treatment_demo
 
 NETWORK_SLUG = "demo"
@@ -391,6 +393,9 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
             )
         clinicpolicy_demo.load(network.locations.order_by("pk"))
         rems_demo.load(network, today, rng)
+        consent_demo.load(network, screening_demo.chosen(network))
+        screening_demo.load(network, today)
+        # Last: today's sessions need the documents, screenings and ledger lots above.
         treatment_demo.load(list(network.locations.order_by("slug")), rng)
     return True
 

@@ -33,6 +33,7 @@ def _links() -> dict[str, str]:
         "api_docs": reverse("api:openapi-view"),
         "mfa": reverse("mfa:account"),
         "mfa_staff": reverse("mfa:staff"),
+        "consent_documents": reverse("consent:documents"),
         "css": static("web/app.css"),
         "htmx": static("web/vendor/htmx.min.js"),
         "forms_js": static("web/forms.js"),
@@ -70,5 +71,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "ledger": Perm.LEDGER_READ in held,
             "admin": Perm.STAFF_MANAGE in held,
             "clinic": Perm.CLINIC_MANAGE in held,
+            "consent_documents": Perm.CONSENT_DOCUMENTS in held,
         },
     }

@@ -102,7 +102,7 @@ def test_a_contraindication_cannot_be_acknowledged(world: World) -> None:
     r = _ack(world, s, "ELIG-ESK-CI-ANEURYSM")
     assert r.status_code == 409, r.content
     assert r.json()["reasons"] and "ELIG-ESK-CI-ANEURYSM" in r.json()["reasons"][0]
-    assert not Acknowledgement.objects.exists()
+    assert not Acknowledgement.objects.filter(screening=s).exists()
 
 
 def test_acknowledging_twice_is_refused_and_the_first_reason_stands(world: World) -> None:
@@ -111,7 +111,9 @@ def test_acknowledging_twice_is_refused_and_the_first_reason_stands(world: World
     assert _ack(world, s, "ELIG-ALL-ACK-PSYCHOSIS", "First reason.").status_code == 201
     again = _ack(world, s, "ELIG-ALL-ACK-PSYCHOSIS", "Second reason.")
     assert again.status_code == 409 and again.json()["reasons"]
-    assert list(Acknowledgement.objects.values_list("reason", flat=True)) == ["First reason."]
+    assert list(Acknowledgement.objects.filter(screening=s).values_list("reason", flat=True)) == [
+        "First reason."
+    ]
 
 
 def test_a_stale_screening_cannot_be_acknowledged(world: World) -> None:
@@ -119,7 +121,7 @@ def test_a_stale_screening_cannot_be_acknowledged(world: World) -> None:
     s = h.screen(p, "iv_ketamine")
     h.add_condition(p, "hypertension")
     assert _ack(world, s, "ELIG-ALL-ACK-PSYCHOSIS").status_code == 409
-    assert not Acknowledgement.objects.exists()
+    assert not Acknowledgement.objects.filter(screening=s).exists()
 
 
 @pytest.mark.parametrize(
@@ -137,7 +139,7 @@ def test_bad_acknowledgement_names_the_field(world: World, body: dict[str, Any],
     s = h.screen(p, "iv_ketamine")
     r = _post(world, "prescriber.north", f"/api/v1/screenings/{s.pk}/acknowledgements", body)
     assert r.status_code == 422 and field in r.json()["errors"], r.content
-    assert not Acknowledgement.objects.exists()
+    assert not Acknowledgement.objects.filter(screening=s).exists()
 
 
 def test_a_finding_for_information_needs_no_acknowledgement(world: World) -> None:
@@ -171,7 +173,7 @@ def test_bad_enrolment_names_the_field(world: World, body: dict[str, Any], field
     p = h.patient()
     r = _post(world, "prescriber.north", f"/api/v1/patients/{p.pk}/rems-enrolment", body)
     assert r.status_code == 422 and field in r.json()["errors"], r.content
-    assert not RemsEnrolment.objects.exists()
+    assert not RemsEnrolment.objects.filter(patient=p).exists()
 
 
 def test_a_retried_screening_with_the_same_key_is_one_screening(world: World) -> None:

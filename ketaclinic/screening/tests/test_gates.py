@@ -89,28 +89,37 @@ def test_unknown_modality_is_a_reason_not_a_pass(world: object) -> None:
 @pytest.mark.django_db
 def test_consent_to_the_current_version(world: object) -> None:
     p = h.patient()
-    assert consent_blockers(p, "iv_ketamine") == [
-        "This location has no consent document for IV ketamine: a clinic admin publishes one first."
-    ]
     v1 = h.document("north", "iv_ketamine")
     assert consent_blockers(p, "iv_ketamine") == [
-        "No signed consent for IV ketamine: the patient signs version 1 first."
+        f"No signed consent for IV ketamine: the patient signs version {v1.version} first."
     ]
     assert not consent_is_current(p, "iv_ketamine")
     h.sign(p, v1)
     assert consent_is_current(p, "iv_ketamine")
     assert consent_blockers(p, "iv_ketamine") == []
     # Consent is per modality: IV consent is not esketamine consent.
-    h.document("north", "esketamine_nasal")
     assert not consent_is_current(p, "esketamine_nasal")
     # A new version needs a new signature.
     v2 = h.document("north", "iv_ketamine")
     assert consent_blockers(p, "iv_ketamine") == [
-        "Consent for IV ketamine was signed to version 1; the current version is 2: "
+        f"Consent for IV ketamine was signed to version {v1.version}; the current version is {v2.version}: "
         "the patient signs it again."
     ]
     h.sign(p, v2)
     assert consent_is_current(p, "iv_ketamine")
+
+
+def test_a_location_without_a_document_says_so(world: object) -> None:
+    from ketaclinic.accounts.actions import do_create_location
+
+    north = h.user("frontdesk.north")
+    assert north.network is not None
+    west = do_create_location(north.network, "West Clinic", "west", time_zone="America/Denver")
+    p = h.patient("north")
+    p.location_id = west.pk  # a patient judged at a location with no documents yet
+    assert consent_blockers(p, "iv_ketamine") == [
+        "This location has no consent document for IV ketamine: a clinic admin publishes one first."
+    ]
 
 
 @pytest.mark.django_db

@@ -56,7 +56,7 @@ def test_refused_acknowledgements_show_on_the_page(world: World) -> None:
     assert ci.status_code == 409 and "cannot be acknowledged" in _text(ci)
     blank = client.post(url, {"rule_id": "ELIG-ALL-ACK-PSYCHOSIS", "reason": " "})
     assert blank.status_code == 422 and "Reason" in _text(blank)
-    assert not Acknowledgement.objects.exists()
+    assert not Acknowledgement.objects.filter(screening=s).exists()
 
 
 def test_the_chart_links_its_screening_panel(world: World) -> None:
@@ -74,7 +74,7 @@ def test_rems_enrolment_from_the_page(world: World) -> None:
     bad = client.post(
         f"/screening/patients/{p.pk}/rems-enrolment/", {"enrolled_on": "2999-01-01", "rems_patient_id": ""}
     )
-    assert bad.status_code == 422 and not RemsEnrolment.objects.exists()
+    assert bad.status_code == 422 and not RemsEnrolment.objects.filter(patient=p).exists()
     ok = client.post(
         f"/screening/patients/{p.pk}/rems-enrolment/",
         {"enrolled_on": "2026-01-05", "rems_patient_id": "SPR-9"},
