@@ -327,3 +327,18 @@ def test_navigation_links_the_clinic_page_for_clinic_admins_only(world: World) -
     nurse_home = world.client("nurse.north").get("/rules/").content.decode()
     assert 'href="/clinic/"' in admin_home
     assert 'href="/clinic/"' not in nurse_home
+
+
+def test_a_new_screening_is_judged_under_the_changed_policy_and_an_earlier_one_keeps_its_own(
+    world: World,
+) -> None:
+    from ketaclinic.screening.actions import do_run_screening
+    from ketaclinic.screening.inputs import ScreeningIn
+
+    patient, prescriber = world.patient("north"), world.user("prescriber.north")
+    before = do_run_screening(patient, ScreeningIn(modality="esketamine_nasal"), actor=prescriber)
+    do_change_policy(_north(), _change({"minimum_age_years": 21}), actor=_admin(world), expected_version=0)
+    after = do_run_screening(patient, ScreeningIn(modality="esketamine_nasal"), actor=prescriber)
+    before.refresh_from_db()
+    assert before.policy["minimum_age_years"] == 18
+    assert after.policy["minimum_age_years"] == 21
