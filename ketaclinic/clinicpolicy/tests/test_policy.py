@@ -116,6 +116,9 @@ def test_reset_puts_a_value_back_to_its_default(world: World) -> None:
         ({"cssrs_method_band": "none"}, "values.cssrs_method_band"),
         ({"home_ineligible_conditions": ["not_a_condition"]}, "values.home_ineligible_conditions"),
         ({"no_such_value": 1}, "values.no_such_value"),
+        ({"madrs_remission_max": 10**30}, "values.madrs_remission_max"),
+        ({"dose_weight_max_kg": "1e300"}, "values.dose_weight_max_kg"),
+        ({"session_bp_alert": {"systolic": 10**20, "diastolic": 90}}, "values.session_bp_alert"),
         ({}, "values"),  # nothing to change
         ({"madrs_remission_max": 10}, "values"),  # the value in force already
     ],
