@@ -345,3 +345,13 @@ def test_a_new_screening_is_judged_under_the_changed_policy_and_an_earlier_one_k
     before.refresh_from_db()
     assert before.policy["minimum_age_years"] == 18
     assert after.policy["minimum_age_years"] == 21
+
+
+def test_the_clinic_index_lists_each_location_and_what_the_user_may_do_there(world: World) -> None:
+    south = ClinicLocation.objects.get(slug="south")
+    assert world.client("nurse.north").get("/clinic/")["Location"] == f"/clinic/{_north().pk}/"
+    do_grant_role(world.user("admin.north"), south, "nurse")
+    page = world.client("admin.north").get("/clinic/")
+    html = page.content.decode()
+    assert page.status_code == 200 and html.count("read and change") == 1
+    assert f'href="/clinic/{south.pk}/"' in html and f'href="/clinic/{_north().pk}/"' in html
