@@ -21,6 +21,7 @@ from ketaclinic.accounts.models import ClinicNetwork, User
 from ketaclinic.accounts.permissions import Role
 from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.clinicpolicy import demo as clinicpolicy_demo
+from ketaclinic.ledger import demo as ledger_demo
 from ketaclinic.patients import inputs
 from ketaclinic.patients.actions import do_register_patient
 from ketaclinic.rems import demo as rems_demo
@@ -38,6 +39,8 @@ PERSONAS = (
     ("frontdesk", Role.FRONT_DESK, "Frankie", "Desk"),
 )
 PATIENTS_PER_LOCATION = 40
+# The ledger's history is loaded for a network of at least this many patients a location (make run).
+LEDGER_MIN_PATIENTS = 20
 
 GIVEN_F = (
     "Ava",
@@ -381,6 +384,10 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
             registrar = User.objects.get(username=f"frontdesk.{slug}")
             for index in range(patients_per_location):
                 do_register_patient(_patient(index, slug, rng, today), actor=registrar)
+            # Months of controlled-substance ledger; none for the small networks of the tests.
+            ledger_demo.history(
+                location, today, rng, months=4 if patients_per_location >= LEDGER_MIN_PATIENTS else 0
+            )
         clinicpolicy_demo.load(network.locations.order_by("pk"))
         rems_demo.load(network, today, rng)
     return True

@@ -136,7 +136,9 @@ def product_for(location: ClinicLocation, code: str) -> Product:
     return product
 
 
-def _receive(location: ClinicLocation, product: Product, data: inputs.EventIn, actor: Any) -> LedgerEvent:
+def _receive(
+    location: ClinicLocation, product: Product, data: inputs.EventIn, actor: Any, when: dt.datetime | None
+) -> LedgerEvent:
     assert data.expires_on is not None  # EventIn requires it for a receipt
     lot = Lot.objects.select_for_update().filter(location=location, lot_number=data.lot_number).first()
     if lot is None:
@@ -160,6 +162,7 @@ def _receive(location: ClinicLocation, product: Product, data: inputs.EventIn, a
         units,
         actor=actor,
         reason=data.reason,
+        occurred_at=when,
         containers=containers,
         supplier_name=data.supplier_name,
         supplier_address=data.supplier_address,
@@ -178,19 +181,29 @@ def _correctable(location: ClinicLocation, event_id: int | None) -> LedgerEvent 
 
 @transaction.atomic
 def do_record_event(
-    location: ClinicLocation, data: inputs.EventIn, *, actor: Any, origin: Origin = SYSTEM
+    location: ClinicLocation,
+    data: inputs.EventIn,
+    *,
+    actor: Any,
+    origin: Origin = SYSTEM,
+    occurred_at: dt.datetime | None = None,
 ) -> LedgerEvent:
-    """Record a receipt, a waste (pending until witnessed), a physical count or an adjustment."""
+    """Record a receipt, a waste (pending until witnessed), a physical count or an adjustment.
+
+    `occurred_at` (default now) is for the demo's history; pages and the API always record now.
+    """
     product = product_for(location, data.product)
     if data.kind == "receive":
-        event = _receive(location, product, data, actor)
+        event = _receive(location, product, data, actor, occurred_at)
     else:
         _whole_units(product, data.quantity, "quantity")
         lot = _locked_lot(location, data.lot_number)
         if lot.product_id != product.pk:
             raise InvalidInput({"lot_number": f"lot '{lot.lot_number}' is a lot of another product"})
         if data.kind == "waste":
-            event = _append(lot, EventKind.WASTE, -data.quantity, actor=actor, reason=data.reason)
+            event = _append(
+                lot, EventKind.WASTE, -data.quantity, actor=actor, reason=data.reason, occurred_at=occurred_at
+            )
         elif data.kind == "count":
             event = _append(
                 lot,
@@ -198,13 +211,20 @@ def do_record_event(
                 Decimal(0),
                 actor=actor,
                 reason=data.reason,
+                occurred_at=occurred_at,
                 counted=data.quantity,
                 book_balance=lot.balance,
             )
         else:
             original = _correctable(location, data.corrects)
             event = _append(
-                lot, EventKind.ADJUST, data.quantity, actor=actor, reason=data.reason, corrects=original
+                lot,
+                EventKind.ADJUST,
+                data.quantity,
+                actor=actor,
+                reason=data.reason,
+                occurred_at=occurred_at,
+                corrects=original,
             )
     record(
         KIND_ACTIONS[EventKind(data.kind)],
@@ -212,7 +232,7 @@ def do_record_event(
         origin=origin,
         obj=event,
         location_id=location.pk,
-        changed_fields=[name for name in data.model_fields_set if name != "kind"],
+        changed_fields=[name for name in data.model_fields_set if name not in {"kind", "location"}],
     )
     return event
 
@@ -282,7 +302,12 @@ class WitnessMethod:
 
 @transaction.atomic
 def do_witness_waste(
-    event: LedgerEvent, *, actor: Any, method: str = WitnessMethod.SESSION, origin: Origin = SYSTEM
+    event: LedgerEvent,
+    *,
+    actor: Any,
+    method: str = WitnessMethod.SESSION,
+    origin: Origin = SYSTEM,
+    witnessed_at: dt.datetime | None = None,
 ) -> WasteWitness:
     """A second staff member, signed in with their own credentials, confirms a waste.
 
@@ -300,7 +325,7 @@ def do_witness_waste(
     if WasteWitness.objects.filter(event=event).exists():
         raise Refused("This waste is already witnessed", [f"event {event.pk} has a witness"])
     witness = WasteWitness.objects.create(
-        event=event, witnessed_by=actor, witnessed_at=timezone.now(), method=method
+        event=event, witnessed_by=actor, witnessed_at=witnessed_at or timezone.now(), method=method
     )
     record(
         Action.LEDGER_WITNESS,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from decimal import Decimal
 from typing import Any
 
-from ketaclinic.accounts.models import ClinicLocation
-from ketaclinic.ledger.actions import do_add_product
-from ketaclinic.ledger.inputs import ProductIn
-from ketaclinic.ledger.models import Product
+from ketaclinic.accounts.models import ClinicLocation, User
+from ketaclinic.clinicpolicy.clock import location_zone
+from ketaclinic.ledger.actions import do_add_product, do_administer, do_record_event, do_witness_waste
+from ketaclinic.ledger.inputs import EventIn, ProductIn
+from ketaclinic.ledger.models import LedgerEvent, Lot, Product
+from ketaclinic.patients.models import Patient
 
 # An invented wholesaler; the DEA number is well formed (check digit) but belongs to no one.
 SUPPLIER = {
@@ -46,6 +50,96 @@ PRODUCTS = (
 )
 
 
+LOT_PREFIX = {"ketamine-50": "K50", "ketamine-100": "K100", "esketamine-28": "ESK"}
+
+
 def products(location: ClinicLocation, actor: Any) -> list[Product]:
     """The three products every demo location stocks."""
     return [do_add_product(location, data, actor=actor) for data in PRODUCTS]
+
+
+def _at(location: ClinicLocation, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=location_zone(location))
+
+
+def history(location: ClinicLocation, today: dt.date, rng: random.Random, *, months: int = 4) -> None:
+    """`months` of a location's ledger, through the actions: a receipt of each product every month, doses on
+    clinic days (linked to the location's patients), leftover ketamine wasted and witnessed, a physical
+    count at each month's end, and one count that found a device missing, settled by an adjustment."""
+    if months <= 0:
+        return
+    nurse = User.objects.get(username=f"nurse.{location.slug}")
+    prescriber = User.objects.get(username=f"prescriber.{location.slug}")
+    patients = list(Patient.objects.filter(location=location).order_by("mrn")[:12])
+    products(location, nurse)
+    start = today - dt.timedelta(days=30 * months)
+    lots: dict[str, str] = {}
+
+    def record(kind: str, product: str, quantity: Decimal, when: dt.datetime, **extra: Any) -> LedgerEvent:
+        data = EventIn.model_validate(
+            {"product": product, "kind": kind, "quantity": quantity, "lot_number": lots[product], **extra}
+        )
+        return do_record_event(location, data, actor=nurse, occurred_at=when)
+
+    for month in range(months):
+        first = start + dt.timedelta(days=30 * month)
+        expires = first + dt.timedelta(days=540)
+        for code, containers in (("ketamine-50", 10), ("ketamine-100", 4), ("esketamine-28", 40)):
+            lots[code] = f"{LOT_PREFIX[code]}-{location.slug[0].upper()}{first:%y%m%d}"
+            record(
+                "receive", code, Decimal(containers), _at(location, first, 8), expires_on=expires, **SUPPLIER
+            )
+        for offset in range(1, 29, 3):  # a clinic day every third day
+            day = first + dt.timedelta(days=offset)
+            if day >= today:
+                break
+            patient = rng.choice(patients) if patients else None
+            weight_kg = Decimal(rng.randint(55, 100))
+            dose_mg = (weight_kg * Decimal("0.5")).quantize(Decimal("0.1"))  # 0.5 mg/kg IV, reference 2.1
+            given = _at(location, day, 9, 30)
+            do_administer(
+                location=location,
+                lot_number=lots["ketamine-50"],
+                amount_mg=dose_mg,
+                session_ref=f"demo-{day:%Y%m%d}-iv",
+                actor=nurse,
+                patient=patient,
+                occurred_at=given,
+            )
+            # The rest of the drawn-up millilitre is wasted, and witnessed by the prescriber.
+            leftover = (Decimal(50) - dose_mg % Decimal(50)) % Decimal(50)
+            if leftover:
+                waste = record(
+                    "waste",
+                    "ketamine-50",
+                    leftover,
+                    given + dt.timedelta(minutes=45),
+                    reason="left in syringe",
+                )
+                do_witness_waste(waste, actor=prescriber, witnessed_at=given + dt.timedelta(minutes=47))
+            devices = rng.choice((2, 3))  # 56 or 84 mg, reference 1.2
+            do_administer(
+                location=location,
+                lot_number=lots["esketamine-28"],
+                amount_mg=Decimal(28 * devices),
+                session_ref=f"demo-{day:%Y%m%d}-spravato",
+                actor=nurse,
+                patient=rng.choice(patients) if patients else None,
+                occurred_at=_at(location, day, 11),
+            )
+        end = first + dt.timedelta(days=29)
+        if end >= today:
+            continue
+        for code in ("ketamine-50", "esketamine-28"):
+            book = Lot.objects.get(location=location, lot_number=lots[code]).balance
+            missing = code == "esketamine-28" and month == 1 and book > 0
+            count = record("count", code, book - 1 if missing else book, _at(location, end, 17, 30))
+            if missing:
+                record(
+                    "adjust",
+                    code,
+                    Decimal(-1),
+                    _at(location, end + dt.timedelta(days=1), 9),
+                    reason="Device dropped and broken during set-up; witnessed, not recoverable",
+                    corrects=count.pk,
+                )

@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictInt, model_validator
+from pydantic import ConfigDict, Field, StrictInt, model_validator
 
 from ketaclinic.patients.inputs import Strict, Text
 
@@ -50,8 +50,28 @@ class EventIn(Strict):
     """One ledger event as staff record it: `receive`, `waste`, `count` or `adjust` (administrations are
     written by the dose action of a treatment session)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "product": "esketamine-28",
+                    "kind": "receive",
+                    "quantity": "12",
+                    "reason": "",
+                    "lot_number": "ESK-24A17",
+                    "expires_on": "2030-06-30",
+                    "supplier_name": "Cascade Medical Supply",
+                    "supplier_address": "1200 Harbor Way, Portland, OR 97201",
+                    "supplier_dea_number": "RC1234563",
+                },
+            ]
+        }
+    )
+
     product: Annotated[str, Text(40, required=True)]
     kind: Literal["receive", "waste", "count", "adjust"]
+    # The location's slug; may be left out by someone who records at one location only.
+    location: Annotated[str, Text(60)] = ""
     quantity: Quantity
     reason: Annotated[str, Text(500)] = ""
     lot_number: LotNumber
@@ -66,6 +86,8 @@ class EventIn(Strict):
     @model_validator(mode="after")
     def _by_kind(self) -> EventIn:
         errors: dict[str, str] = {}
+        if self.quantity.is_nan() or self.quantity.is_infinite():
+            raise ValueError("quantity: enter a number")
         if self.kind == "receive":
             if self.quantity <= 0 or self.quantity != self.quantity.to_integral_value():
                 errors["quantity"] = "give the number of containers received, a whole number above 0"
@@ -98,4 +120,50 @@ class EventIn(Strict):
         if errors:  # a cross-field check names its field as "field: message" (errors.errors_by_field)
             field, message = next(iter(errors.items()))
             raise ValueError(f"{field}: {message}")
+        return self
+
+
+class WitnessIn(Strict):
+    """Witnessing takes no fields: who witnesses is the bearer of the token."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
+
+
+class EventFilter(Strict):
+    """Filters of the events list (API query and page alike); none names a patient."""
+
+    location: Annotated[str, Text(60)] = ""
+    product: Annotated[str, Text(40)] = ""
+    kind: Literal["receive", "administer", "waste", "count", "adjust", ""] = ""
+    lot_number: Annotated[str, Text(40)] = ""
+    since: dt.date | None = Field(default=None, description="From this day (the location's), with location")
+    until: dt.date | None = Field(default=None, description="To this day (the location's), with location")
+
+    @model_validator(mode="after")
+    def _range(self) -> EventFilter:
+        if (self.since or self.until) and not self.location:
+            raise ValueError("location: name the location whose days since and until count")
+        if self.since and self.until and self.until < self.since:
+            raise ValueError("until: must not be before since")
+        return self
+
+
+# The longest report range: two years, the DEA's retention period (21 CFR 1304.04(a)), and a day.
+REPORT_DAYS_MAX = 2 * 366 + 1
+
+
+class ReportIn(Strict):
+    """The ledger report for a date range (the location's days), as CSV or PDF."""
+
+    location: Annotated[str, Text(60, required=True)]
+    since: dt.date
+    until: dt.date
+    format: Literal["csv", "pdf"] = "csv"
+
+    @model_validator(mode="after")
+    def _range(self) -> ReportIn:
+        if self.until < self.since:
+            raise ValueError("until: must not be before since")
+        if (self.until - self.since).days > REPORT_DAYS_MAX:
+            raise ValueError(f"until: a report covers at most {REPORT_DAYS_MAX} days")
         return self

@@ -10,7 +10,7 @@ from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.ledger import demo
 from ketaclinic.ledger.actions import do_administer, do_record_event, do_witness_waste
 from ketaclinic.ledger.inputs import EventIn
-from ketaclinic.ledger.models import LedgerEvent, Product
+from ketaclinic.ledger.models import LedgerEvent, Lot, Product
 
 SUPPLIER = demo.SUPPLIER
 LOT_KETAMINE = "KET-T1"
@@ -68,3 +68,51 @@ def stocked(location: ClinicLocation, actor: Any) -> None:
     demo.products(location, actor)
     receive(location, actor, "ketamine-50", LOT_KETAMINE, 2)
     receive(location, actor, "esketamine-28", LOT_ESKETAMINE, 6)
+
+
+def matrix_waste() -> int:
+    """A waste at north recorded by a nurse who is none of the personas (so every persona's witness
+    attempt is judged on role and location alone); the id of the event. Made once per test, so a request
+    sent twice (an Idempotency-Key replay) names the same event."""
+    from ketaclinic.accounts.actions import do_create_staff, do_grant_role
+    from ketaclinic.accounts.models import User
+
+    north = ClinicLocation.objects.get(slug="north")
+    recorder = User.objects.filter(username="ledger.recorder").first()
+    if recorder is None:
+        network = north.network
+        recorder = do_create_staff(
+            network, "ledger.recorder", "", first_name="Lee", last_name="Recorder", password_hash="!"
+        )
+        do_grant_role(recorder, north, "nurse")
+    made = LedgerEvent.objects.filter(recorded_by=recorder, kind="waste").order_by("-id").first()
+    if made is not None:
+        return made.pk
+    ensure_products(north, recorder)
+    if not Lot.objects.filter(location=north, lot_number="MATRIX-1").exists():
+        receive(north, recorder, "ketamine-50", "MATRIX-1", 1)
+    # The same waste for every call of one test (witnessed or not), so a retried request names the same event.
+    pending = LedgerEvent.objects.filter(recorded_by=recorder, kind="waste").order_by("-pk").first()
+    if pending is not None:
+        return pending.pk
+    return event(north, recorder, "ketamine-50", "waste", "5", "MATRIX-1", reason="left in vial").pk
+
+
+def matrix_receipt(location_slug: str) -> dict[str, str]:
+    """A receipt body for the caller's own location (its products made first)."""
+    location = ClinicLocation.objects.get(slug=location_slug)
+    ensure_products(location, location.network.staff.first())
+    return {
+        "product": "esketamine-28",
+        "kind": "receive",
+        "quantity": "2",
+        "lot_number": f"MATRIX-{location_slug}",
+        "expires_on": (dt.date.today() + dt.timedelta(days=300)).isoformat(),
+        **SUPPLIER,
+    }
+
+
+def matrix_report(location_slug: str) -> dict[str, str]:
+    """A report request for today at the caller's own location."""
+    today = dt.date.today().isoformat()
+    return {"location": location_slug, "since": today, "until": today, "format": "csv"}

@@ -1,0 +1,84 @@
+"""The ledger in a browser: a nurse receives stock and records a waste, a prescriber witnesses it from their
+own sign-in with their password, and the pages fit a desktop and a tablet."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import VIEWPORT
+from tests.browser.support import DEMO_PASSWORD
+from tests.browser.test_intake import log_in
+from tests.browser.test_layout import TABLET, assert_fits
+
+LOT = "ESK-BROWSER-1"
+
+
+def _receive_and_waste(page: Page) -> None:
+    log_in(page, "nurse.north")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Ledger").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Controlled-substance ledger")
+    page.get_by_role("link", name="Receive stock").click()
+    page.get_by_label("Product").select_option("esketamine-28")
+    page.get_by_label("Lot number").fill(LOT)
+    page.get_by_label("Containers received").fill("12")
+    page.get_by_label("Lot expires on").fill((dt.date.today() + dt.timedelta(days=400)).isoformat())
+    page.get_by_label("Supplier name").fill("Cascade Medical Supply")
+    page.get_by_label("Supplier DEA number").fill("RC1234563")
+    page.get_by_label("Supplier address").fill("1200 Harbor Way, Portland, OR 97201")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("12 devices").first).to_be_visible()
+    page.get_by_role("link", name="Record a waste").click()
+    page.get_by_label("Product").select_option("esketamine-28")
+    page.get_by_label("Lot number").fill(LOT)
+    page.get_by_label("Quantity wasted").fill("20")  # more than the lot holds: refused by name
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".error-summary")).to_contain_text("below zero")
+    page.get_by_label("Quantity wasted").fill("1")
+    page.get_by_label("Note").fill("Device dropped on the floor before use")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Wastes waiting for a witness")).to_be_visible()
+    expect(page.get_by_text("Another clinician witnesses")).to_be_visible()
+
+
+def test_a_waste_is_witnessed_by_another_clinician(
+    page: Page, browser: Browser, server: str, screenshots: Path
+) -> None:
+    _receive_and_waste(page)
+    page.screenshot(path=str(screenshots / "ledger-nurse-desktop.png"), full_page=True)
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, "prescriber.north")
+    page.goto("/ledger/")
+    page.get_by_role("link", name="Witness").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Witness a waste")
+    page.get_by_label("Your password").fill("not my password")
+    page.get_by_role("button", name="Witness the waste").click()
+    expect(page.locator(".error-summary")).to_contain_text("not your password")
+    page.get_by_label("Your password").fill(DEMO_PASSWORD)
+    page.screenshot(path=str(screenshots / "ledger-witness-desktop.png"), full_page=True)
+    page.get_by_role("button", name="Witness the waste").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Controlled-substance ledger")
+    page.goto("/ledger/events/")
+    expect(page.locator("table").get_by_text("witnessed").first).to_be_visible()
+    page.screenshot(path=str(screenshots / "ledger-events-desktop.png"), full_page=True)
+    assert page.viewport_size == VIEWPORT
+
+
+def test_the_ledger_pages_fit_a_tablet(browser: Browser, server: str, screenshots: Path) -> None:
+    context = browser.new_context(base_url=server, viewport=TABLET, locale="en-US", timezone_id="UTC")
+    tablet = context.new_page()
+    log_in(tablet, "nurse.north")
+    for path, name in (
+        ("/ledger/", "ledger"),
+        ("/ledger/events/", "ledger-events"),
+        ("/ledger/record/receive/", "ledger-receive"),
+        ("/ledger/report/", "ledger-report"),
+    ):
+        tablet.goto(path)
+        expect(tablet.get_by_role("heading", level=1)).to_be_visible()
+        tablet.screenshot(path=str(screenshots / f"{name}-tablet.png"), full_page=True)
+        assert_fits(tablet)
+    context.close()
