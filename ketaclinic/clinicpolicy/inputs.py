@@ -48,6 +48,22 @@ ChairName = Annotated[str, StringConstraints(max_length=CHAIR_NAME_MAX, pattern=
 class PolicyChangeIn(Strict):
     """Set some values, reset others to their default, and/or change the time zone, with the reason."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "values": {
+                        "madrs_remission_max": 12,
+                        "session_bp_alert": {"systolic": 170, "diastolic": 95},
+                    },
+                    "reset": ["spo2_alert_below"],
+                    "reason": "Clinical lead approved the local protocol",
+                }
+            ]
+        },
+    )
+
     values: dict[str, JsonValue] = Field(
         default_factory=dict,
         description="Policy values to set, by field name, in the shape GET answers (decimals as strings, "
@@ -77,6 +93,9 @@ class PolicyChangeIn(Strict):
 
 
 class ChairIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "Chair 7", "kind": "chair"}]}
+    )
     name: ChairName = Field(description="What staff call it, unique at the location")
     kind: ChairKind = ChairKind.CHAIR
 
@@ -88,6 +107,8 @@ class ChairIn(Strict):
 
 class ChairChangeIn(Strict):
     """Rename a chair or room, and/or retire it (`"active": false`); a retired one is never deleted."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Window chair"}]})
 
     name: ChairName | None = None
     active: StrictBool | None = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from django.db import connection
+
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.clinical.policy import DEFAULT_POLICY, ClinicPolicy
 from ketaclinic.clinicpolicy.models import Chair, LocationPolicy, PolicyChange
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 # stamp is in force (one small query) and builds the policy only when it changed.
 _BUILT: dict[int, tuple[str, ClinicPolicy]] = {}
 _LOCK = threading.Lock()
+_STAMP_SQL = f"SELECT stamp FROM {LocationPolicy._meta.db_table} WHERE location_id = %s"  # noqa: S608 - table name from the model
 
 
 def policy_for(location: ClinicLocation) -> ClinicPolicy:
@@ -26,7 +29,11 @@ def policy_for(location: ClinicLocation) -> ClinicPolicy:
     a second one to read the overrides when it changed since. A screening or session keeps the policy it
     was judged under (`policy_to_json`), so a change applies to new ones only.
     """
-    stamp = LocationPolicy.objects.filter(location_id=location.pk).values_list("stamp", flat=True).first()
+    # On every screening and session: a plain cursor, not a QuerySet, as accounts.access.grants does.
+    with connection.cursor() as cursor:
+        cursor.execute(_STAMP_SQL, [location.pk])
+        found = cursor.fetchone()
+    stamp = found[0] if found else ""
     if not stamp:
         return DEFAULT_POLICY
     built = _BUILT.get(location.pk)

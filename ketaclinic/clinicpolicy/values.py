@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -65,6 +66,11 @@ def new_overrides(
     if errors:
         raise InvalidInput(errors)
     values = {name: _plain(name, raw) for name, raw in values.items()}
+    for name, raw in values.items():
+        if _too_big(raw) or _too_big(_decimal(name, raw)):
+            errors[f"values.{name}"] = f"numbers above {_LARGEST:,} are not a clinic policy value"
+    if errors:
+        raise InvalidInput(errors)
     # Each value alone first, so that every wrong one is named; a check across two fields (a minimum above
     # its maximum) is left to the whole policy below, which may be right once both have changed.
     for name, raw in values.items():
@@ -92,6 +98,31 @@ def new_overrides(
 
 
 _DECIMAL_TEXT_MAX = 20
+# No threshold, interval or count of clinic policy comes near this; larger numbers are typing mistakes.
+_LARGEST = 1_000_000
+
+
+def _decimal(name: str, raw: Any) -> Any:
+    """A decimal field's text as a number (None when it is not one: the policy names that itself)."""
+    if isinstance(raw, str) and isinstance(DEFAULTS_JSON[name], str) and name not in _NOT_DECIMAL:
+        try:
+            number = Decimal(raw)
+        except ArithmeticError:
+            return None
+        return float(number) if number.is_finite() else None
+    return None
+
+
+def _too_big(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return False
+    if isinstance(raw, int | float):
+        return abs(raw) > _LARGEST
+    if isinstance(raw, dict):
+        return any(_too_big(v) for v in raw.values())
+    if isinstance(raw, list):
+        return any(_too_big(v) for v in raw)
+    return False
 
 
 def _plain(name: str, raw: Any) -> Any:

@@ -116,6 +116,9 @@ def test_reset_puts_a_value_back_to_its_default(world: World) -> None:
         ({"cssrs_method_band": "none"}, "values.cssrs_method_band"),
         ({"home_ineligible_conditions": ["not_a_condition"]}, "values.home_ineligible_conditions"),
         ({"no_such_value": 1}, "values.no_such_value"),
+        ({"madrs_remission_max": 10**30}, "values.madrs_remission_max"),
+        ({"dose_weight_max_kg": "1e300"}, "values.dose_weight_max_kg"),
+        ({"session_bp_alert": {"systolic": 10**20, "diastolic": 90}}, "values.session_bp_alert"),
         ({}, "values"),  # nothing to change
         ({"madrs_remission_max": 10}, "values"),  # the value in force already
     ],
@@ -327,3 +330,28 @@ def test_navigation_links_the_clinic_page_for_clinic_admins_only(world: World) -
     nurse_home = world.client("nurse.north").get("/rules/").content.decode()
     assert 'href="/clinic/"' in admin_home
     assert 'href="/clinic/"' not in nurse_home
+
+
+def test_a_new_screening_is_judged_under_the_changed_policy_and_an_earlier_one_keeps_its_own(
+    world: World,
+) -> None:
+    from ketaclinic.screening.actions import do_run_screening
+    from ketaclinic.screening.inputs import ScreeningIn
+
+    patient, prescriber = world.patient("north"), world.user("prescriber.north")
+    before = do_run_screening(patient, ScreeningIn(modality="esketamine_nasal"), actor=prescriber)
+    do_change_policy(_north(), _change({"minimum_age_years": 21}), actor=_admin(world), expected_version=0)
+    after = do_run_screening(patient, ScreeningIn(modality="esketamine_nasal"), actor=prescriber)
+    before.refresh_from_db()
+    assert before.policy["minimum_age_years"] == 18
+    assert after.policy["minimum_age_years"] == 21
+
+
+def test_the_clinic_index_lists_each_location_and_what_the_user_may_do_there(world: World) -> None:
+    south = ClinicLocation.objects.get(slug="south")
+    assert world.client("nurse.north").get("/clinic/")["Location"] == f"/clinic/{_north().pk}/"
+    do_grant_role(world.user("admin.north"), south, "nurse")
+    page = world.client("admin.north").get("/clinic/")
+    html = page.content.decode()
+    assert page.status_code == 200 and html.count("read and change") == 1
+    assert f'href="/clinic/{south.pk}/"' in html and f'href="/clinic/{_north().pk}/"' in html
