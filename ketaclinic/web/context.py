@@ -34,6 +34,7 @@ def _links() -> dict[str, str]:
         "mfa": reverse("mfa:account"),
         "mfa_staff": reverse("mfa:staff"),
         "consent_documents": reverse("consent:documents"),
+        "floor": reverse("floor:board"),
         "css": static("web/app.css"),
         "htmx": static("web/vendor/htmx.min.js"),
         "forms_js": static("web/forms.js"),
@@ -72,5 +73,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "admin": Perm.STAFF_MANAGE in held,
             "clinic": Perm.CLINIC_MANAGE in held,
             "consent_documents": Perm.CONSENT_DOCUMENTS in held,
+            # The treatment-floor board: clinicians and front desk (patient read), not the clinic admin.
+            "floor": Perm.PATIENT_READ in held,
         },
     }
