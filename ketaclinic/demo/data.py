@@ -382,7 +382,7 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
             registrar = User.objects.get(username=f"frontdesk.{slug}")
             for index in range(patients_per_location):
                 do_register_patient(_patient(index, slug, rng, today), actor=registrar)
-            # Months of controlled-substance ledger; none for the small networks of the tests.
+            # The controlled substances stocked, and months of their ledger (none for the tests' networks).
             ledger_demo.history(
                 location, today, rng, months=4 if patients_per_location >= LEDGER_MIN_PATIENTS else 0
             )
