@@ -37,20 +37,47 @@ class Perm(StrEnum):
     # Publishing a new version of a location's consent documents: the clinic's administration.
     CONSENT_DOCUMENTS = "consent.documents"
     STAFF_MANAGE = "staff.manage"
+    # The location's clinic policy, time zone and chairs and rooms: every staff member of the location reads
+    # them (they are the thresholds and places of their working day, not PHI); a clinic admin changes them.
+    CLINIC_READ = "clinic.read"
+    CLINIC_MANAGE = "clinic.manage"
     # The controlled-substance ledger of a location (ketaclinic/ledger): balances, events and the DEA report
     # (the report names the patients who were given a dose, so it reads PHI).
     LEDGER_READ = "ledger.read"
     # Receiving, wasting, counting, adjusting and witnessing another's waste: the clinicians who handle the
     # drug. Administrations are written by the dose action of the treatment session.
     LEDGER_WRITE = "ledger.write"
+    # Spravato REMS (ketaclinic/rems). The queue of Patient Monitoring Forms due at a location: session,
+    # patient id, due date and status, never a name unless the user also reads patients there.
+    REMS_QUEUE_READ = "rems.queue_read"
+    # Producing a session's Patient Monitoring Form and recording its submission: the clinicians who chart
+    # and monitor the session (the form is PHI, so it is also read through the patient's access getter).
+    REMS_SUBMIT = "rems.submit"
+    # The location's certified-setting details (name, address, certification id, authorised representative,
+    # monitoring HCP defaults): run by whoever runs the clinic.
+    REMS_SETTING_MANAGE = "rems.setting_manage"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # Runs the clinic: staff, settings and the audit trail. Sees charts only if also given a clinical role.
-    # Keeps the consent documents (their text is not PHI). Also reads the controlled-substance ledger and
-    # produces its report for an inspection; never records in it.
+    # One permission a line, each area's with its reason, so that areas add grants without colliding.
     Role.CLINIC_ADMIN: frozenset(
-        {Perm.AUDIT_READ, Perm.STAFF_MANAGE, Perm.CONSENT_DOCUMENTS, Perm.LEDGER_READ}
+        {
+            Perm.AUDIT_READ,
+            Perm.STAFF_MANAGE,
+            # Keeps the consent documents (their text is not PHI).
+            Perm.CONSENT_DOCUMENTS,
+            # Reads the controlled-substance ledger and produces its report for an inspection; never
+            # records in it.
+            Perm.LEDGER_READ,
+            # Oversees REMS compliance (the queue of forms due, the setting's certification) without
+            # reading forms.
+            Perm.REMS_QUEUE_READ,
+            Perm.REMS_SETTING_MANAGE,
+            # Keeps the location's clinic policy, time zone, and chairs and rooms.
+            Perm.CLINIC_READ,
+            Perm.CLINIC_MANAGE,
+        }
     ),
     Role.PRESCRIBER: frozenset(
         {
@@ -62,9 +89,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CONSENT_WITNESS,
             Perm.LEDGER_READ,
             Perm.LEDGER_WRITE,
+            Perm.REMS_QUEUE_READ,
+            Perm.REMS_SUBMIT,
+            Perm.CLINIC_READ,
         }
     ),
-    # Reads screenings; witnesses consent at the chair side; records in the ledger.
+    # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms.
     Role.NURSE: frozenset(
         {
             Perm.PATIENT_READ,
@@ -73,12 +103,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CONSENT_WITNESS,
             Perm.LEDGER_READ,
             Perm.LEDGER_WRITE,
+            Perm.REMS_QUEUE_READ,
+            Perm.REMS_SUBMIT,
+            Perm.CLINIC_READ,
         }
     ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
-    Role.THERAPIST: frozenset({Perm.PATIENT_READ}),
+    Role.THERAPIST: frozenset({Perm.PATIENT_READ, Perm.CLINIC_READ}),
     # Intake: registers patients and records the history the patient brings.
-    Role.FRONT_DESK: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE}),
+    Role.FRONT_DESK: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.CLINIC_READ}),
 }
 
 

@@ -20,9 +20,11 @@ from ketaclinic.accounts import actions as accounts
 from ketaclinic.accounts.models import ClinicNetwork, User
 from ketaclinic.accounts.permissions import Role
 from ketaclinic.clinical.policy import DEFAULT_POLICY
+from ketaclinic.clinicpolicy import demo as clinicpolicy_demo
 from ketaclinic.ledger import demo as ledger_demo
 from ketaclinic.patients import inputs
 from ketaclinic.patients.actions import do_register_patient
+from ketaclinic.rems import demo as rems_demo
 
 NETWORK_SLUG = "demo"
 PASSWORD = "ketaclinic-demo"
@@ -386,6 +388,8 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
             ledger_demo.history(
                 location, today, rng, months=4 if patients_per_location >= LEDGER_MIN_PATIENTS else 0
             )
+        clinicpolicy_demo.load(network.locations.order_by("pk"))
+        rems_demo.load(network, today, rng)
     return True
 
 

@@ -27,6 +27,7 @@ def _links() -> dict[str, str]:
         "ledger": reverse("ledger:index"),
         "admin": reverse("admin:index"),
         "staff": reverse("staff:list"),
+        "clinic": reverse("clinicpolicy:index"),
         "rules": reverse("web:rules"),
         "logout": reverse("web:logout"),
         "api_docs": reverse("api:openapi-view"),
@@ -66,5 +67,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "audit": can(user, Perm.AUDIT_READ),
             "ledger": can(user, Perm.LEDGER_READ),
             "admin": can(user, Perm.STAFF_MANAGE),
+            "clinic": can(user, Perm.CLINIC_MANAGE),
         },
     }

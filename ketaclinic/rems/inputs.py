@@ -1,0 +1,33 @@
+"""What a client may send to Spravato REMS, validated once for pages and API alike."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StrictBool, StrictInt, field_validator
+
+from ketaclinic.patients.inputs import Strict, Text
+
+
+class RemsSettingIn(Strict):
+    """A location's certified-setting details. `version` is the one last read (0 when there is none yet)."""
+
+    location: Annotated[str, Text(40, required=True)] = Field(description="The location's slug")
+    version: StrictInt = Field(ge=0, le=2_000_000_000, description="The version last read; 0 for a new one")
+    setting_name: Annotated[str, Text(120, required=True)]
+    address: Annotated[str, Text(250, required=True)]
+    certification_id: Annotated[str, Text(60, required=True)]
+    authorised_representative: Annotated[str, Text(120, required=True)]
+    hcp_name: Annotated[str, Text(120)] = ""
+    hcp_phone: Annotated[str, Text(30)] = ""
+    hcp_email: Annotated[str, Text(254)] = ""
+    asks_sedation: StrictBool = True
+    asks_dissociation: StrictBool = True
+    asks_respiratory_depression: StrictBool = True
+
+    @field_validator("hcp_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if value and ("@" not in value or value.startswith("@") or value.endswith("@") or " " in value):
+            raise ValueError("enter a valid e-mail address")
+        return value
