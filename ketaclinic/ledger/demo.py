@@ -54,8 +54,9 @@ LOT_PREFIX = {"ketamine-50": "K50", "ketamine-100": "K100", "esketamine-28": "ES
 
 
 def products(location: ClinicLocation, actor: Any) -> list[Product]:
-    """The three products every demo location stocks."""
-    return [do_add_product(location, data, actor=actor) for data in PRODUCTS]
+    """The three products every demo location stocks (those it has already are kept)."""
+    have = set(Product.objects.filter(location=location).values_list("code", flat=True))
+    return [do_add_product(location, data, actor=actor) for data in PRODUCTS if data.code not in have]
 
 
 def _at(location: ClinicLocation, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -63,15 +64,16 @@ def _at(location: ClinicLocation, day: dt.date, hour: int, minute: int = 0) -> d
 
 
 def history(location: ClinicLocation, today: dt.date, rng: random.Random, *, months: int = 4) -> None:
-    """`months` of a location's ledger, through the actions: a receipt of each product every month, doses on
-    clinic days (linked to the location's patients), leftover ketamine wasted and witnessed, a physical
-    count at each month's end, and one count that found a device missing, settled by an adjustment."""
+    """The location's products and `months` of its ledger, through the actions: a receipt of each product
+    every month, doses on clinic days (linked to the location's patients), leftover ketamine wasted and
+    witnessed, a physical count at each month's end, and one count that found a device missing, settled by
+    an adjustment."""
+    nurse = User.objects.get(username=f"nurse.{location.slug}")
+    products(location, nurse)
     if months <= 0:
         return
-    nurse = User.objects.get(username=f"nurse.{location.slug}")
     prescriber = User.objects.get(username=f"prescriber.{location.slug}")
     patients = list(Patient.objects.filter(location=location).order_by("mrn")[:12])
-    products(location, nurse)
     start = today - dt.timedelta(days=30 * months)
     lots: dict[str, str] = {}
 

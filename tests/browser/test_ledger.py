@@ -9,7 +9,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import VIEWPORT
-from tests.browser.support import DEMO_PASSWORD
+from tests.browser.support import DEMO_PASSWORD, Console
 from tests.browser.test_intake import log_in
 from tests.browser.test_layout import TABLET, assert_fits
 
@@ -43,9 +43,10 @@ def _receive_and_waste(page: Page) -> None:
     expect(page.get_by_text("Another clinician witnesses")).to_be_visible()
 
 
-def test_a_waste_is_witnessed_by_another_clinician(
-    page: Page, browser: Browser, server: str, screenshots: Path
-) -> None:
+def test_a_waste_is_witnessed_by_another_clinician(page: Page, console: Console, screenshots: Path) -> None:
+    # The refused forms answer 409 (a waste beyond the balance) and 422 (a wrong password), as they should.
+    console.allow(r"status of 409 .*/ledger/record/waste/")
+    console.allow(r"status of 422 .*/ledger/events/\d+/witness/")
     _receive_and_waste(page)
     page.screenshot(path=str(screenshots / "ledger-nurse-desktop.png"), full_page=True)
     page.get_by_role("button", name="Log out").click()

@@ -10,7 +10,7 @@ from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.ledger import demo
 from ketaclinic.ledger.actions import do_administer, do_record_event, do_witness_waste
 from ketaclinic.ledger.inputs import EventIn
-from ketaclinic.ledger.models import LedgerEvent, Lot, Product
+from ketaclinic.ledger.models import LedgerEvent, Lot
 
 SUPPLIER = demo.SUPPLIER
 LOT_KETAMINE = "KET-T1"
@@ -41,8 +41,7 @@ def event(
 
 
 def ensure_products(location: ClinicLocation, actor: Any) -> None:
-    if not Product.objects.filter(location=location).exists():
-        demo.products(location, actor)
+    demo.products(location, actor)
 
 
 def fill(location: ClinicLocation, recorder: Any, witness: Any, patient: Any) -> None:
