@@ -31,6 +31,7 @@ from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.sections import SECTIONS
 from ketaclinic.patients.tests.test_access_matrix import TRIAL, _entries
+from ketaclinic.treatment.tests import matrix as treatment_matrix
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -404,6 +405,42 @@ ENDPOINTS += [
     ),
 ]
 
+# Treatment plans and sessions: every answer carries the chart. Each case sends the access matrix's request
+# for the route (ketaclinic/treatment/tests/matrix.py), which prepares the plan or session in the state the
+# route needs ({plan}, {session}, {alert}, {device}) at a pinned clock.
+_TREATMENT_STATUS = {
+    "api create plan": ("POST /api/v1/patients/{patient_id}/treatment-plans", 201),
+    "api list plans": ("GET /api/v1/patients/{patient_id}/treatment-plans", 200),
+    "api read plan": ("GET /api/v1/treatment-plans/{plan_id}", 200),
+    "api approve plan": ("POST /api/v1/treatment-plans/{plan_id}/approve", 200),
+    "api pause plan": ("POST /api/v1/treatment-plans/{plan_id}/pause", 200),
+    "api resume plan": ("POST /api/v1/treatment-plans/{plan_id}/resume", 200),
+    "api plan dose": ("POST /api/v1/treatment-plans/{plan_id}/dose", 200),
+    "api plan frequency": ("POST /api/v1/treatment-plans/{plan_id}/frequency", 200),
+    "api end plan": ("POST /api/v1/treatment-plans/{plan_id}/end", 200),
+    "api read session": ("GET /api/v1/sessions/{session_id}", 200),
+    "api check in": ("POST /api/v1/sessions/{session_id}/check-in", 201),
+    "api assignment": ("POST /api/v1/sessions/{session_id}/assignment", 200),
+    "api pre-dose checks": ("POST /api/v1/sessions/{session_id}/pre-dose-checks", 201),
+    "api vitals": ("POST /api/v1/sessions/{session_id}/vitals", 201),
+    "api answer alert": ("POST /api/v1/sessions/{session_id}/alerts/{alert_id}/answer", 200),
+    "api dose": ("POST /api/v1/sessions/{session_id}/doses", 201),
+    "api device": ("POST /api/v1/sessions/{session_id}/devices/{number}", 200),
+    "api dose end": ("POST /api/v1/sessions/{session_id}/dose-end", 200),
+    "api observation": ("POST /api/v1/sessions/{session_id}/observations", 201),
+    "api adverse event": ("POST /api/v1/sessions/{session_id}/adverse-events", 201),
+    "api discharge": ("POST /api/v1/sessions/{session_id}/discharge", 201),
+    "api sign": ("POST /api/v1/sessions/{session_id}/sign", 200),
+    "api amend": ("POST /api/v1/sessions/{session_id}/amendments", 201),
+}
+TREATMENT = {r[0]: r for r in treatment_matrix.ROUTES if r[0] in _TREATMENT_STATUS}
+assert TREATMENT.keys() == _TREATMENT_STATUS.keys()
+for _name, (_route, _status) in _TREATMENT_STATUS.items():
+    _, _method, _url, _body, _roles = TREATMENT[_name][:5]
+    _who = "prescriber.north" if _roles == treatment_matrix.PRESCRIBER else "nurse.north"
+    ENDPOINTS.append(Case(_route, _method, _url, _body, _status, "read", _who))
+TREATMENT_BY_ROUTE = {_TREATMENT_STATUS[name][0]: route for name, route in TREATMENT.items()}
+
 CASES = PAGES + ENDPOINTS
 
 
@@ -435,7 +472,7 @@ def test_every_api_answer_that_is_not_an_error_is_walked() -> None:
         for method, operation in operations.items():
             for status, answer in operation["responses"].items():
                 schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
-                if not schema.get("$ref", "").endswith("/ErrorOut"):
+                if not schema.get("$ref", "").endswith(("/ErrorOut", "/RefusedOut")):
                     documented.add((f"{method.upper()} {path}", int(status)))
     walked = {(c.route, c.status) for c in ENDPOINTS}
     assert documented - walked == set()
@@ -453,6 +490,18 @@ def _patient(world: World) -> Patient:
 
 
 def _send(world: World, case: Case, patient: Patient) -> TestResponse:
+    if case.route in TREATMENT_BY_ROUTE:
+        client = world.api(case.who)
+
+        def send(target: str, data: Any) -> TestResponse:
+            kwargs: dict[str, Any] = {}
+            if data is not None:
+                kwargs = {"data": json.dumps(data), "content_type": "application/json"}
+            sent: TestResponse = getattr(client, case.method)(target, **kwargs)
+            return sent
+
+        treated: TestResponse = treatment_matrix.call(TREATMENT_BY_ROUTE[case.route], patient, send)
+        return treated
     url = case.url.replace(PID, str(patient.pk)).replace(LID, str(patient.location_id))
     if CHAIR in url:
         from ketaclinic.clinicpolicy.models import Chair
