@@ -27,6 +27,15 @@ class Perm(StrEnum):
     # (ketaclinic/emergency). Clinicians who treat emergencies hold it; front desk and therapists do not.
     EMERGENCY_ACCESS = "patient.emergency_access"
     AUDIT_READ = "audit.read"
+    # Running an eligibility screening and acknowledging its findings with a reason: a clinical judgement
+    # that gates treatment, made by the clinician who prescribes.
+    SCREENING_RUN = "screening.run"
+    # Recording a patient's Spravato REMS enrolment (prescriber and patient sign the enrolment form).
+    REMS_ENROL = "rems.enrol"
+    # Witnessing a patient's signature on a consent document: the clinician present at the signing.
+    CONSENT_WITNESS = "consent.witness"
+    # Publishing a new version of a location's consent documents: the clinic's administration.
+    CONSENT_DOCUMENTS = "consent.documents"
     STAFF_MANAGE = "staff.manage"
     # Spravato REMS (ketaclinic/rems). The queue of Patient Monitoring Forms due at a location: session,
     # patient id, due date and status, never a name unless the user also reads patients there.
@@ -41,24 +50,36 @@ class Perm(StrEnum):
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # Runs the clinic: staff, settings and the audit trail. Sees charts only if also given a clinical role.
-    # Oversees REMS compliance (the queue of forms due, the setting's certification) without reading forms.
+    # Keeps the consent documents (their text is not PHI). Oversees REMS compliance (the queue of forms due,
+    # the setting's certification) without reading forms.
     Role.CLINIC_ADMIN: frozenset(
-        {Perm.AUDIT_READ, Perm.STAFF_MANAGE, Perm.REMS_QUEUE_READ, Perm.REMS_SETTING_MANAGE}
+        {
+            Perm.AUDIT_READ,
+            Perm.STAFF_MANAGE,
+            Perm.CONSENT_DOCUMENTS,
+            Perm.REMS_QUEUE_READ,
+            Perm.REMS_SETTING_MANAGE,
+        }
     ),
     Role.PRESCRIBER: frozenset(
         {
             Perm.PATIENT_READ,
             Perm.PATIENT_WRITE,
             Perm.EMERGENCY_ACCESS,
+            Perm.SCREENING_RUN,
+            Perm.REMS_ENROL,
+            Perm.CONSENT_WITNESS,
             Perm.REMS_QUEUE_READ,
             Perm.REMS_SUBMIT,
         }
     ),
+    # Reads screenings; witnesses consent at the chair side; produces and submits the REMS form.
     Role.NURSE: frozenset(
         {
             Perm.PATIENT_READ,
             Perm.PATIENT_WRITE,
             Perm.EMERGENCY_ACCESS,
+            Perm.CONSENT_WITNESS,
             Perm.REMS_QUEUE_READ,
             Perm.REMS_SUBMIT,
         }

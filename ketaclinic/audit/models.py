@@ -53,6 +53,11 @@ class Action(models.TextChoices):
     EMERGENCY_READ = "emergency.read", "Patient record read under emergency access"
     EMERGENCY_END = "emergency.end", "Emergency access ended"
     EMERGENCY_REVIEW = "emergency.review", "Emergency access reviewed"
+    SCREENING_RUN = "screening.run", "Screening run"
+    SCREENING_ACKNOWLEDGE = "screening.acknowledge", "Screening finding acknowledged"
+    REMS_ENROL = "rems.enrol", "REMS patient enrolment recorded"
+    CONSENT_DOCUMENT_PUBLISH = "consent.document_publish", "Consent document version published"
+    CONSENT_SIGN = "consent.sign", "Consent signed and witnessed"
     # Spravato REMS (ketaclinic/rems): a location's certified-setting details saved; a session's Patient
     # Monitoring Form submission recorded (reading a form is a patient.read).
     REMS_SETTING_SAVE = "rems.setting_save", "REMS setting details saved"

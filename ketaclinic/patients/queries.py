@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,9 +13,19 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ketaclinic import fastload
+from ketaclinic.clinical.eligibility import PatientFacts
 from ketaclinic.clinical.vocab import DRUGS, MEDICATION_CLASS_LABELS, MedicationClass
 from ketaclinic.patients import picture
-from ketaclinic.patients.models import AntidepressantTrial, BodyMeasurement, EntryStatus, Patient
+from ketaclinic.patients.models import (
+    Allergy,
+    AntidepressantTrial,
+    BodyMeasurement,
+    Condition,
+    EntryStatus,
+    Medication,
+    Patient,
+    SubstanceUse,
+)
 from ketaclinic.patients.picture import Picture
 from ketaclinic.patients.search import Matches, words
 from ketaclinic.patients.sections import SECTIONS
@@ -180,6 +191,29 @@ def chart(patient: Patient, everything: frozenset[str] = frozenset()) -> Chart:
             substance_uses=shown["substance_use"].entries,
             today=timezone.localdate(),
         ),
+    )
+
+
+def facts(patient: Patient, today: dt.date) -> PatientFacts:
+    """The screening facts of a patient's chart as it stands (picture.patient_facts on the active entries),
+    for screenings that are stored and later compared with the chart. Six queries."""
+    active = EntryStatus.ACTIVE
+    latest_bp = fastload.fetch(
+        BodyMeasurement,
+        patient=patient.pk,
+        systolic_mmhg__ne=None,
+        order_by=("-measured_on", "-created_at", "-id"),
+        limit=1,
+    )
+    return picture.patient_facts(
+        patient,
+        conditions=fastload.fetch(Condition, patient=patient.pk, status=active),
+        medications=fastload.fetch(Medication, patient=patient.pk, status=active),
+        allergies=fastload.fetch(Allergy, patient=patient.pk, status=active, ketamine_related=True),
+        trials=fastload.fetch(AntidepressantTrial, patient=patient.pk, status=active),
+        measurements=latest_bp,
+        substance_uses=fastload.fetch(SubstanceUse, patient=patient.pk, status=active, use_disorder=True),
+        today=today,
     )
 
 

@@ -44,6 +44,7 @@ from ketaclinic.patients.models import (
     SubstanceUse,
     UseStatus,
 )
+from ketaclinic.treatment.tests.fastload_rows import fill as fill_treatment
 
 if TYPE_CHECKING:
     from conftest import World
@@ -83,7 +84,8 @@ def _fill(world: World) -> None:
     do_request_role(north, "prescriber", actor=admin)  # a pending request: nulls where undecided
     do_decline_role_request(do_request_role(north, "nurse", actor=admin), actor=admin)
     Group.objects.create(name="reviewers")
-    Chair.objects.create(location=north, name="Chair 1")
+    chair = Chair.objects.create(location=north, name="Chair 1")
+    fill_treatment(patient, actor, chair)
     LogEntry.objects.create(
         user=actor,
         content_type=ContentType.objects.get_for_model(Patient),
@@ -99,6 +101,7 @@ def _fill(world: World) -> None:
     record_repeated(Action.API_AUTH_FAILED, origin=Origin(source_ip="192.0.2.1"), outcome=Outcome.FAILURE)
     RepeatTally.objects.create(action=Action.API_AUTH_THROTTLED, via=Via.API, outcome=Outcome.DENIED)
     _emergency_grants(world)
+    _screening_and_consent(world)
     _rems(world)
     IdempotencyKey.objects.create(
         user=actor, key="probe", fingerprint="0" * 64, created_at=timezone.now(), body=b'{"x": 1}'
@@ -121,6 +124,21 @@ def _rems(world: World) -> None:
         asks_respiratory_depression=False,
     )
     do_save_rems_setting(north, details, actor=world.user("admin.north"))
+
+
+def _screening_and_consent(world: World) -> None:
+    """A screening with an acknowledgement, a REMS enrolment, two document versions, and consents signed
+    with and without a drawn signature (ketaclinic/screening, ketaclinic/consent)."""
+    from ketaclinic.screening.tests import helpers
+
+    patient = world.patient("north")
+    screening = helpers.screen(helpers.patient(conditions=("psychosis_history",)), "iv_ketamine")
+    helpers.acknowledge_all(screening)
+    helpers.enrol(patient)
+    helpers.document("north", "iv_ketamine")
+    document = helpers.document("north", "iv_ketamine")
+    helpers.sign(patient, document)
+    helpers.sign(patient, document, signature=helpers.SIGNATURE)
 
 
 def _emergency_grants(world: World) -> None:
