@@ -37,6 +37,12 @@ class Perm(StrEnum):
     # Publishing a new version of a location's consent documents: the clinic's administration.
     CONSENT_DOCUMENTS = "consent.documents"
     STAFF_MANAGE = "staff.manage"
+    # The controlled-substance ledger of a location (ketaclinic/ledger): balances, events and the DEA report
+    # (the report names the patients who were given a dose, so it reads PHI).
+    LEDGER_READ = "ledger.read"
+    # Receiving, wasting, counting, adjusting and witnessing another's waste: the clinicians who handle the
+    # drug. Administrations are written by the dose action of the treatment session.
+    LEDGER_WRITE = "ledger.write"
     # Spravato REMS (ketaclinic/rems). The queue of Patient Monitoring Forms due at a location: session,
     # patient id, due date and status, never a name unless the user also reads patients there.
     REMS_QUEUE_READ = "rems.queue_read"
@@ -50,13 +56,15 @@ class Perm(StrEnum):
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # Runs the clinic: staff, settings and the audit trail. Sees charts only if also given a clinical role.
-    # Keeps the consent documents (their text is not PHI). Oversees REMS compliance (the queue of forms due,
-    # the setting's certification) without reading forms.
+    # Keeps the consent documents (their text is not PHI). Also reads the controlled-substance ledger and
+    # produces its report for an inspection; never records in it. Oversees REMS compliance (the queue of
+    # forms due, the setting's certification) without reading the forms.
     Role.CLINIC_ADMIN: frozenset(
         {
             Perm.AUDIT_READ,
             Perm.STAFF_MANAGE,
             Perm.CONSENT_DOCUMENTS,
+            Perm.LEDGER_READ,
             Perm.REMS_QUEUE_READ,
             Perm.REMS_SETTING_MANAGE,
         }
@@ -69,17 +77,22 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.SCREENING_RUN,
             Perm.REMS_ENROL,
             Perm.CONSENT_WITNESS,
+            Perm.LEDGER_READ,
+            Perm.LEDGER_WRITE,
             Perm.REMS_QUEUE_READ,
             Perm.REMS_SUBMIT,
         }
     ),
-    # Reads screenings; witnesses consent at the chair side; produces and submits the REMS form.
+    # Reads screenings; witnesses consent at the chair side; handles the drug; produces and submits the
+    # REMS monitoring form.
     Role.NURSE: frozenset(
         {
             Perm.PATIENT_READ,
             Perm.PATIENT_WRITE,
             Perm.EMERGENCY_ACCESS,
             Perm.CONSENT_WITNESS,
+            Perm.LEDGER_READ,
+            Perm.LEDGER_WRITE,
             Perm.REMS_QUEUE_READ,
             Perm.REMS_SUBMIT,
         }

@@ -58,6 +58,15 @@ class Action(models.TextChoices):
     REMS_ENROL = "rems.enrol", "REMS patient enrolment recorded"
     CONSENT_DOCUMENT_PUBLISH = "consent.document_publish", "Consent document version published"
     CONSENT_SIGN = "consent.sign", "Consent signed and witnessed"
+    # Controlled-substance ledger (ketaclinic/ledger): one row per event written, witness and report.
+    LEDGER_PRODUCT = "ledger.product", "Controlled-substance product added"
+    LEDGER_RECEIVE = "ledger.receive", "Controlled substance received"
+    LEDGER_ADMINISTER = "ledger.administer", "Controlled substance administered"
+    LEDGER_WASTE = "ledger.waste", "Controlled substance wasted"
+    LEDGER_WITNESS = "ledger.witness", "Controlled-substance waste witnessed"
+    LEDGER_COUNT = "ledger.count", "Controlled-substance physical count"
+    LEDGER_ADJUST = "ledger.adjust", "Controlled-substance balance adjusted"
+    LEDGER_REPORT = "ledger.report", "Controlled-substance report produced"
     # Spravato REMS (ketaclinic/rems): a location's certified-setting details saved; a session's Patient
     # Monitoring Form submission recorded (reading a form is a patient.read).
     REMS_SETTING_SAVE = "rems.setting_save", "REMS setting details saved"

@@ -34,6 +34,7 @@ from ketaclinic.audit.models import Action, AuditEvent, Outcome, RepeatTally, Vi
 from ketaclinic.audit.repeats import record_repeated
 from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.idempotency.models import IdempotencyKey
+from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import (
     AllergyCategory,
@@ -86,6 +87,7 @@ def _fill(world: World) -> None:
     Group.objects.create(name="reviewers")
     chair = Chair.objects.create(location=north, name="Chair 1")
     fill_treatment(patient, actor, chair)
+    ledger_helpers.fill(north, world.user("nurse.north"), world.user("prescriber.north"), patient)
     LogEntry.objects.create(
         user=actor,
         content_type=ContentType.objects.get_for_model(Patient),
