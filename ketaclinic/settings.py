@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "ketaclinic.ledger",
     "ketaclinic.treatment",
     "ketaclinic.rems",
+    "ketaclinic.floor",
     "ketaclinic.demo",
 ]
 

@@ -37,6 +37,10 @@ class Perm(StrEnum):
     # Publishing a new version of a location's consent documents: the clinic's administration.
     CONSENT_DOCUMENTS = "consent.documents"
     STAFF_MANAGE = "staff.manage"
+    # The location's clinic policy, time zone and chairs and rooms: every staff member of the location reads
+    # them (they are the thresholds and places of their working day, not PHI); a clinic admin changes them.
+    CLINIC_READ = "clinic.read"
+    CLINIC_MANAGE = "clinic.manage"
     # The controlled-substance ledger of a location (ketaclinic/ledger): balances, events and the DEA report
     # (the report names the patients who were given a dose, so it reads PHI).
     LEDGER_READ = "ledger.read"
@@ -56,17 +60,23 @@ class Perm(StrEnum):
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # Runs the clinic: staff, settings and the audit trail. Sees charts only if also given a clinical role.
-    # Keeps the consent documents (their text is not PHI). Also reads the controlled-substance ledger and
-    # produces its report for an inspection; never records in it. Oversees REMS compliance (the queue of
-    # forms due, the setting's certification) without reading the forms.
+    # One permission a line, each area's with its reason, so that areas add grants without colliding.
     Role.CLINIC_ADMIN: frozenset(
         {
             Perm.AUDIT_READ,
             Perm.STAFF_MANAGE,
+            # Keeps the consent documents (their text is not PHI).
             Perm.CONSENT_DOCUMENTS,
+            # Reads the controlled-substance ledger and produces its report for an inspection; never
+            # records in it.
             Perm.LEDGER_READ,
+            # Oversees REMS compliance (the queue of forms due, the setting's certification) without
+            # reading forms.
             Perm.REMS_QUEUE_READ,
             Perm.REMS_SETTING_MANAGE,
+            # Keeps the location's clinic policy, time zone, and chairs and rooms.
+            Perm.CLINIC_READ,
+            Perm.CLINIC_MANAGE,
         }
     ),
     Role.PRESCRIBER: frozenset(
@@ -81,10 +91,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.LEDGER_WRITE,
             Perm.REMS_QUEUE_READ,
             Perm.REMS_SUBMIT,
+            Perm.CLINIC_READ,
         }
     ),
-    # Reads screenings; witnesses consent at the chair side; handles the drug; produces and submits the
-    # REMS monitoring form.
+    # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms.
     Role.NURSE: frozenset(
         {
             Perm.PATIENT_READ,
@@ -95,12 +105,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.LEDGER_WRITE,
             Perm.REMS_QUEUE_READ,
             Perm.REMS_SUBMIT,
+            Perm.CLINIC_READ,
         }
     ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
-    Role.THERAPIST: frozenset({Perm.PATIENT_READ}),
+    Role.THERAPIST: frozenset({Perm.PATIENT_READ, Perm.CLINIC_READ}),
     # Intake: registers patients and records the history the patient brings.
-    Role.FRONT_DESK: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE}),
+    Role.FRONT_DESK: frozenset({Perm.PATIENT_READ, Perm.PATIENT_WRITE, Perm.CLINIC_READ}),
 }
 
 

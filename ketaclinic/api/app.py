@@ -131,6 +131,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 from ketaclinic.clinicpolicy.api import router as clinicpolicy_router  # noqa: E402
 from ketaclinic.consent.api import router as consent_router  # noqa: E402
+from ketaclinic.floor.api import router as floor_router  # noqa: E402
 from ketaclinic.ledger.api import router as ledger_router  # noqa: E402
 from ketaclinic.patients.api import router as patients_router  # noqa: E402
 from ketaclinic.rems.api import router as rems_router  # noqa: E402
@@ -145,5 +146,6 @@ api.add_router("/v1", consent_router)
 api.add_router("/v1", ledger_router)
 api.add_router("/v1", treatment_router)
 api.add_router("/v1", rems_router)
+api.add_router("/v1", floor_router)
 # Every POST honours Idempotency-Key (ketaclinic/idempotency/hook.py), documented on each operation.
 honour_idempotency_keys(api, authenticate=user_for_token)

@@ -36,6 +36,11 @@ class Action(models.TextChoices):
     ROLE_APPROVE = "staff.role_approve", "Role request approved by a second admin"
     ROLE_DECLINE = "staff.role_decline", "Role request declined or withdrawn"
     LOCATION_CREATE = "clinic.location_create", "Clinic location created"
+    # Clinic policy (ketaclinic/clinicpolicy): the row names the change, whose old and new values it keeps.
+    POLICY_CHANGE = "clinic.policy_change", "Clinic policy or time zone changed"
+    CHAIR_ADD = "clinic.chair_add", "Chair or room added"
+    CHAIR_RENAME = "clinic.chair_rename", "Chair or room renamed"
+    CHAIR_RETIRE = "clinic.chair_retire", "Chair or room retired"
     PATIENT_CREATE = "patient.create", "Patient registered"
     PATIENT_READ = "patient.read", "Patient record read"
     PATIENT_UPDATE = "patient.update", "Patient record changed"

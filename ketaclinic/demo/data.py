@@ -20,6 +20,7 @@ from ketaclinic.accounts import actions as accounts
 from ketaclinic.accounts.models import ClinicNetwork, User
 from ketaclinic.accounts.permissions import Role
 from ketaclinic.clinical.policy import DEFAULT_POLICY
+from ketaclinic.clinicpolicy import demo as clinicpolicy_demo
 from ketaclinic.patients import inputs
 from ketaclinic.patients.actions import do_register_patient
 from ketaclinic.rems import demo as rems_demo
@@ -380,6 +381,7 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
             registrar = User.objects.get(username=f"frontdesk.{slug}")
             for index in range(patients_per_location):
                 do_register_patient(_patient(index, slug, rng, today), actor=registrar)
+        clinicpolicy_demo.load(network.locations.order_by("pk"))
         rems_demo.load(network, today, rng)
     return True
 

@@ -32,7 +32,9 @@ from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.context import Origin
 from ketaclinic.audit.models import Action, AuditEvent, Outcome, RepeatTally, Via
 from ketaclinic.audit.repeats import record_repeated
-from ketaclinic.clinicpolicy.models import Chair
+from ketaclinic.clinicpolicy.actions import do_add_chair, do_change_policy, do_retire_chair
+from ketaclinic.clinicpolicy.inputs import ChairIn, PolicyChangeIn
+from ketaclinic.clinicpolicy.models import Chair, ChairKind
 from ketaclinic.idempotency.models import IdempotencyKey
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients import actions, inputs
@@ -85,7 +87,13 @@ def _fill(world: World) -> None:
     do_request_role(north, "prescriber", actor=admin)  # a pending request: nulls where undecided
     do_decline_role_request(do_request_role(north, "nurse", actor=admin), actor=admin)
     Group.objects.create(name="reviewers")
-    chair = Chair.objects.create(location=north, name="Chair 1")
+    room = do_add_chair(north, ChairIn(name="Recovery room", kind=ChairKind.ROOM), actor=admin)
+    do_retire_chair(room, actor=admin, expected_version=room.version)
+    change = PolicyChangeIn(
+        values={"madrs_remission_max": 12}, time_zone="America/Denver", reason="local protocol"
+    )
+    do_change_policy(north, change, actor=admin, expected_version=0)
+    chair = Chair.objects.get(location=north, name="Chair 1")  # the demo's
     fill_treatment(patient, actor, chair)
     ledger_helpers.fill(north, world.user("nurse.north"), world.user("prescriber.north"), patient)
     LogEntry.objects.create(
@@ -110,6 +118,21 @@ def _fill(world: World) -> None:
     )
 
 
+def _screening_and_consent(world: World) -> None:
+    """A screening with an acknowledgement, a REMS enrolment, two document versions, and consents signed
+    with and without a drawn signature (ketaclinic/screening, ketaclinic/consent)."""
+    from ketaclinic.screening.tests import helpers
+
+    patient = world.patient("north")
+    screening = helpers.screen(helpers.patient(conditions=("psychosis_history",)), "iv_ketamine")
+    helpers.acknowledge_all(screening)
+    helpers.enrol(patient)
+    helpers.document("north", "iv_ketamine")
+    document = helpers.document("north", "iv_ketamine")
+    helpers.sign(patient, document)
+    helpers.sign(patient, document, signature=helpers.SIGNATURE)
+
+
 def _rems(world: World) -> None:
     """A location's REMS setting details changed (ketaclinic/rems): the optional contact left blank."""
     from ketaclinic.rems.actions import do_save_rems_setting
@@ -126,21 +149,6 @@ def _rems(world: World) -> None:
         asks_respiratory_depression=False,
     )
     do_save_rems_setting(north, details, actor=world.user("admin.north"))
-
-
-def _screening_and_consent(world: World) -> None:
-    """A screening with an acknowledgement, a REMS enrolment, two document versions, and consents signed
-    with and without a drawn signature (ketaclinic/screening, ketaclinic/consent)."""
-    from ketaclinic.screening.tests import helpers
-
-    patient = world.patient("north")
-    screening = helpers.screen(helpers.patient(conditions=("psychosis_history",)), "iv_ketamine")
-    helpers.acknowledge_all(screening)
-    helpers.enrol(patient)
-    helpers.document("north", "iv_ketamine")
-    document = helpers.document("north", "iv_ketamine")
-    helpers.sign(patient, document)
-    helpers.sign(patient, document, signature=helpers.SIGNATURE)
 
 
 def _emergency_grants(world: World) -> None:

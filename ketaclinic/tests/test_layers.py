@@ -29,7 +29,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     # whose replays are checked like patient reads; screenings, consents and REMS enrolment; the ledger.
     frozenset({"emergency", "idempotency", "screening", "consent", "ledger"}),
     frozenset({"treatment"}),  # plans, sessions and the treatment day, gated by screening and consent
-    frozenset({"rems"}),  # the Patient Monitoring Form of each esketamine session, its queue and submission
+    # The Patient Monitoring Form of each esketamine session, its queue and submission; the floor board.
+    frozenset({"rems", "floor"}),
     frozenset({"api", "demo"}),  # the API app that mounts the areas' routers; the demo clinic
 )
 # The project's wiring imports every app; it is not an app itself.

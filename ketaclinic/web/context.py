@@ -26,6 +26,7 @@ def _links() -> dict[str, str]:
         "audit": reverse("audit:review"),
         "admin": reverse("admin:index"),
         "staff": reverse("staff:list"),
+        "clinic": reverse("clinicpolicy:index"),
         "rules": reverse("web:rules"),
         "logout": reverse("web:logout"),
         "api_docs": reverse("api:openapi-view"),
@@ -64,5 +65,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "register": can(user, Perm.PATIENT_WRITE),
             "audit": can(user, Perm.AUDIT_READ),
             "admin": can(user, Perm.STAFF_MANAGE),
+            "clinic": can(user, Perm.CLINIC_MANAGE),
         },
     }

@@ -29,8 +29,10 @@ AUDIT = {AuditEvent, ChainHead}
 
 def _matrix_route(path: str) -> Route:
     """The access matrix's route for an OpenAPI path (its {pid}, {<section>} are {patient_id}, {entry_id})."""
+    path = re.sub(r"\{(?!patient_id)\w+\}", "{entry_id}", path)
     for route in ROUTES:
-        template = re.sub(r"\{(?!pid)\w+\}", "{entry_id}", route[2]).replace("{pid}", "{patient_id}")
+        template = re.sub(r"\{(?!pid\}|location_id\}|chair_id\})\w+\}", "{entry_id}", route[2])
+        template = template.replace("{pid}", "{patient_id}")
         if route[6] and route[1] == "post" and template == path:
             return route
     raise AssertionError(f"POST {path} is not in the access matrix")

@@ -41,7 +41,7 @@ TRIAL: dict[str, Any] = {
 }
 
 # (name, method, url template, body, allowed roles, scoped to the patient's location, API?)
-Route = tuple[str, str, str, dict[str, str] | str | None, set[str], bool, bool]
+Route = tuple[str, str, str, dict[str, Any] | str | None, set[str], bool, bool]
 ROUTES: list[Route] = [
     ("patient list page", "get", "/patients/", None, READERS, False, False),
     ("patient search", "post", "/patients/", {"q": "a"}, READERS, False, False),
@@ -187,6 +187,54 @@ ROUTES: list[Route] = [
     ),
 ]
 
+# A location's clinic policy and chairs (ketaclinic/clinicpolicy): every staff member of the location reads
+# the pages and the chairs; its clinic admins change them, and alone read the policy through the API.
+LOCATION, API_LOCATION = "/clinic/{location_id}", "/api/v1/locations/{location_id}"
+POLICY_FORM = {"version": "0", "reason": "local protocol", "v-madrs_remission_max": "12"}
+POLICY_CHANGE = {"values": {"madrs_remission_max": 12}, "reason": "local protocol"}
+ROUTES += [
+    ("clinic index page", "get", "/clinic/", None, set(ROLES), False, False),
+    ("clinic policy page", "get", f"{LOCATION}/", None, set(ROLES), True, False),
+    ("clinic policy change", "post", f"{LOCATION}/", POLICY_FORM, ADMINS, True, False),
+    ("chairs page", "get", f"{LOCATION}/chairs/", None, set(ROLES), True, False),
+    ("add chair page", "post", f"{LOCATION}/chairs/", {"name": "Chair 99"}, ADMINS, True, False),
+    (
+        "change chair page",
+        "post",
+        f"{LOCATION}/chairs/{{chair_id}}/",
+        {"name": "Chair 77", "version": "1"},
+        ADMINS,
+        True,
+        False,
+    ),
+    ("api read policy", "get", f"{API_LOCATION}/policy", None, ADMINS, True, True),
+    ("api change policy", "patch", f"{API_LOCATION}/policy", POLICY_CHANGE, ADMINS, True, True),
+    ("api chairs", "get", f"{API_LOCATION}/chairs", None, set(ROLES), True, True),
+    ("api add chair", "post", f"{API_LOCATION}/chairs", {"name": "Chair 99"}, ADMINS, True, True),
+    ("api read chair", "get", f"{API_LOCATION}/chairs/{{chair_id}}", None, set(ROLES), True, True),
+    (
+        "api change chair",
+        "patch",
+        f"{API_LOCATION}/chairs/{{chair_id}}",
+        {"name": "Chair 77"},
+        ADMINS,
+        True,
+        True,
+    ),
+]
+# The ETag a PATCH sends as If-Match, by route (otherwise the patient's).
+ETAGS = {"api change policy": '"0"', "api change chair": '"1"'}
+
+
+def _places(patient: Patient) -> dict[str, int]:
+    """The patient's location and its first chair, for the clinic routes."""
+    from ketaclinic.clinicpolicy.models import Chair
+
+    chair = Chair.objects.filter(location_id=patient.location_id).order_by("pk").first()
+    assert chair is not None
+    return {"location_id": patient.location_id, "chair_id": chair.pk}
+
+
 # Spravato REMS: the certified-setting details of a location (clinic admins of that location).
 REMS_SETTING: dict[str, Any] = {
     "location": "north",
@@ -201,6 +249,86 @@ ROUTES += [
     ("rems setting page", "get", "/rems/settings/north/", None, ADMINS, True, False),
     ("api rems settings", "get", "/api/v1/rems/settings", None, ADMINS, False, True),
     ("api save rems setting", "post", "/api/v1/rems/settings", REMS_SETTING, ADMINS, True, True),
+# Screening, REMS enrolment and consent (ketaclinic/screening, ketaclinic/consent). "{screening}" is a
+# screening of the target patient with a finding to acknowledge; "consent" a body signing the current
+# document of the patient's location in the patient's name.
+PRESCRIBERS = {"prescriber"}
+WITNESSES = {"prescriber", "nurse"}
+ROUTES += [
+    (
+        "api run screening",
+        "post",
+        "/api/v1/patients/{pid}/screenings",
+        {"modality": "iv_ketamine"},
+        PRESCRIBERS,
+        True,
+        True,
+    ),
+    ("api read screening", "get", "/api/v1/screenings/{screening}", None, READERS, True, True),
+    (
+        "api acknowledge",
+        "post",
+        "/api/v1/screenings/{screening}/acknowledgements",
+        {"rule_id": "ELIG-ALL-ACK-PSYCHOSIS", "reason": "Stable for ten years; discussed."},
+        PRESCRIBERS,
+        True,
+        True,
+    ),
+    (
+        "api rems enrolment",
+        "post",
+        "/api/v1/patients/{pid}/rems-enrolment",
+        {"enrolled_on": "2026-01-05", "rems_patient_id": "SPR-1"},
+        PRESCRIBERS,
+        True,
+        True,
+    ),
+    ("api consent documents", "get", "/api/v1/consent-documents", None, READERS | ADMINS, False, True),
+    ("api sign consent", "post", "/api/v1/patients/{pid}/consents", "consent", WITNESSES, True, True),
+    ("screenings page", "get", "/screening/patients/{pid}/", None, READERS, True, False),
+    ("chart screening panel", "get", "/screening/patients/{pid}/panel/", None, READERS, True, False),
+    (
+        "run screening page",
+        "post",
+        "/screening/patients/{pid}/run/",
+        {"modality": "iv_ketamine"},
+        PRESCRIBERS,
+        True,
+        False,
+    ),
+    (
+        "rems enrolment page",
+        "post",
+        "/screening/patients/{pid}/rems-enrolment/",
+        {"enrolled_on": "2026-01-05", "rems_patient_id": "SPR-1"},
+        PRESCRIBERS,
+        True,
+        False,
+    ),
+    ("screening page", "get", "/screening/patients/{pid}/{screening}/", None, READERS, True, False),
+    (
+        "acknowledge page",
+        "post",
+        "/screening/patients/{pid}/{screening}/acknowledge/",
+        {"rule_id": "ELIG-ALL-ACK-PSYCHOSIS", "reason": "Stable for ten years; discussed."},
+        PRESCRIBERS,
+        True,
+        False,
+    ),
+    ("consent documents page", "get", "/consent/documents/", None, ADMINS, False, False),
+    ("publish consent document form", "get", "/consent/documents/new/", None, ADMINS, False, False),
+    ("consent document page", "get", "/consent/documents/{document}/", None, ADMINS, True, False),
+    ("patient consents page", "get", "/consent/patients/{pid}/", None, READERS, True, False),
+    ("consent signing page", "get", "/consent/patients/{pid}/sign/{document}/", None, WITNESSES, True, False),
+    (
+        "consent signing",
+        "post",
+        "/consent/patients/{pid}/sign/{document}/",
+        "consent page",
+        WITNESSES,
+        True,
+        False,
+    ),
 ]
 
 # Reading one entry of each section, and the measurements history.
@@ -232,11 +360,42 @@ def _entries(patient: Patient) -> dict[str, int]:
     return ids
 
 
+def _screening(patient: Patient) -> int:
+    """A screening of the patient with a finding to acknowledge (a recorded history of psychosis); the
+    same one when asked again (a replayed request finds what the first one did)."""
+    from ketaclinic.screening.models import Screening
+    from ketaclinic.screening.tests import helpers
+
+    made = Screening.objects.filter(patient=patient).first()
+    if made is not None:
+        return made.pk
+    helpers.add_condition(patient, "psychosis_history")
+    return helpers.screen(patient, "iv_ketamine").pk
+
+
+def _consent_body(patient: Patient) -> dict[str, Any]:
+    from ketaclinic.consent.queries import current_document
+    from ketaclinic.screening.tests import helpers
+
+    document = current_document(patient.location_id, "iv_ketamine") or helpers.document(
+        patient.location.slug, "iv_ketamine"
+    )
+    return {"document_id": document.pk, "signed_name": f"{patient.given_name} {patient.family_name}"}
+
+
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
-    _, method, url, body, _, _, is_api = route
+    name, method, url, body, _, _, is_api = route
+    if "{screening}" in url:
+        url = url.replace("{screening}", str(_screening(patient)))
+    if "{document}" in url:
+        url = url.replace("{document}", str(_consent_body(patient)["document_id"]))
+    if body == "consent":
+        body = _consent_body(patient)
+    if body == "consent page":
+        body = {"signed_name": _consent_body(patient)["signed_name"], "witness_confirmed": "on"}
     if "{pid}/" in url and "}" in url.split("{pid}/", 1)[1]:
         url = url.format(pid=patient.pk, **_entries(patient))
-    url = url.format(pid=patient.pk)
+    url = url.format(pid=patient.pk, **_places(patient))
     location = who.split(".")[1] if who else "north"
     if body == "create":
         body = {
@@ -248,7 +407,7 @@ def _call(world: World, who: str | None, route: Route, patient: Patient) -> Test
         }
     if is_api:
         client = world.api(who)
-        headers = {"If-Match": f'"{patient.version}"'} if method == "patch" else {}
+        headers = {"If-Match": ETAGS.get(name, f'"{patient.version}"')} if method == "patch" else {}
         kwargs = {"data": json.dumps(body), "content_type": "application/json"} if body is not None else {}
         response: TestResponse = getattr(client, method)(url, headers=headers, **kwargs)
         return response
@@ -298,12 +457,21 @@ def test_every_api_route_is_in_the_matrix() -> None:
     from ketaclinic.api.app import api
 
     covered = {
-        (r[1].upper(), re.sub(r"\{(?!pid)\w+\}", "{entry_id}", r[2]).replace("{pid}", "{patient_id}"))
+        (
+            r[1].upper(),
+            re.sub(r"\{(?!pid\}|location_id\}|chair_id\})\w+\}", "{entry_id}", r[2]).replace(
+                "{pid}", "{patient_id}"
+            ),
+        )
         for r in ROUTES
         if r[6]
     }
     schema = api.get_openapi_schema()
-    served = {(method.upper(), path) for path, operations in schema["paths"].items() for method in operations}
+    served = {
+        (method.upper(), re.sub(r"\{(?!patient_id)\w+\}", "{entry_id}", path))
+        for path, operations in schema["paths"].items()
+        for method in operations
+    }
     assert served - covered == set()
 
 
@@ -397,7 +565,15 @@ def test_every_web_page_is_in_the_matrix() -> None:
     def names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
         for p in patterns:
             if isinstance(p, URLResolver):
-                if p.namespace is not None and p.namespace in {"patients", "audit", "web", "mfa"}:
+                if p.namespace is not None and p.namespace in {
+                    "patients",
+                    "audit",
+                    "web",
+                    "mfa",
+                    "clinicpolicy",
+                    "screening",
+                    "consent",
+                }:
                     yield from names(p.url_patterns, p.namespace + ":")
             else:
                 assert p.name is not None, p  # every page has a name
@@ -406,7 +582,14 @@ def test_every_web_page_is_in_the_matrix() -> None:
     served = set(names(get_resolver().url_patterns))
     covered = {
         resolve(
-            r[2].split("?")[0].format(pid=uuid.uuid4(), **dict.fromkeys((*SECTIONS, "measurements"), 1))
+            r[2]
+            .split("?")[0]
+            .format(
+                pid=uuid.uuid4(),
+                **dict.fromkeys(
+                    (*SECTIONS, "measurements", "location_id", "chair_id", "screening", "document"), 1
+                ),
+            )
         ).view_name
         for r in ROUTES
         if not r[6]

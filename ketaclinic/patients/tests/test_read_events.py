@@ -58,6 +58,7 @@ class Case:
     status: int
     kind: Kind
     who: str | None = "nurse.north"
+    etag: str | None = None  # If-Match of a PATCH, when not the patient's version
 
     @property
     def is_api(self) -> bool:
@@ -104,7 +105,7 @@ ADD: dict[str, dict[str, Any]] = {
     "antidepressant_trials": TRIAL,
     "measurements": {"height_cm": "170"},
 }
-PID, ENTRY = "{pid}", "{entry}"
+PID, ENTRY, LID, CHAIR = "{pid}", "{entry}", "{lid}", "{chair}"
 
 PAGES: list[Case] = [
     Case("patients:list", "get", "/patients/", None, 200, "list"),
@@ -180,6 +181,44 @@ ENDPOINTS: list[Case] = [
         "read",
     ),
 ]
+# A location's clinic policy and chairs: no patient data.
+_LOC = "/api/v1/locations/{location_id}"
+ENDPOINTS += [
+    Case(f"GET {_LOC}/policy", "get", f"/api/v1/locations/{LID}/policy", None, 200, "none", "admin.north"),
+    Case(
+        f"PATCH {_LOC}/policy",
+        "patch",
+        f"/api/v1/locations/{LID}/policy",
+        {"values": {"madrs_remission_max": 12}, "reason": "local protocol"},
+        200,
+        "none",
+        "admin.north",
+        '"0"',
+    ),
+    Case(f"GET {_LOC}/chairs", "get", f"/api/v1/locations/{LID}/chairs", None, 200, "none"),
+    Case(
+        f"POST {_LOC}/chairs",
+        "post",
+        f"/api/v1/locations/{LID}/chairs",
+        {"name": "Chair 99"},
+        201,
+        "none",
+        "admin.north",
+    ),
+    Case(
+        f"GET {_LOC}/chairs/{{chair_id}}", "get", f"/api/v1/locations/{LID}/chairs/{CHAIR}", None, 200, "none"
+    ),
+    Case(
+        f"PATCH {_LOC}/chairs/{{chair_id}}",
+        "patch",
+        f"/api/v1/locations/{LID}/chairs/{CHAIR}",
+        {"name": "Chair 77"},
+        200,
+        "none",
+        "admin.north",
+        '"1"',
+    ),
+]
 for _key in (*SECTIONS, "measurements"):
     _path = f"{API}/{{patient_id}}/{_key}"
     ENDPOINTS += [
@@ -219,6 +258,116 @@ ENDPOINTS += [
         "none",
         "admin.north",
     ),
+
+def _consent(p: Patient) -> dict[str, Any]:
+    from ketaclinic.patients.tests.test_access_matrix import _consent_body
+
+    return _consent_body(p)
+
+
+SCREENING = "{screening}"
+ENDPOINTS += [
+    Case(
+        "POST /api/v1/patients/{patient_id}/screenings",
+        "post",
+        f"/api/v1/patients/{PID}/screenings",
+        {"modality": "iv_ketamine"},
+        201,
+        "read",
+        "prescriber.north",
+    ),
+    Case(
+        "GET /api/v1/screenings/{screening_id}", "get", f"/api/v1/screenings/{SCREENING}", None, 200, "read"
+    ),
+    Case(
+        "POST /api/v1/screenings/{screening_id}/acknowledgements",
+        "post",
+        f"/api/v1/screenings/{SCREENING}/acknowledgements",
+        {"rule_id": "ELIG-ALL-ACK-PSYCHOSIS", "reason": "Stable for ten years."},
+        201,
+        "read",
+        "prescriber.north",
+    ),
+    Case(
+        "POST /api/v1/patients/{patient_id}/rems-enrolment",
+        "post",
+        f"/api/v1/patients/{PID}/rems-enrolment",
+        {"enrolled_on": "2026-01-05", "rems_patient_id": "SPR-1"},
+        201,
+        "read",
+        "prescriber.north",
+    ),
+    Case("GET /api/v1/consent-documents", "get", "/api/v1/consent-documents", None, 200, "none"),
+    Case(
+        "POST /api/v1/patients/{patient_id}/consents",
+        "post",
+        f"/api/v1/patients/{PID}/consents",
+        _consent,
+        201,
+        "read",
+    ),
+]
+
+DOCUMENT = "{document}"
+
+
+def _signing(p: Patient) -> dict[str, Any]:
+    return {"signed_name": _consent(p)["signed_name"], "witness_confirmed": "on"}
+
+
+PRESCRIBER = "prescriber.north"
+SCR = f"/screening/patients/{PID}"
+PAGES += [
+    Case("screening:patient", "get", f"{SCR}/", None, 200, "read"),
+    Case("screening:panel", "get", f"{SCR}/panel/", None, 200, "read"),
+    Case("screening:run", "post", f"{SCR}/run/", {"modality": "iv_ketamine"}, 302, "none", PRESCRIBER),
+    Case("screening:run", "post", f"{SCR}/run/", {"modality": "nope"}, 422, "read", PRESCRIBER),
+    Case(
+        "screening:enrol",
+        "post",
+        f"{SCR}/rems-enrolment/",
+        {"enrolled_on": "2026-01-05", "rems_patient_id": "SPR-1"},
+        302,
+        "none",
+        PRESCRIBER,
+    ),
+    Case("screening:enrol", "post", f"{SCR}/rems-enrolment/", {}, 422, "read", PRESCRIBER),
+    Case("screening:screening", "get", f"{SCR}/{SCREENING}/", None, 200, "read"),
+    Case(
+        "screening:acknowledge",
+        "post",
+        f"{SCR}/{SCREENING}/acknowledge/",
+        {"rule_id": "ELIG-ALL-ACK-PSYCHOSIS", "reason": "Stable."},
+        302,
+        "none",
+        PRESCRIBER,
+    ),
+    Case(
+        "screening:acknowledge",
+        "post",
+        f"{SCR}/{SCREENING}/acknowledge/",
+        {"rule_id": "ELIG-ALL-ACK-PSYCHOSIS"},
+        422,
+        "read",
+        PRESCRIBER,
+    ),
+    Case("consent:documents", "get", "/consent/documents/", None, 200, "none", "admin.north"),
+    Case("consent:publish", "get", "/consent/documents/new/", None, 200, "none", "admin.north"),
+    Case(
+        "consent:publish",
+        "post",
+        "/consent/documents/new/",
+        {"location": "north", "modality": "iv_ketamine", "title": "T", "body": "B"},
+        302,
+        "none",
+        "admin.north",
+    ),
+    Case("consent:publish", "post", "/consent/documents/new/", {}, 422, "none", "admin.north"),
+    Case("consent:document", "get", f"/consent/documents/{DOCUMENT}/", None, 200, "none", "admin.north"),
+    Case("consent:patient", "get", f"/consent/patients/{PID}/", None, 200, "read"),
+    Case("consent:sign", "get", f"/consent/patients/{PID}/sign/{DOCUMENT}/", None, 200, "read"),
+    Case("consent:sign", "post", f"/consent/patients/{PID}/sign/{DOCUMENT}/", _signing, 302, "none"),
+    Case("consent:sign", "post", f"/consent/patients/{PID}/sign/{DOCUMENT}/", {}, 422, "read"),
 ]
 
 CASES = PAGES + ENDPOINTS
@@ -227,7 +376,7 @@ CASES = PAGES + ENDPOINTS
 def _page_names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
     for p in patterns:
         if isinstance(p, URLResolver):
-            if p.namespace in {"patients", "audit", "web"}:
+            if p.namespace in {"patients", "audit", "web", "screening", "consent"}:
                 yield from _page_names(p.url_patterns, f"{p.namespace}:")
         else:
             yield prefix + str(p.name)
@@ -239,6 +388,7 @@ def test_every_page_is_walked() -> None:
     assert served - {c.route for c in PAGES} == set()
     for case in PAGES:  # each case's URL is the page it names
         url = case.url.replace(PID, str(uuid.uuid4())).replace(ENTRY, "1")
+        url = url.replace(SCREENING, "1").replace(DOCUMENT, "1")
         assert resolve(url).view_name == case.route, case
 
 
@@ -269,7 +419,19 @@ def _patient(world: World) -> Patient:
 
 
 def _send(world: World, case: Case, patient: Patient) -> TestResponse:
-    url = case.url.replace(PID, str(patient.pk))
+    url = case.url.replace(PID, str(patient.pk)).replace(LID, str(patient.location_id))
+    if CHAIR in url:
+        from ketaclinic.clinicpolicy.models import Chair
+
+        chair = Chair.objects.filter(location_id=patient.location_id).order_by("pk").first()
+        assert chair is not None
+        url = url.replace(CHAIR, str(chair.pk))
+    if SCREENING in url:
+        from ketaclinic.patients.tests.test_access_matrix import _screening
+
+        url = url.replace(SCREENING, str(_screening(patient)))
+    if DOCUMENT in url:
+        url = url.replace(DOCUMENT, str(_consent(patient)["document_id"]))
     if ENTRY in url:
         key = url.split("/")[-2 if case.is_api else -4]  # .../<section>/{entry} or .../{entry}/status/
         url = url.replace(ENTRY, str(_entries(patient)[key]))
@@ -278,7 +440,7 @@ def _send(world: World, case: Case, patient: Patient) -> TestResponse:
         response: TestResponse = getattr(world.client(case.who), case.method)(url, body or {})
         return response
     assert case.who is not None
-    headers = {"If-Match": f'"{patient.version}"'} if case.method == "patch" else {}
+    headers = {"If-Match": case.etag or f'"{patient.version}"'} if case.method == "patch" else {}
     data = {"data": json.dumps(body), "content_type": "application/json"} if body is not None else {}
     response = getattr(world.api(case.who), case.method)(url, headers=headers, **data)
     return response
