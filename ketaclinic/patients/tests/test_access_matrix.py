@@ -19,6 +19,7 @@ from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.patients.actions import HistoryInput
 from ketaclinic.patients.models import AllergyCategory, BodyMeasurement, Patient, Substance, UseStatus
 from ketaclinic.patients.sections import SECTIONS
+from ketaclinic.rems.tests import matrix as rems_matrix
 
 if TYPE_CHECKING:
     from _pytest.mark import ParameterSet
@@ -249,6 +250,8 @@ ROUTES += [
     ("rems setting page", "get", "/rems/settings/north/", None, ADMINS, True, False),
     ("api rems settings", "get", "/api/v1/rems/settings", None, ADMINS, False, True),
     ("api save rems setting", "post", "/api/v1/rems/settings", REMS_SETTING, ADMINS, True, True),
+]
+
 # Screening, REMS enrolment and consent (ketaclinic/screening, ketaclinic/consent). "{screening}" is a
 # screening of the target patient with a finding to acknowledge; "consent" a body signing the current
 # document of the patient's location in the patient's name.
@@ -331,6 +334,9 @@ ROUTES += [
     ),
 ]
 
+# The REMS form, its submission and the queue (ketaclinic/rems/tests/matrix.py prepares each route's state).
+ROUTES += rems_matrix.ROUTES
+
 # Reading one entry of each section, and the measurements history.
 ROUTES += [
     (f"api read one {key}", "get", f"/api/v1/patients/{{pid}}/{key}/{{{key}}}", None, READERS, True, True)
@@ -385,6 +391,20 @@ def _consent_body(patient: Patient) -> dict[str, Any]:
 
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     name, method, url, body, _, _, is_api = route
+    if name in rems_matrix.NAMES:
+        rems_client = world.api(who) if is_api else world.client(who)
+
+        def send_rems(target: str, data: Any) -> TestResponse:
+            kwargs: dict[str, Any] = {}
+            if is_api and data is not None:
+                kwargs = {"data": json.dumps(data), "content_type": "application/json"}
+            elif not is_api:
+                kwargs = {"data": data or {}}
+            response: TestResponse = getattr(rems_client, method)(target, **kwargs)
+            return response
+
+        rems_result: TestResponse = rems_matrix.call(route, patient, send_rems)
+        return rems_result
     if "{screening}" in url:
         url = url.replace("{screening}", str(_screening(patient)))
     if "{document}" in url:
@@ -456,19 +476,14 @@ def test_every_api_route_is_in_the_matrix() -> None:
 
     from ketaclinic.api.app import api
 
-    covered = {
-        (
-            r[1].upper(),
-            re.sub(r"\{(?!pid\}|location_id\}|chair_id\})\w+\}", "{entry_id}", r[2]).replace(
-                "{pid}", "{patient_id}"
-            ),
-        )
-        for r in ROUTES
-        if r[6]
-    }
+    def normal(path: str) -> str:
+        # Every path parameter but the patient's is one shape: the matrix names them by what it fills in.
+        return re.sub(r"\{(?!patient_id\})\w+\}", "{entry_id}", path.replace("{pid}", "{patient_id}"))
+
+    covered = {(r[1].upper(), normal(r[2])) for r in ROUTES if r[6]}
     schema = api.get_openapi_schema()
     served = {
-        (method.upper(), re.sub(r"\{(?!patient_id)\w+\}", "{entry_id}", path))
+        (method.upper(), normal(path))
         for path, operations in schema["paths"].items()
         for method in operations
     }
@@ -586,8 +601,17 @@ def test_every_web_page_is_in_the_matrix() -> None:
             .split("?")[0]
             .format(
                 pid=uuid.uuid4(),
+                session=uuid.uuid4(),
                 **dict.fromkeys(
-                    (*SECTIONS, "measurements", "location_id", "chair_id", "screening", "document"), 1
+                    (
+                        *SECTIONS,
+                        "measurements",
+                        "location_id",
+                        "chair_id",
+                        "screening",
+                        "document",
+                    ),
+                    1,
                 ),
             )
         ).view_name

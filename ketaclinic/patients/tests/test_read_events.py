@@ -258,6 +258,8 @@ ENDPOINTS += [
         "none",
         "admin.north",
     ),
+]
+
 
 def _consent(p: Patient) -> dict[str, Any]:
     from ketaclinic.patients.tests.test_access_matrix import _consent_body
@@ -370,6 +372,35 @@ PAGES += [
     Case("consent:sign", "post", f"/consent/patients/{PID}/sign/{DOCUMENT}/", {}, 422, "read"),
 ]
 
+SESSION = "00000000-5e55-4000-8000-000000000000"  # a discharged esketamine session of the patient (rems)
+
+
+def _submission(p: Patient) -> dict[str, Any]:
+    from django.utils import timezone
+
+    return {"submitted_at": timezone.now().isoformat(), "confirmation_number": "CONF-1"}
+
+
+ENDPOINTS += [
+    Case(
+        "GET /api/v1/sessions/{session_id}/rems-form",
+        "get",
+        f"/api/v1/sessions/{SESSION}/rems-form",
+        None,
+        200,
+        "read",
+    ),
+    Case(
+        "POST /api/v1/sessions/{session_id}/rems-form/submission",
+        "post",
+        f"/api/v1/sessions/{SESSION}/rems-form/submission",
+        _submission,
+        201,
+        "none",
+    ),
+    Case("GET /api/v1/rems/queue", "get", "/api/v1/rems/queue", None, 200, "list"),
+]
+
 CASES = PAGES + ENDPOINTS
 
 
@@ -432,6 +463,8 @@ def _send(world: World, case: Case, patient: Patient) -> TestResponse:
         url = url.replace(SCREENING, str(_screening(patient)))
     if DOCUMENT in url:
         url = url.replace(DOCUMENT, str(_consent(patient)["document_id"]))
+    if SESSION in url:
+        url = url.replace(SESSION, str(_rems_session(world, patient).pk))
     if ENTRY in url:
         key = url.split("/")[-2 if case.is_api else -4]  # .../<section>/{entry} or .../{entry}/status/
         url = url.replace(ENTRY, str(_entries(patient)[key]))
@@ -444,6 +477,17 @@ def _send(world: World, case: Case, patient: Patient) -> TestResponse:
     data = {"data": json.dumps(body), "content_type": "application/json"} if body is not None else {}
     response = getattr(world.api(case.who), case.method)(url, headers=headers, **data)
     return response
+
+
+def _rems_session(world: World, patient: Patient) -> Any:
+    import datetime as dt
+
+    from ketaclinic.clinicpolicy.clock import local_today
+    from ketaclinic.rems.tests.sessions import charted_session, plan_for
+
+    nurse = world.user("nurse.north")
+    day = local_today(patient.location) - dt.timedelta(days=2)
+    return charted_session(plan_for(patient, nurse), nurse, day)
 
 
 def _read_patient(case: Case, patient: Patient, response: TestResponse) -> Any:
