@@ -84,6 +84,8 @@ TEMPLATES = [
                 "ketaclinic.web.context.navigation",
                 # The break-glass banner and links (web/base.html includes emergency/_banner.html).
                 "ketaclinic.emergency.context.emergency",
+                # The top bar's Spravato REMS link (web/_top_bar.html includes rems/_nav.html).
+                "ketaclinic.rems.context.rems",
             ],
         },
     },

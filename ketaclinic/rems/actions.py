@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -13,10 +14,14 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import Action
-from ketaclinic.errors import Forbidden, VersionConflict
-from ketaclinic.rems.inputs import RemsSettingIn
-from ketaclinic.rems.models import RemsSetting
+from ketaclinic.clinicpolicy.clock import day_bounds
+from ketaclinic.errors import Forbidden, InvalidInput, Refused, VersionConflict
+from ketaclinic.rems.inputs import RemsSettingIn, SubmissionIn
+from ketaclinic.rems.models import RemsSetting, RemsSubmission
+from ketaclinic.treatment.models import TreatmentSession
 
+# A submission time a minute ahead of the server's clock is a clock difference, not the future.
+CLOCK_SKEW = dt.timedelta(minutes=1)
 SETTING_FIELDS = tuple(name for name in RemsSettingIn.model_fields if name not in {"location", "version"})
 
 
@@ -59,3 +64,41 @@ def do_save_rems_setting(
         changed_fields=changed,
     )
     return setting
+
+
+@transaction.atomic
+def do_record_submission(
+    session: TreatmentSession, data: SubmissionIn, *, actor: Any, origin: Origin = SYSTEM
+) -> RemsSubmission:
+    """Record that the session's Patient Monitoring Form was submitted: once per session (a second is
+    Refused, 409), at a time after the session's day began and not in the future."""
+    if not can(actor, Perm.REMS_SUBMIT, session.location_id):
+        raise Forbidden("you may not record REMS submissions at this location")
+    TreatmentSession.objects.select_for_update().filter(pk=session.pk).first()
+    now = timezone.now()
+    if data.submitted_at > now + CLOCK_SKEW:
+        raise InvalidInput({"submitted_at": "cannot be in the future"})
+    day_start, _ = day_bounds(session.location, session.date)
+    if data.submitted_at < day_start:
+        raise InvalidInput({"submitted_at": "cannot be before the session's day"})
+    if RemsSubmission.objects.filter(session=session).exists():
+        raise Refused(
+            "The form of this session is already recorded as submitted",
+            ["A session's form is submitted once; its submission is kept as recorded."],
+        )
+    submission = RemsSubmission.objects.create(
+        session=session,
+        submitted_at=data.submitted_at,
+        confirmation_number=data.confirmation_number,
+        recorded_at=now,
+        recorded_by=actor,
+    )
+    record(
+        Action.REMS_SUBMISSION,
+        actor=actor,
+        origin=origin,
+        obj=submission,
+        patient=session.patient,
+        changed_fields=["submitted_at", "confirmation_number"],
+    )
+    return submission

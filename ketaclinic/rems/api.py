@@ -4,24 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from ketaclinic.accounts.access import can
+from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.denials import deny
-from ketaclinic.audit.models import Via
-from ketaclinic.errors import Forbidden
-from ketaclinic.patients.schemas import ANY_OPERATION, PAGE_LIMIT_DEFAULT, WITH_BODY, Limit, Offset, errors
+from ketaclinic.audit.models import Action, Via
+from ketaclinic.errors import Forbidden, NotFound
+from ketaclinic.patients.schemas import (
+    ANY_OPERATION,
+    NOT_FOUND,
+    PAGE_LIMIT_DEFAULT,
+    WITH_BODY,
+    ErrorOut,
+    Limit,
+    Offset,
+    errors,
+)
 from ketaclinic.rems import actions, queries
-from ketaclinic.rems.inputs import RemsSettingIn
+from ketaclinic.rems.access import get_form_session_for
+from ketaclinic.rems.inputs import RemsSettingIn, SubmissionIn
 from ketaclinic.rems.models import RemsSetting
-from ketaclinic.rems.schemas import RemsSettingOut, RemsSettingPage
+from ketaclinic.rems.pages import form_context, form_pdf, submission_dict
+from ketaclinic.rems.schemas import QueuePage, RemsFormOut, RemsSettingOut, RemsSettingPage, SubmissionOut
 
 router = Router(tags=["Spravato REMS"])
 LISTED = errors(*ANY_OPERATION)
-SAVED = errors(*ANY_OPERATION, 404, 412, *WITH_BODY)
+READ = errors(*ANY_OPERATION, NOT_FOUND)
+SAVED = errors(*ANY_OPERATION, NOT_FOUND, 412, *WITH_BODY)
+SUBMITTED = errors(*ANY_OPERATION, NOT_FOUND, *WITH_BODY)
 
 
 def _origin(request: HttpRequest) -> Any:
@@ -67,3 +82,83 @@ def save_setting(request: HttpRequest, body: RemsSettingIn) -> Any:
     location = queries.location_to_manage(request.user, body.location, origin=origin)
     row = actions.do_save_rems_setting(location, body, actor=request.user, origin=origin)
     return _setting(row, location.slug)
+
+
+PDF_ANSWER = {
+    "responses": {
+        "200": {
+            "content": {
+                "application/pdf": {
+                    "schema": {"type": "string", "format": "binary"},
+                }
+            }
+        }
+    }
+}
+
+
+@router.get(
+    "/sessions/{session_id}/rems-form",
+    response={200: RemsFormOut, **READ},
+    summary="A session's REMS Patient Monitoring Form",
+    openapi_extra=PDF_ANSWER,
+)
+def rems_form(request: HttpRequest, session_id: str) -> Any:
+    """The Patient Monitoring Form of an esketamine session the patient has left, filled from its chart:
+    every field of reference 1.8 in the form's order, what the chart lacks (`missing`), the notices (the
+    item list and layout the reference marks UNVERIFIED) and warnings. With `Accept: application/pdf` the
+    answer is the printable one-page PDF. Nurses and prescribers of the session's location."""
+    _require(request, Perm.REMS_SUBMIT)
+    origin = _origin(request)
+    session = get_form_session_for(request.user, session_id, origin=origin)
+    record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=session, patient=session.patient)
+    if "application/pdf" in request.headers.get("Accept", ""):
+        response = HttpResponse(form_pdf(session), content_type="application/pdf")
+        response["Content-Disposition"] = 'attachment; filename="rems-monitoring-form.pdf"'
+        return response
+    context = form_context(session)
+    return RemsFormOut(**context["json"])
+
+
+@router.post(
+    "/sessions/{session_id}/rems-form/submission",
+    response={201: SubmissionOut, 409: ErrorOut, **SUBMITTED},
+    summary="Record a REMS form's submission",
+)
+def submit_form(request: HttpRequest, session_id: str, body: SubmissionIn) -> Any:
+    """Record that the session's form was submitted to the REMS: when, and the confirmation number. Once per
+    session: a second is 409. The session leaves the queue. The 201 answer's `Location` is the form."""
+    _require(request, Perm.REMS_SUBMIT)
+    origin = _origin(request)
+    session = get_form_session_for(request.user, session_id, origin=origin)
+    submission = actions.do_record_submission(session, body, actor=request.user, origin=origin)
+    answer = SubmissionOut(**submission_dict(submission)).model_dump_json()
+    response = HttpResponse(answer, status=201, content_type="application/json")
+    response["Location"] = request.path.removesuffix("/submission")
+    return response
+
+
+@router.get("/rems/queue", response={200: QueuePage, **READ}, summary="REMS forms still to submit")
+def rems_queue(
+    request: HttpRequest, location: str = "", limit: Limit = PAGE_LIMIT_DEFAULT, offset: Offset = 0
+) -> Any:
+    """Esketamine sessions the patient has left whose Patient Monitoring Form is not yet recorded as
+    submitted, at your locations (or the one named by its slug in `location`): overdue first, then by due
+    date. `due_on` is the session's day plus 7 and `days_left` counts to it, both at the session's location.
+    Nurses, prescribers and clinic admins."""
+    _require(request, Perm.REMS_QUEUE_READ)
+    place = None
+    if location:
+        network = getattr(request.user, "network_id", None)
+        place = ClinicLocation.objects.filter(network_id=network, slug=location).first()
+        if place is None or not can(request.user, Perm.REMS_QUEUE_READ, place.pk):
+            deny(request.user, _origin(request), str(Perm.REMS_QUEUE_READ))
+            raise NotFound
+    items = queries.queue(request.user, place)
+    record(Action.PATIENT_LIST, actor=request.user, origin=_origin(request), changed_fields=["rems_queue"])
+    shown = [
+        {"session_id": i.session_id, "patient_id": i.patient_id, "due_on": i.due_on, "days_left": i.days_left}
+        | {"status": i.status}
+        for i in items[offset : offset + limit]
+    ]
+    return {"count": len(items), "limit": limit, "offset": offset, "items": shown}

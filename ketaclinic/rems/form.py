@@ -118,12 +118,16 @@ class FormInput:
     vitals_in_range_before_end: bool | None = None
     bp_before_dosing: BloodPressureReading | None = None
     bp_after_dosing: BloodPressureReading | None = None
+    # When the "40 minutes" reading was in fact taken, in minutes after dosing (shown beside it).
+    bp_after_dosing_minutes: int | None = None
     bp_before_end: BloodPressureReading | None = None
     outcomes: Mapping[OutcomeItem, bool] = field(default_factory=dict)
     adverse_events: Sequence[str] = ()
     # Whether adverse events were charted at all (a signed session with none recorded says "None").
     adverse_events_charted: bool = False
     outcome_items: Sequence[OutcomeItem] = OUTCOME_ITEMS
+    # How the chart's answers were reached, printed with the notices.
+    basis_notes: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +178,15 @@ def dose_text(dose_mg: Decimal | None) -> str | None:
     if dose_mg in LABELLED_DOSES_MG:
         return f"{amount} mg"
     return f"Other: {amount} mg"
+
+
+def _after_dosing(data: FormInput) -> str | None:
+    if data.bp_after_dosing is None:
+        return None
+    when = data.bp_after_dosing_minutes
+    if when is None or when == BP_AFTER_DOSING_MINUTES:
+        return str(data.bp_after_dosing)
+    return f"{data.bp_after_dosing} (taken at {when} minutes)"
 
 
 class _Builder:
@@ -296,7 +309,7 @@ def build_form(data: FormInput) -> MonitoringForm:
             b.field(
                 "bp_after_dosing",
                 f"Blood pressure {BP_AFTER_DOSING_MINUTES} minutes after dosing",
-                str(data.bp_after_dosing) if data.bp_after_dosing else None,
+                _after_dosing(data),
             ),
             b.field(
                 "bp_before_end",
@@ -329,7 +342,7 @@ def build_form(data: FormInput) -> MonitoringForm:
             ),
         ),
     )
-    notices = (NOTICE_LAYOUT, NOTICE_OUTCOME_ITEMS, NOTICE_MEDICATIONS)
+    notices = (NOTICE_LAYOUT, NOTICE_OUTCOME_ITEMS, NOTICE_MEDICATIONS, *data.basis_notes)
     return MonitoringForm(
         sections=(patient, meds, hcp, treatment, vitals, outcomes, records),
         missing=tuple(b.missing),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StrictBool, StrictInt, field_validator
+from pydantic import AwareDatetime, Field, StrictBool, StrictInt, field_validator
 
 from ketaclinic.patients.inputs import Strict, Text
 
@@ -31,3 +31,12 @@ class RemsSettingIn(Strict):
         if value and ("@" not in value or value.startswith("@") or value.endswith("@") or " " in value):
             raise ValueError("enter a valid e-mail address")
         return value
+
+
+class SubmissionIn(Strict):
+    """The form's submission as made to the REMS (online or by fax)."""
+
+    submitted_at: AwareDatetime = Field(description="When it was submitted, ISO 8601 with offset")
+    confirmation_number: Annotated[str, Text(60, required=True)] = Field(
+        description="The confirmation the REMS gave (or the fax's transmission reference)"
+    )

@@ -1,8 +1,10 @@
-"""Spravato REMS records: each location's certified-setting details (more rows join as the workflow lands)."""
+"""Spravato REMS records: each location's certified-setting details and each session's form submission."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.patients.models import Stamped
@@ -31,3 +33,27 @@ class RemsSetting(Stamped):
 
     def __str__(self) -> str:
         return self.setting_name
+
+
+class RemsSubmission(models.Model):
+    """The submission of one session's Patient Monitoring Form to the REMS: once per session, never changed.
+
+    `submitted_at` is when staff submitted it (online or by fax); `recorded_at` / `recorded_by` say who wrote
+    it down here, and when.
+    """
+
+    session = models.OneToOneField(
+        "treatment.TreatmentSession", on_delete=models.PROTECT, related_name="rems_submission"
+    )
+    submitted_at = models.DateTimeField()
+    confirmation_number = models.CharField(max_length=60)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(confirmation_number=""), name="rems_confirmation_present")
+        ]
+
+    def __str__(self) -> str:
+        return self.confirmation_number

@@ -134,7 +134,8 @@ def _screening_and_consent(world: World) -> None:
 
 
 def _rems(world: World) -> None:
-    """A location's REMS setting details changed (ketaclinic/rems): the optional contact left blank."""
+    """A location's REMS setting details changed (ketaclinic/rems): the optional contact left blank; a signed
+    esketamine session's form recorded as submitted."""
     from ketaclinic.rems.actions import do_save_rems_setting
     from ketaclinic.rems.inputs import RemsSettingIn
 
@@ -149,6 +150,15 @@ def _rems(world: World) -> None:
         asks_respiratory_depression=False,
     )
     do_save_rems_setting(north, details, actor=world.user("admin.north"))
+    from ketaclinic.rems.actions import do_record_submission
+    from ketaclinic.rems.inputs import SubmissionIn
+    from ketaclinic.treatment.models import PlanModality, SessionStatus, TreatmentSession
+
+    session = TreatmentSession.objects.select_related("location", "patient").get(
+        location=north, status=SessionStatus.SIGNED, plan__modality=PlanModality.ESKETAMINE_NASAL
+    )
+    sent = SubmissionIn(submitted_at=timezone.now(), confirmation_number="CONF-1")
+    do_record_submission(session, sent, actor=world.user("nurse.north"))
 
 
 def _emergency_grants(world: World) -> None:

@@ -20,6 +20,7 @@ from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients.actions import HistoryInput
 from ketaclinic.patients.models import AllergyCategory, BodyMeasurement, Patient, Substance, UseStatus
 from ketaclinic.patients.sections import SECTIONS
+from ketaclinic.rems.tests import matrix as rems_matrix
 from ketaclinic.treatment.tests import matrix as treatment_matrix
 
 if TYPE_CHECKING:
@@ -375,6 +376,8 @@ ROUTES += [
         True,
     ),
 ]
+# The REMS form, its submission and the queue (ketaclinic/rems/tests/matrix.py prepares each route's state).
+ROUTES += rems_matrix.ROUTES
 
 # Reading one entry of each section, and the measurements history.
 ROUTES += [
@@ -432,7 +435,8 @@ def _consent_body(patient: Patient) -> dict[str, Any]:
 
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     name, method, url, body, _, _, is_api = route
-    if route[0] in treatment_matrix.NAMES:
+    area = next((m for m in (treatment_matrix, rems_matrix) if name in m.NAMES), None)
+    if area is not None:
         client = world.api(who) if is_api else world.client(who)
 
         def send(target: str, data: Any) -> TestResponse:
@@ -444,7 +448,7 @@ def _call(world: World, who: str | None, route: Route, patient: Patient) -> Test
             response: TestResponse = getattr(client, method)(target, **kwargs)
             return response
 
-        result: TestResponse = treatment_matrix.call(route, patient, send)
+        result: TestResponse = area.call(route, patient, send)
         return result
     if "{screening}" in url:
         url = url.replace("{screening}", str(_screening(patient)))

@@ -441,6 +441,35 @@ for _name, (_route, _status) in _TREATMENT_STATUS.items():
     ENDPOINTS.append(Case(_route, _method, _url, _body, _status, "read", _who))
 TREATMENT_BY_ROUTE = {_TREATMENT_STATUS[name][0]: route for name, route in TREATMENT.items()}
 
+SESSION = "00000000-5e55-4000-8000-000000000000"  # a discharged esketamine session of the patient (rems)
+
+
+def _submission(p: Patient) -> dict[str, Any]:
+    from django.utils import timezone
+
+    return {"submitted_at": timezone.now().isoformat(), "confirmation_number": "CONF-1"}
+
+
+ENDPOINTS += [
+    Case(
+        "GET /api/v1/sessions/{session_id}/rems-form",
+        "get",
+        f"/api/v1/sessions/{SESSION}/rems-form",
+        None,
+        200,
+        "read",
+    ),
+    Case(
+        "POST /api/v1/sessions/{session_id}/rems-form/submission",
+        "post",
+        f"/api/v1/sessions/{SESSION}/rems-form/submission",
+        _submission,
+        201,
+        "none",
+    ),
+    Case("GET /api/v1/rems/queue", "get", "/api/v1/rems/queue", None, 200, "list"),
+]
+
 CASES = PAGES + ENDPOINTS
 
 
@@ -517,6 +546,8 @@ def _send(world: World, case: Case, patient: Patient) -> TestResponse:
         url = url.replace(DOCUMENT, str(_consent(patient)["document_id"]))
     if WASTE in url:
         url = url.replace(WASTE, str(ledger_helpers.matrix_waste()))
+    if SESSION in url:
+        url = url.replace(SESSION, str(_rems_session(world, patient).pk))
     if ENTRY in url:
         key = url.split("/")[-2 if case.is_api else -4]  # .../<section>/{entry} or .../{entry}/status/
         url = url.replace(ENTRY, str(_entries(patient)[key]))
@@ -529,6 +560,17 @@ def _send(world: World, case: Case, patient: Patient) -> TestResponse:
     data = {"data": json.dumps(body), "content_type": "application/json"} if body is not None else {}
     response = getattr(world.api(case.who), case.method)(url, headers=headers, **data)
     return response
+
+
+def _rems_session(world: World, patient: Patient) -> Any:
+    import datetime as dt
+
+    from ketaclinic.clinicpolicy.clock import local_today
+    from ketaclinic.rems.tests.sessions import charted_session, plan_for
+
+    nurse = world.user("nurse.north")
+    day = local_today(patient.location) - dt.timedelta(days=2)
+    return charted_session(plan_for(patient, nurse), nurse, day)
 
 
 def _read_patient(case: Case, patient: Patient, response: TestResponse) -> Any:
