@@ -8,12 +8,11 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.utils import timezone
-
 from ketaclinic.accounts.models import User
-from ketaclinic.clinicpolicy.clock import local_now, local_today
+from ketaclinic.clinicpolicy.clock import local_today, location_zone
 from ketaclinic.patients.models import Patient
 from ketaclinic.rems.tests.sessions import charted_session, plan_for
+from ketaclinic.treatment.models import TreatmentSession
 
 CLINICIANS = {"prescriber", "nurse"}
 QUEUE_READERS = {"admin", "prescriber", "nurse"}
@@ -53,10 +52,16 @@ def call(route: tuple[Any, ...], patient: Patient, send: Callable[[str, Any], An
     _, _, url, body, *_ = route
     nurse = User.objects.get(username=f"nurse.{patient.location.slug}")
     day = local_today(patient.location) - dt.timedelta(days=2)
-    session = charted_session(plan_for(patient, nurse), nurse, day)
+    # One session per patient and day, so that a retried request (Idempotency-Key) names the same one.
+    session = TreatmentSession.objects.filter(patient=patient, date=day).first() or charted_session(
+        plan_for(patient, nurse), nurse, day
+    )
     if isinstance(body, dict):
-        # The API takes an offset; the page's field is the location's wall clock.
-        now = timezone.now().replace(microsecond=0)
-        when = now.isoformat() if "/api/" in url else local_now(patient.location).strftime("%Y-%m-%dT%H:%M")
+        # A fixed moment (noon of the next day at the location), so a retry sends the same body. The API
+        # takes an offset; the page's field is the location's wall clock.
+        noon = dt.datetime.combine(
+            day + dt.timedelta(days=1), dt.time(12), tzinfo=location_zone(patient.location)
+        )
+        when = noon.isoformat() if "/api/" in url else noon.strftime("%Y-%m-%dT%H:%M")
         body = {k: when if v == "{now}" else v for k, v in body.items()}
     return send(url.format(session=session.pk), body)
