@@ -70,6 +70,7 @@ fuzz: $(VENV)/.test
 bench: $(VENV)/.test
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) bench/run.py
+	$(PY) bench/floor.py
 
 clean:
 	rm -rf $(VENV) var
