@@ -86,7 +86,7 @@ def save_setting(request: HttpRequest, body: RemsSettingIn) -> Any:
 
 PDF_ANSWER = {
     "responses": {
-        "200": {
+        200: {
             "content": {
                 "application/pdf": {
                     "schema": {"type": "string", "format": "binary"},
