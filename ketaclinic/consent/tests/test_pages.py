@@ -77,7 +77,12 @@ def test_the_patient_signs_and_the_nurse_witnesses(world: World) -> None:
     assert "Current" in _text(client.get(f"/consent/patients/{p.pk}/"))
 
 
-def test_clinic_admins_find_the_documents_in_the_navigation(world: World) -> None:
+def test_clinic_admins_find_the_documents_on_their_clinic_page(world: World) -> None:
+    # The Clinic link of the top bar leads there; staff who may only read the clinic page see no link.
+    from ketaclinic.accounts.models import ClinicLocation
+
+    north = ClinicLocation.objects.get(slug="north")
     link = 'href="/consent/documents/"'
-    assert link in world.client("admin.north").get("/rules/").content.decode()
-    assert link not in world.client("nurse.north").get("/rules/").content.decode()
+    assert 'href="/clinic/"' in world.client("admin.north").get("/rules/").content.decode()
+    assert link in world.client("admin.north").get(f"/clinic/{north.pk}/").content.decode()
+    assert link not in world.client("nurse.north").get(f"/clinic/{north.pk}/").content.decode()
