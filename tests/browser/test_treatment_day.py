@@ -34,7 +34,8 @@ from ketaclinic.treatment.models import TreatmentSession
 nurse = User.objects.get(username="nurse.north")
 patients = list(Patient.objects.filter(location__slug="north").order_by("mrn"))
 chairs = make_chairs(patients[0].location, len(STAGES) + 2)
-if not TreatmentSession.objects.exists():
+# The demo's own sessions sit in the demo's chairs; this journey's are in chairs of its own ("Chair 01", ...).
+if not TreatmentSession.objects.filter(chair__in=chairs).exists():
     now = timezone.now()
     for i, stage in enumerate(STAGES):
         chart_session(patients[i % len(patients)], actor=nurse, now=now, stage=stage, chair=chairs[i])
@@ -45,7 +46,9 @@ ADVANCE = """
 from django.utils import timezone
 from ketaclinic.floor.tests.chart import _stamp
 from ketaclinic.treatment.models import PreDoseCheck, TreatmentSession
-s = TreatmentSession.objects.filter(status="checked_in", predose_checks=None, vitals=None).get()
+s = TreatmentSession.objects.filter(
+    status="checked_in", predose_checks=None, vitals=None, chair__name__startswith="Chair 0"
+).get()
 PreDoseCheck.objects.create(session=s, identity_confirmed=True, consent_current=True, fasting_confirmed=True,
     ride_home_arranged=True, medication_changes=False, **_stamp(s.monitored_by, timezone.now()))
 """
