@@ -16,11 +16,11 @@ from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action, Via
+from ketaclinic.clinical.common import Modality
 from ketaclinic.consent import actions, inputs, queries
 from ketaclinic.consent.access import DOCUMENT_READERS, document_location_ids, patient_for_witness
-from ketaclinic.consent.inputs import MODALITIES
 from ketaclinic.consent.schemas import ConsentOut, DocumentPage, consent_out, document_out
-from ketaclinic.errors import Forbidden, InvalidInput
+from ketaclinic.errors import Forbidden
 from ketaclinic.patients.schemas import (
     ANY_OPERATION,
     NOT_FOUND,
@@ -33,7 +33,8 @@ from ketaclinic.patients.schemas import (
 
 router = Router(tags=["Consent"])
 LISTED = errors(*ANY_OPERATION)
-WRITTEN = errors(*ANY_OPERATION, NOT_FOUND, *WITH_BODY)
+# 409: the patient's registration was entered in error (nothing more is recorded on it).
+WRITTEN = errors(*ANY_OPERATION, NOT_FOUND, *WITH_BODY, 409)
 
 
 def _origin(request: HttpRequest) -> Any:
@@ -46,16 +47,17 @@ def _origin(request: HttpRequest) -> Any:
     summary="The current consent documents of your locations (optionally of one modality)",
 )
 def list_documents(
-    request: HttpRequest, modality: str = "", limit: Limit = PAGE_LIMIT_DEFAULT, offset: Offset = 0
+    request: HttpRequest,
+    modality: Modality | None = None,
+    limit: Limit = PAGE_LIMIT_DEFAULT,
+    offset: Offset = 0,
 ) -> Any:
     if not any(can(request.user, p) for p in DOCUMENT_READERS):
         deny(request.user, _origin(request), str(Perm.PATIENT_READ))
         raise Forbidden
-    if modality and modality not in MODALITIES:
-        raise InvalidInput({"modality": f"'{modality}' is not a modality"})
     locations = document_location_ids(request.user)
     slugs = dict(ClinicLocation.objects.filter(pk__in=locations).values_list("pk", "slug"))
-    rows = queries.current_documents(locations, modality or None)
+    rows = queries.current_documents(locations, modality.value if modality else None)
     return {
         "count": len(rows),
         "limit": limit,

@@ -31,7 +31,8 @@ from ketaclinic.screening.schemas import (
 
 router = Router(tags=["Screening"])
 READ = errors(*ANY_OPERATION, NOT_FOUND)
-WRITTEN = errors(*ANY_OPERATION, NOT_FOUND, *WITH_BODY)
+# 409: the patient's registration was entered in error (nothing more is recorded on it).
+WRITTEN = errors(*ANY_OPERATION, NOT_FOUND, *WITH_BODY, 409)
 # A gate that refuses: a contraindication acknowledged, a finding acknowledged twice, a stale screening.
 REFUSABLE = errors(*ANY_OPERATION, NOT_FOUND, *WITH_BODY, 409)
 

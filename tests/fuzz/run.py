@@ -109,6 +109,15 @@ def config(patients: list[str], spare: list[str], entries: list[int]) -> str:
         "[[operations]]",
         'include-name = "PATCH /api/v1/patients/{patient_id}"',
         "checks.positive_data_acceptance.expected-statuses = ['2xx', 401, 403, 404, 409, 412, 422, 429]",
+        # The treatment workflow's changes take an optional If-Match: one not current is 412.
+        "[[operations]]",
+        'include-path-regex = "^/api/v1/(treatment-plans|locations|sessions)/"',
+        "checks.positive_data_acceptance.expected-statuses = ['2xx', 401, 403, 404, 409, 412, 422, 429]",
+        # The ledger's since and until count in a location's days, so they need its location: a rule
+        # between two query fields that the schema cannot state.
+        "[[operations]]",
+        'include-name = "GET /api/v1/ledger/events"',
+        "checks.positive_data_acceptance.expected-statuses = ['2xx', 401, 403, 404, 422, 429]",
         # Marking entered in error is final: it gets patients of its own, so the others stay writable.
         "[[operations]]",
         'include-name = "POST /api/v1/patients/{patient_id}/entered-in-error"',
