@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ketaclinic.clinical.common import (
@@ -476,12 +476,8 @@ def _not_yet(rule: Rule, reason: str) -> NotYet:
 
 
 def _time_check(kind: Modality, minutes: int, policy: ClinicPolicy) -> NotYet | None:
-    if kind is Modality.ESKETAMINE_NASAL:
-        needed: int | None = ESKETAMINE_MIN_OBSERVATION_MINUTES
-        rule = RULE_DISCHARGE_ESK_TIME
-    else:
-        needed = policy.ketamine_min_observation_minutes
-        rule = RULE_DISCHARGE_KET_TIME
+    needed = minimum_observation_minutes(kind, policy)
+    rule = RULE_DISCHARGE_ESK_TIME if kind is Modality.ESKETAMINE_NASAL else RULE_DISCHARGE_KET_TIME
     if needed is None or minutes >= needed:
         return None
     return _not_yet(rule, f"{minutes} of at least {needed} minutes observed.")
@@ -521,3 +517,28 @@ def _moaas_reason(moaas: int | None) -> str:
 
 def _flag_check(met: bool, rule: Rule, reason: str) -> NotYet | None:
     return None if met else _not_yet(rule, reason)
+
+
+VitalPoint = tuple[str, str, datetime | None]
+"""(time point, label, due time) of one scheduled reading; the due time is None for "before dosing"."""
+
+
+def minimum_observation_minutes(modality: str, policy: ClinicPolicy = DEFAULT_POLICY) -> int | None:
+    """Fewest minutes from the first dose before discharge: 120 for esketamine [S6]; for racemic ketamine the
+    clinic policy's value (None: no minimum, discharge when recovery is complete)."""
+    if parse_modality(modality) is Modality.ESKETAMINE_NASAL:
+        return ESKETAMINE_MIN_OBSERVATION_MINUTES
+    return policy.ketamine_min_observation_minutes
+
+
+def scheduled_vital_points(modality: str, first_dose_at: datetime | None) -> list[VitalPoint]:
+    """The scheduled readings of a session. Esketamine: before dosing, 40 minutes after dosing [S5], before
+    discharge at the 2-hour minimum [S6]. Racemic ketamine: before dosing; the clinic policy sets no
+    in-session interval, so later readings are taken as the clinician judges."""
+    points: list[VitalPoint] = [("pre_dose", "Before dosing", None)]
+    if parse_modality(modality) is Modality.ESKETAMINE_NASAL and first_dose_at is not None:
+        post = first_dose_at + timedelta(minutes=POST_DOSE_BP_CHECK_MINUTES)
+        discharge = first_dose_at + timedelta(minutes=ESKETAMINE_MIN_OBSERVATION_MINUTES)
+        points.append(("post_dose", f"{POST_DOSE_BP_CHECK_MINUTES} minutes after dosing", post))
+        points.append(("pre_discharge", "Before discharge", discharge))
+    return points

@@ -19,15 +19,12 @@ from ketaclinic.audit.models import Action, Via
 from ketaclinic.clinical.common import Modality
 from ketaclinic.consent import actions, inputs, queries
 from ketaclinic.consent.access import DOCUMENT_READERS, document_location_ids, patient_for_witness
-from ketaclinic.consent.schemas import ConsentOut, DocumentPage, consent_out, document_out
+from ketaclinic.consent.schemas import ConsentOut, DocumentOut, consent_out, document_out
 from ketaclinic.errors import Forbidden
 from ketaclinic.patients.schemas import (
     ANY_OPERATION,
     NOT_FOUND,
-    PAGE_LIMIT_DEFAULT,
     WITH_BODY,
-    Limit,
-    Offset,
     errors,
 )
 
@@ -43,14 +40,14 @@ def _origin(request: HttpRequest) -> Any:
 
 @router.get(
     "/consent-documents",
-    response={200: DocumentPage, **LISTED},
+    # A plain list, as the treatment workflow's API contract gives it: a location keeps one current document
+    # per modality, so the list is short.
+    response={200: list[DocumentOut], **LISTED},
     summary="The current consent documents of your locations (optionally of one modality)",
 )
 def list_documents(
     request: HttpRequest,
     modality: Modality | None = None,
-    limit: Limit = PAGE_LIMIT_DEFAULT,
-    offset: Offset = 0,
 ) -> Any:
     if not any(can(request.user, p) for p in DOCUMENT_READERS):
         deny(request.user, _origin(request), str(Perm.PATIENT_READ))
@@ -58,12 +55,7 @@ def list_documents(
     locations = document_location_ids(request.user)
     slugs = dict(ClinicLocation.objects.filter(pk__in=locations).values_list("pk", "slug"))
     rows = queries.current_documents(locations, modality.value if modality else None)
-    return {
-        "count": len(rows),
-        "limit": limit,
-        "offset": offset,
-        "items": [document_out(d, slugs[d.location_id]) for d in rows[offset : offset + limit]],
-    }
+    return [document_out(d, slugs[d.location_id]) for d in rows]
 
 
 @router.post(

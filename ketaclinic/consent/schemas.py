@@ -17,13 +17,6 @@ class DocumentOut(Out):
     location: str
 
 
-class DocumentPage(Out):
-    count: int
-    limit: int
-    offset: int
-    items: list[DocumentOut]
-
-
 class ConsentOut(Out):
     id: int
     document_id: int

@@ -14,13 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ketaclinic.clinical.common import Modality, parse_modality
 from ketaclinic.clinical.policy import ClinicPolicy
 from ketaclinic.clinical.vitals import (
-    ESKETAMINE_MIN_OBSERVATION_MINUTES,
-    POST_DOSE_BP_CHECK_MINUTES,
     BPReading,
     discharge_readiness,
+    minimum_observation_minutes,
+    scheduled_vital_points,
 )
 
 
@@ -101,14 +100,6 @@ class SessionStatus:
         return PHASE_LABELS[self.phase]
 
 
-def minimum_observation_minutes(modality: str, policy: ClinicPolicy) -> int | None:
-    """Fewest minutes from the first dose before discharge: 120 for esketamine [S6], the clinic policy's
-    value for racemic ketamine (None: no minimum; discharge when recovery is complete)."""
-    if parse_modality(modality) is Modality.ESKETAMINE_NASAL:
-        return ESKETAMINE_MIN_OBSERVATION_MINUTES
-    return policy.ketamine_min_observation_minutes
-
-
 def discharge_allowed_at(facts: SessionFacts, policy: ClinicPolicy) -> dt.datetime | None:
     """The earliest moment the minimum observation time allows discharge; None before the dose."""
     if facts.dose_started_at is None:
@@ -117,27 +108,11 @@ def discharge_allowed_at(facts: SessionFacts, policy: ClinicPolicy) -> dt.dateti
     return facts.dose_started_at + dt.timedelta(minutes=minutes)
 
 
-Point = tuple[str, str, dt.datetime | None]
-
-
-def scheduled_points(modality: str, dose_started_at: dt.datetime | None) -> list[Point]:
-    """(point, label, due time) of the scheduled readings. Esketamine: before dosing, 40 minutes after dosing
-    [S5], before discharge at the 2-hour minimum [S6]. Racemic ketamine: before dosing; the clinic policy
-    sets no in-session interval, so later readings are taken as the clinician judges."""
-    points: list[Point] = [(PRE_DOSE, "Before dosing", None)]
-    if parse_modality(modality) is Modality.ESKETAMINE_NASAL and dose_started_at is not None:
-        post = dose_started_at + dt.timedelta(minutes=POST_DOSE_BP_CHECK_MINUTES)
-        discharge = dose_started_at + dt.timedelta(minutes=ESKETAMINE_MIN_OBSERVATION_MINUTES)
-        points.append((POST_DOSE, f"{POST_DOSE_BP_CHECK_MINUTES} minutes after dosing", post))
-        points.append((PRE_DISCHARGE, "Before discharge", discharge))
-    return points
-
-
 def next_vital(facts: SessionFacts, now: dt.datetime) -> VitalDue | None:
     """The next scheduled reading not yet charted, while the patient is checked in."""
     if facts.status != CHECKED_IN:
         return None
-    for point, label, due_at in scheduled_points(facts.modality, facts.dose_started_at):
+    for point, label, due_at in scheduled_vital_points(facts.modality, facts.dose_started_at):
         if point in facts.taken_points or (point == PRE_DOSE and facts.dose_started_at is not None):
             continue
         return VitalDue(point, label, due_at, due_at is not None and now > due_at)

@@ -30,7 +30,7 @@ from ketaclinic.rems.access import get_form_session_for
 from ketaclinic.rems.inputs import RemsSettingIn, SubmissionIn
 from ketaclinic.rems.models import RemsSetting
 from ketaclinic.rems.pages import form_context, form_pdf, submission_dict
-from ketaclinic.rems.schemas import QueuePage, RemsFormOut, RemsSettingOut, RemsSettingPage, SubmissionOut
+from ketaclinic.rems.schemas import QueueItemOut, RemsFormOut, RemsSettingOut, RemsSettingPage, SubmissionOut
 
 router = Router(tags=["Spravato REMS"])
 LISTED = errors(*ANY_OPERATION)
@@ -138,10 +138,9 @@ def submit_form(request: HttpRequest, session_id: str, body: SubmissionIn) -> An
     return response
 
 
-@router.get("/rems/queue", response={200: QueuePage, **READ}, summary="REMS forms still to submit")
-def rems_queue(
-    request: HttpRequest, location: str = "", limit: Limit = PAGE_LIMIT_DEFAULT, offset: Offset = 0
-) -> Any:
+# A plain list, as the treatment workflow's API contract gives it: forms leave it within days of each session.
+@router.get("/rems/queue", response={200: list[QueueItemOut], **READ}, summary="REMS forms still to submit")
+def rems_queue(request: HttpRequest, location: str = "") -> Any:
     """Esketamine sessions the patient has left whose Patient Monitoring Form is not yet recorded as
     submitted, at your locations (or the one named by its slug in `location`): overdue first, then by due
     date. `due_on` is the session's day plus 7 and `days_left` counts to it, both at the session's location.
@@ -159,6 +158,6 @@ def rems_queue(
     shown = [
         {"session_id": i.session_id, "patient_id": i.patient_id, "due_on": i.due_on, "days_left": i.days_left}
         | {"status": i.status}
-        for i in items[offset : offset + limit]
+        for i in items
     ]
-    return {"count": len(items), "limit": limit, "offset": offset, "items": shown}
+    return shown

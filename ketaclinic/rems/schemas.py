@@ -74,6 +74,3 @@ class QueueItemOut(Out):
     due_on: dt.date
     days_left: int
     status: str = Field(description="due, or overdue (past due_on)")
-
-
-QueuePage = Page[QueueItemOut]

@@ -287,3 +287,20 @@ def test_discharge_input_errors() -> None:
         check("home_ketamine")
     with pytest.raises(ValueError, match="before the first dose"):
         check(minutes=-1)
+
+
+def test_the_scheduled_readings_of_esketamine_and_of_racemic_ketamine() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ketaclinic.clinical.vitals import minimum_observation_minutes, scheduled_vital_points
+
+    dosed = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    assert scheduled_vital_points("esketamine_nasal", dosed) == [
+        ("pre_dose", "Before dosing", None),
+        ("post_dose", "40 minutes after dosing", dosed + timedelta(minutes=40)),
+        ("pre_discharge", "Before discharge", dosed + timedelta(minutes=120)),
+    ]
+    assert scheduled_vital_points("esketamine_nasal", None) == [("pre_dose", "Before dosing", None)]
+    assert scheduled_vital_points("iv_ketamine", dosed) == [("pre_dose", "Before dosing", None)]
+    assert minimum_observation_minutes("esketamine_nasal") == 120
+    assert minimum_observation_minutes("iv_ketamine") == DEFAULT_POLICY.ketamine_min_observation_minutes

@@ -27,10 +27,10 @@ def test_current_documents_by_modality(world: World) -> None:
     south = h.document("south", "iv_ketamine", "South IV")
     client = world.api("nurse.north")
     body = client.get("/api/v1/consent-documents?modality=iv_ketamine").json()
-    assert [(d["id"], d["modality"], d["version"], d["title"]) for d in body["items"]] == [
+    assert [(d["id"], d["modality"], d["version"], d["title"]) for d in body] == [
         (latest.pk, "iv_ketamine", latest.version, "IV latest")
     ]
-    every = client.get("/api/v1/consent-documents").json()["items"]
+    every = client.get("/api/v1/consent-documents").json()
     assert {latest.pk, esk.pk} <= {d["id"] for d in every} and south.pk not in {d["id"] for d in every}
     assert len(every) == len({d["modality"] for d in every})  # one current document per modality
     assert client.get("/api/v1/consent-documents?modality=nope").status_code == 422

@@ -30,18 +30,18 @@ def test_overdue_forms_come_first_then_by_due_date(world: World) -> None:
     today_due = _at(world, "south", 7, 0)
     _at(world, "south", 3, 1, status=SessionStatus.CHECKED_IN, devices=0)  # not yet left: no form
     body = world.api("nurse.north").get("/api/v1/rems/queue").json()
-    rows = [(i["session_id"], i["days_left"], i["status"]) for i in body["items"]]
+    rows = [(i["session_id"], i["days_left"], i["status"]) for i in body]
     assert rows == [
         (str(late.pk), -3, "overdue"),
         (str(just_late.pk), -1, "overdue"),
         (str(due_soon.pk), 1, "due"),
         (str(fresh.pk), 6, "due"),
     ]
-    first = body["items"][0]
+    first = body[0]
     assert first["patient_id"] == str(late.patient_id)
     assert first["due_on"] == (late.date + dt.timedelta(days=7)).isoformat()
-    assert body["count"] == 4 and set(first) == {"session_id", "patient_id", "due_on", "days_left", "status"}
-    south = world.api("nurse.south").get("/api/v1/rems/queue").json()["items"]
+    assert len(body) == 4 and set(first) == {"session_id", "patient_id", "due_on", "days_left", "status"}
+    south = world.api("nurse.south").get("/api/v1/rems/queue").json()
     assert [(i["session_id"], i["days_left"], i["status"]) for i in south] == [(str(today_due.pk), 0, "due")]
 
 
@@ -58,12 +58,10 @@ def test_days_are_counted_at_the_location(world: World) -> None:
 def test_the_location_filter_and_an_unknown_location(world: World) -> None:
     north, south = _at(world, "north", 2), _at(world, "south", 2)
     api = world.api("nurse.north")
-    assert [i["session_id"] for i in api.get("/api/v1/rems/queue?location=north").json()["items"]] == [
-        str(north.pk)
-    ]
+    assert [i["session_id"] for i in api.get("/api/v1/rems/queue?location=north").json()] == [str(north.pk)]
     assert api.get("/api/v1/rems/queue?location=south").status_code == 404
     assert api.get("/api/v1/rems/queue?location=nowhere").status_code == 404
-    assert [i["session_id"] for i in world.api("nurse.south").get("/api/v1/rems/queue").json()["items"]] == [
+    assert [i["session_id"] for i in world.api("nurse.south").get("/api/v1/rems/queue").json()] == [
         str(south.pk)
     ]
 

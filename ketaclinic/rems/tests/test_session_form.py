@@ -145,7 +145,7 @@ def _submit(world: World, who: str, session: TreatmentSession, **body: Any) -> A
 def test_a_submission_is_recorded_once_and_leaves_the_queue(world: World) -> None:
     session = _session(world)
     queue = world.api("nurse.north").get("/api/v1/rems/queue").json()
-    assert [i["session_id"] for i in queue["items"]] == [str(session.pk)]
+    assert [i["session_id"] for i in queue] == [str(session.pk)]
     first = _submit(world, "nurse.north", session)
     assert first.status_code == 201, first.content
     assert first["Location"] == f"/api/v1/sessions/{session.pk}/rems-form"
@@ -156,7 +156,7 @@ def test_a_submission_is_recorded_once_and_leaves_the_queue(world: World) -> Non
     assert RemsSubmission.objects.get(session=session).confirmation_number == "CONF-1"
     event = AuditEvent.objects.get(action=Action.REMS_SUBMISSION)
     assert event.patient_id == session.patient_id and event.actor == world.user("nurse.north")
-    assert world.api("nurse.north").get("/api/v1/rems/queue").json()["items"] == []
+    assert world.api("nurse.north").get("/api/v1/rems/queue").json() == []
     form = world.api("nurse.north").get(f"/api/v1/sessions/{session.pk}/rems-form").json()
     assert form["status"] == "submitted" and form["submission"]["confirmation_number"] == "CONF-1"
 
@@ -201,7 +201,7 @@ def test_a_session_the_patient_has_not_left_has_no_form(world: World, status: st
     session = _session(world, status=status, devices=0)
     assert world.api("nurse.north").get(f"/api/v1/sessions/{session.pk}/rems-form").status_code == 404
     assert _submit(world, "nurse.north", session).status_code == 404
-    assert world.api("nurse.north").get("/api/v1/rems/queue").json()["items"] == []
+    assert world.api("nurse.north").get("/api/v1/rems/queue").json() == []
 
 
 def test_an_iv_session_has_no_form(world: World) -> None:
@@ -209,7 +209,7 @@ def test_an_iv_session_has_no_form(world: World) -> None:
     day = local_today(patient.location) - dt.timedelta(days=1)
     session = charted_session(plan_for(patient, nurse, modality="iv_ketamine"), nurse, day, dose_mg="35")
     assert world.api("nurse.north").get(f"/api/v1/sessions/{session.pk}/rems-form").status_code == 404
-    assert world.api("nurse.north").get("/api/v1/rems/queue").json()["items"] == []
+    assert world.api("nurse.north").get("/api/v1/rems/queue").json() == []
 
 
 @pytest.mark.parametrize(
@@ -247,7 +247,7 @@ def test_a_nurse_here_who_only_reads_there_may_not_submit_there(world: World) ->
     assert api.get(f"/api/v1/sessions/{north.pk}/rems-form").status_code == 200
     assert api.get(f"/api/v1/sessions/{south.pk}/rems-form").status_code == 403
     assert _submit(world, "nurse.north", south).status_code == 403
-    assert [i["session_id"] for i in api.get("/api/v1/rems/queue").json()["items"]] == [str(north.pk)]
+    assert [i["session_id"] for i in api.get("/api/v1/rems/queue").json()] == [str(north.pk)]
 
 
 def test_an_unknown_or_malformed_session_id_is_not_found(world: World) -> None:
