@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "ketaclinic.treatment",
     "ketaclinic.rems",
     "ketaclinic.floor",
+    "ketaclinic.assessments",
     "ketaclinic.demo",
 ]
 

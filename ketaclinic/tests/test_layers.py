@@ -31,6 +31,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"treatment"}),  # plans, sessions and the treatment day, gated by screening and consent
     # The Patient Monitoring Form of each esketamine session, its queue and submission; the floor board.
     frozenset({"rems", "floor"}),
+    # Measurement-based care: scored questionnaires, their requests and links, safety alerts, the worklist.
+    frozenset({"assessments"}),
     frozenset({"api", "demo"}),  # the API app that mounts the areas' routers; the demo clinic
 )
 # The project's wiring imports every app; it is not an app itself.
