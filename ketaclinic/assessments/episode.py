@@ -18,7 +18,7 @@ latest score does not meet response; else `no_response`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -107,6 +107,21 @@ class Episode:
         return self.baseline.total / 2 if self.baseline is not None and self.baseline.total > 0 else None
 
 
+def grader(instrument: str, baseline_total: int, policy: ClinicPolicy) -> Callable[[int], Outcome]:
+    """`outcomes.classify` against one baseline, with the instrument's cut looked up once: a long series is
+    graded point by point (the same definitions: remission at or below the cut, else a 50% fall)."""
+    cut = outcomes.remission_max(instrument, policy)
+
+    def grade(total: int) -> Outcome:
+        if total <= cut:
+            return Outcome.REMISSION
+        if outcomes.is_response(baseline_total, total):
+            return Outcome.RESPONSE
+        return Outcome.NO_RESPONSE
+
+    return grade
+
+
 def _baseline(points: Sequence[Point], first_dose: dt.datetime | None, plan_without_dose: bool) -> Point:
     if first_dose is not None:
         before = [p for p in points if p.taken_at <= first_dose]
@@ -153,7 +168,8 @@ def judge(
             instrument, tuple(points), tuple(doses), baseline, latest, change if latest is not baseline else
             None, Status.BASELINE_ONLY, first_dose_on, None, None, None, None, None, cut, total_max,
         )  # fmt: skip
-    graded = [(s.on, outcomes.classify(scale, baseline.total, s.total, policy)) for s in series]
+    grade = grader(scale, baseline.total, policy)
+    graded = [(s.on, grade(s.total)) for s in series]
     response_on = next((on for on, o in graded if o is not Outcome.NO_RESPONSE), None)
     remission_on = next((on for on, o in graded if o is Outcome.REMISSION), None)
     relapse = None
