@@ -479,9 +479,9 @@ PHQ9 = {"instrument": "phq9", "answers": [1, 1, 1, 1, 1, 1, 1, 1, 0]}
 PAGES += [
     Case("assessments:patient", "get", f"{ASM}/", None, 200, "read"),
     Case("assessments:panel", "get", f"{ASM}/panel/", None, 200, "read"),
-    Case("assessments:new", "get", f"{ASM}/new/madrs/", None, 200, "read"),
-    Case("assessments:new", "post", f"{ASM}/new/madrs/", MADRS_FORM, 302, "none"),
-    Case("assessments:new", "post", f"{ASM}/new/madrs/", {"item-1": "9"}, 422, "read"),
+    Case("assessments:enter", "get", f"{ASM}/new/madrs/", None, 200, "read"),
+    Case("assessments:enter", "post", f"{ASM}/new/madrs/", MADRS_FORM, 302, "none"),
+    Case("assessments:enter", "post", f"{ASM}/new/madrs/", {"item-1": "9"}, 422, "read"),
     Case("assessments:assessment", "get", f"{ASM}/{ASSESSMENT}/", None, 200, "read"),
 ]
 ENDPOINTS += [
