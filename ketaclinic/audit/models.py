@@ -82,6 +82,9 @@ class Action(models.TextChoices):
     # Monitoring Form submission recorded (reading a form is a patient.read).
     REMS_SETTING_SAVE = "rems.setting_save", "REMS setting details saved"
     REMS_SUBMISSION = "rems.submission", "REMS monitoring form submission recorded"
+    # Measurement-based care (ketaclinic/assessments): a scored response recorded (reading one is a
+    # patient.read). Rows name the response, never its answers.
+    ASSESSMENT_RECORD = "assessment.record", "Assessment recorded"
 
 
 class Outcome(models.TextChoices):
