@@ -21,7 +21,6 @@ from ketaclinic.assessments.safety_inputs import AlertCloseIn, SafetyPlanIn
 from ketaclinic.assessments.safety_schemas import (
     SafetyAlertOut,
     SafetyPlanOut,
-    SafetyRefusedOut,
     WorklistOut,
     alert_dict,
     item_dict,
@@ -43,12 +42,13 @@ from ketaclinic.patients.schemas import (
     Page,
     errors,
 )
+from ketaclinic.treatment.schemas import RefusedOut
 
 router = Router(tags=["Safety alerts and worklist"])
 
 LISTED = errors(*ANY_OPERATION)
 READ = errors(*ANY_OPERATION, NOT_FOUND)
-WRITTEN = {**errors(*ANY_OPERATION, NOT_FOUND, *WITH_BODY), 409: SafetyRefusedOut}
+WRITTEN = {**errors(*ANY_OPERATION, NOT_FOUND, *WITH_BODY), 409: RefusedOut}
 
 
 def _origin(request: HttpRequest) -> Origin:

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from ketaclinic.assessments.models import SafetyAlert, SafetyPlan
 from ketaclinic.assessments.worklist import Item
-from ketaclinic.patients.schemas import ErrorOut, Out
+from ketaclinic.patients.schemas import Out
 
 WorkKind = Literal[
     "cssrs_high",
@@ -57,12 +57,6 @@ class SafetyPlanOut(Out):
     plan_text: str
     created_at: dt.datetime
     closed_alert_ids: list[int] = Field(description="The high C-SSRS alert it closed, if any")
-
-
-class SafetyRefusedOut(ErrorOut):
-    """409: the alert cannot be closed this way; `reasons` says what closes it."""
-
-    reasons: list[str]
 
 
 def item_dict(item: Item) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.urls import URLPattern, URLResolver
 
+from ketaclinic.assessments.tests import safety_matrix
 from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients.actions import HistoryInput
@@ -387,6 +388,8 @@ ROUTES += [
 ROUTES.append(("api measurements", "get", "/api/v1/patients/{pid}/measurements", None, READERS, True, True))
 # Treatment plans and sessions (ketaclinic/treatment/tests/matrix.py prepares each route's state).
 ROUTES += treatment_matrix.ROUTES
+# Safety alerts, safety plans and the clinician worklist (ketaclinic/assessments/tests/safety_matrix.py).
+ROUTES += safety_matrix.ROUTES
 
 _mrn = iter(range(800000, 900000))
 
@@ -435,7 +438,7 @@ def _consent_body(patient: Patient) -> dict[str, Any]:
 
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     name, method, url, body, _, _, is_api = route
-    area = next((m for m in (treatment_matrix, rems_matrix) if name in m.NAMES), None)
+    area = next((m for m in (treatment_matrix, rems_matrix, safety_matrix) if name in m.NAMES), None)
     if area is not None:
         client = world.api(who) if is_api else world.client(who)
 
@@ -634,6 +637,7 @@ COVERED_NAMESPACES = {
     "rems",
     "treatment",
     "floor",
+    "safety",
 }
 # The ids other than the patient's that the routes above name, filled in by _call.
 PLACEHOLDERS = ("location_id", "chair_id", "screening", "document", "ledger_waste")
@@ -674,6 +678,7 @@ def test_every_web_page_is_in_the_matrix() -> None:
                     1,
                 ),
                 **treatment_matrix.SAMPLE_IDS,
+                safety_plan=1,
             )
         ).view_name
         for r in ROUTES
