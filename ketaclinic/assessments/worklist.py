@@ -190,13 +190,12 @@ def _responses(
         .select_related("patient")
         .order_by("start_date")
     )
-    for plan in rows:
-        if plan.patient.entered_in_error_at is not None:
+    for row in rows:
+        if row.patient.entered_in_error_at is not None:
             continue
         # The patient's earliest active plan decides (its start counts for non-response).
         plans.setdefault(
-            plan.patient_id,
-            _Plan(plan.patient, plan.location_id, plan.start_date, bool(plan.in_maintenance)),  # type: ignore[attr-defined]
+            row.patient_id, _Plan(row.patient, row.location_id, row.start_date, bool(row.in_maintenance))
         )
     if not plans:
         return []
@@ -226,8 +225,9 @@ def _series(
     )
     by_day: dict[Any, dict[str, dict[dt.date, int]]] = defaultdict(lambda: defaultdict(dict))
     for patient_id, instrument, taken_at, total in rows:
-        day = local_date(locations[plans[patient_id].location_id], taken_at)
-        by_day[patient_id][instrument][day] = total
+        if total is not None:
+            day = local_date(locations[plans[patient_id].location_id], taken_at)
+            by_day[patient_id][instrument][day] = total
     return {
         patient_id: {
             instrument: [outcomes.DatedScore(day, total) for day, total in sorted(days.items())]

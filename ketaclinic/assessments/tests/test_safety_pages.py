@@ -1,6 +1,7 @@
-"""The safety pages and API: the C-SSRS page closes the suicide-item task and leads a high result to the safety
-plan, the chart's URGENT banner stays until the plan is recorded, bad input names the field and saves nothing,
-another patient's alert is not found, and a POST replayed with its Idempotency-Key records one plan."""
+"""The safety pages and API: the C-SSRS page closes the suicide-item task and leads a high result to the
+safety plan, the chart's URGENT banner stays until the plan is recorded, bad input names the field and saves
+nothing, another patient's alert is not found, and a POST replayed with its Idempotency-Key records one
+plan."""
 
 from __future__ import annotations
 
@@ -95,13 +96,10 @@ def test_the_api_records_a_plan_closing_the_urgent_alert_once_per_idempotency_ke
     )
     urgent = SafetyAlert.objects.get(patient=patient, kind=AlertKind.CSSRS_HIGH)
     api = world.api("prescriber.north")
-    send = {
-        "data": json.dumps({"plan_text": "Call or text 988."}),
-        "content_type": "application/json",
-        "headers": {"Idempotency-Key": "plan-1"},
-    }
-    first = api.post(f"/api/v1/patients/{patient.pk}/safety-plans", **send)
-    again = api.post(f"/api/v1/patients/{patient.pk}/safety-plans", **send)
+    url, body = f"/api/v1/patients/{patient.pk}/safety-plans", json.dumps({"plan_text": "Call or text 988."})
+    key = {"Idempotency-Key": "plan-1"}
+    first = api.post(url, data=body, content_type="application/json", headers=key)
+    again = api.post(url, data=body, content_type="application/json", headers=key)
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json() and first.json()["closed_alert_ids"] == [urgent.pk]
     assert first["Location"] == f"/api/v1/patients/{patient.pk}/safety-plans/{first.json()['id']}"
