@@ -30,6 +30,7 @@ urlpatterns = [
     path("floor/", include("ketaclinic.floor.urls")),
     # The clinician worklist (/worklist/) and the safety pages (/safety/...) of measurement-based care.
     path("", include("ketaclinic.assessments.safety_urls")),
+    path("assessments/", include("ketaclinic.assessments.urls")),
     path("api/", api.urls),
     # The admin site signs in and out through the app's own views, so that its login is throttled and
     # audited like every other: these come before admin.site.urls and shadow its login and logout.

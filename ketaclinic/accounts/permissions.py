@@ -71,6 +71,10 @@ class Perm(StrEnum):
     # The clinician worklist of a location: assessments due and overdue, open safety alerts, patients not
     # responding after induction and patients losing response in maintenance (patient ids, names, scores).
     WORKLIST_READ = "worklist.read"
+    # Measurement-based care (ketaclinic/assessments): entering a questionnaire or rating from the chart (a
+    # clinician's MADRS, a PHQ-9 answered on paper in the clinic): the clinicians who see the patient.
+    # Reading scores, trends and item-level answers is PATIENT_READ.
+    ASSESSMENT_RECORD = "assessment.record"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -115,6 +119,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.SAFETY_ASSESS,
             # Works the clinician worklist of due assessments, safety alerts and patients not responding.
             Perm.WORKLIST_READ,
+            # Rates the patient (MADRS, C-SSRS) and enters questionnaires from the chart.
+            Perm.ASSESSMENT_RECORD,
         }
     ),
     # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms; runs the
@@ -134,10 +140,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.TREATMENT_CHART,
             # Sees the worklist (chases due questionnaires, sees open alerts) but never closes a safety alert.
             Perm.WORKLIST_READ,
+            # Enters questionnaires and ratings taken at the chair side.
+            Perm.ASSESSMENT_RECORD,
         }
     ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
-    Role.THERAPIST: frozenset({Perm.PATIENT_READ, Perm.CLINIC_READ}),
+    Role.THERAPIST: frozenset(
+        {
+            Perm.PATIENT_READ,
+            Perm.CLINIC_READ,
+            # Enters the questionnaires and ratings of the sessions they integrate.
+            Perm.ASSESSMENT_RECORD,
+        }
+    ),
     # Intake: registers patients and records the history the patient brings.
     Role.FRONT_DESK: frozenset(
         {
