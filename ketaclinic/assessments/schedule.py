@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from ketaclinic.clinical.policy import ClinicPolicy
 from ketaclinic.clinical.scales import Instrument
@@ -32,7 +33,7 @@ INDUCTION, MAINTENANCE = "induction", "maintenance"
 
 @dataclass(frozen=True, slots=True)
 class PlannedSession:
-    key: object  # the session's id
+    key: Any  # the session's id
     number: int
     date: dt.date
     phase: str
@@ -40,7 +41,7 @@ class PlannedSession:
 
 @dataclass(frozen=True, slots=True)
 class Wanted:
-    session: object
+    session: Any
     reason: str
     instrument: str
     date: dt.date

@@ -50,7 +50,8 @@ def test_the_clinic_chooses_qids_no_pre_dose_phq9_and_no_madrs() -> None:
     wanted = plan_schedule(_sessions(), policy)
     assert _by(wanted, "baseline") == [(1, "gad7"), (1, "phq9"), (1, "qids_sr16")]
     assert _by(wanted, "pre_dose") == []
-    assert (3, "phq9") in _by(wanted, "weekly_induction") and (3, "qids_sr16") in _by(wanted, "weekly_induction")
+    weekly = _by(wanted, "weekly_induction")
+    assert (3, "phq9") in weekly and (3, "qids_sr16") in weekly
     assert [s for s, _ in _by(wanted, "maintenance")] == [9, 9, 9, 11, 11, 11]
     assert _by(wanted, "end_of_induction") == []
 
