@@ -107,7 +107,7 @@ def test_sms_goes_through_the_sender_when_there_is_no_email(world: World, clock:
 
 
 def test_previsit_instructions_only_for_tomorrows_esketamine_sessions(world: World, clock: Clock) -> None:
-    _, plan = _scheduled(world, clock)  # sessions today and in 3 days, then weekly
+    _scheduled(world, clock)  # sessions today and in 3 days, then weekly
     assert reminders.send_previsits(clock.now).done == 0  # none tomorrow
     clock.advance(days=2)
     assert reminders.send_previsits(clock.now).done == 1
