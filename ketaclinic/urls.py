@@ -28,6 +28,7 @@ urlpatterns = [
     path("treatment/", include("ketaclinic.treatment.urls")),
     path("rems/", include("ketaclinic.rems.urls")),
     path("floor/", include("ketaclinic.floor.urls")),
+    path("assessments/", include("ketaclinic.assessments.urls")),
     path("api/", api.urls),
     # The admin site signs in and out through the app's own views, so that its login is throttled and
     # audited like every other: these come before admin.site.urls and shadow its login and logout.
