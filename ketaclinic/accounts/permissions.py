@@ -67,6 +67,9 @@ class Perm(StrEnum):
     # clinician's MADRS, a PHQ-9 answered on paper in the clinic): the clinicians who see the patient.
     # Reading scores, trends and item-level answers is PATIENT_READ.
     ASSESSMENT_RECORD = "assessment.record"
+    # Asking a patient for a questionnaire: a one-off request with its self-report link, sent by e-mail or
+    # text message (the plan's schedule asks on its own). The clinicians who follow the patient's scores.
+    ASSESSMENT_REQUEST = "assessment.request"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -109,6 +112,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.TREATMENT_CHART,
             # Rates the patient (MADRS, C-SSRS) and enters questionnaires from the chart.
             Perm.ASSESSMENT_RECORD,
+            # Sends the patient a questionnaire between visits.
+            Perm.ASSESSMENT_REQUEST,
         }
     ),
     # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms; runs the
@@ -128,6 +133,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.TREATMENT_CHART,
             # Enters questionnaires and ratings taken at the chair side.
             Perm.ASSESSMENT_RECORD,
+            # Sends the patient a questionnaire between visits.
+            Perm.ASSESSMENT_REQUEST,
         }
     ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
@@ -137,6 +144,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CLINIC_READ,
             # Enters the questionnaires and ratings of the sessions they integrate.
             Perm.ASSESSMENT_RECORD,
+            # Sends the patient a questionnaire between sessions.
+            Perm.ASSESSMENT_REQUEST,
         }
     ),
     # Intake: registers patients and records the history the patient brings.
