@@ -27,7 +27,7 @@ from ketaclinic.assessments.models import (
 )
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, Outcome
 from ketaclinic.clinical import scales
 from ketaclinic.clinicpolicy.clock import day_bounds, local_date
 from ketaclinic.clinicpolicy.queries import policy_for
@@ -439,3 +439,66 @@ def do_send_previsit(session: TreatmentSession, *, now: dt.datetime, origin: Ori
         Action.PREVISIT_SEND, origin=origin, obj=session, patient=session.patient, changed_fields=["channel"]
     )
     return True
+
+
+def usable_request(token: str, now: dt.datetime) -> AssessmentRequest | None:
+    """The pending request a link's token opens, or None: forged, unknown, replaced by a newer link,
+    expired, answered, locked or cancelled all look the same to the caller."""
+    found = found_request(token)
+    if found is None or found.status != RequestStatus.PENDING:
+        return None
+    if found.expires_at is None or found.expires_at <= now:
+        return None
+    return found
+
+
+def found_request(token: str) -> AssessmentRequest | None:
+    """The request whose link this is, whatever its state (None for a forged or replaced token)."""
+    if not links.signature_ok(token):
+        return None
+    return (
+        AssessmentRequest.objects.select_related("patient", "location")
+        .filter(token_hash=links.token_hash(token))
+        .first()
+    )
+
+
+class DobCheck:
+    RIGHT = "right"
+    WRONG = "wrong"
+    LOCKED = "locked"
+    GONE = "gone"
+
+
+@transaction.atomic
+def do_check_self_report_dob(
+    request: AssessmentRequest, date_of_birth: dt.date, *, now: dt.datetime, origin: Origin = SYSTEM
+) -> str:
+    """A patient's date of birth against their link's request: right, wrong (counted), or the wrong one
+    that locks the link (`self_report_dob_attempts`, then staff send a new link). One audit row each."""
+    request = (
+        AssessmentRequest.objects.select_for_update().select_related("patient", "location").get(pk=request.pk)
+    )
+    if request.status != RequestStatus.PENDING or request.expires_at is None or request.expires_at <= now:
+        return DobCheck.GONE
+    if date_of_birth == request.patient.date_of_birth:
+        record(Action.SELF_REPORT_VERIFY, origin=origin, obj=request, patient=request.patient)
+        return DobCheck.RIGHT
+    request.dob_failures += 1
+    request.version += 1
+    fields = ["dob_failures", "version"]
+    outcome = DobCheck.WRONG
+    if request.dob_failures >= policy_for(request.location).self_report_dob_attempts:
+        request.status, request.locked_at = RequestStatus.LOCKED, now
+        fields += ["status", "locked_at"]
+        outcome = DobCheck.LOCKED
+    request.save(update_fields=fields)
+    record(
+        Action.SELF_REPORT_LOCK if outcome == DobCheck.LOCKED else Action.SELF_REPORT_DOB_FAILED,
+        origin=origin,
+        outcome=Outcome.DENIED,
+        obj=request,
+        patient=request.patient,
+        changed_fields=fields,
+    )
+    return outcome

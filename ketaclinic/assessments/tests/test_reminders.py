@@ -4,6 +4,7 @@ restart that resends nothing, pre-visit instructions only for tomorrow's esketam
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.core import mail
 
@@ -29,7 +30,7 @@ def _scheduled(world: World, clock: Clock, **kwargs: object) -> tuple[Patient, T
     return patient, plan
 
 
-def _tokens(messages: list[str]) -> list[str]:
+def _tokens(messages: list[Any]) -> list[str]:
     return [m.group(1) for body in messages for m in [LINK.search(body)] if m]
 
 
