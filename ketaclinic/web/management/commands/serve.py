@@ -253,8 +253,10 @@ class Supervisor:
             status = self.writer.returncode  # it exited again while starting
 
     def shutdown(self) -> None:
-        """granian first (its draining workers may still hand events to the writer), then the task runner,
-        then the writer."""
+        """granian first (its draining workers may still hand events to the writer), the task runner told
+        to stop beside it, then the writer."""
+        if self.tasks is not None and self.tasks.poll() is None:
+            self.tasks.terminate()  # at once, beside granian's grace: Huey stops a running task on TERM
         if self.server is not None:
             _stop_group(self.server, GRACE_SECONDS)
         if self.tasks is not None:
