@@ -75,6 +75,9 @@ class Perm(StrEnum):
     # clinician's MADRS, a PHQ-9 answered on paper in the clinic): the clinicians who see the patient.
     # Reading scores, trends and item-level answers is PATIENT_READ.
     ASSESSMENT_RECORD = "assessment.record"
+    # Asking a patient for a questionnaire: a one-off request with its self-report link, sent by e-mail or
+    # text message (the plan's schedule asks on its own). The clinicians who follow the patient's scores.
+    ASSESSMENT_REQUEST = "assessment.request"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -121,6 +124,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.WORKLIST_READ,
             # Rates the patient (MADRS, C-SSRS) and enters questionnaires from the chart.
             Perm.ASSESSMENT_RECORD,
+            # Sends the patient a questionnaire between visits.
+            Perm.ASSESSMENT_REQUEST,
         }
     ),
     # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms; runs the
@@ -142,6 +147,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.WORKLIST_READ,
             # Enters questionnaires and ratings taken at the chair side.
             Perm.ASSESSMENT_RECORD,
+            # Sends the patient a questionnaire between visits.
+            Perm.ASSESSMENT_REQUEST,
         }
     ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
@@ -151,6 +158,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CLINIC_READ,
             # Enters the questionnaires and ratings of the sessions they integrate.
             Perm.ASSESSMENT_RECORD,
+            # Sends the patient a questionnaire between sessions.
+            Perm.ASSESSMENT_REQUEST,
         }
     ),
     # Intake: registers patients and records the history the patient brings.

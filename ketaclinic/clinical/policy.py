@@ -417,6 +417,85 @@ class ClinicPolicy:
             "relapse after a Murrough induction series.",
         ),
     )
+    # --- Measurement-based care: the assessment schedule and self-report links ----------------------------
+    # The reference gives no schedule or link rules: each value is the clinic's, with KetaClinic's default.
+    assessment_pre_dose_phq9: bool = field(
+        default=True,
+        metadata=_doc(
+            _C,
+            (),
+            "Ask for a PHQ-9 before each dose of a treatment plan (with the baseline PHQ-9 and GAD-7 before "
+            "the first dose).",
+        ),
+    )
+    assessment_induction_interval_days: int = field(
+        default=7,
+        metadata=_doc(
+            _C,
+            (),
+            "Days between the tracking questionnaires (GAD-7, and QIDS-SR16 when chosen; PHQ-9 too when it "
+            "is not asked before each dose) during induction: weekly by default.",
+        ),
+    )
+    assessment_maintenance_interval_days: int = field(
+        default=14,
+        metadata=_doc(
+            _C,
+            (),
+            "Days between the tracking questionnaires in maintenance: every two weeks by default.",
+        ),
+    )
+    assessment_qids_sr16: bool = field(
+        default=False,
+        metadata=_doc(
+            _C,
+            ("R16",),
+            "Add the QIDS-SR16 to the baseline and the tracking questionnaires (where the clinic uses it).",
+        ),
+    )
+    assessment_madrs: bool = field(
+        default=True,
+        metadata=_doc(
+            _C,
+            (),
+            "Ask the clinician for a MADRS at baseline and at the end of induction.",
+        ),
+    )
+    self_report_link_hours: int = field(
+        default=72,
+        metadata=_doc(
+            _C,
+            (),
+            "Hours a patient's self-report link works after it is sent; a reminder sends a new link and the "
+            "old one stops working.",
+        ),
+    )
+    self_report_dob_attempts: int = field(
+        default=5,
+        metadata=_doc(
+            _C,
+            (),
+            "Wrong dates of birth a self-report link accepts; the next wrong one locks it (staff send a new "
+            "link).",
+        ),
+    )
+    self_report_lead_hours: int = field(
+        default=24,
+        metadata=_doc(
+            _C,
+            (),
+            "Hours before a scheduled questionnaire is due that its link is sent to the patient.",
+        ),
+    )
+    self_report_overdue_hours: int = field(
+        default=24,
+        metadata=_doc(
+            _C,
+            (),
+            "Hours after a questionnaire was due, still unanswered, that one overdue reminder (with a new "
+            "link) is sent.",
+        ),
+    )
     # --- Screening (reference 1.5, 5.2, 7) ---------------------------------------------------------------
     screening_spo2_min: int = field(
         default=93,
@@ -504,6 +583,12 @@ _INT_MINIMUMS: dict[str, int] = {
     "iv_maintenance_interval_weeks": 1,
     "screening_spo2_min": 1,
     "minimum_age_years": 0,
+    "assessment_induction_interval_days": 1,
+    "assessment_maintenance_interval_days": 1,
+    "self_report_link_hours": 1,
+    "self_report_dob_attempts": 1,
+    "self_report_lead_hours": 0,
+    "self_report_overdue_hours": 1,
 }
 
 
@@ -530,7 +615,13 @@ _DECIMALS = (
     "dose_weight_max_kg",
 )
 _PRESSURES = ("esketamine_bp_acknowledge", "ketamine_bp_acknowledge", "ketamine_bp_defer", "session_bp_alert")
-_BOOLS = ("esketamine_allow_28mg", "home_cautions_require_acknowledgement")
+_BOOLS = (
+    "esketamine_allow_28mg",
+    "home_cautions_require_acknowledgement",
+    "assessment_pre_dose_phq9",
+    "assessment_qids_sr16",
+    "assessment_madrs",
+)
 
 
 def _check_types(policy: ClinicPolicy) -> None:
