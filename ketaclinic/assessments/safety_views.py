@@ -7,6 +7,7 @@ patient-list event.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from pydantic import ValidationError
 
 from ketaclinic.accounts.access import location_ids
+from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.assessments import safety, worklist
 from ketaclinic.assessments.actions import do_record_assessment
@@ -27,6 +29,7 @@ from ketaclinic.assessments.safety_inputs import AlertCloseIn, SafetyPlanIn
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.models import Action
 from ketaclinic.clinical.scales import CSSRS_QUESTIONS
+from ketaclinic.clinicpolicy.clock import location_zone
 from ketaclinic.errors import InvalidInput, Refused, field_errors
 from ketaclinic.patients.models import Patient
 from ketaclinic.web.shortcuts import form_errors, requires, web_origin
@@ -34,11 +37,23 @@ from ketaclinic.web.shortcuts import form_errors, requires, web_origin
 # The screener's questions as the page asks them: the follow-ups only after a yes to their gate [R12a].
 CSSRS_GATES = {"q3": "q2", "q4": "q2", "q5": "q2", "q6_past_3_months": "q6"}
 CSSRS_REQUIRED = ("q1", "q2", "q6")
+# The screener's own numbering: the recency question belongs to question 6.
+CSSRS_NUMBERS = {key: key[1:].replace("_past_3_months", "a") for key, _ in CSSRS_QUESTIONS}
 ACTION_URLS = {
     AlertKind.SUICIDE_ITEM: ("safety:cssrs", "Complete a C-SSRS"),
     AlertKind.CSSRS_HIGH: ("safety:plan", "Record a safety plan"),
     AlertKind.WORSENING: ("safety:review", "Review"),
 }
+
+
+def due_text(due_at: dt.datetime | None, location: ClinicLocation) -> str:
+    """When something is due, on the location's clock: "by the end of 2026-11-27" for a same-day task."""
+    if due_at is None:
+        return ""
+    local = due_at.astimezone(location_zone(location))
+    if local.time() == dt.time.min:
+        return f"by the end of {(local.date() - dt.timedelta(days=1)).isoformat()}"
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 def _chart(patient_id: Any) -> str:
@@ -73,6 +88,7 @@ def worklist_page(request: HttpRequest) -> HttpResponse:
         "acts_at": location_ids(request.user, Perm.SAFETY_ASSESS),
         "reads_at": location_ids(request.user, Perm.PATIENT_READ),
         "action_urls": ACTION_URLS,
+        "due_text": due_text,
         "notices": list(messages.get_messages(request)),
     }
     return render(request, "safety/worklist.html", context)
@@ -110,8 +126,10 @@ def _cssrs_page(
     context = {
         "patient": patient,
         "questions": CSSRS_QUESTIONS,
+        "numbers": CSSRS_NUMBERS,
         "gates": CSSRS_GATES,
         "alerts": safety.open_alerts(patient.pk),
+        "due_text": due_text,
         "errors": errors or {},
         "values": request.POST if errors else {},
         "chart_url": _chart(patient.pk),
@@ -160,6 +178,7 @@ def _plan_page(
         "patient": patient,
         "current": current,
         "alerts": safety.open_alerts(patient.pk),
+        "due_text": due_text,
         "errors": errors or {},
         "plan_text": request.POST.get("plan_text", "") if errors else (current.plan_text if current else ""),
         "chart_url": _chart(patient.pk),
@@ -246,6 +265,7 @@ def chart_banners(request: HttpRequest, patient: Patient) -> list[dict[str, Any]
                 "title": alert.get_kind_display(),
                 "text": alert.detail,
                 "due_at": alert.due_at,
+                "due": due_text(alert.due_at, patient.location),
                 "link": reverse(name, args=args) if acts else "",
                 "link_label": label,
                 "closes_when": safety.CLOSED_BY[kind],

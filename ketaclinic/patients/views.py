@@ -54,7 +54,8 @@ FORM_SECTIONS = frozenset({*SECTIONS, "measurements"})
 
 # Banners at the top of the chart from areas above this one (the assessments app's open safety alerts, with
 # the URGENT one for a high C-SSRS). Each provider registers when its app starts and returns dicts with `id`,
-# `level` (error, warn), `urgent`, `title`, `text`, `due_at`, `link`, `link_label` and `closes_when`.
+# `level` (error, warn), `urgent`, `title`, `text`, `due_at`, `due` (as the page shows it), `link`,
+# `link_label` and `closes_when`.
 ChartBanners = Callable[[HttpRequest, Any], list[dict[str, Any]]]
 _chart_banners: list[ChartBanners] = []
 
