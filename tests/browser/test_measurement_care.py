@@ -94,8 +94,8 @@ def test_a_positive_suicide_item_reaches_the_prescriber_who_completes_a_cssrs_an
     phone.get_by_role("button", name="Continue").click()
     expect(phone.locator("fieldset.question").first).to_be_visible()
     answers = [1, 0, 1, 0, 0, 0, 0, 0, 2]  # a low total: the suicide item alone raises the task
-    for number, value in enumerate(answers, start=1):
-        phone.locator(f'input[name="item-{number}"][value="{value}"]').check()
+    for number, score in enumerate(answers, start=1):
+        phone.locator(f'input[name="item-{number}"][value="{score}"]').check()
     _fits(phone)
     phone.screenshot(path=str(screenshots / "measurement-phq9-phone.png"), full_page=True)
     phone.get_by_role("button", name="Send my answers").click()
