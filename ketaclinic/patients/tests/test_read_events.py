@@ -405,6 +405,27 @@ ENDPOINTS += [
     ),
 ]
 
+# Assessment requests: the answer names the patient's request (never their answers): a read.
+REQUEST = "{assessment_request}"
+ENDPOINTS += [
+    Case(
+        f"POST {API}/{{patient_id}}/assessment-requests",
+        "post",
+        f"{API}/{PID}/assessment-requests",
+        {"instrument": "gad7", "channel": "email"},
+        201,
+        "read",
+    ),
+    Case(
+        f"GET {API}/{{patient_id}}/assessment-requests/{{request_id}}",
+        "get",
+        f"{API}/{PID}/assessment-requests/{REQUEST}",
+        None,
+        200,
+        "read",
+    ),
+]
+
 # Treatment plans and sessions: every answer carries the chart. Each case sends the access matrix's request
 # for the route (ketaclinic/treatment/tests/matrix.py), which prepares the plan or session in the state the
 # route needs ({plan}, {session}, {alert}, {device}) at a pinned clock.
@@ -546,6 +567,10 @@ def _send(world: World, case: Case, patient: Patient) -> TestResponse:
         url = url.replace(DOCUMENT, str(_consent(patient)["document_id"]))
     if WASTE in url:
         url = url.replace(WASTE, str(ledger_helpers.matrix_waste()))
+    if REQUEST in url:
+        from ketaclinic.patients.tests.test_access_matrix import _assessment_request
+
+        url = url.replace(REQUEST, str(_assessment_request(patient)))
     if SESSION in url:
         url = url.replace(SESSION, str(_rems_session(world, patient).pk))
     if ENTRY in url:
