@@ -43,8 +43,10 @@ COOKIE_PATH = "/r/"
 
 
 def _headers(response: HttpResponse) -> HttpResponse:
-    # The link's URL holds its secret: no page of it is sent as a referrer, indexed or cached.
-    response["Referrer-Policy"] = "no-referrer"
+    # The link's URL holds its secret: it is sent as a referrer to this site only (never elsewhere; not
+    # `no-referrer`, with which browsers send `Origin: null` and the CSRF check refuses the form), and no
+    # page of it is indexed or cached.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "no-store"
     return response
