@@ -1,6 +1,7 @@
 """The self-report link's security rules and the patient's form: date of birth first, wrong ones counted
 then locked, one clear page for every link that does not work, items named, one response per link, crisis
-resources after a positive suicide item, no-store and same-origin referrers only, an audit row for each event."""
+resources after a positive suicide item, no-store and same-origin referrers only, an audit row for each
+event."""
 
 from __future__ import annotations
 
