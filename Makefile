@@ -73,6 +73,7 @@ bench: $(VENV)/.test
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) bench/run.py
 	$(PY) bench/floor.py
+	$(PY) bench/assessments.py
 
 clean:
 	rm -rf $(VENV) var

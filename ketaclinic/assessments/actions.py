@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ketaclinic.assessments import inputs, links, schedule
+from ketaclinic.assessments import inputs, links, safety, schedule
 from ketaclinic.assessments.models import (
     Assessment,
     AssessmentRequest,
@@ -175,6 +175,9 @@ def do_record_assessment(
         changed_fields=["instrument", "item_scores", "total", "band", "flags", "taken_at", "source"]
         + (["request"] if request is not None else []),
     )
+    # A positive suicide item, a high C-SSRS or a worsening opens a safety alert; a C-SSRS entered by a
+    # prescriber closes the suicide-item task (each alert audited in its own row: assessments/safety.py).
+    safety.raise_alerts(assessment, policy=policy, actor=actor if staff_entry else None, origin=origin)
     return assessment
 
 

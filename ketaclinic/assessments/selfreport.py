@@ -43,9 +43,9 @@ COOKIE_PATH = "/r/"
 
 
 def _headers(response: HttpResponse) -> HttpResponse:
-    # The link's URL holds its secret: it is sent as a referrer to this site only (never elsewhere; not
-    # `no-referrer`, with which browsers send `Origin: null` and the CSRF check refuses the form), and no
-    # page of it is indexed or cached.
+    # The link's URL holds its secret: no page of it is sent as a referrer to another site, indexed or
+    # cached. "same-origin", not "no-referrer": under no-referrer a browser sends `Origin: null` with the
+    # link's own form posts, which the CSRF check refuses (tests/browser/test_measurement_care.py).
     response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "no-store"

@@ -85,6 +85,11 @@ class Action(models.TextChoices):
     # Measurement-based care (ketaclinic/assessments): a scored response recorded (reading one is a
     # patient.read). Rows name the response, never its answers.
     ASSESSMENT_RECORD = "assessment.record", "Assessment recorded"
+    # Safety alerts raised by a response (ketaclinic/assessments/safety.py), their closing (by a C-SSRS, a
+    # safety plan or a prescriber's review) and safety plans recorded. Rows name the alert, never the answers.
+    SAFETY_ALERT_RAISE = "safety.alert_raise", "Safety alert raised by a response"
+    SAFETY_ALERT_CLOSE = "safety.alert_close", "Safety alert closed"
+    SAFETY_PLAN_RECORD = "safety.plan_record", "Safety plan recorded"
 
     # Assessment requests and self-report links (ketaclinic/assessments): the plan's schedule built, a
     # one-off request, each link or reminder sent, and every event of a link (opened, date of birth right

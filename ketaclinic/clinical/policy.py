@@ -149,6 +149,29 @@ class ClinicPolicy:
             "(a fall of at least 50% from baseline, or remission) to count as loss of response.",
         ),
     )
+    worsening_rise_percent: int | None = field(
+        default=25,
+        metadata=_doc(
+            _C,
+            ("R14b", "K9"),
+            "Flag a patient as worsening when a PHQ-9, QIDS-SR16 or MADRS total is at least this many "
+            "percent above their baseline total on the same scale. The reference defines response (a fall of "
+            "50%) but no worsening; 25% is KetaClinic's choice (half the response change, in the other "
+            "direction), not a validated cut-off: confirm locally. None turns the flag off.",
+        ),
+    )
+    non_response_review_after_days: int = field(
+        default=28,
+        metadata=_doc(
+            _C,
+            ("S2", "K9"),
+            "List a patient on the worklist as not responding when this many days have passed since the "
+            "first session of their active plan and their latest score still falls short of response (a 50% "
+            "fall from baseline, or remission). The reference gives no number: esketamine induction is weeks "
+            "1-4 with benefit checked at its end, and a real-world IV induction is 4-8 infusions over 7-28 "
+            "days, so 28 days is the end of the longest induction.",
+        ),
+    )
     # --- Scales (reference 3.6, 3.7, 3.9) ------------------------------------------------------------------
     cadss_alert_above: int | None = field(
         default=4,
@@ -548,6 +571,8 @@ _INT_MINIMUMS: dict[str, int] = {
     "madrs_relapse_gap_max_days": 0,
     "phq9_relapse_min": 1,
     "loss_of_response_consecutive": 1,
+    "worsening_rise_percent": 1,
+    "non_response_review_after_days": 1,
     "cadss_alert_above": 0,
     "moaas_sedation_alert_at_or_below": 0,
     "trd_min_trial_weeks": 1,
@@ -571,6 +596,7 @@ _INT_MINIMUMS: dict[str, int] = {
 _OPTIONAL_INTS = frozenset(
     {
         "phq9_relapse_min",
+        "worsening_rise_percent",
         "cadss_alert_above",
         "moaas_sedation_alert_at_or_below",
         "ketamine_min_observation_minutes",

@@ -122,3 +122,47 @@ def test_the_assessments_page_lists_responses_and_offers_entry_to_clinicians(wor
     assert r.status_code == 200 and b"PHQ-9" in r.content and b"Enter an assessment" in r.content
     r = world.client("frontdesk.north").get(f"/assessments/patients/{p.pk}/")
     assert r.status_code == 200 and b"Enter an assessment" not in r.content
+
+
+def test_another_patients_response_under_a_patient_the_user_may_see_is_404_and_audited(world: World) -> None:
+    mine, other = world.patient("north", 0), world.patient("north", 1)
+    theirs = _phq9(world, other, 2, 1)
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    r = world.client("nurse.north").get(f"/assessments/patients/{mine.pk}/{theirs.pk}/")
+    assert r.status_code == 404
+    assert other.family_name.encode() not in r.content
+    events = AuditEvent.objects.filter(seq__gt=last)
+    assert [(e.action, e.patient_id, e.object_id) for e in events] == [
+        (Action.ACCESS_DENIED, mine.pk, str(theirs.pk))
+    ]
+
+
+def test_a_reader_here_who_records_elsewhere_only_reads_here(world: World) -> None:
+    """Roles are per location: front desk at north (reads) who is a nurse at south (records)."""
+    from ketaclinic.accounts.actions import do_grant_role
+    from ketaclinic.accounts.models import ClinicLocation
+
+    user = world.user("frontdesk.north")
+    do_grant_role(user, ClinicLocation.objects.get(slug="south"), "nurse", actor=world.user("admin.south"))
+    north, south = world.patient("north"), world.patient("south")
+    client = world.client("frontdesk.north")
+    assert client.get(f"/assessments/patients/{north.pk}/").status_code == 200
+    assert client.get(f"/assessments/patients/{north.pk}/new/madrs/").status_code == 403
+    assert client.post(f"/assessments/patients/{north.pk}/new/madrs/", MADRS).status_code == 403
+    assert client.post(f"/assessments/patients/{south.pk}/new/madrs/", MADRS).status_code == 302
+    api = world.api("frontdesk.north")
+    body = '{"instrument": "gad7", "answers": [1, 1, 1, 1, 1, 1, 1]}'
+    assert (
+        api.post(
+            f"/api/v1/patients/{north.pk}/assessments", body, content_type="application/json"
+        ).status_code
+        == 403
+    )
+    assert (
+        api.post(
+            f"/api/v1/patients/{south.pk}/assessments", body, content_type="application/json"
+        ).status_code
+        == 201
+    )
+    assert not Assessment.objects.filter(patient=north).exists()
+    assert Assessment.objects.filter(patient=south).count() == 2

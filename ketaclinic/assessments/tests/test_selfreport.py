@@ -74,7 +74,7 @@ def test_the_link_asks_for_the_date_of_birth_before_showing_anything(world: Worl
     assert b"Date of birth" in response.content and b"Little interest" not in response.content
     _shows_nothing(response, patient)
     assert response["Cache-Control"] == "no-store"
-    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Referrer-Policy"] == "same-origin"  # never to another site; Origin kept for CSRF
     assert "Content-Security-Policy" in response and response["X-Frame-Options"] == "DENY"
     assert AuditEvent.objects.filter(action=Action.SELF_REPORT_OPEN, object_id=str(made.pk)).count() == 1
     client = _verified(world, url, patient)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.urls import URLPattern, URLResolver
 
+from ketaclinic.assessments.tests import matrix as assessments_matrix
+from ketaclinic.assessments.tests import safety_matrix
 from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients.actions import HistoryInput
@@ -387,6 +389,10 @@ ROUTES += [
 ROUTES.append(("api measurements", "get", "/api/v1/patients/{pid}/measurements", None, READERS, True, True))
 # Treatment plans and sessions (ketaclinic/treatment/tests/matrix.py prepares each route's state).
 ROUTES += treatment_matrix.ROUTES
+# Assessments, trends and episodes (ketaclinic/assessments/tests/matrix.py prepares each route's state).
+ROUTES += assessments_matrix.ROUTES
+# Safety alerts, safety plans and the clinician worklist (ketaclinic/assessments/tests/safety_matrix.py).
+ROUTES += safety_matrix.ROUTES
 # Assessment requests: a one-off request with its self-report link (the link's own pages are public and
 # have their own tests: assessments/tests/test_selfreport.py).
 ASSESSMENT_REQUESTERS = {"prescriber", "nurse", "therapist"}
@@ -469,7 +475,8 @@ def _assessment_request(patient: Patient) -> int:
 
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     name, method, url, body, _, _, is_api = route
-    area = next((m for m in (treatment_matrix, rems_matrix) if name in m.NAMES), None)
+    areas: tuple[Any, ...] = (treatment_matrix, rems_matrix, assessments_matrix, safety_matrix)
+    area = next((m for m in areas if name in m.NAMES), None)
     if area is not None:
         client = world.api(who) if is_api else world.client(who)
 
@@ -670,6 +677,8 @@ COVERED_NAMESPACES = {
     "rems",
     "treatment",
     "floor",
+    "assessments",
+    "safety",
 }
 # The ids other than the patient's that the routes above name, filled in by _call.
 PLACEHOLDERS = ("location_id", "chair_id", "screening", "document", "ledger_waste")
@@ -710,6 +719,8 @@ def test_every_web_page_is_in_the_matrix() -> None:
                     1,
                 ),
                 **treatment_matrix.SAMPLE_IDS,
+                **assessments_matrix.SAMPLE_IDS,
+                safety_plan=1,
             )
         ).view_name
         for r in ROUTES
