@@ -505,6 +505,23 @@ PAGES += [
     Case("assessments:new", "post", f"{ASM}/new/madrs/", MADRS_FORM, 302, "none"),
     Case("assessments:new", "post", f"{ASM}/new/madrs/", {"item-1": "9"}, 422, "read"),
     Case("assessments:assessment", "get", f"{ASM}/{ASSESSMENT}/", None, 200, "read"),
+    Case("assessments:requests", "get", f"{ASM}/requests/", None, 200, "read"),
+    Case(
+        "assessments:requests",
+        "post",
+        f"{ASM}/requests/",
+        {"instrument": "gad7", "channel": "none"},
+        200,
+        "read",
+    ),
+    Case(
+        "assessments:requests",
+        "post",
+        f"{ASM}/requests/",
+        {"instrument": "nope", "channel": "none"},
+        422,
+        "read",
+    ),
 ]
 ENDPOINTS += [
     Case(
