@@ -51,14 +51,7 @@ class AssessmentIn(Strict):
 class AssessmentRequestIn(Strict):
     """A one-off request: the instrument, when it is due (now when not given) and how the link is sent."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"instrument": "phq9", "channel": "email"},
-                {"instrument": "gad7", "due_at": "2026-03-04T09:00:00-08:00", "channel": "none"},
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"instrument": "phq9", "channel": "email"}]})
     instrument: Annotated[str, one_of(INSTRUMENTS)]
     due_at: AwareDatetime | None = None
     channel: Annotated[str, one_of(CHANNELS)] = "none"

@@ -406,6 +406,27 @@ ENDPOINTS += [
     ),
 ]
 
+# Assessment requests: the answer names the patient's request (never their answers): a read.
+REQUEST = "{assessment_request}"
+ENDPOINTS += [
+    Case(
+        f"POST {API}/{{patient_id}}/assessment-requests",
+        "post",
+        f"{API}/{PID}/assessment-requests",
+        {"instrument": "gad7", "channel": "email"},
+        201,
+        "read",
+    ),
+    Case(
+        f"GET {API}/{{patient_id}}/assessment-requests/{{request_id}}",
+        "get",
+        f"{API}/{PID}/assessment-requests/{REQUEST}",
+        None,
+        200,
+        "read",
+    ),
+]
+
 # Treatment plans and sessions: every answer carries the chart. Each case sends the access matrix's request
 # for the route (ketaclinic/treatment/tests/matrix.py), which prepares the plan or session in the state the
 # route needs ({plan}, {session}, {alert}, {device}) at a pinned clock.
@@ -484,6 +505,23 @@ PAGES += [
     Case("assessments:enter", "post", f"{ASM}/new/madrs/", MADRS_FORM, 302, "none"),
     Case("assessments:enter", "post", f"{ASM}/new/madrs/", {"item-1": "9"}, 422, "read"),
     Case("assessments:assessment", "get", f"{ASM}/{ASSESSMENT}/", None, 200, "read"),
+    Case("assessments:requests", "get", f"{ASM}/requests/", None, 200, "read"),
+    Case(
+        "assessments:requests",
+        "post",
+        f"{ASM}/requests/",
+        {"instrument": "gad7", "channel": "none"},
+        200,
+        "read",
+    ),
+    Case(
+        "assessments:requests",
+        "post",
+        f"{ASM}/requests/",
+        {"instrument": "nope", "channel": "none"},
+        422,
+        "read",
+    ),
 ]
 ENDPOINTS += [
     Case(
@@ -651,6 +689,10 @@ def _send(world: World, case: Case, patient: Patient) -> TestResponse:
         url = url.replace(DOCUMENT, str(_consent(patient)["document_id"]))
     if WASTE in url:
         url = url.replace(WASTE, str(ledger_helpers.matrix_waste()))
+    if REQUEST in url:
+        from ketaclinic.patients.tests.test_access_matrix import _assessment_request
+
+        url = url.replace(REQUEST, str(_assessment_request(patient)))
     if ASSESSMENT in url:
         from ketaclinic.assessments.tests.matrix import recorded
 
