@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "ketaclinic.rems",
     "ketaclinic.floor",
     "ketaclinic.assessments",
+    "ketaclinic.portal",
     "ketaclinic.demo",
 ]
 
@@ -185,6 +186,8 @@ KETACLINIC_BREAK_GLASS_MINUTES = CONFIG.break_glass_minutes
 KETACLINIC_BREAK_GLASS_REASON_MIN_CHARS = CONFIG.break_glass_reason_min_chars
 # How long an API POST's answer is kept for a retry with the same Idempotency-Key (at least 24 hours).
 KETACLINIC_IDEMPOTENCY_HOURS = CONFIG.idempotency_hours
+# A patient portal invitation link works once, for this many hours (ketaclinic/portal).
+KETACLINIC_PORTAL_INVITATION_HOURS = 72
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -63,6 +63,9 @@ class Perm(StrEnum):
     # The location's certified-setting details (name, address, certification id, authorised representative,
     # monitoring HCP defaults): run by whoever runs the clinic.
     REMS_SETTING_MANAGE = "rems.setting_manage"
+    # Inviting a patient to the patient portal from the chart (ketaclinic/portal): whoever keeps the
+    # patient's contact details (the roles that write patients).
+    PORTAL_INVITE = "portal.invite"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -103,6 +106,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.TREATMENT_PRESCRIBE,
             Perm.TREATMENT_CHECK_IN,
             Perm.TREATMENT_CHART,
+            Perm.PORTAL_INVITE,
         }
     ),
     # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms; runs the
@@ -120,6 +124,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CLINIC_READ,
             Perm.TREATMENT_CHECK_IN,
             Perm.TREATMENT_CHART,
+            Perm.PORTAL_INVITE,
         }
     ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
@@ -132,6 +137,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CLINIC_READ,
             # Checks patients in on arrival; never charts the treatment itself (no dose, vitals, discharge).
             Perm.TREATMENT_CHECK_IN,
+            Perm.PORTAL_INVITE,
         }
     ),
 }

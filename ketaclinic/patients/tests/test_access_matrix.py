@@ -342,6 +342,22 @@ ROUTES += [
     ),
 ]
 
+# The patient portal's staff side (ketaclinic/portal): whoever writes the patient's contact details invites
+# the patient from the chart. The portal's own pages (patients only) have their matrix in
+# portal/tests/test_portal_access.py.
+ROUTES += [
+    ("portal invite page", "get", "/portal-invitations/{pid}/", None, WRITERS, True, False),
+    (
+        "portal invite",
+        "post",
+        "/portal-invitations/{pid}/",
+        {"email": "matrix@example.org"},
+        WRITERS,
+        True,
+        False,
+    ),
+]
+
 # The controlled-substance ledger (ketaclinic/ledger): clinicians record, a clinic admin reads; the event
 # is a pending waste at north recorded by someone who is none of the personas.
 LEDGER_READERS = {"admin", "prescriber", "nurse"}
@@ -634,6 +650,7 @@ COVERED_NAMESPACES = {
     "rems",
     "treatment",
     "floor",
+    "portal_staff",
 }
 # The ids other than the patient's that the routes above name, filled in by _call.
 PLACEHOLDERS = ("location_id", "chair_id", "screening", "document", "ledger_waste")
