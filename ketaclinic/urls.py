@@ -31,6 +31,7 @@ urlpatterns = [
     # The patient portal (patients' own accounts) and the staff page that invites a patient to it.
     path("portal/", include("ketaclinic.portal.urls")),
     path("portal-invitations/", include("ketaclinic.portal.staff_urls")),
+    path("assessments/", include("ketaclinic.assessments.urls")),
     path("api/", api.urls),
     # The admin site signs in and out through the app's own views, so that its login is throttled and
     # audited like every other: these come before admin.site.urls and shadow its login and logout.

@@ -66,6 +66,10 @@ class Perm(StrEnum):
     # Inviting a patient to the patient portal from the chart (ketaclinic/portal): whoever keeps the
     # patient's contact details (the roles that write patients).
     PORTAL_INVITE = "portal.invite"
+    # Measurement-based care (ketaclinic/assessments): entering a questionnaire or rating from the chart (a
+    # clinician's MADRS, a PHQ-9 answered on paper in the clinic): the clinicians who see the patient.
+    # Reading scores, trends and item-level answers is PATIENT_READ.
+    ASSESSMENT_RECORD = "assessment.record"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -107,6 +111,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.TREATMENT_CHECK_IN,
             Perm.TREATMENT_CHART,
             Perm.PORTAL_INVITE,
+            # Rates the patient (MADRS, C-SSRS) and enters questionnaires from the chart.
+            Perm.ASSESSMENT_RECORD,
         }
     ),
     # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms; runs the
@@ -125,10 +131,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.TREATMENT_CHECK_IN,
             Perm.TREATMENT_CHART,
             Perm.PORTAL_INVITE,
+            # Enters questionnaires and ratings taken at the chair side.
+            Perm.ASSESSMENT_RECORD,
         }
     ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
-    Role.THERAPIST: frozenset({Perm.PATIENT_READ, Perm.CLINIC_READ}),
+    Role.THERAPIST: frozenset(
+        {
+            Perm.PATIENT_READ,
+            Perm.CLINIC_READ,
+            # Enters the questionnaires and ratings of the sessions they integrate.
+            Perm.ASSESSMENT_RECORD,
+        }
+    ),
     # Intake: registers patients and records the history the patient brings.
     Role.FRONT_DESK: frozenset(
         {

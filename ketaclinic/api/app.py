@@ -129,6 +129,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, str(exc), exc.status_code)
 
 
+from ketaclinic.assessments.api import router as assessments_router  # noqa: E402
 from ketaclinic.clinicpolicy.api import router as clinicpolicy_router  # noqa: E402
 from ketaclinic.consent.api import router as consent_router  # noqa: E402
 from ketaclinic.floor.api import router as floor_router  # noqa: E402
@@ -147,5 +148,6 @@ api.add_router("/v1", ledger_router)
 api.add_router("/v1", treatment_router)
 api.add_router("/v1", rems_router)
 api.add_router("/v1", floor_router)
+api.add_router("/v1", assessments_router)
 # Every POST honours Idempotency-Key (ketaclinic/idempotency/hook.py), documented on each operation.
 honour_idempotency_keys(api, authenticate=user_for_token)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.urls import URLPattern, URLResolver
 
+from ketaclinic.assessments.tests import matrix as assessments_matrix
 from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients.actions import HistoryInput
@@ -403,6 +404,8 @@ ROUTES += [
 ROUTES.append(("api measurements", "get", "/api/v1/patients/{pid}/measurements", None, READERS, True, True))
 # Treatment plans and sessions (ketaclinic/treatment/tests/matrix.py prepares each route's state).
 ROUTES += treatment_matrix.ROUTES
+# Assessments, trends and episodes (ketaclinic/assessments/tests/matrix.py prepares each route's state).
+ROUTES += assessments_matrix.ROUTES
 
 _mrn = iter(range(800000, 900000))
 
@@ -451,7 +454,8 @@ def _consent_body(patient: Patient) -> dict[str, Any]:
 
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     name, method, url, body, _, _, is_api = route
-    area = next((m for m in (treatment_matrix, rems_matrix) if name in m.NAMES), None)
+    areas: tuple[Any, ...] = (treatment_matrix, rems_matrix, assessments_matrix)
+    area = next((m for m in areas if name in m.NAMES), None)
     if area is not None:
         client = world.api(who) if is_api else world.client(who)
 
@@ -651,6 +655,7 @@ COVERED_NAMESPACES = {
     "treatment",
     "floor",
     "portal_staff",
+    "assessments",
 }
 # The ids other than the patient's that the routes above name, filled in by _call.
 PLACEHOLDERS = ("location_id", "chair_id", "screening", "document", "ledger_waste")
@@ -691,6 +696,7 @@ def test_every_web_page_is_in_the_matrix() -> None:
                     1,
                 ),
                 **treatment_matrix.SAMPLE_IDS,
+                **assessments_matrix.SAMPLE_IDS,
             )
         ).view_name
         for r in ROUTES

@@ -470,13 +470,50 @@ ENDPOINTS += [
     Case("GET /api/v1/rems/queue", "get", "/api/v1/rems/queue", None, 200, "list"),
 ]
 
+# Assessments (ketaclinic/assessments): every answer that shows a response, a trend or an episode carries the
+# chart. {assessment}: a PHQ-9 of the patient (assessments/tests/matrix.py).
+ASSESSMENT = "{assessment}"
+ASM = f"/assessments/patients/{PID}"
+MADRS_FORM = {f"item-{n}": "2" for n in range(1, 11)}
+PHQ9 = {"instrument": "phq9", "answers": [1, 1, 1, 1, 1, 1, 1, 1, 0]}
+PAGES += [
+    Case("assessments:patient", "get", f"{ASM}/", None, 200, "read"),
+    Case("assessments:panel", "get", f"{ASM}/panel/", None, 200, "read"),
+    Case("assessments:new", "get", f"{ASM}/new/madrs/", None, 200, "read"),
+    Case("assessments:new", "post", f"{ASM}/new/madrs/", MADRS_FORM, 302, "none"),
+    Case("assessments:new", "post", f"{ASM}/new/madrs/", {"item-1": "9"}, 422, "read"),
+    Case("assessments:assessment", "get", f"{ASM}/{ASSESSMENT}/", None, 200, "read"),
+]
+ENDPOINTS += [
+    Case(
+        "POST /api/v1/patients/{patient_id}/assessments",
+        "post",
+        f"{API}/{PID}/assessments",
+        PHQ9,
+        201,
+        "read",
+    ),
+    Case(
+        "GET /api/v1/patients/{patient_id}/assessments", "get", f"{API}/{PID}/assessments", None, 200, "read"
+    ),
+    Case(
+        "GET /api/v1/patients/{patient_id}/assessments/{assessment_id}",
+        "get",
+        f"{API}/{PID}/assessments/{ASSESSMENT}",
+        None,
+        200,
+        "read",
+    ),
+    Case("GET /api/v1/patients/{patient_id}/episode", "get", f"{API}/{PID}/episode", None, 200, "read"),
+]
+
 CASES = PAGES + ENDPOINTS
 
 
 def _page_names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
     for p in patterns:
         if isinstance(p, URLResolver):
-            if p.namespace in {"patients", "audit", "web", "screening", "consent", "floor"}:
+            if p.namespace in {"patients", "audit", "web", "screening", "consent", "floor", "assessments"}:
                 yield from _page_names(p.url_patterns, f"{p.namespace}:")
         else:
             yield prefix + str(p.name)
@@ -488,7 +525,7 @@ def test_every_page_is_walked() -> None:
     assert served - {c.route for c in PAGES} == set()
     for case in PAGES:  # each case's URL is the page it names
         url = case.url.replace(PID, str(uuid.uuid4())).replace(ENTRY, "1")
-        url = url.replace(SCREENING, "1").replace(DOCUMENT, "1")
+        url = url.replace(SCREENING, "1").replace(DOCUMENT, "1").replace(ASSESSMENT, "1")
         assert resolve(url).view_name == case.route, case
 
 
@@ -546,6 +583,10 @@ def _send(world: World, case: Case, patient: Patient) -> TestResponse:
         url = url.replace(DOCUMENT, str(_consent(patient)["document_id"]))
     if WASTE in url:
         url = url.replace(WASTE, str(ledger_helpers.matrix_waste()))
+    if ASSESSMENT in url:
+        from ketaclinic.assessments.tests.matrix import recorded
+
+        url = url.replace(ASSESSMENT, str(recorded(patient)))
     if SESSION in url:
         url = url.replace(SESSION, str(_rems_session(world, patient).pk))
     if ENTRY in url:
