@@ -11,14 +11,18 @@ from typing import Any
 
 from django.utils import timezone
 
+from ketaclinic.assessments import forms
+from ketaclinic.assessments import queries as assessment_queries
 from ketaclinic.assessments.models import Assessment, AssessmentRequest, RequestStatus
+from ketaclinic.assessments.trend import chart as trend_chart
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import Origin
 from ketaclinic.audit.models import Action, Outcome
 from ketaclinic.clinical import scales
 from ketaclinic.clinical.preparation import Instruction, preparation_for
-from ketaclinic.clinical.scales import INSTRUMENTS, InstrumentSpec, parse_instrument
+from ketaclinic.clinical.scales import INSTRUMENTS, parse_instrument
 from ketaclinic.clinicpolicy.clock import local_today
+from ketaclinic.clinicpolicy.queries import policy_for
 from ketaclinic.errors import NotFound
 from ketaclinic.portal.models import PatientAccount
 from ketaclinic.treatment.models import PlanModality, SessionStatus, TreatmentSession
@@ -28,7 +32,7 @@ CRISIS_FLAGS = frozenset(
     {scales.Flag.SUICIDAL_IDEATION, scales.Flag.SUICIDAL_BEHAVIOUR, scales.Flag.HIGH_SUICIDE_RISK}
 )
 # The questionnaires a patient answers themselves: their scores are the patient's history in the portal.
-SELF_REPORT = frozenset({scales.Instrument.PHQ9, scales.Instrument.GAD7, scales.Instrument.QIDS_SR16})
+SELF_REPORT = forms.SELF_REPORT
 UPCOMING_LIMIT = 10
 HISTORY_LIMIT = 200
 _UPCOMING = (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN)
@@ -100,34 +104,18 @@ def score_history(account: PatientAccount) -> list[Assessment]:
 
 
 @dataclass(frozen=True, slots=True)
-class Option:
-    value: int
-    label: str
+class Trend:
+    instrument_name: str
+    episode: Any
+    chart: Any
 
 
-def answer_options(spec: InstrumentSpec) -> list[list[Option]]:
-    """Each item's answer choices: the instrument's own wording where the library has it (PHQ-9, GAD-7),
-    else the item's score range."""
-    worded = {o[0]: o[2] for o in scales.FREQUENCY_ANSWER_CODES}
-    out = []
-    for item in spec.items:
-        scores = range(item.min_score, item.max_score + 1)
-        if spec.instrument in (scales.Instrument.PHQ9, scales.Instrument.GAD7):
-            out.append([Option(v, worded[v]) for v in scores])
-        else:
-            out.append([Option(v, str(v)) for v in scores])
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    taken_at: Any
-    total: int | None
-
-
-def series(rows: list[Assessment]) -> list[tuple[str, list[Point]]]:
-    """The history as one oldest-first series per instrument, for the trend chart."""
-    by: dict[str, list[Point]] = {}
-    for row in reversed(rows):
-        by.setdefault(row.instrument, []).append(Point(row.taken_at, row.total))
-    return [(instrument_name(k), v) for k, v in by.items()]
+def trend(account: PatientAccount) -> Trend | None:
+    """The PHQ-9 trend chart of the patient (the chart the clinicians see), when there are PHQ-9 scores."""
+    patient = account.patient
+    episode = assessment_queries.episode(patient, scales.Instrument.PHQ9.value)
+    if not episode.points:
+        return None
+    return Trend(
+        instrument_name(scales.Instrument.PHQ9), episode, trend_chart(episode, policy_for(patient.location))
+    )

@@ -20,13 +20,13 @@ from pydantic import ValidationError
 
 from ketaclinic.accounts import throttle
 from ketaclinic.assessments.actions import do_record_assessment
+from ketaclinic.assessments.forms import answers_from_post, question_form
 from ketaclinic.assessments.inputs import AssessmentIn
 from ketaclinic.assessments.models import Source
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import Origin
 from ketaclinic.audit.models import Action, Outcome
 from ketaclinic.audit.repeats import record_repeated
-from ketaclinic.clinical import scales
 from ketaclinic.errors import InvalidInput, NotFound, Refused, field_errors
 from ketaclinic.portal import auth, queries
 from ketaclinic.portal.actions import do_accept_invitation, do_portal_sign_in, open_invitation
@@ -38,9 +38,15 @@ BAD_SIGN_IN = "E-mail address or password is incorrect."
 LOCKED = "Too many failed attempts. Try again later."
 
 
-def _read(request: HttpRequest, account: PatientAccount, obj: Any = None) -> None:
+def _read(request: HttpRequest, account: PatientAccount, fields: list[str], obj: Any = None) -> None:
+    """The page's read event: the patient's portal account read what `fields` name of their own record."""
     record(
-        Action.PATIENT_READ, actor=account, origin=portal_origin(request), obj=obj, patient=account.patient
+        Action.PATIENT_READ,
+        actor=account,
+        origin=portal_origin(request),
+        obj=obj,
+        patient=account.patient,
+        changed_fields=fields,
     )
 
 
@@ -159,7 +165,7 @@ def welcome(request: HttpRequest, secret: str) -> HttpResponse:
 def home(request: HttpRequest, account: PatientAccount) -> HttpResponse:
     upcoming = queries.upcoming_sessions(account)
     pending = queries.pending_requests(account)
-    _read(request, account)
+    _read(request, account, ["treatment_sessions", "assessment_requests"])
     return render(
         request,
         "portal/home.html",
@@ -178,7 +184,8 @@ def home(request: HttpRequest, account: PatientAccount) -> HttpResponse:
 @patient_page
 def history(request: HttpRequest, account: PatientAccount) -> HttpResponse:
     rows = queries.score_history(account)
-    _read(request, account)
+    trend = queries.trend(account)
+    _read(request, account, ["assessments"])
     return render(
         request,
         "portal/history.html",
@@ -186,7 +193,7 @@ def history(request: HttpRequest, account: PatientAccount) -> HttpResponse:
             "account": account,
             "patient": account.patient,
             "rows": rows,
-            "series": queries.series(rows),
+            "trend": trend,
             "instrument_name": queries.instrument_name,
             "section": "history",
         },
@@ -198,49 +205,44 @@ def history(request: HttpRequest, account: PatientAccount) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @patient_page
 def questionnaire(request: HttpRequest, account: PatientAccount, request_id: int) -> HttpResponse:
+    """One of the patient's pending questionnaires (the form the staff entry and self-report pages share);
+    answered, it is scored and stored through do_record_assessment with source `portal`."""
     origin = portal_origin(request)
     asked = queries.get_request_for(account, request_id, origin=origin)
-    spec = scales.INSTRUMENTS[scales.parse_instrument(asked.instrument)]
+    form = question_form(asked.instrument)
     errors: dict[str, str] = {}
-    chosen: dict[str, str] = {}
+    values: dict[str, str] = {}
     if request.method == "POST":
-        chosen = {item.key: request.POST.get(item.key, "") for item in spec.items}
-        missing = [item for item in spec.items if not chosen[item.key].strip().isdigit()]
-        if missing:
-            errors = {
-                f"answers.{item.number}": f"Choose an answer to question {item.number}." for item in missing
-            }
+        values = {q.field: request.POST.get(q.field, "") for q in form.questions}
+        answers = answers_from_post(asked.instrument, request.POST)
+        try:
+            data = AssessmentIn.model_validate({"instrument": asked.instrument, "answers": answers})
+            result = do_record_assessment(
+                account.patient, data, actor=account, origin=origin, source=Source.PORTAL, request=asked
+            )
+        except ValidationError as exc:
+            errors = field_errors(exc)
+        except InvalidInput as exc:
+            errors = exc.errors
+        except Refused:
+            raise NotFound from None
         else:
-            answers = [int(chosen[item.key]) for item in spec.items]
-            try:
-                data = AssessmentIn.model_validate({"instrument": asked.instrument, "answers": answers})
-                result = do_record_assessment(
-                    account.patient, data, actor=account, origin=origin, source=Source.PORTAL, request=asked
-                )
-            except ValidationError as exc:
-                errors = field_errors(exc)
-            except InvalidInput as exc:
-                errors = exc.errors
-            except Refused:
-                raise NotFound from None
-            else:
-                crisis = bool(set(result.flags) & queries.CRISIS_FLAGS)
-                return render(
-                    request,
-                    "portal/thanks.html",
-                    {"account": account, "crisis": crisis, "name": spec.name, "section": "home"},
-                )
-    _read(request, account, asked)
+            crisis = bool(set(result.flags) & queries.CRISIS_FLAGS)
+            return render(
+                request,
+                "portal/thanks.html",
+                {"account": account, "crisis": crisis, "name": form.name, "section": "home"},
+            )
+    _read(request, account, ["assessment_request"], asked)
     return render(
         request,
         "portal/questionnaire.html",
         {
             "account": account,
             "asked": asked,
-            "spec": spec,
-            "options": queries.answer_options(spec),
+            "form": form,
             "errors": errors,
-            "chosen": chosen,
+            "values": values,
             "section": "home",
         },
         status=422 if errors else 200,

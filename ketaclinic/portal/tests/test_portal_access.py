@@ -28,13 +28,14 @@ PAGES = [
 ]
 # Pages any visitor may open: signing in and out, and an invitation link (its secret is the credential).
 OPEN = {"portal:sign_in", "portal:sign_out", "portal:welcome"}
-PHQ9_ALL_ZERO = {f"item_{n}": "0" for n in range(1, 10)}
 
 
 def _body(method: str) -> dict[str, str]:
     from ketaclinic.clinical.scales import INSTRUMENTS, Instrument
 
-    return {item.key: "1" for item in INSTRUMENTS[Instrument.PHQ9].items} if method == "post" else {}
+    return (
+        {f"item-{item.key}": "1" for item in INSTRUMENTS[Instrument.PHQ9].items} if method == "post" else {}
+    )
 
 
 def _url(url: str, patient: Patient) -> str:
