@@ -25,6 +25,7 @@ from ketaclinic.consent import demo as consent_demo
 from ketaclinic.ledger import demo as ledger_demo
 from ketaclinic.patients import inputs
 from ketaclinic.patients.actions import do_register_patient
+from ketaclinic.portal import demo as portal_demo
 from ketaclinic.rems import demo as rems_demo
 from ketaclinic.screening import demo as screening_demo
 from ketaclinic.treatment import demo as treatment_demo
@@ -397,6 +398,8 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
         screening_demo.load(network, today)
         # Last: today's sessions need the documents, screenings and ledger lots above.
         treatment_demo.load(list(network.locations.order_by("slug")), rng)
+        # A patient with a portal login, whose upcoming session needs the plans above.
+        portal_demo.load(network)
     return True
 
 
