@@ -130,3 +130,21 @@ def test_score_history_shows_only_the_patients_own_scores(world: World) -> None:
     assert "PHQ-9" in html and ">13<" in html
     assert "<svg" in html and "PHQ-9 over time" in html  # the clinicians' trend chart, server-drawn
     assert ">24<" not in html and f"{other.given_name} {other.family_name}" not in html
+
+
+def test_the_patients_own_text_is_shown_as_text(world: World) -> None:
+    from ketaclinic.patients.actions import do_update_patient
+    from ketaclinic.patients.inputs import PatientUpdate
+
+    patient = world.patient("north")
+    hostile = "<b>Bold</b>&lt;"
+    patient = do_update_patient(
+        patient,
+        PatientUpdate(given_name=hostile),
+        actor=world.user("nurse.north"),
+        expected_version=patient.version,
+    )
+    client = signed_in(account_for(world, patient))
+    for url in ("/portal/", "/portal/history/", f"/portal/questionnaires/{request_for(patient).pk}/"):
+        html = client.get(url).content.decode()
+        assert "<b>Bold</b>" not in html and "&lt;b&gt;Bold&lt;/b&gt;&amp;lt;" in html, url
