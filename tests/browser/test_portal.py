@@ -26,8 +26,8 @@ from ketaclinic.patients.models import Patient
 p = Patient.objects.filter(location__slug="north").order_by("mrn")[1]
 if not AssessmentRequest.objects.filter(patient=p, status="pending").exists():
     now = timezone.now()
-    AssessmentRequest.objects.create(patient=p, location_id=p.location_id, instrument="phq9", reason="one_off",
-        due_at=now, created_at=now)
+    AssessmentRequest.objects.create(patient=p, location_id=p.location_id, instrument="phq9",
+        reason="one_off", due_at=now, created_at=now)
 print(p.pk)
 """
 
