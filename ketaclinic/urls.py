@@ -30,7 +30,7 @@ urlpatterns = [
     path("floor/", include("ketaclinic.floor.urls")),
     # The patient portal (patients' own accounts) and the staff page that invites a patient to it.
     path("portal/", include("ketaclinic.portal.urls")),
-    path("portal-invitations/", include("ketaclinic.portal.staff_urls")),
+    path("portal-staff/", include("ketaclinic.portal.staff_urls")),
     path("assessments/", include("ketaclinic.assessments.urls")),
     path("api/", api.urls),
     # The admin site signs in and out through the app's own views, so that its login is throttled and

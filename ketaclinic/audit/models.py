@@ -94,6 +94,7 @@ class Action(models.TextChoices):
     PORTAL_LOGIN_LOCKED = "portal.login_locked", "Patient portal sign-in refused (locked out or throttled)"
     PORTAL_LOGOUT = "portal.logout", "Patient signed out of the portal"
     PORTAL_SESSION_TIMEOUT = "portal.session_timeout", "Patient portal session timed out"
+    PORTAL_PREPARATION = "portal.preparation", "Preparation instructions for patients changed"
 
 
 class Outcome(models.TextChoices):

@@ -19,14 +19,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.access import can
+from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import Action
-from ketaclinic.errors import Forbidden, InvalidInput, NotFound
+from ketaclinic.errors import Forbidden, InvalidInput, NotFound, VersionConflict
 from ketaclinic.patients.models import Patient
-from ketaclinic.portal.inputs import InviteIn, PasswordIn, email_key
-from ketaclinic.portal.models import PatientAccount, PortalInvitation
+from ketaclinic.portal.inputs import InviteIn, PasswordIn, PreparationIn, email_key
+from ketaclinic.portal.models import PatientAccount, PortalInvitation, PreparationText
 
 
 def token_hash(secret: str) -> str:
@@ -138,3 +139,35 @@ def do_portal_sign_in(account: PatientAccount, *, origin: Origin = SYSTEM) -> Pa
     account.save(update_fields=["last_login_at"])
     record(Action.PORTAL_LOGIN, actor=account, origin=origin, patient=account.patient)
     return account
+
+
+@transaction.atomic
+def do_set_preparation_text(
+    location: ClinicLocation, data: PreparationIn, *, actor: Any, origin: Origin = SYSTEM
+) -> PreparationText:
+    """Set the location's preparation instructions for a modality; a stale version is refused."""
+    if not can(actor, Perm.CLINIC_MANAGE, location.pk):
+        raise Forbidden
+    now = timezone.now()
+    current = (
+        PreparationText.objects.select_for_update().filter(location=location, modality=data.modality).first()
+    )
+    if (current.version if current else 0) != data.version:
+        raise VersionConflict(current.version if current else 0)
+    if current is None:
+        current = PreparationText.objects.create(
+            location=location, modality=data.modality, text=data.text, updated_at=now, updated_by=actor
+        )
+    else:
+        current.text, current.updated_at, current.updated_by = data.text, now, actor
+        current.version += 1
+        current.save(update_fields=["text", "updated_at", "updated_by", "version"])
+    record(
+        Action.PORTAL_PREPARATION,
+        actor=actor,
+        origin=origin,
+        obj=current,
+        location_id=location.pk,
+        changed_fields=["text"],
+    )
+    return current

@@ -8,10 +8,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from pydantic import Field, field_validator
 
+from ketaclinic.clinical.common import Modality
 from ketaclinic.patients.inputs import Strict
-from ketaclinic.portal.models import EMAIL_MAX
+from ketaclinic.portal.models import EMAIL_MAX, PREPARATION_TEXT_MAX
 
 PASSWORD_MAX = 200
+# The modalities whose preparation the clinic words itself (the reference gives no verified facts).
+CLINIC_WORDED = frozenset({Modality.IV_KETAMINE.value, Modality.IM_KETAMINE.value})
 
 
 class InviteIn(Strict):
@@ -41,3 +44,27 @@ class PasswordIn(Strict):
 
 def email_key(email: str) -> str:
     return email.strip().casefold()
+
+
+class PreparationIn(Strict):
+    """A location's preparation instructions for one modality the clinic words itself (IV, IM ketamine)."""
+
+    modality: str
+    text: Annotated[str, Field(min_length=1, max_length=PREPARATION_TEXT_MAX)]
+    # The version the admin saw (0 when there was none yet): a stale edit is refused.
+    version: int = 0
+
+    @field_validator("modality")
+    @classmethod
+    def _modality(cls, value: str) -> str:
+        if value not in CLINIC_WORDED:
+            raise ValueError(f"expected one of: {', '.join(sorted(CLINIC_WORDED))}")
+        return value
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("enter the instructions")
+        return value

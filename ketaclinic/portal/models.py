@@ -63,3 +63,30 @@ class PortalInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"portal invitation {self.pk}"
+
+
+PREPARATION_TEXT_MAX = 2000
+
+
+class PreparationText(models.Model):
+    """A location's own preparation instructions for a modality the reference gives no verified preparation
+    facts for (IV and IM ketamine): shown to the patient before each such session. Clinic policy, kept by the
+    location's clinic admins; not PHI."""
+
+    location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="+")
+    modality = models.CharField(max_length=20)
+    text = models.TextField(max_length=PREPARATION_TEXT_MAX)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField()
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "modality"], name="portal_preparation_one_per_modality"
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="portal_preparation_text_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"preparation text for {self.modality} at {self.location_id}"

@@ -24,7 +24,7 @@ from ketaclinic.clinical.scales import INSTRUMENTS, parse_instrument
 from ketaclinic.clinicpolicy.clock import local_today
 from ketaclinic.clinicpolicy.queries import policy_for
 from ketaclinic.errors import NotFound
-from ketaclinic.portal.models import PatientAccount
+from ketaclinic.portal.models import PatientAccount, PreparationText
 from ketaclinic.treatment.models import PlanModality, SessionStatus, TreatmentSession
 
 # A response with any of these shows the crisis resources on the thank-you page.
@@ -55,8 +55,16 @@ def upcoming_sessions(account: PatientAccount) -> list[Upcoming]:
         .order_by("date", "number")[:UPCOMING_LIMIT]
     )
     labels = dict(PlanModality.choices)
+    worded = {
+        p.modality: (Instruction(f"prep.clinic.{p.modality}", p.text, ()),)
+        for p in PreparationText.objects.filter(location_id=patient.location_id)
+    }
     return [
-        Upcoming(s, labels.get(s.plan.modality, s.plan.modality), preparation_for(s.plan.modality))
+        Upcoming(
+            s,
+            labels.get(s.plan.modality, s.plan.modality),
+            worded.get(s.plan.modality) or preparation_for(s.plan.modality),
+        )
         for s in sessions
     ]
 

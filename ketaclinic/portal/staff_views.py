@@ -16,16 +16,22 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from pydantic import ValidationError
 
+from ketaclinic.accounts.access import can
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
+from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action
+from ketaclinic.clinical.preparation import CLINIC_INSTRUCTIONS, ESKETAMINE_PREPARATION
+from ketaclinic.clinical.sources import SOURCES
+from ketaclinic.clinicpolicy.access import get_location_for
 from ketaclinic.clinicpolicy.clock import location_zone
-from ketaclinic.errors import InvalidInput, field_errors
+from ketaclinic.errors import InvalidInput, VersionConflict, field_errors
 from ketaclinic.patients.access import get_patient_for
-from ketaclinic.portal.actions import do_invite_patient
-from ketaclinic.portal.inputs import InviteIn
-from ketaclinic.portal.models import PatientAccount
-from ketaclinic.web.shortcuts import requires, web_origin
+from ketaclinic.portal.actions import do_invite_patient, do_set_preparation_text
+from ketaclinic.portal.inputs import CLINIC_WORDED, InviteIn, PreparationIn
+from ketaclinic.portal.models import PatientAccount, PreparationText
+from ketaclinic.treatment.models import PlanModality
+from ketaclinic.web.shortcuts import forbidden, requires, web_origin
 
 EMAIL_SUBJECT = "Your patient portal invitation"
 EMAIL_BODY = (
@@ -76,3 +82,57 @@ def invite(request: HttpRequest, pk: Any) -> HttpResponse:
         )
     record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=account, patient=patient)
     return render(request, "portal/staff_invite.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Perm.CLINIC_READ)
+def preparation(request: HttpRequest, location_id: int) -> HttpResponse:
+    """What patients of the location are told before each session: the sourced esketamine facts, and the
+    clinic's own words for IV and IM ketamine (clinic policy; its clinic admins change them)."""
+    origin = web_origin(request)
+    perm = Perm.CLINIC_MANAGE if request.method == "POST" else Perm.CLINIC_READ
+    if not can(request.user, perm):  # a change needs a clinic admin, at some location first (403)
+        deny(request.user, origin, str(perm))
+        return forbidden(request)
+    location = get_location_for(request.user, location_id, perm, origin=origin)
+    errors: dict[str, str] = {}
+    typed: dict[str, str] = {}
+    status = 200
+    saved = ""
+    if request.method == "POST":
+        modality = request.POST.get("modality", "")
+        typed = {modality: request.POST.get("text", "")}
+        raw_version = request.POST.get("version", "0")
+        try:
+            data = PreparationIn.model_validate(
+                {
+                    "modality": modality,
+                    "text": typed[modality],
+                    "version": int(raw_version) if raw_version.isdigit() else -1,
+                }
+            )
+            do_set_preparation_text(location, data, actor=request.user, origin=origin)
+        except ValidationError as exc:
+            errors, status = field_errors(exc), 422
+        except VersionConflict:
+            errors, status = {"text": "Someone changed these instructions since you opened the page."}, 409
+        else:
+            saved, typed = modality, {}
+    texts = {p.modality: p for p in PreparationText.objects.filter(location=location)}
+    labels = dict(PlanModality.choices)
+    rows = [
+        {"modality": m, "label": labels[m], "current": texts.get(m), "typed": typed.get(m)}
+        for m in sorted(CLINIC_WORDED)
+    ]
+    context = {
+        "location": location,
+        "esketamine": ESKETAMINE_PREPARATION,
+        "sources": SOURCES,
+        "fallback": CLINIC_INSTRUCTIONS.text,
+        "rows": rows,
+        "errors": errors,
+        "error_modality": request.POST.get("modality", "") if errors else "",
+        "saved": saved,
+        "can_manage": can(request.user, Perm.CLINIC_MANAGE, location.pk),
+    }
+    return render(request, "portal/staff_preparation.html", context, status=status)

@@ -60,10 +60,10 @@ def test_staff_invite_from_the_chart_shows_and_emails_a_link_without_phi(world: 
     patient = world.patient("north")
     client = world.client("frontdesk.north")
     chart = client.get(f"/patients/{patient.pk}/")
-    assert f"/portal-invitations/{patient.pk}/".encode() in chart.content
+    assert f"/portal-staff/invite/{patient.pk}/".encode() in chart.content
     last = _last()
     response = client.post(
-        f"/portal-invitations/{patient.pk}/", {"email": "milo@example.org", "send_email": "yes"}
+        f"/portal-staff/invite/{patient.pk}/", {"email": "milo@example.org", "send_email": "yes"}
     )
     assert response.status_code == 200
     secret = _link_secret(response.content.decode())
@@ -86,7 +86,7 @@ def test_staff_invite_from_the_chart_shows_and_emails_a_link_without_phi(world: 
 def test_a_therapist_may_not_invite(world: World) -> None:
     patient = world.patient("north")
     response = world.client("therapist.north").post(
-        f"/portal-invitations/{patient.pk}/", {"email": "a@b.org"}
+        f"/portal-staff/invite/{patient.pk}/", {"email": "a@b.org"}
     )
     assert response.status_code == 403
     assert not PatientAccount.objects.exists()
@@ -97,7 +97,7 @@ def test_a_therapist_may_not_invite(world: World) -> None:
 )
 def test_a_bad_email_is_named_and_nothing_is_saved(world: World, email: str, field: str) -> None:
     patient = world.patient("north")
-    response = world.client("nurse.north").post(f"/portal-invitations/{patient.pk}/", {"email": email})
+    response = world.client("nurse.north").post(f"/portal-staff/invite/{patient.pk}/", {"email": email})
     assert response.status_code == 422
     assert response.context["errors"].keys() == {field}
     assert not PatientAccount.objects.exists() and not PortalInvitation.objects.exists()

@@ -148,3 +148,35 @@ def test_the_patients_own_text_is_shown_as_text(world: World) -> None:
     for url in ("/portal/", "/portal/history/", f"/portal/questionnaires/{request_for(patient).pk}/"):
         html = client.get(url).content.decode()
         assert "<b>Bold</b>" not in html and "&lt;b&gt;Bold&lt;/b&gt;&amp;lt;" in html, url
+
+
+def test_the_clinic_words_iv_preparation_and_its_patients_read_it(world: World) -> None:
+    patient = world.patient("north", 1)
+    plan_today(patient, world.user("prescriber.north"), modality="iv_ketamine")
+    page = f"/portal-staff/preparation/{patient.location_id}/"
+    admin = world.client("admin.north")
+    assert ESKETAMINE_PREPARATION[0].text.encode() in admin.get(page).content
+    words = "No food for 6 hours before your infusion. <b>Bring</b> a friend."
+    response = admin.post(page, {"modality": "iv_ketamine", "text": words, "version": "0"})
+    assert response.status_code == 200 and response.context["saved"] == "iv_ketamine"
+    stale = admin.post(page, {"modality": "iv_ketamine", "text": "Other words", "version": "0"})
+    assert stale.status_code == 409
+    html = signed_in(account_for(world, patient)).get("/portal/").content.decode()
+    assert "No food for 6 hours before your infusion. &lt;b&gt;Bring&lt;/b&gt; a friend." in html
+    assert CLINIC_INSTRUCTIONS.text not in html
+
+
+def test_the_sourced_esketamine_preparation_cannot_be_reworded(world: World) -> None:
+    from ketaclinic.audit.models import Action, AuditEvent
+    from ketaclinic.portal.models import PreparationText
+
+    location_id = world.patient("north").location_id
+    page = f"/portal-staff/preparation/{location_id}/"
+    admin = world.client("admin.north")
+    response = admin.post(page, {"modality": "esketamine_nasal", "text": "Eat first.", "version": "0"})
+    assert response.status_code == 422 and set(response.context["errors"]) == {"modality"}
+    empty = admin.post(page, {"modality": "im_ketamine", "text": "   ", "version": "0"})
+    assert empty.status_code == 422 and set(empty.context["errors"]) == {"text"}
+    assert world.client("nurse.north").post(page, {"modality": "im_ketamine", "text": "x"}).status_code == 403
+    assert not PreparationText.objects.exists()
+    assert not AuditEvent.objects.filter(action=Action.PORTAL_PREPARATION).exists()
