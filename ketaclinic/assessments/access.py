@@ -11,7 +11,7 @@ from typing import Any
 
 from ketaclinic.accounts.access import can, grants
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.assessments.models import Assessment
+from ketaclinic.assessments.models import Assessment, AssessmentRequest
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.denials import deny_entry, deny_patient
 from ketaclinic.errors import Forbidden, NotFound
@@ -52,6 +52,22 @@ def get_patient_assessment_for(
         found = Assessment.objects.filter(pk=aid, patient=patient).select_related("created_by").first()
     if found is None:
         deny_entry(user, origin, patient, Assessment, aid)
+        raise NotFound
+    found.patient = patient
+    return found
+
+
+def get_patient_request_for(
+    user: Any, patient_id: object, request_id: object, *, origin: Origin = SYSTEM
+) -> AssessmentRequest:
+    """One assessment request of this patient; another patient's request id is NotFound, audited."""
+    patient = patient_for(user, patient_id, origin=origin)
+    rid = _id(request_id)
+    found = None
+    if 0 < rid <= _LARGEST_ID:
+        found = AssessmentRequest.objects.filter(pk=rid, patient=patient).first()
+    if found is None:
+        deny_entry(user, origin, patient, AssessmentRequest, rid)
         raise NotFound
     found.patient = patient
     return found

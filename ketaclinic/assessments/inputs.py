@@ -17,6 +17,7 @@ from ketaclinic.clinical.scales import Instrument
 from ketaclinic.patients.inputs import Strict, one_of
 
 INSTRUMENTS = [i.value for i in Instrument]
+CHANNELS = ["email", "sms", "none"]
 
 
 class AssessmentIn(Strict):
@@ -56,4 +57,34 @@ class AssessmentIn(Strict):
     def _known(cls, value: str) -> str:
         if value not in INSTRUMENTS:
             raise ValueError(f"'{value}' is not an instrument; expected one of: {', '.join(INSTRUMENTS)}")
+        return value
+
+
+class AssessmentRequestIn(Strict):
+    """A one-off request: the instrument, when it is due (now when not given) and how the link is sent."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"instrument": "phq9", "channel": "email"},
+                {"instrument": "gad7", "due_at": "2026-03-04T09:00:00-08:00", "channel": "none"},
+            ]
+        }
+    )
+    instrument: Annotated[str, one_of(INSTRUMENTS)]
+    due_at: AwareDatetime | None = None
+    channel: Annotated[str, one_of(CHANNELS)] = "none"
+
+    @field_validator("instrument")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in INSTRUMENTS:
+            raise ValueError(f"'{value}' is not an instrument; expected one of: {', '.join(INSTRUMENTS)}")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        if value not in CHANNELS:
+            raise ValueError(f"'{value}' is not a channel; expected one of: {', '.join(CHANNELS)}")
         return value

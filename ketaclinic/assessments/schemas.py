@@ -93,3 +93,15 @@ def episode_out(e: Episode) -> dict[str, Any]:
         "baseline_taken_at": e.baseline.taken_at if e.baseline else None,
         "latest_taken_at": e.latest.taken_at if e.latest else None,
     }
+
+
+class AssessmentRequestOut(Out):
+    """A request for a response. `url` is the patient's self-report link (null for a clinician's
+    instrument): its secret is in this answer and the message sent, never stored, so a replay of the same
+    Idempotency-Key answers `url` null."""
+
+    id: int
+    instrument: str
+    status: str
+    url: str | None
+    expires_at: dt.datetime | None
