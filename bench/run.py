@@ -366,6 +366,11 @@ def run(seeded: Seeded, cookie: str, csrf: str) -> tuple[str, int]:
                 timed=True,
             ),
         ),
+        # The same without a key: the write's transaction is the action's alone, not the whole request's.
+        "vitals (API, no key)": (
+            "bare ninja insert",
+            Load("POST", "/api/v1/sessions/{id}/vitals", nurse, vitals, ids=charting.sessions, timed=True),
+        ),
     }
     flat_paths = {
         "chart page": ("/patients/{id}/", session),
