@@ -196,7 +196,7 @@ def test_the_report_has_every_column_a_dea_inspection_needs(world: World, north:
     assert AuditEvent.objects.filter(action=Action.LEDGER_REPORT).count() == 1
 
 
-def test_a_reader_without_chart_access_gets_the_report_without_names(
+def test_a_reader_without_chart_access_gets_the_report_without_patients(
     world: World, north: ClinicLocation
 ) -> None:
     patient = world.patient("north")
@@ -211,7 +211,11 @@ def test_a_reader_without_chart_access_gets_the_report_without_names(
     status, rows = _report(world, "admin.north")
     assert status == 200
     text = "\n".join(",".join(r) for r in rows)
-    assert patient.family_name not in text and patient.mrn in text and "withheld" in text
+    assert patient.family_name not in text and patient.mrn not in text and "withheld" in text
+    assert patient.address not in text
+    nurse_status, nurse_rows = _report(world, "nurse.north")
+    nurse_text = "\n".join(",".join(r) for r in nurse_rows)
+    assert nurse_status == 200 and patient.family_name in nurse_text and patient.mrn in nurse_text
 
 
 def test_the_report_opens_and_closes_on_the_locations_days(world: World, north: ClinicLocation) -> None:
