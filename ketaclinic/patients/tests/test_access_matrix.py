@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver
 
 from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.ledger.tests import helpers as ledger_helpers
+from ketaclinic.ledger.tests import matrix as ledger_matrix
 from ketaclinic.patients.actions import HistoryInput
 from ketaclinic.patients.models import AllergyCategory, BodyMeasurement, Patient, Substance, UseStatus
 from ketaclinic.patients.sections import SECTIONS
@@ -378,6 +379,8 @@ ROUTES += [
 ]
 # The REMS form, its submission and the queue (ketaclinic/rems/tests/matrix.py prepares each route's state).
 ROUTES += rems_matrix.ROUTES
+# Theft and loss reports and a breakage (ketaclinic/ledger/tests/matrix.py prepares {loss} and the stock).
+ROUTES += ledger_matrix.ROUTES
 
 # Reading one entry of each section, and the measurements history.
 ROUTES += [
@@ -435,7 +438,7 @@ def _consent_body(patient: Patient) -> dict[str, Any]:
 
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     name, method, url, body, _, _, is_api = route
-    area = next((m for m in (treatment_matrix, rems_matrix) if name in m.NAMES), None)
+    area = next((m for m in (treatment_matrix, rems_matrix, ledger_matrix) if name in m.NAMES), None)
     if area is not None:
         client = world.api(who) if is_api else world.client(who)
 
@@ -674,6 +677,7 @@ def test_every_web_page_is_in_the_matrix() -> None:
                     1,
                 ),
                 **treatment_matrix.SAMPLE_IDS,
+                **ledger_matrix.SAMPLE_IDS,
             )
         ).view_name
         for r in ROUTES
