@@ -69,13 +69,11 @@ def _whole_units(product: Product, units: Decimal, field: str) -> None:
         raise InvalidInput({field: "esketamine is counted in whole devices"})
 
 
-def _locked_lot(location: ClinicLocation, lot_number: str, field: str = "lot_number") -> Lot:
-    lot = (
-        Lot.objects.select_for_update()
-        .select_related("product")
-        .filter(location=location, lot_number=lot_number)
-        .first()
-    )
+def _locked_lot(
+    location: ClinicLocation, lot_number: str, field: str = "lot_number", *, lock: bool = True
+) -> Lot:
+    rows = Lot.objects.select_for_update() if lock else Lot.objects.all()
+    lot = rows.select_related("product").filter(location=location, lot_number=lot_number).first()
     if lot is None:
         raise InvalidInput({field: f"no lot '{lot_number}' has been received at this location"})
     return lot
@@ -276,7 +274,8 @@ def do_record_event(
         event = _receive(location, product, data, actor, occurred_at)
     else:
         _whole_units(product, data.quantity, "quantity")
-        lot = _locked_lot(location, data.lot_number)
+        # A transfer locks its two lots itself, in key order (so crossing transfers cannot deadlock).
+        lot = _locked_lot(location, data.lot_number, lock=data.kind != "transfer_out")
         if lot.product_id != product.pk:
             raise InvalidInput({"lot_number": f"lot '{lot.lot_number}' is a lot of another product"})
         if data.kind in ("waste", "breakage"):

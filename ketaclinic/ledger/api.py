@@ -1,4 +1,5 @@
-"""/api/v1/ledger: balances, events and the witness of a waste. Same actions as the pages."""
+"""/api/v1/ledger: balances, events, the witness of a waste, breakage or disposal, and theft and loss reports
+with their DEA steps and Form 106 data. Same actions as the pages."""
 
 from __future__ import annotations
 
