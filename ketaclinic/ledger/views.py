@@ -172,6 +172,8 @@ def _record_context(request: HttpRequest, kind: str, **extra: Any) -> dict[str, 
     )
     networks = {location.network_id for location in writable}
     destinations = ClinicLocation.objects.filter(network_id__in=networks).order_by("name")
+    if len(writable) == 1:  # a transfer goes to another location than one's own
+        destinations = destinations.exclude(pk=writable[0].pk)
     return {
         "kind": kind,
         "title": KINDS[kind],
