@@ -17,11 +17,11 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.assessments import actions, inputs, links
 from ketaclinic.assessments.access import patient_for
 from ketaclinic.assessments.models import AssessmentRequest, Channel, RequestReason, RequestStatus
-from ketaclinic.assessments.schedule import SELF_REPORT
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.denials import deny, deny_patient
 from ketaclinic.audit.models import Action
 from ketaclinic.clinical import scales
+from ketaclinic.clinical.measurement import SELF_REPORT
 from ketaclinic.clinicpolicy.clock import local_date
 from ketaclinic.errors import Forbidden, InvalidInput, Refused, field_errors
 from ketaclinic.patients.models import Patient
