@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "ketaclinic.rems",
     "ketaclinic.floor",
     "ketaclinic.assessments",
+    "ketaclinic.portal",
     "ketaclinic.demo",
     # The task runner: periodic schedules, reminders and pre-visit instructions (ketaclinic/tasks.py).
     "huey.contrib.djhuey",
@@ -190,6 +191,8 @@ KETACLINIC_BREAK_GLASS_MINUTES = CONFIG.break_glass_minutes
 KETACLINIC_BREAK_GLASS_REASON_MIN_CHARS = CONFIG.break_glass_reason_min_chars
 # How long an API POST's answer is kept for a retry with the same Idempotency-Key (at least 24 hours).
 KETACLINIC_IDEMPOTENCY_HOURS = CONFIG.idempotency_hours
+# A patient portal invitation link works once, for this many hours (ketaclinic/portal).
+KETACLINIC_PORTAL_INVITATION_HOURS = 72
 
 # The task runner (Huey): a SQLite queue in the data folder, or Redis when KETACLINIC_REDIS_URL is set.
 # `ketaclinic serve` (make run) starts its consumer beside the web workers; tasks live in

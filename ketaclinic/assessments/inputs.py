@@ -24,23 +24,11 @@ class AssessmentIn(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"instrument": "phq9", "answers": [2, 2, 1, 2, 1, 1, 1, 0, 0]},
                 {
-                    "instrument": "madrs",
-                    "answers": {
-                        "1": 3,
-                        "2": 3,
-                        "3": 2,
-                        "4": 2,
-                        "5": 1,
-                        "6": 2,
-                        "7": 2,
-                        "8": 2,
-                        "9": 2,
-                        "10": 1,
-                    },
+                    "instrument": "phq9",
+                    "answers": [2, 2, 1, 2, 1, 1, 1, 0, 0],
                     "taken_at": "2026-03-02T09:05:00-08:00",
-                },
+                }
             ]
         }
     )

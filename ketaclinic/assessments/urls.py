@@ -9,6 +9,6 @@ urlpatterns = [
     path("patients/<uuid:pk>/", views.patient_assessments, name="patient"),
     path("patients/<uuid:pk>/panel/", views.chart_panel, name="panel"),
     path("patients/<uuid:pk>/requests/", request_views.patient_requests, name="requests"),
-    path("patients/<uuid:pk>/new/<slug:instrument>/", views.new_assessment, name="new"),
+    path("patients/<uuid:pk>/new/<slug:instrument>/", views.new_assessment, name="enter"),
     path("patients/<uuid:pk>/<int:aid>/", views.assessment_page, name="assessment"),
 ]
