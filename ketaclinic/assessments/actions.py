@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ketaclinic.assessments import inputs, links, safety, schedule
+from ketaclinic.assessments import inputs, links, safety
 from ketaclinic.assessments.models import (
     Assessment,
     AssessmentRequest,
@@ -28,6 +28,7 @@ from ketaclinic.assessments.models import (
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import Action, Outcome
+from ketaclinic.clinical import measurement as schedule
 from ketaclinic.clinical import scales
 from ketaclinic.clinicpolicy.clock import day_bounds, local_date
 from ketaclinic.clinicpolicy.queries import policy_for

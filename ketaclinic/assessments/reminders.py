@@ -23,7 +23,7 @@ from django.db.models import Q
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.assessments import actions
 from ketaclinic.assessments.models import AssessmentRequest, Channel, RequestStatus
-from ketaclinic.assessments.schedule import SELF_REPORT
+from ketaclinic.clinical.measurement import SELF_REPORT
 from ketaclinic.clinical.policy import ClinicPolicy
 from ketaclinic.clinicpolicy.clock import local_date
 from ketaclinic.clinicpolicy.queries import policy_for

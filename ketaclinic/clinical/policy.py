@@ -419,11 +419,13 @@ class ClinicPolicy:
     )
     # --- Measurement-based care: the assessment schedule and self-report links ----------------------------
     # The reference gives no schedule or link rules: each value is the clinic's, with KetaClinic's default.
+    # A schedule field names the sources of the instruments it schedules (PHQ-9 [R4], GAD-7 [R5], MADRS
+    # [R14b], QIDS-SR16 [R16]); the self-report link's fields are operational and rest on no literature.
     assessment_pre_dose_phq9: bool = field(
         default=True,
         metadata=_doc(
             _C,
-            (),
+            ("R4",),
             "Ask for a PHQ-9 before each dose of a treatment plan (with the baseline PHQ-9 and GAD-7 before "
             "the first dose).",
         ),
@@ -432,7 +434,7 @@ class ClinicPolicy:
         default=7,
         metadata=_doc(
             _C,
-            (),
+            ("R4", "R5"),
             "Days between the tracking questionnaires (GAD-7, and QIDS-SR16 when chosen; PHQ-9 too when it "
             "is not asked before each dose) during induction: weekly by default.",
         ),
@@ -441,7 +443,7 @@ class ClinicPolicy:
         default=14,
         metadata=_doc(
             _C,
-            (),
+            ("R4", "R5"),
             "Days between the tracking questionnaires in maintenance: every two weeks by default.",
         ),
     )
@@ -457,7 +459,7 @@ class ClinicPolicy:
         default=True,
         metadata=_doc(
             _C,
-            (),
+            ("R14b",),
             "Ask the clinician for a MADRS at baseline and at the end of induction.",
         ),
     )

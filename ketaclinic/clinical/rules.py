@@ -6,12 +6,22 @@ module only gathers them and checks that ids are unique and every source tag res
 
 from __future__ import annotations
 
-from ketaclinic.clinical import dosing, eligibility, outcomes, protocols, rems, scales, trd, vitals
+from ketaclinic.clinical import (
+    dosing,
+    eligibility,
+    measurement,
+    outcomes,
+    protocols,
+    rems,
+    scales,
+    trd,
+    vitals,
+)
 from ketaclinic.clinical.common import Area, Modality, Rule, parse_modality
 from ketaclinic.clinical.policy import DEFAULT_POLICY, ClinicPolicy, PolicyField, policy_fields
 from ketaclinic.clinical.sources import unknown_tags
 
-RULESET_VERSION = "2026.11.2"
+RULESET_VERSION = "2026.11.3"
 """Shown by the app with every decision so a clinic can review the rule set it applies. Bump it whenever a
 rule, a policy default or a source changes."""
 
@@ -42,6 +52,7 @@ def _gather() -> tuple[Rule, ...]:
         + protocols.RULES
         + rems.RULES
         + scales.RULES
+        + measurement.RULES
         + outcomes.RULES
         + trd.RULES
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from ketaclinic.assessments.schedule import PlannedSession, plan_schedule
+from ketaclinic.clinical.measurement import PlannedSession, plan_schedule
 from ketaclinic.clinical.policy import DEFAULT_POLICY
 
 MONDAY = dt.date(2026, 3, 2)

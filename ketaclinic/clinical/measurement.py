@@ -1,4 +1,5 @@
-"""The assessment schedule of a treatment plan: which questionnaires are asked for, before which session.
+"""Measurement-based care: the assessment schedule of a treatment plan [MBC-SCHEDULE], and when a patient's
+self-report link is sent, reminded and closed [MBC-SELF-REPORT-TIMING].
 
 Pure: the plan's sessions (number, date, phase) and the clinic policy in, the wanted requests out. The
 reference gives no measurement schedule; the defaults are the clinic policy fields `assessment_*`
@@ -23,8 +24,46 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from ketaclinic.clinical.common import ALL_MODALITIES, Area, Level, Rule
 from ketaclinic.clinical.policy import ClinicPolicy
 from ketaclinic.clinical.scales import Instrument
+
+RULE_SCHEDULE = Rule(
+    "MBC-SCHEDULE",
+    Area.SCALES,
+    Level.DEFINITION,
+    ALL_MODALITIES,
+    "Clinic policy: a treatment plan asks for PHQ-9 and GAD-7 (and QIDS-SR16 where the clinic uses it) "
+    "from the patient and a clinician's MADRS at baseline, before the first dose; a PHQ-9 before each "
+    "later dose; the tracking questionnaires weekly during induction and every two weeks in maintenance; "
+    "a MADRS at the end of induction. The reference gives no schedule: the sources are the instruments'.",
+    ("R4", "R5", "R14b", "R16"),
+    (
+        "assessment_pre_dose_phq9",
+        "assessment_induction_interval_days",
+        "assessment_maintenance_interval_days",
+        "assessment_qids_sr16",
+        "assessment_madrs",
+    ),
+)
+RULE_SELF_REPORT_TIMING = Rule(
+    "MBC-SELF-REPORT-TIMING",
+    Area.SCALES,
+    Level.DEFINITION,
+    ALL_MODALITIES,
+    "Clinic policy: a self-reported questionnaire's link is sent a lead time before it is due, reminded once "
+    "when overdue, works for a set number of hours, and locks after a set number of wrong dates of birth. "
+    "Operational values with no basis in the literature; the sources are those of the self-reported "
+    "instruments.",
+    ("R4", "R5", "R16"),
+    (
+        "self_report_link_hours",
+        "self_report_dob_attempts",
+        "self_report_lead_hours",
+        "self_report_overdue_hours",
+    ),
+)
+RULES: tuple[Rule, ...] = (RULE_SCHEDULE, RULE_SELF_REPORT_TIMING)
 
 # Who answers: the patient through a link, or a clinician in the clinic (no link is sent).
 SELF_REPORT = frozenset({Instrument.PHQ9, Instrument.GAD7, Instrument.QIDS_SR16})
@@ -75,7 +114,7 @@ def _first_of_each_interval(sessions: list[PlannedSession], days: int) -> list[P
 
 
 def plan_schedule(sessions: list[PlannedSession], policy: ClinicPolicy) -> list[Wanted]:
-    """The requests a plan with these sessions (not cancelled) wants, in session order."""
+    """The requests a plan with these sessions (not cancelled) wants, in session order [MBC-SCHEDULE]."""
     ordered = sorted(sessions, key=lambda s: (s.date, s.number))
     if not ordered:
         return []
