@@ -163,8 +163,8 @@ def _rems(world: World) -> None:
 
 
 def _assessments_and_safety(world: World) -> None:
-    """A self-report PHQ-9 answering a request, with item 9 positive (its task closed by a prescriber's high
-    C-SSRS, whose urgent alert a safety plan closed), and one request still pending (ketaclinic/assessments)."""
+    """A self-report PHQ-9 answering a request, with item 9 positive (its task closed by a prescriber's
+    high C-SSRS, whose urgent alert a safety plan closed), and one request still pending (assessments)."""
     from ketaclinic.assessments.actions import do_record_assessment, do_request_assessment
     from ketaclinic.assessments.inputs import AssessmentIn, AssessmentRequestIn
     from ketaclinic.assessments.models import Source
