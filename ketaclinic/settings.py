@@ -265,5 +265,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_phi"]}},
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
-    "loggers": {"django.request": {"level": "ERROR"}, "django.security": {"level": "WARNING"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.security": {"level": "WARNING"},
+        # The task runner's consumer: its start-up banner and each task's start and end stay out of the
+        # server's output; failures still show.
+        "huey": {"level": "WARNING"},
+    },
 }

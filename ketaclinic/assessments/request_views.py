@@ -22,6 +22,7 @@ from ketaclinic.audit.actions import record
 from ketaclinic.audit.denials import deny, deny_patient
 from ketaclinic.audit.models import Action
 from ketaclinic.clinical import scales
+from ketaclinic.clinicpolicy.clock import local_date
 from ketaclinic.errors import Forbidden, InvalidInput, Refused, field_errors
 from ketaclinic.patients.models import Patient
 from ketaclinic.web.shortcuts import requires, web_origin
@@ -42,6 +43,8 @@ def _context(patient: Patient, can_send: bool, **extra: Any) -> dict[str, Any]:
     return {
         "patient": patient,
         "rows": rows,
+        # Due on a day of the location's calendar (at its start): shown as that day.
+        "due_days": {r.pk: local_date(patient.location, r.due_at) for r in rows},
         "limit": LIST_LIMIT,
         "names": NAMES,
         "reasons": dict(RequestReason.choices),

@@ -24,21 +24,24 @@ log = logging.getLogger(__name__)
 @lock_task("assessments.build_schedules")
 def build_schedules() -> None:
     report = reminders.build_schedules(timezone.now())
-    log.info("assessment schedules: %s plans changed, %s unchanged", report.done, report.skipped)
+    if report.done:
+        log.info("assessment schedules: %s plans changed, %s unchanged", report.done, report.skipped)
 
 
 @db_periodic_task(crontab(minute="*/5"))
 @lock_task("assessments.send_reminders")
 def send_reminders() -> None:
     report = reminders.send_reminders(timezone.now())
-    log.info("self-report reminders: %s sent, %s skipped", report.done, report.skipped)
+    if report.done or report.skipped:
+        log.info("self-report reminders: %s sent, %s skipped", report.done, report.skipped)
 
 
 @db_periodic_task(crontab(minute="*/30"))
 @lock_task("assessments.send_previsits")
 def send_previsits() -> None:
     report = reminders.send_previsits(timezone.now())
-    log.info("pre-visit instructions: %s sent, %s skipped", report.done, report.skipped)
+    if report.done or report.skipped:
+        log.info("pre-visit instructions: %s sent, %s skipped", report.done, report.skipped)
 
 
 @on_startup()
