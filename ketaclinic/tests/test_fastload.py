@@ -186,7 +186,8 @@ def _assessments_and_safety(world: World) -> None:
         "q6": True,
         "q6_past_3_months": False,
     }
-    do_record_assessment(patient, AssessmentIn(instrument="cssrs_screen", answers=high), actor=prescriber)
+    cssrs = AssessmentIn.model_validate({"instrument": "cssrs_screen", "answers": high})
+    do_record_assessment(patient, cssrs, actor=prescriber)
     do_record_safety_plan(patient, SafetyPlanIn(plan_text="Call or text 988."), actor=prescriber)
 
 
