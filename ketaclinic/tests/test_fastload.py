@@ -113,6 +113,7 @@ def _fill(world: World) -> None:
     _emergency_grants(world)
     _screening_and_consent(world)
     _rems(world)
+    _assessments_and_safety(world)
     IdempotencyKey.objects.create(
         user=actor, key="probe", fingerprint="0" * 64, created_at=timezone.now(), body=b'{"x": 1}'
     )
@@ -159,6 +160,35 @@ def _rems(world: World) -> None:
     )
     sent = SubmissionIn(submitted_at=timezone.now(), confirmation_number="CONF-1")
     do_record_submission(session, sent, actor=world.user("nurse.north"))
+
+
+def _assessments_and_safety(world: World) -> None:
+    """A self-report PHQ-9 answering a request, with item 9 positive (its task closed by a prescriber's
+    high C-SSRS, whose urgent alert a safety plan closed), and one request still pending (assessments)."""
+    from ketaclinic.assessments.actions import do_record_assessment, do_request_assessment
+    from ketaclinic.assessments.inputs import AssessmentIn, AssessmentRequestIn
+    from ketaclinic.assessments.models import Source
+    from ketaclinic.assessments.safety import do_record_safety_plan
+    from ketaclinic.assessments.safety_inputs import SafetyPlanIn
+
+    patient, prescriber = world.patient("north", 1), world.user("prescriber.north")
+    ask = AssessmentRequestIn(instrument="phq9", channel="none")
+    request, _ = do_request_assessment(patient, ask, actor=world.user("nurse.north"))
+    do_request_assessment(patient, AssessmentRequestIn(instrument="gad7"), actor=prescriber)
+    phq9 = AssessmentIn(instrument="phq9", answers=[1, 1, 1, 1, 1, 1, 1, 1, 2])
+    do_record_assessment(patient, phq9, actor=None, source=Source.SELF_REPORT, request=request)
+    high = {
+        "q1": True,
+        "q2": True,
+        "q3": True,
+        "q4": True,
+        "q5": False,
+        "q6": True,
+        "q6_past_3_months": False,
+    }
+    cssrs = AssessmentIn.model_validate({"instrument": "cssrs_screen", "answers": high})
+    do_record_assessment(patient, cssrs, actor=prescriber)
+    do_record_safety_plan(patient, SafetyPlanIn(plan_text="Call or text 988."), actor=prescriber)
 
 
 def _emergency_grants(world: World) -> None:

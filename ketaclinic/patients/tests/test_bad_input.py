@@ -205,7 +205,7 @@ def test_the_documented_examples_are_accepted() -> None:
         cls = stack.pop()
         strict.setdefault(cls.__name__, cls)
         stack.extend(cls.__subclasses__())
-    checked = 0
+    with_examples = 0
     for body in bodies:
         name = body["$ref"].rsplit("/", 1)[1]
         model = (
@@ -213,7 +213,8 @@ def test_the_documented_examples_are_accepted() -> None:
             or strict.get(name)
             or next(getattr(m, name) for m in (schemas, *OTHER_INPUTS) if hasattr(m, name))
         )
-        for example in components[name].get("examples", []):
+        examples = components[name].get("examples", [])
+        for example in examples:  # a body may show more than one (a list of scores, an object of them)
             model.model_validate(example)
-            checked += 1
-    assert checked == len(bodies), "every body has an example"
+        with_examples += bool(examples)
+    assert with_examples == len(bodies), "every body has an example"
