@@ -197,7 +197,10 @@ KETACLINIC_PORTAL_INVITATION_HOURS = 72
 # The task runner (Huey): a SQLite queue in the data folder, or Redis when KETACLINIC_REDIS_URL is set.
 # `ketaclinic serve` (make run) starts its consumer beside the web workers; tasks live in
 # ketaclinic/tasks.py and are idempotent, so a restart or a second run sends nothing twice.
-KETACLINIC_TASKS_FILE = CONFIG.data_dir / "tasks.sqlite3"
+# Created 0600 here, before Huey opens it in any process (its -wal and -shm files then are 0600 too).
+KETACLINIC_TASKS_FILE = CONFIG.data_dir / _config.TASKS_FILE
+if not CONFIG.redis_url:
+    _config.private_file(KETACLINIC_TASKS_FILE)
 HUEY: dict[str, object] = {
     "name": "ketaclinic",
     "immediate": CONFIG.task_runner_immediate,

@@ -48,11 +48,13 @@ class Perm(StrEnum):
     # them (they are the thresholds and places of their working day, not PHI); a clinic admin changes them.
     CLINIC_READ = "clinic.read"
     CLINIC_MANAGE = "clinic.manage"
-    # The controlled-substance ledger of a location (ketaclinic/ledger): balances, events and the DEA report
-    # (the report names the patients who were given a dose, so it reads PHI).
+    # The controlled-substance ledger of a location (ketaclinic/ledger): balances, events, loss reports and
+    # the DEA report. Not a PHI permission: who was given a dose (patient id, name, address, MRN) is shown
+    # only to a reader who also holds PATIENT_READ at the location (ledger/access.py, sees_patients).
     LEDGER_READ = "ledger.read"
-    # Receiving, wasting, counting, adjusting and witnessing another's waste: the clinicians who handle the
-    # drug. Administrations are written by the dose action of the treatment session.
+    # Receiving, wasting, breakage, disposal, transfers, counting, adjusting, reporting a theft or loss, and
+    # witnessing another's waste, breakage or disposal: the clinicians who handle the drug. Administrations
+    # are written by the dose action of the treatment session.
     LEDGER_WRITE = "ledger.write"
     # Spravato REMS (ketaclinic/rems). The queue of Patient Monitoring Forms due at a location: session,
     # patient id, due date and status, never a name unless the user also reads patients there.

@@ -78,6 +78,12 @@ class Action(models.TextChoices):
     LEDGER_COUNT = "ledger.count", "Controlled-substance physical count"
     LEDGER_ADJUST = "ledger.adjust", "Controlled-substance balance adjusted"
     LEDGER_REPORT = "ledger.report", "Controlled-substance report produced"
+    LEDGER_BREAKAGE = "ledger.breakage", "Controlled-substance breakage or spillage recorded"
+    LEDGER_DISPOSE = "ledger.dispose", "Controlled substance disposed of"
+    LEDGER_TRANSFER = "ledger.transfer", "Controlled substance transferred between locations"
+    LEDGER_LOSS = "ledger.loss", "Controlled-substance theft or significant loss reported"
+    LEDGER_LOSS_STEP = "ledger.loss_step", "DEA notice or Form 106 of a loss recorded"
+    LEDGER_LOSS_EXPORT = "ledger.loss_export", "DEA Form 106 data exported"
     # Spravato REMS (ketaclinic/rems): a location's certified-setting details saved; a session's Patient
     # Monitoring Form submission recorded (reading a form is a patient.read).
     REMS_SETTING_SAVE = "rems.setting_save", "REMS setting details saved"
