@@ -93,6 +93,10 @@ def test_a_positive_suicide_item_shows_the_crisis_resources(world: World) -> Non
     response = client.post(f"/portal/questionnaires/{asked.pk}/", _answers(0, 0, 0, 0, 0, 0, 0, 0, 1))
     html = response.content.decode()
     assert "help is available now" in html and 'href="tel:988"' in html and 'href="tel:911"' in html
+    from ketaclinic.assessments.models import SafetyAlert
+
+    # The same alert as a self-report link or a clinic entry: a same-day task for the prescriber.
+    assert SafetyAlert.objects.filter(patient=patient, kind="suicide_item", status="open").exists()
 
 
 def test_a_missing_answer_is_named_and_nothing_is_saved(world: World) -> None:
