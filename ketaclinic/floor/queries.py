@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -91,7 +92,7 @@ class BoardSession:
     discharged_at: dt.datetime | None
     monitored_by: str
     facts: SessionFacts
-    policy: dict[str, Any] | None  # the policy kept at check-in, if any
+    policy: str | None  # the policy kept at check-in, if any, as JSON text
 
     @property
     def patient_name(self) -> str:
@@ -130,16 +131,18 @@ class Board:
         return sum(len(r.tiles) for r in self.rows)
 
 
-def _policy(kept: dict[str, Any] | None, base: ClinicPolicy) -> ClinicPolicy:
-    """The policy the session is judged under: the one kept at check-in, else the location's in force."""
-    return _kept_policy(json.dumps(kept, sort_keys=True), base) if kept else base
+def _policy(kept: str | None, base: ClinicPolicy) -> ClinicPolicy:
+    """The policy the session is judged under: the one kept at check-in (its JSON text as the database
+    holds it), else the location's in force."""
+    return _kept_policy(kept, base) if kept else base
 
 
 @functools.lru_cache(maxsize=256)
 def _kept_policy(kept: str, base: ClinicPolicy) -> ClinicPolicy:
     """A kept policy, built once per distinct snapshot and base (0.36 ms each; a board has one per session,
     and a day's sessions mostly share the snapshot of the policy in force). The key is the whole input."""
-    return policy_from_json(json.loads(kept), base)
+    values = json.loads(kept)
+    return policy_from_json(values, base) if values else base
 
 
 def _session_link() -> str:
@@ -174,6 +177,8 @@ def todays_sessions(location: ClinicLocation, day: dt.date) -> list[BoardSession
         TreatmentSession.objects.filter(location=location, date=day)
         .exclude(status__in=HIDDEN)
         .order_by("checked_in_at", "number", "pk")
+        # The kept policy as text: the key of its cache, decoded only the first time it is seen.
+        .annotate(kept_policy=Cast("policy", TextField()))
         .values_list(
             "id",
             "patient_id",
@@ -182,7 +187,7 @@ def todays_sessions(location: ClinicLocation, day: dt.date) -> list[BoardSession
             "chair_id",
             "status",
             "checked_in_at",
-            "policy",
+            "kept_policy",
             "plan__modality",
             "monitored_by__first_name",
             "monitored_by__last_name",
