@@ -65,6 +65,9 @@ class Perm(StrEnum):
     # The location's certified-setting details (name, address, certification id, authorised representative,
     # monitoring HCP defaults): run by whoever runs the clinic.
     REMS_SETTING_MANAGE = "rems.setting_manage"
+    # Inviting a patient to the patient portal from the chart (ketaclinic/portal): whoever keeps the
+    # patient's contact details (the roles that write patients).
+    PORTAL_INVITE = "portal.invite"
     # Measurement-based care's safety work (ketaclinic/assessments/safety.py): entering a C-SSRS screener
     # (which closes a positive suicide item's task), recording a safety plan (which closes a high C-SSRS
     # result's urgent alert) and closing a worsening flag after review. A clinical judgement about suicide
@@ -120,6 +123,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.TREATMENT_PRESCRIBE,
             Perm.TREATMENT_CHECK_IN,
             Perm.TREATMENT_CHART,
+            Perm.PORTAL_INVITE,
             # Completes the C-SSRS a positive suicide item asks for, records safety plans, reviews worsening.
             Perm.SAFETY_ASSESS,
             # Works the clinician worklist of due assessments, safety alerts and patients not responding.
@@ -145,6 +149,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CLINIC_READ,
             Perm.TREATMENT_CHECK_IN,
             Perm.TREATMENT_CHART,
+            Perm.PORTAL_INVITE,
             # Sees the worklist (chases due questionnaires, sees open alerts) but never closes a safety alert.
             Perm.WORKLIST_READ,
             # Enters questionnaires and ratings taken at the chair side.
@@ -172,6 +177,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CLINIC_READ,
             # Checks patients in on arrival; never charts the treatment itself (no dose, vitals, discharge).
             Perm.TREATMENT_CHECK_IN,
+            Perm.PORTAL_INVITE,
         }
     ),
 }

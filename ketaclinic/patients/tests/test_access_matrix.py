@@ -345,6 +345,45 @@ ROUTES += [
     ),
 ]
 
+# The patient portal's staff side (ketaclinic/portal): whoever writes the patient's contact details invites
+# the patient from the chart. The portal's own pages (patients only) have their matrix in
+# portal/tests/test_portal_access.py.
+ROUTES += [
+    ("portal invite page", "get", "/portal-staff/invite/{pid}/", None, WRITERS, True, False),
+    (
+        "portal invite",
+        "post",
+        "/portal-staff/invite/{pid}/",
+        {"email": "matrix@example.org"},
+        WRITERS,
+        True,
+        False,
+    ),
+]
+
+# A location's preparation instructions for patients (ketaclinic/portal): every staff member of the location
+# reads them; its clinic admins word the IV and IM ones.
+ROUTES += [
+    (
+        "portal preparation page",
+        "get",
+        "/portal-staff/preparation/{location_id}/",
+        None,
+        set(ROLES),
+        True,
+        False,
+    ),
+    (
+        "portal preparation change",
+        "post",
+        "/portal-staff/preparation/{location_id}/",
+        {"modality": "iv_ketamine", "text": "No food for 6 hours.", "version": "0"},
+        ADMINS,
+        True,
+        False,
+    ),
+]
+
 # The controlled-substance ledger (ketaclinic/ledger): clinicians record, a clinic admin reads; the event
 # is a pending waste at north recorded by someone who is none of the personas.
 LEDGER_READERS = {"admin", "prescriber", "nurse"}
@@ -408,6 +447,24 @@ ROUTES += [
         ASSESSMENT_REQUESTERS,
         True,
         True,
+    ),
+    (
+        "questionnaire requests page",
+        "get",
+        "/assessments/patients/{pid}/requests/",
+        None,
+        READERS,
+        True,
+        False,
+    ),
+    (
+        "send a questionnaire page",
+        "post",
+        "/assessments/patients/{pid}/requests/",
+        {"instrument": "gad7", "channel": "none"},
+        ASSESSMENT_REQUESTERS,
+        True,
+        False,
     ),
     (
         "api read assessment request",
@@ -680,6 +737,7 @@ COVERED_NAMESPACES = {
     "rems",
     "treatment",
     "floor",
+    "portal_staff",
     "assessments",
     "safety",
 }
