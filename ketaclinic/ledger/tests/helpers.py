@@ -6,10 +6,18 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.ledger import demo
-from ketaclinic.ledger.actions import do_administer, do_record_event, do_witness_waste
-from ketaclinic.ledger.inputs import EventIn
+from ketaclinic.ledger.actions import (
+    do_administer,
+    do_record_event,
+    do_record_loss_step,
+    do_report_loss,
+    do_witness_waste,
+)
+from ketaclinic.ledger.inputs import EventIn, LossIn, LossStepIn
 from ketaclinic.ledger.models import LedgerEvent, Lot
 
 SUPPLIER = demo.SUPPLIER
@@ -60,6 +68,51 @@ def fill(location: ClinicLocation, recorder: Any, witness: Any, patient: Any) ->
     do_witness_waste(waste, actor=witness)
     count = event(location, recorder, "esketamine-28", "count", "0", "FILL-1")
     event(location, recorder, "esketamine-28", "adjust", "-1", "FILL-1", reason="missing", corrects=count.pk)
+    # Breakage (witnessed), a return to a reverse distributor, a destruction, a transfer to another location
+    # of the network, and a theft with its notice (Form 106 not yet filed: nulls where undone).
+    receive(location, recorder, "ketamine-50", "FILL-2", 2)
+    broken = event(location, recorder, "ketamine-50", "breakage", "100", "FILL-2", reason="vial dropped")
+    do_witness_waste(broken, actor=witness)
+    event(
+        location,
+        recorder,
+        "ketamine-50",
+        "dispose",
+        "100",
+        "FILL-2",
+        manner="reverse_distributor",
+        distributor_name="Returns Northwest",
+        distributor_address="40 Dock Street, Tacoma, WA 98402",
+        distributor_dea_number="RC1234563",
+    )
+    event(location, recorder, "ketamine-50", "dispose", "50", "FILL-2", manner="destroyed")
+    other = ClinicLocation.objects.filter(network_id=location.network_id).exclude(pk=location.pk).first()
+    if other is not None:
+        demo.products(other, recorder)
+        event(location, recorder, "ketamine-50", "transfer_out", "200", "FILL-2", to_location=other.slug)
+    report = do_report_loss(
+        location,
+        LossIn.model_validate(
+            {
+                "loss_type": "theft",
+                "discovered_at": timezone.now() - dt.timedelta(hours=3),
+                "description": "drawer forced",
+                "items": [{"product": "ketamine-50", "lot_number": "FILL-2", "quantity": "50"}],
+            }
+        ),
+        actor=recorder,
+    )
+    do_record_loss_step(
+        report,
+        LossStepIn.model_validate(
+            {
+                "step": "notice",
+                "done_at": timezone.now() - dt.timedelta(hours=1),
+                "reference": "Field Division",
+            }
+        ),
+        actor=recorder,
+    )
 
 
 def stocked(location: ClinicLocation, actor: Any) -> None:
