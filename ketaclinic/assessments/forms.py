@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ketaclinic.clinical import scales
 from ketaclinic.clinical.scales import Instrument
 
-# The PHQ-9 and GAD-7 share their answers and their two-week recall window [R2].
+# The PHQ-9 and GAD-7 share their answers and their time window (the last two weeks) [R2].
 FREQUENCY_STEM = "Over the last 2 weeks, how often have you been bothered by any of the following problems?"
 STEMS: dict[Instrument, str] = {
     Instrument.PHQ9: FREQUENCY_STEM,

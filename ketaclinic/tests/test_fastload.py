@@ -114,6 +114,7 @@ def _fill(world: World) -> None:
     _screening_and_consent(world)
     _rems(world)
     _assessments_and_safety(world)
+    _ledger_losses_portal_and_outbox(world)
     IdempotencyKey.objects.create(
         user=actor, key="probe", fingerprint="0" * 64, created_at=timezone.now(), body=b'{"x": 1}'
     )
@@ -189,6 +190,34 @@ def _assessments_and_safety(world: World) -> None:
     cssrs = AssessmentIn.model_validate({"instrument": "cssrs_screen", "answers": high})
     do_record_assessment(patient, cssrs, actor=prescriber)
     do_record_safety_plan(patient, SafetyPlanIn(plan_text="Call or text 988."), actor=prescriber)
+
+
+def _ledger_losses_portal_and_outbox(world: World) -> None:
+    """A theft report with its written notice (ketaclinic/ledger); a portal account invited, its invitation
+    used, and a location's IV preparation text (ketaclinic/portal); one message claimed in the outbox
+    (ketaclinic/messaging)."""
+    from ketaclinic.ledger.actions import do_record_loss_step
+    from ketaclinic.ledger.inputs import LossStepIn
+    from ketaclinic.ledger.tests import matrix as ledger_matrix
+    from ketaclinic.messaging import outbox
+    from ketaclinic.portal.actions import do_accept_invitation, do_invite_patient, do_set_preparation_text
+    from ketaclinic.portal.inputs import InviteIn, PasswordIn, PreparationIn
+
+    north = ClinicLocation.objects.get(slug="north")
+    report = ledger_matrix.loss_at(north)
+    step = LossStepIn.model_validate(ledger_matrix.step_body(north))
+    do_record_loss_step(report, step, actor=world.user("nurse.north"))
+    patient = world.patient("north")
+    invite = InviteIn(email="portal.patient@example.test")
+    _, secret = do_invite_patient(patient, invite, actor=world.user("nurse.north"))
+    password = "a long enough demo password 7"
+    do_accept_invitation(secret, PasswordIn(password=password, password_again=password))
+    do_invite_patient(
+        world.patient("south"), InviteIn(email="other@example.test"), actor=world.user("nurse.south")
+    )
+    text = PreparationIn(modality="iv_ketamine", text="Eat a light meal the evening before.")
+    do_set_preparation_text(north, text, actor=world.user("admin.north"))
+    outbox.claim("probe-message", kind="probe", channel="email", location_id=north.pk, now=timezone.now())
 
 
 def _emergency_grants(world: World) -> None:
