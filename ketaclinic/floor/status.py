@@ -10,7 +10,7 @@ its API show what `session_status` answers, so the two never disagree.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,6 +19,7 @@ from ketaclinic.clinical.vitals import (
     BPReading,
     discharge_readiness,
     minimum_observation_minutes,
+    outstanding_vital_points,
     scheduled_vital_points,
 )
 
@@ -58,8 +59,9 @@ class SessionFacts:
     """What the chart says of one session, as plain values.
 
     `dose_started_at` is the start of the dose (for esketamine, the first device); `dosing_done` means every
-    device used (esketamine) or the infusion ended (IV); `taken_points` are the time points of the vital signs
-    charted; `bp_readings` every blood pressure charted; `latest_moaas` the latest MOAA/S total.
+    device used (esketamine) or the infusion ended (IV, at `dose_ended_at`); `taken_points` are the time
+    points of the vital signs charted, one per reading; `bp_readings` every blood pressure charted;
+    `latest_moaas` the latest MOAA/S total.
     """
 
     modality: str
@@ -69,7 +71,8 @@ class SessionFacts:
     dose_started_at: dt.datetime | None = None
     dosing_done: bool = False
     next_device_due_at: dt.datetime | None = None
-    taken_points: frozenset[str] = frozenset()
+    dose_ended_at: dt.datetime | None = None
+    taken_points: Collection[str] = frozenset()
     bp_readings: Sequence[BPReading] = ()
     latest_moaas: int | None = None
     escort_arranged: bool = True
@@ -108,12 +111,15 @@ def discharge_allowed_at(facts: SessionFacts, policy: ClinicPolicy) -> dt.dateti
     return facts.dose_started_at + dt.timedelta(minutes=minutes)
 
 
-def next_vital(facts: SessionFacts, now: dt.datetime) -> VitalDue | None:
+def next_vital(facts: SessionFacts, now: dt.datetime, policy: ClinicPolicy) -> VitalDue | None:
     """The next scheduled reading not yet charted, while the patient is checked in."""
     if facts.status != CHECKED_IN:
         return None
-    for point, label, due_at in scheduled_vital_points(facts.modality, facts.dose_started_at):
-        if point in facts.taken_points or (point == PRE_DOSE and facts.dose_started_at is not None):
+    points = scheduled_vital_points(
+        facts.modality, facts.dose_started_at, infusion_ended_at=facts.dose_ended_at, now=now, policy=policy
+    )
+    for point, label, due_at in outstanding_vital_points(points, list(facts.taken_points)):
+        if point == PRE_DOSE and facts.dose_started_at is not None:
             continue
         return VitalDue(point, label, due_at, due_at is not None and now > due_at)
     return None
@@ -152,7 +158,7 @@ def session_status(facts: SessionFacts, policy: ClinicPolicy, now: dt.datetime) 
     active = facts.status == CHECKED_IN
     return SessionStatus(
         phase=phase(facts, policy, now),
-        next_vital=next_vital(facts, now),
+        next_vital=next_vital(facts, now, policy),
         open_alerts=facts.open_alerts,
         discharge_allowed_at=discharge_allowed_at(facts, policy) if active else None,
         next_device_due_at=facts.next_device_due_at if active else None,

@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from ketaclinic.treatment import actions
-from ketaclinic.treatment.flowsheet import first_dose_at, scheduled_points
+from ketaclinic.treatment.flowsheet import first_dose_at, open_points
 from ketaclinic.treatment.models import (
     AlertAnswer,
     Dose,
@@ -92,10 +92,7 @@ def next_vitals(
         return None
     now = now or timezone.now()
     started = first_dose_at(session)
-    taken = {r.time_point for r in readings}
-    for point, label, due_at in scheduled_points(session, started):
-        if point in taken:
-            continue
+    for point, label, due_at in open_points(session, readings, now):
         if point == TimePoint.PRE_DOSE and started is not None:
             continue
         return Due(label, point, due_at, due_at is not None and now > due_at)
