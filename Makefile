@@ -24,12 +24,14 @@ $(VENV)/.test: pyproject.toml $(VENV)/.runtime
 
 # The demo clinic on the embedded database (or DATABASE_URL when set), served by a production WSGI server.
 run: export KETACLINIC_DEMO ?= 1
+# Self-report links in the demo's messages point at this server.
+run: export KETACLINIC_PUBLIC_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.runtime
 	$(SERVE) --check
 	$(PY) -m ketaclinic migrate --noinput -v0
 	$(PY) -m ketaclinic collectstatic --noinput -v0
 	$(PY) -m ketaclinic load_demo
-	@echo "KetaClinic is serving on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
+	@echo "KetaClinic is serving on http://$(HOST):$(PORT)  (Ctrl-C stops it); patients' messages go to var/outbox/"
 	exec $(SERVE)
 
 # Serve without touching the database or loading the demo (production: set KETACLINIC_SECRET_KEY).
@@ -71,6 +73,7 @@ bench: $(VENV)/.test
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) bench/run.py
 	$(PY) bench/floor.py
+	$(PY) bench/assessments.py
 
 clean:
 	rm -rf $(VENV) var

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from bench import views
+from bench import assessments_views, views
 from ketaclinic.urls import handler400, handler403, handler404, handler500
 from ketaclinic.urls import urlpatterns as product
 
@@ -11,5 +11,6 @@ __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"
 urlpatterns = [
     path("bench/json/", views.bare_json),
     path("bench/chart/<uuid:pk>/", views.bare_chart),
+    path("bench/insert/<uuid:pk>/", assessments_views.bare_insert),
     *product,
 ]

@@ -96,6 +96,17 @@ class Config:
     break_glass_reason_min_chars: int
     mfa_required_roles: tuple[str, ...]
     idempotency_hours: int
+    public_url: str
+    redis_url: str
+    task_runner_immediate: bool
+    email_backend: str
+    mail_from: str
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_password: str
+    smtp_tls: bool
+    sms_sender: str
 
 
 def _secret_key(data_dir: Path, demo: bool) -> str:
@@ -234,4 +245,24 @@ def load() -> Config:
         break_glass_reason_min_chars=_bounded("KETACLINIC_BREAK_GLASS_REASON_MIN_CHARS", 20, 1, 500),
         mfa_required_roles=_mfa_required_roles(demo),
         idempotency_hours=_idempotency_hours(),
+        # The address patients reach KetaClinic at: self-report links in e-mails and text messages start
+        # with it (no trailing slash). Set it to the clinic's public https:// address in production.
+        public_url=(os.environ.get("KETACLINIC_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        # The task runner (ketaclinic/tasks.py, Huey): its queue in a SQLite file in the data folder by
+        # default, in Redis when this is set (redis://host:6379/0; needs the `redis` package).
+        redis_url=os.environ.get("KETACLINIC_REDIS_URL", ""),
+        # Run tasks at once in the calling process instead of queueing them (tests, one-off scripts).
+        task_runner_immediate=_bool("KETACLINIC_TASKS_IMMEDIATE", False),
+        # E-mail to patients: files in <data folder>/outbox/mail by default (development); "smtp" sends
+        # through KETACLINIC_SMTP_*; any other value is a Django e-mail backend's dotted path.
+        email_backend=os.environ.get("KETACLINIC_EMAIL_BACKEND", "file"),
+        mail_from=os.environ.get("KETACLINIC_MAIL_FROM", "KetaClinic <no-reply@localhost>"),
+        smtp_host=os.environ.get("KETACLINIC_SMTP_HOST", "localhost"),
+        smtp_port=_int("KETACLINIC_SMTP_PORT", 587),
+        smtp_user=os.environ.get("KETACLINIC_SMTP_USER", ""),
+        smtp_password=os.environ.get("KETACLINIC_SMTP_PASSWORD", ""),
+        smtp_tls=_bool("KETACLINIC_SMTP_TLS", True),
+        # Text messages: a class with send(to, body) (ketaclinic/messaging/senders.py); files in
+        # <data folder>/outbox/sms by default.
+        sms_sender=os.environ.get("KETACLINIC_SMS_SENDER", "ketaclinic.messaging.senders.FileSender"),
     )

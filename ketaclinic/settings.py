@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "ketaclinic.audit_review",
     "ketaclinic.staff",
     "ketaclinic.clinicpolicy",
+    "ketaclinic.messaging",
     "ketaclinic.patients",
     "ketaclinic.emergency",
     "ketaclinic.idempotency",
@@ -43,6 +44,8 @@ INSTALLED_APPS = [
     "ketaclinic.floor",
     "ketaclinic.assessments",
     "ketaclinic.demo",
+    # The task runner: periodic schedules, reminders and pre-visit instructions (ketaclinic/tasks.py).
+    "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +90,8 @@ TEMPLATES = [
                 "ketaclinic.emergency.context.emergency",
                 # The top bar's Spravato REMS link (web/_top_bar.html includes rems/_nav.html).
                 "ketaclinic.rems.context.rems",
+                # The top bar's worklist link (web/_top_bar.html includes safety/_nav.html).
+                "ketaclinic.assessments.safety_context.worklist_nav",
             ],
         },
     },
@@ -185,6 +190,38 @@ KETACLINIC_BREAK_GLASS_MINUTES = CONFIG.break_glass_minutes
 KETACLINIC_BREAK_GLASS_REASON_MIN_CHARS = CONFIG.break_glass_reason_min_chars
 # How long an API POST's answer is kept for a retry with the same Idempotency-Key (at least 24 hours).
 KETACLINIC_IDEMPOTENCY_HOURS = CONFIG.idempotency_hours
+
+# The task runner (Huey): a SQLite queue in the data folder, or Redis when KETACLINIC_REDIS_URL is set.
+# `ketaclinic serve` (make run) starts its consumer beside the web workers; tasks live in
+# ketaclinic/tasks.py and are idempotent, so a restart or a second run sends nothing twice.
+KETACLINIC_TASKS_FILE = CONFIG.data_dir / "tasks.sqlite3"
+HUEY: dict[str, object] = {
+    "name": "ketaclinic",
+    "immediate": CONFIG.task_runner_immediate,
+    "utc": True,
+    "consumer": {"workers": 1, "worker_type": "thread", "periodic": True, "flush_locks": True},
+    **(
+        {"huey_class": "huey.RedisHuey", "url": CONFIG.redis_url}
+        if CONFIG.redis_url
+        else {"huey_class": "huey.SqliteHuey", "filename": str(KETACLINIC_TASKS_FILE)}
+    ),
+}
+# Patients' messages: e-mail through Django's backends, text messages through the pluggable sender.
+KETACLINIC_PUBLIC_URL = CONFIG.public_url
+KETACLINIC_SMS_SENDER = CONFIG.sms_sender
+DEFAULT_FROM_EMAIL = CONFIG.mail_from
+EMAIL_BACKEND = {
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}.get(CONFIG.email_backend, CONFIG.email_backend)
+EMAIL_FILE_PATH = CONFIG.data_dir / "outbox" / "mail"
+EMAIL_HOST = CONFIG.smtp_host
+EMAIL_PORT = CONFIG.smtp_port
+EMAIL_HOST_USER = CONFIG.smtp_user
+EMAIL_HOST_PASSWORD = CONFIG.smtp_password
+EMAIL_USE_TLS = CONFIG.smtp_tls
+EMAIL_TIMEOUT = 20
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -23,3 +23,8 @@ KETACLINIC_MFA_REQUIRED_ROLES = frozenset[str]()
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Tasks run at once, in memory (Huey's immediate mode); the periodic ones are called by the tests with a
+# clock of their own. Messages go to memory (django.core.mail.outbox, MemorySender.outbox).
+HUEY = {**HUEY, "immediate": True}  # noqa: F405
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+KETACLINIC_SMS_SENDER = "ketaclinic.messaging.senders.MemorySender"

@@ -31,6 +31,11 @@ urlpatterns = [
     path("treatment/", include("ketaclinic.treatment.urls")),
     path("rems/", include("ketaclinic.rems.urls")),
     path("floor/", include("ketaclinic.floor.urls")),
+    # The clinician worklist (/worklist/) and the safety pages (/safety/...) of measurement-based care.
+    path("", include("ketaclinic.assessments.safety_urls")),
+    path("assessments/", include("ketaclinic.assessments.urls")),
+    # The patient's self-report links (public; the token is the secret).
+    path("r/", include("ketaclinic.assessments.selfreport_urls")),
     path("api/", api.urls),
     # The admin site signs in and out through the app's own views, so that its login is throttled and
     # audited like every other: these come before admin.site.urls and shadow its login and logout.

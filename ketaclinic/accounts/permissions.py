@@ -63,6 +63,21 @@ class Perm(StrEnum):
     # The location's certified-setting details (name, address, certification id, authorised representative,
     # monitoring HCP defaults): run by whoever runs the clinic.
     REMS_SETTING_MANAGE = "rems.setting_manage"
+    # Measurement-based care's safety work (ketaclinic/assessments/safety.py): entering a C-SSRS screener
+    # (which closes a positive suicide item's task), recording a safety plan (which closes a high C-SSRS
+    # result's urgent alert) and closing a worsening flag after review. A clinical judgement about suicide
+    # risk, made by the prescriber.
+    SAFETY_ASSESS = "safety.assess"
+    # The clinician worklist of a location: assessments due and overdue, open safety alerts, patients not
+    # responding after induction and patients losing response in maintenance (patient ids, names, scores).
+    WORKLIST_READ = "worklist.read"
+    # Measurement-based care (ketaclinic/assessments): entering a questionnaire or rating from the chart (a
+    # clinician's MADRS, a PHQ-9 answered on paper in the clinic): the clinicians who see the patient.
+    # Reading scores, trends and item-level answers is PATIENT_READ.
+    ASSESSMENT_RECORD = "assessment.record"
+    # Asking a patient for a questionnaire: a one-off request with its self-report link, sent by e-mail or
+    # text message (the plan's schedule asks on its own). The clinicians who follow the patient's scores.
+    ASSESSMENT_REQUEST = "assessment.request"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -103,6 +118,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.TREATMENT_PRESCRIBE,
             Perm.TREATMENT_CHECK_IN,
             Perm.TREATMENT_CHART,
+            # Completes the C-SSRS a positive suicide item asks for, records safety plans, reviews worsening.
+            Perm.SAFETY_ASSESS,
+            # Works the clinician worklist of due assessments, safety alerts and patients not responding.
+            Perm.WORKLIST_READ,
+            # Rates the patient (MADRS, C-SSRS) and enters questionnaires from the chart.
+            Perm.ASSESSMENT_RECORD,
+            # Sends the patient a questionnaire between visits.
+            Perm.ASSESSMENT_REQUEST,
         }
     ),
     # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms; runs the
@@ -120,10 +143,25 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CLINIC_READ,
             Perm.TREATMENT_CHECK_IN,
             Perm.TREATMENT_CHART,
+            # Sees the worklist (chases due questionnaires, sees open alerts) but never closes a safety alert.
+            Perm.WORKLIST_READ,
+            # Enters questionnaires and ratings taken at the chair side.
+            Perm.ASSESSMENT_RECORD,
+            # Sends the patient a questionnaire between visits.
+            Perm.ASSESSMENT_REQUEST,
         }
     ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
-    Role.THERAPIST: frozenset({Perm.PATIENT_READ, Perm.CLINIC_READ}),
+    Role.THERAPIST: frozenset(
+        {
+            Perm.PATIENT_READ,
+            Perm.CLINIC_READ,
+            # Enters the questionnaires and ratings of the sessions they integrate.
+            Perm.ASSESSMENT_RECORD,
+            # Sends the patient a questionnaire between sessions.
+            Perm.ASSESSMENT_REQUEST,
+        }
+    ),
     # Intake: registers patients and records the history the patient brings.
     Role.FRONT_DESK: frozenset(
         {
@@ -151,6 +189,8 @@ PHI_PERMISSIONS = frozenset(
         Perm.TREATMENT_PRESCRIBE,
         Perm.TREATMENT_CHECK_IN,
         Perm.TREATMENT_CHART,
+        Perm.SAFETY_ASSESS,
+        Perm.WORKLIST_READ,
     }
 )
 

@@ -9,3 +9,10 @@ class AssessmentsConfig(AppConfig):
     name = "ketaclinic.assessments"
     label = "assessments"
     verbose_name = "Assessments"
+
+    def ready(self) -> None:
+        from ketaclinic.assessments.safety_views import chart_banners
+        from ketaclinic.patients.views import add_chart_banners
+
+        # The chart (patients, below this app) shows the open safety alerts as banners.
+        add_chart_banners(chart_banners)

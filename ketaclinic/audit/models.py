@@ -82,6 +82,27 @@ class Action(models.TextChoices):
     # Monitoring Form submission recorded (reading a form is a patient.read).
     REMS_SETTING_SAVE = "rems.setting_save", "REMS setting details saved"
     REMS_SUBMISSION = "rems.submission", "REMS monitoring form submission recorded"
+    # Measurement-based care (ketaclinic/assessments): a scored response recorded (reading one is a
+    # patient.read). Rows name the response, never its answers.
+    ASSESSMENT_RECORD = "assessment.record", "Assessment recorded"
+    # Safety alerts raised by a response (ketaclinic/assessments/safety.py), their closing (by a C-SSRS, a
+    # safety plan or a prescriber's review) and safety plans recorded. Rows name the alert, never the answers.
+    SAFETY_ALERT_RAISE = "safety.alert_raise", "Safety alert raised by a response"
+    SAFETY_ALERT_CLOSE = "safety.alert_close", "Safety alert closed"
+    SAFETY_PLAN_RECORD = "safety.plan_record", "Safety plan recorded"
+
+    # Assessment requests and self-report links (ketaclinic/assessments): the plan's schedule built, a
+    # one-off request, each link or reminder sent, and every event of a link (opened, date of birth right
+    # or wrong, locked, refused). Rows name the request, never the link's secret or the answers.
+    ASSESSMENT_REQUEST = "assessment.request", "Assessment requested"
+    ASSESSMENT_SCHEDULE = "assessment.schedule", "Assessment schedule built from a treatment plan"
+    SELF_REPORT_SEND = "self_report.send", "Self-report link or reminder sent"
+    SELF_REPORT_OPEN = "self_report.open", "Self-report link opened"
+    SELF_REPORT_VERIFY = "self_report.verify", "Self-report date of birth confirmed"
+    SELF_REPORT_DOB_FAILED = "self_report.dob_failed", "Self-report date of birth wrong"
+    SELF_REPORT_LOCK = "self_report.lock", "Self-report link locked (too many wrong dates of birth)"
+    SELF_REPORT_REFUSED = "self_report.refused", "Self-report link refused (expired, used, locked or unknown)"
+    PREVISIT_SEND = "message.previsit", "Pre-visit instructions sent"
 
 
 class Outcome(models.TextChoices):

@@ -94,6 +94,27 @@ RULE_LOSS_OF_RESPONSE = _rule(
     "loss_of_response_consecutive",
 )
 
+RULE_WORSENING = Rule(
+    "OUT-WORSENING",
+    Area.OUTCOMES,
+    Level.ALERT,
+    ALL_MODALITIES,
+    "Clinic policy: a PHQ-9, QIDS-SR16 or MADRS total at least the policy's percentage above the patient's "
+    "baseline on the same scale flags the patient as worsening for a prescriber's review. The reference "
+    "defines no worsening; the default (25%) is a clinic choice, not a validated cut-off.",
+    ("R14b", "K9"),
+    ("worsening_rise_percent",),
+)
+RULE_NON_RESPONSE = _rule(
+    "OUT-NON-RESPONSE-REVIEW",
+    "Clinic policy: a patient whose active plan started at least the policy's number of days ago and whose "
+    "latest score does not meet the response definition (a 50% fall from baseline, or remission) is listed "
+    "for review as not responding. The reference says to check benefit at the end of induction but gives no "
+    "day.",
+    ("S2", "K9", "R14b"),
+    "non_response_review_after_days",
+)
+
 RULES: tuple[Rule, ...] = (
     RULE_RESPONSE,
     RULE_REMISSION_PHQ9,
@@ -104,6 +125,8 @@ RULES: tuple[Rule, ...] = (
     RULE_RELAPSE_MADRS,
     RULE_RELAPSE_PHQ9,
     RULE_LOSS_OF_RESPONSE,
+    RULE_WORSENING,
+    RULE_NON_RESPONSE,
 )
 
 
@@ -154,6 +177,21 @@ def classify(
     if is_response(baseline_total, current_total):
         return Outcome.RESPONSE
     return Outcome.NO_RESPONSE
+
+
+def worsened(
+    instrument: str, baseline_total: int, current_total: int, policy: ClinicPolicy = DEFAULT_POLICY
+) -> bool:
+    """True when `current_total` is above the baseline by at least the policy's percentage of it (a rise
+    from a baseline of 0 counts), in whole numbers; False when the policy turns the flag off [OUT-WORSENING].
+    """
+    scale = parse_scale(instrument)
+    _check_total(scale, baseline_total, "baseline")
+    _check_total(scale, current_total, "current")
+    rise = policy.worsening_rise_percent
+    if rise is None or current_total <= baseline_total:
+        return False
+    return 100 * (current_total - baseline_total) >= rise * baseline_total
 
 
 def _check_total(scale: OutcomeScale, total: object, what: str) -> None:

@@ -19,6 +19,7 @@ from django.db import transaction
 from ketaclinic.accounts import actions as accounts
 from ketaclinic.accounts.models import ClinicNetwork, User
 from ketaclinic.accounts.permissions import Role
+from ketaclinic.assessments import demo as assessments_demo
 from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.clinicpolicy import demo as clinicpolicy_demo
 from ketaclinic.consent import demo as consent_demo
@@ -397,6 +398,9 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
         screening_demo.load(network, today)
         # Last: today's sessions need the documents, screenings and ledger lots above.
         treatment_demo.load(list(network.locations.order_by("slug")), rng)
+        # Months of scores (PHQ-9, GAD-7, MADRS) for patients without today's sessions; none for the tests.
+        if patients_per_location >= LEDGER_MIN_PATIENTS:
+            assessments_demo.load(list(network.locations.order_by("slug")), today, rng)
     return True
 
 

@@ -53,14 +53,17 @@ def claim(user: Any, key: str, digest: str, now: dt.datetime, request_id: str) -
 
 
 def fill(user: Any, key: str, response: HttpResponse) -> None:
-    """Keep the answer whole: status, headers the API set (Location, ETag, Content-Type) and body.
+    """Keep the answer whole: status, headers the API set (Location, ETag, Content-Type) and body (or the
+    `stored_content` the route set, when the body carries a secret that must not be stored).
 
     One statement, and nothing else, between the request's writes and its commit: until then it holds
     the audit chain's head row (and on SQLite the write lock), which every other audited request waits for.
     """
     headers = _prep("headers", dict(response.items()))
+    # An answer carrying a secret shown once (a self-report link) says what to keep instead.
+    body = getattr(response, "stored_content", response.content)
     with connection.cursor() as cursor:
-        cursor.execute(_sql().fill, [response.status_code, headers, response.content, user.pk, key])
+        cursor.execute(_sql().fill, [response.status_code, headers, body, user.pk, key])
 
 
 def release(user: Any, key: str) -> None:

@@ -6,6 +6,7 @@ Searches are POSTed so that names and dates of birth never appear in a URL or an
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from functools import cache, lru_cache
 from typing import Any
 
@@ -50,6 +51,18 @@ ROW_SECTIONS = (
 )
 # The chart's "add" forms: one per history section, and measurements.
 FORM_SECTIONS = frozenset({*SECTIONS, "measurements"})
+
+# Banners at the top of the chart from areas above this one (the assessments app's open safety alerts, with
+# the URGENT one for a high C-SSRS). Each provider registers when its app starts and returns dicts with `id`,
+# `level` (error, warn), `urgent`, `title`, `text`, `due_at`, `due` (as the page shows it), `link`,
+# `link_label` and `closes_when`.
+ChartBanners = Callable[[HttpRequest, Any], list[dict[str, Any]]]
+_chart_banners: list[ChartBanners] = []
+
+
+def add_chart_banners(provider: ChartBanners) -> None:
+    if provider not in _chart_banners:
+        _chart_banners.append(provider)
 
 
 @cache
@@ -377,6 +390,7 @@ def _render_chart(
     context = {
         "chart": chart,
         "picture_band": _picture_band(chart.picture),
+        "banners": [banner for provider in _chart_banners for banner in provider(request, patient)],
         "chart_url": _chart_url(patient),
         "can_write": can_write,
         "errors": errors or {},

@@ -23,7 +23,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"audit"}),  # the trail, its writer and denial recording
     frozenset({"accounts"}),  # staff, roles, grants, login
     frozenset({"web"}),  # page shell, design system, role gates, the server command
-    frozenset({"clinicpolicy"}),  # each location's clock, policy in force, chairs and rooms
+    # Each location's clock, policy in force, chairs and rooms; delivery of patients' messages (the outbox).
+    frozenset({"clinicpolicy", "messaging"}),
     frozenset({"patients", "audit_review", "staff"}),  # areas with pages and endpoints
     # Built on patients: break-glass reads of another location's patient; stored answers of API POSTs,
     # whose replays are checked like patient reads; screenings, consents and REMS enrolment; the ledger.

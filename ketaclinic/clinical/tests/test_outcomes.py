@@ -203,3 +203,49 @@ def test_series_events_only_follow_a_qualifying_score(totals: list[int], baselin
             assert finding.qualified_on is not None and finding.onset is not None
             assert finding.confirmed_on is not None
             assert finding.qualified_on < finding.onset <= finding.confirmed_on
+
+
+# --- Worsening (clinic policy) ---------------------------------------------------------------------------
+
+
+def test_worsening_is_a_rise_of_the_policy_percentage_over_baseline() -> None:
+    from ketaclinic.clinical.outcomes import worsened
+
+    assert worsened("phq9", 12, 15)  # 25% of 12 is 3
+    assert not worsened("phq9", 12, 14)
+    assert not worsened("phq9", 12, 12)
+    assert not worsened("phq9", 12, 3)
+    assert worsened("phq9", 0, 1)
+    assert worsened("madrs", 20, 25)
+    assert not worsened("madrs", 20, 24)
+
+
+def test_worsening_threshold_is_policy_and_can_be_turned_off() -> None:
+    from ketaclinic.clinical.outcomes import worsened
+
+    stricter = dataclasses.replace(DEFAULT_POLICY, worsening_rise_percent=50)
+    assert not worsened("phq9", 12, 15, stricter)
+    assert worsened("phq9", 12, 18, stricter)
+    off = dataclasses.replace(DEFAULT_POLICY, worsening_rise_percent=None)
+    assert not worsened("phq9", 5, 27, off)
+
+
+def test_worsening_refuses_totals_out_of_range_and_unknown_scales() -> None:
+    from ketaclinic.clinical.outcomes import worsened
+
+    with pytest.raises(ValueError, match="current"):
+        worsened("phq9", 10, 28)
+    with pytest.raises(ValueError, match="no outcome definitions"):
+        worsened("gad7", 10, 15)
+
+
+def test_worsening_and_non_response_policy_fields_are_documented_clinic_choices() -> None:
+    from ketaclinic.clinical.policy import PolicyBasis, policy_fields
+
+    rows = {f.name: f for f in policy_fields()}
+    for name in ("worsening_rise_percent", "non_response_review_after_days"):
+        assert rows[name].basis is PolicyBasis.CLINIC_CHOICE
+        assert rows[name].sources
+        assert "reference" in rows[name].description
+    with pytest.raises(ValueError, match="worsening_rise_percent"):
+        dataclasses.replace(DEFAULT_POLICY, worsening_rise_percent=0)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
+from ketaclinic.assessments.tests import safety_matrix
 from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients import actions, inputs
@@ -470,13 +471,117 @@ ENDPOINTS += [
     Case("GET /api/v1/rems/queue", "get", "/api/v1/rems/queue", None, 200, "list"),
 ]
 
+# Assessments (ketaclinic/assessments): every answer that shows a response, a trend or an episode carries the
+# chart. {assessment}: a PHQ-9 of the patient (assessments/tests/matrix.py).
+ASSESSMENT = "{assessment}"
+ASM = f"/assessments/patients/{PID}"
+MADRS_FORM = {f"item-{n}": "2" for n in range(1, 11)}
+PHQ9 = {"instrument": "phq9", "answers": [1, 1, 1, 1, 1, 1, 1, 1, 0]}
+PAGES += [
+    Case("assessments:patient", "get", f"{ASM}/", None, 200, "read"),
+    Case("assessments:panel", "get", f"{ASM}/panel/", None, 200, "read"),
+    Case("assessments:new", "get", f"{ASM}/new/madrs/", None, 200, "read"),
+    Case("assessments:new", "post", f"{ASM}/new/madrs/", MADRS_FORM, 302, "none"),
+    Case("assessments:new", "post", f"{ASM}/new/madrs/", {"item-1": "9"}, 422, "read"),
+    Case("assessments:assessment", "get", f"{ASM}/{ASSESSMENT}/", None, 200, "read"),
+]
+ENDPOINTS += [
+    Case(
+        "POST /api/v1/patients/{patient_id}/assessments",
+        "post",
+        f"{API}/{PID}/assessments",
+        PHQ9,
+        201,
+        "read",
+    ),
+    Case(
+        "GET /api/v1/patients/{patient_id}/assessments", "get", f"{API}/{PID}/assessments", None, 200, "read"
+    ),
+    Case(
+        "GET /api/v1/patients/{patient_id}/assessments/{assessment_id}",
+        "get",
+        f"{API}/{PID}/assessments/{ASSESSMENT}",
+        None,
+        200,
+        "read",
+    ),
+    Case("GET /api/v1/patients/{patient_id}/episode", "get", f"{API}/{PID}/episode", None, 200, "read"),
+]
+
+# Safety alerts, safety plans and the worklist (ketaclinic/assessments/safety_*.py). {alert}: an open
+# worsening flag of the patient; {safety_plan}: a safety plan of theirs (assessments/tests/safety_matrix.py).
+ALERT, SAFETY_PLAN = "{alert}", "{safety_plan}"
+_SAFE = f"/safety/patients/{PID}"
+_SAPI = f"/api/v1/patients/{PID}"
+_PLAN = {"plan_text": "Call or text 988."}
+_REVIEW = {"note": "Reviewed."}
+_CSSRS = {"q1": "no", "q2": "no", "q6": "no"}
+PAGES += [
+    Case("safety:worklist", "get", "/worklist/", None, 200, "list"),
+    Case("safety:cssrs", "get", f"{_SAFE}/cssrs/", None, 200, "read", PRESCRIBER),
+    Case("safety:cssrs", "post", f"{_SAFE}/cssrs/", _CSSRS, 302, "none", PRESCRIBER),
+    Case("safety:cssrs", "post", f"{_SAFE}/cssrs/", {}, 422, "read", PRESCRIBER),
+    Case("safety:plan", "get", f"{_SAFE}/safety-plan/", None, 200, "read", PRESCRIBER),
+    Case("safety:plan", "post", f"{_SAFE}/safety-plan/", _PLAN, 302, "none", PRESCRIBER),
+    Case("safety:plan", "post", f"{_SAFE}/safety-plan/", {}, 422, "read", PRESCRIBER),
+    Case("safety:review", "get", f"{_SAFE}/alerts/{ALERT}/review/", None, 200, "read", PRESCRIBER),
+    Case("safety:review", "post", f"{_SAFE}/alerts/{ALERT}/review/", _REVIEW, 302, "none", PRESCRIBER),
+    Case("safety:review", "post", f"{_SAFE}/alerts/{ALERT}/review/", {}, 422, "read", PRESCRIBER),
+]
+ENDPOINTS += [
+    Case("GET /api/v1/worklist", "get", "/api/v1/worklist", None, 200, "list"),
+    Case(
+        "GET /api/v1/patients/{patient_id}/safety-alerts",
+        "get",
+        f"{_SAPI}/safety-alerts",
+        None,
+        200,
+        "read",
+    ),
+    Case(
+        "POST /api/v1/patients/{patient_id}/safety-alerts/{alert_id}/close",
+        "post",
+        f"{_SAPI}/safety-alerts/{ALERT}/close",
+        _REVIEW,
+        200,
+        "read",
+        PRESCRIBER,
+    ),
+    Case(
+        "POST /api/v1/patients/{patient_id}/safety-plans",
+        "post",
+        f"{_SAPI}/safety-plans",
+        _PLAN,
+        201,
+        "read",
+        PRESCRIBER,
+    ),
+    Case(
+        "GET /api/v1/patients/{patient_id}/safety-plans/{plan_id}",
+        "get",
+        f"{_SAPI}/safety-plans/{SAFETY_PLAN}",
+        None,
+        200,
+        "read",
+    ),
+]
+
 CASES = PAGES + ENDPOINTS
 
 
 def _page_names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
     for p in patterns:
         if isinstance(p, URLResolver):
-            if p.namespace in {"patients", "audit", "web", "screening", "consent", "floor"}:
+            if p.namespace in {
+                "patients",
+                "audit",
+                "web",
+                "screening",
+                "consent",
+                "floor",
+                "assessments",
+                "safety",
+            }:
                 yield from _page_names(p.url_patterns, f"{p.namespace}:")
         else:
             yield prefix + str(p.name)
@@ -488,7 +593,7 @@ def test_every_page_is_walked() -> None:
     assert served - {c.route for c in PAGES} == set()
     for case in PAGES:  # each case's URL is the page it names
         url = case.url.replace(PID, str(uuid.uuid4())).replace(ENTRY, "1")
-        url = url.replace(SCREENING, "1").replace(DOCUMENT, "1")
+        url = url.replace(SCREENING, "1").replace(DOCUMENT, "1").replace(ASSESSMENT, "1").replace(ALERT, "1")
         assert resolve(url).view_name == case.route, case
 
 
@@ -546,8 +651,16 @@ def _send(world: World, case: Case, patient: Patient) -> TestResponse:
         url = url.replace(DOCUMENT, str(_consent(patient)["document_id"]))
     if WASTE in url:
         url = url.replace(WASTE, str(ledger_helpers.matrix_waste()))
+    if ASSESSMENT in url:
+        from ketaclinic.assessments.tests.matrix import recorded
+
+        url = url.replace(ASSESSMENT, str(recorded(patient)))
     if SESSION in url:
         url = url.replace(SESSION, str(_rems_session(world, patient).pk))
+    if ALERT in url:
+        url = url.replace(ALERT, str(safety_matrix.worsening_alert(patient).pk))
+    if SAFETY_PLAN in url:
+        url = url.replace(SAFETY_PLAN, str(safety_matrix.safety_plan(patient).pk))
     if ENTRY in url:
         key = url.split("/")[-2 if case.is_api else -4]  # .../<section>/{entry} or .../{entry}/status/
         url = url.replace(ENTRY, str(_entries(patient)[key]))

@@ -260,3 +260,27 @@ def test_a_writer_that_keeps_dying_stops_the_whole_server_with_an_error(server: 
     assert f"exited {WRITER_RESTARTS + 1} times" in server.output()
     assert not _gone_within(family, STOP_SECONDS)
     assert not server.answers_http() and not server.socket.exists()
+
+
+def test_the_task_runner_runs_beside_the_server_and_is_started_again(server: Server) -> None:
+    """`make run` starts the reminders' task runner too; killed, it comes back, and a stop ends it."""
+
+    def runners() -> set[int]:
+        return {pid for pid in descendants(server.proc.pid) if "run_huey" in cmdline(pid)}
+
+    deadline = time.monotonic() + START_SECONDS
+    while not runners():
+        assert time.monotonic() < deadline, server.output()
+        time.sleep(0.1)
+    (first,) = runners()
+    os.kill(first, signal.SIGKILL)
+    while not ((pids := runners()) and first not in pids):
+        assert server.proc.poll() is None, server.output()
+        assert time.monotonic() < deadline + START_SECONDS, "the task runner was not started again"
+        time.sleep(0.1)
+    assert "the task runner exited" in server.output()
+    assert (server.data_dir / "tasks.sqlite3").exists()
+    family = descendants(server.proc.pid)
+    server.proc.send_signal(signal.SIGTERM)
+    server.proc.wait(timeout=STOP_SECONDS)
+    assert not _gone_within(family, STOP_SECONDS)

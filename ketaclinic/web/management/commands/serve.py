@@ -1,17 +1,20 @@
 """ketaclinic serve: the production server. granian's WSGI workers, and the audit writer beside them.
 
-This process supervises two children and serves nothing itself:
+This process supervises its children and serves nothing itself:
 
 - the audit writer (`ketaclinic audit_writer`, ketaclinic/audit/server.py), started first, on a socket in
   the data folder; granian's workers get its path in KETACLINIC_AUDIT_WRITER;
+- the task runner's consumer (`ketaclinic run_huey`: Huey, settings.HUEY; periodic schedules, reminders and
+  pre-visit messages, ketaclinic/assessments/tasks.py), unless `--tasks off`;
 - granian, in its own process group, so that its workers can be stopped with it whatever its parent does.
 
 Before starting anything it checks that the port is free and that no writer answers on the socket, so a
 second `make run` refuses with a message instead of sharing the port (granian binds with SO_REUSEPORT). A
-socket file left by a server that died is taken over. If the writer exits it is started again (workers
-commit their own events meanwhile); if it keeps exiting, or granian exits, the whole server stops with a
-non-zero status. SIGTERM or SIGINT stops granian (SIGTERM, then SIGKILL to its whole group after
-GRACE_SECONDS), then the writer, and removes the socket: everything is gone within 10 seconds.
+socket file left by a server that died is taken over. If the writer or the task runner exits it is started
+again (workers commit their own events meanwhile; the tasks are idempotent and their queue is on disk); if
+one keeps exiting, or granian exits, the whole server stops with a non-zero status. SIGTERM or SIGINT stops
+granian (SIGTERM, then SIGKILL to its whole group after GRACE_SECONDS), then the task runner, then the
+writer, and removes the socket: everything is gone within 10 seconds.
 `make run`, `make serve` and `make bench` call it.
 """
 
@@ -65,6 +68,12 @@ class Command(BaseCommand):
             help="run the audit writer: auto runs it where it pays (see writer_pays)",
         )
         parser.add_argument(
+            "--tasks",
+            choices=["on", "off"],
+            default="on",
+            help="run the task runner's consumer (reminders, schedules) beside the server",
+        )
+        parser.add_argument(
             "--check", action="store_true", help="only check that the port and the data folder are free"
         )
 
@@ -92,7 +101,7 @@ class Command(BaseCommand):
         ]  # fmt: skip
         choice = options["audit_writer"]
         path = socket_path(data_dir) if choice == "on" or (choice == "auto" and writer_pays()) else None
-        problem = Supervisor(command, path).run()
+        problem = Supervisor(command, path, tasks=options["tasks"] == "on").run()
         if problem:
             raise CommandError(problem)
 
@@ -151,12 +160,14 @@ def _die_with_parent() -> None:
 class Supervisor:
     """Starts the writer, then granian; watches both; stops both, in that order reversed."""
 
-    def __init__(self, command: list[str], path: Path | None) -> None:
-        self.command, self.path = command, path
+    def __init__(self, command: list[str], path: Path | None, *, tasks: bool = False) -> None:
+        self.command, self.path, self.with_tasks = command, path, tasks
         self.stopping: list[int] = []
         self.writer: subprocess.Popen[bytes] | None = None
+        self.tasks: subprocess.Popen[bytes] | None = None
         self.server: subprocess.Popen[bytes] | None = None
         self.restarts: list[float] = []
+        self.task_restarts: list[float] = []
 
     def run(self) -> str:
         """Serve until told to stop ("") or until the server cannot go on (why, for a non-zero exit)."""
@@ -174,6 +185,8 @@ class Supervisor:
             if problem or self.stopping:
                 return problem
             env["KETACLINIC_AUDIT_WRITER"] = str(self.path)
+        if self.with_tasks:
+            self._start_tasks(env)
         self.server = subprocess.Popen(  # noqa: S603 - our own command line
             self.command, env=env, start_new_session=True, preexec_fn=_die_with_parent
         )
@@ -182,6 +195,10 @@ class Supervisor:
                 return f"granian exited with status {self.server.returncode}; the server stopped"
             if self.writer is not None and self.writer.poll() is not None:
                 problem = self._restart_writer(self.writer.returncode)
+                if problem:
+                    return problem
+            if self.tasks is not None and self.tasks.poll() is not None:
+                problem = self._restart_tasks(self.tasks.returncode, env)
                 if problem:
                     return problem
             time.sleep(POLL_SECONDS)
@@ -203,6 +220,22 @@ class Supervisor:
             time.sleep(0.05)
         return ""
 
+    def _start_tasks(self, env: dict[str, str]) -> None:
+        """The task runner's consumer: its locks flushed (a killed run's), periodic tasks on."""
+        command = [sys.executable, "-m", "ketaclinic", "run_huey"]  # locks flushed: settings.HUEY
+        self.tasks = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent)  # noqa: S603 - our own
+
+    def _restart_tasks(self, status: int, env: dict[str, str]) -> str:
+        now = time.monotonic()
+        self.task_restarts = [t for t in self.task_restarts if now - t < RESTART_WINDOW_SECONDS] + [now]
+        if len(self.task_restarts) > WRITER_RESTARTS:
+            return (
+                f"the task runner exited {len(self.task_restarts)} times within a minute; the server stopped"
+            )
+        log.warning("the task runner exited with status %s; starting it again", status)
+        self._start_tasks(env)
+        return ""
+
     def _restart_writer(self, status: int) -> str:
         """Start the writer again, unless it has exited too often: then why the server must stop."""
         while True:
@@ -220,9 +253,14 @@ class Supervisor:
             status = self.writer.returncode  # it exited again while starting
 
     def shutdown(self) -> None:
-        """granian first (its draining workers may still hand events to the writer), then the writer."""
+        """granian first (its draining workers may still hand events to the writer), the task runner told
+        to stop beside it, then the writer."""
+        if self.tasks is not None and self.tasks.poll() is None:
+            self.tasks.terminate()  # at once, beside granian's grace: Huey stops a running task on TERM
         if self.server is not None:
             _stop_group(self.server, GRACE_SECONDS)
+        if self.tasks is not None:
+            _stop_process(self.tasks, WRITER_STOP_SECONDS)
         if self.writer is not None:
             _stop_process(self.writer, WRITER_STOP_SECONDS)
         if self.path is None:
