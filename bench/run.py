@@ -86,6 +86,9 @@ class Load:
     bodies: list[str] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     update: bool = False  # each client owns a patient and sends If-Match with its last ETag
+    # Each request gets its own moment, put for {taken_at} in the body, and its own {key} in the headers
+    # (the Idempotency-Key): a minute of moments per wrk run, from the seeded clock on (bench/wrk.lua).
+    timed: bool = False
 
 
 @dataclass
@@ -152,14 +155,20 @@ def server_cpu_seconds() -> float:
 
 
 class Wrk:
-    def __init__(self, writable: list[str]) -> None:
+    def __init__(self, writable: list[str], clock: int = 0) -> None:
         self.writable = writable  # patients never updated yet: every update client gets a fresh one
         self.failures = 0
+        self.clock = clock  # epoch seconds: the next timed run's first moment
+        self.runs = 0
 
     def _spec(self, load: Load, clients: int) -> Path:
         lines = [f"method {load.method}", f"path {load.path}"]
         lines += [f"header {k}: {v}" for k, v in load.headers.items()]
         lines += [f"body {b}" for b in load.bodies]
+        self.runs += 1
+        if load.timed:  # a minute of its own per run: at most 600,000 requests a client, far beyond any run
+            lines += [f"clock {self.clock}", f"tag r{self.runs}"]
+            self.clock += 60
         if load.update:
             from ketaclinic.patients.models import Patient
 
@@ -291,10 +300,42 @@ def run(seeded: Seeded, cookie: str, csrf: str) -> tuple[str, int]:
     form = {**session, "Content-Type": "application/x-www-form-urlencoded"}
     api_json = {**bearer, "Content-Type": "application/json"}
     phones = ['{"phone": "555-0300"}', '{"phone": "555-0301"}']  # alternate, so every PATCH changes the row
+    charting = seeded.charting
+    nurse = {"Authorization": f"Bearer {charting.token}", "Content-Type": "application/json"}
+    readings = [  # ordinary readings, and one in eight with SpO2 under the alert level: it raises an alert
+        (126, 80, 72, 98),
+        (131, 84, 76, 97),
+        (122, 78, 70, 99),
+        (128, 82, 74, 98),
+        (135, 86, 80, 96),
+        (124, 79, 68, 98),
+        (129, 83, 75, 97),
+        (127, 81, 73, 89),
+    ]
+    vitals = [
+        json.dumps(
+            {
+                "taken_at": "{taken_at}",
+                "systolic_mmhg": s,
+                "diastolic_mmhg": d,
+                "heart_rate_bpm": h,
+                "spo2_percent": o,
+            }
+        )
+        for s, d, h, o in readings
+    ]
     # Baselines send no cookie or token: they measure the bare stack, not a logged-in request.
     baselines = {
         "bare JSON view": Load("GET", "/bench/json/"),
         "bare three-query read": Load("GET", "/bench/chart/{id}/", ids=seeded.readable),
+        "bare ninja insert": Load(
+            "POST",
+            "/bench/api/sessions/{id}/vitals",
+            {"Content-Type": "application/json"},
+            vitals,
+            ids=charting.baseline_sessions,
+            timed=True,
+        ),
     }
     ours = {
         "patient search (web)": (
@@ -314,6 +355,22 @@ def run(seeded: Seeded, cookie: str, csrf: str) -> tuple[str, int]:
             "bare JSON view",
             Load("PATCH", "/api/v1/patients/{id}", api_json, phones, update=True),
         ),
+        "vitals (API)": (
+            "bare ninja insert",
+            Load(
+                "POST",
+                "/api/v1/sessions/{id}/vitals",
+                {**nurse, "Idempotency-Key": "{key}"},
+                vitals,
+                ids=charting.sessions,
+                timed=True,
+            ),
+        ),
+        # The same without a key: the write's transaction is the action's alone, not the whole request's.
+        "vitals (API, no key)": (
+            "bare ninja insert",
+            Load("POST", "/api/v1/sessions/{id}/vitals", nurse, vitals, ids=charting.sessions, timed=True),
+        ),
     }
     flat_paths = {
         "chart page": ("/patients/{id}/", session),
@@ -325,7 +382,7 @@ def run(seeded: Seeded, cookie: str, csrf: str) -> tuple[str, int]:
         wanted = {baseline for baseline, _ in ours.values()}
         baselines = {name: load for name, load in baselines.items() if name in wanted}
 
-    wrk = Wrk(list(seeded.writable))
+    wrk = Wrk(list(seeded.writable), charting.clock)
     for load in [*baselines.values(), *(load for _, load in ours.values())]:
         wrk.measure(load, CLIENTS, 1)  # warm both workers: imports, template cache, SQLite page cache
     wrk.failures = 0  # a failing path fails again below, where it is reported

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.actions import do_create_api_token
 from ketaclinic.accounts.models import ClinicLocation, User
+from ketaclinic.clinicpolicy.clock import day_bounds, local_date
 from ketaclinic.demo import data as demo
 from ketaclinic.patients import search
 from ketaclinic.patients.actions import MRN_PREFIX, external_mrn_key, next_mrn
@@ -41,6 +42,22 @@ from ketaclinic.patients.sections import SECTIONS
 PERSONA = "nurse.north"
 FLAT_SMALL, FLAT_BIG = 5, 500
 CHUNK = 5000
+# Sessions in progress the vitals row charts (each client request goes to the next one), and the sessions
+# the bare insert baseline writes to (apart, so its rows do not lengthen the charted sessions' flowsheets).
+CHARTED_SESSIONS, BASELINE_SESSIONS = 100, 10
+# The dose of every charted session started this long before seeding; the row's readings start a minute
+# after it and each wrk run gets its own minute of taken_at values (bench/run.py).
+DOSED_MINUTES_AGO = 50
+
+
+@dataclass
+class Charting:
+    """Today's sessions in progress for the vitals row, at one location, and who charts them."""
+
+    token: str  # bearer token of the location's nurse
+    sessions: list[str]  # session ids our row posts readings to
+    baseline_sessions: list[str]  # session ids the bare insert writes to
+    clock: int  # epoch seconds: the first taken_at; after check-in and the dose, on the session's day
 
 
 @dataclass
@@ -49,6 +66,7 @@ class Seeded:
     readable: list[str]  # north patients with an ordinary intake history (chart and API read rows)
     writable: list[str]  # other north patients, each handed to at most one update client
     flat: dict[str, str]  # "5" / "500 trials" / "500 measurements" -> patient id
+    charting: Charting
 
 
 def _stamp(user: User, when: dt.datetime) -> dict[str, Any]:
@@ -153,6 +171,34 @@ def _flat_patient(extra: str, today: dt.date, nurse: User) -> str:
     return str(patient.pk)
 
 
+def _charting() -> Charting:
+    """Sessions in progress today (checked in 70 minutes ago, dosed 50 minutes ago, pre-dose and 40-minute
+    readings charted), at the location whose day is furthest along, so that every reading the row sends
+    falls after check-in, on the session's day and before now."""
+    from ketaclinic.floor.tests.chart import chart_session
+
+    now = timezone.now()
+
+    def into_day(location: ClinicLocation) -> dt.timedelta:
+        return now - day_bounds(location, local_date(location, now))[0]
+
+    location = max(ClinicLocation.objects.filter(slug__in=("north", "south")), key=into_day)
+    if into_day(location) < dt.timedelta(minutes=DOSED_MINUTES_AGO + 25):
+        raise RuntimeError("no location is far enough into its day for the vitals row; try again later")
+    nurse = User.objects.get(username=f"nurse.{location.slug}")
+    patients = list(
+        Patient.objects.filter(location=location).order_by("-mrn")[: CHARTED_SESSIONS + BASELINE_SESSIONS]
+    )
+    sessions = [str(chart_session(p, actor=nurse, now=now, stage="monitoring").pk) for p in patients]
+    first = now - dt.timedelta(minutes=DOSED_MINUTES_AGO - 1)
+    return Charting(
+        token=do_create_api_token(nurse, name="bench vitals")[1],
+        sessions=sessions[:CHARTED_SESSIONS],
+        baseline_sessions=sessions[CHARTED_SESSIONS:],
+        clock=int(first.timestamp()) + 1,
+    )
+
+
 def seed(total: int = 10_000) -> Seeded:
     today = timezone.localdate()
     demo.load(today)
@@ -176,4 +222,5 @@ def seed(total: int = 10_000) -> Seeded:
         readable=north[:100],
         writable=north[100:],
         flat=flat,
+        charting=_charting(),
     )

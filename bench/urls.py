@@ -1,4 +1,4 @@
-"""Every product route, plus the two baselines under /bench/ (only served with bench.settings)."""
+"""Every product route, plus the baselines under /bench/ (only served with bench.settings)."""
 
 from django.urls import path
 
@@ -11,6 +11,7 @@ __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"
 urlpatterns = [
     path("bench/json/", views.bare_json),
     path("bench/chart/<uuid:pk>/", views.bare_chart),
+    path("bench/api/", views.bare_api.urls),
     path("bench/insert/<uuid:pk>/", assessments_views.bare_insert),
     *product,
 ]

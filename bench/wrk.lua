@@ -4,9 +4,13 @@
 -- With etags the run is an update: it must be started with one connection per thread (-t N -c N), so a
 -- thread's Lua state is one client that owns one patient and sends If-Match with the ETag of its own last
 -- response. Otherwise each thread walks the id list from its own offset.
+-- With "clock <epoch seconds>" and "tag <text>" each request is a new write: {taken_at} in the body becomes
+-- a moment of its own (clock + (sent * 100 + thread index) microseconds: distinct across the run's clients,
+-- and within the minute run.py gives each run up to 600,000 requests a client) and {key} in a header a key
+-- of its own (tag-index-sent), e.g. for Idempotency-Key.
 -- Every non-2xx response is counted; done() prints one "BENCH {...}" line for run.py to parse.
 
-local spec = { method = "GET", path = "/", headers = {}, bodies = {}, ids = {}, etags = {} }
+local spec = { method = "GET", path = "/", headers = {}, bodies = {}, ids = {}, etags = {}, clock = nil, tag = "" }
 local sent = 0
 local etag = nil
 errors = 0 -- global: done() reads it from each thread with thread:get
@@ -30,6 +34,10 @@ function init(args)
       elseif key == "header" then
          local name, text = value:match("^([^:]+): (.*)$")
          spec.headers[name] = text
+      elseif key == "clock" then
+         spec.clock = tonumber(value)
+      elseif key == "tag" then
+         spec.tag = value
       elseif key == "body" then
          table.insert(spec.bodies, value)
       elseif key == "id" then
@@ -61,6 +69,18 @@ function request()
    local body = nil
    if #spec.bodies > 0 then
       body = spec.bodies[sent % #spec.bodies + 1]
+   end
+   if spec.clock then
+      local us = sent * 100 + index
+      local moment = os.date("!%Y-%m-%dT%H:%M:%S", spec.clock + math.floor(us / 1000000))
+      moment = moment .. string.format(".%06dZ", us % 1000000)
+      local key = string.format("%s-%d-%d", spec.tag, index, sent)
+      if body then
+         body = body:gsub("{taken_at}", moment)
+      end
+      for name, text in pairs(headers) do
+         headers[name] = text:gsub("{key}", key)
+      end
    end
    return wrk.format(spec.method, path, headers, body)
 end

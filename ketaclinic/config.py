@@ -24,8 +24,14 @@ HSTS_YEAR = 365 * 24 * 3600
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 DATABASE_FILE = "ketaclinic.sqlite3"
+# The task runner's queue (Huey's SQLite storage): its tasks name records, so it is private too.
+TASKS_FILE = "tasks.sqlite3"
 SQLITE_ENDINGS = ("", "-wal", "-shm", "-journal")
-PRIVATE_FILES = (*(DATABASE_FILE + end for end in SQLITE_ENDINGS), "secret_key")
+PRIVATE_FILES = (
+    *(DATABASE_FILE + end for end in SQLITE_ENDINGS),
+    *(TASKS_FILE + end for end in SQLITE_ENDINGS),
+    "secret_key",
+)
 # What `ketaclinic` commands (and the servers they start) create is private too (ketaclinic/__main__.py).
 PRIVATE_UMASK = 0o077
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "ketaclinic.rems",
     "ketaclinic.floor",
     "ketaclinic.assessments",
+    "ketaclinic.portal",
     "ketaclinic.demo",
     # The task runner: periodic schedules, reminders and pre-visit instructions (ketaclinic/tasks.py).
     "huey.contrib.djhuey",
@@ -190,11 +191,16 @@ KETACLINIC_BREAK_GLASS_MINUTES = CONFIG.break_glass_minutes
 KETACLINIC_BREAK_GLASS_REASON_MIN_CHARS = CONFIG.break_glass_reason_min_chars
 # How long an API POST's answer is kept for a retry with the same Idempotency-Key (at least 24 hours).
 KETACLINIC_IDEMPOTENCY_HOURS = CONFIG.idempotency_hours
+# A patient portal invitation link works once, for this many hours (ketaclinic/portal).
+KETACLINIC_PORTAL_INVITATION_HOURS = 72
 
 # The task runner (Huey): a SQLite queue in the data folder, or Redis when KETACLINIC_REDIS_URL is set.
 # `ketaclinic serve` (make run) starts its consumer beside the web workers; tasks live in
 # ketaclinic/tasks.py and are idempotent, so a restart or a second run sends nothing twice.
-KETACLINIC_TASKS_FILE = CONFIG.data_dir / "tasks.sqlite3"
+# Created 0600 here, before Huey opens it in any process (its -wal and -shm files then are 0600 too).
+KETACLINIC_TASKS_FILE = CONFIG.data_dir / _config.TASKS_FILE
+if not CONFIG.redis_url:
+    _config.private_file(KETACLINIC_TASKS_FILE)
 HUEY: dict[str, object] = {
     "name": "ketaclinic",
     "immediate": CONFIG.task_runner_immediate,

@@ -31,6 +31,9 @@ urlpatterns = [
     path("treatment/", include("ketaclinic.treatment.urls")),
     path("rems/", include("ketaclinic.rems.urls")),
     path("floor/", include("ketaclinic.floor.urls")),
+    # The patient portal (patients' own accounts) and the staff page that invites a patient to it.
+    path("portal/", include("ketaclinic.portal.urls")),
+    path("portal-staff/", include("ketaclinic.portal.staff_urls")),
     # The clinician worklist (/worklist/) and the safety pages (/safety/...) of measurement-based care.
     path("", include("ketaclinic.assessments.safety_urls")),
     path("assessments/", include("ketaclinic.assessments.urls")),

@@ -48,11 +48,13 @@ class Perm(StrEnum):
     # them (they are the thresholds and places of their working day, not PHI); a clinic admin changes them.
     CLINIC_READ = "clinic.read"
     CLINIC_MANAGE = "clinic.manage"
-    # The controlled-substance ledger of a location (ketaclinic/ledger): balances, events and the DEA report
-    # (the report names the patients who were given a dose, so it reads PHI).
+    # The controlled-substance ledger of a location (ketaclinic/ledger): balances, events, loss reports and
+    # the DEA report. Not a PHI permission: who was given a dose (patient id, name, address, MRN) is shown
+    # only to a reader who also holds PATIENT_READ at the location (ledger/access.py, sees_patients).
     LEDGER_READ = "ledger.read"
-    # Receiving, wasting, counting, adjusting and witnessing another's waste: the clinicians who handle the
-    # drug. Administrations are written by the dose action of the treatment session.
+    # Receiving, wasting, breakage, disposal, transfers, counting, adjusting, reporting a theft or loss, and
+    # witnessing another's waste, breakage or disposal: the clinicians who handle the drug. Administrations
+    # are written by the dose action of the treatment session.
     LEDGER_WRITE = "ledger.write"
     # Spravato REMS (ketaclinic/rems). The queue of Patient Monitoring Forms due at a location: session,
     # patient id, due date and status, never a name unless the user also reads patients there.
@@ -63,6 +65,9 @@ class Perm(StrEnum):
     # The location's certified-setting details (name, address, certification id, authorised representative,
     # monitoring HCP defaults): run by whoever runs the clinic.
     REMS_SETTING_MANAGE = "rems.setting_manage"
+    # Inviting a patient to the patient portal from the chart (ketaclinic/portal): whoever keeps the
+    # patient's contact details (the roles that write patients).
+    PORTAL_INVITE = "portal.invite"
     # Measurement-based care's safety work (ketaclinic/assessments/safety.py): entering a C-SSRS screener
     # (which closes a positive suicide item's task), recording a safety plan (which closes a high C-SSRS
     # result's urgent alert) and closing a worsening flag after review. A clinical judgement about suicide
@@ -118,6 +123,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.TREATMENT_PRESCRIBE,
             Perm.TREATMENT_CHECK_IN,
             Perm.TREATMENT_CHART,
+            Perm.PORTAL_INVITE,
             # Completes the C-SSRS a positive suicide item asks for, records safety plans, reviews worsening.
             Perm.SAFETY_ASSESS,
             # Works the clinician worklist of due assessments, safety alerts and patients not responding.
@@ -143,6 +149,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CLINIC_READ,
             Perm.TREATMENT_CHECK_IN,
             Perm.TREATMENT_CHART,
+            Perm.PORTAL_INVITE,
             # Sees the worklist (chases due questionnaires, sees open alerts) but never closes a safety alert.
             Perm.WORKLIST_READ,
             # Enters questionnaires and ratings taken at the chair side.
@@ -170,6 +177,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CLINIC_READ,
             # Checks patients in on arrival; never charts the treatment itself (no dose, vitals, discharge).
             Perm.TREATMENT_CHECK_IN,
+            Perm.PORTAL_INVITE,
         }
     ),
 }

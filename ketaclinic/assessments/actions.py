@@ -168,7 +168,8 @@ def do_record_assessment(
         request.save(update_fields=["status", "completed_at", "version"])
     record(
         Action.ASSESSMENT_RECORD,
-        actor=actor if staff_entry else None,
+        # The staff member who entered it, or the patient's own portal account (audited in its own column).
+        actor=actor if staff_entry or getattr(actor, "is_patient_account", False) else None,
         origin=origin,
         obj=assessment,
         patient=patient,

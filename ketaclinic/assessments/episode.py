@@ -18,7 +18,7 @@ latest score does not meet response; else `no_response`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -29,7 +29,7 @@ from ketaclinic.clinical.outcomes import DatedScore, Outcome, SeriesFinding
 from ketaclinic.clinical.policy import ClinicPolicy
 from ketaclinic.clinicpolicy.clock import location_zone
 from ketaclinic.patients.models import Patient
-from ketaclinic.treatment.models import Dose, PlanStatus, TreatmentPlan
+from ketaclinic.treatment.models import Dose, PlanStatus, TreatmentPlan, TreatmentSession
 
 
 class OutcomeInstrument(StrEnum):
@@ -107,6 +107,21 @@ class Episode:
         return self.baseline.total / 2 if self.baseline is not None and self.baseline.total > 0 else None
 
 
+def grader(instrument: str, baseline_total: int, policy: ClinicPolicy) -> Callable[[int], Outcome]:
+    """`outcomes.classify` against one baseline, with the instrument's cut looked up once: a long series is
+    graded point by point (the same definitions: remission at or below the cut, else a 50% fall)."""
+    cut = outcomes.remission_max(instrument, policy)
+
+    def grade(total: int) -> Outcome:
+        if total <= cut:
+            return Outcome.REMISSION
+        if outcomes.is_response(baseline_total, total):
+            return Outcome.RESPONSE
+        return Outcome.NO_RESPONSE
+
+    return grade
+
+
 def _baseline(points: Sequence[Point], first_dose: dt.datetime | None, plan_without_dose: bool) -> Point:
     if first_dose is not None:
         before = [p for p in points if p.taken_at <= first_dose]
@@ -153,7 +168,8 @@ def judge(
             instrument, tuple(points), tuple(doses), baseline, latest, change if latest is not baseline else
             None, Status.BASELINE_ONLY, first_dose_on, None, None, None, None, None, cut, total_max,
         )  # fmt: skip
-    graded = [(s.on, outcomes.classify(scale, baseline.total, s.total, policy)) for s in series]
+    grade = grader(scale, baseline.total, policy)
+    graded = [(s.on, grade(s.total)) for s in series]
     response_on = next((on for on, o in graded if o is not Outcome.NO_RESPONSE), None)
     remission_on = next((on for on, o in graded if o is Outcome.REMISSION), None)
     relapse = None
@@ -203,30 +219,41 @@ def points_of(patient: Patient, instrument: str, zone: dt.tzinfo) -> list[Point]
     ]
 
 
-def doses_of(patient: Patient, zone: dt.tzinfo) -> list[tuple[dt.datetime, DoseMark, object]]:
+def doses_of(patient: Patient) -> list[DoseMark]:
+    """The day (the session's, which is its location's day) and phase of every session with a dose."""
     rows = (
-        Dose.objects.filter(session__patient=patient)
-        .order_by("started_at")
-        .values_list("started_at", "session__phase", "session__plan_id")
+        TreatmentSession.objects.filter(patient=patient, doses__isnull=False)
+        .order_by("date")
+        .values_list("date", "phase")
     )
-    return [
-        (started, DoseMark(started.astimezone(zone).date(), phase), plan) for started, phase, plan in rows
-    ]
+    return [DoseMark(day, phase) for day, phase in rows]
+
+
+def first_dose(plan: TreatmentPlan | None) -> dt.datetime | None:
+    if plan is None:
+        return None
+    return (
+        Dose.objects.filter(session__plan=plan)
+        .order_by("started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
 
 
 def episode_of(patient: Patient, instrument: str, policy: ClinicPolicy, location: ClinicLocation) -> Episode:
-    """The patient's episode on `instrument` (three queries: scores, doses, the current plan)."""
+    """The patient's episode on `instrument` (four queries whatever the history: the scores, the dose days,
+    the current plan and its first dose)."""
     zone = location_zone(location)
     points = points_of(patient, instrument, zone)
-    doses = doses_of(patient, zone)
+    doses = doses_of(patient)
     plan = current_plan(patient)
-    first = next(((at, mark) for at, mark, plan_id in doses if plan is not None and plan_id == plan.pk), None)
+    first = first_dose(plan)
     return judge(
         instrument,
         points,
-        [mark for _, mark, _ in doses],
+        doses,
         policy,
-        first_dose=first[0] if first else None,
-        first_dose_on=first[1].on if first else None,
+        first_dose=first,
+        first_dose_on=first.astimezone(zone).date() if first else None,
         plan_without_dose=plan is not None and first is None,
     )

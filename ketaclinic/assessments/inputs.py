@@ -24,23 +24,11 @@ class AssessmentIn(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"instrument": "phq9", "answers": [2, 2, 1, 2, 1, 1, 1, 0, 0]},
                 {
-                    "instrument": "madrs",
-                    "answers": {
-                        "1": 3,
-                        "2": 3,
-                        "3": 2,
-                        "4": 2,
-                        "5": 1,
-                        "6": 2,
-                        "7": 2,
-                        "8": 2,
-                        "9": 2,
-                        "10": 1,
-                    },
+                    "instrument": "phq9",
+                    "answers": [2, 2, 1, 2, 1, 1, 1, 0, 0],
                     "taken_at": "2026-03-02T09:05:00-08:00",
-                },
+                }
             ]
         }
     )
@@ -63,14 +51,7 @@ class AssessmentIn(Strict):
 class AssessmentRequestIn(Strict):
     """A one-off request: the instrument, when it is due (now when not given) and how the link is sent."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"instrument": "phq9", "channel": "email"},
-                {"instrument": "gad7", "due_at": "2026-03-04T09:00:00-08:00", "channel": "none"},
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"instrument": "phq9", "channel": "email"}]})
     instrument: Annotated[str, one_of(INSTRUMENTS)]
     due_at: AwareDatetime | None = None
     channel: Annotated[str, one_of(CHANNELS)] = "none"

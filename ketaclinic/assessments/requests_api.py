@@ -46,6 +46,7 @@ def request_assessment(
         raise Forbidden
     patient = patient_for(request.user, patient_id, Perm.ASSESSMENT_REQUEST, origin=origin)
     made, token = actions.do_request_assessment(patient, body, actor=request.user, origin=origin)
+    record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=made, patient=patient)
     out = {
         "id": made.pk,
         "instrument": made.instrument,

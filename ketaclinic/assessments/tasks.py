@@ -12,7 +12,7 @@ import logging
 
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task, on_startup
 
 from ketaclinic.assessments import actions, reminders
 from ketaclinic.treatment.models import TreatmentPlan
@@ -39,6 +39,22 @@ def send_reminders() -> None:
 def send_previsits() -> None:
     report = reminders.send_previsits(timezone.now())
     log.info("pre-visit instructions: %s sent, %s skipped", report.done, report.skipped)
+
+
+@on_startup()
+def catch_up() -> None:
+    """When the runner starts (make run, a restart): what was due meanwhile, at once, not at the next tick.
+    Idempotent like every run (the outbox's keys hold if a tick runs beside it)."""
+    now = timezone.now()
+    plans = reminders.build_schedules(now)
+    sent = reminders.send_reminders(now)
+    previsits = reminders.send_previsits(now)
+    log.info(
+        "task runner started: %s plans scheduled, %s reminders and %s pre-visit messages sent",
+        plans.done,
+        sent.done,
+        previsits.done,
+    )
 
 
 @db_task()

@@ -12,12 +12,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ketaclinic.assessments.episode import Episode
-from ketaclinic.clinical import outcomes
+from ketaclinic.assessments.episode import Episode, grader
 from ketaclinic.clinical.outcomes import Outcome
 from ketaclinic.clinical.policy import ClinicPolicy
 
 WIDTH, HEIGHT = 760, 280
+DOT_R = 2.6
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 14, 44
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 OUTCOME_LABELS = {
@@ -37,6 +37,8 @@ class Dot:
     is_baseline: bool
     change_percent: float | None
     outcome: str  # "" for the baseline and scores before it
+    day: str  # the date as pages show one (ISO 8601), made once here rather than per use in the template
+    change: str  # the change as shown: "-42.1%", or "" with no change to show
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,9 @@ class TrendChart:
     plot_h: int
     dots: tuple[Dot, ...]
     path: str
+    marks: str  # SVG path data: a small circle at every score
     doses: tuple[float, ...]
+    dose_ticks: str  # SVG path data: a tick under every dose session's day
     x_ticks: tuple[Tick, ...]
     y_ticks: tuple[Tick, ...]
     response: Line | None
@@ -126,7 +130,7 @@ def chart(episode: Episode, policy: ClinicPolicy) -> TrendChart:
     total_max = episode.total_max
     if not days:
         return TrendChart(
-            WIDTH, HEIGHT, LEFT, TOP, PLOT_W, PLOT_H, (), "", (), (), _y_ticks(total_max), None,
+            WIDTH, HEIGHT, LEFT, TOP, PLOT_W, PLOT_H, (), "", "", (), "", (), _y_ticks(total_max), None,
             Line(_y(episode.remission_max, total_max), episode.remission_max, "Remission"), None, None,
         )  # fmt: skip
     start, end = min(days), max(days)
@@ -139,7 +143,7 @@ def chart(episode: Episode, policy: ClinicPolicy) -> TrendChart:
         return _y(value, total_max)
 
     base = episode.baseline
-    scale = outcomes.parse_scale(episode.instrument)
+    grade = grader(episode.instrument, base.total if base else 0, policy)
     dots = []
     for p in episode.points:
         after = base is not None and p.on > base.on
@@ -148,18 +152,35 @@ def chart(episode: Episode, policy: ClinicPolicy) -> TrendChart:
             change = round(100 * (p.total - base.total) / base.total, 1)
         outcome = ""
         if after and base is not None:
-            outcome = OUTCOME_LABELS[outcomes.classify(scale, base.total, p.total, policy)]
+            outcome = OUTCOME_LABELS[grade(p.total)]
+        shown = f"{change:+.1f}%" if change is not None else ""
         dots.append(
-            Dot(x_of(p.on), y_of(p.total), p.total, p.on, p.assessment_id, p is base, change, outcome)
+            Dot(
+                x_of(p.on),
+                y_of(p.total),
+                p.total,
+                p.on,
+                p.assessment_id,
+                p is base,
+                change,
+                outcome,
+                p.on.isoformat(),
+                shown,
+            )
         )
     path = " ".join(f"{d.x},{d.y}" for d in dots)
+    # Every score as one path of small circles, every dose session as one path of ticks: SVG path data (a
+    # long history stays one element, not hundreds); the table below the chart gives each number.
+    arc = f"a{DOT_R},{DOT_R} 0 1,0 {2 * DOT_R},0a{DOT_R},{DOT_R} 0 1,0 {-2 * DOT_R},0"
+    marks = "".join(f"M{round(d.x - DOT_R, 1)},{d.y}{arc}" for d in dots)
     response = None
     if episode.response_line is not None:
         response = Line(y_of(episode.response_line), episode.response_line, "Response (50% of baseline)")
     remission = Line(y_of(episode.remission_max), episode.remission_max, "Remission")
     y_ticks = _y_ticks(total_max)
     doses = tuple(sorted({x_of(d.on) for d in episode.doses}))
+    ticks = "".join(f"M{x},{TOP + PLOT_H + 6}v10" for x in doses)
     return TrendChart(
-        WIDTH, HEIGHT, LEFT, TOP, PLOT_W, PLOT_H, tuple(dots), path, doses, tuple(_x_ticks(start, end, x_of)),
-        y_ticks, response, remission, start, end,
+        WIDTH, HEIGHT, LEFT, TOP, PLOT_W, PLOT_H, tuple(dots), path, marks, doses, ticks,
+        tuple(_x_ticks(start, end, x_of)), y_ticks, response, remission, start, end,
     )  # fmt: skip

@@ -133,7 +133,7 @@ def _render_new(
     status: int = 200,
 ) -> HttpResponse:
     _read(request, patient)
-    errors = {k: (m[0].upper() + m[1:]) if m else m for k, m in (errors or {}).items()}
+    errors = {k: _sentence(k, m) for k, m in (errors or {}).items()}
     form = question_form(instrument)
     labels = {"taken_at": "Taken at", "answers": "Answers", "session": "Session", "request": "Request"}
     labels |= {q.error_key: f"Item {q.number}" for q in form.questions}
@@ -149,6 +149,24 @@ def _render_new(
     return render(request, "assessments/new.html", context, status=status)
 
 
+def _sentence(field: str, message: str) -> str:
+    """A message as the form shows it beside its item: the library's "madrs item 7: is missing" is
+    "Is missing" beside item 7 (the summary names the item)."""
+    if field.startswith("answers.") and ": " in message:
+        message = message.split(": ", 1)[1]
+    return message[0].upper() + message[1:] if message else message
+
+
+def _unanswered(instrument: str, post: Any) -> dict[str, str]:
+    """Every item left unanswered on the form, each named (the C-SSRS screener's follow-ups are asked only
+    after a yes, so the library judges which of its answers are missing)."""
+    if instrument == scales.Instrument.CSSRS_SCREEN:
+        return {}
+    return {
+        q.error_key: "choose an answer" for q in question_form(instrument).questions if not post.get(q.field)
+    }
+
+
 @requires(Perm.ASSESSMENT_RECORD)
 @require_http_methods(["GET", "POST"])
 def new_assessment(request: HttpRequest, pk: str, instrument: str) -> HttpResponse:
@@ -159,6 +177,9 @@ def new_assessment(request: HttpRequest, pk: str, instrument: str) -> HttpRespon
         raise Http404
     if request.method == "GET":
         return _render_new(request, patient, instrument)
+    unanswered = _unanswered(instrument, request.POST)
+    if unanswered:
+        return _render_new(request, patient, instrument, errors=unanswered, values=request.POST, status=422)
     try:
         taken_at = _taken_at(request.POST.get("taken_at", ""), location_zone(patient.location))
         data = inputs.AssessmentIn.model_validate(

@@ -39,9 +39,14 @@ def record(
     """
     if location_id is None and patient is not None:
         location_id = patient.location_id
+    # A patient portal account (ketaclinic/portal) is named in its own column: it is never a staff user.
+    patient_account_id = actor.pk if getattr(actor, "is_patient_account", False) else None
+    if patient_account_id is not None:
+        actor = None
     event = AuditEvent(
         occurred_at=timezone.now(),
         actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
+        patient_account_id=patient_account_id,
         action=action,
         outcome=outcome,
         object_type=type(obj).__name__ if obj is not None else "",

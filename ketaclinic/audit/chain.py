@@ -40,9 +40,15 @@ _FIELDS_1 = (
 )
 
 # format number -> the event's fields (attnames) it hashes, in order. Format 3 adds how many occurrences
-# an event stands for (repeated failures are written as one event with their count).
-FORMATS: dict[int, tuple[str, ...]] = {1: _FIELDS_1, 2: _FIELDS_1, 3: (*_FIELDS_1, "occurrences")}
-FORMAT = 3  # what new events are hashed in
+# an event stands for (repeated failures are written as one event with their count); format 4 the patient
+# portal account that acted (a patient's own reads and answers in ketaclinic/portal).
+FORMATS: dict[int, tuple[str, ...]] = {
+    1: _FIELDS_1,
+    2: _FIELDS_1,
+    3: (*_FIELDS_1, "occurrences"),
+    4: (*_FIELDS_1, "occurrences", "patient_account_id"),
+}
+FORMAT = 4  # what new events are hashed in
 HASHED: tuple[str, ...] = FORMATS[FORMAT]
 
 # Set when an event is chained (by actions.append, in the writer or in the caller's transaction); the rest

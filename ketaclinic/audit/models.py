@@ -78,6 +78,12 @@ class Action(models.TextChoices):
     LEDGER_COUNT = "ledger.count", "Controlled-substance physical count"
     LEDGER_ADJUST = "ledger.adjust", "Controlled-substance balance adjusted"
     LEDGER_REPORT = "ledger.report", "Controlled-substance report produced"
+    LEDGER_BREAKAGE = "ledger.breakage", "Controlled-substance breakage or spillage recorded"
+    LEDGER_DISPOSE = "ledger.dispose", "Controlled substance disposed of"
+    LEDGER_TRANSFER = "ledger.transfer", "Controlled substance transferred between locations"
+    LEDGER_LOSS = "ledger.loss", "Controlled-substance theft or significant loss reported"
+    LEDGER_LOSS_STEP = "ledger.loss_step", "DEA notice or Form 106 of a loss recorded"
+    LEDGER_LOSS_EXPORT = "ledger.loss_export", "DEA Form 106 data exported"
     # Spravato REMS (ketaclinic/rems): a location's certified-setting details saved; a session's Patient
     # Monitoring Form submission recorded (reading a form is a patient.read).
     REMS_SETTING_SAVE = "rems.setting_save", "REMS setting details saved"
@@ -85,6 +91,16 @@ class Action(models.TextChoices):
     # Measurement-based care (ketaclinic/assessments): a scored response recorded (reading one is a
     # patient.read). Rows name the response, never its answers.
     ASSESSMENT_RECORD = "assessment.record", "Assessment recorded"
+    # Patient portal (ketaclinic/portal): staff invite a patient; the patient sets a password, signs in and
+    # out. Rows written by a patient name their portal account (patient_account), never a staff actor.
+    PORTAL_INVITE = "portal.invite", "Patient invited to the portal"
+    PORTAL_ACTIVATE = "portal.activate", "Patient portal password set from an invitation"
+    PORTAL_LOGIN = "portal.login", "Patient signed in to the portal"
+    PORTAL_LOGIN_FAILED = "portal.login_failed", "Failed patient portal sign-in"
+    PORTAL_LOGIN_LOCKED = "portal.login_locked", "Patient portal sign-in refused (locked out or throttled)"
+    PORTAL_LOGOUT = "portal.logout", "Patient signed out of the portal"
+    PORTAL_SESSION_TIMEOUT = "portal.session_timeout", "Patient portal session timed out"
+    PORTAL_PREPARATION = "portal.preparation", "Preparation instructions for patients changed"
     # Safety alerts raised by a response (ketaclinic/assessments/safety.py), their closing (by a C-SSRS, a
     # safety plan or a prescriber's review) and safety plans recorded. Rows name the alert, never the answers.
     SAFETY_ALERT_RAISE = "safety.alert_raise", "Safety alert raised by a response"
@@ -116,12 +132,18 @@ class Via(models.TextChoices):
     API = "api", "API"
     CLI = "cli", "Command line"
     SYSTEM = "system", "System"
+    PORTAL = "portal", "Patient portal"
 
 
 class AuditEvent(models.Model):
     seq = models.BigIntegerField(unique=True)
     occurred_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    # A patient acting in the patient portal (ketaclinic/portal): their portal account, never a staff user.
+    # Hashed from format 4 on (chain.py).
+    patient_account = models.ForeignKey(
+        "portal.PatientAccount", on_delete=models.PROTECT, null=True, related_name="+"
+    )
     action = models.CharField(max_length=40, choices=Action.choices)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
     object_type = models.CharField(max_length=40, blank=True)

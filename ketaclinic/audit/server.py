@@ -85,6 +85,7 @@ TYPES: dict[str, tuple[type, ...]] = {
     "request_id": (str,),
     "source_ip": (str, type(None)),
     "occurrences": (int,),
+    "patient_account_id": (int, type(None)),
 }
 
 

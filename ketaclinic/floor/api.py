@@ -25,13 +25,13 @@ def _tile(tile: queries.Tile) -> dict[str, Any]:
     s, st = tile.session, tile.status
     due = st.next_vital
     return {
-        "session_id": s.pk,
+        "session_id": s.id,
         "patient_id": s.patient_id,
-        "patient_name": f"{s.patient.family_name}, {s.patient.given_name}",
-        "modality": s.plan.modality,
+        "patient_name": s.patient_name,
+        "modality": s.modality,
         "phase": st.phase.value,
         "phase_label": st.phase_label,
-        "monitored_by": tile.monitored_by,
+        "monitored_by": s.monitored_by,
         "checked_in_at": s.checked_in_at,
         "next_vital": None
         if due is None
@@ -39,7 +39,7 @@ def _tile(tile: queries.Tile) -> dict[str, Any]:
         "next_device_due_at": st.next_device_due_at,
         "open_alerts": st.open_alerts,
         "discharge_allowed_at": st.discharge_allowed_at,
-        "discharged_at": getattr(getattr(s, "discharge", None), "discharged_at", None),
+        "discharged_at": s.discharged_at,
     }
 
 

@@ -1,6 +1,7 @@
 """Where one treatment session stands on the floor: its phase, the next vital signs due, the open alerts and
 when discharge is allowed. Pure functions over plain values (`SessionFacts`), given the policy in force and
-`now`; nothing here reads the database or the clock.
+`now`; nothing here reads the database or the clock. The phase is treatment.queries.stage_of, the one rule
+the session page and its API answer too.
 
 Every clinical judgement is the clinical library's: the scheduled time points and the minimum observation
 time (`clinical/vitals`), and readiness for discharge (`clinical/vitals.discharge_readiness`). The board and
@@ -10,18 +11,18 @@ its API show what `session_status` answers, so the two never disagree.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from ketaclinic.clinical.policy import ClinicPolicy
 from ketaclinic.clinical.vitals import (
-    BPReading,
-    discharge_readiness,
     minimum_observation_minutes,
     outstanding_vital_points,
     scheduled_vital_points,
 )
+from ketaclinic.treatment.queries import SessionFacts, stage_of
+
+__all__ = ["PHASE_LABELS", "Phase", "SessionFacts", "SessionStatus", "VitalDue", "session_status"]
 
 
 class Phase(StrEnum):
@@ -35,6 +36,7 @@ class Phase(StrEnum):
     READY = "ready_for_discharge"
     DISCHARGED = "discharged"
     DEFERRED = "deferred"
+    CANCELLED = "cancelled"  # never on the board, which leaves cancelled sessions out
 
 
 PHASE_LABELS: dict[Phase, str] = {
@@ -46,38 +48,13 @@ PHASE_LABELS: dict[Phase, str] = {
     Phase.READY: "Ready for discharge",
     Phase.DISCHARGED: "Discharged",
     Phase.DEFERRED: "Deferred",
+    Phase.CANCELLED: "Cancelled",
 }
 
 # The session statuses (treatment.models.SessionStatus values) the floor tells apart.
 CHECKED_IN, DISCHARGED, SIGNED, DEFERRED = "checked_in", "discharged", "signed", "deferred"
 # The vital-sign time points (treatment.models.TimePoint values).
 PRE_DOSE, POST_DOSE, PRE_DISCHARGE = "pre_dose", "post_dose", "pre_discharge"
-
-
-@dataclass(frozen=True, slots=True)
-class SessionFacts:
-    """What the chart says of one session, as plain values.
-
-    `dose_started_at` is the start of the dose (for esketamine, the first device); `dosing_done` means every
-    device used (esketamine) or the infusion ended (IV, at `dose_ended_at`); `taken_points` are the time
-    points of the vital signs charted, one per reading; `bp_readings` every blood pressure charted;
-    `latest_moaas` the latest MOAA/S total.
-    """
-
-    modality: str
-    status: str
-    checked_in_at: dt.datetime | None = None
-    predose_charted: bool = False
-    dose_started_at: dt.datetime | None = None
-    dosing_done: bool = False
-    next_device_due_at: dt.datetime | None = None
-    dose_ended_at: dt.datetime | None = None
-    taken_points: Collection[str] = frozenset()
-    bp_readings: Sequence[BPReading] = ()
-    latest_moaas: int | None = None
-    escort_arranged: bool = True
-    open_alerts: int = 0
-    discharged_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,31 +103,8 @@ def next_vital(facts: SessionFacts, now: dt.datetime, policy: ClinicPolicy) -> V
 
 
 def phase(facts: SessionFacts, policy: ClinicPolicy, now: dt.datetime) -> Phase:
-    if facts.status in (DISCHARGED, SIGNED):
-        return Phase.DISCHARGED
-    if facts.status == DEFERRED:
-        return Phase.DEFERRED
-    if facts.status != CHECKED_IN:
-        return Phase.SCHEDULED
-    if facts.dose_started_at is None:
-        return Phase.PRE_DOSE if facts.predose_charted else Phase.CHECKED_IN
-    if not facts.dosing_done:
-        return Phase.DOSING
-    if facts.open_alerts or now < facts.dose_started_at:
-        return Phase.MONITORING
-    check = discharge_readiness(
-        facts.modality,
-        first_dose_at=facts.dose_started_at,
-        now=now,
-        bp_readings=facts.bp_readings,
-        moaas=facts.latest_moaas,
-        # Judged by the monitoring clinician at discharge; the board does not presume them unresolved.
-        dissociation_resolved=True,
-        respiratory_depression_resolved=True,
-        escort_arranged=facts.escort_arranged,
-        policy=policy,
-    )
-    return Phase.READY if check.ready else Phase.MONITORING
+    """The session's phase: treatment.queries.stage_of, the same rule the session page and its API answer."""
+    return Phase(stage_of(facts, policy, now))
 
 
 def session_status(facts: SessionFacts, policy: ClinicPolicy, now: dt.datetime) -> SessionStatus:

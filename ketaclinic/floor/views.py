@@ -30,6 +30,7 @@ PHASE_CLASS = {
     Phase.READY: "ok",
     Phase.DISCHARGED: "muted",
     Phase.DEFERRED: "muted",
+    Phase.CANCELLED: "muted",
 }
 
 

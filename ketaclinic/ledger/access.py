@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from ketaclinic.accounts.access import grants, location_ids
+from ketaclinic.accounts.access import can, grants, location_ids
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import Action, Outcome
 from ketaclinic.errors import Forbidden, InvalidInput, NotFound
-from ketaclinic.ledger.models import LedgerEvent
+from ketaclinic.ledger.models import LedgerEvent, LossReport
 
 # Event ids are 64-bit keys; a larger number names no row.
 _LARGEST_ID = 2**63 - 1
 
 
-def _deny(user: Any, origin: Origin, event: LedgerEvent | None, location_id: int | None) -> None:
+def _deny(user: Any, origin: Origin, event: LedgerEvent | LossReport | None, location_id: int | None) -> None:
     record(
         Action.ACCESS_DENIED,
         actor=user,
@@ -71,3 +71,31 @@ def get_event_for(user: Any, event_id: int, *, write: bool = False, origin: Orig
         _deny(user, origin, event, event.location_id)
         raise NotFound if held is None else Forbidden
     return event
+
+
+def get_loss_for(user: Any, report_id: int, *, write: bool = False, origin: Origin = SYSTEM) -> LossReport:
+    """One theft or loss report: 404 outside the user's locations, 403 without the permission there."""
+    report = (
+        LossReport.objects.select_related("location").filter(pk=report_id).first()
+        if 0 < report_id <= _LARGEST_ID
+        else None
+    )
+    if report is None:
+        _deny(user, origin, None, None)
+        raise NotFound
+    held = grants(user).get(report.location_id)
+    needed = Perm.LEDGER_WRITE if write else Perm.LEDGER_READ
+    if held is None or needed not in held:
+        _deny(user, origin, report, report.location_id)
+        raise NotFound if held is None else Forbidden
+    return report
+
+
+def sees_patients(user: Any, location_id: int) -> bool:
+    """Whether the ledger may show this reader who was given a dose at the location.
+
+    `ledger.read` is not a PHI permission (a clinic admin reads the ledger without opening charts), so the
+    patient of an administration (id, name, address, MRN) is shown only to a reader who may also read the
+    location's patients (`patient.read`); others see that a dose was given, never to whom.
+    """
+    return can(user, Perm.PATIENT_READ, location_id)

@@ -26,14 +26,28 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import Action
-from ketaclinic.clinicpolicy.clock import local_date
+from ketaclinic.clinicpolicy.clock import local_date, local_now
 from ketaclinic.errors import Forbidden, InvalidInput, Refused
 from ketaclinic.ledger import inputs
-from ketaclinic.ledger.models import EventKind, LedgerEvent, Lot, Product, Unit, WasteWitness
+from ketaclinic.ledger.calendar import loss_deadlines
+from ketaclinic.ledger.models import (
+    WITNESSED_KINDS,
+    EventKind,
+    LedgerEvent,
+    LossReport,
+    LossStep,
+    Lot,
+    Product,
+    Unit,
+    WasteWitness,
+)
 
 KIND_ACTIONS = {
     EventKind.RECEIVE: Action.LEDGER_RECEIVE,
     EventKind.WASTE: Action.LEDGER_WASTE,
+    EventKind.BREAKAGE: Action.LEDGER_BREAKAGE,
+    EventKind.DISPOSE: Action.LEDGER_DISPOSE,
+    EventKind.TRANSFER_OUT: Action.LEDGER_TRANSFER,
     EventKind.COUNT: Action.LEDGER_COUNT,
     EventKind.ADJUST: Action.LEDGER_ADJUST,
 }
@@ -55,13 +69,11 @@ def _whole_units(product: Product, units: Decimal, field: str) -> None:
         raise InvalidInput({field: "esketamine is counted in whole devices"})
 
 
-def _locked_lot(location: ClinicLocation, lot_number: str, field: str = "lot_number") -> Lot:
-    lot = (
-        Lot.objects.select_for_update()
-        .select_related("product")
-        .filter(location=location, lot_number=lot_number)
-        .first()
-    )
+def _locked_lot(
+    location: ClinicLocation, lot_number: str, field: str = "lot_number", *, lock: bool = True
+) -> Lot:
+    rows = Lot.objects.select_for_update() if lock else Lot.objects.all()
+    lot = rows.select_related("product").filter(location=location, lot_number=lot_number).first()
     if lot is None:
         raise InvalidInput({field: f"no lot '{lot_number}' has been received at this location"})
     return lot
@@ -179,6 +191,70 @@ def _correctable(location: ClinicLocation, event_id: int | None) -> LedgerEvent 
     return original
 
 
+def _transfer(
+    location: ClinicLocation, lot: Lot, data: inputs.EventIn, actor: Any, when: dt.datetime | None
+) -> LedgerEvent:
+    """Move a quantity of `lot` to the same lot at another location of the network: the sending lot's
+    transfer_out and the receiving lot's transfer_in are appended in this one transaction, each balanced
+    under its own lot's row lock (both locks taken in key order, so crossing transfers cannot deadlock).
+
+    The receiving location must stock the same product (by code); the lot is opened there with the same
+    number and expiry if it is new, and must have them if it is not.
+    """
+    destination = ClinicLocation.objects.filter(network_id=location.network_id, slug=data.to_location).first()
+    if destination is None or destination.pk == location.pk:
+        raise InvalidInput({"to_location": f"'{data.to_location}' is not another location of this network"})
+    product = Product.objects.filter(location=destination, code=lot.product.code, active=True).first()
+    if product is None:
+        raise InvalidInput({"to_location": f"{destination.name} does not stock {lot.product.code}"})
+    there = Lot.objects.filter(location=destination, lot_number=lot.lot_number).first()
+    if there is None:
+        try:
+            with transaction.atomic():
+                there = Lot.objects.create(
+                    location=destination,
+                    product=product,
+                    lot_number=lot.lot_number,
+                    expires_on=lot.expires_on,
+                )
+        except IntegrityError:  # a concurrent transfer opened it first
+            there = Lot.objects.get(location=destination, lot_number=lot.lot_number)
+    if there.product_id != product.pk or there.expires_on != lot.expires_on:
+        raise InvalidInput(
+            {"lot_number": f"{destination.name} holds a lot '{lot.lot_number}' of another product or expiry"}
+        )
+    locked = {
+        row.pk: row
+        for row in Lot.objects.select_for_update()
+        .select_related("product")
+        .filter(pk__in=[lot.pk, there.pk])
+        .order_by("pk")
+    }
+    source, target = locked[lot.pk], locked[there.pk]
+    when = when or timezone.now()
+    reason = data.reason or f"transfer to {destination.name}"
+    out = _append(
+        source,
+        EventKind.TRANSFER_OUT,
+        -data.quantity,
+        actor=actor,
+        reason=reason,
+        occurred_at=when,
+        counterpart_location=destination,
+    )
+    _append(
+        target,
+        EventKind.TRANSFER_IN,
+        data.quantity,
+        actor=actor,
+        reason=data.reason or f"transfer from {location.name}",
+        occurred_at=when,
+        counterpart_location=location,
+        transfer_of=out,
+    )
+    return out
+
+
 @transaction.atomic
 def do_record_event(
     location: ClinicLocation,
@@ -188,7 +264,8 @@ def do_record_event(
     origin: Origin = SYSTEM,
     occurred_at: dt.datetime | None = None,
 ) -> LedgerEvent:
-    """Record a receipt, a waste (pending until witnessed), a physical count or an adjustment.
+    """Record a receipt, a waste, a breakage or a disposal (each pending until witnessed), a transfer to
+    another location (both books move here), a physical count or an adjustment.
 
     `occurred_at` (default now) is for the demo's history; pages and the API always record now.
     """
@@ -197,13 +274,34 @@ def do_record_event(
         event = _receive(location, product, data, actor, occurred_at)
     else:
         _whole_units(product, data.quantity, "quantity")
-        lot = _locked_lot(location, data.lot_number)
+        # A transfer locks its two lots itself, in key order (so crossing transfers cannot deadlock).
+        lot = _locked_lot(location, data.lot_number, lock=data.kind != "transfer_out")
         if lot.product_id != product.pk:
             raise InvalidInput({"lot_number": f"lot '{lot.lot_number}' is a lot of another product"})
-        if data.kind == "waste":
+        if data.kind in ("waste", "breakage"):
             event = _append(
-                lot, EventKind.WASTE, -data.quantity, actor=actor, reason=data.reason, occurred_at=occurred_at
+                lot,
+                EventKind(data.kind),
+                -data.quantity,
+                actor=actor,
+                reason=data.reason,
+                occurred_at=occurred_at,
             )
+        elif data.kind == "dispose":
+            event = _append(
+                lot,
+                EventKind.DISPOSE,
+                -data.quantity,
+                actor=actor,
+                reason=data.reason,
+                occurred_at=occurred_at,
+                manner=data.manner,
+                distributor_name=data.distributor_name,
+                distributor_address=data.distributor_address,
+                distributor_dea_number=data.distributor_dea_number,
+            )
+        elif data.kind == "transfer_out":
+            event = _transfer(location, lot, data, actor, occurred_at)
         elif data.kind == "count":
             event = _append(
                 lot,
@@ -309,13 +407,16 @@ def do_witness_waste(
     origin: Origin = SYSTEM,
     witnessed_at: dt.datetime | None = None,
 ) -> WasteWitness:
-    """A second staff member, signed in with their own credentials, confirms a waste.
+    """A second staff member, signed in with their own credentials, confirms a waste, a breakage (its second
+    signature) or a disposal.
 
-    The recorder cannot witness their own waste, and the witness must hold ledger.write at the event's
-    location (Forbidden); a waste is witnessed once (Refused).
+    The recorder cannot witness their own event, and the witness must hold ledger.write at the event's
+    location (Forbidden); an event is witnessed once (Refused).
     """
-    if event.kind != EventKind.WASTE:
-        raise Refused("Only a waste is witnessed", [f"event {event.pk} is a {event.kind}"])
+    if event.kind not in WITNESSED_KINDS:
+        raise Refused(
+            "Only a waste, a breakage or a disposal is witnessed", [f"event {event.pk} is a {event.kind}"]
+        )
     if actor.pk == event.recorded_by_id:
         raise Forbidden("the person who recorded a waste cannot witness it")
     if not can(actor, Perm.LEDGER_WRITE, event.location_id):
@@ -336,3 +437,108 @@ def do_witness_waste(
         changed_fields=["witnessed_by"],
     )
     return witness
+
+
+@transaction.atomic
+def do_report_loss(
+    location: ClinicLocation,
+    data: inputs.LossIn,
+    *,
+    actor: Any,
+    origin: Origin = SYSTEM,
+    recorded_at: dt.datetime | None = None,
+) -> LossReport:
+    """Report a theft or significant loss: the report (with its notice and Form 106 due dates, counted in
+    the location's business days) and one `loss` event per lot taking the quantity off the book.
+
+    The discovery cannot lie in the future; each lot must be a lot of its product at this location and hold
+    the quantity (Refused otherwise, and nothing is saved).
+    """
+    now = recorded_at or timezone.now()
+    if data.discovered_at > now + dt.timedelta(minutes=5):
+        raise InvalidInput({"discovered_at": "the discovery cannot be in the future"})
+    notice_due, form_due = loss_deadlines(local_date(location, data.discovered_at))
+    report = LossReport.objects.create(
+        location=location,
+        loss_type=data.loss_type,
+        discovered_at=data.discovered_at,
+        description=data.description,
+        recorded_by=actor,
+        recorded_at=now,
+        notice_due_on=notice_due,
+        form_106_due_on=form_due,
+    )
+    for index, item in enumerate(data.items):
+        product = product_for(location, item.product)
+        _whole_units(product, item.quantity, f"items.{index}.quantity")
+        lot = _locked_lot(location, item.lot_number, f"items.{index}.lot_number")
+        if lot.product_id != product.pk:
+            raise InvalidInput(
+                {f"items.{index}.lot_number": f"lot '{lot.lot_number}' is a lot of another product"}
+            )
+        _append(
+            lot,
+            EventKind.LOSS,
+            -item.quantity,
+            actor=actor,
+            reason=f"{report.get_loss_type_display()}: loss report {report.pk}",
+            occurred_at=data.discovered_at,
+            loss_report=report,
+        )
+    record(
+        Action.LEDGER_LOSS,
+        actor=actor,
+        origin=origin,
+        obj=report,
+        location_id=location.pk,
+        changed_fields=["loss_type", "discovered_at", "description", "items"],
+    )
+    return report
+
+
+@transaction.atomic
+def do_record_loss_step(
+    report: LossReport, data: inputs.LossStepIn, *, actor: Any, origin: Origin = SYSTEM
+) -> LossStep:
+    """Record that the written notice was sent to the DEA Field Division, or that Form 106 was filed (with
+    its confirmation). Each step is recorded once, not before the discovery nor in the future; Form 106
+    comes after the notice."""
+    LossReport.objects.select_for_update().filter(pk=report.pk).first()
+    done = set(LossStep.objects.filter(report=report).values_list("step", flat=True))
+    if data.step in done:
+        raise Refused("This step is already recorded", [f"loss report {report.pk} has its {data.step}"])
+    if data.step == "form_106" and "notice" not in done:
+        raise Refused("Record the written notice first", ["Form 106 follows the notice"], field="step")
+    now = timezone.now()
+    if data.done_at > now + dt.timedelta(minutes=5):
+        raise InvalidInput({"done_at": "cannot be in the future"})
+    if data.done_at < report.discovered_at:
+        raise InvalidInput({"done_at": "cannot be before the loss was discovered"})
+    step = LossStep.objects.create(
+        report=report,
+        step=data.step,
+        done_at=data.done_at,
+        reference=data.reference,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    record(
+        Action.LEDGER_LOSS_STEP,
+        actor=actor,
+        origin=origin,
+        obj=report,
+        location_id=report.location_id,
+        changed_fields=[data.step],
+    )
+    return step
+
+
+def loss_status(report: LossReport, today: dt.date | None = None) -> str:
+    """Where a loss report stands: notice_due, notice_overdue, form_106_due, form_106_overdue or filed."""
+    done = {step.step for step in report.steps.all()}
+    today = today or local_now(report.location).date()
+    if "form_106" in done:
+        return "filed"
+    if "notice" not in done:
+        return "notice_overdue" if today > report.notice_due_on else "notice_due"
+    return "form_106_overdue" if today > report.form_106_due_on else "form_106_due"

@@ -1,4 +1,5 @@
-"""/api/v1/ledger: balances, events and the witness of a waste. Same actions as the pages."""
+"""/api/v1/ledger: balances, events, the witness of a waste, breakage or disposal, and theft and loss reports
+with their DEA steps and Form 106 data. Same actions as the pages."""
 
 from __future__ import annotations
 
@@ -10,14 +11,22 @@ from pydantic import TypeAdapter
 
 from ketaclinic.accounts.access import can, location_ids
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.denials import deny
-from ketaclinic.audit.models import Via
+from ketaclinic.audit.models import Action, Via
 from ketaclinic.errors import Forbidden
-from ketaclinic.ledger import access, actions, inputs, queries
+from ketaclinic.ledger import access, actions, form106, inputs, queries
 from ketaclinic.ledger.actions import WitnessMethod
-from ketaclinic.ledger.models import LedgerEvent
-from ketaclinic.ledger.schemas import BalanceOut, EventOut, EventPage
+from ketaclinic.ledger.models import LedgerEvent, LossReport
+from ketaclinic.ledger.schemas import (
+    BalanceOut,
+    EventOut,
+    EventPage,
+    LossItemOut,
+    LossOut,
+    LossPage,
+)
 from ketaclinic.patients.schemas import (
     ANY_OPERATION,
     NOT_FOUND,
@@ -53,8 +62,11 @@ def _json(body: bytes | str, status: int = 200) -> HttpResponse:
     return HttpResponse(body, status=status, content_type="application/json")
 
 
-def event_out(event: LedgerEvent) -> EventOut:
+def event_out(event: LedgerEvent, user: Any) -> EventOut:
+    """The event as the API answers it; the patient of a dose only for a reader of the location's patients."""
     witness = getattr(event, "witness", None)
+    shown = event.patient_id is not None and access.sees_patients(user, event.location_id)
+    transferred = getattr(event, "transferred_as", None)
     return EventOut(
         id=event.pk,
         location=event.location.slug,
@@ -74,7 +86,8 @@ def event_out(event: LedgerEvent) -> EventOut:
         supplier_name=event.supplier_name,
         supplier_address=event.supplier_address,
         supplier_dea_number=event.supplier_dea_number,
-        patient_id=event.patient_id,
+        patient_id=event.patient_id if shown else None,
+        patient_withheld=event.patient_id is not None and not shown,
         session_ref=event.session_ref,
         counted=event.counted,
         book_balance=event.book_balance,
@@ -82,6 +95,14 @@ def event_out(event: LedgerEvent) -> EventOut:
         corrects=event.corrects_id,
         witnessed_by=witness.witnessed_by_id if witness else None,
         witnessed_at=witness.witnessed_at if witness else None,
+        manner=event.manner,
+        distributor_name=event.distributor_name,
+        distributor_address=event.distributor_address,
+        distributor_dea_number=event.distributor_dea_number,
+        counterpart_location=event.counterpart_location.slug if event.counterpart_location else None,
+        transfer_of=event.transfer_of_id,
+        transferred_as=transferred.pk if transferred else None,
+        loss_report=event.loss_report_id,
     )
 
 
@@ -124,7 +145,7 @@ def list_events(
         count=rows.count(),
         limit=limit,
         offset=offset,
-        items=[event_out(e) for e in rows[offset : offset + limit]],
+        items=[event_out(e, request.user) for e in rows[offset : offset + limit]],
     )
     return _json(page.model_dump_json())
 
@@ -132,13 +153,16 @@ def list_events(
 @router.post("/ledger/events", response={201: EventOut, **WRITTEN}, summary="Record a ledger event")
 def create_event(request: HttpRequest, body: inputs.EventIn) -> Any:
     """Record a receipt (`quantity` = containers, with the lot's expiry and the supplier's name, address and
-    DEA number), a waste (pending until another staff member witnesses it), a physical count or an
-    adjustment (with a reason; `corrects` may name the event it settles). `quantity` is in the product's
-    unit otherwise. An event that would take a balance below zero is refused (409) and saves nothing."""
+    DEA number), a waste, a breakage (with its circumstances in `reason`) or a disposal (`manner`
+    `destroyed`, or `reverse_distributor` with the distributor's name, address and DEA number), each pending
+    until another staff member witnesses it; a transfer (`transfer_out`, `to_location` another location of
+    the network that stocks the product: both books move together), a physical count or an adjustment (with
+    a reason; `corrects` may name the event it settles). `quantity` is in the product's unit otherwise. An
+    event that would take a balance below zero is refused (409) and saves nothing."""
     _require(request, Perm.LEDGER_WRITE)
     location = access.location_for(request.user, body.location)
     event = actions.do_record_event(location, body, actor=request.user, origin=_origin(request))
-    response = _json(event_out(event).model_dump_json(), status=201)
+    response = _json(event_out(event, request.user).model_dump_json(), status=201)
     response["Location"] = f"{request.path.rstrip('/')}/{event.pk}"
     return response
 
@@ -147,7 +171,9 @@ def create_event(request: HttpRequest, body: inputs.EventIn) -> Any:
 def read_event(request: HttpRequest, entry_id: int) -> Any:
     _require(request, Perm.LEDGER_READ)
     return _json(
-        event_out(access.get_event_for(request.user, entry_id, origin=_origin(request))).model_dump_json()
+        event_out(
+            access.get_event_for(request.user, entry_id, origin=_origin(request)), request.user
+        ).model_dump_json()
     )
 
 
@@ -155,8 +181,8 @@ def read_event(request: HttpRequest, entry_id: int) -> Any:
     "/ledger/events/{entry_id}/witness", response={200: EventOut, **WITNESSED}, summary="Witness a waste"
 )
 def witness_event(request: HttpRequest, entry_id: int, body: inputs.WitnessIn) -> Any:
-    """Confirm another staff member's waste with your own token. The recorder cannot witness their own
-    waste (403); a waste is witnessed once (409)."""
+    """Confirm another staff member's waste, breakage (the second signature) or disposal with your own token.
+    The recorder cannot witness their own event (403); an event is witnessed once (409)."""
     _require(request, Perm.LEDGER_WRITE)
     origin = _origin(request)
     event = access.get_event_for(request.user, entry_id, write=True, origin=origin)
@@ -165,4 +191,124 @@ def witness_event(request: HttpRequest, entry_id: int, body: inputs.WitnessIn) -
     except Forbidden:
         deny(request.user, origin, "ledger.witness")
         raise
-    return _json(event_out(access.get_event_for(request.user, entry_id, origin=origin)).model_dump_json())
+    event = access.get_event_for(request.user, entry_id, origin=origin)
+    return _json(event_out(event, request.user).model_dump_json())
+
+
+def loss_out(report: LossReport) -> LossOut:
+    steps = {step.step: step for step in report.steps.all()}
+    notice, filed = steps.get("notice"), steps.get("form_106")
+    return LossOut(
+        id=report.pk,
+        location=report.location.slug,
+        loss_type=report.loss_type,
+        status=actions.loss_status(report),
+        discovered_at=report.discovered_at,
+        description=report.description,
+        recorded_by=report.recorded_by_id,
+        recorded_at=report.recorded_at,
+        notice_due_on=report.notice_due_on,
+        form_106_due_on=report.form_106_due_on,
+        notice_sent_at=notice.done_at if notice else None,
+        notice_reference=notice.reference if notice else "",
+        form_106_filed_at=filed.done_at if filed else None,
+        form_106_confirmation=filed.reference if filed else "",
+        items=[
+            LossItemOut(
+                event_id=event.pk,
+                product=event.product.code,
+                substance=event.product.substance,
+                form=event.product.form,
+                ndc=event.product.ndc,
+                lot_number=event.lot.lot_number,
+                quantity=-event.delta,
+                unit=event.product.unit,
+                amount_mg=event.amount_mg,
+                volume_ml=event.volume_ml,
+            )
+            for event in sorted(report.events.all(), key=lambda e: e.pk)
+        ],
+    )
+
+
+def _loss(request: HttpRequest, loss_id: int, *, write: bool = False) -> LossReport:
+    report = access.get_loss_for(request.user, loss_id, write=write, origin=_origin(request))
+    return queries.losses([report.location_id]).get(pk=report.pk)
+
+
+@router.get(
+    "/ledger/losses", response={200: LossPage, **LISTED}, summary="List theft and loss reports (paged)"
+)
+def list_losses(request: HttpRequest, limit: Limit = PAGE_LIMIT_DEFAULT, offset: Offset = 0) -> Any:
+    """Theft and significant-loss reports of the ledgers you read, newest discovery first, each with its
+    status: `notice_due`, `notice_overdue`, `form_106_due`, `form_106_overdue` or `filed`."""
+    _require(request, Perm.LEDGER_READ)
+    rows = queries.losses(location_ids(request.user, Perm.LEDGER_READ))
+    page = LossPage(
+        count=rows.count(),
+        limit=limit,
+        offset=offset,
+        items=[loss_out(r) for r in rows[offset : offset + limit]],
+    )
+    return _json(page.model_dump_json())
+
+
+@router.post(
+    "/ledger/losses", response={201: LossOut, **WRITTEN}, summary="Report a theft or significant loss"
+)
+def create_loss(request: HttpRequest, body: inputs.LossIn) -> Any:
+    """Report a theft or significant loss: each item's quantity (product unit) leaves its lot's book as a
+    `loss` event; the answer gives the written notice's due date (one business day after discovery, in the
+    location's days) and Form 106's (45 days). A quantity a lot does not hold is refused (409)."""
+    _require(request, Perm.LEDGER_WRITE)
+    location = access.location_for(request.user, body.location)
+    report = actions.do_report_loss(location, body, actor=request.user, origin=_origin(request))
+    response = _json(loss_out(queries.losses([location.pk]).get(pk=report.pk)).model_dump_json(), status=201)
+    response["Location"] = f"{request.path.rstrip('/')}/{report.pk}"
+    return response
+
+
+@router.get(
+    "/ledger/losses/{loss_id}", response={200: LossOut, **READ}, summary="Read a theft or loss report"
+)
+def read_loss(request: HttpRequest, loss_id: int) -> Any:
+    _require(request, Perm.LEDGER_READ)
+    return _json(loss_out(_loss(request, loss_id)).model_dump_json())
+
+
+@router.post(
+    "/ledger/losses/{loss_id}/steps",
+    response={201: LossOut, **WITNESSED},
+    summary="Record the DEA notice or Form 106 of a loss",
+)
+def create_loss_step(request: HttpRequest, loss_id: int, body: inputs.LossStepIn) -> Any:
+    """`notice`: the written notice sent to the DEA Field Division (`reference` names it); `form_106`: Form
+    106 filed (`reference` is its confirmation), after the notice. Each step once (409)."""
+    _require(request, Perm.LEDGER_WRITE)
+    report = _loss(request, loss_id, write=True)
+    actions.do_record_loss_step(report, body, actor=request.user, origin=_origin(request))
+    response = _json(loss_out(_loss(request, loss_id)).model_dump_json(), status=201)
+    response["Location"] = request.path.rstrip("/").rsplit("/", 1)[0]
+    return response
+
+
+@router.get(
+    "/ledger/losses/{loss_id}/form-106",
+    response={200: str, **READ},
+    summary="DEA Form 106 data of a loss (CSV)",
+)
+def loss_form_106(request: HttpRequest, loss_id: int) -> Any:
+    """The loss report's Form 106 data as CSV: dates, and per lot the NDC and the quantities."""
+    _require(request, Perm.LEDGER_READ)
+    report = _loss(request, loss_id)
+    record(
+        Action.LEDGER_LOSS_EXPORT,
+        actor=request.user,
+        origin=_origin(request),
+        obj=report,
+        location_id=report.location_id,
+    )
+    response = HttpResponse(form106.to_csv(report), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="form-106-loss-{report.pk}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response

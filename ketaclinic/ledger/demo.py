@@ -9,8 +9,15 @@ from typing import Any
 
 from ketaclinic.accounts.models import ClinicLocation, User
 from ketaclinic.clinicpolicy.clock import location_zone
-from ketaclinic.ledger.actions import do_add_product, do_administer, do_record_event, do_witness_waste
-from ketaclinic.ledger.inputs import EventIn, ProductIn
+from ketaclinic.ledger.actions import (
+    do_add_product,
+    do_administer,
+    do_record_event,
+    do_record_loss_step,
+    do_report_loss,
+    do_witness_waste,
+)
+from ketaclinic.ledger.inputs import EventIn, LossIn, LossStepIn, ProductIn
 from ketaclinic.ledger.models import LedgerEvent, Lot, Product
 from ketaclinic.patients.models import Patient
 
@@ -50,6 +57,13 @@ PRODUCTS = (
 )
 
 
+# An invented reverse distributor (well-formed DEA number of no one).
+DISTRIBUTOR = {
+    "distributor_name": "Returns Northwest",
+    "distributor_address": "40 Dock Street, Tacoma, WA 98402",
+    "distributor_dea_number": "RC1234563",
+}
+
 LOT_PREFIX = {"ketamine-50": "K50", "ketamine-100": "K100", "esketamine-28": "ESK"}
 
 
@@ -66,8 +80,10 @@ def _at(location: ClinicLocation, day: dt.date, hour: int, minute: int = 0) -> d
 def history(location: ClinicLocation, today: dt.date, rng: random.Random, *, months: int = 4) -> None:
     """The location's products and `months` of its ledger, through the actions: a receipt of each product
     every month, doses on clinic days (linked to the location's patients), leftover ketamine wasted and
-    witnessed, a physical count at each month's end, and one count that found a device missing, settled by
-    an adjustment."""
+    witnessed, a physical count at each month's end, one count that found a device missing, settled by
+    an adjustment, an esketamine device broken (witnessed), a cracked ketamine vial returned to a reverse
+    distributor (witnessed), and, when another location of the network already keeps a ledger, two vials
+    transferred to it and a theft of two devices reported a few days ago (notice sent, Form 106 due)."""
     nurse = User.objects.get(username=f"nurse.{location.slug}")
     products(location, nurse)
     if months <= 0:
@@ -82,6 +98,14 @@ def history(location: ClinicLocation, today: dt.date, rng: random.Random, *, mon
             {"product": product, "kind": kind, "quantity": quantity, "lot_number": lots[product], **extra}
         )
         return do_record_event(location, data, actor=nurse, occurred_at=when)
+
+    receiving = (
+        ClinicLocation.objects.filter(network_id=location.network_id)
+        .exclude(pk=location.pk)
+        .filter(pk__in=Product.objects.values("location_id"))
+        .order_by("pk")
+        .first()
+    )
 
     for month in range(months):
         first = start + dt.timedelta(days=30 * month)
@@ -129,6 +153,35 @@ def history(location: ClinicLocation, today: dt.date, rng: random.Random, *, mon
                 patient=rng.choice(patients) if patients else None,
                 occurred_at=_at(location, day, 11),
             )
+        if month == min(1, months - 1):
+            middle = first + dt.timedelta(days=14)
+            broken = record(
+                "breakage",
+                "esketamine-28",
+                Decimal(1),
+                _at(location, middle, 10, 40),
+                reason="Device slipped from the tray during set-up and cracked on the floor; contents lost",
+            )
+            do_witness_waste(broken, actor=prescriber, witnessed_at=_at(location, middle, 10, 45))
+            returned = record(
+                "dispose",
+                "ketamine-100",
+                Decimal(500),
+                _at(location, middle, 16),
+                manner="reverse_distributor",
+                reason="Vial with a cracked cap found at receipt check; sealed and returned",
+                **DISTRIBUTOR,
+            )
+            do_witness_waste(returned, actor=prescriber, witnessed_at=_at(location, middle, 16, 5))
+            if receiving is not None:
+                record(
+                    "transfer_out",
+                    "ketamine-50",
+                    Decimal(1000),
+                    _at(location, middle + dt.timedelta(days=1), 8, 30),
+                    to_location=receiving.slug,
+                    reason=f"Two vials lent to {receiving.name} for its clinic days",
+                )
         end = first + dt.timedelta(days=29)
         if end >= today:
             continue
@@ -145,3 +198,33 @@ def history(location: ClinicLocation, today: dt.date, rng: random.Random, *, mon
                     reason="Device dropped and broken during set-up; witnessed, not recoverable",
                     corrects=count.pk,
                 )
+
+    if receiving is not None and lots:
+        _theft(location, today, nurse, lots["esketamine-28"])
+
+
+def _theft(location: ClinicLocation, today: dt.date, nurse: Any, lot_number: str) -> None:
+    """Two devices found missing four days ago; the written notice went out that day; Form 106 is due."""
+    if Lot.objects.get(location=location, lot_number=lot_number).balance < 2:
+        return
+    found = today - dt.timedelta(days=4)
+    report = do_report_loss(
+        location,
+        LossIn.model_validate(
+            {
+                "loss_type": "theft",
+                "discovered_at": _at(location, found, 7, 50),
+                "description": "Opening count: the locked drawer's tamper seal broken, two devices missing. "
+                "Police report filed; building security reviewing access logs.",
+                "items": [{"product": "esketamine-28", "lot_number": lot_number, "quantity": Decimal(2)}],
+            }
+        ),
+        actor=nurse,
+    )
+    do_record_loss_step(
+        report,
+        LossStepIn(
+            step="notice", done_at=_at(location, found, 11), reference="DEA Field Division, by letter"
+        ),
+        actor=nurse,
+    )

@@ -46,9 +46,15 @@ class ProductIn(Strict):
     container_ml: Annotated[Decimal, Field(gt=0, le=1000, max_digits=8, decimal_places=3)]
 
 
+WRITTEN_KINDS = ("receive", "waste", "breakage", "dispose", "transfer_out", "count", "adjust")
+# Kinds that leave the lot and are given in the product's unit, above 0.
+TAKEN_KINDS = ("waste", "breakage", "dispose", "transfer_out")
+
+
 class EventIn(Strict):
-    """One ledger event as staff record it: `receive`, `waste`, `count` or `adjust` (administrations are
-    written by the dose action of a treatment session)."""
+    """One ledger event as staff record it: `receive`, `waste`, `breakage`, `dispose`, `transfer_out`,
+    `count` or `adjust` (administrations are written by the dose action of a treatment session; a theft or
+    significant loss is reported with `LossIn`)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -69,7 +75,7 @@ class EventIn(Strict):
     )
 
     product: Annotated[str, Text(40, required=True)]
-    kind: Literal["receive", "waste", "count", "adjust"]
+    kind: Literal["receive", "waste", "breakage", "dispose", "transfer_out", "count", "adjust"]
     # The location's slug; may be left out by someone who records at one location only.
     location: Annotated[str, Text(60)] = ""
     quantity: Quantity
@@ -82,6 +88,13 @@ class EventIn(Strict):
     supplier_dea_number: Annotated[str, Text(9)] = ""
     # adjust: the event this corrects or settles (optional).
     corrects: StrictInt | None = None
+    # dispose: destroyed on site, or returned to a reverse distributor (its name, address and DEA number).
+    manner: Literal["destroyed", "reverse_distributor", ""] = ""
+    distributor_name: Annotated[str, Text(200)] = ""
+    distributor_address: Annotated[str, Text(500)] = ""
+    distributor_dea_number: Annotated[str, Text(9)] = ""
+    # transfer_out: the slug of the location of the same network that receives the lot.
+    to_location: Annotated[str, Text(60)] = ""
 
     @model_validator(mode="after")
     def _by_kind(self) -> EventIn:
@@ -106,8 +119,33 @@ class EventIn(Strict):
             for name in ("expires_on", "supplier_name", "supplier_address", "supplier_dea_number"):
                 if getattr(self, name):
                     errors[name] = "only a receipt names a supplier or an expiry"
-        if self.kind == "waste" and self.quantity <= 0:
-            errors["quantity"] = "give the quantity wasted, above 0"
+        if self.kind in TAKEN_KINDS and self.quantity <= 0:
+            errors["quantity"] = "give the quantity taken off the balance, above 0"
+        if self.kind == "breakage" and not self.reason:
+            errors["reason"] = "describe what broke or spilled and how (the record of the circumstances)"
+        if self.kind == "dispose":
+            if not self.manner:
+                errors["manner"] = "choose destroyed on site or returned to a reverse distributor"
+            elif self.manner == "reverse_distributor":
+                if not self.distributor_name:
+                    errors["distributor_name"] = "give the reverse distributor's name"
+                if not self.distributor_address:
+                    errors["distributor_address"] = "give the reverse distributor's address"
+                problem = dea_number_problem(self.distributor_dea_number.upper())
+                if problem:
+                    errors["distributor_dea_number"] = problem
+                else:
+                    self.distributor_dea_number = self.distributor_dea_number.upper()
+        if not (self.kind == "dispose" and self.manner == "reverse_distributor"):
+            for name in ("distributor_name", "distributor_address", "distributor_dea_number"):
+                if getattr(self, name):
+                    errors[name] = "only a return to a reverse distributor names one"
+        if self.manner and self.kind != "dispose":
+            errors["manner"] = "only a disposal has a manner"
+        if self.kind == "transfer_out" and not self.to_location:
+            errors["to_location"] = "name the location that receives the stock"
+        if self.to_location and self.kind != "transfer_out":
+            errors["to_location"] = "only a transfer names a receiving location"
         if self.kind == "count" and self.quantity < 0:
             errors["quantity"] = "give the quantity counted, 0 or more"
         if self.kind == "adjust":
@@ -134,7 +172,19 @@ class EventFilter(Strict):
 
     location: Annotated[str, Text(60)] = ""
     product: Annotated[str, Text(40)] = ""
-    kind: Literal["receive", "administer", "waste", "count", "adjust", ""] = ""
+    kind: Literal[
+        "receive",
+        "administer",
+        "waste",
+        "breakage",
+        "dispose",
+        "transfer_out",
+        "transfer_in",
+        "loss",
+        "count",
+        "adjust",
+        "",
+    ] = ""
     lot_number: Annotated[str, Text(40)] = ""
     since: dt.date | None = Field(default=None, description="From this day (the location's), with location")
     until: dt.date | None = Field(default=None, description="To this day (the location's), with location")
@@ -145,6 +195,72 @@ class EventFilter(Strict):
             raise ValueError("location: name the location whose days since and until count")
         if self.since and self.until and self.until < self.since:
             raise ValueError("until: must not be before since")
+        return self
+
+
+class LossItemIn(Strict):
+    """One lot's quantity taken by a theft or loss, in the product's unit."""
+
+    product: Annotated[str, Text(40, required=True)]
+    lot_number: LotNumber
+    quantity: Annotated[Decimal, Field(gt=0, le=QUANTITY_MAX, max_digits=10, decimal_places=3)]
+
+
+class LossIn(Strict):
+    """A theft or significant loss as discovered (21 CFR 1301.76(b); DEA Form 106)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "loss_type": "theft",
+                    "discovered_at": "2026-11-27T08:10:00-08:00",
+                    "description": "Safe found open at opening; two devices missing from the lot in use.",
+                    "items": [{"product": "esketamine-28", "lot_number": "ESK-24A17", "quantity": "2"}],
+                }
+            ]
+        }
+    )
+
+    location: Annotated[str, Text(60)] = ""
+    loss_type: Literal["theft", "significant_loss", "in_transit"]
+    discovered_at: dt.datetime
+    description: Annotated[str, Text(2000, required=True)]
+    items: Annotated[list[LossItemIn], Field(min_length=1, max_length=20)]
+
+    @model_validator(mode="after")
+    def _checks(self) -> LossIn:
+        if self.discovered_at.tzinfo is None:
+            raise ValueError("discovered_at: give the time with its UTC offset")
+        lots = [item.lot_number for item in self.items]
+        if len(set(lots)) != len(lots):
+            raise ValueError("items: name each lot once")
+        return self
+
+
+class LossStepIn(Strict):
+    """A step of a loss report: the written notice to the DEA Field Division sent, or Form 106 filed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "step": "notice",
+                    "done_at": "2026-11-27T11:00:00-08:00",
+                    "reference": "Seattle Field Division",
+                }
+            ]
+        }
+    )
+
+    step: Literal["notice", "form_106"]
+    done_at: dt.datetime
+    reference: Annotated[str, Text(200, required=True)]
+
+    @model_validator(mode="after")
+    def _aware(self) -> LossStepIn:
+        if self.done_at.tzinfo is None:
+            raise ValueError("done_at: give the time with its UTC offset")
         return self
 
 

@@ -5,6 +5,14 @@ Units. Each product keeps its balance in one unit (`Product.unit`):
   derived from the vial's concentration (mL = mg / mg_per_ml), containers from the vial's volume;
 - esketamine nasal devices: devices (one device holds 28 mg in 0.2 mL; a 56 mg dose is 2 devices).
 
+Kinds (security-checks section 3): `receive`, `administer`, `waste`, `breakage` (non-recoverable, two
+signatures), `dispose` (recoverable stock destroyed or returned to a reverse distributor, witnessed),
+`transfer_out`/`transfer_in` (one lot moving between two locations of a network; both books in one
+transaction), `loss` (theft or significant loss, part of a `LossReport`: DEA Form 106), `count`, `adjust`.
+
+Retention (21 CFR 1304.04(a), at least two years; KetaClinic never hard-deletes): products, lots, events,
+witness rows, loss reports and their steps refuse DELETE in the database (migration 0004) and in `delete()`.
+
 Every event carries the signed change to the lot's book balance (`delta`) and the balance after it
 (`balance_after`, CHECK >= 0), computed under a row lock of the lot (`Lot.balance`, CHECK >= 0). Events and
 witness rows are never updated or deleted (database triggers, migration 0002); a correction is a new
@@ -17,7 +25,22 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+
+
+class Undeletable(models.Model):
+    """A controlled-substance record that is kept for good (retention guard, security-checks CS-09)."""
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        from ketaclinic.errors import Refused
+
+        raise Refused(
+            "Controlled-substance records are never deleted",
+            ["21 CFR 1304.04(a) keeps them at least two years; KetaClinic keeps them for good"],
+        )
 
 
 class ProductKind(models.TextChoices):
@@ -35,7 +58,7 @@ ESKETAMINE_MG_PER_DEVICE = Decimal("28")
 ESKETAMINE_ML_PER_DEVICE = Decimal("0.2")
 
 
-class Product(models.Model):
+class Product(Undeletable):
     """A controlled substance as a location stocks it: substance, finished form and container size."""
 
     location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="+")
@@ -71,7 +94,7 @@ class Product(models.Model):
         return self.mg_per_ml * self.container_ml
 
 
-class Lot(models.Model):
+class Lot(Undeletable):
     """One manufacturer's lot of a product at a location, with its running book balance (product unit)."""
 
     location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="+")
@@ -96,11 +119,86 @@ class EventKind(models.TextChoices):
     RECEIVE = "receive", "Received"
     ADMINISTER = "administer", "Administered"
     WASTE = "waste", "Wasted"
+    BREAKAGE = "breakage", "Breakage or spillage"
+    DISPOSE = "dispose", "Disposed of"
+    TRANSFER_OUT = "transfer_out", "Transferred out"
+    TRANSFER_IN = "transfer_in", "Transferred in"
+    LOSS = "loss", "Theft or loss"
     COUNT = "count", "Physical count"
     ADJUST = "adjust", "Adjustment"
 
 
-class LedgerEvent(models.Model):
+# Events that take stock off the book and need a second person's signature (a witness) to be complete.
+WITNESSED_KINDS = frozenset({EventKind.WASTE, EventKind.BREAKAGE, EventKind.DISPOSE})
+# Events that only ever reduce a balance.
+REDUCING_KINDS = ("administer", "waste", "breakage", "dispose", "transfer_out", "loss")
+
+
+class DisposalManner(models.TextChoices):
+    DESTROYED = "destroyed", "Destroyed on site (rendered non-retrievable)"
+    REVERSE_DISTRIBUTOR = "reverse_distributor", "Returned to a reverse distributor"
+
+
+class LossType(models.TextChoices):
+    THEFT = "theft", "Theft"
+    SIGNIFICANT_LOSS = "significant_loss", "Significant loss"
+    IN_TRANSIT = "in_transit", "Loss in transit"
+
+
+class LossReport(Undeletable):
+    """A theft or significant loss (21 CFR 1301.76(b)): the written notice to the DEA Field Division is due
+    one business day after discovery, DEA Form 106 within 45 days. Append-only; its loss events take the
+    quantities off the book, its steps record the notice and the filing."""
+
+    location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="+")
+    loss_type = models.CharField(max_length=20, choices=LossType.choices)
+    discovered_at = models.DateTimeField()
+    # What happened and how it was found (Form 106 asks for the circumstances).
+    description = models.CharField(max_length=2000)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    notice_due_on = models.DateField()
+    form_106_due_on = models.DateField()
+
+    class Meta:
+        ordering = ["-discovered_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(form_106_due_on__gte=F("notice_due_on")), name="ledger_loss_dues_in_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"loss report {self.pk}"
+
+
+class LossStepKind(models.TextChoices):
+    NOTICE = "notice", "Written notice to the DEA Field Division"
+    FORM_106 = "form_106", "DEA Form 106 filed"
+
+
+class LossStep(Undeletable):
+    """One step of a loss report, done once: the notice sent or Form 106 filed. Append-only."""
+
+    report = models.ForeignKey(LossReport, on_delete=models.PROTECT, related_name="steps")
+    step = models.CharField(max_length=10, choices=LossStepKind.choices)
+    done_at = models.DateTimeField()
+    # The Field Division notified, or Form 106's confirmation number.
+    reference = models.CharField(max_length=200)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["done_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "step"], name="ledger_loss_step_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step} of loss report {self.report_id}"
+
+
+class LedgerEvent(Undeletable):
     """One entry of the ledger. Append-only (database triggers); never changed, never deleted."""
 
     location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="+")
@@ -129,6 +227,21 @@ class LedgerEvent(models.Model):
     book_balance = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
     # adjust: the event it corrects or settles (a count's discrepancy, a wrong entry).
     corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, related_name="corrections")
+    # dispose: destroyed on site or returned to a reverse distributor (then its name, address and DEA number).
+    manner = models.CharField(max_length=20, choices=DisposalManner.choices, blank=True)
+    distributor_name = models.CharField(max_length=200, blank=True)
+    distributor_address = models.CharField(max_length=500, blank=True)
+    distributor_dea_number = models.CharField("Reverse distributor DEA number", max_length=9, blank=True)
+    # transfer_in: the other location's transfer_out it receives (the pair moves in one transaction).
+    transfer_of = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, related_name="transferred_as"
+    )
+    # transfer_out and transfer_in: the other location of the transfer.
+    counterpart_location = models.ForeignKey(
+        "accounts.ClinicLocation", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    # loss: the theft or significant-loss report it belongs to.
+    loss_report = models.ForeignKey(LossReport, on_delete=models.PROTECT, null=True, related_name="events")
 
     class Meta:
         constraints = [
@@ -142,8 +255,30 @@ class LedgerEvent(models.Model):
                 name="ledger_receipt_complete",
             ),
             models.CheckConstraint(
-                condition=~Q(kind__in=["administer", "waste"]) | Q(delta__lt=0),
+                condition=~Q(kind__in=REDUCING_KINDS) | Q(delta__lt=0),
                 name="ledger_use_reduces_balance",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="transfer_in") | (Q(delta__gt=0) & Q(transfer_of__isnull=False)),
+                name="ledger_transfer_in_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["transfer_out", "transfer_in"])
+                | Q(counterpart_location__isnull=False),
+                name="ledger_transfer_names_location",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="loss") | Q(loss_report__isnull=False),
+                name="ledger_loss_has_report",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="dispose")
+                | Q(manner="destroyed")
+                | (Q(manner="reverse_distributor") & ~Q(distributor_dea_number="")),
+                name="ledger_disposal_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="breakage") | ~Q(reason=""), name="ledger_breakage_has_circumstances"
             ),
             models.CheckConstraint(
                 condition=~Q(kind="count") | (Q(delta=0) & Q(counted__gte=0) & Q(book_balance__gte=0)),
@@ -163,8 +298,9 @@ class LedgerEvent(models.Model):
         return self.counted - self.book_balance
 
 
-class WasteWitness(models.Model):
-    """A second staff member's confirmation of a waste, made with their own credentials. Append-only."""
+class WasteWitness(Undeletable):
+    """A second staff member's confirmation of a waste, a breakage or a disposal, made with their own
+    credentials. Append-only."""
 
     event = models.OneToOneField(LedgerEvent, on_delete=models.PROTECT, related_name="witness")
     witnessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -11,7 +11,7 @@ from django.db.models import F, QuerySet, Sum
 
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.clinicpolicy.clock import day_bounds
-from ketaclinic.ledger.models import EventKind, LedgerEvent, Lot, Product
+from ketaclinic.ledger.models import WITNESSED_KINDS, EventKind, LedgerEvent, LossReport, Lot, Product
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,9 @@ def balances(locations: Iterable[ClinicLocation]) -> list[Balance]:
 
 
 def event_status(event: LedgerEvent) -> str:
-    """ "pending" for a waste not yet witnessed, "witnessed" once it is, "recorded" for every other event."""
-    if event.kind != EventKind.WASTE:
+    """ "pending" for a waste, breakage or disposal not yet witnessed, "witnessed" once it is, "recorded" for
+    every other event."""
+    if event.kind not in WITNESSED_KINDS:
         return "recorded"
     return "witnessed" if hasattr(event, "witness") else "pending"
 
@@ -77,10 +78,10 @@ def events(
     if lot_number:
         rows = rows.filter(lot__lot_number=lot_number)
     if pending_only:
-        rows = rows.filter(kind=EventKind.WASTE, witness__isnull=True)
-    return rows.select_related("product", "lot", "location", "recorded_by", "witness__witnessed_by").order_by(
-        "-occurred_at", "-id"
-    )
+        rows = rows.filter(kind__in=WITNESSED_KINDS, witness__isnull=True)
+    return rows.select_related(
+        "product", "lot", "location", "recorded_by", "witness__witnessed_by", "counterpart_location"
+    ).order_by("-occurred_at", "-id")
 
 
 def balance_at(lot_ids: Iterable[int], moment: dt.datetime) -> dict[int, Decimal]:
@@ -99,3 +100,13 @@ def open_discrepancies(location_ids: Iterable[int]) -> QuerySet[LedgerEvent]:
         location_id__in=list(location_ids), kind=EventKind.COUNT, corrections__isnull=True
     ).select_related("product", "lot", "location")
     return rows.exclude(counted=F("book_balance"))
+
+
+def losses(location_ids: Iterable[int]) -> QuerySet[LossReport]:
+    """Theft and significant-loss reports of the given locations, newest discovery first."""
+    return (
+        LossReport.objects.filter(location_id__in=list(location_ids))
+        .select_related("location", "recorded_by")
+        .prefetch_related("steps", "events__product", "events__lot")
+        .order_by("-discovered_at", "-id")
+    )

@@ -2,8 +2,8 @@
 
 Days are the location's own (`clinicpolicy.clock`). For each lot: the opening balance (the sum of its
 events before the first day), every event of the range with every required column, and the closing
-balance. Patients are named (with their address) for readers who may read the location's charts; for
-others the column holds the MRN only and the report says so.
+balance. Patients are named (with their address and MRN) for readers who may read the location's charts;
+for others those columns are empty and the report says so (`ledger.read` is not a PHI permission).
 """
 
 from __future__ import annotations
@@ -54,6 +54,13 @@ COLUMNS = (
     "book_balance",
     "discrepancy",
     "corrects_event_id",
+    "disposal_manner",
+    "distributor_name",
+    "distributor_address",
+    "distributor_dea_number",
+    "transfer_location",
+    "transfer_of_event_id",
+    "loss_report_id",
     "reason",
 )
 
@@ -112,7 +119,7 @@ def _row(event: LedgerEvent, zone: Any, names_shown: bool) -> dict[str, str]:
         "balance_after": _plain(event.balance_after),
         "patient_name": f"{patient.given_name} {patient.family_name}" if patient and names_shown else "",
         "patient_address": patient.address if patient and names_shown else "",
-        "patient_mrn": patient.mrn if patient else "",
+        "patient_mrn": patient.mrn if patient and names_shown else "",
         "session_ref": event.session_ref,
         "person": _person(event.recorded_by),
         "witness": _person(witness.witnessed_by) if witness else "",
@@ -126,6 +133,13 @@ def _row(event: LedgerEvent, zone: Any, names_shown: bool) -> dict[str, str]:
         "book_balance": _plain(event.book_balance),
         "discrepancy": _plain(event.discrepancy),
         "corrects_event_id": "" if event.corrects_id is None else str(event.corrects_id),
+        "disposal_manner": event.manner,
+        "distributor_name": event.distributor_name,
+        "distributor_address": event.distributor_address,
+        "distributor_dea_number": event.distributor_dea_number,
+        "transfer_location": event.counterpart_location.name if event.counterpart_location else "",
+        "transfer_of_event_id": "" if event.transfer_of_id is None else str(event.transfer_of_id),
+        "loss_report_id": "" if event.loss_report_id is None else str(event.loss_report_id),
         "reason": event.reason,
     }
 
@@ -149,7 +163,9 @@ def build(
     }
     events = (
         LedgerEvent.objects.filter(location=location, occurred_at__gte=start, occurred_at__lt=end)
-        .select_related("product", "lot", "patient", "recorded_by", "witness__witnessed_by")
+        .select_related(
+            "product", "lot", "patient", "recorded_by", "witness__witnessed_by", "counterpart_location"
+        )
         .order_by("occurred_at", "id")
     )
     for event in events:
@@ -177,7 +193,7 @@ def _csv_rows(report: Report) -> Iterator[list[str]]:
     ]
     yield ["generated at", report.generated_at.isoformat(), "by", report.generated_by]
     if not report.names_shown:
-        yield ["patient names and addresses withheld: the reader may not read this location's charts"]
+        yield ["patients withheld (name, address, MRN): the reader may not read this location's charts"]
     yield []
     yield ["lot_number", "product", "unit", "opening_balance", "closing_balance"]
     for section in report.lots:
@@ -230,8 +246,8 @@ PDF_COLUMNS = (
     ("patient_address", "Address", 88),
     ("person", "By", 62),
     ("witness", "Witness", 62),
-    ("supplier_name", "Supplier", 70),
-    ("supplier_dea_number", "DEA no.", 44),
+    ("counterparty", "Supplier / distributor / location", 70),
+    ("counterparty_dea", "DEA no.", 44),
     ("reason", "Reason / note", 100),
 )
 
@@ -272,7 +288,7 @@ def to_pdf(report: Report) -> bytes:
     if not report.names_shown:
         story.append(
             Paragraph(
-                "Patient names and addresses are withheld: the reader may not read this location's charts.",
+                "Patients (name, address, MRN) are withheld: the reader may not read this location's charts.",
                 small,
             )
         )
@@ -292,7 +308,7 @@ def to_pdf(report: Report) -> bytes:
             ),
         ]
         data = [[p(title) for _, title, _ in PDF_COLUMNS]]
-        data += [[p(row[name]) for name, _, _ in PDF_COLUMNS] for row in section.rows] or [
+        data += [[p(_pdf_cell(row, name)) for name, _, _ in PDF_COLUMNS] for row in section.rows] or [
             [p("No events in this range.")] + [p("")] * (len(PDF_COLUMNS) - 1)
         ]
         table = Table(data, colWidths=[width for _, _, width in PDF_COLUMNS], repeatRows=1)
@@ -310,6 +326,18 @@ def to_pdf(report: Report) -> bytes:
         story.append(Paragraph("No controlled substance was held in this range.", styles["BodyText"]))
     doc.build(story)
     return buffer.getvalue()
+
+
+def _pdf_cell(row: dict[str, str], name: str) -> str:
+    """A PDF cell: the counterparty column names the supplier of a receipt, the reverse distributor of a
+    disposal or the other location of a transfer."""
+    if name == "counterparty":
+        return row["supplier_name"] or row["distributor_name"] or row["transfer_location"]
+    if name == "counterparty_dea":
+        return row["supplier_dea_number"] or row["distributor_dea_number"]
+    if name == "event" and row["disposal_manner"]:
+        return f"{row['event']} ({row['disposal_manner'].replace('_', ' ')})"
+    return row[name]
 
 
 def _escape(text: str) -> str:

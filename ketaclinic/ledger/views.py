@@ -8,6 +8,7 @@ limit). The recorder is never offered the button, and is refused if they try.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -19,14 +20,16 @@ from pydantic import ValidationError
 
 from ketaclinic.accounts import throttle
 from ketaclinic.accounts.access import can, location_ids
+from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action, Outcome
+from ketaclinic.clinicpolicy.clock import location_zone
 from ketaclinic.errors import Forbidden, InvalidInput, Refused, field_errors
-from ketaclinic.ledger import access, actions, inputs, queries, report
+from ketaclinic.ledger import access, actions, form106, inputs, queries, report
 from ketaclinic.ledger.actions import WitnessMethod
-from ketaclinic.ledger.models import EventKind, Product
+from ketaclinic.ledger.models import DisposalManner, EventKind, LossStepKind, LossType, Product
 from ketaclinic.web.shortcuts import forbidden, form_errors, requires, web_origin
 from ketaclinic.web.templating import DASH
 
@@ -34,6 +37,9 @@ PAGE_SIZE = 50
 KINDS = {
     "receive": "Receive stock",
     "waste": "Record a waste",
+    "breakage": "Record a breakage or spill",
+    "dispose": "Dispose of stock",
+    "transfer_out": "Transfer to another location",
     "count": "Physical count",
     "adjust": "Adjust a balance",
 }
@@ -48,12 +54,28 @@ LABELS = {
     "supplier_dea_number": "Supplier DEA number",
     "reason": "Reason",
     "corrects": "Corrects event",
+    "manner": "Manner",
+    "distributor_name": "Reverse distributor name",
+    "distributor_address": "Reverse distributor address",
+    "distributor_dea_number": "Reverse distributor DEA number",
+    "to_location": "Receiving location",
+    "loss_type": "Type of loss",
+    "discovered_at": "Discovered at",
+    "description": "What happened",
+    "items": "Lots",
+    "items.0.product": "Product",
+    "items.0.lot_number": "Lot number",
+    "items.0.quantity": "Quantity",
+    "step": "Step",
+    "done_at": "Done at",
+    "reference": "Reference",
     "password": "Your password",
     "since": "From",
     "until": "To",
     "format": "Format",
 }
 CSRF_FIELD = "csrfmiddlewaretoken"
+WITNESSED = {"waste": "a waste", "breakage": "a breakage", "dispose": "a disposal"}
 
 
 def plain(value: Decimal | None, places: int = 3) -> str:
@@ -89,6 +111,11 @@ def index(request: HttpRequest) -> HttpResponse:
         "balances": queries.balances(locations),
         "pending": list(queries.events(readable, pending_only=True)[:PAGE_SIZE]),
         "discrepancies": list(queries.open_discrepancies(readable)[:PAGE_SIZE]),
+        "losses": [
+            (r, status)
+            for r in queries.losses(readable)[:PAGE_SIZE]
+            if (status := actions.loss_status(r)) != "filed"
+        ],
         "writable": location_ids(user, Perm.LEDGER_WRITE),
         "kinds": KINDS,
         "locations": locations,
@@ -143,9 +170,15 @@ def _record_context(request: HttpRequest, kind: str, **extra: Any) -> dict[str, 
         .select_related("location")
         .order_by("location__name", "code")
     )
+    networks = {location.network_id for location in writable}
+    destinations = ClinicLocation.objects.filter(network_id__in=networks).order_by("name")
+    if len(writable) == 1:  # a transfer goes to another location than one's own
+        destinations = destinations.exclude(pk=writable[0].pk)
     return {
         "kind": kind,
         "title": KINDS[kind],
+        "manner_choices": DisposalManner.choices,
+        "destination_choices": [(loc.slug, loc.name) for loc in destinations],
         "locations": writable,
         "product_choices": [
             (p.code, p.form if len(writable) == 1 else f"{p.form} ({p.location.name})") for p in products
@@ -160,7 +193,8 @@ def _record_context(request: HttpRequest, kind: str, **extra: Any) -> dict[str, 
 @requires(Perm.LEDGER_WRITE)
 @require_http_methods(["GET", "POST"])
 def record_event(request: HttpRequest, kind: str) -> HttpResponse:
-    """The form for a receipt, a waste, a count or an adjustment; one action each, as the API's."""
+    """The form for a receipt, a waste, a breakage, a disposal, a transfer, a count or an adjustment; one
+    action each, as the API's."""
     if request.method == "GET":
         return _page(request, "ledger/record.html", _record_context(request, kind))
     sent = {**_sent(request), "kind": kind}
@@ -191,11 +225,13 @@ def record_event(request: HttpRequest, kind: str) -> HttpResponse:
 @requires(Perm.LEDGER_WRITE)
 @require_http_methods(["GET", "POST"])
 def witness(request: HttpRequest, event_id: int) -> HttpResponse:
-    """Witness another staff member's waste from your own session, confirming with your own password."""
+    """Witness another staff member's waste, breakage or disposal from your own session, confirming with your
+    own password."""
     origin = web_origin(request)
     event = access.get_event_for(request.user, event_id, write=True, origin=origin)
     context: dict[str, Any] = {
         "event": event,
+        "what": WITNESSED.get(event.kind, "an event"),
         "status": queries.event_status(event),
         "errors": {},
         "labels": LABELS,
@@ -268,5 +304,141 @@ def report_download(request: HttpRequest) -> HttpResponse:
     else:
         response = HttpResponse(report.to_csv(built), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _aware(location: ClinicLocation, sent: dict[str, Any], name: str) -> None:
+    """A page's datetime-local field is the location's wall clock: give it the location's offset."""
+    value = sent.get(name)
+    if (
+        isinstance(value, str)
+        and value
+        and "+" not in value[10:]
+        and "Z" not in value
+        and value.count("-") == 2
+    ):
+        try:
+            naive = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return
+        sent[name] = naive.replace(tzinfo=location_zone(location)).isoformat()
+
+
+@requires(Perm.LEDGER_READ)
+@require_http_methods(["GET"])
+def losses(request: HttpRequest) -> HttpResponse:
+    """Theft and significant-loss reports of the user's ledgers, with the DEA steps due."""
+    readable = location_ids(request.user, Perm.LEDGER_READ)
+    rows = [(r, actions.loss_status(r)) for r in queries.losses(readable)[:PAGE_SIZE]]
+    context = {
+        "rows": rows,
+        "writable": location_ids(request.user, Perm.LEDGER_WRITE),
+        "locations": access.locations_for(request.user),
+    }
+    return _page(request, "ledger/losses.html", context)
+
+
+def _loss_form_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    context = _record_context(request, "waste", **extra)
+    return {**context, "title": "Report a theft or significant loss", "loss_types": LossType.choices}
+
+
+@requires(Perm.LEDGER_WRITE)
+@require_http_methods(["GET", "POST"])
+def loss_new(request: HttpRequest) -> HttpResponse:
+    """Report a theft or significant loss of one lot (the API takes several lots at once)."""
+    if request.method == "GET":
+        return _page(request, "ledger/loss_new.html", _loss_form_context(request))
+    sent = _sent(request)
+    status = 422
+    try:
+        location = access.location_for(request.user, str(sent.get("location", "")))
+        _aware(location, sent, "discovered_at")
+        item = {k: sent.pop(k) for k in ("product", "lot_number", "quantity") if k in sent}
+        data = inputs.LossIn.model_validate({**sent, "items": [item]})
+        report_ = actions.do_report_loss(location, data, actor=request.user, origin=web_origin(request))
+    except ValidationError as exc:
+        errors = _messages(field_errors(exc))
+    except InvalidInput as exc:
+        errors = _messages(exc.errors)
+    except Refused as exc:
+        errors, status = {"items.0.quantity": "; ".join([exc.detail, *exc.reasons])}, 409
+    else:
+        return redirect("ledger:loss", report_.pk)
+    values = {**_sent(request)}
+    return _page(
+        request,
+        "ledger/loss_new.html",
+        _loss_form_context(request, errors=errors, values=values),
+        status=status,
+    )
+
+
+def _loss_page(request: HttpRequest, loss_id: int, errors: dict[str, str], status: int = 200) -> HttpResponse:
+    origin = web_origin(request)
+    found = access.get_loss_for(request.user, loss_id, origin=origin)
+    report_ = queries.losses([found.location_id]).get(pk=found.pk)
+    context = {
+        "r": report_,
+        "status": actions.loss_status(report_),
+        "steps": {step.step: step for step in report_.steps.all()},
+        "items": sorted(report_.events.all(), key=lambda e: e.pk),
+        "can_write": can(request.user, Perm.LEDGER_WRITE, report_.location_id),
+        "step_choices": LossStepKind.choices,
+        "errors": errors,
+        "labels": LABELS,
+        "values": _sent(request) if errors else {},
+        "containers": form106.containers,
+    }
+    return _page(request, "ledger/loss.html", context, status=status)
+
+
+@requires(Perm.LEDGER_READ)
+@require_http_methods(["GET"])
+def loss(request: HttpRequest, loss_id: int) -> HttpResponse:
+    """One theft or loss report: what was lost, the deadlines, the steps done and the Form 106 data."""
+    return _loss_page(request, loss_id, {})
+
+
+@requires(Perm.LEDGER_WRITE)
+@require_http_methods(["POST"])
+def loss_step(request: HttpRequest, loss_id: int) -> HttpResponse:
+    """Record the written notice sent to the DEA Field Division, or Form 106 filed."""
+    origin = web_origin(request)
+    report_ = access.get_loss_for(request.user, loss_id, write=True, origin=origin)
+    sent = _sent(request)
+    _aware(report_.location, sent, "done_at")
+    status = 422
+    try:
+        data = inputs.LossStepIn.model_validate(sent)
+        actions.do_record_loss_step(report_, data, actor=request.user, origin=origin)
+    except ValidationError as exc:
+        errors = _messages(field_errors(exc))
+    except InvalidInput as exc:
+        errors = _messages(exc.errors)
+    except Refused as exc:
+        errors, status = {exc.field or "step": "; ".join([exc.detail, *exc.reasons])}, 409
+    else:
+        return redirect("ledger:loss", report_.pk)
+    return _loss_page(request, loss_id, errors, status)
+
+
+@requires(Perm.LEDGER_READ)
+@require_http_methods(["GET"])
+def loss_form_106(request: HttpRequest, loss_id: int) -> HttpResponse:
+    """The loss report's DEA Form 106 data as CSV (no patient is named in it)."""
+    origin = web_origin(request)
+    found = access.get_loss_for(request.user, loss_id, origin=origin)
+    report_ = queries.losses([found.location_id]).get(pk=found.pk)
+    record(
+        Action.LEDGER_LOSS_EXPORT,
+        actor=request.user,
+        origin=origin,
+        obj=report_,
+        location_id=report_.location_id,
+    )
+    response = HttpResponse(form106.to_csv(report_), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="form-106-loss-{report_.pk}.csv"'
     response["Cache-Control"] = "no-store"
     return response

@@ -34,6 +34,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"rems", "floor"}),
     # Measurement-based care: scored questionnaires, their requests and links, safety alerts, the worklist.
     frozenset({"assessments"}),
+    # The patient portal: patients' own accounts, sign-in, and their sessions, questionnaires and scores.
+    frozenset({"portal"}),
     frozenset({"api", "demo"}),  # the API app that mounts the areas' routers; the demo clinic
 )
 # The project's wiring imports every app; it is not an app itself.

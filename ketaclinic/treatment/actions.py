@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from ketaclinic.audit.actions import record
@@ -455,6 +456,8 @@ def _lock_session(session: TreatmentSession, *, charting: bool = True) -> Treatm
             "This session is not open for charting",
             [f"The session is {locked.get_status_display().lower()}; check the patient in first."],
         )
+    if "patient" in session._state.fields_cache:  # loaded by the access getter: the same row, not re-read
+        locked.patient = session.patient
     return locked
 
 
@@ -610,13 +613,14 @@ def do_record_predose_check(
 # --- Vitals and alerts ------------------------------------------------------------------------------------
 
 
-def predose_reading(session: TreatmentSession) -> VitalSigns | None:
-    """The latest reading before the dose (or the latest so far, when no dose is given yet)."""
-    readings = session.vitals.order_by("-taken_at", "-pk")
+def predose_reading(session: TreatmentSession, readings: list[VitalSigns] | None = None) -> VitalSigns | None:
+    """The latest reading before the dose (or the latest so far, when no dose is given yet). `readings`: the
+    session's readings in time order, when the caller has them already."""
+    if readings is None:
+        readings = list(session.vitals.order_by("taken_at", "pk"))
     started = first_dose_at(session)
-    if started is not None:
-        readings = readings.filter(taken_at__lte=started)
-    return readings.first()
+    before = [r for r in readings if started is None or r.taken_at <= started]
+    return before[-1] if before else None
 
 
 def _raise_alert(
@@ -655,8 +659,11 @@ def do_record_vitals(
     session = _lock_session(session)
     when = _moment(session, data.taken_at, "taken_at")
     policy = session_policy(session)
-    point = data.time_point or point_for(session, when, list(session.vitals.all()), policy)
-    predose = predose_reading(session)
+    # The dose and the readings so far, read once for the flowsheet point, the pre-dose reading and the gate.
+    prefetch_related_objects([session], "doses")
+    readings = list(session.vitals.order_by("taken_at", "pk"))
+    point = data.time_point or point_for(session, when, readings, policy)
+    predose = predose_reading(session, readings)
     reading = VitalSigns.objects.create(
         session=session,
         taken_at=when,
@@ -667,21 +674,24 @@ def do_record_vitals(
         spo2_percent=data.spo2_percent,
         **_stamp(actor),
     )
+    raised: list[SessionAlert] = []
     started = first_dose_at(session)
     if started is None or when <= started:
         gate = clinical_vitals.predose_bp(
             data.systolic_mmhg, data.diastolic_mmhg, session.plan.modality, policy
         )
         if gate.level != clinical_vitals.GateLevel.PROCEED:
-            _raise_alert(
-                session,
-                AlertKind.PREDOSE_GATE,
-                gate.level.value,
-                gate.rule_id,
-                gate.message,
-                gate.sources,
-                actor=actor,
-                vitals=reading,
+            raised.append(
+                _raise_alert(
+                    session,
+                    AlertKind.PREDOSE_GATE,
+                    gate.level.value,
+                    gate.rule_id,
+                    gate.message,
+                    gate.sources,
+                    actor=actor,
+                    vitals=reading,
+                )
             )
     found = clinical_vitals.session_alerts(
         clinical_vitals.SessionReading(
@@ -698,17 +708,24 @@ def do_record_vitals(
         policy=policy,
     )
     for alert in found:
-        _raise_alert(
-            session,
-            AlertKind.SESSION,
-            AlertLevel.ALERT,
-            alert.rule_id,
-            alert.message,
-            alert.sources,
-            actor=actor,
-            vitals=reading,
+        raised.append(
+            _raise_alert(
+                session,
+                AlertKind.SESSION,
+                AlertLevel.ALERT,
+                alert.rule_id,
+                alert.message,
+                alert.sources,
+                actor=actor,
+                vitals=reading,
+            )
         )
     _chart(session, reading, data.model_fields_set | {"time_point"}, actor=actor, origin=origin)
+    # A new reading's alerts are the ones just raised, in order: held as Django holds prefetched rows, so
+    # `reading.alerts.all()` answers them without reading them back.
+    alerts = reading.alerts.get_queryset()
+    alerts._result_cache = raised
+    reading._prefetched_objects_cache = {"alerts": alerts}  # type: ignore[attr-defined]  # Django's own slot
     return reading
 
 

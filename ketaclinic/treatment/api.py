@@ -340,9 +340,7 @@ def add_vitals(request: HttpRequest, session_id: str, body: inputs.VitalsIn) -> 
     answered (POST .../alerts/{alert_id}/answer)."""
     session = _session(request, session_id, Perm.TREATMENT_CHART)
     reading = actions.do_record_vitals(session, body, actor=request.user, origin=_origin(request))
-    return _created(
-        request, session, VitalsOut, queries.vitals_out(reading, list(reading.alerts.order_by("pk")))
-    )
+    return _created(request, session, VitalsOut, queries.vitals_out(reading, list(reading.alerts.all())))
 
 
 @router.post(

@@ -4,17 +4,22 @@ floor, the next vital signs due, and discharge readiness. Nothing here writes.""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from ketaclinic.clinical import vitals as clinical_vitals
+from ketaclinic.clinical.policy import ClinicPolicy
+from ketaclinic.clinical.vitals import BPReading
 from ketaclinic.treatment import actions
 from ketaclinic.treatment.flowsheet import first_dose_at, open_points
 from ketaclinic.treatment.models import (
     AlertAnswer,
     Dose,
+    ObservationInstrument,
     PlanModality,
     SessionAlert,
     SessionStatus,
@@ -99,8 +104,125 @@ def next_vitals(
     return None
 
 
-def stage(session: TreatmentSession, now: dt.datetime | None = None) -> str:
-    status = session.status
+# --- Where a session stands: one rule for the session page, its API and the floor board -----------------
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFacts:
+    """What the chart says of one session, as plain values: all `stage_of` and the floor board judge by.
+
+    `dose_started_at` is the start of the dose (for esketamine, the first device, used when the dose is
+    recorded); `dosing_done` means every device used (esketamine) or the infusion ended (IV);
+    `dose_ended_at` when the infusion ended; `taken_points` the time points of the vital signs charted (one
+    per reading); `bp_readings` every blood pressure charted, in time order; `latest_moaas` the latest
+    MOAA/S total; `escort_arranged` the latest pre-dose check's answer on the ride home (True when none is
+    charted: nothing says otherwise yet).
+    """
+
+    modality: str
+    status: str
+    checked_in_at: dt.datetime | None = None
+    predose_charted: bool = False
+    dose_started_at: dt.datetime | None = None
+    dosing_done: bool = False
+    next_device_due_at: dt.datetime | None = None
+    dose_ended_at: dt.datetime | None = None
+    taken_points: Collection[str] = frozenset()
+    bp_readings: Sequence[BPReading] = ()
+    latest_moaas: int | None = None
+    escort_arranged: bool = True
+    open_alerts: int = 0
+    discharged_at: dt.datetime | None = None
+
+
+def session_facts(
+    *,
+    modality: str,
+    status: str,
+    checked_in_at: dt.datetime | None,
+    rides_home: Sequence[bool],
+    vitals: Sequence[tuple[str, dt.datetime, int, int]],
+    dose: tuple[dt.datetime, dt.datetime | None] | None,
+    devices: Sequence[tuple[dt.datetime, dt.datetime | None]],
+    moaas: Sequence[int],
+    open_alerts: int,
+    discharged_at: dt.datetime | None,
+) -> SessionFacts:
+    """The facts from plain rows, however they were loaded: `rides_home` the pre-dose checks' ride-home
+    answers in the order charted; `vitals` (time point, taken at, systolic, diastolic) in time order; `dose`
+    (started at, ended at) of the session's dose; `devices` (due at, used at) of its devices by number;
+    `moaas` the MOAA/S totals in time order."""
+    unused = [due for due, used in devices if used is None]
+    done = dose is not None and not unused
+    if dose is not None and modality == PlanModality.IV_KETAMINE and dose[1] is None:
+        done = False  # the infusion is running
+    return SessionFacts(
+        modality=modality,
+        status=status,
+        checked_in_at=checked_in_at,
+        predose_charted=bool(rides_home or vitals),
+        dose_started_at=dose[0] if dose is not None else None,
+        dosing_done=done,
+        next_device_due_at=unused[0] if unused else None,
+        dose_ended_at=dose[1] if dose is not None else None,
+        taken_points=tuple(v[0] for v in vitals),
+        bp_readings=tuple(BPReading(taken_at, sys, dia) for _, taken_at, sys, dia in vitals),
+        latest_moaas=moaas[-1] if moaas else None,
+        escort_arranged=rides_home[-1] if rides_home else True,
+        open_alerts=open_alerts,
+        discharged_at=discharged_at,
+    )
+
+
+def facts_of(session: TreatmentSession) -> SessionFacts:
+    """The facts of a session from its model instances (as `load` prefetches them, or one query each)."""
+    dose = _dose(session)
+    devices = sorted(dose.devices.all(), key=lambda d: d.number) if dose is not None else []
+    moaas = sorted(
+        (o for o in session.observations.all() if o.instrument == ObservationInstrument.MOAAS),
+        key=lambda o: (o.taken_at, o.pk),
+    )
+    readings = sorted(session.vitals.all(), key=lambda v: (v.taken_at, v.pk))
+    discharge = getattr(session, "discharge", None) if hasattr(session, "discharge") else None
+    return session_facts(
+        modality=session.plan.modality,
+        status=session.status,
+        checked_in_at=session.checked_in_at,
+        rides_home=[c.ride_home_arranged for c in sorted(session.predose_checks.all(), key=lambda c: c.pk)],
+        vitals=[(v.time_point, v.taken_at, v.systolic_mmhg, v.diastolic_mmhg) for v in readings],
+        dose=None if dose is None else (dose.started_at, dose.ended_at),
+        devices=[(d.due_at, d.used_at) for d in devices],
+        moaas=[o.total for o in moaas],
+        open_alerts=sum(1 for a in session.alerts.all() if a.answer == AlertAnswer.OPEN),
+        discharged_at=None if discharge is None else discharge.discharged_at,
+    )
+
+
+def readiness_of(
+    facts: SessionFacts, policy: ClinicPolicy, now: dt.datetime
+) -> clinical_vitals.DischargeCheck | None:
+    """clinical/vitals.discharge_readiness as the chart stands at `now`; None before the dose. Dissociation
+    and respiratory depression are judged by the clinician at discharge, so they are not presumed here;
+    the escort is the pre-dose check's ride-home answer."""
+    started = facts.dose_started_at
+    if started is None or now < started:
+        return None
+    return clinical_vitals.discharge_readiness(
+        facts.modality,
+        first_dose_at=started,
+        now=now,
+        bp_readings=facts.bp_readings,
+        moaas=facts.latest_moaas,
+        dissociation_resolved=True,
+        respiratory_depression_resolved=True,
+        escort_arranged=facts.escort_arranged,
+        policy=policy,
+    )
+
+
+def stage_of(facts: SessionFacts, policy: ClinicPolicy, now: dt.datetime) -> str:
+    """Where the session stands (a `Stage`): the one rule behind the session page, its API and the floor."""
+    status = facts.status
     if status in (SessionStatus.DISCHARGED, SessionStatus.SIGNED):
         return Stage.DISCHARGED
     if status != SessionStatus.CHECKED_IN:
@@ -109,16 +231,18 @@ def stage(session: TreatmentSession, now: dt.datetime | None = None) -> str:
             SessionStatus.DEFERRED: Stage.DEFERRED,
         }
         return waiting.get(status, Stage.CANCELLED)
-    dose = _dose(session)
-    if dose is None:
-        charted = session.predose_checks.exists() or session.vitals.exists()
-        return Stage.PRE_DOSE if charted else Stage.CHECKED_IN
-    if not dosing_done(dose):
+    if facts.dose_started_at is None:
+        return Stage.PRE_DOSE if facts.predose_charted else Stage.CHECKED_IN
+    if not facts.dosing_done:
         return Stage.DOSING
-    check = actions.readiness(session, now or timezone.now())
-    if check is not None and check.ready and not session.alerts.filter(answer=AlertAnswer.OPEN).exists():
-        return Stage.READY
-    return Stage.MONITORING
+    if facts.open_alerts:
+        return Stage.MONITORING
+    check = readiness_of(facts, policy, now)
+    return Stage.READY if check is not None and check.ready else Stage.MONITORING
+
+
+def stage(session: TreatmentSession, now: dt.datetime | None = None) -> str:
+    return stage_of(facts_of(session), actions.session_policy(session), now or timezone.now())
 
 
 def plan_detail(plan: TreatmentPlan) -> dict[str, Any]:
@@ -217,7 +341,8 @@ def session_detail(session: TreatmentSession, now: dt.datetime | None = None) ->
     readings = list(full.vitals.all())
     due = next_vitals(full, readings, now)
     discharge = getattr(full, "discharge", None) if hasattr(full, "discharge") else None
-    check = actions.readiness(full, now) if full.status == SessionStatus.CHECKED_IN else None
+    facts, policy = facts_of(full), actions.session_policy(full)
+    check = readiness_of(facts, policy, now) if full.status == SessionStatus.CHECKED_IN else None
     plan = full.plan
     monitor = full.monitored_by
     return {
@@ -230,7 +355,7 @@ def session_detail(session: TreatmentSession, now: dt.datetime | None = None) ->
         "date": full.date,
         "phase": full.phase,
         "status": full.status,
-        "stage": stage(full, now),
+        "stage": stage_of(facts, policy, now),
         "chair": full.chair.name if full.chair else None,
         "checked_in_at": full.checked_in_at,
         "monitored_by": (monitor.get_full_name() or monitor.username) if monitor else None,

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import pytest
 from django.utils import timezone
 
 from conftest import World
@@ -152,3 +153,29 @@ def test_episode_of_a_patient_without_scores(world: World) -> None:
     p = world.patient("north", 2)
     body = world.api("nurse.north").get(f"/api/v1/patients/{p.pk}/episode?instrument=madrs").json()
     assert body["status"] == "no_scores" and body["baseline_total"] is None and body["instrument"] == "madrs"
+
+
+@pytest.mark.parametrize(
+    "taken_at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1899-12-31T12:00:00+00:00"]
+)
+def test_a_moment_at_the_edge_of_the_calendar_is_refused_by_name(world: World, taken_at: str) -> None:
+    p = world.patient("north")
+    body = {"instrument": "gad7", "answers": [0] * 7, "taken_at": taken_at}
+    r = _post(world, "nurse.north", f"/api/v1/patients/{p.pk}/assessments", body)
+    assert r.status_code == 422 and "taken_at" in r.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [[1.0] * 9, [True] * 9, [[0]] * 9, {"1": None}, [10**30] * 9, None, {"01": 0}, {"１": 0}],
+)
+def test_answers_of_any_shape_are_refused_naming_answers(world: World, answers: object) -> None:
+    p = world.patient("north")
+    r = _post(
+        world,
+        "nurse.north",
+        f"/api/v1/patients/{p.pk}/assessments",
+        {"instrument": "phq9", "answers": answers},
+    )
+    assert r.status_code == 422
+    assert any(k == "answers" or k.startswith("answers.") for k in r.json()["errors"])

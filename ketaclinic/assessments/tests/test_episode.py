@@ -109,3 +109,14 @@ def test_five_years_of_weekly_scores_chart() -> None:
     e = _judge(_points(*totals))
     c = chart(e, DEFAULT_POLICY)  # type: ignore[arg-type]
     assert len(c.dots) == 260 and {t.label for t in c.x_ticks} >= {"2027", "2030"}
+
+
+def test_the_grader_agrees_with_the_library_on_every_total() -> None:
+    from ketaclinic.assessments.episode import grader
+    from ketaclinic.clinical import outcomes
+
+    for instrument, top in (("phq9", 27), ("qids_sr16", 27), ("madrs", 60)):
+        for baseline in range(top + 1):
+            grade = grader(instrument, baseline, DEFAULT_POLICY)
+            for total in range(top + 1):
+                assert grade(total) is outcomes.classify(instrument, baseline, total, DEFAULT_POLICY)

@@ -51,9 +51,23 @@ def test_a_missing_item_is_named_beside_it_and_nothing_is_saved(world: World) ->
     del answers["item-7"]
     r = world.client("nurse.north").post(f"/assessments/patients/{p.pk}/new/madrs/", answers)
     assert r.status_code == 422
-    assert b'id="e-item-7"' in r.content and b"is missing" in r.content
+    assert b'id="e-item-7"' in r.content and b"Choose an answer" in r.content
+    assert r.content.count(b'class="field-error"') == 1  # only item 7 is marked
     # What was chosen stays chosen.
     assert b'name="item-1" value="4" checked' in r.content
+    assert not Assessment.objects.filter(patient=p).exists()
+
+
+def test_every_unanswered_item_is_named_and_an_out_of_range_one_by_the_library(world: World) -> None:
+    p = world.patient("north")
+    client = world.client("nurse.north")
+    r = client.post(f"/assessments/patients/{p.pk}/new/phq9/", {"item-1": "1"})
+    assert (
+        r.status_code == 422 and r.content.count(b"Choose an answer") == 8 * 2
+    )  # beside it and in the summary
+    answers = {f"item-{n}": "0" for n in range(1, 10)} | {"item-9": "5"}
+    r = client.post(f"/assessments/patients/{p.pk}/new/phq9/", answers)
+    assert r.status_code == 422 and b"Score 5 is outside 0-3" in r.content
     assert not Assessment.objects.filter(patient=p).exists()
 
 
@@ -95,7 +109,9 @@ def test_the_panel_draws_the_trend_and_the_table_and_writes_a_read_event(world: 
     r = world.client("therapist.north").get(f"/assessments/patients/{p.pk}/panel/")
     assert r.status_code == 200
     html = r.content.decode()
-    assert "<svg" in html and html.count("<circle") == 5 and "<polyline" in html
+    assert "<svg" in html and "<polyline" in html
+    marks = html.split('<path d="', 1)[1].split('"', 1)[0]
+    assert marks.count("M") == 5  # a circle at every score
     assert "Response ≤ 12" in html and "Remission ≤ 4" in html
     assert "<table>" in html and "Baseline" in html and "Remission" in html
     assert reads.count() == 1

@@ -15,7 +15,8 @@ def test_an_alert_or_plan_id_that_names_no_row_is_not_found(world: World, entry_
     patient = world.patient("north")
     api, page = world.api("prescriber.north"), world.client("prescriber.north")
     base = f"/api/v1/patients/{patient.pk}"
-    note = {"data": json.dumps({"note": "x"}), "content_type": "application/json"}
-    assert api.post(f"{base}/safety-alerts/{entry_id}/close", **note).status_code == 404
+    note = json.dumps({"note": "x"})
+    closed = api.post(f"{base}/safety-alerts/{entry_id}/close", note, content_type="application/json")
+    assert closed.status_code == 404
     assert api.get(f"{base}/safety-plans/{entry_id}").status_code == 404
     assert page.get(f"/safety/patients/{patient.pk}/alerts/{entry_id}/review/").status_code == 404

@@ -1,6 +1,7 @@
 """The self-report link's security rules and the patient's form: date of birth first, wrong ones counted
 then locked, one clear page for every link that does not work, items named, one response per link, crisis
-resources after a positive suicide item, no-store and no-referrer, an audit row for each event."""
+resources after a positive suicide item, no-store and same-origin referrers only, an audit row for each
+event."""
 
 from __future__ import annotations
 
@@ -48,7 +49,12 @@ def _answers(*scores: int) -> dict[str, str]:
 
 
 def _verified(world: World, url: str, patient: Patient) -> Client:
-    client = Client()
+    """A browser that opened the link (its CSRF cookie set) and gave the right date of birth."""
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(url)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.content)
+    assert token is not None
+    client.defaults["HTTP_X_CSRFTOKEN"] = token.group(1).decode()
     response = client.post(url, _dob(patient))
     assert response.status_code == 303 and response["Location"] == url
     return client

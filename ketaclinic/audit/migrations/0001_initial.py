@@ -6,46 +6,137 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('patients', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("patients", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChainHead',
+            name="ChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(default=0)),
-                ('hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(default=0)),
+                (
+                    "hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000",
+                        max_length=64,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(unique=True)),
-                ('occurred_at', models.DateTimeField(db_index=True)),
-                ('action', models.CharField(choices=[('auth.login', 'Logged in'), ('auth.login_failed', 'Failed login'), ('auth.login_locked', 'Login refused (locked out)'), ('auth.logout', 'Logged out'), ('auth.session_timeout', 'Session timed out'), ('auth.token_create', 'API token created'), ('auth.token_revoke', 'API token revoked'), ('staff.create', 'Staff account created'), ('staff.update', 'Staff account changed'), ('staff.disable', 'Staff account disabled'), ('staff.role_grant', 'Role granted'), ('staff.role_revoke', 'Role revoked'), ('clinic.location_create', 'Clinic location created'), ('patient.create', 'Patient registered'), ('patient.read', 'Patient record read'), ('patient.update', 'Patient record changed'), ('patient.search', 'Patients searched'), ('patient.list', 'Patient list viewed'), ('record.create', 'Clinical entry added'), ('record.update', 'Clinical entry changed'), ('audit.read', 'Audit trail reviewed'), ('audit.export', 'Audit trail exported'), ('access.denied', 'Access denied')], max_length=40)),
-                ('outcome', models.CharField(choices=[('success', 'Success'), ('denied', 'Denied'), ('failure', 'Failure')], default='success', max_length=10)),
-                ('object_type', models.CharField(blank=True, max_length=40)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('changed_fields', models.JSONField(default=list)),
-                ('via', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('cli', 'Command line'), ('system', 'System')], max_length=10)),
-                ('request_id', models.CharField(blank=True, max_length=36)),
-                ('source_ip', models.GenericIPAddressField(null=True)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('location', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.cliniclocation')),
-                ('patient', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(unique=True)),
+                ("occurred_at", models.DateTimeField(db_index=True)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("auth.login", "Logged in"),
+                            ("auth.login_failed", "Failed login"),
+                            ("auth.login_locked", "Login refused (locked out)"),
+                            ("auth.logout", "Logged out"),
+                            ("auth.session_timeout", "Session timed out"),
+                            ("auth.token_create", "API token created"),
+                            ("auth.token_revoke", "API token revoked"),
+                            ("staff.create", "Staff account created"),
+                            ("staff.update", "Staff account changed"),
+                            ("staff.disable", "Staff account disabled"),
+                            ("staff.role_grant", "Role granted"),
+                            ("staff.role_revoke", "Role revoked"),
+                            ("clinic.location_create", "Clinic location created"),
+                            ("patient.create", "Patient registered"),
+                            ("patient.read", "Patient record read"),
+                            ("patient.update", "Patient record changed"),
+                            ("patient.search", "Patients searched"),
+                            ("patient.list", "Patient list viewed"),
+                            ("record.create", "Clinical entry added"),
+                            ("record.update", "Clinical entry changed"),
+                            ("audit.read", "Audit trail reviewed"),
+                            ("audit.export", "Audit trail exported"),
+                            ("access.denied", "Access denied"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("success", "Success"), ("denied", "Denied"), ("failure", "Failure")],
+                        default="success",
+                        max_length=10,
+                    ),
+                ),
+                ("object_type", models.CharField(blank=True, max_length=40)),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                ("changed_fields", models.JSONField(default=list)),
+                (
+                    "via",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("api", "API"),
+                            ("cli", "Command line"),
+                            ("system", "System"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("request_id", models.CharField(blank=True, max_length=36)),
+                ("source_ip", models.GenericIPAddressField(null=True)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.cliniclocation",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['patient', 'occurred_at'], name='audit_patient_time'), models.Index(fields=['actor', 'occurred_at'], name='audit_actor_time'), models.Index(fields=['location', 'occurred_at'], name='audit_location_time')],
+                "indexes": [
+                    models.Index(fields=["patient", "occurred_at"], name="audit_patient_time"),
+                    models.Index(fields=["actor", "occurred_at"], name="audit_actor_time"),
+                    models.Index(fields=["location", "occurred_at"], name="audit_location_time"),
+                ],
             },
         ),
     ]

@@ -4,15 +4,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0007_reads'),
+        ("audit", "0007_reads"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('auth.login', 'Logged in'), ('auth.login_failed', 'Failed login'), ('auth.login_locked', 'Login refused (locked out)'), ('auth.logout', 'Logged out'), ('auth.session_timeout', 'Session timed out'), ('auth.token_create', 'API token created'), ('auth.token_revoke', 'API token revoked'), ('staff.create', 'Staff account created'), ('staff.update', 'Staff account changed'), ('staff.disable', 'Staff account disabled'), ('staff.role_grant', 'Role granted'), ('staff.role_revoke', 'Role revoked'), ('clinic.location_create', 'Clinic location created'), ('patient.create', 'Patient registered'), ('patient.read', 'Patient record read'), ('patient.update', 'Patient record changed'), ('patient.search', 'Patients searched'), ('patient.list', 'Patient list viewed'), ('record.create', 'Clinical entry added'), ('record.update', 'Clinical entry changed'), ('audit.read', 'Audit trail reviewed'), ('audit.export', 'Audit trail exported'), ('access.denied', 'Access denied'), ('access.csrf_failure', 'Request refused (CSRF check failed)'), ('emergency.grant', 'Emergency access requested'), ('emergency.read', 'Patient record read under emergency access'), ('emergency.end', 'Emergency access ended'), ('emergency.review', 'Emergency access reviewed')], max_length=40),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("auth.login", "Logged in"),
+                    ("auth.login_failed", "Failed login"),
+                    ("auth.login_locked", "Login refused (locked out)"),
+                    ("auth.logout", "Logged out"),
+                    ("auth.session_timeout", "Session timed out"),
+                    ("auth.token_create", "API token created"),
+                    ("auth.token_revoke", "API token revoked"),
+                    ("staff.create", "Staff account created"),
+                    ("staff.update", "Staff account changed"),
+                    ("staff.disable", "Staff account disabled"),
+                    ("staff.role_grant", "Role granted"),
+                    ("staff.role_revoke", "Role revoked"),
+                    ("clinic.location_create", "Clinic location created"),
+                    ("patient.create", "Patient registered"),
+                    ("patient.read", "Patient record read"),
+                    ("patient.update", "Patient record changed"),
+                    ("patient.search", "Patients searched"),
+                    ("patient.list", "Patient list viewed"),
+                    ("record.create", "Clinical entry added"),
+                    ("record.update", "Clinical entry changed"),
+                    ("audit.read", "Audit trail reviewed"),
+                    ("audit.export", "Audit trail exported"),
+                    ("access.denied", "Access denied"),
+                    ("access.csrf_failure", "Request refused (CSRF check failed)"),
+                    ("emergency.grant", "Emergency access requested"),
+                    ("emergency.read", "Patient record read under emergency access"),
+                    ("emergency.end", "Emergency access ended"),
+                    ("emergency.review", "Emergency access reviewed"),
+                ],
+                max_length=40,
+            ),
         ),
     ]

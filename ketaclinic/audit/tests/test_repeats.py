@@ -87,7 +87,7 @@ def test_quiet_tallies_are_forgotten(db: None, settings: Settings) -> None:
 
 def test_the_count_is_in_the_chain(db: None) -> None:
     event = record(Action.API_AUTH_FAILED, origin=API, outcome=Outcome.FAILURE, occurrences=40)
-    assert chain.format_of(event) == chain.FORMAT == 3
+    assert chain.format_of(event) == chain.FORMAT >= 3
     _bypass_triggers("UPDATE audit_auditevent SET occurrences = %s WHERE seq = %s", [1, event.seq])
     report = verify_chain()
     assert not report.ok and report.first_bad_seq == event.seq
@@ -98,7 +98,7 @@ def test_events_hashed_before_the_count_still_verify(db: None, monkeypatch: pyte
     old = [record(Action.PATIENT_READ) for _ in range(2)]
     monkeypatch.undo()
     new = [record(Action.PATIENT_READ, occurrences=3) for _ in range(2)]
-    assert [chain.format_of(e) for e in old + new] == [2, 2, 3, 3]
+    assert [chain.format_of(e) for e in old + new] == [2, 2, chain.FORMAT, chain.FORMAT]
     assert verify_chain().ok
 
 

@@ -12,8 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from ketaclinic.accounts.models import ClinicLocation
+from ketaclinic.clinical.policy import policy_to_json
 from ketaclinic.clinicpolicy.clock import local_date
 from ketaclinic.clinicpolicy.models import Chair
+from ketaclinic.clinicpolicy.queries import policy_for
 from ketaclinic.treatment.models import (
     AlertKind,
     AlertLevel,
@@ -97,6 +99,7 @@ def chart_session(
     session.status = SessionStatus.DISCHARGED if stage == "discharged" else SessionStatus.CHECKED_IN
     session.checked_in_at = checked_in
     session.checked_in_by = actor
+    session.policy = policy_to_json(policy_for(location))  # kept at check-in, as do_check_in keeps it
     session.monitored_by = actor
     session.save()
     if stage == "checked_in":

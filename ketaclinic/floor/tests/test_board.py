@@ -86,7 +86,7 @@ def test_a_missed_reading_is_overdue(world: World) -> None:
     session.vitals.filter(time_point="post_dose").delete()
     later = timezone.now() + dt.timedelta(minutes=1)
     board = queries.board(patient.location, later)
-    tile = next(t for r in board.rows for t in r.tiles if t.session.pk == session.pk)
+    tile = next(t for r in board.rows for t in r.tiles if t.session.id == session.pk)
     assert tile.status.next_vital is not None
     assert tile.status.next_vital.point == "post_dose"
     assert tile.status.next_vital.overdue
@@ -173,3 +173,40 @@ def test_the_boards_query_count_is_flat_in_the_number_of_sessions(world: World) 
         board = queries.board(location)
     assert board.sessions == 20
     assert len(ctx.captured_queries) == queries.BOARD_QUERIES
+
+
+def test_the_board_and_the_session_agree_on_every_phase(world: World) -> None:
+    """One rule (treatment.queries.stage_of) and one set of facts: the board reads them as plain rows, the
+    session page and API from model instances. Every stage, plus the cases where the two used to differ
+    (no ride home arranged; an IV infusion still running), must come out the same both ways."""
+    from ketaclinic.treatment import queries as treatment
+    from ketaclinic.treatment.models import PlanModality, PreDoseCheck
+
+    nurse = world.user("nurse.north")
+    patients = _patients("north", 4)
+    now = timezone.now()
+    sessions = [
+        chart_session(patients[i % 4], actor=nurse, now=now, stage=stage) for i, stage in enumerate(STAGES)
+    ]
+    no_ride = chart_session(patients[0], actor=nurse, now=now, stage="ready")
+    PreDoseCheck.objects.filter(session=no_ride).update(ride_home_arranged=False)
+    sessions.append(no_ride)
+    for stage in ("dosing", "monitoring", "ready"):
+        sessions.append(
+            chart_session(patients[1], actor=nurse, now=now, stage=stage, modality=PlanModality.IV_KETAMINE)
+        )
+    later = now + dt.timedelta(seconds=1)
+    shown = {t.session.id: t for r in queries.board(patients[0].location, later).rows for t in r.tiles}
+    api = world.api("nurse.north")
+    phases = set()
+    for session in sessions:
+        tile = shown[session.pk]
+        full = treatment.load(session.pk)
+        assert tile.session.facts == treatment.facts_of(full), session.pk
+        assert tile.status.phase.value == treatment.stage(full, later), session.pk
+        body = api.get(f"/api/v1/sessions/{session.pk}").json()
+        assert body["stage"] == tile.status.phase.value, session.pk
+        phases.add(tile.status.phase.value)
+    assert shown[no_ride.pk].status.phase.value == "monitoring"  # no escort yet: not ready to leave
+    assert treatment.stage(treatment.load(no_ride.pk), later) == "monitoring"
+    assert {"checked_in", "pre_dose", "dosing", "monitoring", "ready_for_discharge", "discharged"} <= phases

@@ -25,6 +25,8 @@ SCHEMA = api.get_openapi_schema()
 POSTS = sorted(path for path, operations in SCHEMA["paths"].items() if "post" in operations)
 # Rows a replay may add: its own audit events (it is a read) and nothing else.
 AUDIT = {AuditEvent, ChainHead}
+# Answers whose first copy carries a secret shown once, never stored: the replay gives the field as null.
+WITHHELD = {"/api/v1/patients/{patient_id}/assessment-requests": "url"}
 
 
 def _matrix_route(path: str) -> Route:
@@ -74,7 +76,14 @@ def test_every_post_replays_its_first_answer(world: World, path: str) -> None:
     assert 200 <= first.status_code < 300, (path, first.status_code, first.content[:300])
     before = _rows()
     again = _call(keyed, who, route, patient)
-    assert (again.status_code, again.content) == (first.status_code, first.content), path
+    if path in WITHHELD:
+        assert first.json()[WITHHELD[path]] is not None
+        assert (again.status_code, again.json()) == (
+            first.status_code,
+            {**first.json(), WITHHELD[path]: None},
+        )
+    else:
+        assert (again.status_code, again.content) == (first.status_code, first.content), path
     assert again.get("Location") == first.get("Location") and again[REPLAYED_HEADER] == "true"
     assert _rows() == before, path
     assert IdempotencyKey.objects.count() == 1

@@ -19,7 +19,8 @@ SQLITE = [
 SQLITE_REVERSE = [
     statement
     for table in TABLES
-    for statement in (f"DROP TRIGGER {table}_no_update;", f"DROP TRIGGER {table}_no_delete;")
+    # IF EXISTS: unapplying 0003 rebuilds the events table on SQLite, which drops its triggers.
+    for statement in (f"DROP TRIGGER IF EXISTS {table}_no_update;", f"DROP TRIGGER IF EXISTS {table}_no_delete;")
 ]
 
 POSTGRES = [

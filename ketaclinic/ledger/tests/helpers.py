@@ -69,21 +69,28 @@ def stocked(location: ClinicLocation, actor: Any) -> None:
     receive(location, actor, "esketamine-28", LOT_ESKETAMINE, 6)
 
 
+def matrix_recorder() -> Any:
+    """A nurse at north and south who is none of the personas (made once per test)."""
+    from ketaclinic.accounts.actions import do_create_staff, do_grant_role
+    from ketaclinic.accounts.models import User
+
+    recorder = User.objects.filter(username="ledger.recorder").first()
+    if recorder is None:
+        north = ClinicLocation.objects.get(slug="north")
+        recorder = do_create_staff(
+            north.network, "ledger.recorder", "", first_name="Lee", last_name="Recorder", password_hash="!"
+        )
+        for location in ClinicLocation.objects.filter(network=north.network):
+            do_grant_role(recorder, location, "nurse")
+    return recorder
+
+
 def matrix_waste() -> int:
     """A waste at north recorded by a nurse who is none of the personas (so every persona's witness
     attempt is judged on role and location alone); the id of the event. Made once per test, so a request
     sent twice (an Idempotency-Key replay) names the same event."""
-    from ketaclinic.accounts.actions import do_create_staff, do_grant_role
-    from ketaclinic.accounts.models import User
-
     north = ClinicLocation.objects.get(slug="north")
-    recorder = User.objects.filter(username="ledger.recorder").first()
-    if recorder is None:
-        network = north.network
-        recorder = do_create_staff(
-            network, "ledger.recorder", "", first_name="Lee", last_name="Recorder", password_hash="!"
-        )
-        do_grant_role(recorder, north, "nurse")
+    recorder = matrix_recorder()
     made = LedgerEvent.objects.filter(recorded_by=recorder, kind="waste").order_by("-id").first()
     if made is not None:
         return made.pk

@@ -12,19 +12,34 @@ from django.utils import timezone
 
 from conftest import World
 from ketaclinic.accounts.models import ClinicLocation
-from ketaclinic.ledger.actions import do_add_product, do_administer, do_record_event
-from ketaclinic.ledger.inputs import EventIn, ProductIn
-from ketaclinic.ledger.models import LedgerEvent, Lot, Product, WasteWitness
+from ketaclinic.ledger.actions import (
+    do_add_product,
+    do_administer,
+    do_record_event,
+    do_record_loss_step,
+    do_report_loss,
+)
+from ketaclinic.ledger.inputs import EventIn, LossIn, LossStepIn, ProductIn
+from ketaclinic.ledger.models import LedgerEvent, LossReport, LossStep, Lot, Product, WasteWitness
 from ketaclinic.ledger.tests.helpers import SUPPLIER
 
 ATTACK = '"><img src=x onerror=alert(1)><script>alert("{tag}")</script>'
 # Columns whose input allows no markup (a slug, a DEA number) or that KetaClinic sets itself.
-CHECKED_OR_SYSTEM = {"code", "supplier_dea_number", "method"}
+CHECKED_OR_SYSTEM = {"code", "supplier_dea_number", "distributor_dea_number", "method"}
 PLANTED = {
     "Product": {"substance", "form", "ndc"},
     "Lot": {"lot_number"},
-    "LedgerEvent": {"reason", "supplier_name", "supplier_address", "session_ref"},
+    "LedgerEvent": {
+        "reason",
+        "supplier_name",
+        "supplier_address",
+        "session_ref",
+        "distributor_name",
+        "distributor_address",
+    },
     "WasteWitness": set(),
+    "LossReport": {"description"},
+    "LossStep": {"reference"},
 }
 
 
@@ -41,7 +56,7 @@ def _hostile(tag: str, length: int) -> str:
 
 
 def test_every_free_text_column_is_planted() -> None:
-    for model in (Product, Lot, LedgerEvent, WasteWitness):
+    for model in (Product, Lot, LedgerEvent, WasteWitness, LossReport, LossStep):
         assert _free_text(model) == PLANTED[model.__name__], model
 
 
@@ -83,7 +98,35 @@ def _plant(world: World) -> dict[str, Any]:
     waste = EventIn(
         product="hostile", kind="waste", quantity=Decimal(1), lot_number=lot, reason=_hostile("w", 500)
     )
-    return {"waste": do_record_event(north, waste, actor=nurse).pk}
+    disposal = EventIn(
+        product="hostile",
+        kind="dispose",
+        quantity=Decimal(1),
+        lot_number=lot,
+        manner="reverse_distributor",
+        distributor_name=_hostile("distributor_name", 200),
+        distributor_address=_hostile("distributor_address", 500),
+        distributor_dea_number=SUPPLIER["supplier_dea_number"],
+    )
+    do_record_event(north, disposal, actor=nurse)
+    loss = do_report_loss(
+        north,
+        LossIn(
+            loss_type="theft",
+            discovered_at=timezone.now() - dt.timedelta(hours=2),
+            description=_hostile("description", 2000),
+            items=[{"product": "hostile", "lot_number": lot, "quantity": Decimal(1)}],  # type: ignore[list-item]
+        ),
+        actor=nurse,
+    )
+    do_record_loss_step(
+        loss,
+        LossStepIn(
+            step="notice", done_at=timezone.now() - dt.timedelta(hours=1), reference=_hostile("ref", 200)
+        ),
+        actor=nurse,
+    )
+    return {"waste": do_record_event(north, waste, actor=nurse).pk, "loss": loss.pk}
 
 
 def test_pages_show_hostile_values_as_text(world: World) -> None:
@@ -94,12 +137,14 @@ def test_pages_show_hostile_values_as_text(world: World) -> None:
         "/ledger/events/",
         f"/ledger/events/{planted['waste']}/witness/",
         "/ledger/record/waste/",
+        "/ledger/losses/",
+        f"/ledger/losses/{planted['loss']}/",
     ):
         html = client.get(url).content.decode()
         assert "<script>alert(" not in html and "<img src=x" not in html, url
-        assert "&lt;script&gt;" in html or url == "/ledger/record/waste/", url
+        assert "&lt;script&gt;" in html or url in ("/ledger/record/waste/", "/ledger/losses/"), url
     events_page = client.get("/ledger/events/").content.decode()
-    for tag in ("supplier_name", "reason", "session"):
+    for tag in ("supplier_name", "reason", "session", "distributor_name"):
         assert f"alert(&#34;{tag}&#34;)" in events_page or f"alert(&quot;{tag}&quot;)" in events_page, tag
 
 
@@ -118,4 +163,22 @@ def test_the_csv_report_cannot_run_a_formula(world: World) -> None:
     today = timezone.localdate().isoformat()
     body = {"location": "north", "since": today, "until": today, "format": "csv"}
     text = world.client("nurse.north").post("/ledger/report/", body).content.decode()
+    assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
+
+
+def test_the_form_106_export_cannot_run_a_formula(world: World) -> None:
+    north, nurse = ClinicLocation.objects.get(slug="north"), world.user("nurse.north")
+    _plant(world)
+    lot = Lot.objects.get(product__code="hostile")
+    loss = do_report_loss(
+        north,
+        LossIn(
+            loss_type="significant_loss",
+            discovered_at=timezone.now() - dt.timedelta(hours=1),
+            description="=HYPERLINK(1)",
+            items=[{"product": "hostile", "lot_number": lot.lot_number, "quantity": Decimal(1)}],  # type: ignore[list-item]
+        ),
+        actor=nurse,
+    )
+    text = world.client("nurse.north").get(f"/ledger/losses/{loss.pk}/form-106.csv").content.decode()
     assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text

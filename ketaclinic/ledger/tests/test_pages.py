@@ -88,7 +88,8 @@ def test_a_waste_is_witnessed_from_another_clinicians_session_with_their_passwor
     )
     waste = LedgerEvent.objects.get(kind="waste")
     url = f"/ledger/events/{waste.pk}/witness/"
-    assert "Witness the waste" not in nurse.get(url).content.decode()  # the recorder is not offered it
+    assert "Confirm as witness" not in nurse.get(url).content.decode()  # the recorder is not offered it
+    assert "Confirm as witness" in world.client("prescriber.north").get(url).content.decode()
     assert nurse.post(url, {"password": PASSWORD}).status_code == 403
     prescriber = world.client("prescriber.north")
     assert f'href="{url}"' in prescriber.get("/ledger/").content.decode()
@@ -196,7 +197,7 @@ def test_the_report_has_every_column_a_dea_inspection_needs(world: World, north:
     assert AuditEvent.objects.filter(action=Action.LEDGER_REPORT).count() == 1
 
 
-def test_a_reader_without_chart_access_gets_the_report_without_names(
+def test_a_reader_without_chart_access_gets_the_report_without_patients(
     world: World, north: ClinicLocation
 ) -> None:
     patient = world.patient("north")
@@ -211,7 +212,11 @@ def test_a_reader_without_chart_access_gets_the_report_without_names(
     status, rows = _report(world, "admin.north")
     assert status == 200
     text = "\n".join(",".join(r) for r in rows)
-    assert patient.family_name not in text and patient.mrn in text and "withheld" in text
+    assert patient.family_name not in text and patient.mrn not in text and "withheld" in text
+    assert patient.address not in text
+    nurse_status, nurse_rows = _report(world, "nurse.north")
+    nurse_text = "\n".join(",".join(r) for r in nurse_rows)
+    assert nurse_status == 200 and patient.family_name in nurse_text and patient.mrn in nurse_text
 
 
 def test_the_report_opens_and_closes_on_the_locations_days(world: World, north: ClinicLocation) -> None:
@@ -249,3 +254,89 @@ def test_a_bad_report_request_names_the_field(
     )
     assert response.status_code == 422
     assert f'id="f-{field}"' in response.content.decode() and "Not saved" in response.content.decode()
+
+
+def test_a_breakage_a_disposal_and_a_transfer_through_their_forms(
+    world: World, north: ClinicLocation
+) -> None:
+    from ketaclinic.ledger import demo
+
+    demo.products(ClinicLocation.objects.get(slug="south"), world.user("nurse.south"))
+    nurse, prescriber = world.client("nurse.north"), world.client("prescriber.north")
+    for kind in ("breakage", "dispose", "transfer_out"):
+        assert nurse.get(f"/ledger/record/{kind}/").status_code == 200
+    missing = nurse.post(
+        "/ledger/record/breakage/",
+        {"product": "esketamine-28", "lot_number": LOT_ESKETAMINE, "quantity": "1"},
+    )
+    assert missing.status_code == 422 and "What happened" in missing.content.decode()
+    broken = nurse.post(
+        "/ledger/record/breakage/",
+        {
+            "product": "esketamine-28",
+            "lot_number": LOT_ESKETAMINE,
+            "quantity": "1",
+            "reason": "Dropped, cracked",
+        },
+    )
+    assert broken.status_code == 302
+    destroyed = nurse.post(
+        "/ledger/record/dispose/",
+        {"product": "ketamine-50", "lot_number": LOT_KETAMINE, "quantity": "100", "manner": "destroyed"},
+    )
+    assert destroyed.status_code == 302
+    moved = nurse.post(
+        "/ledger/record/transfer_out/",
+        {"product": "ketamine-50", "lot_number": LOT_KETAMINE, "quantity": "400", "to_location": "south"},
+    )
+    assert moved.status_code == 302
+    assert Lot.objects.get(location__slug="south", lot_number=LOT_KETAMINE).balance == Decimal(400)
+    assert Lot.objects.get(location__slug="north", lot_number=LOT_KETAMINE).balance == Decimal(500)
+    # Both the breakage and the disposal wait for the prescriber's signature on the ledger page.
+    index = prescriber.get("/ledger/").content.decode()
+    pending = LedgerEvent.objects.filter(kind__in=["breakage", "dispose"])
+    assert all(f"/ledger/events/{e.pk}/witness/" in index for e in pending) and pending.count() == 2
+    breakage = pending.get(kind="breakage")
+    page = prescriber.get(f"/ledger/events/{breakage.pk}/witness/").content.decode()
+    assert "Witness a breakage" in page and "cannot be recovered" in page
+    assert (
+        prescriber.post(f"/ledger/events/{breakage.pk}/witness/", {"password": PASSWORD}).status_code == 302
+    )
+    assert WasteWitness.objects.filter(event=breakage).exists()
+    south_events = world.client("nurse.south").get("/ledger/events/").content.decode()
+    assert "from North Clinic" in south_events
+
+
+def test_a_theft_through_the_pages(world: World, north: ClinicLocation) -> None:
+    nurse = world.client("nurse.north")
+    assert nurse.get("/ledger/losses/new/").status_code == 200
+    discovered = (timezone.localtime() - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    response = nurse.post(
+        "/ledger/losses/new/",
+        {
+            "loss_type": "theft",
+            "discovered_at": discovered,
+            "product": "esketamine-28",
+            "lot_number": LOT_ESKETAMINE,
+            "quantity": "2",
+            "description": "Drawer forced",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    page_url = response["Location"]
+    assert Lot.objects.get(lot_number=LOT_ESKETAMINE).balance == Decimal(4)
+    assert "Theft and loss: DEA steps open" in nurse.get("/ledger/").content.decode()
+    page = nurse.get(page_url).content.decode()
+    assert "Written notice to the DEA Field Division" in page and "50458-028-02" in page
+    step = nurse.post(
+        f"{page_url}steps/",
+        {"step": "notice", "done_at": discovered, "reference": "Seattle Field Division"},
+    )
+    assert step.status_code == 302
+    twice = nurse.post(f"{page_url}steps/", {"step": "notice", "done_at": discovered, "reference": "again"})
+    assert twice.status_code == 409
+    csv_text = world.client("admin.north").get(f"{page_url}form-106.csv").content.decode()
+    assert "Seattle Field Division" in csv_text and "50458-028-02" in csv_text
+    assert world.client("nurse.south").get(page_url).status_code == 404
+    bad = nurse.post("/ledger/losses/new/", {"loss_type": "theft", "product": "esketamine-28"})
+    assert bad.status_code == 422

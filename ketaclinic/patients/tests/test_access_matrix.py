@@ -19,6 +19,7 @@ from ketaclinic.assessments.tests import matrix as assessments_matrix
 from ketaclinic.assessments.tests import safety_matrix
 from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.ledger.tests import helpers as ledger_helpers
+from ketaclinic.ledger.tests import matrix as ledger_matrix
 from ketaclinic.patients.actions import HistoryInput
 from ketaclinic.patients.models import AllergyCategory, BodyMeasurement, Patient, Substance, UseStatus
 from ketaclinic.patients.sections import SECTIONS
@@ -344,6 +345,45 @@ ROUTES += [
     ),
 ]
 
+# The patient portal's staff side (ketaclinic/portal): whoever writes the patient's contact details invites
+# the patient from the chart. The portal's own pages (patients only) have their matrix in
+# portal/tests/test_portal_access.py.
+ROUTES += [
+    ("portal invite page", "get", "/portal-staff/invite/{pid}/", None, WRITERS, True, False),
+    (
+        "portal invite",
+        "post",
+        "/portal-staff/invite/{pid}/",
+        {"email": "matrix@example.org"},
+        WRITERS,
+        True,
+        False,
+    ),
+]
+
+# A location's preparation instructions for patients (ketaclinic/portal): every staff member of the location
+# reads them; its clinic admins word the IV and IM ones.
+ROUTES += [
+    (
+        "portal preparation page",
+        "get",
+        "/portal-staff/preparation/{location_id}/",
+        None,
+        set(ROLES),
+        True,
+        False,
+    ),
+    (
+        "portal preparation change",
+        "post",
+        "/portal-staff/preparation/{location_id}/",
+        {"modality": "iv_ketamine", "text": "No food for 6 hours.", "version": "0"},
+        ADMINS,
+        True,
+        False,
+    ),
+]
+
 # The controlled-substance ledger (ketaclinic/ledger): clinicians record, a clinic admin reads; the event
 # is a pending waste at north recorded by someone who is none of the personas.
 LEDGER_READERS = {"admin", "prescriber", "nurse"}
@@ -380,6 +420,8 @@ ROUTES += [
 ]
 # The REMS form, its submission and the queue (ketaclinic/rems/tests/matrix.py prepares each route's state).
 ROUTES += rems_matrix.ROUTES
+# Theft and loss reports and a breakage (ketaclinic/ledger/tests/matrix.py prepares {loss} and the stock).
+ROUTES += ledger_matrix.ROUTES
 
 # Reading one entry of each section, and the measurements history.
 ROUTES += [
@@ -405,6 +447,24 @@ ROUTES += [
         ASSESSMENT_REQUESTERS,
         True,
         True,
+    ),
+    (
+        "questionnaire requests page",
+        "get",
+        "/assessments/patients/{pid}/requests/",
+        None,
+        READERS,
+        True,
+        False,
+    ),
+    (
+        "send a questionnaire page",
+        "post",
+        "/assessments/patients/{pid}/requests/",
+        {"instrument": "gad7", "channel": "none"},
+        ASSESSMENT_REQUESTERS,
+        True,
+        False,
     ),
     (
         "api read assessment request",
@@ -475,7 +535,7 @@ def _assessment_request(patient: Patient) -> int:
 
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     name, method, url, body, _, _, is_api = route
-    areas: tuple[Any, ...] = (treatment_matrix, rems_matrix, assessments_matrix, safety_matrix)
+    areas: tuple[Any, ...] = (treatment_matrix, rems_matrix, assessments_matrix, safety_matrix, ledger_matrix)
     area = next((m for m in areas if name in m.NAMES), None)
     if area is not None:
         client = world.api(who) if is_api else world.client(who)
@@ -677,6 +737,7 @@ COVERED_NAMESPACES = {
     "rems",
     "treatment",
     "floor",
+    "portal_staff",
     "assessments",
     "safety",
 }
@@ -721,6 +782,7 @@ def test_every_web_page_is_in_the_matrix() -> None:
                 **treatment_matrix.SAMPLE_IDS,
                 **assessments_matrix.SAMPLE_IDS,
                 safety_plan=1,
+                **ledger_matrix.SAMPLE_IDS,
             )
         ).view_name
         for r in ROUTES

@@ -28,6 +28,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from ketaclinic.assessments.tests import safety_matrix
 from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.ledger.tests import helpers as ledger_helpers
+from ketaclinic.ledger.tests import matrix as ledger_matrix
 from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.sections import SECTIONS
@@ -406,6 +407,58 @@ ENDPOINTS += [
     ),
 ]
 
+# Assessment requests: the answer names the patient's request (never their answers): a read.
+REQUEST = "{assessment_request}"
+ENDPOINTS += [
+    Case(
+        f"POST {API}/{{patient_id}}/assessment-requests",
+        "post",
+        f"{API}/{PID}/assessment-requests",
+        {"instrument": "gad7", "channel": "email"},
+        201,
+        "read",
+    ),
+    Case(
+        f"GET {API}/{{patient_id}}/assessment-requests/{{request_id}}",
+        "get",
+        f"{API}/{PID}/assessment-requests/{REQUEST}",
+        None,
+        200,
+        "read",
+    ),
+]
+
+# Theft and loss reports name no patient. {loss}: a loss report at north (ledger/tests/matrix.py).
+LOSS = "{loss}"
+ENDPOINTS += [
+    Case(f"GET {LEDGER}/losses", "get", f"{LEDGER}/losses", None, 200, "none"),
+    Case(
+        f"POST {LEDGER}/losses",
+        "post",
+        f"{LEDGER}/losses",
+        lambda p: ledger_matrix.loss_body(p.location),
+        201,
+        "none",
+    ),
+    Case(f"GET {LEDGER}/losses/{{loss_id}}", "get", f"{LEDGER}/losses/{LOSS}", None, 200, "none"),
+    Case(
+        f"POST {LEDGER}/losses/{{loss_id}}/steps",
+        "post",
+        f"{LEDGER}/losses/{LOSS}/steps",
+        lambda p: ledger_matrix.step_body(p.location),
+        201,
+        "none",
+    ),
+    Case(
+        f"GET {LEDGER}/losses/{{loss_id}}/form-106",
+        "get",
+        f"{LEDGER}/losses/{LOSS}/form-106",
+        None,
+        200,
+        "none",
+    ),
+]
+
 # Treatment plans and sessions: every answer carries the chart. Each case sends the access matrix's request
 # for the route (ketaclinic/treatment/tests/matrix.py), which prepares the plan or session in the state the
 # route needs ({plan}, {session}, {alert}, {device}) at a pinned clock.
@@ -480,10 +533,27 @@ PHQ9 = {"instrument": "phq9", "answers": [1, 1, 1, 1, 1, 1, 1, 1, 0]}
 PAGES += [
     Case("assessments:patient", "get", f"{ASM}/", None, 200, "read"),
     Case("assessments:panel", "get", f"{ASM}/panel/", None, 200, "read"),
-    Case("assessments:new", "get", f"{ASM}/new/madrs/", None, 200, "read"),
-    Case("assessments:new", "post", f"{ASM}/new/madrs/", MADRS_FORM, 302, "none"),
-    Case("assessments:new", "post", f"{ASM}/new/madrs/", {"item-1": "9"}, 422, "read"),
+    Case("assessments:enter", "get", f"{ASM}/new/madrs/", None, 200, "read"),
+    Case("assessments:enter", "post", f"{ASM}/new/madrs/", MADRS_FORM, 302, "none"),
+    Case("assessments:enter", "post", f"{ASM}/new/madrs/", {"item-1": "9"}, 422, "read"),
     Case("assessments:assessment", "get", f"{ASM}/{ASSESSMENT}/", None, 200, "read"),
+    Case("assessments:requests", "get", f"{ASM}/requests/", None, 200, "read"),
+    Case(
+        "assessments:requests",
+        "post",
+        f"{ASM}/requests/",
+        {"instrument": "gad7", "channel": "none"},
+        200,
+        "read",
+    ),
+    Case(
+        "assessments:requests",
+        "post",
+        f"{ASM}/requests/",
+        {"instrument": "nope", "channel": "none"},
+        422,
+        "read",
+    ),
 ]
 ENDPOINTS += [
     Case(
@@ -651,6 +721,12 @@ def _send(world: World, case: Case, patient: Patient) -> TestResponse:
         url = url.replace(DOCUMENT, str(_consent(patient)["document_id"]))
     if WASTE in url:
         url = url.replace(WASTE, str(ledger_helpers.matrix_waste()))
+    if REQUEST in url:
+        from ketaclinic.patients.tests.test_access_matrix import _assessment_request
+
+        url = url.replace(REQUEST, str(_assessment_request(patient)))
+    if LOSS in url:
+        url = url.replace(LOSS, str(ledger_matrix.loss_at(patient.location).pk))
     if ASSESSMENT in url:
         from ketaclinic.assessments.tests.matrix import recorded
 

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from ketaclinic.demo import data
+from ketaclinic.portal import demo as portal_demo
 
 
 class Command(BaseCommand):
@@ -25,3 +26,5 @@ class Command(BaseCommand):
         loaded = data.load(timezone.localdate(), patients_per_location=options["patients"])
         self.stdout.write("Demo clinic loaded." if loaded else "Demo clinic already loaded; nothing changed.")
         self.stdout.write(f"Demo logins (password '{data.PASSWORD}'): " + ", ".join(data.logins()))
+        if patient_login := portal_demo.login():
+            self.stdout.write(patient_login)
