@@ -5,6 +5,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts import views as account_views
 from ketaclinic.api.app import api
+from ketaclinic.clinicpolicy import views as clinicpolicy_views
 
 admin.site.site_header = "KetaClinic administration"
 admin.site.site_title = "KetaClinic admin"
@@ -16,6 +17,8 @@ for _device in (TOTPDevice, StaticDevice):
 
 urlpatterns = [
     path("", include("ketaclinic.web.urls")),
+    # The rule catalogue with the clinic policy in force at the reader's location.
+    path("rules/", clinicpolicy_views.rules, name="rules"),
     path("patients/", include("ketaclinic.patients.urls")),
     path("audit/", include("ketaclinic.audit_review.urls")),
     path("emergency/", include("ketaclinic.emergency.urls")),

@@ -300,6 +300,37 @@ class ClinicPolicy:
             "alarm level; 93% is the SpO2 below which the esketamine phase 3 trials excluded patients.",
         ),
     )
+    ketamine_vitals_during_infusion_minutes: int = field(
+        default=10,
+        metadata=_doc(
+            _C,
+            ("K10", "K1"),
+            "IV ketamine: minutes between scheduled vital-sign readings while the infusion runs. The APA "
+            "consensus asks for vital signs during the infusion without an interval (unverified); the Emory "
+            "series of 684 infusions measured BP every 10 minutes during.",
+        ),
+    )
+    ketamine_vitals_after_dose_minutes: int = field(
+        default=15,
+        metadata=_doc(
+            _C,
+            ("K10", "K1"),
+            "IV and IM ketamine: minutes between scheduled readings after the infusion ends (IV) or after "
+            "the injection (IM). The Emory series measured BP every 15 minutes after the infusion; the APA "
+            "consensus says 'until recovery' without an interval (unverified).",
+        ),
+    )
+    ketamine_vitals_after_dose_for_minutes: int = field(
+        default=60,
+        metadata=_doc(
+            _C,
+            ("K10", "K11", "K1"),
+            "IV and IM ketamine: for how many minutes after the infusion ends (IV) or the injection (IM) the "
+            "scheduled readings continue; later readings are taken as the clinician judges until recovery. "
+            "The reference gives no number: BP peaks about 40 minutes after an infusion starts (Yale) and "
+            "was back to baseline during post-infusion monitoring (Emory).",
+        ),
+    )
     # --- Discharge (reference 1.3, 1.4, 2.5) -------------------------------------------------------------
     ketamine_min_observation_minutes: int | None = field(
         default=None,
@@ -582,6 +613,9 @@ _INT_MINIMUMS: dict[str, int] = {
     "spo2_alert_below": 1,
     "ketamine_min_observation_minutes": 0,
     "discharge_bp_tolerance_mmhg": 0,
+    "ketamine_vitals_during_infusion_minutes": 1,
+    "ketamine_vitals_after_dose_minutes": 1,
+    "ketamine_vitals_after_dose_for_minutes": 0,
     "iv_maintenance_interval_weeks": 1,
     "screening_spo2_min": 1,
     "minimum_age_years": 0,

@@ -6,7 +6,7 @@ Reference 1.3-1.4 (esketamine label and REMS), 2.3-2.5 (racemic ketamine) and 7 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -113,6 +113,38 @@ RULE_POSTDOSE_BP = Rule(
     "Re-check blood pressure about 40 minutes after esketamine dosing (the peak), then as clinically "
     "warranted until it is steady at a safe level.",
     ("S5", "S3d", "S9"),
+)
+
+RULE_KET_IV_SCHEDULE = Rule(
+    "VITALS-KET-IV-SCHEDULE",
+    Area.VITALS,
+    Level.SCHEDULE,
+    frozenset({Modality.IV_KETAMINE}),
+    "IV ketamine: vital signs before dosing, at the clinic's interval while the infusion runs (10 minutes by "
+    "default) and after it ends (every 15 minutes for 60 minutes by default), then until recovery as the "
+    "clinician judges; before discharge when the clinic sets a minimum observation time.",
+    ("K10", "K1", "K11"),
+    (
+        "ketamine_vitals_during_infusion_minutes",
+        "ketamine_vitals_after_dose_minutes",
+        "ketamine_vitals_after_dose_for_minutes",
+        "ketamine_min_observation_minutes",
+    ),
+)
+RULE_KET_IM_SCHEDULE = Rule(
+    "VITALS-KET-IM-SCHEDULE",
+    Area.VITALS,
+    Level.SCHEDULE,
+    frozenset({Modality.IM_KETAMINE}),
+    "IM ketamine: vital signs before dosing and at the clinic's after-dose interval from the injection "
+    "(every 15 minutes for 60 minutes by default), then until recovery as the clinician judges; before "
+    "discharge when the clinic sets a minimum observation time.",
+    ("K10", "K1", "K3"),
+    (
+        "ketamine_vitals_after_dose_minutes",
+        "ketamine_vitals_after_dose_for_minutes",
+        "ketamine_min_observation_minutes",
+    ),
 )
 
 RULE_ALERT_BP_HIGH = Rule(
@@ -252,6 +284,8 @@ RULES: tuple[Rule, ...] = (
     RULE_PREDOSE_KET_ACK,
     RULE_PREDOSE_KET_DEFER,
     RULE_POSTDOSE_BP,
+    RULE_KET_IV_SCHEDULE,
+    RULE_KET_IM_SCHEDULE,
     RULE_ALERT_BP_HIGH,
     RULE_ALERT_BP_RISE,
     RULE_ALERT_HEART_RATE,
@@ -520,7 +554,15 @@ def _flag_check(met: bool, rule: Rule, reason: str) -> NotYet | None:
 
 
 VitalPoint = tuple[str, str, datetime | None]
-"""(time point, label, due time) of one scheduled reading; the due time is None for "before dosing"."""
+"""(time point, label, due time) of one scheduled reading; the due time is None for "before dosing".
+
+A time point may repeat (IV and IM ketamine have a reading every few minutes): the n-th reading charted at a
+time point answers its n-th scheduled reading (`outstanding_vital_points`)."""
+
+PRE_DOSE_POINT = "pre_dose"
+DURING_INFUSION_POINT = "during_infusion"
+POST_DOSE_POINT = "post_dose"
+PRE_DISCHARGE_POINT = "pre_discharge"
 
 
 def minimum_observation_minutes(modality: str, policy: ClinicPolicy = DEFAULT_POLICY) -> int | None:
@@ -531,14 +573,81 @@ def minimum_observation_minutes(modality: str, policy: ClinicPolicy = DEFAULT_PO
     return policy.ketamine_min_observation_minutes
 
 
-def scheduled_vital_points(modality: str, first_dose_at: datetime | None) -> list[VitalPoint]:
-    """The scheduled readings of a session. Esketamine: before dosing, 40 minutes after dosing [S5], before
-    discharge at the 2-hour minimum [S6]. Racemic ketamine: before dosing; the clinic policy sets no
-    in-session interval, so later readings are taken as the clinician judges."""
-    points: list[VitalPoint] = [("pre_dose", "Before dosing", None)]
-    if parse_modality(modality) is Modality.ESKETAMINE_NASAL and first_dose_at is not None:
+def scheduled_vital_points(
+    modality: str,
+    first_dose_at: datetime | None,
+    *,
+    infusion_ended_at: datetime | None = None,
+    now: datetime | None = None,
+    policy: ClinicPolicy = DEFAULT_POLICY,
+) -> list[VitalPoint]:
+    """The scheduled readings of a session, in the order they fall due.
+
+    Esketamine (rule BP-POSTDOSE-ESK-40MIN): before dosing, 40 minutes after dosing [S5], before discharge at
+    the 2-hour minimum [S6]. IV ketamine (rule VITALS-KET-IV-SCHEDULE): before dosing, every
+    `ketamine_vitals_during_infusion_minutes` while the infusion runs, then every
+    `ketamine_vitals_after_dose_minutes` for `ketamine_vitals_after_dose_for_minutes` after it ends [K10],
+    [K1]. While the infusion has no end time the during-infusion readings run on: the list holds them up to
+    the first one after `now` (or just the first without `now`). IM ketamine (rule VITALS-KET-IM-SCHEDULE):
+    the after-dose readings from the injection. IV and IM add a reading before discharge when the policy sets
+    a minimum observation time. Other racemic modalities: before dosing only; later readings as the
+    clinician judges.
+    """
+    points: list[VitalPoint] = [(PRE_DOSE_POINT, "Before dosing", None)]
+    if first_dose_at is None:
+        return points
+    kind = parse_modality(modality)
+    if kind is Modality.ESKETAMINE_NASAL:
         post = first_dose_at + timedelta(minutes=POST_DOSE_BP_CHECK_MINUTES)
         discharge = first_dose_at + timedelta(minutes=ESKETAMINE_MIN_OBSERVATION_MINUTES)
-        points.append(("post_dose", f"{POST_DOSE_BP_CHECK_MINUTES} minutes after dosing", post))
-        points.append(("pre_discharge", "Before discharge", discharge))
+        points.append((POST_DOSE_POINT, f"{POST_DOSE_BP_CHECK_MINUTES} minutes after dosing", post))
+        points.append((PRE_DISCHARGE_POINT, "Before discharge", discharge))
+        return points
+    if kind is Modality.IV_KETAMINE:
+        points.extend(_during_infusion(first_dose_at, infusion_ended_at, now, policy))
+        if infusion_ended_at is None:
+            return points
+        after_from, after_label = infusion_ended_at, "after the infusion"
+    elif kind is Modality.IM_KETAMINE:
+        after_from, after_label = first_dose_at, "after the injection"
+    else:
+        return points
+    minimum = policy.ketamine_min_observation_minutes
+    discharge_at = None if minimum is None else first_dose_at + timedelta(minutes=minimum)
+    step, span = policy.ketamine_vitals_after_dose_minutes, policy.ketamine_vitals_after_dose_for_minutes
+    for minutes in range(step, span + 1, step):
+        due = after_from + timedelta(minutes=minutes)
+        if discharge_at is not None and due >= discharge_at:
+            break
+        points.append((POST_DOSE_POINT, f"{minutes} minutes {after_label}", due))
+    if discharge_at is not None:
+        points.append((PRE_DISCHARGE_POINT, "Before discharge", max(discharge_at, after_from)))
     return points
+
+
+def _during_infusion(
+    started: datetime, ended: datetime | None, now: datetime | None, policy: ClinicPolicy
+) -> list[VitalPoint]:
+    step = timedelta(minutes=policy.ketamine_vitals_during_infusion_minutes)
+    points: list[VitalPoint] = []
+    due = started + step
+    while ended is None or due < ended:
+        minutes = int((due - started).total_seconds() // 60)
+        points.append((DURING_INFUSION_POINT, f"{minutes} minutes into the infusion", due))
+        if ended is None and (now is None or due > now):
+            break
+        due += step
+    return points
+
+
+def outstanding_vital_points(points: Sequence[VitalPoint], taken: Iterable[str]) -> list[VitalPoint]:
+    """The scheduled readings not yet answered: each reading charted at a time point answers the earliest
+    scheduled reading of that point still open."""
+    left = list(taken)
+    out: list[VitalPoint] = []
+    for point in points:
+        if point[0] in left:
+            left.remove(point[0])
+        else:
+            out.append(point)
+    return out

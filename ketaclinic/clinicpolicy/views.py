@@ -17,6 +17,7 @@ from ketaclinic.accounts.access import can, location_ids
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.denials import deny
+from ketaclinic.clinical import rules as clinical_rules
 from ketaclinic.clinicpolicy import actions, forms, queries
 from ketaclinic.clinicpolicy.access import get_chair_for, get_location_for
 from ketaclinic.clinicpolicy.api import policy_body
@@ -24,7 +25,7 @@ from ketaclinic.clinicpolicy.clock import local_now, location_zone
 from ketaclinic.clinicpolicy.inputs import ChairIn, PolicyChangeIn
 from ketaclinic.clinicpolicy.models import ChairKind
 from ketaclinic.clinicpolicy.values import time_zones
-from ketaclinic.errors import Forbidden, InvalidInput, VersionConflict, errors_by_field
+from ketaclinic.errors import Forbidden, InvalidInput, NotFound, VersionConflict, errors_by_field
 from ketaclinic.web import catalogue
 from ketaclinic.web.shortcuts import form_errors, requires, web_origin
 
@@ -223,3 +224,32 @@ def chair(request: HttpRequest, location_id: int, chair_id: int) -> HttpResponse
         errors = {f"chair-{found.pk}": " ".join(exc.errors.values()).capitalize()}
         return _chairs_page(request, location, status=422, errors=errors)
     return redirect("clinicpolicy:chairs", location_id=location.pk)
+
+
+@requires(Perm.CLINIC_READ)
+@require_GET
+def rules(request: HttpRequest) -> HttpResponse:
+    """The clinical rules KetaClinic applies, their sources, and the clinic policy values in force at one of
+    the reader's locations (`?location=` its slug; by default the first by name). Another location is a
+    404."""
+    held = location_ids(request.user, Perm.CLINIC_READ)
+    mine = list(ClinicLocation.objects.filter(pk__in=held).order_by("name"))
+    asked = request.GET.get("location", "")[:60]
+    location = next((loc for loc in mine if loc.slug == asked), None) if asked else mine[0]
+    if location is None:
+        deny(request.user, web_origin(request), str(Perm.CLINIC_READ))
+        raise NotFound
+    areas = catalogue.areas()
+    policy = catalogue.policy_rows(queries.policy_for(location))
+    context = {
+        "version": clinical_rules.RULESET_VERSION,
+        "note": clinical_rules.REFERENCE_NOTE,
+        "areas": areas,
+        "policy": policy,
+        "changed": sum(1 for row in policy if row.value != row.default),
+        "location": location,
+        "locations": mine,
+        "sources": catalogue.sources(catalogue.cited_tags(areas, policy)),
+        "count": len(clinical_rules.RULES),
+    }
+    return render(request, "web/rules.html", context)

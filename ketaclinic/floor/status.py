@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ketaclinic.clinical.policy import ClinicPolicy
-from ketaclinic.clinical.vitals import minimum_observation_minutes, scheduled_vital_points
+from ketaclinic.clinical.vitals import (
+    minimum_observation_minutes,
+    outstanding_vital_points,
+    scheduled_vital_points,
+)
 from ketaclinic.treatment.queries import SessionFacts, stage_of
 
 __all__ = ["PHASE_LABELS", "Phase", "SessionFacts", "SessionStatus", "VitalDue", "session_status"]
@@ -84,12 +88,15 @@ def discharge_allowed_at(facts: SessionFacts, policy: ClinicPolicy) -> dt.dateti
     return facts.dose_started_at + dt.timedelta(minutes=minutes)
 
 
-def next_vital(facts: SessionFacts, now: dt.datetime) -> VitalDue | None:
+def next_vital(facts: SessionFacts, now: dt.datetime, policy: ClinicPolicy) -> VitalDue | None:
     """The next scheduled reading not yet charted, while the patient is checked in."""
     if facts.status != CHECKED_IN:
         return None
-    for point, label, due_at in scheduled_vital_points(facts.modality, facts.dose_started_at):
-        if point in facts.taken_points or (point == PRE_DOSE and facts.dose_started_at is not None):
+    points = scheduled_vital_points(
+        facts.modality, facts.dose_started_at, infusion_ended_at=facts.dose_ended_at, now=now, policy=policy
+    )
+    for point, label, due_at in outstanding_vital_points(points, list(facts.taken_points)):
+        if point == PRE_DOSE and facts.dose_started_at is not None:
             continue
         return VitalDue(point, label, due_at, due_at is not None and now > due_at)
     return None
@@ -105,7 +112,7 @@ def session_status(facts: SessionFacts, policy: ClinicPolicy, now: dt.datetime) 
     active = facts.status == CHECKED_IN
     return SessionStatus(
         phase=phase(facts, policy, now),
-        next_vital=next_vital(facts, now),
+        next_vital=next_vital(facts, now, policy),
         open_alerts=facts.open_alerts,
         discharge_allowed_at=discharge_allowed_at(facts, policy) if active else None,
         next_device_due_at=facts.next_device_due_at if active else None,

@@ -10,11 +10,12 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from ketaclinic import fastload
 from ketaclinic.clinical.eligibility import PatientFacts
 from ketaclinic.clinical.vocab import DRUGS, MEDICATION_CLASS_LABELS, MedicationClass
+from ketaclinic.clinicpolicy.clock import local_today
+from ketaclinic.clinicpolicy.queries import policy_for
 from ketaclinic.patients import picture
 from ketaclinic.patients.models import (
     Allergy,
@@ -84,6 +85,7 @@ class Chart:
     sections: dict[str, Shown]  # by section key (patients/sections.py), in the registry's order
     measurements: list[BodyMeasurement]  # the latest few, newest first
     picture: Picture
+    today: dt.date  # the patient's location's date, which ages and the picture count from
 
     @property
     def bmi(self) -> Decimal | None:
@@ -175,6 +177,9 @@ def chart(patient: Patient, everything: frozenset[str] = frozenset()) -> Chart:
     # episode's active ones: loading 500 earlier trials and screening them cost 15 ms a chart
     # (docs/performance.md).
     picture_trials = trials.entries if not trials.cut else episode_trials(patient)
+    # The patient's location's day and policy in force: at 02:00 UTC it is still yesterday in Los Angeles,
+    # and a location's overrides change its screening thresholds.
+    today = local_today(patient.location)
     return Chart(
         patient=patient,
         weight=weight,
@@ -189,8 +194,10 @@ def chart(patient: Patient, everything: frozenset[str] = frozenset()) -> Chart:
             trials=picture_trials,
             measurements=recent,
             substance_uses=shown["substance_use"].entries,
-            today=timezone.localdate(),
+            today=today,
+            policy=policy_for(patient.location),
         ),
+        today=today,
     )
 
 

@@ -22,7 +22,7 @@ from ketaclinic.audit.models import Action
 from ketaclinic.clinical import dosing, protocols, scales
 from ketaclinic.clinical import vitals as clinical_vitals
 from ketaclinic.clinical.common import Modality
-from ketaclinic.clinical.policy import BloodPressure, ClinicPolicy, policy_from_json, policy_to_json
+from ketaclinic.clinical.policy import BloodPressure, ClinicPolicy, policy_to_json
 from ketaclinic.clinical.rems import RULE_MED_SCREEN, session_medication_screen
 from ketaclinic.clinicpolicy.clock import local_date, local_today
 from ketaclinic.clinicpolicy.models import Chair
@@ -34,7 +34,7 @@ from ketaclinic.patients.models import BodyMeasurement, EntryStatus, Medication,
 from ketaclinic.patients.queries import drug_name, interaction_classes
 from ketaclinic.screening.queries import approval_blockers as approval_blockers_of_screening
 from ketaclinic.treatment import inputs
-from ketaclinic.treatment.flowsheet import first_dose_at, point_for
+from ketaclinic.treatment.flowsheet import first_dose_at, point_for, schedule_policy
 from ketaclinic.treatment.models import (
     AdverseEvent,
     AlertAnswer,
@@ -436,8 +436,7 @@ def do_change_plan_frequency(
 
 def session_policy(session: TreatmentSession) -> ClinicPolicy:
     """The policy the session is judged under: its snapshot from check-in, or the one in force."""
-    base = policy_for(session.location)
-    return policy_from_json(session.policy, base) if session.policy else base
+    return schedule_policy(session)
 
 
 def _lock_session(session: TreatmentSession, *, charting: bool = True) -> TreatmentSession:
@@ -663,7 +662,7 @@ def do_record_vitals(
     # The dose and the readings so far, read once for the flowsheet point, the pre-dose reading and the gate.
     prefetch_related_objects([session], "doses")
     readings = list(session.vitals.order_by("taken_at", "pk"))
-    point = data.time_point or point_for(session, when, readings)
+    point = data.time_point or point_for(session, when, readings, policy)
     predose = predose_reading(session, readings)
     reading = VitalSigns.objects.create(
         session=session,

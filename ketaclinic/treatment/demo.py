@@ -1,12 +1,19 @@
 """Demo treatment: at each location, plans with today's sessions in every stage of the floor (checked in,
 pre-dose, dosing, monitoring, ready for discharge, discharged and signed), charted through the actions at
 times earlier today in the location's day. A stage whose chart would start before the location's midnight
-is left out (the demo loaded just after midnight has fewer)."""
+is left out (the demo loaded just after midnight has fewer).
+
+Then earlier esketamine sessions, charted through the actions on their own day (the actions' clock set to
+that afternoon) and signed, whose Patient Monitoring Forms are not yet submitted: the REMS queue shows forms
+overdue (the session more than 7 days ago, in the location's days) and due. Those patients' courses then end,
+so no unattended sessions stay behind them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +21,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import ClinicLocation, User
 from ketaclinic.clinical import dosing
-from ketaclinic.clinicpolicy.clock import day_bounds, local_today
+from ketaclinic.clinicpolicy.clock import day_bounds, local_today, location_zone
 from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.consent import actions as consent_actions
 from ketaclinic.consent.inputs import ConsentIn, DocumentIn
@@ -44,6 +51,9 @@ STAGES: tuple[tuple[str, str, int], ...] = (
 # Patients the demo leaves without a plan: the first four of each location, where tests start their own
 # (the test network has four per location, so its demo loads no treatment and stays fast).
 UNTREATED = 4
+# Days before today of the earlier esketamine sessions whose monitoring forms wait: 12 and 9 are overdue
+# (the form is due within 7 days), 3 is due with 4 days left.
+EARLIER_SESSIONS_DAYS_AGO: tuple[int, ...] = (12, 9, 3)
 LOT_ESKETAMINE, LOT_KETAMINE = "ESK-DEMO-1", "KET-DEMO-1"
 
 
@@ -103,6 +113,37 @@ def _location(location: ClinicLocation, rng: random.Random) -> None:
         if stage == "checked_in":
             continue
         _chart(session, stage, modality, start, nurse, rng)
+    for days_ago in EARLIER_SESSIONS_DAYS_AGO:
+        day = local_today(location) - dt.timedelta(days=days_ago)
+        with _clock_at(_local(location, day, 17)):
+            patient = next((p for p in waiting if _cleared(p, ESKETAMINE, prescriber, nurse)), None)
+            if patient is None:
+                return
+            session = _plan(patient, ESKETAMINE, prescriber)
+            start = _local(location, day, rng.choice([9, 10, 11]))
+            session = actions.do_check_in(session, inputs.CheckInIn(checked_in_at=start), actor=desk)
+            _chart(session, "discharged", ESKETAMINE, start, nurse, rng)
+            reason = inputs.ReasonIn(reason="The patient continues treatment at a clinic closer to home")
+            actions.do_end_plan(session.plan, reason, actor=prescriber)
+
+
+ESKETAMINE = PlanModality.ESKETAMINE_NASAL
+
+
+def _local(location: ClinicLocation, day: dt.date, hour: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=location_zone(location)).astimezone(dt.UTC)
+
+
+@contextmanager
+def _clock_at(moment: dt.datetime) -> Iterator[None]:
+    """The actions' clock (`timezone.now`) set to `moment`, so a session of an earlier day is charted on its
+    own day as the nurse would have. Only the demo loader does this, in one thread, before serving."""
+    real = timezone.now
+    timezone.now = lambda: moment
+    try:
+        yield
+    finally:
+        timezone.now = real
 
 
 def _publish(location: ClinicLocation, modality: str) -> Any:

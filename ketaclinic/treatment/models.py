@@ -93,6 +93,7 @@ class TimePoint(models.TextChoices):
     """Which scheduled reading a set of vital signs answers; any-time readings have none."""
 
     PRE_DOSE = "pre_dose", "Before dosing"
+    DURING_INFUSION = "during_infusion", "During the infusion (scheduled)"
     POST_DOSE = "post_dose", "After dosing (scheduled)"
     PRE_DISCHARGE = "pre_discharge", "Before discharge"
     ANY_TIME = "any_time", "Any time"

@@ -4,7 +4,7 @@ floor, the next vital signs due, and discharge readiness. Nothing here writes.""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from ketaclinic.clinical import vitals as clinical_vitals
 from ketaclinic.clinical.policy import ClinicPolicy
 from ketaclinic.clinical.vitals import BPReading
 from ketaclinic.treatment import actions
-from ketaclinic.treatment.flowsheet import first_dose_at, scheduled_points
+from ketaclinic.treatment.flowsheet import first_dose_at, open_points
 from ketaclinic.treatment.models import (
     AlertAnswer,
     Dose,
@@ -97,10 +97,7 @@ def next_vitals(
         return None
     now = now or timezone.now()
     started = first_dose_at(session)
-    taken = {r.time_point for r in readings}
-    for point, label, due_at in scheduled_points(session, started):
-        if point in taken:
-            continue
+    for point, label, due_at in open_points(session, readings, now):
         if point == TimePoint.PRE_DOSE and started is not None:
             continue
         return Due(label, point, due_at, due_at is not None and now > due_at)
@@ -116,9 +113,10 @@ class SessionFacts:
 
     `dose_started_at` is the start of the dose (for esketamine, the first device, used when the dose is
     recorded); `dosing_done` means every device used (esketamine) or the infusion ended (IV);
-    `taken_points` are the time points of the vital signs charted; `bp_readings` every blood pressure
-    charted, in time order; `latest_moaas` the latest MOAA/S total; `escort_arranged` the latest pre-dose
-    check's answer on the ride home (True when none is charted: nothing says otherwise yet).
+    `dose_ended_at` when the infusion ended; `taken_points` the time points of the vital signs charted (one
+    per reading); `bp_readings` every blood pressure charted, in time order; `latest_moaas` the latest
+    MOAA/S total; `escort_arranged` the latest pre-dose check's answer on the ride home (True when none is
+    charted: nothing says otherwise yet).
     """
 
     modality: str
@@ -128,7 +126,8 @@ class SessionFacts:
     dose_started_at: dt.datetime | None = None
     dosing_done: bool = False
     next_device_due_at: dt.datetime | None = None
-    taken_points: frozenset[str] = frozenset()
+    dose_ended_at: dt.datetime | None = None
+    taken_points: Collection[str] = frozenset()
     bp_readings: Sequence[BPReading] = ()
     latest_moaas: int | None = None
     escort_arranged: bool = True
@@ -165,7 +164,8 @@ def session_facts(
         dose_started_at=dose[0] if dose is not None else None,
         dosing_done=done,
         next_device_due_at=unused[0] if unused else None,
-        taken_points=frozenset(v[0] for v in vitals),
+        dose_ended_at=dose[1] if dose is not None else None,
+        taken_points=tuple(v[0] for v in vitals),
         bp_readings=tuple(BPReading(taken_at, sys, dia) for _, taken_at, sys, dia in vitals),
         latest_moaas=moaas[-1] if moaas else None,
         escort_arranged=rides_home[-1] if rides_home else True,

@@ -35,6 +35,7 @@ from ketaclinic.treatment.models import (
     PlanModality,
     PlanStatus,
     SessionStatus,
+    TimePoint,
     TreatmentSession,
 )
 from ketaclinic.web.shortcuts import form_errors, requires, web_origin
@@ -245,6 +246,7 @@ def _session_page(
         "severities": AdverseEventSeverity.choices,
         "outcomes": AdverseEventOutcome.choices,
         "code_names": dict(AdverseEventCode.choices),
+        "time_points": dict(TimePoint.choices),
         "modality_names": dict(PlanModality.choices),
         "errors": {},
         "values": {},

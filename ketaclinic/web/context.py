@@ -28,7 +28,7 @@ def _links() -> dict[str, str]:
         "admin": reverse("admin:index"),
         "staff": reverse("staff:list"),
         "clinic": reverse("clinicpolicy:index"),
-        "rules": reverse("web:rules"),
+        "rules": reverse("rules"),
         "logout": reverse("web:logout"),
         "api_docs": reverse("api:openapi-view"),
         "mfa": reverse("mfa:account"),

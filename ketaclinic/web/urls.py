@@ -9,5 +9,4 @@ urlpatterns = [
     path("login/", account_views.login_view, name="login"),
     path("logout/", account_views.logout_view, name="logout"),
     path("no-access/", views.no_access, name="no_access"),
-    path("rules/", views.rule_catalogue, name="rules"),
 ]

@@ -301,6 +301,99 @@ def test_the_scheduled_readings_of_esketamine_and_of_racemic_ketamine() -> None:
         ("pre_discharge", "Before discharge", dosed + timedelta(minutes=120)),
     ]
     assert scheduled_vital_points("esketamine_nasal", None) == [("pre_dose", "Before dosing", None)]
-    assert scheduled_vital_points("iv_ketamine", dosed) == [("pre_dose", "Before dosing", None)]
+    assert scheduled_vital_points("oral_ketamine", dosed) == [("pre_dose", "Before dosing", None)]
     assert minimum_observation_minutes("esketamine_nasal") == 120
     assert minimum_observation_minutes("iv_ketamine") == DEFAULT_POLICY.ketamine_min_observation_minutes
+
+
+def test_iv_ketamine_readings_run_at_the_policy_intervals_during_and_after_the_infusion() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ketaclinic.clinical.vitals import scheduled_vital_points
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    end = start + timedelta(minutes=40)
+    points = scheduled_vital_points("iv_ketamine", start, infusion_ended_at=end)
+    at = [(p, (due - start) // timedelta(minutes=1) if due else None) for p, _, due in points]
+    assert at == [
+        ("pre_dose", None),
+        ("during_infusion", 10),
+        ("during_infusion", 20),
+        ("during_infusion", 30),
+        ("post_dose", 55),
+        ("post_dose", 70),
+        ("post_dose", 85),
+        ("post_dose", 100),
+    ]
+    assert points[1][1] == "10 minutes into the infusion"
+    assert points[4][1] == "15 minutes after the infusion"
+    policy = dataclasses.replace(
+        DEFAULT_POLICY,
+        ketamine_vitals_during_infusion_minutes=20,
+        ketamine_vitals_after_dose_minutes=30,
+        ketamine_vitals_after_dose_for_minutes=30,
+        ketamine_min_observation_minutes=90,
+    )
+    points = scheduled_vital_points("iv_ketamine", start, infusion_ended_at=end, policy=policy)
+    assert [(p, due) for p, _, due in points] == [
+        ("pre_dose", None),
+        ("during_infusion", start + timedelta(minutes=20)),
+        ("post_dose", end + timedelta(minutes=30)),
+        ("pre_discharge", start + timedelta(minutes=90)),
+    ]
+
+
+def test_a_running_infusion_schedules_readings_up_to_the_next_one_after_now() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ketaclinic.clinical.vitals import scheduled_vital_points
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    first = scheduled_vital_points("iv_ketamine", start)
+    assert [due for _, _, due in first] == [None, start + timedelta(minutes=10)]
+    later = scheduled_vital_points("iv_ketamine", start, now=start + timedelta(minutes=25))
+    assert [due for _, _, due in later][1:] == [start + timedelta(minutes=m) for m in (10, 20, 30)]
+
+
+def test_im_ketamine_readings_follow_the_injection_and_stop_at_the_minimum_observation() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ketaclinic.clinical.vitals import scheduled_vital_points
+
+    given = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    points = scheduled_vital_points("im_ketamine", given)
+    assert [(p, due) for p, _, due in points] == [("pre_dose", None)] + [
+        ("post_dose", given + timedelta(minutes=m)) for m in (15, 30, 45, 60)
+    ]
+    assert points[1][1] == "15 minutes after the injection"
+    policy = dataclasses.replace(DEFAULT_POLICY, ketamine_min_observation_minutes=40)
+    points = scheduled_vital_points("im_ketamine", given, policy=policy)
+    assert [(p, due) for p, _, due in points] == [
+        ("pre_dose", None),
+        ("post_dose", given + timedelta(minutes=15)),
+        ("post_dose", given + timedelta(minutes=30)),
+        ("pre_discharge", given + timedelta(minutes=40)),
+    ]
+    assert scheduled_vital_points("oral_ketamine", given) == [("pre_dose", "Before dosing", None)]
+
+
+def test_each_reading_at_a_time_point_answers_the_earliest_open_one() -> None:
+    from datetime import UTC, datetime
+
+    from ketaclinic.clinical.vitals import outstanding_vital_points, scheduled_vital_points
+
+    given = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    points = scheduled_vital_points("im_ketamine", given)
+    left = outstanding_vital_points(points, ["pre_dose", "post_dose", "any_time"])
+    assert [label for _, label, _ in left] == [
+        "30 minutes after the injection",
+        "45 minutes after the injection",
+        "60 minutes after the injection",
+    ]
+
+
+def test_the_schedule_intervals_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="ketamine_vitals_during_infusion_minutes"):
+        dataclasses.replace(DEFAULT_POLICY, ketamine_vitals_during_infusion_minutes=0)
+    with pytest.raises(ValueError, match="ketamine_vitals_after_dose_minutes"):
+        dataclasses.replace(DEFAULT_POLICY, ketamine_vitals_after_dose_minutes=0)

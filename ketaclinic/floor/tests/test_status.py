@@ -91,7 +91,16 @@ def test_racemic_ketamine_follows_the_policys_minimum() -> None:
     status = session_status(iv, DEFAULT_POLICY, T0)
     minimum = DEFAULT_POLICY.ketamine_min_observation_minutes or 0
     assert status.discharge_allowed_at == iv.dose_started_at + dt.timedelta(minutes=minimum)  # type: ignore[operator]
-    assert status.next_vital is None  # no scheduled in-session reading for racemic ketamine by default
+    # The infusion ended 20 minutes in: the next reading is the policy's first after it (every 15 minutes).
+    assert status.next_vital is not None and status.next_vital.point == "during_infusion"
+    assert iv.dose_started_at is not None
+    ended = dataclasses.replace(iv, dose_ended_at=iv.dose_started_at + dt.timedelta(minutes=20))
+    due = session_status(ended, DEFAULT_POLICY, T0).next_vital
+    assert due is not None and due.label == "10 minutes into the infusion" and due.overdue
+    answered = dataclasses.replace(ended, taken_points=("pre_dose", "during_infusion"))
+    due = session_status(answered, DEFAULT_POLICY, T0).next_vital
+    assert due is not None and due.label == "15 minutes after the infusion"
+    assert due.due_at == T0 + dt.timedelta(minutes=5)
     longer = dataclasses.replace(DEFAULT_POLICY, ketamine_min_observation_minutes=60)
     assert session_status(iv, longer, T0).phase is Phase.MONITORING
     assert session_status(iv, longer, T0).discharge_allowed_at == T0 + dt.timedelta(minutes=30)

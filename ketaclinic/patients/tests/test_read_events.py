@@ -166,7 +166,7 @@ PAGES: list[Case] = [
     Case("admin_login", "get", "/admin/login/", None, 200, "none", None),
     Case("admin_logout", "post", "/admin/logout/", None, 302, "none"),
     Case("web:no_access", "get", "/no-access/", None, 403, "none"),
-    Case("web:rules", "get", "/rules/", None, 200, "none"),
+    Case("rules", "get", "/rules/", None, 200, "none"),
 ]
 
 ENDPOINTS: list[Case] = [

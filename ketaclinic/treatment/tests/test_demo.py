@@ -36,3 +36,27 @@ def test_every_stage_that_fits_in_the_locations_day_is_on_the_floor(db: None) ->
         sessions = TreatmentSession.objects.filter(location=location, date=today).exclude(status="scheduled")
         stages = sorted(queries.stage(s) for s in sessions.select_related("plan"))
         assert stages == sorted(fits), location.slug
+
+
+def test_the_rems_queue_holds_forms_overdue_and_due_at_each_location(db: None) -> None:
+    from ketaclinic.accounts.models import User
+    from ketaclinic.rems.queries import queue
+    from ketaclinic.treatment.demo import EARLIER_SESSIONS_DAYS_AGO
+
+    demo.load(timezone.localdate(), patients_per_location=16)
+    for location in ClinicLocation.objects.all():
+        nurse = User.objects.get(username=f"nurse.{location.slug}")
+        items = queue(nurse, location)
+        today = local_today(location)
+        earlier = sorted(today - i.session_date for i in items if i.session_date < today)
+        assert earlier == sorted(dt.timedelta(days=d) for d in EARLIER_SESSIONS_DAYS_AGO), location.slug
+        statuses = [i.status for i in items]
+        assert "overdue" in statuses and "due" in statuses
+        assert statuses == sorted(statuses, key=lambda s: s != "overdue")  # overdue first
+        for item in items:
+            session = TreatmentSession.objects.get(pk=item.session_id)
+            assert session.status == "signed" and session.signed_at is not None
+            assert local_today(location) - session.date <= dt.timedelta(days=max(EARLIER_SESSIONS_DAYS_AGO))
+        # The earlier courses ended: nothing of theirs waits unattended on a past or today's day.
+        stale = TreatmentSession.objects.filter(location=location, date__lt=today, status="scheduled")
+        assert not stale.exists()

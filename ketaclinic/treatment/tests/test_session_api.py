@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.clinical import dosing
+from ketaclinic.treatment.actions import latest_weight_kg
 from ketaclinic.treatment.models import Dose, SessionStatus, VitalSigns
-from ketaclinic.treatment.tests.helpers import Clock, checked_in, iso, plan_today, ready_to_dose
+from ketaclinic.treatment.tests.helpers import LOT_KETAMINE, Clock, checked_in, iso, plan_today, ready_to_dose
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -302,3 +305,84 @@ def test_a_stale_plan_change_is_refused_with_412(world: World, clock: Clock) -> 
     assert stale.status_code == 412
     plan.refresh_from_db()
     assert plan.status == "paused"
+
+
+def _weight(patient: Any) -> Decimal:
+    weight = latest_weight_kg(patient)
+    assert weight is not None
+    return weight
+
+
+def test_an_iv_infusion_shows_the_policy_readings_due_during_and_after_it(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    nurse = world.user("nurse.north")
+    plan = plan_today(patient, world.user("prescriber.north"), modality="iv_ketamine")
+    session = ready_to_dose(plan, nurse, clock)
+    api = world.api("nurse.north")
+    base = f"/api/v1/sessions/{session.pk}"
+    started = clock.advance(minutes=2)
+    amount = str(dosing.iv_ketamine(_weight(patient), Decimal("0.5")).dose_mg)
+    response = _post(
+        api, f"{base}/doses", {"amount_mg": amount, "lot_number": LOT_KETAMINE, "started_at": iso(started)}
+    )
+    assert response.status_code == 201, response.content
+    due = api.get(base).json()["next_vitals"]
+    assert due["what"] == "10 minutes into the infusion" and due["overdue"] is False
+    assert dt.datetime.fromisoformat(due["due_at"]) == started + dt.timedelta(minutes=10)
+    clock.advance(minutes=12)
+    assert api.get(base).json()["next_vitals"]["overdue"] is True
+    reading = {
+        "taken_at": iso(clock.now),
+        "systolic_mmhg": 130,
+        "diastolic_mmhg": 82,
+        "heart_rate_bpm": 74,
+        "spo2_percent": 98,
+    }
+    assert _post(api, f"{base}/vitals", reading).json()["time_point"] == "during_infusion"
+    assert api.get(base).json()["next_vitals"]["what"] == "20 minutes into the infusion"
+
+    clock.advance(minutes=30)
+    end = {"ended_at": iso(started + dt.timedelta(minutes=40))}
+    assert _post(api, f"{base}/dose-end", end).status_code in (200, 201)
+    # The 20- and 30-minute readings were missed; the earliest open one is shown, overdue.
+    due = api.get(base).json()["next_vitals"]
+    assert due["what"] == "20 minutes into the infusion" and due["overdue"] is True
+    for _ in range(2):
+        reading["taken_at"] = iso(clock.now)
+        assert _post(api, f"{base}/vitals", reading).json()["time_point"] == "during_infusion"
+    due = api.get(base).json()["next_vitals"]
+    assert due["what"] == "15 minutes after the infusion" and due["overdue"] is False
+    assert dt.datetime.fromisoformat(due["due_at"]) == started + dt.timedelta(minutes=55)
+
+
+def test_im_ketamine_readings_follow_the_location_policy(world: World, clock: Clock) -> None:
+    from ketaclinic.clinicpolicy import actions as policy_actions
+    from ketaclinic.clinicpolicy.inputs import PolicyChangeIn
+
+    patient = world.patient("north")
+    nurse = world.user("nurse.north")
+    admin = world.user("admin.north")
+    policy_actions.do_change_policy(
+        patient.location,
+        PolicyChangeIn(
+            values={"ketamine_vitals_after_dose_minutes": 20},
+            reason="Local protocol: every 20 minutes after IM",
+        ),
+        actor=admin,
+        expected_version=0,
+    )
+    plan = plan_today(patient, world.user("prescriber.north"), modality="im_ketamine")
+    session = ready_to_dose(plan, nurse, clock)
+    api = world.api("nurse.north")
+    base = f"/api/v1/sessions/{session.pk}"
+    given = clock.advance(minutes=2)
+    amount = str(dosing.im_ketamine(_weight(patient), Decimal("0.5")).dose_mg)
+    response = _post(
+        api, f"{base}/doses", {"amount_mg": amount, "lot_number": LOT_KETAMINE, "started_at": iso(given)}
+    )
+    assert response.status_code == 201, response.content
+    due = api.get(base).json()["next_vitals"]
+    assert due["what"] == "20 minutes after the injection"
+    assert dt.datetime.fromisoformat(due["due_at"]) == given + dt.timedelta(minutes=20)
+    clock.advance(minutes=25)
+    assert api.get(base).json()["next_vitals"]["overdue"] is True

@@ -179,3 +179,59 @@ def test_rules_command_prints_and_checks_the_catalogue(db: None) -> None:
     check = StringIO()
     call_command("rules", "--check-docs", stdout=check)
     assert "current" in check.getvalue()
+
+
+def _change_north_policy(world: World) -> None:
+    from ketaclinic.clinicpolicy import actions as policy_actions
+    from ketaclinic.clinicpolicy.inputs import PolicyChangeIn
+
+    north = world.user("nurse.north").memberships.get().location
+    policy_actions.do_change_policy(
+        north,
+        PolicyChangeIn(
+            values={"spo2_alert_below": 91}, reason="Local protocol agreed with the clinical lead"
+        ),
+        actor=world.user("admin.north"),
+        expected_version=0,
+    )
+
+
+def _in_force(body: str, name: str) -> str:
+    row = body.split(f'id="policy-{name}"')[1].split("</tr>")[0]
+    return str(re.findall(r"<strong>([^<]*)</strong>", row)[0])
+
+
+def test_the_policy_table_shows_the_values_in_force_at_the_readers_location(world: World) -> None:
+    _change_north_policy(world)
+    north, _ = rules_page(world, "nurse.north")
+    south, _ = rules_page(world, "nurse.south")
+    assert _in_force(north, "spo2_alert_below") == "91"
+    assert "1 value set by this location" in north and "North" in north.split('id="policy"')[1][:300]
+    assert _in_force(south, "spo2_alert_below") == "93"
+    assert "This location runs the documented defaults" in south
+
+
+def test_a_reader_of_two_locations_chooses_one_and_another_networks_or_unheld_location_is_a_404(
+    world: World,
+) -> None:
+    from ketaclinic.accounts.actions import do_grant_role
+    from ketaclinic.accounts.models import ClinicLocation
+    from ketaclinic.accounts.permissions import Role
+
+    _change_north_policy(world)
+    nurse = world.user("nurse.south")
+    north = ClinicLocation.objects.get(slug="north")
+    client = world.client("nurse.south")
+    from ketaclinic.audit.models import Action, AuditEvent
+
+    denials = AuditEvent.objects.filter(action=Action.ACCESS_DENIED, actor=nurse).count()
+    before = client.get("/rules/?location=north")
+    assert before.status_code == 404
+    assert "spo2_alert_below" not in before.content.decode()
+    assert AuditEvent.objects.filter(action=Action.ACCESS_DENIED, actor=nurse).count() == denials + 1
+    do_grant_role(nurse, north, Role.NURSE)
+    chosen = client.get("/rules/?location=north").content.decode()
+    assert _in_force(chosen, "spo2_alert_below") == "91"
+    assert 'name="location"' in chosen
+    assert _in_force(client.get("/rules/?location=south").content.decode(), "spo2_alert_below") == "93"
+    assert client.get("/rules/?location=nowhere").status_code == 404
