@@ -11,7 +11,6 @@ for how the flush that ends them gets past the audit table's append-only trigger
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -44,11 +43,14 @@ from ketaclinic.web.management.commands import serve
 if TYPE_CHECKING:
     from conftest import World
 
-APPEND_ONLY = importlib.import_module("ketaclinic.audit.migrations.0002_append_only")
 JOIN_SECONDS = 10  # a bound for joins and waits that only a hang would reach
 
 
 # --- fixtures and helpers -----------------------------------------------------------------------------
+
+
+# The CREATE TRIGGER statements a flush had to set aside on SQLite, made again after it.
+_SET_ASIDE: list[str] = []
 
 
 def _restore_after_flush(sender: Any, **kwargs: Any) -> None:
@@ -60,7 +62,9 @@ def _restore_after_flush(sender: Any, **kwargs: Any) -> None:
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = origin")
         else:
-            cursor.execute(APPEND_ONLY.SQLITE[1])  # audit_event_no_delete
+            for statement in _SET_ASIDE:  # the audit trail's and the ledger's no-delete triggers
+                cursor.execute(statement)
+            _SET_ASIDE.clear()
     ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})  # migration 0003
 
 
@@ -68,7 +72,8 @@ def _restore_after_flush(sender: Any, **kwargs: Any) -> None:
 def chain(transactional_db: None) -> Iterator[None]:
     """An empty chain at genesis, committed for real (the writer commits on its own connection).
 
-    A transactional test ends with `flush`, which the append-only triggers refuse (DELETE on SQLite,
+    A transactional test ends with `flush`, which the append-only triggers of the audit trail and the
+    ledger refuse (DELETE on SQLite,
     TRUNCATE on PostgreSQL), and which also empties the chain head row that migration 0003 created. So
     before the flush the triggers are set aside on the flushing connection, the way test_chain.py edits
     around them, and after it (post_migrate) they and the head row are put back. A trigger left off would
@@ -82,7 +87,14 @@ def chain(transactional_db: None) -> Iterator[None]:
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = replica")  # this session only
         else:
-            cursor.execute("DROP TRIGGER audit_event_no_delete")
+            # Every table that refuses DELETE (the audit trail; the ledger's entries, products and lots
+            # that the demo's treatment day made): its trigger is kept aside and made again after.
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%no_delete'"
+            )
+            for name, sql in cursor.fetchall():
+                _SET_ASIDE.append(sql)
+                cursor.execute(f'DROP TRIGGER "{name}"')
 
 
 @pytest.fixture(autouse=True)
