@@ -292,10 +292,22 @@ def create_loss_step(request: HttpRequest, loss_id: int, body: inputs.LossStepIn
     return response
 
 
+# The 200 answer is CSV only, so it is documented here rather than as a JSON response model.
+CSV_ANSWER = {
+    "responses": {
+        200: {
+            "description": "The Form 106 data as CSV",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    }
+}
+
+
 @router.get(
     "/ledger/losses/{loss_id}/form-106",
-    response={200: str, **READ},
+    response={**READ},
     summary="DEA Form 106 data of a loss (CSV)",
+    openapi_extra=CSV_ANSWER,
 )
 def loss_form_106(request: HttpRequest, loss_id: int) -> Any:
     """The loss report's Form 106 data as CSV: dates, and per lot the NDC and the quantities."""
