@@ -1,6 +1,6 @@
 // The treatment-floor board: tick every countdown once a second between the board's refreshes.
 // A <time class="countdown" datetime="..."> shows "in 12:05" until its moment, then its data-late text
-// ("overdue", "due now") with how long ago, marked late.
+// ("overdue", "due now") and how long ago, e.g. "(overdue, 3:05 ago)", marked late.
 (function () {
   "use strict";
   function pad(n) { return n < 10 ? "0" + n : String(n); }
@@ -19,7 +19,7 @@
         el.textContent = "(in " + span(left) + ")";
         el.classList.remove("late");
       } else {
-        el.textContent = "(" + (el.dataset.late || "due") + " " + span(left) + ")";
+        el.textContent = "(" + (el.dataset.late || "due") + ", " + span(left) + " ago)";
         el.classList.toggle("late", el.dataset.late !== "time reached");
       }
     });
