@@ -18,6 +18,8 @@ import secrets
 from django.conf import settings
 from django.core import signing
 
+from ketaclinic.clinical.preparation import ESKETAMINE_PREPARATION
+
 SALT = "ketaclinic.assessments.self-report-link"
 _SIGNER_SEP = "."
 PATH_PREFIX = "/r/"
@@ -67,16 +69,11 @@ def link_message(token: str, expires_at: dt.datetime, *, reminder: str = "") -> 
     return subject, body
 
 
-# Pre-visit instructions before an esketamine session, from shared/clinical/reference.md:
-# no food for >=2 h and no liquids for >=30 min before dosing [S4b], [S5];
-# a ride home arranged, no driving or machinery until the next day after restful sleep [S3a], [S8 p.21].
-PREVISIT_SOURCES = ("S4b", "S5", "S3a", "S8 p.21")
+# Pre-visit instructions before an esketamine session: the same instructions, with their sources, that the
+# patient portal shows (clinical/preparation.py), so the message and the portal cannot drift apart.
 PREVISIT_SUBJECT = "Preparing for your visit tomorrow"
 PREVISIT_BODY = (
     "You have a treatment visit at your clinic tomorrow. To prepare:\n\n"
-    "- Do not eat for at least 2 hours before your treatment.\n"
-    "- Do not drink anything for at least 30 minutes before your treatment.\n"
-    "- Arrange for someone to take you home after your visit.\n"
-    "- Do not drive or operate machinery until the next day, after a restful sleep.\n\n"
-    "If you cannot come, please call your clinic.\n"
+    + "".join(f"- {instruction.text}\n" for instruction in ESKETAMINE_PREPARATION)
+    + "\nIf you cannot come, please call your clinic.\n"
 )

@@ -13,6 +13,7 @@ from ketaclinic.assessments import links, reminders, tasks
 from ketaclinic.assessments.actions import do_sync_plan_schedule
 from ketaclinic.assessments.models import AssessmentRequest, RequestStatus
 from ketaclinic.audit.models import Action, AuditEvent
+from ketaclinic.clinical.preparation import ESKETAMINE_PREPARATION
 from ketaclinic.messaging import outbox
 from ketaclinic.messaging.models import Message, MessageStatus
 from ketaclinic.messaging.senders import MemorySender
@@ -117,6 +118,8 @@ def test_previsit_instructions_only_for_tomorrows_esketamine_sessions(world: Wor
     (message,) = [m for m in mail.outbox if m.subject == links.PREVISIT_SUBJECT]
     assert "2 hours" in message.body and "30 minutes" in message.body
     assert "take you home" in message.body and "Do not drive" in message.body
+    # Every sourced instruction the portal shows is in the message, word for word.
+    assert all(i.text in message.body for i in ESKETAMINE_PREPARATION)
     assert AuditEvent.objects.filter(action=Action.PREVISIT_SEND).count() == 1
 
 
