@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, ConfigDict, Field, JsonValue, field_validator
+from pydantic import ConfigDict, Field, JsonValue, field_validator
 
 from ketaclinic.clinical.scales import Instrument
-from ketaclinic.patients.inputs import Strict, one_of
+from ketaclinic.patients.inputs import Moment, Strict, one_of
 
 INSTRUMENTS = [i.value for i in Instrument]
 CHANNELS = ["email", "sms", "none"]
@@ -38,7 +38,7 @@ class AssessmentIn(Strict):
         "takes q1..q6 and q6_past_3_months as true/false"
     )
     # Now when not given; never in the future.
-    taken_at: AwareDatetime | None = None
+    taken_at: Moment | None = None
 
     @field_validator("instrument")
     @classmethod
@@ -53,7 +53,7 @@ class AssessmentRequestIn(Strict):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"instrument": "phq9", "channel": "email"}]})
     instrument: Annotated[str, one_of(INSTRUMENTS)]
-    due_at: AwareDatetime | None = None
+    due_at: Moment | None = None
     channel: Annotated[str, one_of(CHANNELS)] = "none"
 
     @field_validator("instrument")

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StrictInt, model_validator
 
-from ketaclinic.patients.inputs import Strict, Text
+from ketaclinic.patients.inputs import Moment, Strict, Text
 
 # A DEA registration number: two letters and seven digits whose last digit is a check digit (21 CFR 1301).
 DEA_NUMBER = re.compile(r"^[A-Z][A-Z9][0-9]{7}$")
@@ -224,14 +224,12 @@ class LossIn(Strict):
 
     location: Annotated[str, Text(60)] = ""
     loss_type: Literal["theft", "significant_loss", "in_transit"]
-    discovered_at: dt.datetime
+    discovered_at: Moment
     description: Annotated[str, Text(2000, required=True)]
     items: Annotated[list[LossItemIn], Field(min_length=1, max_length=20)]
 
     @model_validator(mode="after")
     def _checks(self) -> LossIn:
-        if self.discovered_at.tzinfo is None:
-            raise ValueError("discovered_at: give the time with its UTC offset")
         lots = [item.lot_number for item in self.items]
         if len(set(lots)) != len(lots):
             raise ValueError("items: name each lot once")
@@ -254,14 +252,8 @@ class LossStepIn(Strict):
     )
 
     step: Literal["notice", "form_106"]
-    done_at: dt.datetime
+    done_at: Moment
     reference: Annotated[str, Text(200, required=True)]
-
-    @model_validator(mode="after")
-    def _aware(self) -> LossStepIn:
-        if self.done_at.tzinfo is None:
-            raise ValueError("done_at: give the time with its UTC offset")
-        return self
 
 
 # The longest report range: two years, the DEA's retention period (21 CFR 1304.04(a)), and a day.

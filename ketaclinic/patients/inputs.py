@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from django.utils import timezone
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -169,6 +170,18 @@ def _year_bounds(schema: dict[str, Any]) -> None:
 
 
 PastDate = Annotated[dt.date, BeforeValidator(_date_as_text), AfterValidator(_past_date)]
+
+
+def _moment_as_text(value: object) -> object:
+    """A moment comes as ISO 8601 text with its UTC offset (or a datetime, from code); never as a number of
+    seconds, which a clinic's records cannot tell from a typing slip."""
+    if isinstance(value, dt.datetime | str):
+        return value
+    raise ValueError("enter a time as ISO 8601 with its UTC offset, such as 2026-11-27T09:30:00-08:00")
+
+
+# A moment in time: ISO 8601 with its UTC offset. The OpenAPI document says string, format date-time.
+Moment = Annotated[AwareDatetime, BeforeValidator(_moment_as_text)]
 PastYear = Annotated[StrictInt, AfterValidator(_past_year), Field(json_schema_extra=_year_bounds)]
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, field_validator
 
-from ketaclinic.patients.inputs import Strict, Text
+from ketaclinic.patients.inputs import Moment, Strict, Text
 
 
 class RemsSettingIn(Strict):
@@ -62,7 +62,7 @@ class SubmissionIn(Strict):
         }
     )
 
-    submitted_at: AwareDatetime = Field(description="When it was submitted, ISO 8601 with offset")
+    submitted_at: Moment = Field(description="When it was submitted, ISO 8601 with offset")
     confirmation_number: Annotated[str, Text(60, required=True)] = Field(
         description="The confirmation the REMS gave (or the fax's transmission reference)"
     )

@@ -12,10 +12,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, ConfigDict, Field, JsonValue, StrictBool, StrictInt, model_validator
+from pydantic import ConfigDict, Field, JsonValue, StrictBool, StrictInt, model_validator
 
 from ketaclinic.clinical.protocols import PROTOCOLS
-from ketaclinic.patients.inputs import Strict, Text, bounded
+from ketaclinic.patients.inputs import Moment, Strict, Text, bounded
 from ketaclinic.patients.models import (
     DIASTOLIC_MAX_MMHG,
     DIASTOLIC_MIN_MMHG,
@@ -158,7 +158,7 @@ class CheckInIn(Strict):
         json_schema_extra={"examples": [{"checked_in_at": "2026-03-02T09:05:00-08:00"}]}
     )
     # Now when not given; may be back-charted within the session's day.
-    checked_in_at: AwareDatetime | None = None
+    checked_in_at: Moment | None = None
     chair_id: StrictInt | None = None
 
 
@@ -212,7 +212,7 @@ class VitalsIn(Strict):
             ]
         }
     )
-    taken_at: AwareDatetime
+    taken_at: Moment
     systolic_mmhg: Annotated[StrictInt, bounded(SYSTOLIC_MIN_MMHG, SYSTOLIC_MAX_MMHG)]
     diastolic_mmhg: Annotated[StrictInt, bounded(DIASTOLIC_MIN_MMHG, DIASTOLIC_MAX_MMHG)]
     heart_rate_bpm: Annotated[StrictInt, bounded(HEART_RATE_MIN_BPM, HEART_RATE_MAX_BPM)]
@@ -265,9 +265,9 @@ class AdministerIn(Strict):
     )
     amount_mg: Decimal = Field(gt=0, le=DOSE_MG_MAX, decimal_places=1)
     lot_number: Annotated[str, Text(40, required=True)]
-    started_at: AwareDatetime
+    started_at: Moment
     # Infusions: when the infusion stopped (may be sent later with the dose's end).
-    ended_at: AwareDatetime | None = None
+    ended_at: Moment | None = None
 
     @model_validator(mode="after")
     def _checks(self) -> AdministerIn:
@@ -279,12 +279,12 @@ class AdministerIn(Strict):
 class DeviceUseIn(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"used_at": "2026-03-02T09:35:00-08:00"}]})
     # Now when not given.
-    used_at: AwareDatetime | None = None
+    used_at: Moment | None = None
 
 
 class DoseEndIn(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"ended_at": "2026-03-02T10:10:00-08:00"}]})
-    ended_at: AwareDatetime | None = None
+    ended_at: Moment | None = None
 
 
 class ObservationIn(Strict):
@@ -295,7 +295,7 @@ class ObservationIn(Strict):
     )
     instrument: ObservationInstrument
     answers: JsonValue
-    taken_at: AwareDatetime
+    taken_at: Moment
 
 
 class AdverseEventIn(Strict):
@@ -314,7 +314,7 @@ class AdverseEventIn(Strict):
     )
     code: AdverseEventCode
     severity: AdverseEventSeverity
-    onset_at: AwareDatetime
+    onset_at: Moment
     action_taken: Annotated[str, Text(300, required=True)]
     outcome: AdverseEventOutcome
     # Required for "other".
@@ -339,7 +339,7 @@ class DischargeIn(Strict):
             ]
         }
     )
-    discharged_at: AwareDatetime | None = None
+    discharged_at: Moment | None = None
     # The REMS evaluation question: with no 2-hour minimum, after how many minutes from the start of dosing
     # would the patient have been ready to leave?
     ready_to_leave_minutes: Annotated[StrictInt, Field(ge=0, le=READY_TO_LEAVE_MINUTES_MAX)]

@@ -406,6 +406,9 @@ def test_a_loss_beyond_a_lots_balance_saves_nothing(world: World, north: ClinicL
     [
         ({"discovered_at": "2099-01-01T00:00:00+00:00"}, "discovered_at"),
         ({"discovered_at": "2026-11-20T08:15:00"}, "discovered_at"),
+        # A number of seconds is not a moment a clinic wrote down: 0 would be 1970-01-01.
+        ({"discovered_at": 0}, "discovered_at"),
+        ({"discovered_at": 1795680000}, "discovered_at"),
         ({"description": ""}, "description"),
         ({"loss_type": "misplaced"}, "loss_type"),
         ({"items": []}, "items"),

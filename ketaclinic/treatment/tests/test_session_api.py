@@ -141,6 +141,11 @@ def test_impossible_vitals_are_refused_naming_the_field_and_nothing_is_saved(
         response = _post(api, f"/api/v1/sessions/{session.pk}/vitals", {**good, **change})
         assert response.status_code == 422, (change, response.content)
         assert field in response.json()["errors"], (change, response.json())
+    # A number of seconds is refused as not a written moment, whatever moment it would make.
+    for seconds in (0, int(clock.now.timestamp()) + 60):
+        response = _post(api, f"/api/v1/sessions/{session.pk}/vitals", {**good, "taken_at": seconds})
+        assert response.status_code == 422, (seconds, response.content)
+        assert "ISO 8601" in str(response.json()["errors"]["taken_at"]), response.json()
     assert not VitalSigns.objects.filter(session=session).exists()
 
 
