@@ -15,7 +15,6 @@ from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.clinical.protocols import PROTOCOLS, plan
 
 FIXTURE = Path(__file__).parent / "fixtures" / "protocol_plans_before_data.json"
-INTERVAL_FIELD = {"esketamine_trd": "esketamine_maintenance_interval_weeks"}
 
 
 def _rows() -> list[list[Any]]:
@@ -24,8 +23,10 @@ def _rows() -> list[list[Any]]:
 
 
 def _outcome(protocol: str, start: date, days: list[int], maintenance: int, interval: int) -> str:
-    field = INTERVAL_FIELD.get(protocol, "iv_maintenance_interval_weeks")
-    policy = dataclasses.replace(DEFAULT_POLICY, **{field: interval})
+    if protocol == "esketamine_trd":
+        policy = dataclasses.replace(DEFAULT_POLICY, esketamine_maintenance_interval_weeks=interval)
+    else:
+        policy = dataclasses.replace(DEFAULT_POLICY, iv_maintenance_interval_weeks=interval)
     try:
         sessions = plan(protocol, start, clinic_days=days, maintenance_sessions=maintenance, policy=policy)
     except ValueError as refused:
