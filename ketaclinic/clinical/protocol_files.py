@@ -75,6 +75,13 @@ class Amount:
         found = getattr(policy, self.policy_field)
         return None if found is None else int(found)
 
+    def always(self, policy: ClinicPolicy) -> int:
+        """The number in force, for amounts the loader takes only from policy fields that are always set."""
+        found = self.value(policy)
+        if found is None:
+            raise ValueError(f"clinic policy field {self.policy_field} is not set")
+        return found
+
 
 @dataclass(frozen=True, slots=True)
 class Flag:
@@ -134,7 +141,7 @@ class ProtocolSpec:
     file: str = ""
 
     def maintenance_interval_weeks(self, policy: ClinicPolicy) -> int:
-        return self.maintenance_interval.value(policy) or 1
+        return self.maintenance_interval.always(policy)
 
     def requires_preparation(self, policy: ClinicPolicy) -> bool:
         """Whether a preparation session must come before the first dose."""
@@ -142,7 +149,7 @@ class ProtocolSpec:
 
     def integration_due_within_days(self, policy: ClinicPolicy) -> int:
         """Days after each dose session within which its integration session is due."""
-        return self.integration_due_within.value(policy) or DEFAULT_INTEGRATION_DUE_DAYS
+        return self.integration_due_within.always(policy)
 
 
 # --- Loading ---------------------------------------------------------------------------------------------
@@ -171,7 +178,6 @@ def load_protocol(path: Path) -> ProtocolSpec:
 
 
 _POLICY_FIELDS = {f.name: str(f.type) for f in dataclasses.fields(ClinicPolicy)}
-_WHOLE_NUMBER_TYPES = {"int", "int | None"}
 
 
 class _Reader:
@@ -238,17 +244,10 @@ class _Reader:
 
     def rule(self, data: dict[str, Any], modality: Modality, policy: tuple[str, ...]) -> Rule:
         self.keys(data, "rule.", required={"id", "text", "sources"})
+        rule_id, text = self.text(data, "id", "rule."), self.text(data, "text", "rule.")
         sources = self.sources(data["sources"], "rule.sources", required=True)
         try:
-            return Rule(
-                self.text(data, "id", "rule."),
-                Area.PROTOCOLS,
-                Level.SCHEDULE,
-                frozenset({modality}),
-                self.text(data, "text", "rule."),
-                sources,
-                policy,
-            )
+            return Rule(rule_id, Area.PROTOCOLS, Level.SCHEDULE, frozenset({modality}), text, sources, policy)
         except ValueError as bad:
             raise self.fail("rule.id", str(bad)) from None
 
@@ -358,7 +357,7 @@ class _Reader:
         except ValueError:
             raise self.fail(where + "after", f"must be one of: {', '.join(Since)}") from None
         amounts = {
-            name: self.amount(item[name], where + name, minimum=1)
+            name: self.amount(item[name], where + name, minimum=1, may_be_unset=True)
             for name in ("at_minutes", "every_minutes", "for_minutes")
             if name in item
         }
@@ -423,9 +422,10 @@ class _Reader:
             )
         return name
 
-    def amount(self, value: object, field: str, *, minimum: int) -> Amount:
+    def amount(self, value: object, field: str, *, minimum: int, may_be_unset: bool = False) -> Amount:
         if isinstance(value, dict):
-            return Amount(policy_field=self.policy_field(value, field, _WHOLE_NUMBER_TYPES))
+            wanted = {"int", "int | None"} if may_be_unset else {"int"}
+            return Amount(policy_field=self.policy_field(value, field, wanted))
         return Amount(fixed=self.whole(value, field, minimum=minimum))
 
     def flag(self, value: object, field: str) -> Flag:

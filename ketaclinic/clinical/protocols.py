@@ -49,6 +49,7 @@ __all__ = [
 
 TWICE_WEEKLY_MIN_GAP_DAYS = 2
 """KetaClinic schedules twice-weekly sessions at least 2 days apart, so no two fall on consecutive days."""
+WEEKDAYS = frozenset({0, 1, 2, 3, 4})
 
 
 class ProtocolId(StrEnum):
@@ -107,8 +108,8 @@ def scheduled_readings(
     the order they fall due; None for the reading before dosing.
 
     Readings during an infusion run while it runs (`infusion_minutes`; none without it); a repeating run
-    after the dose stops at the discharge reading, which falls no earlier than the infusion's end. The same
-    schedule as `vitals.scheduled_vital_points` for the shipped protocols (tests/test_protocol_files.py).
+    after the dose stops at the discharge reading, which falls no earlier than the infusion's end. For the
+    shipped protocols this is the schedule `vitals.scheduled_vital_points` charts (test_protocol_files.py).
     """
     ended = infusion_minutes or 0
     discharge = next(
@@ -132,9 +133,6 @@ def scheduled_readings(
         elif point.at_minutes and (at := point.at_minutes.value(policy)) is not None:
             readings.append((point.point, at))
     return readings
-
-
-WEEKDAYS = frozenset({0, 1, 2, 3, 4})
 
 
 def plan(
