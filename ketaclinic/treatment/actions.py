@@ -134,7 +134,7 @@ def check_plan_dose(
 
 
 def _check_protocol(modality: str, protocol: str) -> None:
-    spec = protocols.PROTOCOLS[protocols.ProtocolId(protocol)]
+    spec = protocols.PROTOCOLS[protocol]
     esketamine = modality == PlanModality.ESKETAMINE_NASAL
     if esketamine != (spec.modality is Modality.ESKETAMINE_NASAL):
         kind = "an esketamine" if esketamine else "a racemic ketamine"
