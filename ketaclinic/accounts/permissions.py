@@ -83,6 +83,11 @@ class Perm(StrEnum):
     # Asking a patient for a questionnaire: a one-off request with its self-report link, sent by e-mail or
     # text message (the plan's schedule asks on its own). The clinicians who follow the patient's scores.
     ASSESSMENT_REQUEST = "assessment.request"
+    # The calendar of a location (ketaclinic/scheduling): its appointments with the patients' names, its
+    # courses. Front desk, nurses and prescribers read it; front desk books, cancels and records no-shows.
+    # Opening hours, closures, shifts and prescriber windows are CLINIC_MANAGE (clinic admins).
+    SCHEDULE_READ = "schedule.read"
+    SCHEDULE_BOOK = "schedule.book"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -132,6 +137,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.ASSESSMENT_RECORD,
             # Sends the patient a questionnaire between visits.
             Perm.ASSESSMENT_REQUEST,
+            # Reads the calendar: who is coming to which chair when (front desk books).
+            Perm.SCHEDULE_READ,
         }
     ),
     # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms; runs the
@@ -156,6 +163,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.ASSESSMENT_RECORD,
             # Sends the patient a questionnaire between visits.
             Perm.ASSESSMENT_REQUEST,
+            # Reads the calendar: who is coming to which chair when.
+            Perm.SCHEDULE_READ,
         }
     ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
@@ -178,6 +187,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             # Checks patients in on arrival; never charts the treatment itself (no dose, vitals, discharge).
             Perm.TREATMENT_CHECK_IN,
             Perm.PORTAL_INVITE,
+            # Keeps the calendar: books visits and courses, cancels, records no-shows.
+            Perm.SCHEDULE_READ,
+            Perm.SCHEDULE_BOOK,
         }
     ),
 }
@@ -199,6 +211,8 @@ PHI_PERMISSIONS = frozenset(
         Perm.TREATMENT_CHART,
         Perm.SAFETY_ASSESS,
         Perm.WORKLIST_READ,
+        Perm.SCHEDULE_READ,
+        Perm.SCHEDULE_BOOK,
     }
 )
 

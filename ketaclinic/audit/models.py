@@ -120,6 +120,16 @@ class Action(models.TextChoices):
     SELF_REPORT_REFUSED = "self_report.refused", "Self-report link refused (expired, used, locked or unknown)"
     PREVISIT_SEND = "message.previsit", "Pre-visit instructions sent"
 
+    # The calendar (ketaclinic/scheduling): a location's opening hours, closures and shifts changed; an
+    # appointment booked (an override of a hard rule is its own kind, naming the rules in changed_fields), a
+    # plan's course booked, an appointment cancelled or marked a no-show. Rows never carry the reasons.
+    SCHEDULE_RESOURCES = "schedule.resources", "Opening hours, closures or shifts changed"
+    APPOINTMENT_BOOK = "schedule.book", "Appointment booked"
+    APPOINTMENT_OVERRIDE = "schedule.override", "Appointment booked against a hard rule (override)"
+    COURSE_BOOK = "schedule.course_book", "Treatment course booked"
+    APPOINTMENT_CANCEL = "schedule.cancel", "Appointment cancelled"
+    APPOINTMENT_NO_SHOW = "schedule.no_show", "Appointment marked no-show"
+
 
 class Outcome(models.TextChoices):
     SUCCESS = "success", "Success"

@@ -34,6 +34,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"rems", "floor"}),
     # Measurement-based care: scored questionnaires, their requests and links, safety alerts, the worklist.
     frozenset({"assessments"}),
+    # The calendar: resources, appointments and courses booked as a whole, above plans and REMS enrolment.
+    frozenset({"scheduling"}),
     # The patient portal: patients' own accounts, sign-in, and their sessions, questionnaires and scores.
     frozenset({"portal"}),
     frozenset({"api", "demo"}),  # the API app that mounts the areas' routers; the demo clinic
