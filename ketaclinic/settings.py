@@ -92,6 +92,7 @@ TEMPLATES = [
                 "ketaclinic.emergency.context.emergency",
                 # The top bar's Spravato REMS link (web/_top_bar.html includes rems/_nav.html).
                 "ketaclinic.rems.context.rems",
+                "ketaclinic.scheduling.context.schedule_nav",
                 # The top bar's worklist link (web/_top_bar.html includes safety/_nav.html).
                 "ketaclinic.assessments.safety_context.worklist_nav",
             ],

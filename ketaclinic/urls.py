@@ -31,6 +31,7 @@ urlpatterns = [
     path("treatment/", include("ketaclinic.treatment.urls")),
     path("rems/", include("ketaclinic.rems.urls")),
     path("floor/", include("ketaclinic.floor.urls")),
+    path("schedule/", include("ketaclinic.scheduling.urls")),
     # The patient portal (patients' own accounts) and the staff page that invites a patient to it.
     path("portal/", include("ketaclinic.portal.urls")),
     path("portal-staff/", include("ketaclinic.portal.staff_urls")),

@@ -28,6 +28,7 @@ from ketaclinic.patients import inputs
 from ketaclinic.patients.actions import do_register_patient
 from ketaclinic.portal import demo as portal_demo
 from ketaclinic.rems import demo as rems_demo
+from ketaclinic.scheduling import demo as scheduling_demo
 from ketaclinic.screening import demo as screening_demo
 from ketaclinic.treatment import demo as treatment_demo
 
@@ -404,6 +405,10 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
             assessments_demo.load(list(network.locations.order_by("slug")), today, rng)
         # A patient with a portal login, whose upcoming session needs the plans above.
         portal_demo.load(network)
+        # The calendar: hours, a holiday and rosters; in the full demo the nurse ratio and booked courses.
+        scheduling_demo.load(
+            list(network.locations.order_by("slug")), full=patients_per_location >= LEDGER_MIN_PATIENTS
+        )
     return True
 
 

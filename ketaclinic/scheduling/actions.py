@@ -82,8 +82,8 @@ def _visit(
         location=patient.location_id,
         chair=chair,
         kind=kind,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=minutes),
+        starts_at=start.astimezone(dt.UTC),
+        ends_at=start.astimezone(dt.UTC) + dt.timedelta(minutes=minutes),
         plan=str(session.plan_id) if session is not None else None,
         protocol=session.plan.protocol if session is not None else None,
         session_number=session.number if session is not None else None,
@@ -109,7 +109,7 @@ def _first_fit(
         if not refusals:
             return visit, []
         tried.append((visit, refusals))
-    return tried[0]
+    return min(tried, key=lambda t: len(t[1]))  # the chair with least against it (the first of equals)
 
 
 def _session_already_booked(session: TreatmentSession) -> bool:
@@ -404,24 +404,53 @@ def do_remove_closure(row: Closure, *, actor: Any, origin: Origin = SYSTEM) -> N
     row.delete()
 
 
-@transaction.atomic
-def do_add_shift(location: ClinicLocation, data: ShiftIn, *, actor: Any, origin: Origin = SYSTEM) -> Shift:
-    from ketaclinic.accounts.access import grants
-    from ketaclinic.accounts.models import User
+def _shift_staff(location: ClinicLocation, data: ShiftIn) -> Any:
+    from ketaclinic.accounts.models import Membership, User
 
     staff = User.objects.filter(pk=data.staff_id, network_id=location.network_id).first()
-    if staff is None or location.pk not in grants(staff):
+    roles = set(Membership.objects.filter(user=staff, location=location).values_list("role", flat=True))
+    if staff is None or not roles:
         raise InvalidInput({"staff_id": "not a staff member of this location"})
-    roles = set(staff.memberships.filter(location=location).values_list("role", flat=True))
     if data.kind == ShiftKind.PRESCRIBER and "prescriber" not in roles:
         raise InvalidInput({"staff_id": "a prescriber-present window needs a prescriber of this location"})
     if data.kind == ShiftKind.NURSE and "nurse" not in roles:
         raise InvalidInput({"staff_id": "a nurse shift needs a nurse of this location"})
-    row = Shift.objects.create(
-        location=location, staff=staff, kind=data.kind, starts_at=data.starts_at, ends_at=data.ends_at
+    return staff
+
+
+@transaction.atomic
+def do_add_shifts(
+    location: ClinicLocation, rows: Sequence[ShiftIn], *, actor: Any, origin: Origin = SYSTEM
+) -> list[Shift]:
+    """A roster: nurse shifts and prescriber-present windows at the location, one audit row for all."""
+    staff: dict[tuple[int, str], Any] = {}
+    for data in rows:
+        if (data.staff_id, data.kind) not in staff:
+            staff[(data.staff_id, data.kind)] = _shift_staff(location, data)
+    made = Shift.objects.bulk_create(
+        Shift(
+            location=location,
+            staff=staff[(data.staff_id, data.kind)],
+            kind=data.kind,
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+        )
+        for data in rows
     )
-    _resources_event(location, actor, origin, row, f"shift:{data.kind}")
-    return row
+    kinds = sorted({f"shift:{data.kind}" for data in rows})
+    record(
+        Action.SCHEDULE_RESOURCES,
+        actor=actor,
+        origin=origin,
+        obj=location,
+        location_id=location.pk,
+        changed_fields=kinds,
+    )
+    return made
+
+
+def do_add_shift(location: ClinicLocation, data: ShiftIn, *, actor: Any, origin: Origin = SYSTEM) -> Shift:
+    return do_add_shifts(location, [data], actor=actor, origin=origin)[0]
 
 
 @transaction.atomic
