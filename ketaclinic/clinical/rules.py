@@ -14,6 +14,7 @@ from ketaclinic.clinical import (
     protocols,
     rems,
     scales,
+    scheduling,
     trd,
     vitals,
 )
@@ -21,7 +22,7 @@ from ketaclinic.clinical.common import Area, Modality, Rule, parse_modality
 from ketaclinic.clinical.policy import DEFAULT_POLICY, ClinicPolicy, PolicyField, policy_fields
 from ketaclinic.clinical.sources import unknown_tags
 
-RULESET_VERSION = "2026.11.4"
+RULESET_VERSION = "2026.11.5"
 """Shown by the app with every decision so a clinic can review the rule set it applies. Bump it whenever a
 rule, a policy default or a source changes."""
 
@@ -51,6 +52,7 @@ def _gather() -> tuple[Rule, ...]:
         + dosing.RULES
         + protocols.RULES
         + rems.RULES
+        + scheduling.RULES
         + scales.RULES
         + measurement.RULES
         + outcomes.RULES

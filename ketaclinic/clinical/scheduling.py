@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ketaclinic.clinical.common import Modality
+from ketaclinic.clinical.common import Area, Level, Modality, Rule
 from ketaclinic.clinical.policy import ClinicPolicy
 from ketaclinic.clinical.protocols import PROTOCOLS, RULE_SPACING
 from ketaclinic.clinical.rems import RULE_ENROL, RULE_SETTING
@@ -61,6 +61,30 @@ _DURATION_FIELDS: dict[VisitKind, str] = {
     VisitKind.PREPARATION: "preparation_visit_minutes",
     VisitKind.INTEGRATION: "integration_visit_minutes",
 }
+
+
+RULE_MONITORING_COVER = Rule(
+    "SCHED-MONITORING-COVER",
+    Area.REMS,
+    Level.SCHEDULE,
+    frozenset({Modality.ESKETAMINE_NASAL, Modality.IV_KETAMINE, Modality.IM_KETAMINE}),
+    "A visit holds its chair or room for the clinic's visit length of its kind, monitoring included (an "
+    "esketamine visit: at least 2 hours after the dose). A dosing visit is booked only while patients in "
+    "monitoring stay within the nurse monitoring ratio of the nurses on duty (no ratio set: none), and an "
+    "esketamine visit only with a prescriber present for all of it (REMS-SETTING).",
+    ("S13",),
+    (
+        "nurse_monitoring_ratio",
+        "esketamine_visit_minutes",
+        "iv_visit_minutes",
+        "im_visit_minutes",
+        "consultation_visit_minutes",
+        "preparation_visit_minutes",
+        "integration_visit_minutes",
+    ),
+)
+
+RULES: tuple[Rule, ...] = (RULE_MONITORING_COVER,)
 
 
 def duration_minutes(kind: VisitKind, policy: ClinicPolicy) -> int:

@@ -22,11 +22,12 @@ from ketaclinic.accounts.access import can
 from ketaclinic.accounts.models import ClinicLocation, User
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
+from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action
 from ketaclinic.clinical.scheduling import KIND_LABELS
 from ketaclinic.clinicpolicy.clock import local_today, location_zone
 from ketaclinic.clinicpolicy.models import Chair
-from ketaclinic.errors import InvalidInput, NotFound, errors_by_field
+from ketaclinic.errors import Forbidden, InvalidInput, NotFound, errors_by_field
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling import actions, queries
 from ketaclinic.scheduling.access import (
@@ -316,6 +317,9 @@ def course(request: HttpRequest, plan_id: str) -> HttpResponse:
     if request.method == "GET":
         plan = get_plan_for(request.user, plan_id, perm=Perm.SCHEDULE_READ, origin=origin)
         return _course_page(request, plan)
+    if not can(request.user, Perm.SCHEDULE_BOOK):  # the role books nowhere: refused before any lookup
+        deny(request.user, origin, str(Perm.SCHEDULE_BOOK))
+        raise Forbidden
     plan = get_plan_for(request.user, plan_id, perm=Perm.SCHEDULE_BOOK, origin=origin)
     form = {k: request.POST.get(k, "").strip() for k in ("date", "time", "same_slot")}
     try:

@@ -40,9 +40,17 @@ def test_every_field_is_documented_with_basis_and_sources() -> None:
     for row in rows:
         assert row.description.strip(), row.name
         assert isinstance(row.basis, PolicyBasis)
-        # Every number that rests on the literature names its sources; only data-entry bounds and the
-        # self-report link's operational settings (hours, attempts) have none.
-        assert row.sources or row.name.startswith(("dose_weight_", "self_report_")), row.name
+        # Every number that rests on the literature names its sources; only data-entry bounds, the
+        # self-report link's operational settings (hours, attempts) and the calendar's lengths of visits no
+        # source measures (IM, consultation, preparation, integration) have none.
+        operational = (
+            "dose_weight_",
+            "self_report_",
+            "im_visit_",
+            "consultation_visit_",
+            "preparation_visit_",
+        )
+        assert row.sources or row.name.startswith((*operational, "integration_visit_")), row.name
         assert row.is_default
 
 
