@@ -126,7 +126,7 @@ def schedule(location: ClinicLocation, first: dt.date, days: int) -> list[Appoin
     end = day_bounds(location, first + dt.timedelta(days=days - 1))[1]
     return list(
         Appointment.objects.filter(location=location, starts_at__gte=start, starts_at__lt=end)
-        .select_related("patient", "chair")
+        .select_related("patient", "chair", "session")
         .order_by("starts_at", "chair__name")
     )
 
