@@ -33,7 +33,8 @@ HOLIDAY_AFTER_DAYS = {"north": 7, "south": 14}
 RATIO = {"north": 3, "south": 2}
 # Resources for the weeks the demo's courses run (esketamine: about twelve weeks).
 ROSTER_DAYS = 90
-COURSE_HOUR = dt.time(10)
+# Courses start at these local times in turn, so the nurse ratio leaves room for each.
+COURSE_TIMES = (dt.time(8), dt.time(10, 30), dt.time(13), dt.time(15, 30))
 
 
 def _admin(location: ClinicLocation) -> User:
@@ -89,18 +90,20 @@ def ratio(location: ClinicLocation) -> None:
     do_change_policy(location, data, actor=_admin(location), expected_version=policy_version(location))
 
 
-def courses(location: ClinicLocation) -> None:
-    """Book every active plan's course at 10 o'clock on its own days, the same chair each visit."""
+def courses(location: ClinicLocation) -> list[actions.CourseResult]:
+    """Book every active plan's course on its own days, the same time and chair each visit; the plans start
+    at the course times in turn."""
     desk = User.objects.get(username=f"frontdesk.{location.slug}")
-    plans = TreatmentPlan.objects.filter(location=location, status=PlanStatus.ACTIVE).select_related(
-        "patient"
-    )
-    for plan in plans.order_by("created_at"):
+    plans = TreatmentPlan.objects.filter(location=location, status=PlanStatus.ACTIVE).select_related("patient")
+    results = []
+    for index, plan in enumerate(plans.order_by("created_at")):
         first = plan.sessions.filter(status=SessionStatus.SCHEDULED).order_by("number").first()
         if first is None:
             continue
-        start = _at(location, first.date, COURSE_HOUR)
-        actions.do_book_course(plan, CourseBookingIn(first_starts_at=start, same_slot=True), actor=desk)
+        start = _at(location, first.date, COURSE_TIMES[index % len(COURSE_TIMES)])
+        data = CourseBookingIn(first_starts_at=start, same_slot=True)
+        results.append(actions.do_book_course(plan, data, actor=desk))
+    return results
 
 
 def load(locations: Iterable[ClinicLocation], *, full: bool) -> None:
