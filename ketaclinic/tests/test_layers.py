@@ -19,7 +19,8 @@ ROOT = Path(ketaclinic.__file__).parent
 
 # Lower layers first. An app may import only from layers below its own.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"clinical", "errors", "config", "fastload"}),  # pure rules and shared helpers
+    # Pure rules and shared helpers; the SQLite backend the settings name.
+    frozenset({"clinical", "errors", "config", "fastload", "db"}),
     frozenset({"audit"}),  # the trail, its writer and denial recording
     frozenset({"accounts"}),  # staff, roles, grants, login
     frozenset({"web"}),  # page shell, design system, role gates, the server command
