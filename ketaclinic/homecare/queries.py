@@ -138,7 +138,7 @@ def worklist_items(
     )
     for dose in rows:
         latest.setdefault(dose.program_id, dose)
-    policies = {pk: policy_for(loc) for pk, loc in locations.items()}
+    policies = {pk: policy_for(locations[pk]) for pk in {p.location_id for p in programs.values()}}
     items = []
     for program_id, dose in latest.items():
         program = programs[program_id]

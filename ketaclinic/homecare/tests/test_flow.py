@@ -185,3 +185,30 @@ def test_timezone_of_taken_is_the_locations(world: World, clock: Clock) -> None:
     dose.refresh_from_db()
     assert dose.taken_at is not None
     assert abs(dose.taken_at - clock.now) < dt.timedelta(minutes=1)
+
+
+def test_the_worklist_cost_of_home_programs_is_flat(world: World, clock: Clock) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count() -> int:
+        client = world.client("prescriber.north")
+        client.get("/worklist/")
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/worklist/").status_code == 200
+        return len(ctx.captured_queries)
+
+    start = clock.now
+    for index in (0, 1):
+        patient = world.patient("north", index)
+        helpers.program_for(world, patient)
+        helpers.dosed(account_for(world, patient), start)
+    clock.advance(hours=25)
+    two = count()
+    for index in (2, 3):
+        patient = world.patient("north", index)
+        helpers.program_for(world, patient, start=start.date() - dt.timedelta(days=1))
+        helpers.dosed(account_for(world, patient), start)
+    assert count() == two
+    body = world.client("prescriber.north").get("/worklist/").content
+    assert body.count(b'data-kind="home_checkin_missing"') == 4
