@@ -61,7 +61,12 @@ def _prescriber(actor: Any, patient: Patient) -> None:
 
 @transaction.atomic
 def do_prescribe_home_program(
-    patient: Patient, data: HomeProgramIn, *, actor: Any, origin: Origin = SYSTEM
+    patient: Patient,
+    data: HomeProgramIn,
+    *,
+    actor: Any,
+    now: dt.datetime | None = None,
+    origin: Origin = SYSTEM,
 ) -> HomeProgram:
     """A new home program; refused while another is in force (end it first) or on a registration entered
     in error."""
@@ -81,7 +86,7 @@ def do_prescribe_home_program(
         min_days_between_doses=data.min_days_between_doses,
         start_date=data.start_date,
         monitor_name=data.monitor_name,
-        created_at=timezone.now(),
+        created_at=now or timezone.now(),
         created_by=actor,
     )
     record(
