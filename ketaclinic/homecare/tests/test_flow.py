@@ -212,3 +212,48 @@ def test_the_worklist_cost_of_home_programs_is_flat(world: World, clock: Clock) 
     assert count() == two
     body = world.client("prescriber.north").get("/worklist/").content
     assert body.count(b'data-kind="home_checkin_missing"') == 4
+
+
+def test_the_clinic_policy_sets_the_home_thresholds(world: World, clock: Clock) -> None:
+    from ketaclinic.clinicpolicy.actions import do_change_policy
+    from ketaclinic.clinicpolicy.inputs import PolicyChangeIn
+
+    patient = world.patient("north")
+    change = PolicyChangeIn(
+        values={"home_bp_max": {"systolic": 160, "diastolic": 100}, "home_fail_dissociation_level": 2},
+        reason="Clinical lead approved the home protocol",
+    )
+    do_change_policy(patient.location, change, actor=world.user("admin.north"), expected_version=0)
+    page = world.client("admin.north").get(f"/clinic/{patient.location_id}/")
+    assert b"home_bp_max" in page.content and b"home_checkin_due_hours" in page.content
+    helpers.program_for(world, patient)
+    account = account_for(world, patient)
+    dose = helpers.pre_dose(account, clock.now, systolic_mmhg=150, diastolic_mmhg=95)
+    assert dose.outcome == DoseOutcome.CLEARED  # under 160/100
+    helpers.taken(account, dose, clock.now)
+    clock.advance(hours=2)
+    checkin = helpers.checkin(account, dose, clock.now, dissociation="moderate")
+    assert checkin.failed_reasons == ["dissociation rated moderate"]
+
+
+def test_a_pre_dose_step_sent_while_held_is_recorded_as_held(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    helpers.program_for(world, patient)
+    account = account_for(world, patient)
+    helpers.dosed(account, clock.now)
+    clock.advance(days=4)
+    dose = helpers.pre_dose(account, clock.now)
+    assert dose.outcome == DoseOutcome.HELD and "check-in missing" in dose.outcome_reason
+    refused = signed_in(account).post(
+        f"/portal/home-dose/{dose.pk}/taken/", {"taken_at": "10:00", "taken_mg": "100"}
+    )
+    assert refused.status_code == 302
+    dose.refresh_from_db()
+    assert dose.taken_at is None
+
+
+def test_the_pre_dose_page_tells_the_patient_the_limit(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    helpers.program_for(world, patient)
+    page = signed_in(account_for(world, patient)).get("/portal/home-dose/")
+    assert b"Do not take your dose if it is above 140/90" in page.content
