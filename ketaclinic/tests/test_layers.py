@@ -37,6 +37,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"assessments"}),
     # The patient portal: patients' own accounts, sign-in, and their sessions, questionnaires and scores.
     frozenset({"portal"}),
+    # At-home ketamine programs: the prescription, the patient's home doses and check-ins, holds.
+    frozenset({"homecare"}),
     frozenset({"api", "demo"}),  # the API app that mounts the areas' routers; the demo clinic
 )
 # The project's wiring imports every app; it is not an app itself.

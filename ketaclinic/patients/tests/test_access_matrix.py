@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver
 from ketaclinic.assessments.tests import matrix as assessments_matrix
 from ketaclinic.assessments.tests import safety_matrix
 from ketaclinic.audit.models import AuditEvent, Outcome
+from ketaclinic.homecare.tests import matrix as homecare_matrix
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.ledger.tests import matrix as ledger_matrix
 from ketaclinic.patients.actions import HistoryInput
@@ -435,6 +436,8 @@ ROUTES += treatment_matrix.ROUTES
 ROUTES += assessments_matrix.ROUTES
 # Safety alerts, safety plans and the clinician worklist (ketaclinic/assessments/tests/safety_matrix.py).
 ROUTES += safety_matrix.ROUTES
+# At-home programs: the program, its doses, status and a hold's release (ketaclinic/homecare/tests/matrix.py).
+ROUTES += homecare_matrix.ROUTES
 # Assessment requests: a one-off request with its self-report link (the link's own pages are public and
 # have their own tests: assessments/tests/test_selfreport.py).
 ASSESSMENT_REQUESTERS = {"prescriber", "nurse", "therapist"}
@@ -535,7 +538,14 @@ def _assessment_request(patient: Patient) -> int:
 
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     name, method, url, body, _, _, is_api = route
-    areas: tuple[Any, ...] = (treatment_matrix, rems_matrix, assessments_matrix, safety_matrix, ledger_matrix)
+    areas: tuple[Any, ...] = (
+        treatment_matrix,
+        rems_matrix,
+        assessments_matrix,
+        safety_matrix,
+        ledger_matrix,
+        homecare_matrix,
+    )
     area = next((m for m in areas if name in m.NAMES), None)
     if area is not None:
         client = world.api(who) if is_api else world.client(who)
@@ -740,6 +750,7 @@ COVERED_NAMESPACES = {
     "portal_staff",
     "assessments",
     "safety",
+    "homecare",
 }
 # The ids other than the patient's that the routes above name, filled in by _call.
 PLACEHOLDERS = ("location_id", "chair_id", "screening", "document", "ledger_waste")
