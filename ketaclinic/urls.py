@@ -33,7 +33,11 @@ urlpatterns = [
     path("floor/", include("ketaclinic.floor.urls")),
     path("schedule/", include("ketaclinic.scheduling.urls")),
     # The patient portal (patients' own accounts) and the staff page that invites a patient to it.
+    # The patient's at-home doses and check-ins (portal pages of ketaclinic/homecare), before the portal's.
+    path("portal/home-dose/", include("ketaclinic.homecare.portal_urls")),
     path("portal/", include("ketaclinic.portal.urls")),
+    # At-home programs on the staff side.
+    path("home-programs/", include("ketaclinic.homecare.urls")),
     path("portal-staff/", include("ketaclinic.portal.staff_urls")),
     # The clinician worklist (/worklist/) and the safety pages (/safety/...) of measurement-based care.
     path("", include("ketaclinic.assessments.safety_urls")),

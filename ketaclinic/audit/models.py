@@ -119,6 +119,15 @@ class Action(models.TextChoices):
     SELF_REPORT_LOCK = "self_report.lock", "Self-report link locked (too many wrong dates of birth)"
     SELF_REPORT_REFUSED = "self_report.refused", "Self-report link refused (expired, used, locked or unknown)"
     PREVISIT_SEND = "message.previsit", "Pre-visit instructions sent"
+    # At-home ketamine programs (ketaclinic/homecare).
+    HOME_PROGRAM_PRESCRIBE = "home.program_prescribe", "Home program prescribed"
+    HOME_PROGRAM_STATUS = "home.program_status", "Home program paused, resumed or ended"
+    HOME_PRE_DOSE = "home.pre_dose", "Home dose pre-dose check recorded by the patient"
+    HOME_DOSE_TAKEN = "home.dose_taken", "Home dose taken, recorded by the patient"
+    HOME_CHECKIN = "home.checkin", "Home dose check-in recorded by the patient"
+    HOME_CHECKIN_MISSED = "home.checkin_missed", "Home dose check-in marked missing"
+    HOME_CHECKIN_REMINDER = "home.checkin_reminder", "Home check-in reminder sent"
+    HOME_HOLD_RELEASE = "home.hold_release", "Hold on the next home dose released"
 
     # The calendar (ketaclinic/scheduling): a location's opening hours, closures and shifts changed; an
     # appointment booked (an override of a hard rule is its own kind, naming the rules in changed_fields), a

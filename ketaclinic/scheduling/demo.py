@@ -94,7 +94,9 @@ def courses(location: ClinicLocation) -> list[actions.CourseResult]:
     """Book every active plan's course on its own days, the same time and chair each visit; the plans start
     at the course times in turn."""
     desk = User.objects.get(username=f"frontdesk.{location.slug}")
-    plans = TreatmentPlan.objects.filter(location=location, status=PlanStatus.ACTIVE).select_related("patient")
+    plans = TreatmentPlan.objects.filter(location=location, status=PlanStatus.ACTIVE).select_related(
+        "patient"
+    )
     results = []
     for index, plan in enumerate(plans.order_by("created_at")):
         first = plan.sessions.filter(status=SessionStatus.SCHEDULED).order_by("number").first()

@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver
 from ketaclinic.assessments.tests import matrix as assessments_matrix
 from ketaclinic.assessments.tests import safety_matrix
 from ketaclinic.audit.models import AuditEvent, Outcome
+from ketaclinic.homecare.tests import matrix as homecare_matrix
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.ledger.tests import matrix as ledger_matrix
 from ketaclinic.patients.actions import HistoryInput
@@ -438,6 +439,8 @@ ROUTES += assessments_matrix.ROUTES
 ROUTES += safety_matrix.ROUTES
 # The calendar: chairs, the schedule, bookings, courses and resources (ketaclinic/scheduling/tests/matrix.py).
 ROUTES += scheduling_matrix.ROUTES
+# At-home programs: the program, its doses, status and a hold's release (ketaclinic/homecare/tests/matrix.py).
+ROUTES += homecare_matrix.ROUTES
 # Assessment requests: a one-off request with its self-report link (the link's own pages are public and
 # have their own tests: assessments/tests/test_selfreport.py).
 ASSESSMENT_REQUESTERS = {"prescriber", "nurse", "therapist"}
@@ -545,6 +548,7 @@ def _call(world: World, who: str | None, route: Route, patient: Patient) -> Test
         safety_matrix,
         ledger_matrix,
         scheduling_matrix,
+        homecare_matrix,
     )
     area = next((m for m in areas if name in m.NAMES), None)
     if area is not None:
@@ -751,6 +755,7 @@ COVERED_NAMESPACES = {
     "assessments",
     "safety",
     "scheduling",
+    "homecare",
 }
 # The ids other than the patient's that the routes above name, filled in by _call.
 PLACEHOLDERS = ("location_id", "chair_id", "screening", "document", "ledger_waste")
