@@ -1,5 +1,6 @@
-"""Template context for every page: the top bar's Schedule link, for the roles that read the calendar (no
-query: the user's grants are already loaded by the page's role gate)."""
+"""Template context for every page: the calendar's link for the roles that read it (no query: the user's
+grants are already loaded by the page's role gate). The top bar shows it to those who book (front desk);
+clinicians, whose bar is full on a tablet, reach it from the treatment-floor board."""
 
 from __future__ import annotations
 
@@ -22,5 +23,5 @@ def schedule_nav(request: HttpRequest) -> dict[str, Any]:
     user = request.__dict__.get("user")
     user = getattr(user, "_wrapped", user)  # SimpleLazyObject: the user if loaded, else a sentinel
     if not getattr(user, "is_authenticated", False) or not can(user, Perm.SCHEDULE_READ):
-        return {"schedule_nav": ""}
-    return {"schedule_nav": _link()}
+        return {"schedule_nav": {}}
+    return {"schedule_nav": {"link": _link(), "in_bar": can(user, Perm.SCHEDULE_BOOK)}}

@@ -173,3 +173,13 @@ def test_resources_page_and_its_forms(world: World, north: ClinicLocation) -> No
     assert admin.post(f"/schedule/resources/{north.pk}/nothing/", {}).status_code == 404
     readonly = world.client("nurse.north").get(f"/schedule/resources/{north.pk}/")
     assert readonly.status_code == 200 and "Add shift" not in readonly.content.decode()
+
+
+def test_where_the_calendar_is_linked(world: World, north: ClinicLocation) -> None:
+    """Front desk has it in the top bar; clinicians, whose bar is full on a tablet, on the floor board."""
+    desk = world.client("frontdesk.north").get("/floor/").content.decode()
+    assert desk.count('href="/schedule/"') == 2  # the bar and the board
+    nurse = world.client("nurse.north").get("/floor/").content.decode()
+    assert nurse.count('href="/schedule/"') == 1
+    therapist = world.client("therapist.north").get("/rules/").content.decode()
+    assert 'href="/schedule/"' not in therapist
