@@ -38,7 +38,7 @@ from ketaclinic.scheduling.models import (
     ShiftKind,
 )
 from ketaclinic.scheduling.rules import SUITABLE, Resources, Visit, check_new
-from ketaclinic.treatment.models import SessionStatus, TreatmentPlan, TreatmentSession
+from ketaclinic.treatment.models import PlanStatus, SessionStatus, TreatmentPlan, TreatmentSession
 
 # When a course's visit cannot keep its slot, the other times of its day tried, in steps of this.
 SLOT_STEP = dt.timedelta(minutes=15)
@@ -162,6 +162,8 @@ def do_book_appointment(
     if session is not None:
         if session.plan.modality != kind.value:
             raise InvalidInput({"kind": f"the session is a {session.plan.modality} session"})
+        if session.plan.status != PlanStatus.ACTIVE:
+            raise InvalidInput({"session_id": "the session's plan is not approved, or is paused or ended"})
         if session.status != SessionStatus.SCHEDULED:
             raise InvalidInput({"session_id": "the session is not waiting to be scheduled"})
         if _session_already_booked(session):
@@ -241,6 +243,8 @@ def do_book_course(
     hard rule and the visits booked before it. A session that cannot be booked is returned with its reason,
     never dropped; nothing is booked against a rule here (an override is a single booking's)."""
     location = _lock(plan.location_id)
+    if plan.status != PlanStatus.ACTIVE:
+        raise InvalidInput({"plan": "only an approved plan that is not paused or ended has a course to book"})
     patient = plan.patient
     kind = VisitKind(plan.modality)
     sessions = _course_sessions(plan)

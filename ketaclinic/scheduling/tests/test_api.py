@@ -482,3 +482,37 @@ def test_the_openapi_document_names_the_contract() -> None:
     assert "post" in paths["/api/v1/treatment-plans/{plan_id}/bookings"]
     assert "post" in paths["/api/v1/appointments/{appointment_id}/cancel"]
     assert "post" in paths["/api/v1/appointments/{appointment_id}/no-show"]
+
+
+def test_a_draft_plan_has_no_course_to_book(world: World, north: ClinicLocation) -> None:
+    plan = future_plan(world.patient("north", 1), 2, approve=False)
+    body = {"first_starts_at": at(north, 2, 11).isoformat()}
+    response = post(world.api("frontdesk.north"), f"/api/v1/treatment-plans/{plan.pk}/bookings", body)
+    assert response.status_code == 422 and "plan" in response.json()["errors"]
+    assert not Appointment.objects.exists()
+
+
+def test_the_schedule_reads_in_a_fixed_number_of_queries(world: World, north: ClinicLocation) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api, page = world.api("nurse.north"), world.client("nurse.north")
+    url = f"/api/v1/schedule?start={local_day(north, 2)}&days=1"
+    page_url = f"/schedule/?location={north.pk}&start={local_day(north, 2)}"
+    plan = future_plan(world.patient("north", 1), 2)
+    body = {"first_starts_at": at(north, 2, 8).isoformat()}
+    assert (
+        post(world.api("frontdesk.north"), f"/api/v1/treatment-plans/{plan.pk}/bookings", body).status_code
+        == 201
+    )
+    counts = []
+    for extra in range(3):
+        book(world.patient("north", 2 + extra % 2), at(north, 2, 12 + extra), chair=room(north).pk)
+        api.get(url)  # warm the token, session and policy caches
+        page.get(page_url)
+        with CaptureQueriesContext(connection) as api_queries:
+            assert api.get(url).status_code == 200
+        with CaptureQueriesContext(connection) as page_queries:
+            assert page.get(page_url).status_code == 200
+        counts.append((len(api_queries), len(page_queries)))
+    assert counts[0] == counts[1] == counts[2], counts
