@@ -83,8 +83,12 @@ def get_note_for(user: Any, note_id: object, *, write: bool = False, origin: Ori
             patient=note.patient,
         )
         raise NotFound
+    perm = Perm.THERAPY_WRITE if write else Perm.THERAPY_NOTE_READ
+    if not any(perm in held for held in grants(user).values()):  # a role that reads no notes anywhere
+        deny(user, origin, str(perm))
+        raise Forbidden
     patient = get_patient_for(user, note.patient_id, origin=origin)
-    _permitted(user, patient, Perm.THERAPY_WRITE if write else Perm.THERAPY_NOTE_READ, origin)
+    _permitted(user, patient, perm, origin)
     if write and note.psychotherapy_note and not is_author(user, note):
         deny(user, origin, "psychotherapy_note.author")
         raise Forbidden

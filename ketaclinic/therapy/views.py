@@ -153,6 +153,9 @@ def patient_therapy(request: HttpRequest, pk: str) -> HttpResponse:
     """The patient's care team and therapy sessions; a therapist schedules or records one here."""
     if request.method == "GET":
         return _render_patient(request, _patient(request, pk))
+    if not can(request.user, Perm.THERAPY_WRITE):  # a role that schedules nowhere (403 before any lookup)
+        deny(request.user, web_origin(request), str(Perm.THERAPY_WRITE))
+        raise Forbidden
     patient = _patient(request, pk, Perm.THERAPY_WRITE)
     form = request.POST
     try:

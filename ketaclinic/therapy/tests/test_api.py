@@ -220,3 +220,55 @@ def test_only_the_author_signs(world: World) -> None:
     response = _send(world.api("therapist.north"), "post", f"/api/v1/notes/{draft.pk}/sign", {})
     assert response.status_code == 409
     assert TherapyNote.objects.get(pk=draft.pk).status == "draft"
+
+
+def test_a_therapist_here_who_is_only_a_front_desk_there_schedules_here_and_only_reads_there(
+    world: World,
+) -> None:
+    """Roles are per location: therapy written at north, the schedule only read at south."""
+    from ketaclinic.accounts.actions import do_grant_role
+    from ketaclinic.accounts.models import ClinicLocation
+
+    do_grant_role(
+        world.user("therapist.north"),
+        ClinicLocation.objects.get(slug="south"),
+        "front_desk",
+        actor=world.user("admin.south"),
+    )
+    north, south = world.patient("north"), world.patient("south")
+    api = world.api("therapist.north")
+    body = {"kind": "preparation", "starts_at": _at(), "duration_minutes": 50}
+    assert _send(api, "post", f"/api/v1/patients/{north.pk}/therapy-sessions", body).status_code == 201
+    assert _send(api, "post", f"/api/v1/patients/{south.pk}/therapy-sessions", body).status_code == 403
+    assert _send(api, "get", f"/api/v1/patients/{south.pk}/care-team").status_code == 200
+    team = {"members": [{"user": "therapist.south", "role": "therapist"}]}
+    assert _send(api, "put", f"/api/v1/patients/{south.pk}/care-team", team).status_code == 403
+    southern = note(therapy_session(south, "integration"), sign=True)
+    assert _send(api, "get", f"/api/v1/notes/{southern.pk}").status_code == 403
+    assert not TherapySession.objects.filter(patient=south, created_by__username="therapist.north").exists()
+    assert not CareTeamMember.objects.filter(patient=south).exists()
+    page = world.client("therapist.north").get(f"/therapy/sessions/{southern.session_id}/")
+    assert page.status_code == 200 and b"Calm" not in page.content
+
+
+def test_a_nurse_reads_integration_notes_but_writes_none(world: World) -> None:
+    patient = world.patient("north")
+    written = note(therapy_session(patient, "integration"), sign=True, experience="Saw colours")
+    api = world.api("nurse.north")
+    response = _send(api, "get", f"/api/v1/notes/{written.pk}")
+    assert response.status_code == 200 and response.json()["content"] == {"experience": "Saw colours"}
+    amend = {"reason": "Late", "content": {"themes": "x"}}
+    assert _send(api, "post", f"/api/v1/notes/{written.pk}/amendments", amend).status_code == 403
+    body = {"template": "integration", "content": {"experience": "x"}}
+    assert _send(api, "post", f"/api/v1/therapy-sessions/{written.session_id}/notes", body).status_code == 403
+    assert not NoteAmendment.objects.exists() and TherapyNote.objects.count() == 1
+
+
+def test_unknown_ids_are_not_found(world: World) -> None:
+    api = world.api("therapist.north")
+    for url in ("/api/v1/notes/00000000-0000-4000-8000-000000000000", "/api/v1/notes/not-a-uuid"):
+        response = _send(api, "get", url)
+        assert response.status_code == 404 and response["Content-Type"].startswith("application/json")
+    body = {"template": "integration", "content": {"experience": "x"}}
+    url = "/api/v1/therapy-sessions/00000000-0000-4000-8000-000000000000/notes"
+    assert _send(api, "post", url, body).status_code == 404
