@@ -4,13 +4,23 @@ through `notes_shown`."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from django.urls import reverse
 
 from ketaclinic.accounts.access import grants
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.clinicpolicy.clock import day_bounds
 from ketaclinic.patients.models import Patient
 from ketaclinic.therapy.access import reads_psychotherapy_note
-from ketaclinic.therapy.models import CareTeamMember, NoteAmendment, TherapyNote, TherapySession
+from ketaclinic.therapy.models import (
+    CareTeamMember,
+    NoteAmendment,
+    TherapyKind,
+    TherapyNote,
+    TherapySession,
+)
 
 SESSIONS_SHOWN = 50
 
@@ -81,3 +91,36 @@ def note_body(note: TherapyNote) -> dict[str, Any]:
         "signed_by": note.signed_by.username if note.signed_by_id and note.signed_by else None,
         "amendments": [amendment_body(a) for a in amendments_of(note)],
     }
+
+
+def board_listing(location: Any, day: dt.date) -> list[dict[str, Any]]:
+    """The floor board's listing of today's therapy sessions that use a chair or room (one query): the
+    schedule only, like the board's own tiles."""
+    start, end = day_bounds(location, day)
+    rows = (
+        TherapySession.objects.filter(location=location, starts_at__gte=start, starts_at__lt=end)
+        .exclude(chair=None)
+        .values_list(
+            "pk",
+            "starts_at",
+            "duration_minutes",
+            "kind",
+            "chair__name",
+            "patient__family_name",
+            "patient__given_name",
+        )
+        .order_by("starts_at")
+    )
+    kinds = dict(TherapyKind.choices)
+    return [
+        {
+            "starts_at": at,
+            "minutes": minutes,
+            "chair": chair,
+            "family_name": family,
+            "given_name": given,
+            "what": kinds[kind],
+            "link": reverse("therapy:session", args=[pk]),
+        }
+        for pk, at, minutes, kind, chair, family, given in rows
+    ]

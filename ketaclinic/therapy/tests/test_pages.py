@@ -145,3 +145,20 @@ def test_each_page_writes_one_read_event_for_the_patient(world: World) -> None:
         last = _last()
         assert client.get(url).status_code == 200, url
         assert [e.patient_id for e in _reads(last)] == [patient.pk], url
+
+
+def test_a_therapy_session_in_a_room_is_listed_on_the_floor_board_today(world: World) -> None:
+    from ketaclinic.clinicpolicy.models import Chair
+
+    patient = world.patient("north")
+    room = Chair.objects.filter(location=patient.location, active=True).order_by("pk").first()
+    assert room is not None
+    in_room = therapy_session(patient, "kap", chair_id=room.pk, duration_minutes=120)
+    therapy_session(patient, "integration", mode="video")  # no room: not on the board
+    board = world.client("frontdesk.north").get("/floor/?location=north")
+    assert board.status_code == 200
+    listing = board.content.split(b'id="floor-therapy"')[1]
+    assert f"/therapy/sessions/{in_room.pk}/".encode() in listing
+    assert listing.count(b"/therapy/sessions/") == 1 and b"Ketamine-assisted psychotherapy" in listing
+    south = world.client("frontdesk.south").get("/floor/?location=south")
+    assert b'id="floor-therapy"' not in south.content
