@@ -31,7 +31,14 @@ from ketaclinic.patients.access import get_patient_for
 from ketaclinic.patients.models import Patient
 from ketaclinic.therapy import actions, inputs, queries
 from ketaclinic.therapy.access import get_note_for, get_therapy_session_for, is_author, needs_reason
-from ketaclinic.therapy.models import CareTeamRole, TherapyKind, TherapyMode, TherapyNote, TherapySession
+from ketaclinic.therapy.models import (
+    CareTeamRole,
+    NoteStatus,
+    TherapyKind,
+    TherapyMode,
+    TherapyNote,
+    TherapySession,
+)
 from ketaclinic.therapy.templates import TEMPLATES, template_for_kind
 from ketaclinic.treatment.models import TreatmentSession
 from ketaclinic.web.shortcuts import requires, web_origin
@@ -247,6 +254,14 @@ def _render_session(
     _read(request, patient, session)
     template = template_for_kind(session.kind)
     notes = queries.notes_shown(request.user, session)
+    can_write = can(request.user, Perm.THERAPY_WRITE, patient.location_id)
+    # The user's own notes of the session: a draft is offered again; with both kinds signed, there is none to
+    # write (changes are amendments, from the note's page).
+    mine = list(TherapyNote.objects.filter(session=session, created_by_id=request.user.pk))
+    draft = next((n for n in mine if n.status == NoteStatus.DRAFT and not n.psychotherapy_note), None)
+    signed = {n.psychotherapy_note for n in mine if n.status == NoteStatus.SIGNED}
+    if values is None and draft is not None:
+        values = {f"content-{key}": text for key, text in draft.content.items()}
     context = {
         "patient": patient,
         "session": session,
@@ -255,7 +270,8 @@ def _render_session(
         "notes": notes,
         "templates": TEMPLATES,
         "template": template,
-        "can_write": can(request.user, Perm.THERAPY_WRITE, patient.location_id),
+        "can_write_note": can_write and signed != {True, False},
+        "draft": draft,
         "reads_notes": can(request.user, Perm.THERAPY_NOTE_READ, patient.location_id),
         "errors": errors or {},
         "values": values or {},
