@@ -41,6 +41,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import signals
 from django.db.models.base import ModelState
+from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=models.Model)
 Convert = Callable[[Any], Any]
@@ -242,12 +243,15 @@ def fetch(
     order_by: Sequence[str] = (),
     limit: int | None = None,
     offset: int = 0,
+    for_update: bool = False,
     **filters: Any,
 ) -> list[M]:
     """Instances of `model` matching `filters` (see _LOOKUPS), built as the ORM would build them.
 
     `order_by` names fields, "-" first for descending. Column names come from the model, every value
-    travels as a parameter: no SQL is written by callers.
+    travels as a parameter: no SQL is written by callers. `for_update` locks the rows as
+    `select_for_update()` does (FOR UPDATE where the database has it; SQLite's transactions take the
+    database's write lock at BEGIN IMMEDIATE), and like it refuses to run outside a transaction.
     """
     if isinstance(order_by, str):
         raise TypeError("fastload: order_by is a sequence of field names")
@@ -261,6 +265,11 @@ def fetch(
     params = [field.get_db_prep_value(v, db) for field, v in zip(fields, values, strict=True)]
     if limit is not None:
         sql += f" LIMIT {int(limit)}" + (f" OFFSET {int(offset)}" if offset else "")
+    if for_update:
+        if db.get_autocommit():
+            raise TransactionManagementError("fastload: for_update outside a transaction locks nothing")
+        if db.features.has_select_for_update:
+            sql += " FOR UPDATE"
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -301,7 +310,35 @@ def _builder(model: type[M]) -> Callable[[str, list[str], list[Any]], M]:
     return build
 
 
-def fetch_one(model: type[M], **filters: Any) -> M | None:
+def fetch_one(model: type[M], *, for_update: bool = False, **filters: Any) -> M | None:
     """The first instance matching `filters`, or None (fetch with a limit of one)."""
-    found = fetch(model, limit=1, **filters)
+    found = fetch(model, limit=1, for_update=for_update, **filters)
     return found[0] if found else None
+
+
+def get(model: type[M], *, for_update: bool = False, **filters: Any) -> M:
+    """The first instance matching `filters`; raises the model's DoesNotExist, as QuerySet.get does."""
+    found = fetch_one(model, for_update=for_update, **filters)
+    if found is None:
+        raise model.DoesNotExist(f"fastload: no {model.__name__} matches")  # type: ignore[attr-defined]
+    return found
+
+
+def hold(instance: models.Model, related_name: str, rows: Sequence[models.Model]) -> None:
+    """Hold `rows` as `prefetch_related` holds a reverse foreign key's rows, so `instance.<related_name>
+    .all()` answers them without a query, and each row's foreign key back is `instance` (no query either).
+
+    The same three assignments as django.db.models.query.prefetch_one_level; a name that is not a reverse
+    foreign key of the instance's model raises.
+    """
+    relation = instance._meta.get_field(related_name)
+    if not (relation.one_to_many and relation.auto_created):
+        raise ValueError(f"fastload: {type(instance).__name__}.{related_name} is not a reverse foreign key")
+    back = relation.field.name  # type: ignore[union-attr]
+    for row in rows:
+        setattr(row, back, instance)
+    queryset = getattr(instance, related_name).get_queryset()
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[related_name] = queryset

@@ -17,7 +17,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
-from ketaclinic.api.auth import BearerToken, user_for_token
+from ketaclinic.api.auth import BearerToken, user_for_request_token
 from ketaclinic.api.docs import AppSwagger
 from ketaclinic.errors import (
     Forbidden,
@@ -40,7 +40,9 @@ def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         header = request.headers.get("Authorization", "")
-        token_ok = header.startswith("Bearer ") and user_for_token(header[7:].strip()) is not None
+        token_ok = (
+            header.startswith("Bearer ") and user_for_request_token(request, header[7:].strip()) is not None
+        )
         if not (request.user.is_authenticated or token_ok):
             if request.path.endswith(".json"):
                 return _unauthenticated(request, AuthenticationError())
@@ -156,4 +158,4 @@ api.add_router("/v1", assessments_router)
 api.add_router("/v1", assessment_requests_router)
 api.add_router("/v1", therapy_router)
 # Every POST honours Idempotency-Key (ketaclinic/idempotency/hook.py), documented on each operation.
-honour_idempotency_keys(api, authenticate=user_for_token)
+honour_idempotency_keys(api, authenticate=user_for_request_token)

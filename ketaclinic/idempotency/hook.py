@@ -34,7 +34,7 @@ from ketaclinic.idempotency import keys, replay, store
 from ketaclinic.idempotency.keys import HEADER, KEY_MAX_LENGTH, REPLAYED_HEADER
 from ketaclinic.idempotency.models import IdempotencyKey
 
-Authenticate = Callable[[str], Any]
+Authenticate = Callable[[HttpRequest, str], Any]
 Run = Callable[..., HttpResponseBase]
 _REPLAYED = {
     REPLAYED_HEADER: {
@@ -45,7 +45,8 @@ _REPLAYED = {
 
 
 def honour_idempotency_keys(api: NinjaAPI, *, authenticate: Authenticate) -> None:
-    """Make every POST of `api` idempotent; `authenticate` maps a bearer token to its user (or None)."""
+    """Make every POST of `api` idempotent; `authenticate` maps a request's bearer token to its user (or
+    None)."""
     api.add_decorator(partial(_wrap, authenticate=authenticate), mode="view")
 
 
@@ -135,7 +136,7 @@ def _bearer_user(request: HttpRequest, authenticate: Authenticate) -> Any:
     parts = request.headers.get("Authorization", "").split(" ")
     if parts[0].lower() != "bearer":
         return None
-    return authenticate(" ".join(parts[1:]))
+    return authenticate(request, " ".join(parts[1:]))
 
 
 def _documented(operation: Operation) -> dict[str, Any]:

@@ -16,7 +16,9 @@ from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import models
+from django.db import connection, models, transaction
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ketaclinic import fastload
@@ -297,6 +299,42 @@ def test_filters_mean_what_the_orm_means(world: World) -> None:
     orm_order = list(BodyMeasurement.objects.order_by("-measured_on", "-created_at", "id")[1:3])
     got = fastload.fetch(BodyMeasurement, order_by=("-measured_on", "-created_at", "id"), limit=2, offset=1)
     assert [m.pk for m in got] == [m.pk for m in orm_order]
+
+
+def test_get_raises_the_models_does_not_exist(world: World) -> None:
+    patient = world.patient("south")
+    assert fastload.get(Patient, id=patient.pk) == patient
+    with pytest.raises(Patient.DoesNotExist):
+        fastload.get(Patient, mrn="nobody")
+
+
+def test_for_update_outside_a_transaction_is_refused(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each test runs inside a transaction; the connection is told it is in autocommit, as outside one.
+    monkeypatch.setattr(connection, "get_autocommit", lambda: True)
+    with pytest.raises(TransactionManagementError, match="outside a transaction"):
+        fastload.fetch_one(ClinicLocation, id=1, for_update=True)
+
+
+def test_for_update_locks_as_select_for_update_does(world: World) -> None:
+    patient = world.patient("south")
+    with transaction.atomic(), CaptureQueriesContext(connection) as seen:
+        assert fastload.get(Patient, id=patient.pk, for_update=True) == patient
+    sql = seen.captured_queries[-1]["sql"]
+    assert sql.endswith(" FOR UPDATE") == connection.features.has_select_for_update, sql
+
+
+def test_held_rows_answer_the_related_manager_without_a_query(world: World) -> None:
+    _fill(world)
+    patient = fastload.get(Patient, id=world.patient("north").pk)
+    rows = fastload.fetch(SubstanceUse, patient=patient, order_by=("id",))
+    assert rows
+    fastload.hold(patient, "substance_use", rows)
+    with CaptureQueriesContext(connection) as seen:
+        assert list(patient.substance_use.all()) == rows
+        assert all(row.patient is patient for row in rows)
+    assert seen.captured_queries == []
+    with pytest.raises(ValueError, match="not a reverse foreign key"):
+        fastload.hold(patient, "location", rows)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from ketaclinic import fastload
 from ketaclinic.accounts.access import grants
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.context import SYSTEM, Origin
@@ -45,9 +46,12 @@ def get_plan_for(
 def get_session_for(
     user: Any, session_id: object, *, perm: Perm = Perm.PATIENT_READ, origin: Origin = SYSTEM
 ) -> TreatmentSession:
-    session = TreatmentSession.objects.select_related("plan").filter(pk=_uuid(session_id)).first()
+    # Every charting call starts here: two fastload reads instead of a select_related QuerySet, about 0.8 ms
+    # of CPU less a request (docs/performance.md, recording vitals).
+    session = fastload.fetch_one(TreatmentSession, id=_uuid(session_id))
     if session is None:
         raise NotFound
+    session.plan = fastload.get(TreatmentPlan, id=session.plan_id)
     session.patient = get_patient_for(user, session.patient_id, origin=origin)
     _permitted(user, session.patient, perm, origin)
     session.location = session.patient.location

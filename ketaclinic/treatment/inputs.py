@@ -45,7 +45,7 @@ READY_TO_LEAVE_MINUTES_MAX = 24 * 60
 Reason = Annotated[str, Text(300, required=True)]
 Note = Annotated[str, Text(300)]
 Weekday = Annotated[StrictInt, Field(ge=0, le=6)]
-ProtocolName = Annotated[str, Field(json_schema_extra={"enum": sorted(p.value for p in PROTOCOLS)})]
+ProtocolName = Annotated[str, Field(json_schema_extra={"enum": sorted(PROTOCOLS)})]
 
 
 def _within(value: int, low: int, high: int, what: str, unit: str) -> int:

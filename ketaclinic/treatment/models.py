@@ -20,7 +20,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from ketaclinic.clinical.common import Modality
-from ketaclinic.clinical.protocols import Phase, ProtocolId
+from ketaclinic.clinical.protocols import PROTOCOLS, Phase
 from ketaclinic.clinical.scales import Instrument
 from ketaclinic.patients.models import (
     DIASTOLIC_MAX_MMHG,
@@ -48,12 +48,8 @@ class PlanModality(models.TextChoices):
     IM_KETAMINE = Modality.IM_KETAMINE.value, "IM ketamine injection"
 
 
-PROTOCOL_CHOICES = [
-    (ProtocolId.ESKETAMINE_TRD.value, "Esketamine TRD (label schedule)"),
-    (ProtocolId.IV_INDUCTION_TAPER.value, "IV ketamine induction taper (3-2-1)"),
-    (ProtocolId.IV_TWICE_WEEKLY_3W.value, "IV ketamine twice weekly for 3 weeks (ELEKT-D)"),
-    (ProtocolId.IV_THRICE_WEEKLY_12D.value, "IV ketamine 3 times weekly over 12 days (Murrough)"),
-]
+# The protocol files (clinical/protocol_data), in their order; a new file changes the choices (a migration).
+PROTOCOL_CHOICES = [(protocol_id, spec.name) for protocol_id, spec in PROTOCOLS.items()]
 
 
 class PlanStatus(models.TextChoices):

@@ -98,7 +98,7 @@ def _plans_context(request: HttpRequest, patient: Any, **extra: Any) -> dict[str
         "plans": plans,
         "can_prescribe": can(request.user, Perm.TREATMENT_PRESCRIBE, patient.location_id),
         "modalities": PlanModality.choices,
-        "protocols": [(p.value, s.name) for p, s in PROTOCOLS.items()],
+        "protocols": [(p, s.name) for p, s in PROTOCOLS.items()],
         "weekdays": WEEKDAYS,
         "today": local_today(patient.location).isoformat(),
         "errors": {},
@@ -163,7 +163,7 @@ def _plan_page(request: HttpRequest, plan: Any, status: int = 200, **extra: Any)
         "conflict": False,
         "statuses": dict(PlanStatus.choices),
         "modality_names": dict(PlanModality.choices),
-        "protocol_names": {p.value: s.name for p, s in PROTOCOLS.items()},
+        "protocol_names": {p: s.name for p, s in PROTOCOLS.items()},
         "blockers": actions.approval_blockers(plan) if plan.status == PlanStatus.DRAFT else [],
         **extra,
     }
