@@ -125,11 +125,12 @@ def config(patients: list[str], spare: list[str], entries: list[int]) -> str:
         'parameters = { "path.patient_id" = { dictionary = "spare_patients", probability = 0.9 } }',
         # Writes check what a JSON Schema cannot say: a date in the future, a field another one makes
         # required ("other_name" for drug "other", a reason for "entered in error", both halves of a blood
-        # pressure), a registration already entered in error. Those answer 422 to a well-formed body.
+        # pressure), a registration already entered in error, a care-team member who is not staff of the
+        # patient's location in a fitting role (the PUT). Those answer 422 to a well-formed body.
         # Reads have no such rules: there any 422 to a valid request is a failure.
         # (The first [[operations]] entry that matches an operation applies: this one comes last.)
         "[[operations]]",
-        'include-method = ["POST", "PATCH"]',
+        'include-method = ["POST", "PATCH", "PUT"]',
         "checks.positive_data_acceptance.expected-statuses = ['2xx', 401, 403, 404, 409, 422, 429]",
     ]
     return "\n".join(lines) + "\n"
