@@ -271,10 +271,9 @@ def do_amend_note(
     locked = TherapyNote.objects.select_for_update().get(pk=note.pk)
     if locked.status != NoteStatus.SIGNED:
         raise Refused("Only a signed note is amended", ["Write the draft again, then sign it."])
-    try:
-        inputs.check_template_fields(locked.template, data.content)
-    except ValueError as exc:
-        raise InvalidInput({"content": str(exc).split(": ", 1)[1]}) from None
+    problem = inputs.content_problem(locked.template, data.content)  # the template is the note's
+    if problem:
+        raise InvalidInput({"content": problem})
     amendment = NoteAmendment.objects.create(
         note=locked, amended_at=timezone.now(), amended_by=actor, reason=data.reason, content=data.content
     )

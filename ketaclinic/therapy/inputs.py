@@ -106,15 +106,15 @@ class TherapySessionIn(Strict):
         return self
 
 
-def check_template_fields(template: str, content: dict[str, str], field: str = "content") -> None:
-    spec = TEMPLATES[template]
+def content_problem(template: str, content: dict[str, str]) -> str | None:
+    """What is wrong with a note's content for its template (a field it does not have, no text), or None."""
+    keys = TEMPLATES[template].keys
     for key in content:
-        if key not in spec.keys:
-            raise ValueError(
-                f"{field}: '{key}' is not a field of the {template} template ({', '.join(spec.keys)})"
-            )
+        if key not in keys:
+            return f"'{key}' is not a field of the {template} template ({', '.join(keys)})"
     if not any(content.values()):
-        raise ValueError(f"{field}: write at least one of the template's fields ({', '.join(spec.keys)})")
+        return f"write at least one of the template's fields ({', '.join(keys)})"
+    return None
 
 
 class NoteIn(Strict):
@@ -141,7 +141,9 @@ class NoteIn(Strict):
             raise ValueError(
                 f"template: '{self.template}' is not a note template ({', '.join(sorted(TEMPLATES))})"
             )
-        check_template_fields(self.template, self.content)
+        problem = content_problem(self.template, self.content)
+        if problem:
+            raise ValueError(f"content: {problem}")
         return self
 
 
