@@ -14,7 +14,7 @@ from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import Action
 from ketaclinic.clinicpolicy.models import Chair
-from ketaclinic.errors import InvalidInput, Refused
+from ketaclinic.errors import InvalidInput, Refused, VersionConflict
 from ketaclinic.patients.models import Patient
 from ketaclinic.therapy import inputs
 from ketaclinic.therapy.models import (
@@ -60,6 +60,13 @@ def _current_team(patient: Patient) -> list[CareTeamMember]:
     )
 
 
+def team_version(patient: Patient) -> int:
+    """The care team's version (its ETag): rows are never deleted, and every change adds a member or ends
+    one, so members plus ended members only grow."""
+    rows = CareTeamMember.objects.filter(patient=patient)
+    return rows.count() + rows.exclude(ended_at=None).count()
+
+
 def _members(patient: Patient, data: inputs.CareTeamIn) -> list[tuple[User, str]]:
     """Each member's user, checked: staff of the patient's location in a role that fits (422 naming them)."""
     names = {m.user for m in data.members}
@@ -87,11 +94,19 @@ def _members(patient: Patient, data: inputs.CareTeamIn) -> list[tuple[User, str]
 
 @transaction.atomic
 def do_set_care_team(
-    patient: Patient, data: inputs.CareTeamIn, *, actor: Any, origin: Origin = SYSTEM
+    patient: Patient,
+    data: inputs.CareTeamIn,
+    *,
+    actor: Any,
+    origin: Origin = SYSTEM,
+    expected_version: int | None = None,
 ) -> list[CareTeamMember]:
-    """Replace the care team: members who leave keep their row, ended now by the actor; new ones join."""
+    """Replace the care team: members who leave keep their row, ended now by the actor; new ones join. With
+    `expected_version` (the team's ETag as read), a team changed since is a VersionConflict."""
     _refuse_if_entered_in_error(patient)
     Patient.objects.select_for_update().filter(pk=patient.pk).first()  # one team change at a time
+    if expected_version is not None and team_version(patient) != expected_version:
+        raise VersionConflict(team_version(patient))
     wanted = _members(patient, data)
     now = timezone.now()
     kept = {(m.user_id, m.role): m for m in _current_team(patient)}

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
+from ninja.errors import HttpError
 from pydantic import BaseModel, ValidationError
 
 from ketaclinic.accounts.access import can
@@ -23,7 +24,7 @@ from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action, Via
 from ketaclinic.errors import Forbidden, InvalidInput, field_errors
 from ketaclinic.patients.access import get_patient_for
-from ketaclinic.patients.schemas import ANY_OPERATION, NOT_FOUND, WITH_BODY, errors
+from ketaclinic.patients.schemas import ANY_OPERATION, NOT_FOUND, WITH_BODY, ErrorOut, errors
 from ketaclinic.therapy import actions, inputs, queries
 from ketaclinic.therapy.access import get_note_for, get_therapy_session_for, needs_reason
 from ketaclinic.therapy.models import TherapyNote
@@ -49,6 +50,26 @@ ACCESS_REASON = {
     "Kept with the read and audited. At most 300 characters.",
     "schema": {"type": "string", "maxLength": 300},
 }
+
+
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The care team's ETag from your last read; when sent and no longer current, the answer is "
+    "412 and nothing is changed.",
+    "schema": {"type": "string"},
+}
+
+
+def _expected(request: HttpRequest) -> int | None:
+    sent = request.headers.get("If-Match", "").strip()
+    if not sent:
+        return None
+    try:
+        return int(sent.removeprefix("W/").strip('"'))
+    except ValueError as exc:
+        raise HttpError(412, "If-Match does not match the care team's ETag.") from exc
 
 
 def _origin(request: HttpRequest) -> Origin:
@@ -101,22 +122,30 @@ def _json(out: type[BaseModel], body: dict[str, Any], status: int = 200) -> Http
 def read_care_team(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = _patient(request, patient_id, Perm.PATIENT_READ)
     _read_event(request, patient, patient, ["care_team"])
-    return _json(CareTeamOut, queries.care_team_body(queries.care_team(patient)))
+    response = _json(CareTeamOut, queries.care_team_body(queries.care_team(patient)))
+    response["ETag"] = f'"{actions.team_version(patient)}"'
+    return response
 
 
 @router.put(
     "/patients/{patient_id}/care-team",
-    response={200: CareTeamOut, **errors(*ANY_OPERATION, NOT_FOUND, *WITH_BODY)},
+    response={200: CareTeamOut, **errors(*ANY_OPERATION, NOT_FOUND, *WITH_BODY), 412: ErrorOut},
     summary="Replace the patient's care team",
+    openapi_extra={"parameters": [IF_MATCH]},
 )
 def set_care_team(request: HttpRequest, patient_id: str, body: inputs.CareTeamIn) -> HttpResponse:
     """Members are usernames of staff of the patient's location, each with a role (`prescriber`, `nurse`,
     `therapist`, `coach`) their staff role fits; any other member is a 422 naming them, and nothing is
-    saved. Members who leave keep their place in the team's history."""
+    saved. Members who leave keep their place in the team's history. Send the ETag of your read as
+    `If-Match` to refuse (412) a change over one you have not seen."""
     patient = _patient(request, patient_id, Perm.CARE_TEAM_WRITE)
-    members = actions.do_set_care_team(patient, body, actor=request.user, origin=_origin(request))
+    members = actions.do_set_care_team(
+        patient, body, actor=request.user, origin=_origin(request), expected_version=_expected(request)
+    )
     _read_event(request, patient, patient, ["care_team"])
-    return _json(CareTeamOut, queries.care_team_body(members))
+    response = _json(CareTeamOut, queries.care_team_body(members))
+    response["ETag"] = f'"{actions.team_version(patient)}"'
+    return response
 
 
 # --- Therapy sessions -----------------------------------------------------------------------------------

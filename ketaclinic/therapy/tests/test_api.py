@@ -272,3 +272,20 @@ def test_unknown_ids_are_not_found(world: World) -> None:
     body = {"template": "integration", "content": {"experience": "x"}}
     url = "/api/v1/therapy-sessions/00000000-0000-4000-8000-000000000000/notes"
     assert _send(api, "post", url, body).status_code == 404
+
+
+def test_a_care_team_change_over_one_not_seen_is_refused_with_412(world: World) -> None:
+    patient = world.patient("north")
+    url = f"/api/v1/patients/{patient.pk}/care-team"
+    nurse, therapist = world.api("nurse.north"), world.api("therapist.north")
+    etag = _send(nurse, "get", url)["ETag"]
+    changed = _send(therapist, "put", url, {"members": [{"user": "therapist.north", "role": "therapist"}]})
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    stale = _send(
+        nurse, "put", url, {"members": [{"user": "nurse.north", "role": "nurse"}]}, **{"If-Match": etag}
+    )
+    assert stale.status_code == 412
+    assert _send(nurse, "get", url).json() == {"members": [{"user": "therapist.north", "role": "therapist"}]}
+    fresh = _send(nurse, "put", url, {"members": []}, **{"If-Match": changed["ETag"]})
+    assert fresh.status_code == 200 and fresh.json() == {"members": []}
+    assert _send(nurse, "put", url, {"members": []}, **{"If-Match": "junk"}).status_code == 412
