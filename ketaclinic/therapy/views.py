@@ -26,7 +26,7 @@ from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action
 from ketaclinic.clinicpolicy.clock import location_zone
 from ketaclinic.clinicpolicy.models import Chair
-from ketaclinic.errors import Forbidden, InvalidInput, Refused, field_errors
+from ketaclinic.errors import Forbidden, InvalidInput, Refused, VersionConflict, field_errors
 from ketaclinic.patients.access import get_patient_for
 from ketaclinic.patients.models import Patient
 from ketaclinic.therapy import actions, inputs, queries
@@ -204,12 +204,19 @@ def _staff_choices(patient: Patient) -> dict[str, list[tuple[str, str]]]:
 
 
 def _render_team(
-    request: HttpRequest, patient: Patient, *, errors: dict[str, str] | None = None, status: int = 200
+    request: HttpRequest,
+    patient: Patient,
+    *,
+    errors: dict[str, str] | None = None,
+    conflict: bool = False,
+    status: int = 200,
 ) -> HttpResponse:
     _read(request, patient, fields=["care_team"])
     team = queries.care_team(patient)
     context = {
         "patient": patient,
+        "version": actions.team_version(patient),
+        "conflict": conflict,
         "chosen": {(m.user.username, m.role) for m in team},
         "choices": _staff_choices(patient),
         "roles": ROLES,
@@ -230,11 +237,20 @@ def care_team(request: HttpRequest, pk: str) -> HttpResponse:
         for role in CareTeamRole
         for username in request.POST.getlist(f"role-{role.value}")
     ]
+    sent = request.POST.get("version", "")
     try:
         data = _parse(inputs.CareTeamIn, {"members": members})
-        actions.do_set_care_team(patient, data, actor=request.user, origin=web_origin(request))
+        actions.do_set_care_team(
+            patient,
+            data,
+            actor=request.user,
+            origin=web_origin(request),
+            expected_version=int(sent) if sent.isdigit() else None,
+        )
     except InvalidInput as exc:
         return _render_team(request, patient, errors=exc.errors, status=422)
+    except VersionConflict:
+        return _render_team(request, patient, conflict=True, status=409)
     return redirect(reverse("therapy:patient", args=[patient.pk]))
 
 

@@ -162,3 +162,16 @@ def test_a_therapy_session_in_a_room_is_listed_on_the_floor_board_today(world: W
     assert listing.count(b"/therapy/sessions/") == 1 and b"Ketamine-assisted psychotherapy" in listing
     south = world.client("frontdesk.south").get("/floor/?location=south")
     assert b'id="floor-therapy"' not in south.content
+
+
+def test_a_care_team_page_sent_over_a_change_not_seen_shows_the_team_as_it_is(world: World) -> None:
+    patient = world.patient("north")
+    client = world.client("nurse.north")
+    url = f"/therapy/patients/{patient.pk}/care-team/"
+    stale = {"version": "0", "role-nurse": ["nurse.north"]}
+    assert client.post(url, {"version": "0", "role-therapist": ["therapist.north"]}).status_code == 302
+    refused = client.post(url, stale)
+    assert refused.status_code == 409 and b"Someone changed the care team" in refused.content
+    assert {m.user.username for m in CareTeamMember.objects.filter(patient=patient, ended_at=None)} == {
+        "therapist.north"
+    }
