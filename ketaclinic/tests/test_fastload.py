@@ -37,6 +37,7 @@ from ketaclinic.audit.repeats import record_repeated
 from ketaclinic.clinicpolicy.actions import do_add_chair, do_change_policy, do_retire_chair
 from ketaclinic.clinicpolicy.inputs import ChairIn, PolicyChangeIn
 from ketaclinic.clinicpolicy.models import Chair, ChairKind
+from ketaclinic.homecare.tests.fastload_rows import fill as fill_homecare
 from ketaclinic.idempotency.models import IdempotencyKey
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients import actions, inputs
@@ -49,6 +50,7 @@ from ketaclinic.patients.models import (
     SubstanceUse,
     UseStatus,
 )
+from ketaclinic.therapy.tests.fastload_rows import fill as fill_therapy
 from ketaclinic.treatment.tests.fastload_rows import fill as fill_treatment
 
 if TYPE_CHECKING:
@@ -97,6 +99,8 @@ def _fill(world: World) -> None:
     do_change_policy(north, change, actor=admin, expected_version=0)
     chair = Chair.objects.get(location=north, name="Chair 1")  # the demo's
     fill_treatment(patient, actor, chair)
+    fill_therapy(patient, chair)
+    fill_homecare(patient)
     ledger_helpers.fill(north, world.user("nurse.north"), world.user("prescriber.north"), patient)
     LogEntry.objects.create(
         user=actor,

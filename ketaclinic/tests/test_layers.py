@@ -37,6 +37,9 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"assessments"}),
     # The calendar: resources, appointments and courses booked as a whole, above plans and REMS enrolment.
     frozenset({"scheduling"}),
+    # Ketamine-assisted psychotherapy: the care team, therapy sessions linked to their dose sessions, notes
+    # and psychotherapy-note privacy.
+    frozenset({"therapy"}),
     # The patient portal: patients' own accounts, sign-in, and their sessions, questionnaires and scores.
     frozenset({"portal"}),
     # At-home ketamine programs: the prescription, the patient's home doses and check-ins, holds.
