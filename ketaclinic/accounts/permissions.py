@@ -83,6 +83,11 @@ class Perm(StrEnum):
     # Asking a patient for a questionnaire: a one-off request with its self-report link, sent by e-mail or
     # text message (the plan's schedule asks on its own). The clinicians who follow the patient's scores.
     ASSESSMENT_REQUEST = "assessment.request"
+    # The calendar of a location (ketaclinic/scheduling): its appointments with the patients' names, its
+    # courses. Front desk, nurses and prescribers read it; front desk books, cancels and records no-shows.
+    # Opening hours, closures, shifts and prescriber windows are CLINIC_MANAGE (clinic admins).
+    SCHEDULE_READ = "schedule.read"
+    SCHEDULE_BOOK = "schedule.book"
     # Ketamine-assisted psychotherapy (ketaclinic/therapy). Keeping a patient's care team (who prescribes,
     # nurses, does the therapy and coaches): the clinicians who treat the patient.
     CARE_TEAM_WRITE = "care_team.write"
@@ -146,6 +151,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.ASSESSMENT_RECORD,
             # Sends the patient a questionnaire between visits.
             Perm.ASSESSMENT_REQUEST,
+            # Reads the calendar: who is coming to which chair when (front desk books).
+            Perm.SCHEDULE_READ,
             # Keeps the care team; may lead a KAP session and write its notes; reads therapy notes (not
             # psychotherapy notes).
             Perm.CARE_TEAM_WRITE,
@@ -175,6 +182,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.ASSESSMENT_RECORD,
             # Sends the patient a questionnaire between visits.
             Perm.ASSESSMENT_REQUEST,
+            # Reads the calendar: who is coming to which chair when.
+            Perm.SCHEDULE_READ,
             # Keeps the care team; reads integration and preparation notes, never psychotherapy notes.
             Perm.CARE_TEAM_WRITE,
             Perm.THERAPY_NOTE_READ,
@@ -206,6 +215,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             # Checks patients in on arrival; never charts the treatment itself (no dose, vitals, discharge).
             Perm.TREATMENT_CHECK_IN,
             Perm.PORTAL_INVITE,
+            # Keeps the calendar: books visits and courses, cancels, records no-shows.
+            Perm.SCHEDULE_READ,
+            Perm.SCHEDULE_BOOK,
         }
     ),
 }
@@ -227,6 +239,8 @@ PHI_PERMISSIONS = frozenset(
         Perm.TREATMENT_CHART,
         Perm.SAFETY_ASSESS,
         Perm.WORKLIST_READ,
+        Perm.SCHEDULE_READ,
+        Perm.SCHEDULE_BOOK,
         Perm.CARE_TEAM_WRITE,
         Perm.THERAPY_WRITE,
         Perm.THERAPY_NOTE_READ,

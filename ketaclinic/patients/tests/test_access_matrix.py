@@ -25,6 +25,7 @@ from ketaclinic.patients.actions import HistoryInput
 from ketaclinic.patients.models import AllergyCategory, BodyMeasurement, Patient, Substance, UseStatus
 from ketaclinic.patients.sections import SECTIONS
 from ketaclinic.rems.tests import matrix as rems_matrix
+from ketaclinic.scheduling.tests import matrix as scheduling_matrix
 from ketaclinic.therapy.tests import matrix as therapy_matrix
 from ketaclinic.treatment.tests import matrix as treatment_matrix
 
@@ -437,6 +438,8 @@ ROUTES += treatment_matrix.ROUTES
 ROUTES += assessments_matrix.ROUTES
 # Safety alerts, safety plans and the clinician worklist (ketaclinic/assessments/tests/safety_matrix.py).
 ROUTES += safety_matrix.ROUTES
+# The calendar: chairs, the schedule, bookings, courses and resources (ketaclinic/scheduling/tests/matrix.py).
+ROUTES += scheduling_matrix.ROUTES
 # At-home programs: the program, its doses, status and a hold's release (ketaclinic/homecare/tests/matrix.py).
 ROUTES += homecare_matrix.ROUTES
 # The care team, therapy sessions and notes (ketaclinic/therapy/tests/matrix.py prepares each route's state).
@@ -547,6 +550,7 @@ def _call(world: World, who: str | None, route: Route, patient: Patient) -> Test
         assessments_matrix,
         safety_matrix,
         ledger_matrix,
+        scheduling_matrix,
         homecare_matrix,
         therapy_matrix,
     )
@@ -757,6 +761,7 @@ COVERED_NAMESPACES = {
     "portal_staff",
     "assessments",
     "safety",
+    "scheduling",
     "homecare",
     "therapy",
 }
@@ -802,6 +807,7 @@ def test_every_web_page_is_in_the_matrix() -> None:
                 **assessments_matrix.SAMPLE_IDS,
                 safety_plan=1,
                 **ledger_matrix.SAMPLE_IDS,
+                **scheduling_matrix.SAMPLE_IDS,
                 **therapy_matrix.SAMPLE_IDS,
             )
         ).view_name
