@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "ketaclinic.floor",
     "ketaclinic.assessments",
     "ketaclinic.portal",
+    "ketaclinic.billing",
     "ketaclinic.demo",
     # The task runner: periodic schedules, reminders and pre-visit instructions (ketaclinic/tasks.py).
     "huey.contrib.djhuey",

@@ -36,6 +36,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"assessments"}),
     # The patient portal: patients' own accounts, sign-in, and their sessions, questionnaires and scores.
     frozenset({"portal"}),
+    # Costs and billing: prices, coverage, estimates of plans (shown in the portal too), invoices of sessions.
+    frozenset({"billing"}),
     frozenset({"api", "demo"}),  # the API app that mounts the areas' routers; the demo clinic
 )
 # The project's wiring imports every app; it is not an app itself.

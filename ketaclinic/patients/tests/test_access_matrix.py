@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver
 from ketaclinic.assessments.tests import matrix as assessments_matrix
 from ketaclinic.assessments.tests import safety_matrix
 from ketaclinic.audit.models import AuditEvent, Outcome
+from ketaclinic.billing.tests import matrix as billing_matrix
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.ledger.tests import matrix as ledger_matrix
 from ketaclinic.patients.actions import HistoryInput
@@ -477,6 +478,10 @@ ROUTES += [
     ),
 ]
 
+# Costs and billing (ketaclinic/billing/tests/matrix.py prepares each route's state): money is the front
+# desk's, the price list a clinic admin's; nurses and therapists see none of it.
+ROUTES += billing_matrix.ROUTES
+
 _mrn = iter(range(800000, 900000))
 
 
@@ -535,7 +540,14 @@ def _assessment_request(patient: Patient) -> int:
 
 def _call(world: World, who: str | None, route: Route, patient: Patient) -> TestResponse:
     name, method, url, body, _, _, is_api = route
-    areas: tuple[Any, ...] = (treatment_matrix, rems_matrix, assessments_matrix, safety_matrix, ledger_matrix)
+    areas: tuple[Any, ...] = (
+        treatment_matrix,
+        rems_matrix,
+        assessments_matrix,
+        safety_matrix,
+        ledger_matrix,
+        billing_matrix,
+    )
     area = next((m for m in areas if name in m.NAMES), None)
     if area is not None:
         client = world.api(who) if is_api else world.client(who)
@@ -740,6 +752,7 @@ COVERED_NAMESPACES = {
     "portal_staff",
     "assessments",
     "safety",
+    "billing",
 }
 # The ids other than the patient's that the routes above name, filled in by _call.
 PLACEHOLDERS = ("location_id", "chair_id", "screening", "document", "ledger_waste")
@@ -783,6 +796,7 @@ def test_every_web_page_is_in_the_matrix() -> None:
                 **assessments_matrix.SAMPLE_IDS,
                 safety_plan=1,
                 **ledger_matrix.SAMPLE_IDS,
+                **billing_matrix.SAMPLE_IDS,
             )
         ).view_name
         for r in ROUTES
