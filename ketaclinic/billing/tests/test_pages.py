@@ -15,7 +15,15 @@ from ketaclinic.accounts.actions import do_grant_role
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.models import Action, AuditEvent, Outcome
 from ketaclinic.billing import actions, inputs
-from ketaclinic.billing.models import BenefitCheck, Coverage, CoverageCard, InvoiceEntry, Price
+from ketaclinic.billing.models import (
+    BenefitCheck,
+    Coverage,
+    CoverageCard,
+    EntryKind,
+    InvoiceEntry,
+    PaymentMethod,
+    Price,
+)
 from ketaclinic.billing.tests import matrix
 from ketaclinic.patients.models import Patient
 from ketaclinic.portal.tests.helpers import account_for, signed_in
@@ -184,11 +192,11 @@ def test_payments_refunds_write_offs_and_credit_notes_move_the_balance(world: Wo
         invoice = matrix.invoice_of(patient, clock)
         invoice.patient, today = patient, clock.now.date()
         total = invoice.total
-        actions.do_record_payment(
-            invoice, inputs.PaymentIn(amount=Decimal(100), method="cash", received_on=today), actor=desk
-        )
-        for kind, amount in (("refund", "20"), ("credit_note", "50"), ("write_off", "10")):
-            data = inputs.EntryIn(kind=kind, amount=Decimal(amount), reason="r", method="cash")
+        paid = inputs.PaymentIn(amount=Decimal(100), method=PaymentMethod.CASH, received_on=today)
+        actions.do_record_payment(invoice, paid, actor=desk)
+        corrections = ((EntryKind.REFUND, "20"), (EntryKind.CREDIT_NOTE, "50"), (EntryKind.WRITE_OFF, "10"))
+        for kind, amount in corrections:
+            data = inputs.EntryIn(kind=kind, amount=Decimal(amount), reason="r", method=PaymentMethod.CASH)
             actions.do_record_entry(invoice, data, actor=desk)
         assert actions.balance_of(invoice) == total - 100 + 20 - 50 - 10
         page = world.client("frontdesk.north").get(f"/billing/patients/{patient.pk}/")
