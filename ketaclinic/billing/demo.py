@@ -12,7 +12,6 @@ from ketaclinic.accounts.models import ClinicLocation, ClinicNetwork, User
 from ketaclinic.billing import actions, inputs
 from ketaclinic.billing.models import PayerKind, PaymentMethod, PriceItem
 from ketaclinic.clinicpolicy.clock import local_today
-from ketaclinic.treatment import actions as treatment_actions
 from ketaclinic.treatment.models import (
     PlanModality,
     PlanStatus,
@@ -103,13 +102,12 @@ def _insure(plan: TreatmentPlan, desk: User, kind: PayerKind, covered: bool = Tr
 
 def _patients(location: ClinicLocation, rng: random.Random) -> None:
     desk, prescriber = _user(location, "frontdesk"), _user(location, "prescriber")
-    nurse = _user(location, "nurse")
     # Invoices of the signed esketamine sessions: the first patient insured (commercial, split billing), the
     # second Medicare, the rest self-pay; each paid in part or in full.
     finished = (
         TreatmentSession.objects.filter(
             location=location,
-            status=SessionStatus.DISCHARGED,
+            status=SessionStatus.SIGNED,
             plan__modality=PlanModality.ESKETAMINE_NASAL,
             plan__status=PlanStatus.ENDED,
         )
@@ -117,8 +115,6 @@ def _patients(location: ClinicLocation, rng: random.Random) -> None:
         .order_by("date")
     )
     for index, session in enumerate(finished):
-        session = treatment_actions.do_sign(session, actor=nurse)
-        session = TreatmentSession.objects.select_related("plan", "patient", "location").get(pk=session.pk)
         if index < 2:
             _insure(session.plan, desk, PayerKind.COMMERCIAL if index == 0 else PayerKind.MEDICARE)
         invoice = actions.do_invoice(session, actor=desk)

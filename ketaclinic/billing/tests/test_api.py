@@ -143,3 +143,11 @@ def test_an_unsigned_session_is_not_invoiced(world: World) -> None:
         response = _post(world.api("frontdesk.north"), f"/api/v1/sessions/{ids['session']}/invoice", {})
     assert response.status_code == 409 and response.json()["errors"] == {"session": response.json()["detail"]}
     assert not Invoice.objects.exists()
+
+
+def test_the_demo_has_a_price_list_at_both_locations(world: World) -> None:
+    from ketaclinic.billing.models import Price
+
+    assert set(Price.objects.values_list("location__slug", flat=True)) == {"north", "south"}
+    # South raised its infusion price last month: two versions of one item.
+    assert Price.objects.filter(location__slug="south", item="iv_infusion").count() == 2
