@@ -94,6 +94,8 @@ TEMPLATES = [
                 "ketaclinic.rems.context.rems",
                 # The top bar's worklist link (web/_top_bar.html includes safety/_nav.html).
                 "ketaclinic.assessments.safety_context.worklist_nav",
+                # The top bar's Prices link and the money links of the chart, plan and session.
+                "ketaclinic.billing.context.billing",
             ],
         },
     },
