@@ -221,3 +221,12 @@ def test_the_portal_shows_the_patient_their_own_estimate(world: World) -> None:
 
     anonymous = Client().get("/portal/estimate/")
     assert anonymous.status_code == 302 and "/portal/sign-in/" in anonymous["Location"]
+
+
+def test_the_chart_links_money_for_the_front_desk_only(world: World) -> None:
+    patient = world.patient("north")
+    coverage_url = f"/billing/patients/{patient.pk}/coverage/".encode()
+    assert coverage_url in world.client("frontdesk.north").get(f"/patients/{patient.pk}/").content
+    for who in ("nurse.north", "therapist.north", "prescriber.north"):
+        chart = world.client(who).get(f"/patients/{patient.pk}/")
+        assert chart.status_code == 200 and b"/billing/" not in chart.content, who
