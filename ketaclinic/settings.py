@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "ketaclinic.assessments",
     "ketaclinic.portal",
     "ketaclinic.billing",
+    "ketaclinic.homecare",
     "ketaclinic.demo",
     # The task runner: periodic schedules, reminders and pre-visit instructions (ketaclinic/tasks.py).
     "huey.contrib.djhuey",
@@ -121,7 +122,9 @@ def _database() -> dict[str, object]:
         db.setdefault("TEST", {})
         return dict(db)
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        # Django's SQLite backend whose writers queue on a lock file instead of sleeping in SQLite's busy
+        # handler (ketaclinic/db/sqlite3/base.py).
+        "ENGINE": "ketaclinic.db.sqlite3",
         # Created 0600 here, so SQLite's -wal and -shm files are 0600 too (config.private_data_dir).
         "NAME": _config.private_file(CONFIG.data_dir / _config.DATABASE_FILE),
         # Persistent connections: closing after each request costs about a third of write throughput.

@@ -32,7 +32,11 @@ urlpatterns = [
     path("rems/", include("ketaclinic.rems.urls")),
     path("floor/", include("ketaclinic.floor.urls")),
     # The patient portal (patients' own accounts) and the staff page that invites a patient to it.
+    # The patient's at-home doses and check-ins (portal pages of ketaclinic/homecare), before the portal's.
+    path("portal/home-dose/", include("ketaclinic.homecare.portal_urls")),
     path("portal/", include("ketaclinic.portal.urls")),
+    # At-home programs on the staff side.
+    path("home-programs/", include("ketaclinic.homecare.urls")),
     path("portal-staff/", include("ketaclinic.portal.staff_urls")),
     # Costs and billing: price lists, coverage, estimates, invoices and payments; the patient's estimate in
     # the portal.

@@ -138,6 +138,7 @@ from ketaclinic.billing.api import router as billing_router  # noqa: E402
 from ketaclinic.clinicpolicy.api import router as clinicpolicy_router  # noqa: E402
 from ketaclinic.consent.api import router as consent_router  # noqa: E402
 from ketaclinic.floor.api import router as floor_router  # noqa: E402
+from ketaclinic.homecare.api import router as homecare_router  # noqa: E402
 from ketaclinic.ledger.api import router as ledger_router  # noqa: E402
 from ketaclinic.patients.api import router as patients_router  # noqa: E402
 from ketaclinic.rems.api import router as rems_router  # noqa: E402
@@ -157,5 +158,6 @@ api.add_router("/v1", safety_router)
 api.add_router("/v1", assessments_router)
 api.add_router("/v1", assessment_requests_router)
 api.add_router("/v1", billing_router)
+api.add_router("/v1", homecare_router)
 # Every POST honours Idempotency-Key (ketaclinic/idempotency/hook.py), documented on each operation.
 honour_idempotency_keys(api, authenticate=user_for_request_token)

@@ -75,7 +75,9 @@ def _alert(alert: SafetyAlert) -> dict[str, Any]:
 def read_worklist(request: HttpRequest) -> Any:
     """What needs a clinician at your locations, most urgent first: open safety alerts (`cssrs_high`,
     `suicide_item`, `worsening`), assessments overdue and due today, patients not responding after induction
-    and patients losing response in maintenance (clinic policy). `detail` never names the patient.
+    and patients losing response in maintenance (clinic policy), and at-home programs whose next dose is
+    held (`home_hold`) or whose check-in is missing (`home_checkin_missing`). `detail` never names the
+    patient.
     Prescribers and nurses."""
     _require(request, Perm.WORKLIST_READ)
     items = worklist.worklist(request.user)

@@ -20,6 +20,8 @@ WorkKind = Literal[
     "assessment_due",
     "not_responding",
     "loss_of_response",
+    "home_hold",
+    "home_checkin_missing",
 ]
 WorkPriority = Literal["urgent", "high", "medium", "low"]
 

@@ -4,6 +4,9 @@
 - `assessment_overdue`, `assessment_due`: pending requests past their due time, or due today at the location.
 - `not_responding`: an active plan that started at least the policy's `non_response_review_after_days` ago
   (OUT-NON-RESPONSE-REVIEW) whose patient's scores have never reached response or remission.
+- `home_checkin_missing`, `home_hold` (from the homecare app, above this one, through `add_worklist_source`):
+  an at-home program whose next dose is held because the last dose's check-in is missing past due, or for
+  another reason (a failed check-in, a blood pressure too high to dose, a different amount taken).
 - `loss_of_response`: a patient in maintenance (an active plan with a maintenance session on or before today)
   whose scores lost response after reaching it (clinical/outcomes.loss_of_response, OUT-LOSS-OF-RESPONSE)
   and have not regained it.
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -54,6 +57,8 @@ class Kind(StrEnum):
     ASSESSMENT_DUE = "assessment_due"
     NOT_RESPONDING = "not_responding"
     LOSS_OF_RESPONSE = "loss_of_response"
+    HOME_HOLD = "home_hold"
+    HOME_CHECKIN_MISSING = "home_checkin_missing"
 
 
 class Priority(StrEnum):
@@ -67,6 +72,8 @@ PRIORITY: dict[Kind, Priority] = {
     Kind.CSSRS_HIGH: Priority.URGENT,
     Kind.SUICIDE_ITEM: Priority.HIGH,
     Kind.WORSENING: Priority.HIGH,
+    Kind.HOME_HOLD: Priority.HIGH,
+    Kind.HOME_CHECKIN_MISSING: Priority.HIGH,
     Kind.ASSESSMENT_OVERDUE: Priority.MEDIUM,
     Kind.NOT_RESPONDING: Priority.MEDIUM,
     Kind.LOSS_OF_RESPONSE: Priority.MEDIUM,
@@ -81,6 +88,8 @@ LABELS: dict[Kind, str] = {
     Kind.ASSESSMENT_DUE: "Assessment due today",
     Kind.NOT_RESPONDING: "Not responding after induction",
     Kind.LOSS_OF_RESPONSE: "Losing response in maintenance",
+    Kind.HOME_HOLD: "Home dose held: review and release or change the program",
+    Kind.HOME_CHECKIN_MISSING: "Home check-in missing: contact the patient",
 }
 # Outcome scales a plan's response is read on, in order of preference (the first the patient has).
 OUTCOME_SCALES = tuple(WORSENING_SCALES)
@@ -95,6 +104,19 @@ class Item:
     detail: str
     location: ClinicLocation
     patient_name: str  # empty unless the viewer reads patients at the location; never in the API
+
+
+# Items from areas above this one (the homecare app's held home doses): each source registers when its app
+# starts and is called with the location ids, the ids the user reads patients at, the locations and `now`.
+WorklistSource = Callable[
+    [Iterable[int], frozenset[int], dict[int, ClinicLocation], "dt.datetime | None"], list["Item"]
+]
+_sources: list[WorklistSource] = []
+
+
+def add_worklist_source(source: WorklistSource) -> None:
+    if source not in _sources:
+        _sources.append(source)
 
 
 def _name(instrument: str) -> str:
@@ -114,6 +136,8 @@ def worklist(user: Any, now: dt.datetime | None = None) -> list[Item]:
     locations = {loc.pk: loc for loc in ClinicLocation.objects.filter(pk__in=ids)}
     items = _alerts(ids, readable) + _requests(ids, readable, locations, now)
     items += _responses(ids, readable, locations)
+    for source in _sources:
+        items += source(ids, readable, locations, now)
     items.sort(
         key=lambda i: (
             PRIORITY_ORDER.index(i.priority),

@@ -131,6 +131,15 @@ class Action(models.TextChoices):
     BILLING_REFUND = "billing.refund", "Refund recorded"
     BILLING_WRITE_OFF = "billing.write_off", "Write-off recorded"
     BILLING_CREDIT_NOTE = "billing.credit_note", "Credit note issued"
+    # At-home ketamine programs (ketaclinic/homecare).
+    HOME_PROGRAM_PRESCRIBE = "home.program_prescribe", "Home program prescribed"
+    HOME_PROGRAM_STATUS = "home.program_status", "Home program paused, resumed or ended"
+    HOME_PRE_DOSE = "home.pre_dose", "Home dose pre-dose check recorded by the patient"
+    HOME_DOSE_TAKEN = "home.dose_taken", "Home dose taken, recorded by the patient"
+    HOME_CHECKIN = "home.checkin", "Home dose check-in recorded by the patient"
+    HOME_CHECKIN_MISSED = "home.checkin_missed", "Home dose check-in marked missing"
+    HOME_CHECKIN_REMINDER = "home.checkin_reminder", "Home check-in reminder sent"
+    HOME_HOLD_RELEASE = "home.hold_release", "Hold on the next home dose released"
 
 
 class Outcome(models.TextChoices):

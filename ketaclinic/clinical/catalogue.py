@@ -18,6 +18,7 @@ _AREA_TITLES: dict[Area, str] = {
     Area.DOSING: "Dosing",
     Area.PROTOCOLS: "Treatment schedules",
     Area.REMS: "SPRAVATO REMS and session medication screen",
+    Area.HOME: "At-home ketamine",
     Area.SCALES: "Rating scales",
     Area.OUTCOMES: "Outcome definitions",
     Area.TRD: "Treatment-resistant depression",

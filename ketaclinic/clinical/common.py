@@ -49,6 +49,7 @@ class Area(StrEnum):
     OUTCOMES = "outcomes"
     TRD = "trd"
     REMS = "rems"
+    HOME = "home"
 
 
 class Level(StrEnum):

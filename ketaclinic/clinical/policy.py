@@ -567,6 +567,59 @@ class ClinicPolicy:
         ),
     )
 
+    # --- At-home ketamine (reference 1.3, 1.4, 2.3, 2.5; product brief "At-home programs") --------------
+    # Nobody qualified is in the room, so each number is the clinic's; the defaults are the reference's
+    # in-clinic values where it has one.
+    home_bp_max: BloodPressure = field(
+        default=BloodPressure(140, 90),
+        metadata=_doc(
+            _C,
+            ("K1", "S5", "S4b", "K16"),
+            "Home ketamine: the patient must not take a dose when the blood pressure they measure before it "
+            "is above this, and a check-in whose blood pressure after the dose is above it fails. The "
+            "reference gives 140/90 ('address baseline BP >140/90 before treating', UNVERIFIED; the "
+            "esketamine label's example) and 180/100 (stop/act, sources differ). With nobody qualified in "
+            "the room to act on a rise, KetaClinic takes the stricter 140/90: confirm locally.",
+        ),
+    )
+    home_checkin_after_hours: int = field(
+        default=2,
+        metadata=_doc(
+            _C,
+            ("S6", "S3a", "S13"),
+            "Home ketamine: hours after the dose when the patient's check-in opens. The reference gives no "
+            "home number; 2 hours is the monitoring every in-clinic esketamine session needs.",
+        ),
+    )
+    home_checkin_due_hours: int = field(
+        default=24,
+        metadata=_doc(
+            _C,
+            (),
+            "Home ketamine: hours after the dose by which the check-in must be sent; later, it is missing "
+            "and the next home dose is held (an operational value with no basis in the literature).",
+        ),
+    )
+    home_fail_side_effect_level: int = field(
+        default=3,
+        metadata=_doc(
+            _C,
+            ("S13", "K15"),
+            "Home ketamine: a check-in fails when the patient rates their side effects at or above this "
+            "level (1 mild, 2 moderate, 3 severe). The reference has no home cut-off; severe by default.",
+        ),
+    )
+    home_fail_dissociation_level: int = field(
+        default=3,
+        metadata=_doc(
+            _C,
+            ("S13", "R10a"),
+            "Home ketamine: a check-in fails when the patient rates how dissociated they felt at or above "
+            "this level (1 mild, 2 moderate, 3 severe). The reference has no patient-rated cut-off (its "
+            "CADSS level is UNVERIFIED); severe by default.",
+        ),
+    )
+
     def __post_init__(self) -> None:
         _validate(self)
 
@@ -589,6 +642,11 @@ def _validate(policy: ClinicPolicy) -> None:
     bands = (policy.cssrs_ideation_band, policy.cssrs_method_band, policy.cssrs_past_behaviour_band)
     if not all(isinstance(b, CssrsBand) and b is not CssrsBand.NONE for b in bands):
         raise ValueError("C-SSRS policy bands must be CssrsBand low, moderate or high")
+    if policy.home_checkin_after_hours >= policy.home_checkin_due_hours:
+        raise ValueError("home_checkin_after_hours must be less than home_checkin_due_hours")
+    for name in ("home_fail_side_effect_level", "home_fail_dissociation_level"):
+        if getattr(policy, name) > 3:
+            raise ValueError(f"{name} must be 1 (mild), 2 (moderate) or 3 (severe)")
     unknown = policy.home_ineligible_conditions - CONDITIONS.keys()
     if unknown:
         raise ValueError(f"home_ineligible_conditions has unknown condition codes: {sorted(unknown)}")
@@ -625,6 +683,10 @@ _INT_MINIMUMS: dict[str, int] = {
     "self_report_dob_attempts": 1,
     "self_report_lead_hours": 0,
     "self_report_overdue_hours": 1,
+    "home_checkin_after_hours": 0,
+    "home_checkin_due_hours": 1,
+    "home_fail_side_effect_level": 1,
+    "home_fail_dissociation_level": 1,
 }
 
 
@@ -650,7 +712,13 @@ _DECIMALS = (
     "dose_weight_min_kg",
     "dose_weight_max_kg",
 )
-_PRESSURES = ("esketamine_bp_acknowledge", "ketamine_bp_acknowledge", "ketamine_bp_defer", "session_bp_alert")
+_PRESSURES = (
+    "esketamine_bp_acknowledge",
+    "ketamine_bp_acknowledge",
+    "ketamine_bp_defer",
+    "session_bp_alert",
+    "home_bp_max",
+)
 _BOOLS = (
     "esketamine_allow_28mg",
     "home_cautions_require_acknowledgement",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ketaclinic.clinical import (
     dosing,
     eligibility,
+    home,
     measurement,
     outcomes,
     protocols,
@@ -21,7 +22,7 @@ from ketaclinic.clinical.common import Area, Modality, Rule, parse_modality
 from ketaclinic.clinical.policy import DEFAULT_POLICY, ClinicPolicy, PolicyField, policy_fields
 from ketaclinic.clinical.sources import unknown_tags
 
-RULESET_VERSION = "2026.11.4"
+RULESET_VERSION = "2026.11.5"
 """Shown by the app with every decision so a clinic can review the rule set it applies. Bump it whenever a
 rule, a policy default or a source changes."""
 
@@ -38,6 +39,7 @@ AREA_ORDER: tuple[Area, ...] = (
     Area.DOSING,
     Area.PROTOCOLS,
     Area.REMS,
+    Area.HOME,
     Area.SCALES,
     Area.OUTCOMES,
     Area.TRD,
@@ -51,6 +53,7 @@ def _gather() -> tuple[Rule, ...]:
         + dosing.RULES
         + protocols.RULES
         + rems.RULES
+        + home.RULES
         + scales.RULES
         + measurement.RULES
         + outcomes.RULES

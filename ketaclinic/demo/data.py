@@ -24,6 +24,7 @@ from ketaclinic.billing import demo as billing_demo
 from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.clinicpolicy import demo as clinicpolicy_demo
 from ketaclinic.consent import demo as consent_demo
+from ketaclinic.homecare import demo as homecare_demo
 from ketaclinic.ledger import demo as ledger_demo
 from ketaclinic.patients import inputs
 from ketaclinic.patients.actions import do_register_patient
@@ -407,6 +408,9 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
         portal_demo.load(network)
         # Price lists (the tests' too); coverage, estimates, and invoices of signed sessions with payments.
         billing_demo.load(network, today, rng, full=patients_per_location >= LEDGER_MIN_PATIENTS)
+        # An at-home program at north with four weeks of doses and a missed check-in holding the next dose.
+        if patients_per_location >= LEDGER_MIN_PATIENTS:
+            homecare_demo.load(network, today)
     return True
 
 

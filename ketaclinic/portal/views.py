@@ -6,6 +6,7 @@ Every page that shows the patient's data writes a patient.read row naming the pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.hashers import check_password
@@ -35,6 +36,19 @@ from ketaclinic.portal.inputs import PasswordIn, email_key
 from ketaclinic.portal.models import PatientAccount
 
 BAD_SIGN_IN = "E-mail address or password is incorrect."
+
+# Cards at the top of the home page from areas above this one (the homecare app's "Today's dose"). Each
+# provider registers when its app starts and returns dicts with `id`, `level` (info, warn, error), `title`,
+# `text`, `link` and `link_label`, for the signed-in account only.
+HomeCards = Callable[[HttpRequest, PatientAccount], list[dict[str, Any]]]
+_home_cards: list[HomeCards] = []
+
+
+def add_home_cards(provider: HomeCards) -> None:
+    if provider not in _home_cards:
+        _home_cards.append(provider)
+
+
 LOCKED = "Too many failed attempts. Try again later."
 
 
@@ -165,6 +179,7 @@ def welcome(request: HttpRequest, secret: str) -> HttpResponse:
 def home(request: HttpRequest, account: PatientAccount) -> HttpResponse:
     upcoming = queries.upcoming_sessions(account)
     pending = queries.pending_requests(account)
+    cards = [card for provider in _home_cards for card in provider(request, account)]
     _read(request, account, ["treatment_sessions", "assessment_requests"])
     return render(
         request,
@@ -174,6 +189,7 @@ def home(request: HttpRequest, account: PatientAccount) -> HttpResponse:
             "patient": account.patient,
             "upcoming": upcoming,
             "pending": pending,
+            "cards": cards,
             "instrument_name": queries.instrument_name,
             "section": "home",
         },

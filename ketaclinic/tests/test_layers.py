@@ -19,7 +19,8 @@ ROOT = Path(ketaclinic.__file__).parent
 
 # Lower layers first. An app may import only from layers below its own.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"clinical", "errors", "config", "fastload"}),  # pure rules and shared helpers
+    # Pure rules and shared helpers; the SQLite backend the settings name.
+    frozenset({"clinical", "errors", "config", "fastload", "db"}),
     frozenset({"audit"}),  # the trail, its writer and denial recording
     frozenset({"accounts"}),  # staff, roles, grants, login
     frozenset({"web"}),  # page shell, design system, role gates, the server command
@@ -38,6 +39,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"portal"}),
     # Costs and billing: prices, coverage, estimates of plans (shown in the portal too), invoices of sessions.
     frozenset({"billing"}),
+    # At-home ketamine programs: the prescription, the patient's home doses and check-ins, holds.
+    frozenset({"homecare"}),
     frozenset({"api", "demo"}),  # the API app that mounts the areas' routers; the demo clinic
 )
 # The project's wiring imports every app; it is not an app itself.

@@ -23,6 +23,7 @@ HEADINGS: dict[Area, str] = {
     Area.DOSING: "Dosing",
     Area.PROTOCOLS: "Treatment schedules",
     Area.REMS: "SPRAVATO REMS and session medication screen",
+    Area.HOME: "At-home ketamine: pre-dose blood pressure, check-ins and holds",
     Area.SCALES: "Rating scales (PHQ-9, GAD-7, QIDS-SR16, MADRS, CADSS, MOAA/S, C-SSRS, BPRS+)",
     Area.OUTCOMES: "Outcome definitions",
     Area.TRD: "Treatment-resistant depression (TRD)",

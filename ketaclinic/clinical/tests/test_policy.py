@@ -41,8 +41,9 @@ def test_every_field_is_documented_with_basis_and_sources() -> None:
         assert row.description.strip(), row.name
         assert isinstance(row.basis, PolicyBasis)
         # Every number that rests on the literature names its sources; only data-entry bounds and the
-        # self-report link's operational settings (hours, attempts) have none.
-        assert row.sources or row.name.startswith(("dose_weight_", "self_report_")), row.name
+        # self-report link's and the home check-in's operational settings (hours, attempts) have none.
+        operational = ("dose_weight_", "self_report_", "home_checkin_due_hours")
+        assert row.sources or row.name.startswith(operational), row.name
         assert row.is_default
 
 

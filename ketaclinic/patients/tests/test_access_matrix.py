@@ -19,6 +19,7 @@ from ketaclinic.assessments.tests import matrix as assessments_matrix
 from ketaclinic.assessments.tests import safety_matrix
 from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.billing.tests import matrix as billing_matrix
+from ketaclinic.homecare.tests import matrix as homecare_matrix
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.ledger.tests import matrix as ledger_matrix
 from ketaclinic.patients.actions import HistoryInput
@@ -436,6 +437,8 @@ ROUTES += treatment_matrix.ROUTES
 ROUTES += assessments_matrix.ROUTES
 # Safety alerts, safety plans and the clinician worklist (ketaclinic/assessments/tests/safety_matrix.py).
 ROUTES += safety_matrix.ROUTES
+# At-home programs: the program, its doses, status and a hold's release (ketaclinic/homecare/tests/matrix.py).
+ROUTES += homecare_matrix.ROUTES
 # Assessment requests: a one-off request with its self-report link (the link's own pages are public and
 # have their own tests: assessments/tests/test_selfreport.py).
 ASSESSMENT_REQUESTERS = {"prescriber", "nurse", "therapist"}
@@ -547,6 +550,7 @@ def _call(world: World, who: str | None, route: Route, patient: Patient) -> Test
         safety_matrix,
         ledger_matrix,
         billing_matrix,
+        homecare_matrix,
     )
     area = next((m for m in areas if name in m.NAMES), None)
     if area is not None:
@@ -753,6 +757,7 @@ COVERED_NAMESPACES = {
     "assessments",
     "safety",
     "billing",
+    "homecare",
 }
 # The ids other than the patient's that the routes above name, filled in by _call.
 PLACEHOLDERS = ("location_id", "chair_id", "screening", "document", "ledger_waste")

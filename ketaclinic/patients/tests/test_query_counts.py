@@ -48,9 +48,10 @@ def _queries(client: Client, method: str, url: str, **kwargs: Any) -> int:
 
 # Session, user, grants, patient, location; the audit row (bump, insert, set head); the chart (latest
 # measurements and one query per section); the stamp of the location's policy in force (the picture judges
-# under it); the open safety alerts of the chart's banner (assessments/safety.py, the page only). The
-# failed-trial count comes from the picture: no query.
-CHART_PAGE_QUERIES = 16
+# under it); the open safety alerts of the chart's banner (assessments/safety.py, the page only); the home
+# program in force of the hold banner (homecare/views.py, the page only). The failed-trial count comes from
+# the picture: no query.
+CHART_PAGE_QUERIES = 17
 API_READ_QUERIES = 14
 # The list: session, user, grants, count, page, the audit row; then the page's safety flags.
 from ketaclinic.patients.picture import FLAGS_QUERIES  # noqa: E402

@@ -28,6 +28,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from ketaclinic.assessments.tests import safety_matrix
 from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.billing.tests import matrix as billing_matrix
+from ketaclinic.homecare.tests import matrix as homecare_matrix
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.ledger.tests import matrix as ledger_matrix
 from ketaclinic.patients import actions, inputs
@@ -654,6 +655,58 @@ for _name, (_route, _status, _kind) in _BILLING_STATUS.items():
     _, _method, _url, _body = BILLING[_name][:4]
     ENDPOINTS.append(Case(_route, _method, _url, _body, _status, _kind, "frontdesk.north"))  # type: ignore[arg-type]
 BILLING_BY_ROUTE = {_BILLING_STATUS[name][0]: route for name, route in BILLING.items()}
+# At-home programs (ketaclinic/homecare): each case names the state it needs (homecare/tests/matrix.py):
+# a program of the patient, or a dose whose missing check-in holds the next one.
+_HOME = f"/home-programs/patients/{PID}"
+_HAPI = f"/api/v1/patients/{PID}/home-program"
+HOME_NEEDS: dict[tuple[str, str, int], str] = {}
+PAGES += [
+    Case("homecare:program", "get", f"{_HOME}/", None, 200, "read"),
+    Case("homecare:program", "post", f"{_HOME}/", homecare_matrix.NEW, 302, "none", PRESCRIBER),
+    Case("homecare:program", "post", f"{_HOME}/", {}, 422, "read", PRESCRIBER),
+    Case("homecare:status", "post", f"{_HOME}/status/", homecare_matrix.STATUS, 302, "none", PRESCRIBER),
+    Case("homecare:status", "post", f"{_HOME}/status/", {"status": "paused"}, 422, "read", PRESCRIBER),
+    Case("homecare:release", "post", f"{_HOME}/release/", homecare_matrix.RELEASE, 302, "none", PRESCRIBER),
+    Case("homecare:release", "post", f"{_HOME}/release/", {}, 422, "read", PRESCRIBER),
+]
+ENDPOINTS += [
+    Case("GET /api/v1/patients/{patient_id}/home-program", "get", _HAPI, None, 200, "read"),
+    Case(
+        "POST /api/v1/patients/{patient_id}/home-program",
+        "post",
+        _HAPI,
+        homecare_matrix.NEW,
+        201,
+        "read",
+        PRESCRIBER,
+    ),
+    Case(
+        "POST /api/v1/patients/{patient_id}/home-program/status",
+        "post",
+        f"{_HAPI}/status",
+        homecare_matrix.STATUS,
+        200,
+        "read",
+        PRESCRIBER,
+    ),
+    Case("GET /api/v1/patients/{patient_id}/home-program/doses", "get", f"{_HAPI}/doses", None, 200, "read"),
+    Case(
+        "POST /api/v1/patients/{patient_id}/home-program/release-hold",
+        "post",
+        f"{_HAPI}/release-hold",
+        homecare_matrix.RELEASE,
+        201,
+        "read",
+        PRESCRIBER,
+    ),
+]
+for _case in PAGES + ENDPOINTS:
+    if "/home-program" in _case.url:
+        _prescribing = _case.method == "post" and _case.url.rstrip("/") in (_HOME, _HAPI)
+        _held = "release" in _case.url
+        HOME_NEEDS[(_case.method, _case.url, _case.status)] = (
+            "held" if _held else "" if _prescribing else "program"
+        )
 
 CASES = PAGES + ENDPOINTS
 
@@ -670,6 +723,7 @@ def _page_names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> I
                 "floor",
                 "assessments",
                 "safety",
+                "homecare",
             }:
                 yield from _page_names(p.url_patterns, f"{p.namespace}:")
         else:
@@ -728,6 +782,11 @@ def _send(world: World, case: Case, patient: Patient) -> TestResponse:
             return billed
         treated: TestResponse = treatment_matrix.call(TREATMENT_BY_ROUTE[case.route], patient, send)
         return treated
+    need = HOME_NEEDS.get((case.method, case.url, case.status))
+    if need == "program":
+        homecare_matrix.program(patient)
+    elif need == "held":
+        homecare_matrix.held(patient)
     url = case.url.replace(PID, str(patient.pk)).replace(LID, str(patient.location_id))
     if CHAIR in url:
         from ketaclinic.clinicpolicy.models import Chair

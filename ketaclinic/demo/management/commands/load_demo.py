@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from ketaclinic.demo import data
+from ketaclinic.homecare import demo as homecare_demo
 from ketaclinic.portal import demo as portal_demo
 
 
@@ -28,3 +29,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password '{data.PASSWORD}'): " + ", ".join(data.logins()))
         if patient_login := portal_demo.login():
             self.stdout.write(patient_login)
+        if home_login := homecare_demo.login():
+            self.stdout.write(home_login)

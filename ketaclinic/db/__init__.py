@@ -1,0 +1,1 @@
+"""KetaClinic's database backend for SQLite (ketaclinic.db.sqlite3)."""
