@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "ketaclinic.rems",
     "ketaclinic.floor",
     "ketaclinic.assessments",
+    "ketaclinic.therapy",
     "ketaclinic.portal",
     "ketaclinic.billing",
     "ketaclinic.homecare",

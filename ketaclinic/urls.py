@@ -29,6 +29,7 @@ urlpatterns = [
     path("consent/", include("ketaclinic.consent.urls")),
     path("ledger/", include("ketaclinic.ledger.urls")),
     path("treatment/", include("ketaclinic.treatment.urls")),
+    path("therapy/", include("ketaclinic.therapy.urls")),
     path("rems/", include("ketaclinic.rems.urls")),
     path("floor/", include("ketaclinic.floor.urls")),
     # The patient portal (patients' own accounts) and the staff page that invites a patient to it.

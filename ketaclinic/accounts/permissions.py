@@ -93,6 +93,20 @@ class Perm(StrEnum):
     BILLING_HANDLE = "billing.handle"
     # A course estimate of a plan (made and read): the prescriber shows it to the patient; front desk too.
     BILLING_ESTIMATE = "billing.estimate"
+    # Ketamine-assisted psychotherapy (ketaclinic/therapy). Keeping a patient's care team (who prescribes,
+    # nurses, does the therapy and coaches): the clinicians who treat the patient.
+    CARE_TEAM_WRITE = "care_team.write"
+    # Scheduling and recording preparation, integration, KAP and low-dose talk sessions and writing, signing
+    # and amending their notes: the therapist's work (and the prescriber's, who may lead a KAP session). The
+    # schedule itself (kind, time, mode) is PATIENT_READ: the front desk sees it.
+    THERAPY_WRITE = "therapy.write"
+    # Reading the content of therapy notes that are part of the record (preparation, integration, KAP):
+    # the clinicians of the patient's location; the front desk sees the schedule but no note content.
+    THERAPY_NOTE_READ = "therapy.note_read"
+    # Reading another author's psychotherapy note (process notes kept apart from the record), with a reason
+    # given on each read and audited: the location's therapists (a covering colleague). The author always
+    # reads their own; to everyone else such a note does not exist (404).
+    PSYCHOTHERAPY_NOTE_READ = "therapy.psychotherapy_note_read"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -148,6 +162,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.ASSESSMENT_REQUEST,
             # Shows the patient the expected cost of the course before approving it.
             Perm.BILLING_ESTIMATE,
+            # Keeps the care team; may lead a KAP session and write its notes; reads therapy notes (not
+            # psychotherapy notes).
+            Perm.CARE_TEAM_WRITE,
+            Perm.THERAPY_WRITE,
+            Perm.THERAPY_NOTE_READ,
         }
     ),
     # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms; runs the
@@ -172,6 +191,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.ASSESSMENT_RECORD,
             # Sends the patient a questionnaire between visits.
             Perm.ASSESSMENT_REQUEST,
+            # Keeps the care team; reads integration and preparation notes, never psychotherapy notes.
+            Perm.CARE_TEAM_WRITE,
+            Perm.THERAPY_NOTE_READ,
         }
     ),
     # Reads the chart to prepare and integrate sessions; the medical history is kept by others.
@@ -183,6 +205,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.ASSESSMENT_RECORD,
             # Sends the patient a questionnaire between sessions.
             Perm.ASSESSMENT_REQUEST,
+            # Schedules and records therapy sessions, writes and signs their notes, keeps the care team;
+            # reads a colleague's psychotherapy note only with a reason (audited).
+            Perm.CARE_TEAM_WRITE,
+            Perm.THERAPY_WRITE,
+            Perm.THERAPY_NOTE_READ,
+            Perm.PSYCHOTHERAPY_NOTE_READ,
         }
     ),
     # Intake: registers patients and records the history the patient brings.
@@ -221,6 +249,10 @@ PHI_PERMISSIONS = frozenset(
         Perm.WORKLIST_READ,
         Perm.BILLING_HANDLE,
         Perm.BILLING_ESTIMATE,
+        Perm.CARE_TEAM_WRITE,
+        Perm.THERAPY_WRITE,
+        Perm.THERAPY_NOTE_READ,
+        Perm.PSYCHOTHERAPY_NOTE_READ,
     }
 )
 

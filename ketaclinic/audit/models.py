@@ -141,6 +141,20 @@ class Action(models.TextChoices):
     HOME_CHECKIN_REMINDER = "home.checkin_reminder", "Home check-in reminder sent"
     HOME_HOLD_RELEASE = "home.hold_release", "Hold on the next home dose released"
 
+    # Ketamine-assisted psychotherapy (ketaclinic/therapy): the care team changed (its rows keep who joined
+    # and left, when and by whom), therapy sessions scheduled, notes written, signed and amended, and each
+    # read of another author's psychotherapy note (the row names the access, whose row keeps the reason).
+    # Rows name the record and the template's fields, never a note's words.
+    CARE_TEAM_CHANGE = "therapy.care_team", "Care team changed"
+    THERAPY_SESSION_CREATE = "therapy.session_create", "Therapy session scheduled"
+    THERAPY_NOTE_WRITE = "therapy.note_write", "Therapy note written (draft)"
+    THERAPY_NOTE_SIGN = "therapy.note_sign", "Therapy note signed"
+    THERAPY_NOTE_AMEND = "therapy.note_amend", "Signed therapy note amended"
+    PSYCHOTHERAPY_NOTE_READ = (
+        "therapy.psychotherapy_note_read",
+        "Psychotherapy note read by another (reason kept)",
+    )
+
 
 class Outcome(models.TextChoices):
     SUCCESS = "success", "Success"

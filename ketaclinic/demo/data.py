@@ -31,6 +31,7 @@ from ketaclinic.patients.actions import do_register_patient
 from ketaclinic.portal import demo as portal_demo
 from ketaclinic.rems import demo as rems_demo
 from ketaclinic.screening import demo as screening_demo
+from ketaclinic.therapy import demo as therapy_demo
 from ketaclinic.treatment import demo as treatment_demo
 
 NETWORK_SLUG = "demo"
@@ -404,6 +405,9 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
         # Months of scores (PHQ-9, GAD-7, MADRS) for patients without today's sessions; none for the tests.
         if patients_per_location >= LEDGER_MIN_PATIENTS:
             assessments_demo.load(list(network.locations.order_by("slug")), today, rng)
+        # A ketamine-assisted psychotherapy course at each location: none for the tests' small networks.
+        if patients_per_location >= LEDGER_MIN_PATIENTS:
+            therapy_demo.load(list(network.locations.order_by("slug")), today, rng)
         # A patient with a portal login, whose upcoming session needs the plans above.
         portal_demo.load(network)
         # Price lists (the tests' too); coverage, estimates, and invoices of signed sessions with payments.

@@ -6,10 +6,15 @@ render of the board shows patients' names, so it writes one patient-list event f
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.models import Action
@@ -33,6 +38,17 @@ PHASE_CLASS = {
     Phase.CANCELLED: "muted",
 }
 
+# Sessions of areas above this one that use a chair or room today, listed under the board (ketaclinic/therapy
+# registers its therapy sessions when its app starts). A provider gets the location and its day and returns
+# dicts with `starts_at` (aware), `minutes`, `chair` (its name), `family_name`, `given_name`, `what`, `link`.
+BoardListing = Callable[[ClinicLocation, dt.date], list[dict[str, Any]]]
+_board_listings: list[BoardListing] = []
+
+
+def add_board_listing(provider: BoardListing) -> None:
+    if provider not in _board_listings:
+        _board_listings.append(provider)
+
 
 @requires(Perm.PATIENT_READ)
 @require_GET
@@ -48,6 +64,10 @@ def board(request: HttpRequest) -> HttpResponse:
         "tz": location_zone(location),
         "tz_name": location.time_zone,
         "poll_seconds": POLL_SECONDS,
+        "listings": sorted(
+            (item for provider in _board_listings for item in provider(location, shown.day)),
+            key=lambda item: (item["starts_at"], item["chair"]),
+        ),
     }
     fragment = request.headers.get("HX-Request") == "true"
     return render(request, "floor/_board.html" if fragment else "floor/board.html", context)

@@ -49,6 +49,7 @@ from ketaclinic.patients.models import (
     SubstanceUse,
     UseStatus,
 )
+from ketaclinic.therapy.tests.fastload_rows import fill as fill_therapy
 from ketaclinic.treatment.tests.fastload_rows import fill as fill_treatment
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ def _fill(world: World) -> None:
     do_change_policy(north, change, actor=admin, expected_version=0)
     chair = Chair.objects.get(location=north, name="Chair 1")  # the demo's
     fill_treatment(patient, actor, chair)
+    fill_therapy(patient, chair)
     ledger_helpers.fill(north, world.user("nurse.north"), world.user("prescriber.north"), patient)
     LogEntry.objects.create(
         user=actor,

@@ -35,6 +35,9 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"rems", "floor"}),
     # Measurement-based care: scored questionnaires, their requests and links, safety alerts, the worklist.
     frozenset({"assessments"}),
+    # Ketamine-assisted psychotherapy: the care team, therapy sessions linked to their dose sessions, notes
+    # and psychotherapy-note privacy.
+    frozenset({"therapy"}),
     # The patient portal: patients' own accounts, sign-in, and their sessions, questionnaires and scores.
     frozenset({"portal"}),
     # Costs and billing: prices, coverage, estimates of plans (shown in the portal too), invoices of sessions.

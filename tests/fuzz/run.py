@@ -113,6 +113,11 @@ def config(patients: list[str], spare: list[str], entries: list[int]) -> str:
         "[[operations]]",
         'include-path-regex = "^/api/v1/(treatment-plans|locations|sessions)/"',
         "checks.positive_data_acceptance.expected-statuses = ['2xx', 401, 403, 404, 409, 412, 422, 429]",
+        # The care team's PUT takes an optional If-Match too (412 when not current), and refuses a member who
+        # is not staff of the patient's location in a fitting role (422).
+        "[[operations]]",
+        'include-name = "PUT /api/v1/patients/{patient_id}/care-team"',
+        "checks.positive_data_acceptance.expected-statuses = ['2xx', 401, 403, 404, 412, 422, 429]",
         # The ledger's since and until count in a location's days, so they need its location: a rule
         # between two query fields that the schema cannot state.
         "[[operations]]",

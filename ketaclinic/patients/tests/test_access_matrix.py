@@ -26,6 +26,7 @@ from ketaclinic.patients.actions import HistoryInput
 from ketaclinic.patients.models import AllergyCategory, BodyMeasurement, Patient, Substance, UseStatus
 from ketaclinic.patients.sections import SECTIONS
 from ketaclinic.rems.tests import matrix as rems_matrix
+from ketaclinic.therapy.tests import matrix as therapy_matrix
 from ketaclinic.treatment.tests import matrix as treatment_matrix
 
 if TYPE_CHECKING:
@@ -439,6 +440,8 @@ ROUTES += assessments_matrix.ROUTES
 ROUTES += safety_matrix.ROUTES
 # At-home programs: the program, its doses, status and a hold's release (ketaclinic/homecare/tests/matrix.py).
 ROUTES += homecare_matrix.ROUTES
+# The care team, therapy sessions and notes (ketaclinic/therapy/tests/matrix.py prepares each route's state).
+ROUTES += therapy_matrix.ROUTES
 # Assessment requests: a one-off request with its self-report link (the link's own pages are public and
 # have their own tests: assessments/tests/test_selfreport.py).
 ASSESSMENT_REQUESTERS = {"prescriber", "nurse", "therapist"}
@@ -551,6 +554,7 @@ def _call(world: World, who: str | None, route: Route, patient: Patient) -> Test
         ledger_matrix,
         billing_matrix,
         homecare_matrix,
+        therapy_matrix,
     )
     area = next((m for m in areas if name in m.NAMES), None)
     if area is not None:
@@ -565,6 +569,9 @@ def _call(world: World, who: str | None, route: Route, patient: Patient) -> Test
             response: TestResponse = getattr(client, method)(target, **kwargs)
             return response
 
+        if area is therapy_matrix:  # a note is signed by its author: the caller, when they may write one
+            therapy: TestResponse = therapy_matrix.call(route, patient, send, who)
+            return therapy
         result: TestResponse = area.call(route, patient, send)
         return result
     if "{screening}" in url:
@@ -758,6 +765,7 @@ COVERED_NAMESPACES = {
     "safety",
     "billing",
     "homecare",
+    "therapy",
 }
 # The ids other than the patient's that the routes above name, filled in by _call.
 PLACEHOLDERS = ("location_id", "chair_id", "screening", "document", "ledger_waste")
@@ -802,6 +810,7 @@ def test_every_web_page_is_in_the_matrix() -> None:
                 safety_plan=1,
                 **ledger_matrix.SAMPLE_IDS,
                 **billing_matrix.SAMPLE_IDS,
+                **therapy_matrix.SAMPLE_IDS,
             )
         ).view_name
         for r in ROUTES

@@ -35,6 +35,7 @@ from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.sections import SECTIONS
 from ketaclinic.patients.tests.test_access_matrix import TRIAL, _entries
+from ketaclinic.therapy.tests import matrix as therapy_matrix
 from ketaclinic.treatment.tests import matrix as treatment_matrix
 
 if TYPE_CHECKING:
@@ -707,6 +708,48 @@ for _case in PAGES + ENDPOINTS:
         HOME_NEEDS[(_case.method, _case.url, _case.status)] = (
             "held" if _held else "" if _prescribing else "program"
         )
+# The care team, therapy sessions and notes (ketaclinic/therapy): each case sends the access matrix's request
+# for its route (therapy/tests/matrix.py prepares the session or note, written by the therapist who sends it),
+# with another body where the case says so (a refused form, shown again with the record).
+THERAPIST = "therapist.north"
+THERAPY_SENT: dict[tuple[str, str, int], tuple[Any, ...]] = {}
+_THERAPY_ROUTES = {r[0]: r for r in therapy_matrix.ROUTES}
+
+
+def _therapy(route: str, status: int, kind: Kind, matrix_name: str, body: Any = "same") -> Case:
+    name, method, url, sent = _THERAPY_ROUTES[matrix_name][:4]
+    sent = sent if body == "same" else body
+    THERAPY_SENT[(route, method, status)] = (name, method, url, sent)
+    return Case(route, method, url, sent, status, kind, THERAPIST)
+
+
+PAGES += [
+    _therapy("therapy:patient", 200, "read", "therapy page"),
+    _therapy("therapy:patient", 302, "none", "schedule therapy page"),
+    _therapy("therapy:patient", 422, "read", "schedule therapy page", {"kind": "massage"}),
+    _therapy("therapy:panel", 200, "read", "therapy panel"),
+    _therapy("therapy:care_team", 200, "read", "care team page"),
+    _therapy("therapy:care_team", 302, "none", "care team save page"),
+    _therapy("therapy:care_team", 422, "read", "care team save page", {"role-nurse": "nurse.south"}),
+    _therapy("therapy:session", 200, "read", "therapy session page"),
+    _therapy("therapy:write_note", 302, "none", "write therapy note page"),
+    _therapy("therapy:write_note", 422, "read", "write therapy note page", {}),
+    _therapy("therapy:note", 200, "read", "therapy note page"),
+    _therapy("therapy:sign_note", 302, "none", "sign therapy note page"),
+    _therapy("therapy:amend_note", 302, "none", "amend therapy note page"),
+    _therapy("therapy:amend_note", 422, "read", "amend therapy note page", {"reason": ""}),
+]
+ENDPOINTS += [
+    _therapy("GET /api/v1/patients/{patient_id}/care-team", 200, "read", "api read care team"),
+    _therapy("PUT /api/v1/patients/{patient_id}/care-team", 200, "read", "api set care team"),
+    _therapy(
+        "POST /api/v1/patients/{patient_id}/therapy-sessions", 201, "read", "api schedule therapy session"
+    ),
+    _therapy("POST /api/v1/therapy-sessions/{session_id}/notes", 201, "read", "api write therapy note"),
+    _therapy("GET /api/v1/notes/{note_id}", 200, "read", "api read therapy note"),
+    _therapy("POST /api/v1/notes/{note_id}/sign", 200, "read", "api sign therapy note"),
+    _therapy("POST /api/v1/notes/{note_id}/amendments", 201, "read", "api amend therapy note"),
+]
 
 CASES = PAGES + ENDPOINTS
 
@@ -724,6 +767,7 @@ def _page_names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> I
                 "assessments",
                 "safety",
                 "homecare",
+                "therapy",
             }:
                 yield from _page_names(p.url_patterns, f"{p.namespace}:")
         else:
@@ -737,6 +781,11 @@ def test_every_page_is_walked() -> None:
     for case in PAGES:  # each case's URL is the page it names
         url = case.url.replace(PID, str(uuid.uuid4())).replace(ENTRY, "1")
         url = url.replace(SCREENING, "1").replace(DOCUMENT, "1").replace(ASSESSMENT, "1").replace(ALERT, "1")
+        url = (
+            url.format_map(therapy_matrix.SAMPLE_IDS)
+            if "{therapy_session}" in url or "{note}" in url
+            else url
+        )
         assert resolve(url).view_name == case.route, case
 
 
@@ -767,6 +816,22 @@ def _patient(world: World) -> Patient:
 
 
 def _send(world: World, case: Case, patient: Patient) -> TestResponse:
+    sent = THERAPY_SENT.get((case.route, case.method, case.status))
+    if sent is not None:
+        therapy_client = world.api(case.who) if case.is_api else world.client(case.who)
+
+        def send_therapy(target: str, data: Any) -> TestResponse:
+            if not case.is_api:
+                page: TestResponse = getattr(therapy_client, case.method)(target, data or {})
+                return page
+            kwargs = (
+                {"data": json.dumps(data), "content_type": "application/json"} if data is not None else {}
+            )
+            answer: TestResponse = getattr(therapy_client, case.method)(target, **kwargs)
+            return answer
+
+        therapy: TestResponse = therapy_matrix.call(sent, patient, send_therapy, case.who)
+        return therapy
     if case.route in TREATMENT_BY_ROUTE or case.route in BILLING_BY_ROUTE:
         client = world.api(case.who)
 
