@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "ketaclinic.therapy",
     "ketaclinic.portal",
     "ketaclinic.billing",
+    "ketaclinic.scheduling",
     "ketaclinic.homecare",
     "ketaclinic.demo",
     # The task runner: periodic schedules, reminders and pre-visit instructions (ketaclinic/tasks.py).
@@ -94,6 +95,7 @@ TEMPLATES = [
                 "ketaclinic.emergency.context.emergency",
                 # The top bar's Spravato REMS link (web/_top_bar.html includes rems/_nav.html).
                 "ketaclinic.rems.context.rems",
+                "ketaclinic.scheduling.context.schedule_nav",
                 # The top bar's worklist link (web/_top_bar.html includes safety/_nav.html).
                 "ketaclinic.assessments.safety_context.worklist_nav",
                 # The top bar's Prices link and the money links of the chart, plan and session.

@@ -32,6 +32,7 @@ urlpatterns = [
     path("therapy/", include("ketaclinic.therapy.urls")),
     path("rems/", include("ketaclinic.rems.urls")),
     path("floor/", include("ketaclinic.floor.urls")),
+    path("schedule/", include("ketaclinic.scheduling.urls")),
     # The patient portal (patients' own accounts) and the staff page that invites a patient to it.
     # The patient's at-home doses and check-ins (portal pages of ketaclinic/homecare), before the portal's.
     path("portal/home-dose/", include("ketaclinic.homecare.portal_urls")),

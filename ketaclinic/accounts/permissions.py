@@ -93,6 +93,11 @@ class Perm(StrEnum):
     BILLING_HANDLE = "billing.handle"
     # A course estimate of a plan (made and read): the prescriber shows it to the patient; front desk too.
     BILLING_ESTIMATE = "billing.estimate"
+    # The calendar of a location (ketaclinic/scheduling): its appointments with the patients' names, its
+    # courses. Front desk, nurses and prescribers read it; front desk books, cancels and records no-shows.
+    # Opening hours, closures, shifts and prescriber windows are CLINIC_MANAGE (clinic admins).
+    SCHEDULE_READ = "schedule.read"
+    SCHEDULE_BOOK = "schedule.book"
     # Ketamine-assisted psychotherapy (ketaclinic/therapy). Keeping a patient's care team (who prescribes,
     # nurses, does the therapy and coaches): the clinicians who treat the patient.
     CARE_TEAM_WRITE = "care_team.write"
@@ -162,6 +167,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.ASSESSMENT_REQUEST,
             # Shows the patient the expected cost of the course before approving it.
             Perm.BILLING_ESTIMATE,
+            # Reads the calendar: who is coming to which chair when (front desk books).
+            Perm.SCHEDULE_READ,
             # Keeps the care team; may lead a KAP session and write its notes; reads therapy notes (not
             # psychotherapy notes).
             Perm.CARE_TEAM_WRITE,
@@ -191,6 +198,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.ASSESSMENT_RECORD,
             # Sends the patient a questionnaire between visits.
             Perm.ASSESSMENT_REQUEST,
+            # Reads the calendar: who is coming to which chair when.
+            Perm.SCHEDULE_READ,
             # Keeps the care team; reads integration and preparation notes, never psychotherapy notes.
             Perm.CARE_TEAM_WRITE,
             Perm.THERAPY_NOTE_READ,
@@ -226,6 +235,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.BILLING_PRICES_READ,
             Perm.BILLING_HANDLE,
             Perm.BILLING_ESTIMATE,
+            # Keeps the calendar: books visits and courses, cancels, records no-shows.
+            Perm.SCHEDULE_READ,
+            Perm.SCHEDULE_BOOK,
         }
     ),
 }
@@ -249,6 +261,8 @@ PHI_PERMISSIONS = frozenset(
         Perm.WORKLIST_READ,
         Perm.BILLING_HANDLE,
         Perm.BILLING_ESTIMATE,
+        Perm.SCHEDULE_READ,
+        Perm.SCHEDULE_BOOK,
         Perm.CARE_TEAM_WRITE,
         Perm.THERAPY_WRITE,
         Perm.THERAPY_NOTE_READ,

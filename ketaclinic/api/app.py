@@ -142,6 +142,7 @@ from ketaclinic.homecare.api import router as homecare_router  # noqa: E402
 from ketaclinic.ledger.api import router as ledger_router  # noqa: E402
 from ketaclinic.patients.api import router as patients_router  # noqa: E402
 from ketaclinic.rems.api import router as rems_router  # noqa: E402
+from ketaclinic.scheduling.api import router as scheduling_router  # noqa: E402
 from ketaclinic.screening.api import router as screening_router  # noqa: E402
 from ketaclinic.therapy.api import router as therapy_router  # noqa: E402
 from ketaclinic.treatment.api import router as treatment_router  # noqa: E402
@@ -159,6 +160,7 @@ api.add_router("/v1", safety_router)
 api.add_router("/v1", assessments_router)
 api.add_router("/v1", assessment_requests_router)
 api.add_router("/v1", billing_router)
+api.add_router("/v1", scheduling_router)
 api.add_router("/v1", homecare_router)
 api.add_router("/v1", therapy_router)
 # Every POST honours Idempotency-Key (ketaclinic/idempotency/hook.py), documented on each operation.

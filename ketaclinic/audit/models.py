@@ -141,6 +141,15 @@ class Action(models.TextChoices):
     HOME_CHECKIN_REMINDER = "home.checkin_reminder", "Home check-in reminder sent"
     HOME_HOLD_RELEASE = "home.hold_release", "Hold on the next home dose released"
 
+    # The calendar (ketaclinic/scheduling): a location's opening hours, closures and shifts changed; an
+    # appointment booked (an override of a hard rule is its own kind, naming the rules in changed_fields), a
+    # plan's course booked, an appointment cancelled or marked a no-show. Rows never carry the reasons.
+    SCHEDULE_RESOURCES = "schedule.resources", "Opening hours, closures or shifts changed"
+    APPOINTMENT_BOOK = "schedule.book", "Appointment booked"
+    APPOINTMENT_OVERRIDE = "schedule.override", "Appointment booked against a hard rule (override)"
+    COURSE_BOOK = "schedule.course_book", "Treatment course booked"
+    APPOINTMENT_CANCEL = "schedule.cancel", "Appointment cancelled"
+    APPOINTMENT_NO_SHOW = "schedule.no_show", "Appointment marked no-show"
     # Ketamine-assisted psychotherapy (ketaclinic/therapy): the care team changed (its rows keep who joined
     # and left, when and by whom), therapy sessions scheduled, notes written, signed and amended, and each
     # read of another author's psychotherapy note (the row names the access, whose row keeps the reason).

@@ -567,6 +567,51 @@ class ClinicPolicy:
         ),
     )
 
+    # --- Scheduling (shared/product/scheduling.md; reference 1.8) ----------------------------------------
+    nurse_monitoring_ratio: int | None = field(
+        default=None,
+        metadata=_doc(
+            _C,
+            ("S13",),
+            "Patients in monitoring (a dosing visit: esketamine, IV or IM) per nurse on duty at any moment. "
+            "The REMS asks only for healthcare provider(s) on site and no source gives a ratio, so there is "
+            "no default: dosing visits cannot be booked at a location until its clinic sets one.",
+        ),
+    )
+    esketamine_visit_minutes: int = field(
+        default=135,
+        metadata=_doc(
+            _C,
+            ("S13",),
+            "Minutes an esketamine visit holds its chair or room: at least 2 hours of monitoring after the "
+            "dose, check-in and turnover (about 2 h 15 min; clinics quote 120-140 minutes in the office).",
+        ),
+    )
+    iv_visit_minutes: int = field(
+        default=120,
+        metadata=_doc(
+            _C,
+            ("K3",),
+            "Minutes an IV ketamine visit holds its chair: the 40-minute infusion, monitoring after it, "
+            "check-in and turnover (clinics book 1.5-2 hours).",
+        ),
+    )
+    im_visit_minutes: int = field(
+        default=90,
+        metadata=_doc(_C, (), "Minutes an IM ketamine visit holds its chair, monitoring included."),
+    )
+    consultation_visit_minutes: int = field(
+        default=60,
+        metadata=_doc(_C, (), "Minutes a consultation holds its room."),
+    )
+    preparation_visit_minutes: int = field(
+        default=50,
+        metadata=_doc(_C, (), "Minutes a preparation session holds its therapy room."),
+    )
+    integration_visit_minutes: int = field(
+        default=50,
+        metadata=_doc(_C, (), "Minutes an integration session holds its therapy room."),
+    )
     # --- At-home ketamine (reference 1.3, 1.4, 2.3, 2.5; product brief "At-home programs") --------------
     # Nobody qualified is in the room, so each number is the clinic's; the defaults are the reference's
     # in-clinic values where it has one.
@@ -683,6 +728,13 @@ _INT_MINIMUMS: dict[str, int] = {
     "self_report_dob_attempts": 1,
     "self_report_lead_hours": 0,
     "self_report_overdue_hours": 1,
+    "nurse_monitoring_ratio": 1,
+    "esketamine_visit_minutes": 5,
+    "iv_visit_minutes": 5,
+    "im_visit_minutes": 5,
+    "consultation_visit_minutes": 5,
+    "preparation_visit_minutes": 5,
+    "integration_visit_minutes": 5,
     "home_checkin_after_hours": 0,
     "home_checkin_due_hours": 1,
     "home_fail_side_effect_level": 1,
@@ -698,6 +750,7 @@ _OPTIONAL_INTS = frozenset(
         "cadss_alert_above",
         "moaas_sedation_alert_at_or_below",
         "ketamine_min_observation_minutes",
+        "nurse_monitoring_ratio",
     }
 )
 

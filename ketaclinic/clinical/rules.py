@@ -15,6 +15,7 @@ from ketaclinic.clinical import (
     protocols,
     rems,
     scales,
+    scheduling,
     trd,
     vitals,
 )
@@ -22,7 +23,7 @@ from ketaclinic.clinical.common import Area, Modality, Rule, parse_modality
 from ketaclinic.clinical.policy import DEFAULT_POLICY, ClinicPolicy, PolicyField, policy_fields
 from ketaclinic.clinical.sources import unknown_tags
 
-RULESET_VERSION = "2026.11.5"
+RULESET_VERSION = "2026.11.6"
 """Shown by the app with every decision so a clinic can review the rule set it applies. Bump it whenever a
 rule, a policy default or a source changes."""
 
@@ -53,6 +54,7 @@ def _gather() -> tuple[Rule, ...]:
         + dosing.RULES
         + protocols.RULES
         + rems.RULES
+        + scheduling.RULES
         + home.RULES
         + scales.RULES
         + measurement.RULES

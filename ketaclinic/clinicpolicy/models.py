@@ -56,6 +56,7 @@ class PolicyChange(models.Model):
 class ChairKind(models.TextChoices):
     CHAIR = "chair", "Chair"
     ROOM = "room", "Room"
+    THERAPY_ROOM = "therapy_room", "Therapy room"
 
 
 class Chair(models.Model):
@@ -63,7 +64,7 @@ class Chair(models.Model):
 
     location = models.ForeignKey(ClinicLocation, on_delete=models.PROTECT, related_name="chairs")
     name = models.CharField(max_length=CHAIR_NAME_MAX)
-    kind = models.CharField(max_length=10, choices=ChairKind.choices, default=ChairKind.CHAIR)
+    kind = models.CharField(max_length=12, choices=ChairKind.choices, default=ChairKind.CHAIR)
     active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1)
 

@@ -30,6 +30,7 @@ from ketaclinic.patients import inputs
 from ketaclinic.patients.actions import do_register_patient
 from ketaclinic.portal import demo as portal_demo
 from ketaclinic.rems import demo as rems_demo
+from ketaclinic.scheduling import demo as scheduling_demo
 from ketaclinic.screening import demo as screening_demo
 from ketaclinic.therapy import demo as therapy_demo
 from ketaclinic.treatment import demo as treatment_demo
@@ -412,6 +413,10 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
         portal_demo.load(network)
         # Price lists (the tests' too); coverage, estimates, and invoices of signed sessions with payments.
         billing_demo.load(network, today, rng, full=patients_per_location >= LEDGER_MIN_PATIENTS)
+        # The calendar: hours, a holiday and rosters; in the full demo the nurse ratio and booked courses.
+        scheduling_demo.load(
+            list(network.locations.order_by("slug")), full=patients_per_location >= LEDGER_MIN_PATIENTS
+        )
         # An at-home program at north with four weeks of doses and a missed check-in holding the next dose.
         if patients_per_location >= LEDGER_MIN_PATIENTS:
             homecare_demo.load(network, today)

@@ -37,6 +37,7 @@ from ketaclinic.audit.repeats import record_repeated
 from ketaclinic.clinicpolicy.actions import do_add_chair, do_change_policy, do_retire_chair
 from ketaclinic.clinicpolicy.inputs import ChairIn, PolicyChangeIn
 from ketaclinic.clinicpolicy.models import Chair, ChairKind
+from ketaclinic.homecare.tests.fastload_rows import fill as fill_homecare
 from ketaclinic.idempotency.models import IdempotencyKey
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.patients import actions, inputs
@@ -99,6 +100,7 @@ def _fill(world: World) -> None:
     chair = Chair.objects.get(location=north, name="Chair 1")  # the demo's
     fill_treatment(patient, actor, chair)
     fill_therapy(patient, chair)
+    fill_homecare(patient)
     ledger_helpers.fill(north, world.user("nurse.north"), world.user("prescriber.north"), patient)
     LogEntry.objects.create(
         user=actor,

@@ -35,6 +35,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"rems", "floor"}),
     # Measurement-based care: scored questionnaires, their requests and links, safety alerts, the worklist.
     frozenset({"assessments"}),
+    # The calendar: resources, appointments and courses booked as a whole, above plans and REMS enrolment.
+    frozenset({"scheduling"}),
     # Ketamine-assisted psychotherapy: the care team, therapy sessions linked to their dose sessions, notes
     # and psychotherapy-note privacy.
     frozenset({"therapy"}),

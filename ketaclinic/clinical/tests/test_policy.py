@@ -40,9 +40,19 @@ def test_every_field_is_documented_with_basis_and_sources() -> None:
     for row in rows:
         assert row.description.strip(), row.name
         assert isinstance(row.basis, PolicyBasis)
-        # Every number that rests on the literature names its sources; only data-entry bounds and the
-        # self-report link's and the home check-in's operational settings (hours, attempts) have none.
-        operational = ("dose_weight_", "self_report_", "home_checkin_due_hours")
+        # Every number that rests on the literature names its sources; only data-entry bounds, the
+        # self-report link's and the home check-in's operational settings (hours, attempts) and the
+        # calendar's lengths of visits no source measures (IM, consultation, preparation, integration)
+        # have none.
+        operational = (
+            "dose_weight_",
+            "self_report_",
+            "home_checkin_due_hours",
+            "im_visit_",
+            "consultation_visit_",
+            "preparation_visit_",
+            "integration_visit_",
+        )
         assert row.sources or row.name.startswith(operational), row.name
         assert row.is_default
 

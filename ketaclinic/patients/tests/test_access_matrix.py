@@ -26,6 +26,7 @@ from ketaclinic.patients.actions import HistoryInput
 from ketaclinic.patients.models import AllergyCategory, BodyMeasurement, Patient, Substance, UseStatus
 from ketaclinic.patients.sections import SECTIONS
 from ketaclinic.rems.tests import matrix as rems_matrix
+from ketaclinic.scheduling.tests import matrix as scheduling_matrix
 from ketaclinic.therapy.tests import matrix as therapy_matrix
 from ketaclinic.treatment.tests import matrix as treatment_matrix
 
@@ -438,6 +439,8 @@ ROUTES += treatment_matrix.ROUTES
 ROUTES += assessments_matrix.ROUTES
 # Safety alerts, safety plans and the clinician worklist (ketaclinic/assessments/tests/safety_matrix.py).
 ROUTES += safety_matrix.ROUTES
+# The calendar: chairs, the schedule, bookings, courses and resources (ketaclinic/scheduling/tests/matrix.py).
+ROUTES += scheduling_matrix.ROUTES
 # At-home programs: the program, its doses, status and a hold's release (ketaclinic/homecare/tests/matrix.py).
 ROUTES += homecare_matrix.ROUTES
 # The care team, therapy sessions and notes (ketaclinic/therapy/tests/matrix.py prepares each route's state).
@@ -553,6 +556,7 @@ def _call(world: World, who: str | None, route: Route, patient: Patient) -> Test
         safety_matrix,
         ledger_matrix,
         billing_matrix,
+        scheduling_matrix,
         homecare_matrix,
         therapy_matrix,
     )
@@ -764,6 +768,7 @@ COVERED_NAMESPACES = {
     "assessments",
     "safety",
     "billing",
+    "scheduling",
     "homecare",
     "therapy",
 }
@@ -810,6 +815,7 @@ def test_every_web_page_is_in_the_matrix() -> None:
                 safety_plan=1,
                 **ledger_matrix.SAMPLE_IDS,
                 **billing_matrix.SAMPLE_IDS,
+                **scheduling_matrix.SAMPLE_IDS,
                 **therapy_matrix.SAMPLE_IDS,
             )
         ).view_name

@@ -35,6 +35,7 @@ from ketaclinic.patients import actions, inputs
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.sections import SECTIONS
 from ketaclinic.patients.tests.test_access_matrix import TRIAL, _entries
+from ketaclinic.scheduling.tests import matrix as scheduling_matrix
 from ketaclinic.therapy.tests import matrix as therapy_matrix
 from ketaclinic.treatment.tests import matrix as treatment_matrix
 
@@ -656,6 +657,60 @@ for _name, (_route, _status, _kind) in _BILLING_STATUS.items():
     _, _method, _url, _body = BILLING[_name][:4]
     ENDPOINTS.append(Case(_route, _method, _url, _body, _status, _kind, "frontdesk.north"))  # type: ignore[arg-type]
 BILLING_BY_ROUTE = {_BILLING_STATUS[name][0]: route for name, route in BILLING.items()}
+# The calendar (ketaclinic/scheduling/tests/matrix.py prepares each route's state and fills its body): the
+# schedule is a list; a booking, course, cancel or no-show answers with the patient's appointment (a read);
+# a refused booking names rules only; chairs and the resources carry no patient.
+_REFUSED_BOOKING = (
+    "api book appointment refused",
+    "post",
+    "/api/v1/appointments",
+    {"patient_id": "{pid}", "kind": "consultation", "starts_at": "{past}"},
+)
+_SCHEDULING: list[tuple[str, int, Kind, str, tuple[Any, ...]]] = [
+    ("GET /api/v1/chairs", 200, "none", "nurse.north", ()),
+    ("GET /api/v1/schedule", 200, "list", "nurse.north", ()),
+    ("POST /api/v1/appointments", 201, "read", "frontdesk.north", ()),
+    ("POST /api/v1/appointments", 409, "none", "frontdesk.north", _REFUSED_BOOKING),
+    ("POST /api/v1/treatment-plans/{plan_id}/bookings", 201, "read", "frontdesk.north", ()),
+    ("POST /api/v1/appointments/{appointment_id}/cancel", 200, "read", "frontdesk.north", ()),
+    ("POST /api/v1/appointments/{appointment_id}/no-show", 200, "read", "frontdesk.north", ()),
+    ("scheduling:calendar", 200, "list", "nurse.north", ()),
+    ("scheduling:book", 302, "none", "frontdesk.north", ()),
+    ("scheduling:cancel", 302, "none", "frontdesk.north", ()),
+    ("scheduling:no_show", 302, "none", "frontdesk.north", ()),
+    ("scheduling:course", 200, "read", "nurse.north", ()),
+    ("scheduling:course", 200, "read", "frontdesk.north", ("post",)),
+    ("scheduling:resources", 200, "none", "nurse.north", ()),
+    ("scheduling:add_resource", 302, "none", "admin.north", ()),
+]
+_SCHEDULING_ROUTES = {
+    "GET /api/v1/chairs": "api schedule chairs",
+    "GET /api/v1/schedule": "api schedule",
+    "POST /api/v1/appointments": "api book appointment",
+    "POST /api/v1/treatment-plans/{plan_id}/bookings": "api book course",
+    "POST /api/v1/appointments/{appointment_id}/cancel": "api cancel appointment",
+    "POST /api/v1/appointments/{appointment_id}/no-show": "api no-show",
+    "scheduling:calendar": "schedule page",
+    "scheduling:book": "schedule book page",
+    "scheduling:cancel": "schedule cancel page",
+    "scheduling:no_show": "schedule no-show page",
+    "scheduling:resources": "schedule resources page",
+    "scheduling:add_resource": "schedule add closure page",
+}
+_SAMPLES = {"location_id": "1", "plan": str(uuid.UUID(int=1)), "appointment": str(uuid.UUID(int=1))}
+SCHEDULING_BY_CASE: dict[tuple[str, int, str], tuple[Any, ...]] = {}
+for _route, _status, _kind, _who, _special in _SCHEDULING:
+    _post = _special == ("post",)
+    if _special and not _post:
+        _matrix = _special
+    else:
+        _name = _SCHEDULING_ROUTES.get(_route) or ("course booking page" if _post else "course page")
+        _matrix = next(r for r in scheduling_matrix.ROUTES if r[0] == _name)
+    _method = _matrix[1]
+    _url = _matrix[2].split("?")[0].format(**_SAMPLES, **{"plan_day": "", "pid": PID})
+    _case = Case(_route, _method, _url, None, _status, _kind, _who)
+    (PAGES if ":" in _route and not _route.startswith(("GET ", "POST ")) else ENDPOINTS).append(_case)
+    SCHEDULING_BY_CASE[(_route, _status, _method)] = _matrix
 # At-home programs (ketaclinic/homecare): each case names the state it needs (homecare/tests/matrix.py):
 # a program of the patient, or a dose whose missing check-in holds the next one.
 _HOME = f"/home-programs/patients/{PID}"
@@ -766,6 +821,7 @@ def _page_names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> I
                 "floor",
                 "assessments",
                 "safety",
+                "scheduling",
                 "homecare",
                 "therapy",
             }:
@@ -816,6 +872,22 @@ def _patient(world: World) -> Patient:
 
 
 def _send(world: World, case: Case, patient: Patient) -> TestResponse:
+    scheduled = SCHEDULING_BY_CASE.get((case.route, case.status, case.method))
+    if scheduled is not None:
+        client = world.api(case.who) if case.is_api else world.client(case.who)
+
+        def deliver(target: str, data: Any) -> TestResponse:
+            if case.is_api:
+                kwargs = {"data": json.dumps(data), "content_type": "application/json"} if data else {}
+                if case.method == "post" and not data:
+                    kwargs = {"data": "{}", "content_type": "application/json"}
+                sent: TestResponse = getattr(client, case.method)(target, **kwargs)
+                return sent
+            page: TestResponse = getattr(client, case.method)(target, data or {})
+            return page
+
+        booked: TestResponse = scheduling_matrix.call(scheduled, patient, deliver)
+        return booked
     sent = THERAPY_SENT.get((case.route, case.method, case.status))
     if sent is not None:
         therapy_client = world.api(case.who) if case.is_api else world.client(case.who)

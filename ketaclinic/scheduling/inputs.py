@@ -1,0 +1,89 @@
+"""What the calendar's pages and API accept: one pydantic model per write, shared by both."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, model_validator
+
+from ketaclinic.patients.inputs import Moment, Strict, Text
+from ketaclinic.scheduling.models import REASON_MAX, AppointmentKind, ShiftKind
+
+Reason = Annotated[str, Text(REASON_MAX, required=True)]
+OptionalReason = Annotated[str, Text(REASON_MAX)]
+Weekday = Annotated[StrictInt, Field(ge=0, le=6)]
+ChairId = Annotated[StrictInt, Field(ge=1, le=2**62)]
+
+
+class AppointmentIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "patient_id": "5b1c0d3e-0000-4000-8000-000000000000",
+                    "kind": "consultation",
+                    "starts_at": "2026-12-01T10:00:00+00:00",
+                }
+            ]
+        }
+    )
+    patient_id: uuid.UUID
+    kind: AppointmentKind
+    starts_at: Moment
+    # A chair or room of the patient's location; the first free one that suits the visit when not given.
+    chair: ChairId | None = None
+    # The treatment session the visit is for (its plan's course; its modality is the visit's kind).
+    session_id: uuid.UUID | None = None
+    # Book although hard rules refuse: why (audited, kept with the rules it overrides).
+    override_reason: OptionalReason = ""
+
+
+class CourseBookingIn(Strict):
+    """Book every unbooked session of a plan: the first at `first_starts_at` (on that session's day), the
+    others on their own days at the same local time and in the same chair when `same_slot`, otherwise at
+    the first time of their day that every rule allows."""
+
+    first_starts_at: Moment
+    same_slot: StrictBool = True
+
+
+class CancelIn(Strict):
+    reason: Reason
+
+
+class NoShowIn(Strict):
+    pass
+
+
+class OpeningIn(Strict):
+    weekday: Weekday
+    opens: dt.time
+    closes: dt.time
+
+    @model_validator(mode="after")
+    def _order(self) -> OpeningIn:
+        if self.opens >= self.closes:
+            raise ValueError("closes: must be after opens")
+        return self
+
+
+class ClosureIn(Strict):
+    date: dt.date
+    reason: Annotated[str, Text(120, required=True)]
+
+
+class ShiftIn(Strict):
+    staff_id: Annotated[StrictInt, Field(ge=1, le=2**62)]
+    kind: ShiftKind
+    starts_at: Moment
+    ends_at: Moment
+
+    @model_validator(mode="after")
+    def _order(self) -> ShiftIn:
+        if self.starts_at >= self.ends_at:
+            raise ValueError("ends_at: must be after starts_at")
+        if self.ends_at - self.starts_at > dt.timedelta(hours=24):
+            raise ValueError("ends_at: a shift lasts at most 24 hours")
+        return self

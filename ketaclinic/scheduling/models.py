@@ -1,0 +1,141 @@
+"""The calendar's tables: each location's opening hours, closures, staff shifts (nurses on duty, prescribers
+present), and appointments. Tables and constraints only; writes go through actions.py.
+
+An appointment holds one chair or room of its location from `starts_at` to `ends_at` (aware UTC); its status
+is FHIR's Appointment status. One booked for a treatment session names it (`session`), so a plan's course is
+its sessions' appointments. A booking that breaks a hard rule keeps the rules it broke and the reason given.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+REASON_MAX = 300
+
+
+class AppointmentKind(models.TextChoices):
+    """clinical/scheduling.VisitKind, with its labels."""
+
+    ESKETAMINE_NASAL = "esketamine_nasal", "Esketamine nasal spray"
+    IV_KETAMINE = "iv_ketamine", "IV ketamine infusion"
+    IM_KETAMINE = "im_ketamine", "IM ketamine injection"
+    CONSULTATION = "consultation", "Consultation"
+    PREPARATION = "preparation", "Preparation"
+    INTEGRATION = "integration", "Integration"
+
+
+class AppointmentStatus(models.TextChoices):
+    """FHIR R4 Appointment.status (the codes a ketamine clinic's calendar uses)."""
+
+    PROPOSED = "proposed", "Proposed"
+    BOOKED = "booked", "Booked"
+    ARRIVED = "arrived", "Arrived"
+    FULFILLED = "fulfilled", "Fulfilled"
+    CANCELLED = "cancelled", "Cancelled"
+    NOSHOW = "noshow", "No-show"
+    WAITLIST = "waitlist", "Waitlist"
+
+
+# The statuses that hold a chair, a patient and a nurse's attention: the rules check these.
+HOLDING = (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.FULFILLED)
+
+
+class ShiftKind(models.TextChoices):
+    NURSE = "nurse", "Nurse on duty"
+    PRESCRIBER = "prescriber", "Prescriber present"
+
+
+class OpeningHours(models.Model):
+    """One opening interval of a location on a weekday (Monday = 0), in the location's local time."""
+
+    location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="+")
+    weekday = models.PositiveSmallIntegerField()
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="opening_weekday_range"),
+            models.CheckConstraint(condition=Q(opens__lt=F("closes")), name="opening_opens_before_closes"),
+        ]
+        ordering = ["location", "weekday", "opens"]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.opens}-{self.closes}"
+
+
+class Closure(models.Model):
+    """A day a location is closed (a holiday, a training day). Not PHI."""
+
+    location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="+")
+    date = models.DateField()
+    reason = models.CharField(max_length=120)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["location", "date"], name="closure_once_a_day")]
+        ordering = ["location", "date"]
+
+    def __str__(self) -> str:
+        return f"closed {self.date}"
+
+
+class Shift(models.Model):
+    """A staff member at a location from `starts_at` to `ends_at`: a nurse on duty (counts towards the
+    monitoring ratio) or a prescriber present (esketamine visits need one for their whole length)."""
+
+    location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="+")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=ShiftKind.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(starts_at__lt=F("ends_at")), name="shift_starts_before_end")
+        ]
+        indexes = [models.Index(fields=["location", "starts_at"], name="shift_location_start")]
+        ordering = ["location", "starts_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.starts_at}"
+
+
+class Appointment(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="appointments")
+    location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="+")
+    chair = models.ForeignKey("clinicpolicy.Chair", on_delete=models.PROTECT, related_name="appointments")
+    kind = models.CharField(max_length=20, choices=AppointmentKind.choices)
+    status = models.CharField(max_length=10, choices=AppointmentStatus.choices, default="booked")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    session = models.ForeignKey(
+        "treatment.TreatmentSession", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The hard rules the booking broke, kept with the reason staff gave for booking it anyway.
+    overridden_rules = models.JSONField(default=list)
+    override_reason = models.CharField(max_length=REASON_MAX, blank=True)
+    cancel_reason = models.CharField(max_length=REASON_MAX, blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=F("ends_at")), name="appointment_starts_before_end"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["location", "starts_at"], name="appointment_location_start"),
+            models.Index(fields=["patient", "starts_at"], name="appointment_patient_start"),
+        ]
+        ordering = ["starts_at"]
+
+    def __str__(self) -> str:
+        return f"appointment {self.pk}"

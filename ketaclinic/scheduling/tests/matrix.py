@@ -1,0 +1,168 @@
+"""The calendar's routes of the access matrix (patients/tests/test_access_matrix.py), and the state each needs
+for an allowed call to succeed: a plan with sessions to book, a booked visit to cancel, a visit that has
+started to mark a no-show. The read-event and idempotency tests send the same routes through `call`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ketaclinic.accounts.models import User
+from ketaclinic.patients.models import Patient
+from ketaclinic.scheduling import actions
+from ketaclinic.scheduling.inputs import AppointmentIn
+from ketaclinic.scheduling.models import Appointment, AppointmentKind
+from ketaclinic.scheduling.tests.helpers import at, future_plan, local_day, set_ratio
+from ketaclinic.treatment.models import TreatmentPlan
+
+ALL = {"admin", "prescriber", "nurse", "therapist", "frontdesk"}
+READERS = {"prescriber", "nurse", "frontdesk"}
+FRONT = {"frontdesk"}
+ADMINS = {"admin"}
+A = "/api/v1/appointments/{appointment}"
+BOOKING = {"patient_id": "{pid}", "kind": "consultation", "starts_at": "{start}"}
+BOOK_FORM = {
+    "location": "{location_id}",
+    "patient_mrn": "{mrn}",
+    "kind": "consultation",
+    "date": "{day}",
+    "time": "10:00",
+}
+
+# (name, method, url template, body, allowed roles, scoped to the patient's location, API?)
+ROUTES: list[tuple[str, str, str, Any, set[str], bool, bool]] = [
+    ("api schedule chairs", "get", "/api/v1/chairs?location_id={location_id}", None, ALL, True, True),
+    (
+        "api schedule",
+        "get",
+        "/api/v1/schedule?start={today}&days=7&location_id={location_id}",
+        None,
+        READERS,
+        True,
+        True,
+    ),
+    ("api book appointment", "post", "/api/v1/appointments", BOOKING, FRONT, True, True),
+    (
+        "api book course",
+        "post",
+        "/api/v1/treatment-plans/{plan}/bookings",
+        {"first_starts_at": "{plan_start}"},
+        FRONT,
+        True,
+        True,
+    ),
+    ("api cancel appointment", "post", f"{A}/cancel", {"reason": "Unwell"}, FRONT, True, True),
+    ("api no-show", "post", f"{A}/no-show", {}, FRONT, True, True),
+    ("schedule page", "get", "/schedule/?location={location_id}", None, READERS, True, False),
+    ("schedule book page", "post", "/schedule/book/", BOOK_FORM, FRONT, True, False),
+    (
+        "schedule cancel page",
+        "post",
+        "/schedule/appointments/{appointment}/cancel/",
+        {"reason": "Unwell"},
+        FRONT,
+        True,
+        False,
+    ),
+    (
+        "schedule no-show page",
+        "post",
+        "/schedule/appointments/{appointment}/no-show/",
+        {},
+        FRONT,
+        True,
+        False,
+    ),
+    ("course page", "get", "/schedule/plans/{plan}/", None, READERS, True, False),
+    (
+        "course booking page",
+        "post",
+        "/schedule/plans/{plan}/",
+        {"date": "{plan_day}", "time": "11:00", "same_slot": "on"},
+        FRONT,
+        True,
+        False,
+    ),
+    ("schedule resources page", "get", "/schedule/resources/{location_id}/", None, ALL, True, False),
+    (
+        "schedule add closure page",
+        "post",
+        "/schedule/resources/{location_id}/closure/",
+        {"closure-date": "{far_day}", "closure-reason": "Holiday"},
+        ADMINS,
+        True,
+        False,
+    ),
+]
+
+NAMES = {r[0] for r in ROUTES}
+SAMPLE_IDS = {
+    "appointment": "00000000-0000-4000-8000-000000000000",
+}
+
+_PREPARED: dict[tuple[str, Any], dict[str, Any]] = {}
+
+
+def _still_there(ids: dict[str, Any]) -> bool:
+    if "plan" in ids and not TreatmentPlan.objects.filter(pk=ids["plan"]).exists():
+        return False
+    return "appointment" not in ids or Appointment.objects.filter(pk=ids["appointment"]).exists()
+
+
+def prepare(name: str, patient: Patient) -> dict[str, Any]:
+    """The ids the route names, made through the actions."""
+    location = patient.location
+    desk = User.objects.get(username=f"frontdesk.{location.slug}")
+    ids: dict[str, Any] = {}
+    if "course" in name:
+        set_ratio(location, 2)
+        plan = future_plan(patient, 2)
+        ids["plan"] = plan.pk
+        first = plan.sessions.order_by("number").first()
+        assert first is not None
+        ids["plan_day"] = first.date.isoformat()
+        ids["plan_start"] = at(location, 2, 11).isoformat()
+    if "cancel" in name or "no-show" in name:
+        started = "no-show" in name
+        start = at(location, 0, 0, 5) if started else at(location, 2)
+        data = AppointmentIn(
+            patient_id=patient.pk,
+            kind=AppointmentKind.CONSULTATION,
+            starts_at=start,
+            override_reason="Recorded late" if started else "",
+        )
+        ids["appointment"] = actions.do_book_appointment(patient, data, actor=desk).pk
+    return ids
+
+
+def _fill(value: Any, values: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _fill(v, values) for k, v in value.items()}
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return values.get(value[1:-1], value)
+    return value
+
+
+def call(route: tuple[Any, ...], patient: Patient, send: Callable[[str, Any], Any]) -> Any:
+    """Prepare the route's state (once per route and patient, so a replay finds the same), then send it."""
+    name, _, url, body = route[:4]
+    known = _PREPARED.get((name, patient.pk))
+    if known is not None and _still_there(known):
+        ids = known
+    else:
+        ids = prepare(name, patient)
+        _PREPARED[(name, patient.pk)] = ids
+    location = patient.location
+    values = {
+        "pid": str(patient.pk),
+        "mrn": patient.mrn,
+        "location_id": str(location.pk),
+        "today": local_day(location, 0).isoformat(),
+        "day": local_day(location, 2).isoformat(),
+        "far_day": local_day(location, 60).isoformat(),
+        "start": at(location, 2).isoformat(),
+        "past": at(location, -1).isoformat(),
+        **{k: str(v) for k, v in ids.items()},
+    }
+    target = url.format(**values)
+    return send(target, _fill(body, values))
