@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "ketaclinic.assessments",
     "ketaclinic.therapy",
     "ketaclinic.portal",
+    "ketaclinic.billing",
     "ketaclinic.scheduling",
     "ketaclinic.homecare",
     "ketaclinic.demo",
@@ -97,6 +98,8 @@ TEMPLATES = [
                 "ketaclinic.scheduling.context.schedule_nav",
                 # The top bar's worklist link (web/_top_bar.html includes safety/_nav.html).
                 "ketaclinic.assessments.safety_context.worklist_nav",
+                # The top bar's Prices link and the money links of the chart, plan and session.
+                "ketaclinic.billing.context.billing",
             ],
         },
     },

@@ -40,6 +40,10 @@ urlpatterns = [
     # At-home programs on the staff side.
     path("home-programs/", include("ketaclinic.homecare.urls")),
     path("portal-staff/", include("ketaclinic.portal.staff_urls")),
+    # Costs and billing: price lists, coverage, estimates, invoices and payments; the patient's estimate in
+    # the portal.
+    path("billing/", include("ketaclinic.billing.urls")),
+    path("portal/estimate/", include("ketaclinic.billing.portal_urls")),
     # The clinician worklist (/worklist/) and the safety pages (/safety/...) of measurement-based care.
     path("", include("ketaclinic.assessments.safety_urls")),
     path("assessments/", include("ketaclinic.assessments.urls")),

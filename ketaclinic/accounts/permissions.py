@@ -83,6 +83,16 @@ class Perm(StrEnum):
     # Asking a patient for a questionnaire: a one-off request with its self-report link, sent by e-mail or
     # text message (the plan's schedule asks on its own). The clinicians who follow the patient's scores.
     ASSESSMENT_REQUEST = "assessment.request"
+    # Costs and billing (ketaclinic/billing). The location's price list: read by whoever handles money (front
+    # desk, clinic admins), kept by clinic admins. Not PHI.
+    BILLING_PRICES_READ = "billing.prices_read"
+    BILLING_PRICES_MANAGE = "billing.prices_manage"
+    # A patient's money: coverage (with the card images), benefits checks, invoices of signed sessions,
+    # payments, refunds, write-offs, credit notes and balances. The front desk's; nurses and therapists see
+    # none of it.
+    BILLING_HANDLE = "billing.handle"
+    # A course estimate of a plan (made and read): the prescriber shows it to the patient; front desk too.
+    BILLING_ESTIMATE = "billing.estimate"
     # The calendar of a location (ketaclinic/scheduling): its appointments with the patients' names, its
     # courses. Front desk, nurses and prescribers read it; front desk books, cancels and records no-shows.
     # Opening hours, closures, shifts and prescriber windows are CLINIC_MANAGE (clinic admins).
@@ -123,6 +133,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             # Keeps the location's clinic policy, time zone, and chairs and rooms.
             Perm.CLINIC_READ,
             Perm.CLINIC_MANAGE,
+            # Keeps the location's price list (items, codes, amounts, effective dates); a patient's money is
+            # the front desk's (an admin who is also front desk handles both).
+            Perm.BILLING_PRICES_READ,
+            Perm.BILLING_PRICES_MANAGE,
         }
     ),
     Role.PRESCRIBER: frozenset(
@@ -151,6 +165,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.ASSESSMENT_RECORD,
             # Sends the patient a questionnaire between visits.
             Perm.ASSESSMENT_REQUEST,
+            # Shows the patient the expected cost of the course before approving it.
+            Perm.BILLING_ESTIMATE,
             # Reads the calendar: who is coming to which chair when (front desk books).
             Perm.SCHEDULE_READ,
             # Keeps the care team; may lead a KAP session and write its notes; reads therapy notes (not
@@ -215,6 +231,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             # Checks patients in on arrival; never charts the treatment itself (no dose, vitals, discharge).
             Perm.TREATMENT_CHECK_IN,
             Perm.PORTAL_INVITE,
+            # Handles the money: prices, coverage and benefits checks, estimates, invoices and payments.
+            Perm.BILLING_PRICES_READ,
+            Perm.BILLING_HANDLE,
+            Perm.BILLING_ESTIMATE,
             # Keeps the calendar: books visits and courses, cancels, records no-shows.
             Perm.SCHEDULE_READ,
             Perm.SCHEDULE_BOOK,
@@ -239,6 +259,8 @@ PHI_PERMISSIONS = frozenset(
         Perm.TREATMENT_CHART,
         Perm.SAFETY_ASSESS,
         Perm.WORKLIST_READ,
+        Perm.BILLING_HANDLE,
+        Perm.BILLING_ESTIMATE,
         Perm.SCHEDULE_READ,
         Perm.SCHEDULE_BOOK,
         Perm.CARE_TEAM_WRITE,

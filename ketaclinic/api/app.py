@@ -134,6 +134,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 from ketaclinic.assessments.api import router as assessments_router  # noqa: E402
 from ketaclinic.assessments.requests_api import router as assessment_requests_router  # noqa: E402
 from ketaclinic.assessments.safety_api import router as safety_router  # noqa: E402
+from ketaclinic.billing.api import router as billing_router  # noqa: E402
 from ketaclinic.clinicpolicy.api import router as clinicpolicy_router  # noqa: E402
 from ketaclinic.consent.api import router as consent_router  # noqa: E402
 from ketaclinic.floor.api import router as floor_router  # noqa: E402
@@ -158,6 +159,7 @@ api.add_router("/v1", floor_router)
 api.add_router("/v1", safety_router)
 api.add_router("/v1", assessments_router)
 api.add_router("/v1", assessment_requests_router)
+api.add_router("/v1", billing_router)
 api.add_router("/v1", scheduling_router)
 api.add_router("/v1", homecare_router)
 api.add_router("/v1", therapy_router)

@@ -119,6 +119,18 @@ class Action(models.TextChoices):
     SELF_REPORT_LOCK = "self_report.lock", "Self-report link locked (too many wrong dates of birth)"
     SELF_REPORT_REFUSED = "self_report.refused", "Self-report link refused (expired, used, locked or unknown)"
     PREVISIT_SEND = "message.previsit", "Pre-visit instructions sent"
+    # Costs and billing (ketaclinic/billing): every money change. Rows name the record and the fields, never
+    # amounts or card images.
+    BILLING_PRICE = "billing.price", "Price list price added"
+    BILLING_COVERAGE = "billing.coverage", "Coverage recorded or changed"
+    BILLING_CARD = "billing.card", "Insurance card image stored"
+    BILLING_BENEFIT_CHECK = "billing.benefit_check", "Benefits check recorded"
+    BILLING_ESTIMATE = "billing.estimate", "Course estimate made"
+    BILLING_INVOICE = "billing.invoice", "Invoice made from a signed session"
+    BILLING_PAYMENT = "billing.payment", "Payment recorded"
+    BILLING_REFUND = "billing.refund", "Refund recorded"
+    BILLING_WRITE_OFF = "billing.write_off", "Write-off recorded"
+    BILLING_CREDIT_NOTE = "billing.credit_note", "Credit note issued"
     # At-home ketamine programs (ketaclinic/homecare).
     HOME_PROGRAM_PRESCRIBE = "home.program_prescribe", "Home program prescribed"
     HOME_PROGRAM_STATUS = "home.program_status", "Home program paused, resumed or ended"

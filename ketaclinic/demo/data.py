@@ -20,6 +20,7 @@ from ketaclinic.accounts import actions as accounts
 from ketaclinic.accounts.models import ClinicNetwork, User
 from ketaclinic.accounts.permissions import Role
 from ketaclinic.assessments import demo as assessments_demo
+from ketaclinic.billing import demo as billing_demo
 from ketaclinic.clinical.policy import DEFAULT_POLICY
 from ketaclinic.clinicpolicy import demo as clinicpolicy_demo
 from ketaclinic.consent import demo as consent_demo
@@ -410,6 +411,8 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
             therapy_demo.load(list(network.locations.order_by("slug")), today, rng)
         # A patient with a portal login, whose upcoming session needs the plans above.
         portal_demo.load(network)
+        # Price lists (the tests' too); coverage, estimates, and invoices of signed sessions with payments.
+        billing_demo.load(network, today, rng, full=patients_per_location >= LEDGER_MIN_PATIENTS)
         # The calendar: hours, a holiday and rosters; in the full demo the nurse ratio and booked courses.
         scheduling_demo.load(
             list(network.locations.order_by("slug")), full=patients_per_location >= LEDGER_MIN_PATIENTS

@@ -121,6 +121,7 @@ def _fill(world: World) -> None:
     _rems(world)
     _assessments_and_safety(world)
     _ledger_losses_portal_and_outbox(world)
+    _billing(world)
     IdempotencyKey.objects.create(
         user=actor, key="probe", fingerprint="0" * 64, created_at=timezone.now(), body=b'{"x": 1}'
     )
@@ -224,6 +225,39 @@ def _ledger_losses_portal_and_outbox(world: World) -> None:
     text = PreparationIn(modality="iv_ketamine", text="Eat a light meal the evening before.")
     do_set_preparation_text(north, text, actor=world.user("admin.north"))
     outbox.claim("probe-message", kind="probe", channel="email", location_id=north.pk, now=timezone.now())
+
+
+def _billing(world: World) -> None:
+    """A coverage with a card image, benefits checks with and without amounts, an estimate, and an invoice
+    with a payment and a write-off (ketaclinic/billing; the prices and code rules are the demo's)."""
+    from ketaclinic.billing import actions as billing
+    from ketaclinic.billing import inputs as billing_inputs
+    from ketaclinic.billing.models import EntryKind, PaymentMethod
+    from ketaclinic.billing.tests import matrix as billing_matrix
+    from ketaclinic.treatment.models import PlanModality
+    from ketaclinic.treatment.tests import matrix as treatment_matrix
+
+    patient, desk = world.patient("south"), world.user("frontdesk.south")
+    with treatment_matrix.frozen(patient) as clock:
+        coverage = billing_matrix.coverage_of(patient)
+        for covered in (True, False):
+            check = billing_inputs.BenefitCheckIn(
+                modality=PlanModality.ESKETAMINE_NASAL,
+                covered=covered,
+                copay=Decimal(40) if covered else None,
+                coinsurance_percent=Decimal(20) if covered else None,
+                deductible_remaining=Decimal(300) if covered else None,
+            )
+            billing.do_record_benefit_check(coverage, check, actor=desk)
+        billing.do_estimate(billing_matrix.draft_plan(patient), billing_inputs.EstimateIn(), actor=desk)
+        invoice = billing_matrix.invoice_of(patient, clock)
+        invoice.patient = patient
+        paid = billing_inputs.PaymentIn(
+            amount=Decimal(10), method=PaymentMethod.CASH, received_on=clock.now.date()
+        )
+        billing.do_record_payment(invoice, paid, actor=desk)
+        off = billing_inputs.EntryIn(kind=EntryKind.WRITE_OFF, amount=Decimal(5), reason="courtesy")
+        billing.do_record_entry(invoice, off, actor=desk)
 
 
 def _emergency_grants(world: World) -> None:

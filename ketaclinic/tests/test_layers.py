@@ -42,6 +42,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"therapy"}),
     # The patient portal: patients' own accounts, sign-in, and their sessions, questionnaires and scores.
     frozenset({"portal"}),
+    # Costs and billing: prices, coverage, estimates of plans (shown in the portal too), invoices of sessions.
+    frozenset({"billing"}),
     # At-home ketamine programs: the prescription, the patient's home doses and check-ins, holds.
     frozenset({"homecare"}),
     frozenset({"api", "demo"}),  # the API app that mounts the areas' routers; the demo clinic

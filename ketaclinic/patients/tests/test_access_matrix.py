@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver
 from ketaclinic.assessments.tests import matrix as assessments_matrix
 from ketaclinic.assessments.tests import safety_matrix
 from ketaclinic.audit.models import AuditEvent, Outcome
+from ketaclinic.billing.tests import matrix as billing_matrix
 from ketaclinic.homecare.tests import matrix as homecare_matrix
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.ledger.tests import matrix as ledger_matrix
@@ -486,6 +487,10 @@ ROUTES += [
     ),
 ]
 
+# Costs and billing (ketaclinic/billing/tests/matrix.py prepares each route's state): money is the front
+# desk's, the price list a clinic admin's; nurses and therapists see none of it.
+ROUTES += billing_matrix.ROUTES
+
 _mrn = iter(range(800000, 900000))
 
 
@@ -550,6 +555,7 @@ def _call(world: World, who: str | None, route: Route, patient: Patient) -> Test
         assessments_matrix,
         safety_matrix,
         ledger_matrix,
+        billing_matrix,
         scheduling_matrix,
         homecare_matrix,
         therapy_matrix,
@@ -761,6 +767,7 @@ COVERED_NAMESPACES = {
     "portal_staff",
     "assessments",
     "safety",
+    "billing",
     "scheduling",
     "homecare",
     "therapy",
@@ -807,6 +814,7 @@ def test_every_web_page_is_in_the_matrix() -> None:
                 **assessments_matrix.SAMPLE_IDS,
                 safety_plan=1,
                 **ledger_matrix.SAMPLE_IDS,
+                **billing_matrix.SAMPLE_IDS,
                 **scheduling_matrix.SAMPLE_IDS,
                 **therapy_matrix.SAMPLE_IDS,
             )

@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from ketaclinic.assessments.tests import safety_matrix
 from ketaclinic.audit.models import Action, AuditEvent
+from ketaclinic.billing.tests import matrix as billing_matrix
 from ketaclinic.homecare.tests import matrix as homecare_matrix
 from ketaclinic.ledger.tests import helpers as ledger_helpers
 from ketaclinic.ledger.tests import matrix as ledger_matrix
@@ -639,6 +640,23 @@ ENDPOINTS += [
     ),
 ]
 
+# Costs and billing: every answer about a patient's money carries their record; the price list none. Each case
+# sends the access matrix's request (ketaclinic/billing/tests/matrix.py prepares the coverage, plan, signed
+# session or invoice). The billing pages' read events are walked in billing/tests/test_pages.py.
+_BILLING_STATUS = {
+    "api price list": ("GET /api/v1/price-list", 200, "none"),
+    "api add coverage": ("POST /api/v1/patients/{patient_id}/coverages", 201, "read"),
+    "api benefit check": ("POST /api/v1/coverages/{coverage_id}/benefit-checks", 201, "read"),
+    "api estimate": ("POST /api/v1/treatment-plans/{plan_id}/estimate", 201, "read"),
+    "api invoice": ("POST /api/v1/sessions/{session_id}/invoice", 201, "read"),
+    "api payment": ("POST /api/v1/invoices/{invoice_id}/payments", 201, "read"),
+}
+BILLING = {r[0]: r for r in billing_matrix.ROUTES if r[0] in _BILLING_STATUS}
+assert BILLING.keys() == _BILLING_STATUS.keys()
+for _name, (_route, _status, _kind) in _BILLING_STATUS.items():
+    _, _method, _url, _body = BILLING[_name][:4]
+    ENDPOINTS.append(Case(_route, _method, _url, _body, _status, _kind, "frontdesk.north"))  # type: ignore[arg-type]
+BILLING_BY_ROUTE = {_BILLING_STATUS[name][0]: route for name, route in BILLING.items()}
 # The calendar (ketaclinic/scheduling/tests/matrix.py prepares each route's state and fills its body): the
 # schedule is a list; a booking, course, cancel or no-show answers with the patient's appointment (a read);
 # a refused booking names rules only; chairs and the resources carry no patient.
@@ -886,7 +904,7 @@ def _send(world: World, case: Case, patient: Patient) -> TestResponse:
 
         therapy: TestResponse = therapy_matrix.call(sent, patient, send_therapy, case.who)
         return therapy
-    if case.route in TREATMENT_BY_ROUTE:
+    if case.route in TREATMENT_BY_ROUTE or case.route in BILLING_BY_ROUTE:
         client = world.api(case.who)
 
         def send(target: str, data: Any) -> TestResponse:
@@ -896,6 +914,9 @@ def _send(world: World, case: Case, patient: Patient) -> TestResponse:
             sent: TestResponse = getattr(client, case.method)(target, **kwargs)
             return sent
 
+        if case.route in BILLING_BY_ROUTE:
+            billed: TestResponse = billing_matrix.call(BILLING_BY_ROUTE[case.route], patient, send)
+            return billed
         treated: TestResponse = treatment_matrix.call(TREATMENT_BY_ROUTE[case.route], patient, send)
         return treated
     need = HOME_NEEDS.get((case.method, case.url, case.status))

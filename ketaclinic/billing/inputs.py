@@ -1,0 +1,97 @@
+"""What a client may send to billing, validated once for pages and API alike; each check names its field.
+
+Amounts are decimals to the cent, sent as JSON strings ("120.50") or numbers; a negative, non-numeric or
+too precise amount is refused naming its field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, StrictBool, StrictInt, model_validator
+
+from ketaclinic.billing.models import AMOUNT_MAX, EntryKind, PayerKind, PaymentMethod, PriceItem
+from ketaclinic.patients.inputs import Strict, Text, _date_as_text
+from ketaclinic.treatment.models import PlanModality
+
+Amount = Annotated[Decimal, Field(gt=0, le=AMOUNT_MAX, max_digits=12, decimal_places=2)]
+AmountOrZero = Annotated[Decimal, Field(ge=0, le=AMOUNT_MAX, max_digits=12, decimal_places=2)]
+Day = Annotated[dt.date, BeforeValidator(_date_as_text)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, such as USD")]
+# A billing code: CPT/HCPCS (96365, G2082, J0013) or the clinic's own code for a self-pay item.
+Code = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,19}$", description="CPT, HCPCS or clinic code")]
+
+
+class PriceIn(Strict):
+    item: PriceItem
+    code: Code
+    amount: AmountOrZero
+    currency: Currency = "USD"
+    effective_from: Day
+    place_of_service: Annotated[str, Field(pattern=r"^([0-9]{2})?$")] = ""
+
+
+class CoverageIn(Strict):
+    payer: Annotated[str, Text(120, required=True)]
+    member_id: Annotated[str, Text(40, required=True)]
+    plan: Annotated[str, Text(120)] = ""
+    group_number: Annotated[str, Text(40)] = ""
+    carve_out: StrictBool = False
+    payer_kind: PayerKind = PayerKind.COMMERCIAL
+    payer_id: Annotated[str, Text(20)] = ""
+    subscriber_name: Annotated[str, Text(120)] = ""
+    subscriber_relationship: Annotated[str, Text(20)] = ""
+    split_billing: StrictBool = False
+
+
+class BenefitCheckIn(Strict):
+    modality: PlanModality
+    covered: StrictBool
+    copay: AmountOrZero | None = None
+    coinsurance_percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)] | None = None
+    deductible_remaining: AmountOrZero | None = None
+    prior_auth_required: StrictBool = False
+
+
+class EstimateIn(Strict):
+    # Integration sessions priced per dose session of the plan (the clinic's usual: one each).
+    integration_per_session: Annotated[StrictInt, Field(ge=0, le=4)] = 1
+
+
+class InvoiceIn(Strict):
+    """Nothing to send: the invoice is made from the signed session, the price list and the coverage."""
+
+
+class PaymentIn(Strict):
+    amount: Amount
+    method: PaymentMethod
+    received_on: Day
+    # A payment above the balance is refused unless taken as the patient's credit.
+    as_credit: StrictBool = False
+
+    @model_validator(mode="after")
+    def _received(self) -> PaymentIn:
+        # A calendar bound with a day's slack for the location's zone (the action checks the location's day).
+        if self.received_on > dt.date.today() + dt.timedelta(days=1):  # noqa: DTZ011
+            raise ValueError("received_on: cannot be in the future")
+        return self
+
+
+class EntryIn(Strict):
+    """A refund (method and date), a write-off or a credit note (each with its reason)."""
+
+    kind: EntryKind
+    amount: Amount
+    reason: Annotated[str, Text(300, required=True)]
+    method: PaymentMethod | None = None
+    received_on: Day | None = None
+
+    @model_validator(mode="after")
+    def _refund_has_method(self) -> EntryIn:
+        if self.kind == EntryKind.PAYMENT:
+            raise ValueError("kind: record a payment with the payment form")
+        if self.kind == EntryKind.REFUND and self.method is None:
+            raise ValueError("method: say how the refund was paid")
+        return self

@@ -1,0 +1,53 @@
+"""Billing in the browser: the front desk records a patient's coverage and a benefits check from the chart,
+on a desktop; a clinic admin reads and adds to the price list on a tablet. Nothing scrolls sideways."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.support import Console
+from tests.browser.test_intake import log_in
+from tests.browser.test_layout import assert_fits, tablet
+
+__all__ = ["tablet"]  # the tablet page fixture
+
+
+def test_front_desk_records_coverage_and_a_benefits_check(page: Page, screenshots: Path) -> None:
+    log_in(page, "frontdesk.north")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Patients").click()
+    page.locator("table a").first.click()
+    page.get_by_role("link", name="Coverage").click()
+    expect(page.get_by_role("heading", name="Record coverage")).to_be_visible()
+    page.locator("#f-payer").fill("Harbour Health PPO")
+    page.locator("#f-member_id").fill("HH-2231")
+    page.locator("#f-group_number").fill("GRP-4410")
+    page.get_by_label("Behavioural-health carve-out").check()
+    page.get_by_role("button", name="Save coverage").click()
+    expect(page.get_by_role("heading", name="Harbour Health PPO")).to_be_visible()
+    page.locator("#f-copay").fill("40")
+    page.locator("#f-coinsurance_percent").fill("20")
+    page.locator("#f-deductible_remaining").fill("300")
+    page.get_by_label("Covered", exact=True).check()
+    page.get_by_role("button", name="Record check").click()
+    expect(page.locator("td", has_text="Covered").first).to_be_visible()
+    assert_fits(page)
+    page.screenshot(path=str(screenshots / "billing-coverage-desktop.png"), full_page=True)
+
+
+def test_a_price_needs_its_code_on_a_tablet(tablet: Page, screenshots: Path, console: Console) -> None:
+    console.allow("status of 422")  # the refused form comes back as a 422 page
+    log_in(tablet, "admin.north")
+    tablet.get_by_role("navigation", name="Main").get_by_role("link", name="Prices").click()
+    expect(tablet.get_by_role("heading", level=1)).to_contain_text("Price list")
+    assert_fits(tablet)
+    tablet.locator("#f-item").select_option("kap")
+    tablet.locator("#f-amount").fill("410")
+    tablet.get_by_role("button", name="Add price").click()
+    expect(tablet.locator("#f-code:invalid")).to_have_count(1)  # the browser asks for it first
+    tablet.locator("#f-code").fill("90837")
+    tablet.get_by_role("button", name="Add price").click()
+    expect(tablet.locator("#prices")).to_contain_text("410.00")
+    assert_fits(tablet)
+    tablet.screenshot(path=str(screenshots / "billing-prices-tablet.png"), full_page=True)
