@@ -59,6 +59,10 @@ def _date(value: Any) -> Any:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
+def _time(value: Any) -> Any:
+    return dt.time.fromisoformat(value) if isinstance(value, str) else value  # SQLite gives text
+
+
 def _decimal(places: int) -> Convert:
     quantum = Decimal(1).scaleb(-places)
 
@@ -122,6 +126,8 @@ def _converter(field: models.Field[Any, Any]) -> Convert | None:
         return _aware
     if kind is models.DateField:
         return _date
+    if kind is models.TimeField:
+        return _time
     if kind is models.DecimalField:
         return _decimal(field.decimal_places)  # type: ignore[attr-defined]
     if kind is models.UUIDField:

@@ -50,6 +50,7 @@ from ketaclinic.patients.models import (
     SubstanceUse,
     UseStatus,
 )
+from ketaclinic.scheduling.tests.fastload_rows import fill as fill_scheduling
 from ketaclinic.therapy.tests.fastload_rows import fill as fill_therapy
 from ketaclinic.treatment.tests.fastload_rows import fill as fill_treatment
 
@@ -101,6 +102,7 @@ def _fill(world: World) -> None:
     fill_treatment(patient, actor, chair)
     fill_therapy(patient, chair)
     fill_homecare(patient)
+    fill_scheduling(patient)
     ledger_helpers.fill(north, world.user("nurse.north"), world.user("prescriber.north"), patient)
     LogEntry.objects.create(
         user=actor,
@@ -406,7 +408,6 @@ class _Shouting(models.CharField):  # type: ignore[type-arg]
 @pytest.mark.parametrize(
     ("field", "why"),
     [
-        (models.TimeField(), "TimeField\\) has no converter"),
         (models.DurationField(), "DurationField\\) has no converter"),
         (_Shouting(max_length=5), "_Shouting\\) defines from_db_value"),
         (models.JSONField(decoder=type("Decoder", (), {})), "JSONField\\) defines from_db_value"),
