@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,21 @@ def test_every_read_under_the_grant_is_marked(world: World) -> None:
     for _ in range(3):
         assert client.get(f"/patients/{patient.pk}/").status_code == 200
     assert AuditEvent.objects.filter(action=Action.EMERGENCY_READ).count() == 3
+
+
+def test_every_panel_the_chart_loads_opens_under_the_grant(world: World) -> None:
+    """The chart loads its panels after it (hx-get); each answers the clinician the grant lets read it, and
+    each read is marked as under the grant."""
+    patient = world.patient("north")
+    open_access(world, "nurse.south", patient)
+    client = world.client("nurse.south")
+    chart = client.get(f"/patients/{patient.pk}/").content.decode()
+    panels = re.findall(r'hx-get="([^"]+)" hx-trigger="load"', chart)
+    assert f"/therapy/patients/{patient.pk}/panel/" in panels, panels
+    before = AuditEvent.objects.filter(action=Action.EMERGENCY_READ).count()
+    for url in panels:
+        assert client.get(url).status_code == 200, url
+    assert AuditEvent.objects.filter(action=Action.EMERGENCY_READ).count() == before + len(panels)
 
 
 def test_without_a_grant_the_patient_stays_invisible(world: World) -> None:
