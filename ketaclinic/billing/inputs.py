@@ -10,15 +10,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, StrictBool, StrictInt, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from ketaclinic.billing.models import AMOUNT_MAX, EntryKind, PayerKind, PaymentMethod, PriceItem
-from ketaclinic.patients.inputs import Strict, Text, _date_as_text
+from ketaclinic.patients.inputs import Day, Strict, Text
 from ketaclinic.treatment.models import PlanModality
 
 Amount = Annotated[Decimal, Field(gt=0, le=AMOUNT_MAX, max_digits=12, decimal_places=2)]
 AmountOrZero = Annotated[Decimal, Field(ge=0, le=AMOUNT_MAX, max_digits=12, decimal_places=2)]
-Day = Annotated[dt.date, BeforeValidator(_date_as_text)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, such as USD")]
 # A billing code: CPT/HCPCS (96365, G2082, J0013) or the clinic's own code for a self-pay item.
 Code = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,19}$", description="CPT, HCPCS or clinic code")]
@@ -34,6 +33,19 @@ class PriceIn(Strict):
 
 
 class CoverageIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "payer": "Blue Cross Blue Shield",
+                    "member_id": "XKC123456789",
+                    "plan": "PPO Gold",
+                    "group_number": "G-40021",
+                    "carve_out": False,
+                }
+            ]
+        }
+    )
     payer: Annotated[str, Text(120, required=True)]
     member_id: Annotated[str, Text(40, required=True)]
     plan: Annotated[str, Text(120)] = ""
@@ -47,6 +59,20 @@ class CoverageIn(Strict):
 
 
 class BenefitCheckIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "modality": "esketamine_nasal",
+                    "covered": True,
+                    "copay": "40",
+                    "coinsurance_percent": "20",
+                    "deductible_remaining": "350",
+                    "prior_auth_required": True,
+                }
+            ]
+        }
+    )
     modality: PlanModality
     covered: StrictBool
     copay: AmountOrZero | None = None
@@ -56,6 +82,7 @@ class BenefitCheckIn(Strict):
 
 
 class EstimateIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
     # Integration sessions priced per dose session of the plan (the clinic's usual: one each).
     integration_per_session: Annotated[StrictInt, Field(ge=0, le=4)] = 1
 
@@ -63,8 +90,13 @@ class EstimateIn(Strict):
 class InvoiceIn(Strict):
     """Nothing to send: the invoice is made from the signed session, the price list and the coverage."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
+
 
 class PaymentIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"amount": "120.00", "method": "card", "received_on": "2026-11-27"}]}
+    )
     amount: Amount
     method: PaymentMethod
     received_on: Day

@@ -25,7 +25,7 @@ from ketaclinic.clinicpolicy.queries import policy_for
 from ketaclinic.errors import Forbidden, InvalidInput, NotFound, Refused, VersionConflict
 from ketaclinic.homecare import queries
 from ketaclinic.homecare.inputs import (
-    CheckInIn,
+    HomeCheckInIn,
     HomeProgramIn,
     PreDoseIn,
     ProgramStatusIn,
@@ -256,7 +256,7 @@ def do_record_taken(
 def do_record_checkin(
     account: PatientAccount,
     dose_id: int,
-    data: CheckInIn,
+    data: HomeCheckInIn,
     *,
     now: dt.datetime | None = None,
     origin: Origin = SYSTEM,

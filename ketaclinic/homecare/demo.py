@@ -11,7 +11,7 @@ import datetime as dt
 from ketaclinic.accounts.models import ClinicNetwork, User
 from ketaclinic.clinicpolicy.clock import location_zone
 from ketaclinic.homecare import actions
-from ketaclinic.homecare.inputs import CheckInIn, HomeProgramIn, PreDoseIn, ReleaseIn, TakenIn
+from ketaclinic.homecare.inputs import HomeCheckInIn, HomeProgramIn, PreDoseIn, ReleaseIn, TakenIn
 from ketaclinic.homecare.models import HomeProgram
 from ketaclinic.patients.models import Patient
 from ketaclinic.portal.actions import do_accept_invitation, do_invite_patient
@@ -116,7 +116,7 @@ def _dose(
     actions.do_record_checkin(
         account,
         dose.pk,
-        CheckInIn(
+        HomeCheckInIn(
             side_effects=["nausea"] if index % 3 == 0 else ["dizziness"] if index % 3 == 1 else [],  # type: ignore[list-item]
             side_effect_severity="mild" if index % 3 != 2 else "none",  # type: ignore[arg-type]
             dissociation="moderate" if index % 2 == 0 else "mild",  # type: ignore[arg-type]

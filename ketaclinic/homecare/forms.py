@@ -12,7 +12,7 @@ from typing import Any
 from django.http import QueryDict
 
 from ketaclinic.clinicpolicy.clock import location_zone
-from ketaclinic.homecare.inputs import CheckInIn, HomeProgramIn, PreDoseIn, TakenIn
+from ketaclinic.homecare.inputs import HomeCheckInIn, HomeProgramIn, PreDoseIn, TakenIn
 from ketaclinic.homecare.models import HomeDose
 
 
@@ -66,8 +66,8 @@ def taken(post: QueryDict, dose: HomeDose) -> TakenIn | dict[str, str]:
     )
 
 
-def checkin(post: QueryDict) -> CheckInIn:
-    return CheckInIn.model_validate(
+def checkin(post: QueryDict) -> HomeCheckInIn:
+    return HomeCheckInIn.model_validate(
         {
             "side_effects": post.getlist("side_effects"),
             "side_effects_other": post.get("side_effects_other", ""),

@@ -7,11 +7,10 @@ actions through ketaclinic/clinical/home.py.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, StrictBool, StrictInt, field_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from ketaclinic.clinical.home import refuse_esketamine
 from ketaclinic.homecare.models import (
@@ -26,7 +25,7 @@ from ketaclinic.homecare.models import (
     Severity,
     SideEffect,
 )
-from ketaclinic.patients.inputs import Moment, Strict, Text, bounded
+from ketaclinic.patients.inputs import Day, Moment, Strict, Text, bounded
 from ketaclinic.patients.models import (
     DIASTOLIC_MAX_MMHG,
     DIASTOLIC_MIN_MMHG,
@@ -45,12 +44,6 @@ Pulse = Annotated[StrictInt, bounded(HEART_RATE_MIN_BPM, HEART_RATE_MAX_BPM)]
 DoseMg = Annotated[Decimal, Field(gt=0, le=HOME_DOSE_MG_MAX, decimal_places=1)]
 
 
-def _date_text(value: object) -> object:
-    if isinstance(value, dt.date | str):
-        return value
-    raise ValueError("enter a date as YYYY-MM-DD")
-
-
 def _within(value: int, low: int, high: int, unit: str) -> int:
     if not low <= value <= high:
         raise ValueError(f"must be between {low} and {high} {unit}")
@@ -60,11 +53,25 @@ def _within(value: int, low: int, high: int, unit: str) -> int:
 class HomeProgramIn(Strict):
     """A home program: racemic ketamine only (`drug` "esketamine" is refused by name: REMS)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "route": "sublingual",
+                    "dose_mg": "100",
+                    "min_days_between_doses": 3,
+                    "start_date": "2026-12-01",
+                    "monitor_name": "Sam Rivera",
+                }
+            ]
+        }
+    )
+
     drug: Annotated[str, Text(20)] = "ketamine"
     route: Route
     dose_mg: DoseMg
     min_days_between_doses: Annotated[StrictInt, bounded(1, MIN_DAYS_MAX)]
-    start_date: Annotated[dt.date, BeforeValidator(_date_text)]
+    start_date: Day
     monitor_name: OptionalName = ""
 
     @field_validator("drug")
@@ -82,11 +89,19 @@ class HomeProgramIn(Strict):
 
 
 class ProgramStatusIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "paused", "reason": "Travelling for two weeks"}]}
+    )
     status: ProgramStatus
     reason: Reason
 
 
 class ReleaseIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "Spoke with the patient; blood pressure normal on recheck"}]
+        }
+    )
     reason: Reason
 
 
@@ -129,7 +144,7 @@ class TakenIn(Strict):
     taken_mg: DoseMg
 
 
-class CheckInIn(Strict):
+class HomeCheckInIn(Strict):
     side_effects: list[SideEffect] = Field(default_factory=list, max_length=len(SideEffect))
     side_effects_other: OptionalName = ""
     side_effect_severity: Severity

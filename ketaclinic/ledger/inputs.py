@@ -7,14 +7,13 @@ them.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StrictInt, model_validator
 
-from ketaclinic.patients.inputs import Moment, Strict, Text
+from ketaclinic.patients.inputs import Day, Moment, Strict, Text
 
 # A DEA registration number: two letters and seven digits whose last digit is a check digit (21 CFR 1301).
 DEA_NUMBER = re.compile(r"^[A-Z][A-Z9][0-9]{7}$")
@@ -82,7 +81,7 @@ class EventIn(Strict):
     reason: Annotated[str, Text(500)] = ""
     lot_number: LotNumber
     # receive: the lot's expiry and the supplier (CS-04).
-    expires_on: dt.date | None = None
+    expires_on: Day | None = None
     supplier_name: Annotated[str, Text(200)] = ""
     supplier_address: Annotated[str, Text(500)] = ""
     supplier_dea_number: Annotated[str, Text(9)] = ""
@@ -186,8 +185,8 @@ class EventFilter(Strict):
         "",
     ] = ""
     lot_number: Annotated[str, Text(40)] = ""
-    since: dt.date | None = Field(default=None, description="From this day (the location's), with location")
-    until: dt.date | None = Field(default=None, description="To this day (the location's), with location")
+    since: Day | None = Field(default=None, description="From this day (the location's), with location")
+    until: Day | None = Field(default=None, description="To this day (the location's), with location")
 
     @model_validator(mode="after")
     def _range(self) -> EventFilter:
@@ -264,8 +263,8 @@ class ReportIn(Strict):
     """The ledger report for a date range (the location's days), as CSV or PDF."""
 
     location: Annotated[str, Text(60, required=True)]
-    since: dt.date
-    until: dt.date
+    since: Day
+    until: Day
     format: Literal["csv", "pdf"] = "csv"
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ and booleans, dates only as "YYYY-MM-DD", and text is measured as sent, before i
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -135,9 +136,13 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _date_as_text(value: object) -> object:
-    """A date comes as "YYYY-MM-DD" (or a date, from code); never as a number of seconds."""
-    if isinstance(value, dt.date | str):
+    """A date comes as "YYYY-MM-DD" (or a date, from code); never as a number of seconds, which pydantic
+    would take, as a number or as digits in text ("0" is 1970-01-01)."""
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DAY.fullmatch(value)):
         return value
     raise ValueError("enter a date as YYYY-MM-DD")
 
@@ -169,6 +174,8 @@ def _year_bounds(schema: dict[str, Any]) -> None:
     schema.update(minimum=EARLIEST_DATE.year, maximum=today().year)
 
 
+# A day: "YYYY-MM-DD" only. The OpenAPI document says string, format date.
+Day = Annotated[dt.date, BeforeValidator(_date_as_text)]
 PastDate = Annotated[dt.date, BeforeValidator(_date_as_text), AfterValidator(_past_date)]
 
 

@@ -7,7 +7,6 @@ model; every answer that shows an appointment writes its read event (the schedul
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +21,7 @@ from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action, Via
 from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.errors import Forbidden, error_body
+from ketaclinic.patients.inputs import Day
 from ketaclinic.patients.schemas import (
     ANY_OPERATION,
     NOT_FOUND,
@@ -119,7 +119,7 @@ Days = Annotated[int, Field(ge=1, le=SCHEDULE_DAYS_MAX, description="How many da
 
 
 class ScheduleQuery(BaseModel):
-    start: dt.date = Field(description="The first local day, YYYY-MM-DD")
+    start: Day = Field(description="The first local day, YYYY-MM-DD")
     days: Days = 7
     location_id: int | None = Field(
         default=None, description="Default: your first location with the calendar"

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from ketaclinic.patients.inputs import Moment, Strict, Text
+from ketaclinic.patients.inputs import Day, Moment, Strict, Text
 from ketaclinic.scheduling.models import REASON_MAX, AppointmentKind, ShiftKind
 
 Reason = Annotated[str, Text(REASON_MAX, required=True)]
@@ -45,15 +45,21 @@ class CourseBookingIn(Strict):
     others on their own days at the same local time and in the same chair when `same_slot`, otherwise at
     the first time of their day that every rule allows."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"first_starts_at": "2026-12-01T09:00:00-08:00", "same_slot": True}]}
+    )
+
     first_starts_at: Moment
     same_slot: StrictBool = True
 
 
 class CancelIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Patient asked to move the visit"}]})
     reason: Reason
 
 
 class NoShowIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
     pass
 
 
@@ -70,7 +76,7 @@ class OpeningIn(Strict):
 
 
 class ClosureIn(Strict):
-    date: dt.date
+    date: Day
     reason: Annotated[str, Text(120, required=True)]
 
 

@@ -8,14 +8,13 @@ through ketaclinic/clinical with the clinic policy in force.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import ConfigDict, Field, JsonValue, StrictBool, StrictInt, model_validator
 
 from ketaclinic.clinical.protocols import PROTOCOLS
-from ketaclinic.patients.inputs import Moment, Strict, Text, bounded
+from ketaclinic.patients.inputs import Day, Moment, Strict, Text, bounded
 from ketaclinic.patients.models import (
     DIASTOLIC_MAX_MMHG,
     DIASTOLIC_MIN_MMHG,
@@ -87,7 +86,7 @@ class PlanIn(DoseIn):
     )
     modality: PlanModality
     protocol: ProtocolName
-    start_date: dt.date
+    start_date: Day
     # Python weekday numbers the sessions may fall on; Monday to Friday when not given.
     clinic_days: list[Weekday] | None = None
     maintenance_sessions: Annotated[StrictInt, Field(ge=0, le=MAINTENANCE_SESSIONS_MAX)] = 0

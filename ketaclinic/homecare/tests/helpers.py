@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ketaclinic.clinicpolicy.clock import local_date
 from ketaclinic.homecare import actions
-from ketaclinic.homecare.inputs import CheckInIn, HomeProgramIn, PreDoseIn, TakenIn
+from ketaclinic.homecare.inputs import HomeCheckInIn, HomeProgramIn, PreDoseIn, TakenIn
 from ketaclinic.homecare.models import HomeCheckIn, HomeDose, HomeProgram
 from ketaclinic.patients.models import Patient
 from ketaclinic.portal.models import PatientAccount
@@ -72,7 +72,7 @@ def checkin(account: PatientAccount, dose: HomeDose, now: dt.datetime, **changes
         "diastolic_mmhg": 80,
     }
     values.update(changes)
-    return actions.do_record_checkin(account, dose.pk, CheckInIn.model_validate(values), now=now)
+    return actions.do_record_checkin(account, dose.pk, HomeCheckInIn.model_validate(values), now=now)
 
 
 def dosed(account: PatientAccount, now: dt.datetime) -> HomeDose:
