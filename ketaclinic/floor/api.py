@@ -16,6 +16,7 @@ from ketaclinic.audit.models import Action, Via
 from ketaclinic.errors import Forbidden
 from ketaclinic.floor import queries
 from ketaclinic.floor.schemas import FloorOut
+from ketaclinic.patients.inputs import LocationSlug
 from ketaclinic.patients.schemas import ANY_OPERATION, NOT_FOUND, errors
 
 router = Router(tags=["Treatment floor"])
@@ -66,7 +67,7 @@ def board_out(board: queries.Board) -> dict[str, Any]:
     response={200: FloorOut, **errors(*ANY_OPERATION, NOT_FOUND)},
     summary="Today's treatment-floor board of a location",
 )
-def floor_board(request: HttpRequest, location: str | None = None) -> Any:
+def floor_board(request: HttpRequest, location: LocationSlug | None = None) -> Any:
     """Today's sessions at the location (its slug; default: your first), one row per chair or room, empty
     ones included, each session with its phase, who is monitoring, the next vital signs due, open alerts
     and when discharge is allowed."""

@@ -111,6 +111,11 @@ ExternalMrn = Annotated[
     AfterValidator(_trim),
 ]
 
+# A location named in a query by its slug (as in its pages' addresses): letters, digits, '-' and '_'.
+LocationSlug = Annotated[
+    str, StringConstraints(max_length=60, pattern=r"^[-a-zA-Z0-9_]*$"), Field(description="A location's slug")
+]
+
 
 def refuse_unsafe_text(value: object) -> object:
     """NUL characters and lone surrogates are not text: a database refuses them (PostgreSQL) or stores what

@@ -15,6 +15,7 @@ from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action, Via
 from ketaclinic.errors import Forbidden, NotFound
+from ketaclinic.patients.inputs import LocationSlug
 from ketaclinic.patients.schemas import (
     ANY_OPERATION,
     NOT_FOUND,
@@ -140,7 +141,7 @@ def submit_form(request: HttpRequest, session_id: str, body: SubmissionIn) -> An
 
 # A plain list, as the treatment workflow's API contract gives it: forms leave it within days of each session.
 @router.get("/rems/queue", response={200: list[QueueItemOut], **READ}, summary="REMS forms still to submit")
-def rems_queue(request: HttpRequest, location: str = "") -> Any:
+def rems_queue(request: HttpRequest, location: LocationSlug = "") -> Any:
     """Esketamine sessions the patient has left whose Patient Monitoring Form is not yet recorded as
     submitted, at your locations (or the one named by its slug in `location`): overdue first, then by due
     date. `due_on` is the session's day plus 7 and `days_left` counts to it, both at the session's location.

@@ -140,12 +140,20 @@ def test_another_locations_sessions_are_not_on_the_board(world: World) -> None:
     assert str(made["sessions"]["monitoring"].pk) not in _api_sessions(body)
 
 
-@pytest.mark.parametrize("slug", ["nowhere", "x" * 500])
+@pytest.mark.parametrize("slug", ["nowhere", "x" * 60])
 def test_a_location_that_is_not_the_users_is_not_found_and_audited(world: World, slug: str) -> None:
     denied = AuditEvent.objects.filter(action=Action.ACCESS_DENIED).count()
     assert world.api("nurse.north").get(f"/api/v1/floor?location={slug}").status_code == 404
     assert world.client("nurse.north").get(f"/floor/?location={slug}").status_code == 404
     assert AuditEvent.objects.filter(action=Action.ACCESS_DENIED).count() == denied + 2
+
+
+@pytest.mark.parametrize("slug", ["x" * 61, "north%00", "n%C3%B6rth", "a%20b"])
+def test_the_api_refuses_what_cannot_be_a_location_slug_naming_the_field(world: World, slug: str) -> None:
+    for path in (f"/api/v1/floor?location={slug}", f"/api/v1/rems/queue?location={slug}"):
+        response = world.api("nurse.north").get(path)
+        assert response.status_code == 422, path
+        assert "location" in response.json()["errors"], path
 
 
 def _board_queries(world: World) -> int:
