@@ -320,8 +320,8 @@ def session_step(request: HttpRequest, pk: str, step: str) -> HttpResponse:
         return _session_page(
             request, session, 422, errors=form_errors(exc.errors), values=request.POST, step=step
         )
-    except Refused as exc:
-        return _session_page(request, session, 409, refused=exc, step=step)
+    except Refused as exc:  # what was typed stays in the form for the next try
+        return _session_page(request, session, 409, refused=exc, values=request.POST, step=step)
     return redirect(reverse("treatment:session", args=[session.pk]) + f"#{step}")
 
 
@@ -338,5 +338,5 @@ def answer_alert(request: HttpRequest, pk: str, alert_id: int) -> HttpResponse:
         errors = {f"{k}-{alert_id}": v for k, v in form_errors(exc.errors).items()}
         return _session_page(request, session, 422, errors=errors, values=request.POST, step="alerts")
     except Refused as exc:
-        return _session_page(request, session, 409, refused=exc, step="alerts")
+        return _session_page(request, session, 409, refused=exc, values=request.POST, step="alerts")
     return redirect(reverse("treatment:session", args=[session.pk]) + "#alerts")

@@ -48,6 +48,7 @@ def test_a_nurse_charts_a_session_through_the_page(world: World, clock: Clock) -
     early = page.post(f"{url}discharge/", {"ready_to_leave_minutes": "60", "escort_name": "Sam"})
     assert early.status_code == 409
     assert b"DISCHARGE-ESK-MIN-120" in early.content
+    assert b'name="escort_name" type="text" value="Sam"' in early.content  # kept for the next try
     assert not m.Discharge.objects.filter(session=session).exists()
 
 
