@@ -80,6 +80,7 @@ def _page(
         "side_effect_names": dict(SideEffect.choices),
         "statuses": [(s, label) for s, label in ProgramStatus.choices],
         "today": local_today(patient.location).isoformat(),
+        "zone": patient.location.time_zone,  # times on the location's clock
         "errors": errors or {},
         "values": values or {},
         "form": form,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.templatetags.static import static
 from django.urls import reverse
@@ -42,10 +43,13 @@ def day(value: dt.date | dt.datetime | None) -> str:
     return value.isoformat()
 
 
-def moment(value: dt.datetime | None) -> str:
-    """A time as every page shows one: 2026-11-27 14:05 UTC."""
+def moment(value: dt.datetime | None, zone: str = "") -> str:
+    """A time as every page shows one: 2026-11-27 14:05 UTC, or on the clock of the time zone given (a
+    location's, such as America/New_York): 2026-11-27 09:05 EST."""
     if value is None:
         return ""
+    if zone:
+        return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 

@@ -5,6 +5,7 @@ release; a missing check-in; a blood pressure too high to dose; double submits."
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -185,6 +186,11 @@ def test_timezone_of_taken_is_the_locations(world: World, clock: Clock) -> None:
     dose.refresh_from_db()
     assert dose.taken_at is not None
     assert abs(dose.taken_at - clock.now) < dt.timedelta(minutes=1)
+    # The prescriber's page shows it on the clinic's clock (north is in Los Angeles), not in UTC.
+    page = world.client("prescriber.north").get(f"/home-programs/patients/{patient.pk}/").content.decode()
+    local = dose.taken_at.astimezone(ZoneInfo("America/Los_Angeles"))
+    assert f"at {local:%Y-%m-%d %H:%M} {local.tzname()}" in page
+    assert " UTC" not in page
 
 
 def test_the_worklist_cost_of_home_programs_is_flat(world: World, clock: Clock) -> None:
