@@ -14,6 +14,7 @@ from ketaclinic.billing import actions, inputs
 from ketaclinic.billing.models import Coverage, Invoice
 from ketaclinic.clinicpolicy.clock import local_date
 from ketaclinic.patients.models import Patient
+from ketaclinic.tests import memo
 from ketaclinic.treatment.models import TreatmentPlan, TreatmentSession
 from ketaclinic.treatment.tests import matrix as treatment_matrix
 from ketaclinic.treatment.tests.helpers import plan_today
@@ -141,7 +142,7 @@ def prepare(name: str, patient: Patient, clock: Any) -> dict[str, Any]:
     return ids
 
 
-_PREPARED: dict[tuple[str, Any], tuple[dict[str, Any], Any]] = {}
+_PREPARED: dict[tuple[str, Any], tuple[dict[str, Any], Any]] = memo.per_test()
 
 
 def call(route: tuple[Any, ...], patient: Patient, send: Callable[[str, Any], Any]) -> Any:

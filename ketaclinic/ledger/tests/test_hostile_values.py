@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from conftest import World
 from ketaclinic.accounts.models import ClinicLocation
+from ketaclinic.clinicpolicy.clock import local_today
 from ketaclinic.ledger.actions import (
     do_add_product,
     do_administer,
@@ -160,7 +161,7 @@ def test_the_csv_report_cannot_run_a_formula(world: World) -> None:
         reason="=HYPERLINK(1)",
     )
     do_record_event(north, formula, actor=nurse)
-    today = timezone.localdate().isoformat()
+    today = local_today(north).isoformat()  # the report's days are the location's
     body = {"location": "north", "since": today, "until": today, "format": "csv"}
     text = world.client("nurse.north").post("/ledger/report/", body).content.decode()
     assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text

@@ -13,6 +13,7 @@ from ketaclinic.scheduling import actions
 from ketaclinic.scheduling.inputs import AppointmentIn
 from ketaclinic.scheduling.models import Appointment, AppointmentKind
 from ketaclinic.scheduling.tests.helpers import at, future_plan, local_day, set_ratio
+from ketaclinic.tests import memo
 from ketaclinic.treatment.models import TreatmentPlan
 
 ALL = {"admin", "prescriber", "nurse", "therapist", "frontdesk"}
@@ -100,7 +101,7 @@ SAMPLE_IDS = {
     "appointment": "00000000-0000-4000-8000-000000000000",
 }
 
-_PREPARED: dict[tuple[str, Any], dict[str, Any]] = {}
+_PREPARED: dict[tuple[str, Any], dict[str, Any]] = memo.per_test()
 
 
 def _still_there(ids: dict[str, Any]) -> bool:

@@ -16,6 +16,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.clinicpolicy.clock import location_zone
 from ketaclinic.patients.models import Patient
+from ketaclinic.tests import memo
 from ketaclinic.therapy.tests.helpers import note, staff, therapy_session
 
 READERS = {"prescriber", "nurse", "therapist", "frontdesk"}
@@ -136,7 +137,7 @@ def _fill(value: Any, later: dt.datetime, patient: Patient) -> Any:
 
 # The state prepared for (route, patient): a retry of the same route (an Idempotency-Key replay) in one test
 # sends the same request again.
-_PREPARED: dict[tuple[str, Any], dict[str, Any]] = {}
+_PREPARED: dict[tuple[str, Any], dict[str, Any]] = memo.per_test()
 
 
 def call(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from ketaclinic.accounts.models import User
 from ketaclinic.clinicpolicy.clock import local_date
 from ketaclinic.patients.models import Patient
+from ketaclinic.tests import memo
 from ketaclinic.treatment import actions, inputs
 from ketaclinic.treatment.models import AlertAnswer, ObservationInstrument, SessionAlert
 from ketaclinic.treatment.tests.helpers import clear, midday, plan_today, vitals
@@ -312,7 +313,7 @@ def _fill(value: Any, now: str, today: str) -> Any:
 
 # The state prepared for (route, patient) and the clock it was sent at: sending the same route again in one
 # test (a retry with the same Idempotency-Key) sends the same request at the same moment.
-_PREPARED: dict[tuple[str, Any], tuple[dict[str, Any], dt.datetime]] = {}
+_PREPARED: dict[tuple[str, Any], tuple[dict[str, Any], dt.datetime]] = memo.per_test()
 
 
 def _still_there(ids: dict[str, Any]) -> bool:
