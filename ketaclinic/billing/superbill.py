@@ -160,7 +160,7 @@ def _missing(
         missing.append("the practice's NPI (billing settings)")
     if not practice["tax_id"]:
         missing.append("the practice's tax id (billing settings)")
-    if coverage is None:
+    if coverage is None and services:
         missing.append("insurance: the invoices are self-pay")
     if not any(d["icd10"] for d in diagnoses):
         missing.append("an ICD-10-CM diagnosis: no active condition of the chart has a code (billing settings)")
@@ -250,7 +250,7 @@ def render(data: dict[str, Any]) -> bytes:
                 for s in data["services"]
             ]
             or [("", "", "", "", "No invoiced service in this period", "", "", "", "")],
-            [0.1, 0.05, 0.1, 0.06, 0.25, 0.05, 0.06, 0.13, 0.2],
+            [0.1, 0.05, 0.12, 0.05, 0.24, 0.05, 0.06, 0.13, 0.2],
             numeric=(6, 7),
         )
     )
