@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator, StrictBool, StrictInt, model_validator
 
 from ketaclinic.billing.models import AMOUNT_MAX, EntryKind, PayerKind, PaymentMethod, PriceItem
 from ketaclinic.clinical.vocab import CONDITIONS
@@ -139,6 +139,17 @@ Icd10 = Annotated[
 ]
 
 
+def _whole(value: object) -> object:
+    """A whole number as a JSON integer or (from a form) its digits; never true/false or 12.5."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("must be a whole number")
+    if isinstance(value, str):
+        if not value.strip().isdigit():
+            raise ValueError("must be a whole number")
+        return int(value.strip())
+    return value
+
+
 class PracticeIdentityIn(Strict):
     """A location's identifiers on its superbills: the practice's name as billed, NPI and tax id."""
 
@@ -155,7 +166,7 @@ class PracticeIdentityIn(Strict):
 
 
 class ClinicianIdentityIn(Strict):
-    user_id: StrictInt
+    user_id: Annotated[int, BeforeValidator(_whole), Field(ge=1)]
     npi: Annotated[str, Field(pattern=r"^[0-9]{10}$", description="A 10-digit NPI")]
     credentials: Annotated[str, Text(30)] = ""
 
@@ -165,16 +176,12 @@ class DiagnosisCodeIn(Strict):
     icd10: Icd10
     description: Annotated[str, Text(200)] = ""
 
-
-def _whole(value: object) -> object:
-    """A whole number as a JSON integer or (from a form) its digits; never true/false or 12.5."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError("must be a whole number")
-    if isinstance(value, str):
-        if not value.strip().isdigit():
-            raise ValueError("must be a whole number")
-        return int(value.strip())
-    return value
+    @field_validator("condition")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in CONDITIONS:
+            raise ValueError("not a condition of the chart's list")
+        return value
 
 
 class AuthorizationIn(Strict):
