@@ -135,3 +135,9 @@ def session_flag(session: TreatmentSession) -> dict[str, Any] | None:
             "sessions and all of them are given or booked."
         ),
     }
+
+
+def booking_note(session: TreatmentSession) -> dict[str, Any] | None:
+    """The booking answer's note (scheduling/notes.py) for a session beyond its authorisation."""
+    flag = session_flag(session)
+    return None if flag is None else {"kind": "prior_authorization", **flag}

@@ -31,6 +31,7 @@ from ketaclinic.patients.schemas import (
     Offset,
     errors,
 )
+from ketaclinic.scheduling.notes import notes_for
 from ketaclinic.scheduling import actions, queries
 from ketaclinic.scheduling.access import (
     get_appointment_for,
@@ -80,7 +81,9 @@ def _appointment_answer(request: HttpRequest, appointment: Appointment, status: 
         obj=appointment,
         patient=appointment.patient,
     )
-    response = _json(AppointmentOut, queries.appointment_out(appointment), status)
+    body = queries.appointment_out(appointment)
+    body["notes"] = notes_for(appointment.session) if appointment.session_id else []
+    response = _json(AppointmentOut, body, status)
     response["ETag"] = f'"{appointment.version}"'
     if status == 201:
         response["Location"] = f"/api/v1/appointments/{appointment.pk}"

@@ -210,3 +210,35 @@ def test_front_desk_at_one_location_only(world: World) -> None:
     refused = client.post(f"/billing/plans/{north_plan.pk}/authorization/", body)
     assert refused.status_code == 403
     assert not PriorAuthorization.objects.filter(plan=north_plan).exists()
+
+
+def test_the_booking_answer_flags_a_session_beyond_the_authorization(world: World) -> None:
+    """Scheduling's booking answer carries billing's note (registered at start-up) for a session past the
+    approved count; a session within it has none."""
+    patient = world.patient("north")
+    with treatment_matrix.frozen(patient) as clock:
+        signed = matrix.signed_session(patient, clock)
+        plan = signed.plan
+        later = list(plan.sessions.filter(status=SessionStatus.SCHEDULED).order_by("date", "number"))
+        _authorize(plan, 2, start=clock.now.date() - dt.timedelta(days=30), end=later[-1].date)
+        desk = world.api("frontdesk.north")
+
+        def book(session: Any) -> Any:
+            start = dt.datetime.combine(session.date, dt.time(15), tzinfo=dt.UTC)
+            body = {
+                "patient_id": str(patient.pk),
+                "kind": "esketamine_nasal",
+                "starts_at": start.isoformat(),
+                "session_id": str(session.pk),
+                "override_reason": "Booked for the test whatever the calendar says",
+            }
+            return _post(desk, "/api/v1/appointments", body)
+
+        within = book(later[0])
+        assert within.status_code == 201, within.content
+        assert within.json()["notes"] == []
+        beyond = book(later[1])
+        assert beyond.status_code == 201, beyond.content
+        notes = beyond.json()["notes"]
+        assert len(notes) == 1 and notes[0]["kind"] == "prior_authorization"
+        assert notes[0]["sessions_remaining"] == 0 and "PA-1" in notes[0]["message"]
