@@ -24,6 +24,7 @@ from ketaclinic.therapy.models import TherapySession, TherapyStatus
 from ketaclinic.treatment.models import PlanModality, TreatmentPlan
 
 SCORED = (Instrument.PHQ9, Instrument.MADRS)
+SCORE_NAMES = {"phq9": "PHQ-9", "madrs": "MADRS"}
 IDEATION_FLAGS = {Flag.SUICIDAL_IDEATION, Flag.SUICIDAL_BEHAVIOUR, Flag.HIGH_SUICIDE_RISK}
 
 
@@ -286,7 +287,7 @@ def render(body: dict[str, Any]) -> bytes:
             ["Instrument", "Latest", "Taken", "Baseline", "Taken"],
             [
                 (
-                    name.upper(),
+                    SCORE_NAMES.get(name, name),
                     s["latest"]["total"] if s["latest"] else "",
                     _when(s["latest"]["taken_at"]) if s["latest"] else "",
                     s["baseline"]["total"] if s["baseline"] else "",
