@@ -20,13 +20,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from ketaclinic.accounts.models import ClinicLocation
+from ketaclinic.accounts.models import ClinicLocation, Membership
+from ketaclinic.accounts.permissions import Role
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import Action
 from ketaclinic.billing import coding, inputs
-from ketaclinic.accounts.models import Membership
-from ketaclinic.accounts.permissions import Role
 from ketaclinic.billing.models import (
     BenefitCheck,
     CardSide,
@@ -705,7 +704,9 @@ def do_save_clinician_identity(
             "updated_by": actor,
         },
     )
-    record(Action.BILLING_IDENTIFIERS, actor=actor, origin=origin, obj=row, changed_fields=["npi", "credentials"])
+    record(
+        Action.BILLING_IDENTIFIERS, actor=actor, origin=origin, obj=row, changed_fields=["npi", "credentials"]
+    )
     return row
 
 

@@ -328,4 +328,6 @@ def list_authorizations(
         "items": items[offset : offset + limit],
         "in_force": found["in_force"],
     }
-    return HttpResponse(AuthorizationPage.model_validate(page).model_dump_json(), content_type="application/json")
+    return HttpResponse(
+        AuthorizationPage.model_validate(page).model_dump_json(), content_type="application/json"
+    )

@@ -76,7 +76,9 @@ def _sessions(plan: TreatmentPlan) -> list[tuple[int, dt.date, str, bool]]:
         .values_list("pk", "number", "date", "status")
     )
     booked = set(
-        Appointment.objects.filter(session__plan=plan, status__in=HOLDING).values_list("session_id", flat=True)
+        Appointment.objects.filter(session__plan=plan, status__in=HOLDING).values_list(
+            "session_id", flat=True
+        )
     )
     return [(number, day, status, pk in booked) for pk, number, day, status in rows]
 
@@ -98,7 +100,9 @@ def _standing(authorization: PriorAuthorization, sessions: list[tuple[int, dt.da
     booked = sum(1 for s in inside if s[2] == SessionStatus.SCHEDULED and s[3])
     beyond = tuple(s[0] for rank, s in enumerate(inside, 1) if rank > a.approved_sessions)
     outside = tuple(
-        s[0] for s in sessions if s[2] == SessionStatus.SCHEDULED and not a.approved_from <= s[1] <= a.approved_to
+        s[0]
+        for s in sessions
+        if s[2] == SessionStatus.SCHEDULED and not a.approved_from <= s[1] <= a.approved_to
     )
     return Standing(a, given, booked, beyond, outside)
 

@@ -151,7 +151,11 @@ PRACTICE_NPI = {"north": "1093817465", "south": "1548203916"}
 PRACTICE_TAX_ID = {"north": "84-1029384", "south": "84-5566778"}
 CLINICIAN_NPI = {"prescriber": "1689402751", "nurse": "1265873049"}
 DIAGNOSIS_CODES: tuple[tuple[str, str, str], ...] = (
-    ("major_depressive_disorder", "F33.2", "Major depressive disorder, recurrent severe without psychotic features"),
+    (
+        "major_depressive_disorder",
+        "F33.2",
+        "Major depressive disorder, recurrent severe without psychotic features",
+    ),
     ("generalized_anxiety_disorder", "F41.1", "Generalized anxiety disorder"),
     ("ptsd", "F43.10", "Post-traumatic stress disorder, unspecified"),
     ("bipolar_depression", "F31.4", "Bipolar disorder, current episode depressed, severe"),
@@ -164,7 +168,9 @@ def identifiers(location: ClinicLocation) -> None:
     actions.do_save_practice_identity(
         location,
         inputs.PracticeIdentityIn(
-            practice_name=f"{location.name} Ketamine Clinic" if "Clinic" not in location.name else location.name,
+            practice_name=f"{location.name} Ketamine Clinic"
+            if "Clinic" not in location.name
+            else location.name,
             npi=PRACTICE_NPI.get(slug, ""),
             tax_id=PRACTICE_TAX_ID.get(slug, ""),
             address=f"100 Harbour Street, {location.name}",
@@ -183,7 +189,9 @@ def identifiers(location: ClinicLocation) -> None:
         )
     for condition, code, description in DIAGNOSIS_CODES:
         actions.do_save_diagnosis_code(
-            location, inputs.DiagnosisCodeIn(condition=condition, icd10=code, description=description), actor=admin
+            location,
+            inputs.DiagnosisCodeIn(condition=condition, icd10=code, description=description),
+            actor=admin,
         )
 
 
@@ -233,28 +241,33 @@ def history(location: ClinicLocation, rng: random.Random) -> None:
     desk, prescriber, nurse = (_user(location, r) for r in ("frontdesk", "prescriber", "nurse"))
     today = local_today(location)
     busy = set(
-        TreatmentPlan.objects.filter(location=location, status__in=[PlanStatus.ACTIVE, PlanStatus.DRAFT])
-        .values_list("patient_id", flat=True)
+        TreatmentPlan.objects.filter(
+            location=location, status__in=[PlanStatus.ACTIVE, PlanStatus.DRAFT]
+        ).values_list("patient_id", flat=True)
     )
-    candidates = [p for p in location.patients.order_by("mrn") if p.pk not in busy][treatment_demo.UNTREATED :]
+    candidates = [p for p in location.patients.order_by("mrn") if p.pk not in busy][
+        treatment_demo.UNTREATED :
+    ]
     if not candidates:
         return
     for index, days_ago in enumerate(HISTORY_DAYS_AGO):
         day = today - dt.timedelta(days=days_ago)
         modality = PlanModality.IV_KETAMINE if index % 3 == 2 else PlanModality.ESKETAMINE_NASAL
         patient = candidates[index % len(candidates)]
-        with treatment_demo._clock_at(treatment_demo._local(location, day, 17)):  # noqa: SLF001 - the demo's clock
-            if not treatment_demo._cleared(patient, modality, prescriber, nurse):  # noqa: SLF001
+        with treatment_demo._clock_at(treatment_demo._local(location, day, 17)):
+            if not treatment_demo._cleared(patient, modality, prescriber, nurse):
                 continue
-            session = treatment_demo._plan(patient, modality, prescriber)  # noqa: SLF001
-            start = treatment_demo._local(location, day, rng.choice([9, 10, 11]))  # noqa: SLF001
+            session = treatment_demo._plan(patient, modality, prescriber)
+            start = treatment_demo._local(location, day, rng.choice([9, 10, 11]))
             session = treatment_actions.do_check_in(session, CheckInIn(checked_in_at=start), actor=desk)
-            treatment_demo._chart(session, "discharged", modality, start, nurse, rng)  # noqa: SLF001
+            treatment_demo._chart(session, "discharged", modality, start, nurse, rng)
             reason = ReasonIn(reason="Course continued at the clinic's other location")
             treatment_actions.do_end_plan(session.plan, reason, actor=prescriber)
             if modality == PlanModality.ESKETAMINE_NASAL and not patient.coverages.exists():
                 _insure(session.plan, desk, PayerKind.COMMERCIAL if index % 2 else PayerKind.MEDICARE)
-            session = TreatmentSession.objects.select_related("plan", "patient", "location").get(pk=session.pk)
+            session = TreatmentSession.objects.select_related("plan", "patient", "location").get(
+                pk=session.pk
+            )
             invoice = actions.do_invoice(session, actor=desk)
         invoice.patient, invoice.location = patient, location
         if days_ago < 40 and index % 2:
@@ -263,7 +276,7 @@ def history(location: ClinicLocation, rng: random.Random) -> None:
         share = Decimal(rng.choice([40, 70, 100])) / 100
         method = PaymentMethod.INSURER if invoice.coverage_id else PaymentMethod.CARD
         amount = (invoice.total * share).quantize(Decimal("0.01"))
-        with treatment_demo._clock_at(treatment_demo._local(location, paid_on, 16)):  # noqa: SLF001
+        with treatment_demo._clock_at(treatment_demo._local(location, paid_on, 16)):
             actions.do_record_payment(
                 invoice, inputs.PaymentIn(amount=amount, method=method, received_on=paid_on), actor=desk
             )

@@ -10,7 +10,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BeforeValidator, ConfigDict, Field, field_validator, StrictBool, StrictInt, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from ketaclinic.billing.models import AMOUNT_MAX, EntryKind, PayerKind, PaymentMethod, PriceItem
 from ketaclinic.clinical.vocab import CONDITIONS
@@ -155,7 +163,9 @@ class PracticeIdentityIn(Strict):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"practice_name": "North Ketamine Clinic", "npi": "1234567893", "tax_id": "12-3456789"}]
+            "examples": [
+                {"practice_name": "North Ketamine Clinic", "npi": "1234567893", "tax_id": "12-3456789"}
+            ]
         }
     )
     practice_name: Annotated[str, Text(120, required=True)]

@@ -351,7 +351,9 @@ class PracticeIdentity(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(npi="") | Q(npi__regex=NPI_PATTERN), name="practice_npi_digits"),
+            models.CheckConstraint(
+                condition=Q(npi="") | Q(npi__regex=NPI_PATTERN), name="practice_npi_digits"
+            ),
             models.CheckConstraint(
                 condition=Q(tax_id="") | Q(tax_id__regex=TAX_ID_PATTERN), name="practice_tax_id_format"
             ),
@@ -430,7 +432,9 @@ class PriorAuthorization(models.Model):
             models.CheckConstraint(
                 condition=Q(approved_from__lte=models.F("approved_to")), name="authorization_dates_ordered"
             ),
-            models.CheckConstraint(condition=Q(approved_sessions__gte=1), name="authorization_sessions_positive"),
+            models.CheckConstraint(
+                condition=Q(approved_sessions__gte=1), name="authorization_sessions_positive"
+            ),
         ]
         indexes = [
             models.Index(fields=["plan", "-created_at"], name="authorization_plan_latest"),

@@ -39,7 +39,7 @@ def _trials(patient: Patient) -> list[dict[str, Any]]:
             drug=t.drug,
             adequate_dose=t.adequate_dose,
             weeks=t.weeks_at_dose,
-            outcome=t.outcome,
+            outcome=trd.TrialOutcome(t.outcome),
             current_episode=t.current_episode,
             dose_optimised=t.dose_optimised,
             augmented=t.augmented,
@@ -87,7 +87,9 @@ def _ideation(patient: Patient) -> dict[str, Any]:
         for a in Assessment.objects.filter(patient=patient).order_by("-taken_at")
         if IDEATION_FLAGS & set(a.flags)
     ]
-    screens = Assessment.objects.filter(patient=patient, instrument=Instrument.CSSRS_SCREEN).order_by("-taken_at")
+    screens = Assessment.objects.filter(patient=patient, instrument=Instrument.CSSRS_SCREEN).order_by(
+        "-taken_at"
+    )
     alerts = SafetyAlert.objects.filter(patient=patient).exclude(kind=AlertKind.WORSENING)
     return {
         "cssrs_screens": [
@@ -108,14 +110,17 @@ def _screening(patient: Patient, modality: str) -> dict[str, Any] | None:
         "screened_at": s.created_at,
         "ruleset_version": s.ruleset_version,
         "findings": [
-            {"rule_id": f.get("rule_id"), "level": f.get("level"), "message": f.get("message")} for f in s.findings
+            {"rule_id": f.get("rule_id"), "level": f.get("level"), "message": f.get("message")}
+            for f in s.findings
         ],
         "trd": s.trd,
     }
 
 
 def _psychotherapy(patient: Patient) -> dict[str, Any]:
-    given = TherapySession.objects.filter(patient=patient, status=TherapyStatus.COMPLETED).order_by("starts_at")
+    given = TherapySession.objects.filter(patient=patient, status=TherapyStatus.COMPLETED).order_by(
+        "starts_at"
+    )
     kinds: dict[str, int] = {}
     for session in given:
         kinds[session.kind] = kinds.get(session.kind, 0) + 1
@@ -265,7 +270,15 @@ def render(body: dict[str, Any]) -> bytes:
         ),
         pdf.heading(f"Antidepressant trials ({body['adequate_failures']} adequate failures)"),
         pdf.grid(
-            ["Drug", "Max daily dose (mg)", "Weeks at dose", "Adequate dose", "Outcome", "This episode", "Adequate failure"],
+            [
+                "Drug",
+                "Max daily dose (mg)",
+                "Weeks at dose",
+                "Adequate dose",
+                "Outcome",
+                "This episode",
+                "Adequate failure",
+            ],
             [
                 (
                     t["drug_name"],
@@ -322,7 +335,8 @@ def render(body: dict[str, Any]) -> bytes:
         story.append(
             pdf.grid(
                 ["Rule", "Level", "Finding"],
-                [(f["rule_id"], f["level"], f["message"]) for f in scr["findings"]] or [("", "", "No finding")],
+                [(f["rule_id"], f["level"], f["message"]) for f in scr["findings"]]
+                or [("", "", "No finding")],
                 [0.25, 0.12, 0.63],
             )
         )

@@ -34,7 +34,9 @@ def _p(text: object, style: ParagraphStyle = BODY) -> Paragraph:
 def facts(pairs: Sequence[tuple[str, object]], columns: int = 2) -> Table:
     """Label-value pairs in `columns` columns of label and value."""
     cells = [[_p(label, SMALL), _p(value)] for label, value in pairs]
-    rows = [sum(cells[i : i + columns], []) for i in range(0, len(cells), columns)]
+    rows: list[list[Any]] = [
+        [cell for pair in cells[i : i + columns] for cell in pair] for i in range(0, len(cells), columns)
+    ]
     if rows and len(rows[-1]) < 2 * columns:
         rows[-1] += [""] * (2 * columns - len(rows[-1]))
     label_w, value_w = WIDTH / columns * 0.34, WIDTH / columns * 0.66
@@ -44,7 +46,10 @@ def facts(pairs: Sequence[tuple[str, object]], columns: int = 2) -> Table:
 
 
 def grid(
-    head: Sequence[str], rows: Iterable[Sequence[object]], widths: Sequence[float], numeric: Iterable[int] = ()
+    head: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    widths: Sequence[float],
+    numeric: Iterable[int] = (),
 ) -> Table:
     """A ruled table; `widths` are shares of the page width; `numeric` columns are right-aligned."""
     right = set(numeric)
@@ -96,5 +101,9 @@ def render(title: str, subtitle: str, story: list[Flowable], footer: str) -> byt
         invariant=1,
         pageCompression=0,
     )
-    doc.build([_p(title, H1), _p(subtitle, SMALL), Spacer(1, 6), *story], onFirstPage=page_footer, onLaterPages=page_footer)
+    doc.build(
+        [_p(title, H1), _p(subtitle, SMALL), Spacer(1, 6), *story],
+        onFirstPage=page_footer,
+        onLaterPages=page_footer,
+    )
     return buffer.getvalue()

@@ -228,7 +228,9 @@ def plan_authorizations(plan: TreatmentPlan, today: Any) -> dict[str, Any]:
     """The plan's authorisations, newest first, and the one in force today with its use."""
     from ketaclinic.billing import authorizations
 
-    rows = list(PriorAuthorization.objects.filter(plan=plan).select_related("coverage").order_by("-created_at"))
+    rows = list(
+        PriorAuthorization.objects.filter(plan=plan).select_related("coverage").order_by("-created_at")
+    )
     found = authorizations.standing(plan, today) if rows else None
     return {
         "items": [authorization_detail(a) for a in rows],

@@ -115,11 +115,13 @@ def billed_at(location: Any, start: dt.date | None = None, end: dt.date | None =
         invoices = invoices.filter(service_date__gte=start)
     if end is not None:
         invoices = invoices.filter(service_date__lte=end)
-    found = list(invoices.only("id", "service_date", "currency", "total", "coverage__payer", "session__plan__modality"))
+    found = list(
+        invoices.only("id", "service_date", "currency", "total", "coverage__payer", "session__plan__modality")
+    )
     entries: dict[Any, list[tuple[str, Decimal]]] = {i.pk: [] for i in found}
-    for invoice_id, kind, amount in InvoiceEntry.objects.filter(invoice__in=[i.pk for i in found]).values_list(
-        "invoice_id", "kind", "amount"
-    ):
+    for invoice_id, kind, amount in InvoiceEntry.objects.filter(
+        invoice__in=[i.pk for i in found]
+    ).values_list("invoice_id", "kind", "amount"):
         entries[invoice_id].append((kind, amount))
     return [
         Billed(

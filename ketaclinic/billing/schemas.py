@@ -236,7 +236,9 @@ class PacketOut(Out):
     psychotherapy: dict[str, Any]
     scores: dict[str, ScoreSeriesOut] = Field(description="phq9 and madrs: the latest and the first result")
     suicidal_ideation: dict[str, Any]
-    screening: dict[str, Any] | None = Field(description="The latest contraindication screening of the modality")
+    screening: dict[str, Any] | None = Field(
+        description="The latest contraindication screening of the modality"
+    )
     height_cm: Dec | None
     height_measured_on: dt.date | None
     weight_kg: Dec | None

@@ -42,11 +42,10 @@ def practice_of(location: Any) -> dict[str, Any]:
 def diagnoses_of(patient: Patient) -> list[dict[str, Any]]:
     """The patient's active conditions with the ICD-10-CM code the location bills each under (psychiatric
     first, as the chart lists them); a condition the location has not coded has an empty `icd10`."""
-    codes = {
-        row.condition: row
-        for row in DiagnosisCode.objects.filter(location_id=patient.location_id)
-    }
-    conditions = Condition.objects.filter(patient=patient, status=EntryStatus.ACTIVE).order_by("created_at", "pk")
+    codes = {row.condition: row for row in DiagnosisCode.objects.filter(location_id=patient.location_id)}
+    conditions = Condition.objects.filter(patient=patient, status=EntryStatus.ACTIVE).order_by(
+        "created_at", "pk"
+    )
     out = []
     for condition in conditions:
         known = CONDITIONS.get(condition.code)
@@ -122,7 +121,12 @@ def superbill(patient: Patient, invoices: list[Invoice], *, start: dt.date, end:
     currency = invoices[0].currency if invoices else ""
     charged = sum((i.total for i in invoices), Decimal(0))
     paid = sum(
-        (a if k == EntryKind.PAYMENT else -a for e in entries.values() for k, a in e if k in ("payment", "refund")),
+        (
+            a if k == EntryKind.PAYMENT else -a
+            for e in entries.values()
+            for k, a in e
+            if k in ("payment", "refund")
+        ),
         Decimal(0),
     )
     balance = sum((coding.balance(i.total, entries[i.pk]) for i in invoices), Decimal(0))
@@ -163,7 +167,9 @@ def _missing(
     if coverage is None and services:
         missing.append("insurance: the invoices are self-pay")
     if not any(d["icd10"] for d in diagnoses):
-        missing.append("an ICD-10-CM diagnosis: no active condition of the chart has a code (billing settings)")
+        missing.append(
+            "an ICD-10-CM diagnosis: no active condition of the chart has a code (billing settings)"
+        )
     if any(not s["rendering_npi"] for s in services):
         missing.append("a rendering clinician's NPI (billing settings)")
     if any(not s["place_of_service"] for s in services):
@@ -268,4 +274,6 @@ def render(data: dict[str, Any]) -> bytes:
     for gap in data["missing"]:
         story.append(pdf.line(f"Missing: {gap}", pdf.WARN))
     period = f"{data['start'].isoformat()} to {data['end'].isoformat()}"
-    return pdf.render("Superbill", f"{practice['name']} \u00b7 services {period}", story, "Superbill \u00b7 " + period)
+    return pdf.render(
+        "Superbill", f"{practice['name']} \u00b7 services {period}", story, "Superbill \u00b7 " + period
+    )

@@ -532,7 +532,10 @@ def _report_location(request: HttpRequest, location_id: int) -> Any:
 
 def _report_period(request: HttpRequest, today: Any) -> tuple[Any, dict[str, str]]:
     default_start = (today.replace(day=1) - dt.timedelta(days=335)).replace(day=1)
-    raw = {"start": request.GET.get("start") or default_start.isoformat(), "end": request.GET.get("end") or today.isoformat()}
+    raw = {
+        "start": request.GET.get("start") or default_start.isoformat(),
+        "end": request.GET.get("end") or today.isoformat(),
+    }
     try:
         return inputs.PeriodIn.model_validate(raw), {}
     except ValidationError as exc:
@@ -569,7 +572,14 @@ def _report_event(request: HttpRequest, location: Any, name: str, rows: list[dic
     record(Action.BILLING_REPORT, actor=request.user, origin=origin, obj=location, changed_fields=[name])
     for row in rows:
         if row.get("patient") is not None:
-            record(Action.PATIENT_READ, actor=request.user, origin=origin, obj=row["patient"], patient=row["patient"], changed_fields=["prior_authorizations"])
+            record(
+                Action.PATIENT_READ,
+                actor=request.user,
+                origin=origin,
+                obj=row["patient"],
+                patient=row["patient"],
+                changed_fields=["prior_authorizations"],
+            )
 
 
 @requires(Perm.BILLING_REPORTS)

@@ -31,7 +31,6 @@ from ketaclinic.patients.schemas import (
     Offset,
     errors,
 )
-from ketaclinic.scheduling.notes import notes_for
 from ketaclinic.scheduling import actions, queries
 from ketaclinic.scheduling.access import (
     get_appointment_for,
@@ -41,6 +40,7 @@ from ketaclinic.scheduling.access import (
 )
 from ketaclinic.scheduling.inputs import AppointmentIn, CancelIn, CourseBookingIn, NoShowIn
 from ketaclinic.scheduling.models import Appointment
+from ketaclinic.scheduling.notes import notes_for
 from ketaclinic.scheduling.schemas import (
     AppointmentOut,
     ChairPage,

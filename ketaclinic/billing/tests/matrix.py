@@ -120,12 +120,28 @@ ROUTES += [
         True,
         True,
     ),
-    ("api authorizations", "get", "/api/v1/treatment-plans/{plan}/prior-authorizations", None, DESK, True, True),
+    (
+        "api authorizations",
+        "get",
+        "/api/v1/treatment-plans/{plan}/prior-authorizations",
+        None,
+        DESK,
+        True,
+        True,
+    ),
     ("invoice superbill page", "get", f"{B}/invoices/{{invoice}}/superbill/", None, DESK, True, False),
     ("period superbill page", "get", f"{P}/superbill/", None, DESK, True, False),
     ("prior authorization page", "get", f"{P}/prior-authorization/", None, DESK, True, False),
     ("plan authorization page", "get", f"{B}/plans/{{plan}}/authorization/", None, DESK, True, False),
-    ("add authorization page", "post", f"{B}/plans/{{plan}}/authorization/", AUTHORIZATION, DESK, True, False),
+    (
+        "add authorization page",
+        "post",
+        f"{B}/plans/{{plan}}/authorization/",
+        AUTHORIZATION,
+        DESK,
+        True,
+        False,
+    ),
     ("identifiers page", "get", f"{B}/identifiers/{{location_id}}/", None, PRICE_READERS, True, False),
     (
         "save identifiers page",
@@ -180,11 +196,17 @@ def prepare(name: str, patient: Patient, clock: Any) -> dict[str, Any]:
     ids: dict[str, Any] = {"location_id": patient.location_id}
     if "coverage" in name or "benefit" in name or "card" in name:
         ids["coverage"] = coverage_of(patient).pk
-    if "estimate" in name or "authorization" in name and "packet" not in name:
+    if "estimate" in name or ("authorization" in name and "packet" not in name):
         ids["plan"] = draft_plan(patient).pk
     if "invoice session" in name or name == "api invoice":
         ids["session"] = signed_session(patient, clock).pk
-    if name in {"api payment", "invoice page", "invoice entry page", "api superbill", "invoice superbill page"}:
+    if name in {
+        "api payment",
+        "invoice page",
+        "invoice entry page",
+        "api superbill",
+        "invoice superbill page",
+    }:
         ids["invoice"] = invoice_of(patient, clock).pk
     return ids
 

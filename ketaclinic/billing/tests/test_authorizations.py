@@ -27,9 +27,13 @@ def _post(client: Any, url: str, body: dict[str, Any]) -> Any:
     return client.post(url, data=json.dumps(body), content_type="application/json")
 
 
-def _authorize(plan: TreatmentPlan, sessions: int, *, start: dt.date, end: dt.date, number: str = "PA-1") -> Any:
-    data = inputs.AuthorizationIn(number=number, approved_from=start, approved_to=end, approved_sessions=sessions)
-    return actions.do_record_authorization(plan, data, actor=matrix._staff(plan.patient, "frontdesk"))  # noqa: SLF001
+def _authorize(
+    plan: TreatmentPlan, sessions: int, *, start: dt.date, end: dt.date, number: str = "PA-1"
+) -> Any:
+    data = inputs.AuthorizationIn(
+        number=number, approved_from=start, approved_to=end, approved_sessions=sessions
+    )
+    return actions.do_record_authorization(plan, data, actor=matrix._staff(plan.patient, "frontdesk"))
 
 
 def _book(session: Any) -> Appointment:
@@ -45,7 +49,7 @@ def _book(session: Any) -> Appointment:
         ends_at=start + dt.timedelta(hours=2),
         session=session,
         created_at=timezone.now(),
-        created_by=matrix._staff(session.patient, "frontdesk"),  # noqa: SLF001
+        created_by=matrix._staff(session.patient, "frontdesk"),
         updated_at=timezone.now(),
     )
 
@@ -101,7 +105,9 @@ def test_bad_authorization_is_refused_naming_the_field(
         "approved_sessions": 4,
         **change,
     }
-    response = _post(world.api("frontdesk.north"), f"/api/v1/treatment-plans/{plan.pk}/prior-authorizations", body)
+    response = _post(
+        world.api("frontdesk.north"), f"/api/v1/treatment-plans/{plan.pk}/prior-authorizations", body
+    )
     assert response.status_code == 422 and field in response.json()["errors"], response.content
     assert not PriorAuthorization.objects.exists()
     if field == "surprise":
@@ -121,7 +127,9 @@ def test_an_ended_plan_takes_no_authorization(world: World) -> None:
         today = clock.now.date().isoformat()
         body = {"number": "PA-2", "approved_from": today, "approved_to": today, "approved_sessions": 2}
         response = _post(
-            world.api("frontdesk.north"), f"/api/v1/treatment-plans/{session.plan_id}/prior-authorizations", body
+            world.api("frontdesk.north"),
+            f"/api/v1/treatment-plans/{session.plan_id}/prior-authorizations",
+            body,
         )
     assert response.status_code == 409 and response.json()["errors"] == {"plan": response.json()["detail"]}
     assert not PriorAuthorization.objects.exists()
@@ -198,13 +206,20 @@ def test_a_renewal_supersedes_and_the_page_records_one(world: World) -> None:
 def test_front_desk_at_one_location_only(world: World) -> None:
     """A therapist at north who is front desk at south records south's authorisations, not north's."""
     user = world.user("therapist.north")
-    do_grant_role(user, ClinicLocation.objects.get(slug="south"), "front_desk", actor=world.user("admin.south"))
+    do_grant_role(
+        user, ClinicLocation.objects.get(slug="south"), "front_desk", actor=world.user("admin.south")
+    )
     north, south = world.patient("north"), world.patient("south")
     with treatment_matrix.frozen(north):
         north_plan = matrix.draft_plan(north)
     with treatment_matrix.frozen(south):
         south_plan = matrix.draft_plan(south)
-    body = {"number": "PA-9", "approved_from": "2026-01-01", "approved_to": "2026-12-31", "approved_sessions": 4}
+    body = {
+        "number": "PA-9",
+        "approved_from": "2026-01-01",
+        "approved_to": "2026-12-31",
+        "approved_sessions": 4,
+    }
     client = world.client("therapist.north")
     assert client.post(f"/billing/plans/{south_plan.pk}/authorization/", body).status_code == 302
     refused = client.post(f"/billing/plans/{north_plan.pk}/authorization/", body)

@@ -19,10 +19,24 @@ def test_an_admin_keeps_the_identifiers(world: World) -> None:
     admin = world.client("admin.north")
     url = _url(world)
     last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
-    saved = admin.post(url, {"form": "practice", "practice_name": "Harbour Ketamine", "npi": "1093817465", "tax_id": "84-1029384"})
+    saved = admin.post(
+        url,
+        {
+            "form": "practice",
+            "practice_name": "Harbour Ketamine",
+            "npi": "1093817465",
+            "tax_id": "84-1029384",
+        },
+    )
     assert saved.status_code == 302
     prescriber = world.user("prescriber.north")
-    assert admin.post(url, {"form": "clinician", "user_id": str(prescriber.pk), "npi": "1689402751", "credentials": "MD"}).status_code == 302
+    assert (
+        admin.post(
+            url,
+            {"form": "clinician", "user_id": str(prescriber.pk), "npi": "1689402751", "credentials": "MD"},
+        ).status_code
+        == 302
+    )
     assert admin.post(url, {"form": "diagnosis", "condition": "ptsd", "icd10": "F43.10"}).status_code == 302
     row = PracticeIdentity.objects.get(location__slug="north")
     assert (row.npi, row.tax_id, row.version) == ("1093817465", "84-1029384", 2)  # the demo's row, changed
@@ -31,7 +45,9 @@ def test_an_admin_keeps_the_identifiers(world: World) -> None:
     events = AuditEvent.objects.filter(seq__gt=last, action=Action.BILLING_IDENTIFIERS)
     assert events.count() == 3 and all("1093817465" not in str(e.changed_fields) for e in events)
     shown = world.client("frontdesk.north").get(url)
-    assert shown.status_code == 200 and b"1093817465" in shown.content and b"Save practice" not in shown.content
+    assert (
+        shown.status_code == 200 and b"1093817465" in shown.content and b"Save practice" not in shown.content
+    )
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,10 @@ def _by_currency(rows: list[dict[str, object]], key: str) -> dict[str, Decimal]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(billed, max_size=30), st.sampled_from([("month",), ("modality",), ("payer",), reports.REVENUE_KEYS]))
+@given(
+    st.lists(billed, max_size=30),
+    st.sampled_from([("month",), ("modality",), ("payer",), reports.REVENUE_KEYS]),
+)
 def test_revenue_totals_are_the_invoices(facts: list[Billed], keys: tuple[str, ...]) -> None:
     rows = reports.revenue(facts, keys)
     for currency in {f.currency for f in facts}:
@@ -71,12 +74,24 @@ def test_ageing_buckets_sum_to_the_open_balances(facts: list[Billed]) -> None:
         assert sum((row[n] for n in names), Decimal(0)) == row["total"]
         assert all(row[n] >= 0 for n in names)
     for currency in {f.currency for f in facts}:
-        open_balances = sum((f.balance for f in facts if f.currency == currency and f.balance > 0), Decimal(0))
+        open_balances = sum(
+            (f.balance for f in facts if f.currency == currency and f.balance > 0), Decimal(0)
+        )
         assert _by_currency(rows, "total").get(currency, Decimal(0)) == open_balances
 
 
 @pytest.mark.parametrize(
-    ("days", "bucket"), [(0, "0-30"), (30, "0-30"), (31, "31-60"), (60, "31-60"), (61, "61-90"), (90, "61-90"), (91, "90+"), (-1, "0-30")]
+    ("days", "bucket"),
+    [
+        (0, "0-30"),
+        (30, "0-30"),
+        (31, "31-60"),
+        (60, "31-60"),
+        (61, "61-90"),
+        (90, "61-90"),
+        (91, "90+"),
+        (-1, "0-30"),
+    ],
 )
 def test_age_buckets_edges(days: int, bucket: str) -> None:
     assert reports.bucket_of(days) == bucket
@@ -95,7 +110,9 @@ def _invoices(world: World) -> list[Invoice]:
             actor=desk,
         )
         actions.do_record_entry(
-            first, inputs.EntryIn(kind=EntryKind.WRITE_OFF, amount=Decimal("18"), reason="courtesy"), actor=desk
+            first,
+            inputs.EntryIn(kind=EntryKind.WRITE_OFF, amount=Decimal("18"), reason="courtesy"),
+            actor=desk,
         )
     return [first]
 
@@ -117,7 +134,9 @@ def test_the_report_page_and_revenue_csv_sum_the_invoices(world: World) -> None:
     got = admin.get(f"/billing/reports/{north.pk}/revenue.csv", {"start": "2025-01-01", "end": "2027-12-31"})
     assert got.status_code == 200 and got["Content-Type"].startswith("text/csv")
     rows = _csv(got.content)
-    assert sum(Decimal(r["charged"]) for r in rows) == sum(i.total for i in Invoice.objects.filter(location=north))
+    assert sum(Decimal(r["charged"]) for r in rows) == sum(
+        i.total for i in Invoice.objects.filter(location=north)
+    )
     assert sum(Decimal(r["collected"]) for r in rows) == Decimal("100")
     assert sum(Decimal(r["written_off"]) for r in rows) == Decimal("18")
     ageing = _csv(admin.get(f"/billing/reports/{north.pk}/ageing.csv").content)
@@ -141,7 +160,10 @@ def _expiring(world: World) -> None:
         plan = matrix.draft_plan(patient)
         today = clock.now.date()
         data = inputs.AuthorizationIn(
-            number="PA-SOON", approved_from=today, approved_to=today + dt.timedelta(days=10), approved_sessions=3
+            number="PA-SOON",
+            approved_from=today,
+            approved_to=today + dt.timedelta(days=10),
+            approved_sessions=3,
         )
         actions.do_record_authorization(plan, data, actor=world.user("frontdesk.north"))
         far = inputs.AuthorizationIn(

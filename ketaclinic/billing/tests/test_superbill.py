@@ -15,11 +15,11 @@ from ketaclinic.billing.models import ClinicianIdentity, DiagnosisCode, Practice
 from ketaclinic.billing.tests import matrix
 from ketaclinic.patients import actions as patient_actions
 from ketaclinic.patients import inputs as patient_inputs
-from ketaclinic.patients.models import Patient
+from ketaclinic.patients.models import Patient, TrialOutcome
 from ketaclinic.rems.tests.pdftext import page_count, text_runs
 from ketaclinic.treatment.tests import matrix as treatment_matrix
 
-PDF = {"HTTP_ACCEPT": "application/pdf"}
+PDF = {"Accept": "application/pdf"}
 
 
 def _text(pdf: bytes) -> str:
@@ -52,12 +52,16 @@ def _identify(world: World, patient: Patient) -> None:
     )
     actions.do_save_diagnosis_code(
         location,
-        inputs.DiagnosisCodeIn(condition="major_depressive_disorder", icd10="F33.2", description="MDD, recurrent"),
+        inputs.DiagnosisCodeIn(
+            condition="major_depressive_disorder", icd10="F33.2", description="MDD, recurrent"
+        ),
         actor=admin,
     )
     if not patient.conditions.filter(code="major_depressive_disorder", status="active").exists():
         patient_actions.do_add_history_entry(
-            patient, patient_inputs.ConditionIn(code="major_depressive_disorder"), actor=world.user("nurse.north")
+            patient,
+            patient_inputs.ConditionIn(code="major_depressive_disorder"),
+            actor=world.user("nurse.north"),
         )
 
 
@@ -69,7 +73,7 @@ def test_invoice_superbill_pdf_names_identifiers_diagnoses_and_lines(world: Worl
         coverage = matrix.coverage_of(patient)
     desk = world.api("frontdesk.north")
     before = _last()
-    response = desk.get(f"/api/v1/invoices/{invoice.pk}/superbill", **PDF)
+    response = desk.get(f"/api/v1/invoices/{invoice.pk}/superbill", headers=PDF)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["Cache-Control"] == "no-store"
     text = _text(response.content)
@@ -85,11 +89,16 @@ def test_invoice_superbill_pdf_names_identifiers_diagnoses_and_lines(world: Worl
     assert body["diagnoses"][0]["icd10"] == "F33.2" and body["diagnoses"][0]["pointer"] == "A"
     assert {s["code"] for s in body["services"]} == {line.code for line in invoice.lines.all()}
     assert all(s["rendering_npi"] == "1689402751" and s["place_of_service"] == "11" for s in body["services"])
-    assert sum(Decimal(s["charge"]) for s in body["services"]) == invoice.total == Decimal(body["total_charges"])
+    assert (
+        sum(Decimal(s["charge"]) for s in body["services"]) == invoice.total == Decimal(body["total_charges"])
+    )
     assert body["insurance"] is None or body["insurance"]["member_id"] == coverage.member_id
     # The invoice page links to it, and the page's link gives the PDF too.
     page = world.client("frontdesk.north")
-    assert f"/billing/invoices/{invoice.pk}/superbill/" in page.get(f"/billing/invoices/{invoice.pk}/").content.decode()
+    assert (
+        f"/billing/invoices/{invoice.pk}/superbill/"
+        in page.get(f"/billing/invoices/{invoice.pk}/").content.decode()
+    )
     printed = page.get(f"/billing/invoices/{invoice.pk}/superbill/")
     assert printed.status_code == 200 and "F33.2" in _text(printed.content)
 
@@ -151,7 +160,7 @@ def _chart(world: World, patient: Patient) -> None:
             max_daily_dose_mg=Decimal(20),
             weeks_at_dose=Decimal(8),
             adequate_dose=True,
-            outcome="none",
+            outcome=TrialOutcome.NONE,
             current_episode=True,
         ),
         actor=nurse,
@@ -163,13 +172,15 @@ def _chart(world: World, patient: Patient) -> None:
             max_daily_dose_mg=Decimal(50),
             weeks_at_dose=Decimal(2),
             adequate_dose=False,
-            outcome="none",
+            outcome=TrialOutcome.NONE,
             current_episode=True,
         ),
         actor=nurse,
     )
     patient_actions.do_record_measurement(
-        patient, patient_inputs.MeasurementIn(weight_kg=Decimal("71.5"), height_cm=Decimal("172.0")), actor=nurse
+        patient,
+        patient_inputs.MeasurementIn(weight_kg=Decimal("71.5"), height_cm=Decimal("172.0")),
+        actor=nurse,
     )
 
 
@@ -186,17 +197,26 @@ def test_prior_authorization_packet_json_and_pdf(world: World) -> None:
     assert set(body) >= {"suicidal_ideation", "diagnoses", "patient", "prescriber", "insurance", "missing"}
     assert body["height_cm"] == "172" and body["weight_kg"] == "71.5"
     trials = {t["drug"]: t for t in body["trials"]}
-    assert trials["escitalopram"]["max_daily_dose_mg"] == "20" and trials["escitalopram"]["weeks_at_dose"] == "8"
+    assert (
+        trials["escitalopram"]["max_daily_dose_mg"] == "20" and trials["escitalopram"]["weeks_at_dose"] == "8"
+    )
     assert trials["escitalopram"]["adequate_failure"] is True  # adequate dose, 8 weeks, no response
     assert trials["sertraline"]["adequate_failure"] is False  # too short, not an adequate dose
     assert body["adequate_failures"] >= 1
     assert set(body["scores"]) == {"phq9", "madrs"}
     assert any(d["icd10"] == "F33.2" for d in body["diagnoses"])
     assert _reads(before, patient) == 1
-    pdf = desk.get(f"/api/v1/patients/{patient.pk}/prior-authorization", **PDF)
+    pdf = desk.get(f"/api/v1/patients/{patient.pk}/prior-authorization", headers=PDF)
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     text = _text(pdf.content)
-    for expected in ("Prior authorisation request", "Escitalopram", "F33.2", "172", "71.5", patient.family_name):
+    for expected in (
+        "Prior authorisation request",
+        "Escitalopram",
+        "F33.2",
+        "172",
+        "71.5",
+        patient.family_name,
+    ):
         assert expected in text, expected
     page = world.client("frontdesk.north").get(f"/billing/patients/{patient.pk}/prior-authorization/")
     assert page.status_code == 200 and b"Escitalopram" in page.content
@@ -222,7 +242,7 @@ def test_clinicians_and_admins_see_no_money_documents(world: World, who: str) ->
         f"/api/v1/invoices/{invoice.pk}/superbill",
         f"/api/v1/patients/{patient.pk}/prior-authorization",
     ):
-        response = api.get(url, **PDF)
+        response = api.get(url, headers=PDF)
         assert response.status_code == 403 and response.json()["detail"]
         assert patient.family_name.encode() not in response.content
 
@@ -231,14 +251,14 @@ def test_another_location_sees_no_superbill(world: World) -> None:
     patient = world.patient("north")
     with treatment_matrix.frozen(patient) as clock:
         invoice = matrix.invoice_of(patient, clock)
-    response = world.api("frontdesk.south").get(f"/api/v1/invoices/{invoice.pk}/superbill", **PDF)
+    response = world.api("frontdesk.south").get(f"/api/v1/invoices/{invoice.pk}/superbill", headers=PDF)
     assert response.status_code == 404 and response["Content-Type"].startswith("application/json")
     page = world.client("frontdesk.south").get(f"/billing/invoices/{invoice.pk}/superbill/")
     assert page.status_code == 404 and patient.family_name.encode() not in page.content
 
 
 def _anonymous(world: World, url: str) -> Any:
-    return world.api(None).get(url, **PDF)
+    return world.api(None).get(url, headers=PDF)
 
 
 def test_anonymous_gets_json_401(world: World) -> None:
