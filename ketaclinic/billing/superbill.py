@@ -256,7 +256,7 @@ def render(data: dict[str, Any]) -> bytes:
                 for s in data["services"]
             ]
             or [("", "", "", "", "No invoiced service in this period", "", "", "", "")],
-            [0.12, 0.06, 0.11, 0.06, 0.22, 0.05, 0.06, 0.13, 0.19],
+            [0.12, 0.06, 0.12, 0.06, 0.22, 0.05, 0.06, 0.13, 0.18],
             numeric=(6, 7),
         )
     )
