@@ -112,6 +112,10 @@ class Perm(StrEnum):
     # given on each read and audited: the location's therapists (a covering colleague). The author always
     # reads their own; to everyone else such a note does not exist (404).
     PSYCHOTHERAPY_NOTE_READ = "therapy.psychotherapy_note_read"
+    # Billing reports of a location (revenue by modality, payer and month; balances by age; authorisations
+    # expiring soon) and their CSV exports: clinic admins. The expiring-authorisation list names patients:
+    # each one named is audited as a read of that patient.
+    BILLING_REPORTS = "billing.reports"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -137,6 +141,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             # the front desk's (an admin who is also front desk handles both).
             Perm.BILLING_PRICES_READ,
             Perm.BILLING_PRICES_MANAGE,
+            # Reads the location's billing reports and exports them (revenue, ageing, authorisations).
+            Perm.BILLING_REPORTS,
         }
     ),
     Role.PRESCRIBER: frozenset(

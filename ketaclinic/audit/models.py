@@ -131,6 +131,11 @@ class Action(models.TextChoices):
     BILLING_REFUND = "billing.refund", "Refund recorded"
     BILLING_WRITE_OFF = "billing.write_off", "Write-off recorded"
     BILLING_CREDIT_NOTE = "billing.credit_note", "Credit note issued"
+    # Costs and billing, part two: identifiers for superbills, prior authorisations, and reports produced
+    # (a report naming patients also writes a read event of each patient it names).
+    BILLING_IDENTIFIERS = "billing.identifiers", "Billing identifiers or diagnosis codes changed"
+    BILLING_AUTHORIZATION = "billing.authorization", "Prior authorisation recorded"
+    BILLING_REPORT = "billing.report", "Billing report produced or exported"
     # At-home ketamine programs (ketaclinic/homecare).
     HOME_PROGRAM_PRESCRIBE = "home.program_prescribe", "Home program prescribed"
     HOME_PROGRAM_STATUS = "home.program_status", "Home program paused, resumed or ended"

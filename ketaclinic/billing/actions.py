@@ -20,7 +20,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from ketaclinic.accounts.models import ClinicLocation
+from ketaclinic.accounts.models import ClinicLocation, Membership
+from ketaclinic.accounts.permissions import Role
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import Action
@@ -28,18 +29,22 @@ from ketaclinic.billing import coding, inputs
 from ketaclinic.billing.models import (
     BenefitCheck,
     CardSide,
+    ClinicianIdentity,
     CodeRule,
     CodeRuleKind,
     Coverage,
     CoverageCard,
+    DiagnosisCode,
     EntryKind,
     Estimate,
     Invoice,
     InvoiceEntry,
     InvoiceLine,
     PayerKind,
+    PracticeIdentity,
     Price,
     PriceItem,
+    PriorAuthorization,
 )
 from ketaclinic.clinicpolicy.clock import local_date, local_today
 from ketaclinic.errors import InvalidInput, Refused
@@ -55,6 +60,8 @@ from ketaclinic.treatment.models import (
 
 CARD_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 CARD_MAX_BYTES = 5 * 1024 * 1024
+# Who renders a billed service: the clinicians whose NPI a superbill names.
+CLINICIAN_ROLES = (Role.PRESCRIBER, Role.NURSE, Role.THERAPIST)
 ENTRY_ACTIONS = {
     EntryKind.PAYMENT: Action.BILLING_PAYMENT,
     EntryKind.REFUND: Action.BILLING_REFUND,
@@ -645,3 +652,112 @@ def do_record_entry(
 
 def local_day_of(location: ClinicLocation, moment: dt.datetime) -> dt.date:
     return local_date(location, moment)
+
+
+# --- Superbill identifiers (clinic admins) ---------------------------------------------------------------
+
+
+@transaction.atomic
+def do_save_practice_identity(
+    location: ClinicLocation, data: inputs.PracticeIdentityIn, *, actor: Any, origin: Origin = SYSTEM
+) -> PracticeIdentity:
+    """Set the location's billing identifiers (one row, changed in place; the audit row names the fields
+    that changed, never their values)."""
+    values = data.model_dump()
+    row = PracticeIdentity.objects.select_for_update().filter(location=location).first()
+    if row is None:
+        row = PracticeIdentity.objects.create(
+            location=location, updated_at=timezone.now(), updated_by=actor, **values
+        )
+        changed = sorted(k for k, v in values.items() if v)
+    else:
+        changed = sorted(k for k, v in values.items() if getattr(row, k) != v)
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.version += 1
+        row.updated_at, row.updated_by = timezone.now(), actor
+        row.save()
+    record(Action.BILLING_IDENTIFIERS, actor=actor, origin=origin, obj=row, changed_fields=changed)
+    return row
+
+
+@transaction.atomic
+def do_save_clinician_identity(
+    data: inputs.ClinicianIdentityIn, *, location: ClinicLocation, actor: Any, origin: Origin = SYSTEM
+) -> ClinicianIdentity:
+    """A clinician's NPI and credentials; the clinician must work at `location` (the admin's)."""
+    member = (
+        Membership.objects.filter(
+            location=location, user_id=data.user_id, user__is_active=True, role__in=CLINICIAN_ROLES
+        )
+        .select_related("user")
+        .first()
+    )
+    if member is None:
+        raise InvalidInput({"user_id": "no clinician of this location has this id"})
+    row, _ = ClinicianIdentity.objects.update_or_create(
+        user=member.user,
+        defaults={
+            "npi": data.npi,
+            "credentials": data.credentials,
+            "updated_at": timezone.now(),
+            "updated_by": actor,
+        },
+    )
+    record(
+        Action.BILLING_IDENTIFIERS, actor=actor, origin=origin, obj=row, changed_fields=["npi", "credentials"]
+    )
+    return row
+
+
+@transaction.atomic
+def do_save_diagnosis_code(
+    location: ClinicLocation, data: inputs.DiagnosisCodeIn, *, actor: Any, origin: Origin = SYSTEM
+) -> DiagnosisCode:
+    """The ICD-10-CM code the location bills a chart condition under (one per condition; replaced)."""
+    row, _ = DiagnosisCode.objects.update_or_create(
+        location=location,
+        condition=data.condition,
+        defaults={
+            "icd10": data.icd10,
+            "description": data.description,
+            "updated_at": timezone.now(),
+            "updated_by": actor,
+        },
+    )
+    record(Action.BILLING_IDENTIFIERS, actor=actor, origin=origin, obj=row, changed_fields=["icd10"])
+    return row
+
+
+# --- Prior authorisations (front desk) -------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_record_authorization(
+    plan: TreatmentPlan, data: inputs.AuthorizationIn, *, actor: Any, origin: Origin = SYSTEM
+) -> PriorAuthorization:
+    """Record a payer's prior authorisation of the plan's sessions under the patient's current coverage.
+    Appended: a renewal or a correction is a new row (the latest covering a day is in force on it)."""
+    if plan.status == PlanStatus.ENDED:
+        raise Refused(
+            "This plan has ended",
+            ["An authorisation is recorded against a plan still to be given."],
+            field="plan",
+        )
+    made = PriorAuthorization.objects.create(
+        plan=plan,
+        patient=plan.patient,
+        coverage=current_coverage(plan.patient),
+        created_at=timezone.now(),
+        created_by=actor,
+        **data.model_dump(),
+    )
+    record(
+        Action.BILLING_AUTHORIZATION,
+        actor=actor,
+        origin=origin,
+        obj=made,
+        patient=plan.patient,
+        changed_fields=sorted(data.model_fields_set | {"number", "approved_sessions"}),
+    )
+    return made

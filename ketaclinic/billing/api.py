@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
-from pydantic import BaseModel
+from ninja import Query, Router
+from pydantic import BaseModel, ConfigDict
 
 from ketaclinic.accounts.access import can, location_ids
 from ketaclinic.accounts.models import ClinicLocation
@@ -20,9 +20,20 @@ from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import Origin, origin_of
 from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action, Via
-from ketaclinic.billing import actions, inputs, queries
+from ketaclinic.billing import actions, inputs, packet, queries, superbill
 from ketaclinic.billing.access import billing_patient_for, get_coverage_for, get_invoice_for
-from ketaclinic.billing.schemas import BenefitCheckOut, CoverageOut, EstimateOut, InvoiceOut, PricePage
+from ketaclinic.billing.schemas import (
+    AuthorizationOut,
+    AuthorizationPage,
+    BenefitCheckOut,
+    CoverageOut,
+    EstimateOut,
+    InvoiceOut,
+    PacketOut,
+    PricePage,
+    SuperbillOut,
+)
+from ketaclinic.clinicpolicy.clock import local_today
 from ketaclinic.errors import Forbidden
 from ketaclinic.patients.schemas import (
     ANY_OPERATION,
@@ -34,6 +45,7 @@ from ketaclinic.patients.schemas import (
     errors,
 )
 from ketaclinic.treatment.access import get_plan_for, get_session_for
+from ketaclinic.treatment.models import PlanModality
 from ketaclinic.treatment.schemas import RefusedOut
 
 router = Router(tags=["Billing"])
@@ -189,4 +201,133 @@ def add_payment(request: HttpRequest, invoice_id: str, body: inputs.PaymentIn) -
         found.patient,
         found,
         f"/billing/invoices/{found.pk}/",
+    )
+
+
+# --- Superbills and prior authorisation (issue 12, items 5 and 6) -----------------------------------------
+
+PDF_ANSWER = {
+    "responses": {200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
+}
+
+
+def _wants_pdf(request: HttpRequest) -> bool:
+    return "application/pdf" in request.headers.get("Accept", "")
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _read(request: HttpRequest, patient: Any, obj: Any, fields: list[str]) -> None:
+    record(
+        Action.PATIENT_READ,
+        actor=request.user,
+        origin=_origin(request),
+        obj=obj,
+        patient=patient,
+        changed_fields=fields,
+    )
+
+
+@router.get(
+    "/invoices/{invoice_id}/superbill",
+    response={200: SuperbillOut, **errors(*ANY_OPERATION, NOT_FOUND)},
+    summary="An invoice's superbill (front desk); Accept: application/pdf gives the PDF",
+    openapi_extra=PDF_ANSWER,
+)
+def invoice_superbill(request: HttpRequest, invoice_id: str) -> HttpResponse:
+    """The superbill of the invoice's session: the practice's NPI and tax id, the rendering clinician's
+    NPI, the patient and insurance, the ICD-10-CM diagnoses of the chart's active conditions, each CPT/HCPCS
+    line with modifiers, units, charge and place of service, and what was paid. `missing` names what the
+    records lack. With `Accept: application/pdf` the answer is the printable PDF."""
+    _require(request, Perm.BILLING_HANDLE)
+    origin = _origin(request)
+    found = get_invoice_for(request.user, invoice_id, origin=origin)
+    data = superbill.superbill(found.patient, [found], start=found.service_date, end=found.service_date)
+    _read(request, found.patient, found, ["superbill"])
+    if _wants_pdf(request):
+        return _pdf(superbill.render(data), f"superbill-{found.number}.pdf")
+    return HttpResponse(SuperbillOut.model_validate(data).model_dump_json(), content_type="application/json")
+
+
+class PacketQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    modality: PlanModality = PlanModality.ESKETAMINE_NASAL
+
+
+@router.get(
+    "/patients/{patient_id}/prior-authorization",
+    response={200: PacketOut, **errors(*ANY_OPERATION, NOT_FOUND)},
+    summary="A patient's prior-authorisation packet for a modality (front desk); PDF on request",
+    openapi_extra=PDF_ANSWER,
+)
+def prior_authorization(request: HttpRequest, patient_id: str, query: Query[PacketQuery]) -> HttpResponse:
+    """Written from the chart: `trials` (drug, dose, weeks, and whether each is an adequate failure under
+    the clinic's TRD policy), `scores` (latest and first PHQ-9 and MADRS), `screening` (the latest
+    contraindication screening of the modality), `height_cm`, `weight_kg`, psychotherapy and
+    suicidal-ideation history, diagnoses, patient, insurance and prescriber; `missing` names what the chart
+    lacks. `modality` is esketamine_nasal (the default), iv_ketamine or im_ketamine. With
+    `Accept: application/pdf` the answer is the PDF."""
+    _require(request, Perm.BILLING_HANDLE)
+    origin = _origin(request)
+    patient = billing_patient_for(request.user, patient_id, origin=origin)
+    body = packet.packet(patient, query.modality)
+    _read(request, patient, patient, ["prior_authorization"])
+    if _wants_pdf(request):
+        return _pdf(packet.render(body), "prior-authorization.pdf")
+    return HttpResponse(PacketOut.model_validate(body).model_dump_json(), content_type="application/json")
+
+
+@router.post(
+    "/treatment-plans/{plan_id}/prior-authorizations",
+    response={201: AuthorizationOut, **WRITTEN},
+    summary="Record a payer's prior authorisation of a plan's sessions (front desk)",
+)
+def add_authorization(request: HttpRequest, plan_id: str, body: inputs.AuthorizationIn) -> HttpResponse:
+    """The authorisation's `number`, `approved_from`, `approved_to` and `approved_sessions` (with a `note`),
+    under the patient's current coverage. Sessions past the approved count are then flagged on the plan
+    and when they are booked. A renewal is a new authorisation; 409 for an ended plan."""
+    _require(request, Perm.BILLING_HANDLE)
+    origin = _origin(request)
+    plan = get_plan_for(request.user, plan_id, perm=Perm.BILLING_HANDLE, origin=origin)
+    made = actions.do_record_authorization(plan, body, actor=request.user, origin=origin)
+    return _answer(
+        request,
+        AuthorizationOut,
+        queries.authorization_detail(made),
+        plan.patient,
+        made,
+        f"/billing/plans/{plan.pk}/authorization/",
+    )
+
+
+@router.get(
+    "/treatment-plans/{plan_id}/prior-authorizations",
+    response={200: AuthorizationPage, **errors(*ANY_OPERATION, NOT_FOUND)},
+    summary="A plan's prior authorisations and the one in force with the sessions it has left",
+)
+def list_authorizations(
+    request: HttpRequest, plan_id: str, limit: Limit = PAGE_LIMIT_DEFAULT, offset: Offset = 0
+) -> HttpResponse:
+    """Newest first; `in_force` is the authorisation covering the location's today (or the next to start)
+    with the sessions given, booked and remaining, and the planned sessions beyond the approved count."""
+    _require(request, Perm.BILLING_HANDLE)
+    origin = _origin(request)
+    plan = get_plan_for(request.user, plan_id, perm=Perm.BILLING_HANDLE, origin=origin)
+    found = queries.plan_authorizations(plan, local_today(plan.location))
+    _read(request, plan.patient, plan, ["prior_authorizations"])
+    items = found["items"]
+    page = {
+        "count": len(items),
+        "limit": limit,
+        "offset": offset,
+        "items": items[offset : offset + limit],
+        "in_force": found["in_force"],
+    }
+    return HttpResponse(
+        AuthorizationPage.model_validate(page).model_dump_json(), content_type="application/json"
     )

@@ -22,8 +22,20 @@ def billing(request: HttpRequest) -> dict[str, Any]:
         ids = sorted(location_ids(user, Perm.BILLING_PRICES_READ))
         return ids[0] if ids else None
 
+    def reports_location() -> int | None:
+        ids = sorted(location_ids(user, Perm.BILLING_REPORTS))
+        return ids[0] if ids else None
+
+    def authorization(plan: Any) -> Any:
+        from ketaclinic.billing.authorizations import standing
+
+        return standing(plan)
+
     return {
         "billing_nav": {
+            "reports_location": reports_location,
+            "reports": lambda location_id: can(user, Perm.BILLING_REPORTS, location_id),
+            "authorization": authorization,
             "prices_location": prices_location,
             "handles": lambda location_id: can(user, Perm.BILLING_HANDLE, location_id),
             "estimates": lambda location_id: can(user, Perm.BILLING_ESTIMATE, location_id),

@@ -10,10 +10,19 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from ketaclinic.billing.models import AMOUNT_MAX, EntryKind, PayerKind, PaymentMethod, PriceItem
-from ketaclinic.patients.inputs import Day, Strict, Text
+from ketaclinic.clinical.vocab import CONDITIONS
+from ketaclinic.patients.inputs import Day, Strict, Text, one_of
 from ketaclinic.treatment.models import PlanModality
 
 Amount = Annotated[Decimal, Field(gt=0, le=AMOUNT_MAX, max_digits=12, decimal_places=2)]
@@ -126,4 +135,101 @@ class EntryIn(Strict):
             raise ValueError("kind: record a payment with the payment form")
         if self.kind == EntryKind.REFUND and self.method is None:
             raise ValueError("method: say how the refund was paid")
+        return self
+
+
+# --- Superbill identifiers, prior authorisations, report periods ----------------------------------------
+
+Npi = Annotated[str, Field(pattern=r"^([0-9]{10})?$", description="A 10-digit National Provider Identifier")]
+TaxId = Annotated[str, Field(pattern=r"^([0-9]{2}-?[0-9]{7})?$", description="An employer id: 12-3456789")]
+Icd10 = Annotated[
+    str, Field(pattern=r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$", description="An ICD-10-CM code: F33.2")
+]
+
+
+def _whole(value: object) -> object:
+    """A whole number as a JSON integer or (from a form) its digits; never true/false or 12.5."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("must be a whole number")
+    if isinstance(value, str):
+        if not value.strip().isdigit():
+            raise ValueError("must be a whole number")
+        return int(value.strip())
+    return value
+
+
+class PracticeIdentityIn(Strict):
+    """A location's identifiers on its superbills: the practice's name as billed, NPI and tax id."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"practice_name": "North Ketamine Clinic", "npi": "1234567893", "tax_id": "12-3456789"}
+            ]
+        }
+    )
+    practice_name: Annotated[str, Text(120, required=True)]
+    npi: Npi = ""
+    tax_id: TaxId = ""
+    address: Annotated[str, Text(250)] = ""
+    phone: Annotated[str, Text(30)] = ""
+
+
+class ClinicianIdentityIn(Strict):
+    user_id: Annotated[int, BeforeValidator(_whole), Field(ge=1)]
+    npi: Annotated[str, Field(pattern=r"^[0-9]{10}$", description="A 10-digit NPI")]
+    credentials: Annotated[str, Text(30)] = ""
+
+
+class DiagnosisCodeIn(Strict):
+    condition: Annotated[str, one_of(CONDITIONS)]
+    icd10: Icd10
+    description: Annotated[str, Text(200)] = ""
+
+    @field_validator("condition")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in CONDITIONS:
+            raise ValueError("not a condition of the chart's list")
+        return value
+
+
+class AuthorizationIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": "PA-88120",
+                    "approved_from": "2026-12-01",
+                    "approved_to": "2027-02-28",
+                    "approved_sessions": 12,
+                }
+            ]
+        }
+    )
+    number: Annotated[str, Text(40, required=True)]
+    approved_from: Day
+    approved_to: Day
+    approved_sessions: Annotated[int, BeforeValidator(_whole), Field(ge=1, le=200)]
+    note: Annotated[str, Text(300)] = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AuthorizationIn:
+        if self.approved_to < self.approved_from:
+            raise ValueError("approved_to: must be on or after approved_from")
+        return self
+
+
+class PeriodIn(Strict):
+    """A period of service days, both ends included (a superbill or a report)."""
+
+    start: Day
+    end: Day
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PeriodIn:
+        if self.end < self.start:
+            raise ValueError("end: must be on or after start")
+        if (self.end - self.start).days > 3 * 366:
+            raise ValueError("end: a period is at most three years")
         return self

@@ -323,3 +323,123 @@ class InvoiceEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount}"
+
+
+# --- Superbills: the identifiers a claim names (the clinic's data, kept by a clinic admin) ----------------
+
+NPI_PATTERN = r"^[0-9]{10}$"
+TAX_ID_PATTERN = r"^[0-9]{2}-?[0-9]{7}$"
+ICD10_PATTERN = r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$"
+
+
+class PracticeIdentity(models.Model):
+    """A location's billing identifiers for superbills and prior-authorisation requests: the practice's
+    name as billed, its organisational NPI, tax id, billing address and phone. One row per location,
+    changed in place with a version (the change is audited with the fields it touched)."""
+
+    location = models.OneToOneField(
+        "accounts.ClinicLocation", on_delete=models.PROTECT, related_name="practice_identity"
+    )
+    practice_name = models.CharField(max_length=120)
+    npi = models.CharField(max_length=10, blank=True)
+    tax_id = models.CharField(max_length=10, blank=True)
+    address = models.CharField(max_length=250, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField()
+    updated_by = _user()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(npi="") | Q(npi__regex=NPI_PATTERN), name="practice_npi_digits"
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_id="") | Q(tax_id__regex=TAX_ID_PATTERN), name="practice_tax_id_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"practice identity of {self.location_id}"
+
+
+class ClinicianIdentity(models.Model):
+    """A rendering clinician's individual NPI and credentials as a claim names them."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    npi = models.CharField(max_length=10)
+    credentials = models.CharField(max_length=30, blank=True)
+    updated_at = models.DateTimeField()
+    updated_by = _user()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(npi__regex=NPI_PATTERN), name="clinician_npi_digits"),
+        ]
+
+    def __str__(self) -> str:
+        return f"clinician identity of {self.user_id}"
+
+
+class DiagnosisCode(models.Model):
+    """The ICD-10-CM code a location bills a chart condition under. The chart's conditions carry
+    KetaClinic's own codes (clinical/vocab.py, no ICD-10 in the reference), and the right ICD-10 code
+    depends on what the clinic documents (episode, severity), so the clinic keeps the mapping; a condition
+    without one is shown on the superbill as missing."""
+
+    location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="+")
+    condition = models.CharField(max_length=60)
+    icd10 = models.CharField(max_length=8)
+    description = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField()
+    updated_by = _user()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["location", "condition"], name="diagnosis_code_unique"),
+            models.CheckConstraint(condition=Q(icd10__regex=ICD10_PATTERN), name="diagnosis_icd10_format"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.condition} {self.icd10}"
+
+
+# --- Prior authorisation ----------------------------------------------------------------------------------
+
+
+class PriorAuthorization(models.Model):
+    """A payer's prior authorisation of a plan's sessions: its number, the dates it covers and how many
+    sessions it approves. Appended, never changed: a renewal or correction is a new row, and the latest
+    row covering a day is the one in force on it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(
+        "treatment.TreatmentPlan", on_delete=models.PROTECT, related_name="prior_authorizations"
+    )
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    number = models.CharField(max_length=40)
+    approved_from = models.DateField()
+    approved_to = models.DateField()
+    approved_sessions = models.PositiveSmallIntegerField()
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    created_by = _user()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(number=""), name="authorization_number_present"),
+            models.CheckConstraint(
+                condition=Q(approved_from__lte=models.F("approved_to")), name="authorization_dates_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_sessions__gte=1), name="authorization_sessions_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["plan", "-created_at"], name="authorization_plan_latest"),
+            models.Index(fields=["approved_to"], name="authorization_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"authorisation {self.pk}"

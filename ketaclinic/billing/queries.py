@@ -10,13 +10,17 @@ from ketaclinic.billing import coding
 from ketaclinic.billing.models import (
     BenefitCheck,
     CardSide,
+    ClinicianIdentity,
     Coverage,
     CoverageCard,
+    DiagnosisCode,
     Estimate,
     Invoice,
     InvoiceEntry,
+    PracticeIdentity,
     Price,
     PriceItem,
+    PriorAuthorization,
 )
 from ketaclinic.patients.models import Patient
 from ketaclinic.treatment.models import TreatmentPlan
@@ -204,3 +208,120 @@ def patient_account(patient: Patient) -> dict[str, Any]:
     for row in rows:
         by_currency[row["currency"]] = by_currency.get(row["currency"], Decimal(0)) + row["balance"]
     return {"invoices": rows, "balances": by_currency}
+
+
+def authorization_detail(a: Any) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "plan_id": a.plan_id,
+        "number": a.number,
+        "approved_from": a.approved_from,
+        "approved_to": a.approved_to,
+        "approved_sessions": a.approved_sessions,
+        "note": a.note,
+        "payer": a.coverage.payer if a.coverage_id and a.coverage else "",
+        "created_at": a.created_at,
+    }
+
+
+def plan_authorizations(plan: TreatmentPlan, today: Any) -> dict[str, Any]:
+    """The plan's authorisations, newest first, and the one in force today with its use."""
+    from ketaclinic.billing import authorizations
+
+    rows = list(
+        PriorAuthorization.objects.filter(plan=plan).select_related("coverage").order_by("-created_at")
+    )
+    found = authorizations.standing(plan, today) if rows else None
+    return {
+        "items": [authorization_detail(a) for a in rows],
+        "in_force": found.as_dict() if found else None,
+    }
+
+
+def identifiers_of(location: ClinicLocation) -> dict[str, Any]:
+    """The location's practice identity, its clinicians with their NPIs, and its diagnosis codes."""
+    from ketaclinic.accounts.models import Membership
+    from ketaclinic.billing.actions import CLINICIAN_ROLES
+
+    members = (
+        Membership.objects.filter(location=location, role__in=CLINICIAN_ROLES, user__is_active=True)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user_id")
+    )
+    people: dict[int, Any] = {}
+    roles: dict[int, list[str]] = {}
+    for m in members:
+        people.setdefault(m.user_id, m.user)
+        roles.setdefault(m.user_id, []).append(m.get_role_display())
+    known = {c.user_id: c for c in ClinicianIdentity.objects.filter(user_id__in=list(people))}
+    return {
+        "practice": PracticeIdentity.objects.filter(location=location).first(),
+        "clinicians": [
+            {
+                "id": uid,
+                "name": user.get_full_name() or user.username,
+                "roles": ", ".join(roles[uid]),
+                "npi": known[uid].npi if uid in known else "",
+                "credentials": known[uid].credentials if uid in known else "",
+            }
+            for uid, user in people.items()
+        ],
+        "diagnoses": list(DiagnosisCode.objects.filter(location=location).order_by("condition")),
+    }
+
+
+def expiring_rows(location: ClinicLocation, today: Any, *, named: bool) -> list[dict[str, Any]]:
+    """Authorisations ending within 30 days, with their use; the patient (and name) only when `named`."""
+    from ketaclinic.billing import authorizations, reports
+
+    rows = []
+    for a in reports.expiring(location, today):
+        found = authorizations.standing(a.plan, a.approved_to) if a.approved_from <= a.approved_to else None
+        use = found.as_dict() if found and found.authorization.pk == a.pk else {}
+        rows.append(
+            {
+                "number": a.number,
+                "payer": a.coverage.payer if a.coverage_id and a.coverage else "",
+                "modality": a.plan.modality,
+                "plan_id": a.plan_id,
+                "approved_from": a.approved_from,
+                "approved_to": a.approved_to,
+                "days_left": (a.approved_to - today).days,
+                "approved_sessions": a.approved_sessions,
+                "sessions_given": use.get("sessions_given", 0),
+                "sessions_remaining": use.get("sessions_remaining", a.approved_sessions),
+                "patient": a.patient if named else None,
+                "patient_name": f"{a.patient.family_name}, {a.patient.given_name}" if named else "",
+                "mrn": a.patient.mrn if named else "",
+            }
+        )
+    return rows
+
+
+REVENUE_HEAD = ["invoices", "charged", "credited", "net", "collected", "written_off", "outstanding"]
+
+
+def report_table(report: str, data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """A report as the CSV's header and rows (amounts in plain notation, with their currency)."""
+    if report == "revenue":
+        head = ["month", "modality", "payer", "currency", *REVENUE_HEAD]
+        return head, [[r[k] for k in head] for r in data["revenue"]]
+    if report == "ageing":
+        from ketaclinic.billing.reports import AGE_BUCKETS
+
+        head = ["payer", "currency", "invoices", *[b[0] for b in AGE_BUCKETS], "total"]
+        return head, [[r[k] for k in head] for r in data["ageing"]]
+    head = [
+        "number",
+        "payer",
+        "modality",
+        "approved_from",
+        "approved_to",
+        "days_left",
+        "approved_sessions",
+        "sessions_given",
+        "sessions_remaining",
+    ]
+    if data["names_patients"]:
+        head += ["patient_name", "mrn"]
+    return head, [[r[k] for k in head] for r in data["expiring"]]

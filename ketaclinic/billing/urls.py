@@ -25,3 +25,12 @@ urlpatterns: list[URLPattern] = [
     path("invoices/<uuid:pk>/", views.invoice, name="invoice"),
     path("invoices/<uuid:pk>/entries/", views.invoice_entry, name="invoice_entry"),
 ]
+urlpatterns += [
+    path("invoices/<uuid:pk>/superbill/", views.invoice_superbill, name="invoice_superbill"),
+    path("patients/<uuid:pk>/superbill/", views.period_superbill, name="superbill"),
+    path("patients/<uuid:pk>/prior-authorization/", views.prior_authorization, name="prior_authorization"),
+    path("plans/<uuid:pk>/authorization/", views.plan_authorization, name="plan_authorization"),
+    path("identifiers/<int:location_id>/", views.identifiers, name="identifiers"),
+    path("reports/<int:location_id>/", views.report_page, name="reports"),
+    path("reports/<int:location_id>/<str:report>.csv", views.report_csv, name="report_csv"),
+]

@@ -5,6 +5,9 @@ with the message by its field, and nothing is saved."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse
@@ -17,17 +20,18 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action
-from ketaclinic.billing import actions, inputs, queries
+from ketaclinic.billing import actions, inputs, packet, queries, reports, superbill
 from ketaclinic.billing.access import (
     billing_patient_for,
     get_card_for,
     get_coverage_for,
     get_invoice_for,
 )
-from ketaclinic.billing.models import CardSide, EntryKind, PayerKind, PaymentMethod, PriceItem
+from ketaclinic.billing.models import CardSide, EntryKind, Invoice, PayerKind, PaymentMethod, PriceItem
+from ketaclinic.clinical.vocab import CONDITIONS
 from ketaclinic.clinicpolicy.access import get_location_for
 from ketaclinic.clinicpolicy.clock import local_today
-from ketaclinic.errors import Forbidden, InvalidInput, Refused, field_errors
+from ketaclinic.errors import Forbidden, InvalidInput, NotFound, Refused, field_errors
 from ketaclinic.treatment.access import get_plan_for, get_session_for
 from ketaclinic.treatment.models import PlanModality
 from ketaclinic.web.shortcuts import form_errors, requires, web_origin
@@ -325,3 +329,294 @@ def invoice_entry(request: HttpRequest, pk: str) -> HttpResponse:
     except InvalidInput as exc:
         return _invoice_page(request, found, 422, errors=form_errors(exc.errors), values=request.POST)
     return redirect("billing:invoice", found.pk)
+
+
+# --- Superbills (issue 12, item 5) ---------------------------------------------------------------------
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@requires(Perm.BILLING_HANDLE)
+@require_GET
+def invoice_superbill(request: HttpRequest, pk: str) -> HttpResponse:
+    found = get_invoice_for(request.user, pk, origin=web_origin(request))
+    data = superbill.superbill(found.patient, [found], start=found.service_date, end=found.service_date)
+    _read_event(request, found.patient, found, ["superbill"])
+    return _pdf_response(superbill.render(data), f"superbill-{found.number}.pdf")
+
+
+@requires(Perm.BILLING_HANDLE)
+@require_GET
+def period_superbill(request: HttpRequest, pk: str) -> HttpResponse:
+    """The form (from, to); sent with both days, the superbill of the patient's invoices of the period."""
+    patient = billing_patient_for(request.user, pk, origin=web_origin(request))
+    today = local_today(patient.location)
+    errors: dict[str, str] = {}
+    if "start" in request.GET or "end" in request.GET:
+        try:
+            period = inputs.PeriodIn.model_validate(
+                {"start": request.GET.get("start", ""), "end": request.GET.get("end", "")}
+            )
+        except ValidationError as exc:
+            errors = form_errors(field_errors(exc))
+        else:
+            invoices = list(
+                Invoice.objects.filter(
+                    patient=patient, service_date__gte=period.start, service_date__lte=period.end
+                ).select_related("coverage", "rendering_clinician")
+            )
+            data = superbill.superbill(patient, invoices, start=period.start, end=period.end)
+            _read_event(request, patient, patient, ["superbill"])
+            return _pdf_response(superbill.render(data), f"superbill-{period.start}-{period.end}.pdf")
+    _read_event(request, patient, patient, ["invoices"])
+    context = _money_context(
+        request,
+        patient=patient,
+        errors=errors,
+        labels={**LABELS, "start": "From", "end": "To"},
+        values=request.GET if errors else {},
+        start=today.replace(day=1).isoformat(),
+        end=today.isoformat(),
+        account=queries.patient_account(patient),
+    )
+    return render(request, "billing/superbill.html", context, status=422 if errors else 200)
+
+
+# --- Prior authorisation (issue 12, item 6) -----------------------------------------------------------
+
+
+@requires(Perm.BILLING_HANDLE)
+@require_GET
+def prior_authorization(request: HttpRequest, pk: str) -> HttpResponse:
+    """The packet written from the chart for the modality asked (esketamine by default); `format=pdf`
+    gives the PDF."""
+    patient = billing_patient_for(request.user, pk, origin=web_origin(request))
+    modality = request.GET.get("modality", PlanModality.ESKETAMINE_NASAL)
+    errors: dict[str, str] = {}
+    if modality not in PlanModality.values:
+        errors = {"modality": "Choose esketamine nasal spray, IV ketamine or IM ketamine"}
+        modality = PlanModality.ESKETAMINE_NASAL
+    body = packet.packet(patient, modality)
+    _read_event(request, patient, patient, ["prior_authorization"])
+    if request.GET.get("format") == "pdf" and not errors:
+        return _pdf_response(packet.render(body), "prior-authorization.pdf")
+    context = _money_context(
+        request,
+        patient=patient,
+        packet=body,
+        modality=modality,
+        modalities=PlanModality.choices,
+        errors=errors,
+        labels={**LABELS, "modality": "Modality"},
+    )
+    return render(request, "billing/prior_authorization.html", context, status=422 if errors else 200)
+
+
+@requires(Perm.BILLING_HANDLE)
+@require_http_methods(["GET", "POST"])
+def plan_authorization(request: HttpRequest, pk: str) -> HttpResponse:
+    origin = web_origin(request)
+    plan = get_plan_for(request.user, pk, perm=Perm.BILLING_HANDLE, origin=origin)
+    errors: dict[str, str] = {}
+    refused = None
+    status = 200
+    if request.method == "POST":
+        try:
+            data = _parse(request, inputs.AuthorizationIn)
+            actions.do_record_authorization(plan, data, actor=request.user, origin=origin)
+            return redirect("billing:plan_authorization", plan.pk)
+        except InvalidInput as exc:
+            errors, status = form_errors(exc.errors), 422
+        except Refused as exc:
+            refused, status = exc, 409
+    today = local_today(plan.location)
+    _read_event(request, plan.patient, plan, ["prior_authorizations"])
+    context = _money_context(
+        request,
+        patient=plan.patient,
+        plan=plan,
+        found=queries.plan_authorizations(plan, today),
+        modality_names=dict(PlanModality.choices),
+        errors=errors,
+        refused=refused,
+        labels={
+            **LABELS,
+            "number": "Authorisation number",
+            "approved_from": "Approved from",
+            "approved_to": "Approved to",
+            "approved_sessions": "Sessions approved",
+            "note": "Note",
+        },
+        values=request.POST if errors else {},
+        today=today.isoformat(),
+    )
+    return render(request, "billing/authorization.html", context, status=status)
+
+
+# --- Billing identifiers (clinic admins) ----------------------------------------------------------------
+
+IDENTIFIER_FORMS: dict[str, type[BaseModel]] = {
+    "practice": inputs.PracticeIdentityIn,
+    "clinician": inputs.ClinicianIdentityIn,
+    "diagnosis": inputs.DiagnosisCodeIn,
+}
+
+
+@requires(Perm.BILLING_PRICES_READ)
+@require_http_methods(["GET", "POST"])
+def identifiers(request: HttpRequest, location_id: int) -> HttpResponse:
+    """The practice's NPI and tax id, the clinicians' NPIs and the ICD-10-CM code of each chart condition:
+    read by whoever reads the price list, kept by clinic admins."""
+    origin = web_origin(request)
+    perm = Perm.BILLING_PRICES_MANAGE if request.method == "POST" else Perm.BILLING_PRICES_READ
+    if not can(request.user, perm):
+        deny(request.user, origin, str(perm))
+        raise Forbidden
+    location = get_location_for(request.user, location_id, perm, origin=origin)
+    errors: dict[str, str] = {}
+    form = request.POST.get("form", "")
+    if request.method == "POST":
+        try:
+            model = IDENTIFIER_FORMS.get(form)
+            if model is None:
+                raise InvalidInput({"form": "not a form of this page"})
+            data: Any = _parse(request, model)
+            if form == "practice":
+                actions.do_save_practice_identity(location, data, actor=request.user, origin=origin)
+            elif form == "clinician":
+                actions.do_save_clinician_identity(data, location=location, actor=request.user, origin=origin)
+            else:
+                actions.do_save_diagnosis_code(location, data, actor=request.user, origin=origin)
+            return redirect("billing:identifiers", location.pk)
+        except InvalidInput as exc:
+            errors = form_errors(exc.errors)
+    context = _money_context(
+        request,
+        location=location,
+        found=queries.identifiers_of(location),
+        can_manage=can(request.user, Perm.BILLING_PRICES_MANAGE, location.pk),
+        conditions=[(c.code, c.display) for c in CONDITIONS.values()],
+        errors=errors,
+        form=form,
+        labels={
+            **LABELS,
+            "practice_name": "Practice name",
+            "npi": "NPI",
+            "tax_id": "Tax id (EIN)",
+            "address": "Billing address",
+            "phone": "Phone",
+            "user_id": "Clinician",
+            "credentials": "Credentials",
+            "condition": "Chart condition",
+            "icd10": "ICD-10-CM code",
+            "description": "Description",
+        },
+        values=request.POST if errors else {},
+    )
+    return render(request, "billing/identifiers.html", context, status=422 if errors else 200)
+
+
+# --- Reports (issue 12, item 7; clinic admins) -----------------------------------------------------------
+
+REPORT_NAMES = ("revenue", "ageing", "authorizations")
+
+
+def _report_location(request: HttpRequest, location_id: int) -> Any:
+    return get_location_for(request.user, location_id, Perm.BILLING_REPORTS, origin=web_origin(request))
+
+
+def _report_period(request: HttpRequest, today: Any) -> tuple[Any, dict[str, str]]:
+    default_start = (today.replace(day=1) - dt.timedelta(days=335)).replace(day=1)
+    raw = {
+        "start": request.GET.get("start") or default_start.isoformat(),
+        "end": request.GET.get("end") or today.isoformat(),
+    }
+    try:
+        return inputs.PeriodIn.model_validate(raw), {}
+    except ValidationError as exc:
+        return inputs.PeriodIn(start=default_start, end=today), form_errors(field_errors(exc))
+
+
+def _names_patients(request: HttpRequest, location: Any) -> bool:
+    """The authorisation list names patients only to an admin who also handles the location's money."""
+    return can(request.user, Perm.BILLING_HANDLE, location.pk)
+
+
+def _report_data(request: HttpRequest, location: Any) -> dict[str, Any]:
+    today = local_today(location)
+    period, errors = _report_period(request, today)
+    facts = reports.billed_at(location, period.start, period.end)
+    named = _names_patients(request, location)
+    return {
+        "today": today,
+        "period": period,
+        "errors": errors,
+        "by_month": reports.revenue(facts, ("month",)),
+        "by_modality": reports.revenue(facts, ("modality",)),
+        "by_payer": reports.revenue(facts, ("payer",)),
+        "revenue": reports.revenue(facts),
+        "ageing": reports.ageing(reports.billed_at(location), today),
+        "expiring": queries.expiring_rows(location, today, named=named),
+        "names_patients": named,
+    }
+
+
+def _report_event(request: HttpRequest, location: Any, name: str, rows: list[dict[str, Any]]) -> None:
+    """The report's own event; a report naming patients is also a read of each patient it names."""
+    origin = web_origin(request)
+    record(Action.BILLING_REPORT, actor=request.user, origin=origin, obj=location, changed_fields=[name])
+    for row in rows:
+        if row.get("patient") is not None:
+            record(
+                Action.PATIENT_READ,
+                actor=request.user,
+                origin=origin,
+                obj=row["patient"],
+                patient=row["patient"],
+                changed_fields=["prior_authorizations"],
+            )
+
+
+@requires(Perm.BILLING_REPORTS)
+@require_GET
+def report_page(request: HttpRequest, location_id: int) -> HttpResponse:
+    location = _report_location(request, location_id)
+    data = _report_data(request, location)
+    _report_event(request, location, "reports", data["expiring"])
+    context = _money_context(
+        request,
+        location=location,
+        **data,
+        modality_names=reports.MODALITY_NAMES,
+        buckets=[b[0] for b in reports.AGE_BUCKETS],
+        labels={**LABELS, "start": "From", "end": "To"},
+        values=request.GET,
+    )
+    return render(request, "billing/reports.html", context, status=422 if data["errors"] else 200)
+
+
+@requires(Perm.BILLING_REPORTS)
+@require_GET
+def report_csv(request: HttpRequest, location_id: int, report: str) -> HttpResponse:
+    location = _report_location(request, location_id)
+    if report not in REPORT_NAMES:
+        raise NotFound
+    data = _report_data(request, location)
+    if data["errors"]:
+        problems = "; ".join(f"{k}: {v}" for k, v in data["errors"].items())
+        return HttpResponse(problems, status=422, content_type="text/plain; charset=utf-8")
+    header, rows = queries.report_table(report, data)
+    _report_event(request, location, report, data["expiring"] if report == "authorizations" else [])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{report}-{location.slug}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response

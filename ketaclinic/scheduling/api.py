@@ -40,6 +40,7 @@ from ketaclinic.scheduling.access import (
 )
 from ketaclinic.scheduling.inputs import AppointmentIn, CancelIn, CourseBookingIn, NoShowIn
 from ketaclinic.scheduling.models import Appointment
+from ketaclinic.scheduling.notes import notes_for
 from ketaclinic.scheduling.schemas import (
     AppointmentOut,
     ChairPage,
@@ -80,7 +81,9 @@ def _appointment_answer(request: HttpRequest, appointment: Appointment, status: 
         obj=appointment,
         patient=appointment.patient,
     )
-    response = _json(AppointmentOut, queries.appointment_out(appointment), status)
+    body = queries.appointment_out(appointment)
+    body["notes"] = notes_for(appointment.session) if appointment.session_id else []
+    response = _json(AppointmentOut, body, status)
     response["ETag"] = f'"{appointment.version}"'
     if status == 201:
         response["Location"] = f"/api/v1/appointments/{appointment.pk}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from pydantic import Field
 
@@ -34,6 +35,11 @@ class AppointmentOut(Out):
     )
     session_id: uuid.UUID | None = Field(description="The treatment session the visit is for, if any")
     overridden_rules: list[str] = Field(description="Hard rules this booking was made against (an override)")
+    notes: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="What other areas say about booking this session: a prior authorisation's sessions used "
+        "up (kind prior_authorization, with message and sessions_remaining)",
+    )
 
 
 class ScheduleOut(Out):

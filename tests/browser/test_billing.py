@@ -51,3 +51,31 @@ def test_a_price_needs_its_code_on_a_tablet(tablet: Page, screenshots: Path, con
     expect(tablet.locator("#prices")).to_contain_text("410.00")
     assert_fits(tablet)
     tablet.screenshot(path=str(screenshots / "billing-prices-tablet.png"), full_page=True)
+
+
+def test_front_desk_invoices_a_signed_session_takes_a_payment_and_prints_the_superbill(
+    page: Page, screenshots: Path
+) -> None:
+    """The demo's signed esketamine session at north (Sorensen's, signed today): the front desk opens it from
+    the chart, invoices it, records a cash payment, and prints the superbill (a PDF naming the codes)."""
+    log_in(page, "frontdesk.north")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Patients").click()
+    page.get_by_role("link", name="Sorensen").first.click()
+    page.get_by_role("link", name="Open treatment plans").click()
+    page.locator("table a").first.click()
+    page.locator("#sessions").get_by_role("link", name="1", exact=True).click()
+    page.locator("#invoice-session").get_by_role("button", name="Invoice this session").click()
+    expect(page.locator("#invoice h2")).to_contain_text("Invoice INV-")
+    expect(page.locator("#invoice")).to_contain_text("J0013")
+    page.locator("#f-amount").fill("100")
+    page.locator("#f-method").select_option("cash")
+    page.locator("#add-entry").get_by_role("button", name="Record").click()
+    expect(page.locator("#entries")).to_contain_text("100.00")
+    assert_fits(page)
+    page.screenshot(path=str(screenshots / "billing-invoice-desktop.png"), full_page=True)
+    href = page.locator("#print-superbill").get_attribute("href")
+    assert href is not None and href.endswith("/superbill/")
+    printed = page.request.get(href)
+    assert printed.status == 200 and printed.headers["content-type"] == "application/pdf"
+    body = printed.body()
+    assert body.startswith(b"%PDF-") and b"J0013" in body and b"Superbill" in body

@@ -93,6 +93,70 @@ ROUTES: list[tuple[str, str, str, Any, set[str], bool, bool]] = [
     ),
 ]
 
+# Superbills, prior authorisation and reports (items 5-7): money is the front desk's; the reports and the
+# identifiers' changes a clinic admin's.
+AUTHORIZATION: dict[str, Any] = {
+    "number": "PA-1001",
+    "approved_from": "{today}",
+    "approved_to": "{today}",
+    "approved_sessions": 8,
+}
+ROUTES += [
+    ("api superbill", "get", "/api/v1/invoices/{invoice}/superbill", None, DESK, True, True),
+    (
+        "api prior authorization packet",
+        "get",
+        "/api/v1/patients/{pid}/prior-authorization?modality=esketamine_nasal",
+        None,
+        DESK,
+        True,
+        True,
+    ),
+    (
+        "api add authorization",
+        "post",
+        "/api/v1/treatment-plans/{plan}/prior-authorizations",
+        AUTHORIZATION,
+        DESK,
+        True,
+        True,
+    ),
+    (
+        "api authorizations",
+        "get",
+        "/api/v1/treatment-plans/{plan}/prior-authorizations",
+        None,
+        DESK,
+        True,
+        True,
+    ),
+    ("invoice superbill page", "get", f"{B}/invoices/{{invoice}}/superbill/", None, DESK, True, False),
+    ("period superbill page", "get", f"{P}/superbill/", None, DESK, True, False),
+    ("prior authorization page", "get", f"{P}/prior-authorization/", None, DESK, True, False),
+    ("plan authorization page", "get", f"{B}/plans/{{plan}}/authorization/", None, DESK, True, False),
+    (
+        "add authorization page",
+        "post",
+        f"{B}/plans/{{plan}}/authorization/",
+        AUTHORIZATION,
+        DESK,
+        True,
+        False,
+    ),
+    ("identifiers page", "get", f"{B}/identifiers/{{location_id}}/", None, PRICE_READERS, True, False),
+    (
+        "save identifiers page",
+        "post",
+        f"{B}/identifiers/{{location_id}}/",
+        {"form": "diagnosis", "condition": "ptsd", "icd10": "F43.10"},
+        ADMINS,
+        True,
+        False,
+    ),
+    ("reports page", "get", f"{B}/reports/{{location_id}}/", None, ADMINS, True, False),
+    ("report csv", "get", f"{B}/reports/{{location_id}}/authorizations.csv", None, ADMINS, True, False),
+]
+
 NAMES = {r[0] for r in ROUTES}
 SAMPLE_IDS = {
     "coverage": "00000000-0000-4000-8000-000000000000",
@@ -133,11 +197,17 @@ def prepare(name: str, patient: Patient, clock: Any) -> dict[str, Any]:
     ids: dict[str, Any] = {"location_id": patient.location_id}
     if "coverage" in name or "benefit" in name or "card" in name:
         ids["coverage"] = coverage_of(patient).pk
-    if "estimate" in name:
+    if "estimate" in name or ("authorization" in name and "packet" not in name):
         ids["plan"] = draft_plan(patient).pk
     if "invoice session" in name or name == "api invoice":
         ids["session"] = signed_session(patient, clock).pk
-    if name in {"api payment", "invoice page", "invoice entry page"}:
+    if name in {
+        "api payment",
+        "invoice page",
+        "invoice entry page",
+        "api superbill",
+        "invoice superbill page",
+    }:
         ids["invoice"] = invoice_of(patient, clock).pk
     return ids
 

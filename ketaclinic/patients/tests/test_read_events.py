@@ -650,6 +650,10 @@ _BILLING_STATUS = {
     "api estimate": ("POST /api/v1/treatment-plans/{plan_id}/estimate", 201, "read"),
     "api invoice": ("POST /api/v1/sessions/{session_id}/invoice", 201, "read"),
     "api payment": ("POST /api/v1/invoices/{invoice_id}/payments", 201, "read"),
+    "api superbill": ("GET /api/v1/invoices/{invoice_id}/superbill", 200, "read"),
+    "api prior authorization packet": ("GET /api/v1/patients/{patient_id}/prior-authorization", 200, "read"),
+    "api add authorization": ("POST /api/v1/treatment-plans/{plan_id}/prior-authorizations", 201, "read"),
+    "api authorizations": ("GET /api/v1/treatment-plans/{plan_id}/prior-authorizations", 200, "read"),
 }
 BILLING = {r[0]: r for r in billing_matrix.ROUTES if r[0] in _BILLING_STATUS}
 assert BILLING.keys() == _BILLING_STATUS.keys()
