@@ -59,8 +59,9 @@ SOLVER_CPSAT = "cp-sat"
 class Want:
     """A visit to place this week: a plan's session still to book or a booking request.
 
-    `preferred` are local time-of-day windows the patient prefers; `usual` the local time they usually come
-    (continuity); `unavailable` aware windows the patient cannot come.
+    `preferred` are local time-of-day windows the patient prefers and `preferred_day` the day they prefer
+    (a session's planned day): a start meeting both (those given) earns the preference bonus; `usual` is the
+    local time they usually come (continuity of the slot); `unavailable` aware windows they cannot come.
     """
 
     id: str
@@ -72,6 +73,7 @@ class Want:
     protocol: str | None = None
     session_number: int | None = None
     preferred: tuple[tuple[dt.time, dt.time], ...] = ()
+    preferred_day: dt.date | None = None
     usual: dt.time | None = None
     unavailable: tuple[Window, ...] = ()
 
@@ -237,12 +239,16 @@ def _patient_starts(
     return tuple(keep)
 
 
-def _preferred(want: Want, starts: Sequence[int]) -> frozenset[int]:
+def _preferred(want: Want, starts: Sequence[int], week_start: dt.date) -> frozenset[int]:
+    if not want.preferred and want.preferred_day is None:
+        return frozenset()
     found = set()
     for slot in starts:
         minute = (slot % SLOTS_PER_DAY) * SLOT_MINUTES
         at = dt.time(minute // 60, minute % 60)
-        if any(a <= at < b for a, b in want.preferred):
+        day = week_start + dt.timedelta(days=slot // SLOTS_PER_DAY)
+        in_window = not want.preferred or any(a <= at < b for a, b in want.preferred)
+        if in_window and want.preferred_day in (None, day):
             found.add(slot)
     return frozenset(found)
 
@@ -314,7 +320,7 @@ def build(
                 weight=_weight(want),
                 pools=options,
                 dosing=want.kind in DOSING_KINDS,
-                preferred=_preferred(want, starts),
+                preferred=_preferred(want, starts, week_start),
                 usual=_usual(want, starts),
                 min_day=max(0, low),
                 max_day=min(days - 1, high),
@@ -325,12 +331,12 @@ def build(
     for v in kept:
         start = _slot_of(v.starts_at, week_start, site.zone, up=False)
         end = _slot_of(v.ends_at, week_start, site.zone, up=True)
-        if end <= 0 or start >= horizon or v.location != site.location:
+        if end <= 0 or start >= horizon:
             continue
-        info = chairs.get(v.chair) if v.chair is not None else None
-        fixed.append(
-            Fixed(v, max(0, start), min(horizon, end), info.kind if info else None, v.kind in DOSING_KINDS)
-        )
+        here = v.location == site.location  # elsewhere the visit holds only its patient
+        info = chairs.get(v.chair) if v.chair is not None and here else None
+        dosing = here and v.kind in DOSING_KINDS
+        fixed.append(Fixed(v, max(0, start), min(horizon, end), info.kind if info else None, dosing))
     return Week(
         site=site,
         week_start=week_start,
@@ -437,9 +443,7 @@ def greedy(week: Week, *, prefer: bool = False) -> dict[int, Placement]:
         if any(a in failed or a not in placed for a, _ in before[i]):
             failed.add(i)
             continue
-        low = max(
-            [task.min_day, *[placed[a].start // SLOTS_PER_DAY + need for a, need in before[i]]]
-        )
+        low = max([task.min_day, *[placed[a].start // SLOTS_PER_DAY + need for a, need in before[i]]])
         starts = [s for s in task.starts if task.min_day <= s // SLOTS_PER_DAY <= task.max_day]
         starts = [s for s in starts if s // SLOTS_PER_DAY >= low]
         if prefer:
@@ -643,14 +647,12 @@ def _reasons(week: Week, placed: Mapping[int, Placement], lost: set[int]) -> dic
     return found
 
 
-def number_chairs(
-    week: Week, placements: Mapping[int, Placement]
-) -> tuple[dict[int, Placement], set[int]]:
+def number_chairs(week: Week, placements: Mapping[int, Placement]) -> tuple[dict[int, Placement], set[int]]:
     """Give each placed visit a chair of its pool: in start order, the first chair free for all of it.
     The kept visits hold their own chairs. A visit no chair can take (rare with kept visits) is lost."""
     taken: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for f in week.fixed:
-        if f.visit.chair is not None:
+        if f.visit.chair is not None and f.pool is not None:
             taken[f.visit.chair].append((f.start, f.end))
     numbered: dict[int, Placement] = {}
     lost: set[int] = set()
