@@ -260,15 +260,16 @@ def _proposal_answer(request: HttpRequest, proposal: Any, status: int = 200) -> 
     response={201: ProposalOut, **WRITTEN},
     summary="Ask the optimiser for a week's proposal",
 )
-def propose(request: HttpRequest, body: week_proposals.ProposalIn) -> Any:
+def propose(request: HttpRequest, body: week_proposals.ProposalIn, location_id: int | None = None) -> Any:
     """Places the location's sessions still to book in the week starting `week_start` on chairs and times
     under every hard rule (OR-Tools CP-SAT warm-started from a greedy first fit, in the task runner, for at
-    most `time_limit_seconds`, default 10, cut to 60). Waits for the answer up to the limit plus a margin;
+    most `time_limit_seconds`, default 10, cut to 60), at `location_id` (default: your first location
+    where you book). Waits for the answer up to the limit plus a margin;
     a proposal still solving answers `status: solving` (poll GET /schedule/proposals/{id}). Booked visits
     are never moved. Front desk of the location."""
     _require(request, Perm.SCHEDULE_BOOK)
     origin = _origin(request)
-    location = get_location_for(request.user, body.location_id, Perm.SCHEDULE_BOOK, origin=origin)
+    location = get_location_for(request.user, location_id, Perm.SCHEDULE_BOOK, origin=origin)
     proposal = week_proposals.do_request_proposal(location, body, actor=request.user, origin=origin)
     pending = scheduling_tasks.solve_proposal(str(proposal.pk))
     try:

@@ -65,7 +65,6 @@ class ProposalIn(Strict):
     time_limit_seconds: Annotated[StrictFloat | StrictInt, Field(gt=0, le=3600)] = (
         optimiser.DEFAULT_TIME_LIMIT_SECONDS
     )
-    location_id: Annotated[StrictInt, Field(ge=1, le=2**62)] | None = None
 
     @property
     def clamped_seconds(self) -> float:
