@@ -176,10 +176,10 @@ ROUTES += [
     (
         "api schedule proposal ask",
         "post",
-        P + "?location_id={location_id}",
+        P,
         {"week_start": "{day}", "time_limit_seconds": 1},
         FRONT,
-        True,
+        False,  # at the caller's own location (another's by ?location_id: test_proposals.py)
         True,
     ),
     ("api schedule proposal", "get", P + "/{proposal}", None, FRONT, True, True),
@@ -209,7 +209,7 @@ def solved_proposal(patient: Patient) -> Any:
     from ketaclinic.scheduling import proposals
 
     location = patient.location
-    set_ratio(location, 2)
+    _ratio(location)
     future_plan(patient, 2)
     desk = User.objects.get(username=f"frontdesk.{location.slug}")
     data = proposals.ProposalIn(week_start=local_day(location, 2), time_limit_seconds=1)
@@ -220,17 +220,21 @@ def prepare(name: str, patient: Patient) -> dict[str, Any]:  # noqa: F811 - the 
     if "proposal" not in name:
         return _prepare_booking(name, patient)
     if name in ("api schedule proposal ask", "proposals page", "proposals ask page"):
-        set_ratio(patient.location, 2)
-        future_plan(patient, 2)
-        return {"plan_marker": ""}
+        _ratio(patient.location)
+        return {"plan": future_plan(patient, 2).pk}
     return {"proposal": solved_proposal(patient).pk}
+
+
+def _ratio(location: Any) -> None:
+    from ketaclinic.clinicpolicy.queries import policy_for
+
+    if policy_for(location).nurse_monitoring_ratio != 2:
+        set_ratio(location, 2)
 
 
 def _still_there(ids: dict[str, Any]) -> bool:  # noqa: F811
     from ketaclinic.scheduling.models import Proposal
 
-    if "plan_marker" in ids:
-        return False  # the plan is made again for each call (a rolled-back test leaves nothing)
     if "proposal" in ids and not Proposal.objects.filter(pk=ids["proposal"]).exists():
         return False
     return _still_booked(ids)
