@@ -238,6 +238,8 @@ def no_show(request: HttpRequest, appointment_id: str, body: NoShowIn) -> Any:
 
 # --- The week's optimiser (scheduling/proposals.py) --------------------------------------------------------
 
+import contextlib  # noqa: E402
+
 from ketaclinic.scheduling import proposals as week_proposals  # noqa: E402
 from ketaclinic.scheduling import tasks as scheduling_tasks  # noqa: E402
 from ketaclinic.scheduling.schemas import ProposalOut  # noqa: E402
@@ -248,7 +250,13 @@ PROPOSAL_WAIT_MARGIN_SECONDS = 5.0
 
 def _proposal_answer(request: HttpRequest, proposal: Any, status: int = 200) -> HttpResponse:
     rows = week_proposals.visits_of(proposal)
-    record(Action.PATIENT_LIST, actor=request.user, origin=_origin(request), obj=proposal, location_id=proposal.location_id)
+    record(
+        Action.PATIENT_LIST,
+        actor=request.user,
+        origin=_origin(request),
+        obj=proposal,
+        location_id=proposal.location_id,
+    )
     response = _json(ProposalOut, week_proposals.proposal_out(proposal, rows), status)
     if status == 201:
         response["Location"] = f"/api/v1/schedule/proposals/{proposal.pk}"
@@ -271,11 +279,10 @@ def propose(request: HttpRequest, body: week_proposals.ProposalIn, location_id: 
     origin = _origin(request)
     location = get_location_for(request.user, location_id, Perm.SCHEDULE_BOOK, origin=origin)
     proposal = week_proposals.do_request_proposal(location, body, actor=request.user, origin=origin)
-    pending = scheduling_tasks.solve_proposal(str(proposal.pk))
-    try:
+    pending: Any = scheduling_tasks.solve_proposal(str(proposal.pk))  # huey's Result
+    # Still solving past the wait: the answer says so and the caller polls.
+    with contextlib.suppress(Exception):
         pending.get(blocking=True, timeout=proposal.time_limit_seconds + PROPOSAL_WAIT_MARGIN_SECONDS)
-    except Exception:  # noqa: BLE001, S110 - still solving: the answer says so and the caller polls
-        pass
     proposal.refresh_from_db()
     return _proposal_answer(request, proposal, 201)
 

@@ -25,6 +25,7 @@ checker (`rules.check`) re-verifies any result: `visits()` turns a placement bac
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import time
 from collections import defaultdict
@@ -334,9 +335,9 @@ def build(
         if end <= 0 or start >= horizon:
             continue
         here = v.location == site.location  # elsewhere the visit holds only its patient
-        info = chairs.get(v.chair) if v.chair is not None and here else None
+        held = chairs.get(v.chair) if v.chair is not None and here else None
         dosing = here and v.kind in DOSING_KINDS
-        fixed.append(Fixed(v, max(0, start), min(horizon, end), info.kind if info else None, dosing))
+        fixed.append(Fixed(v, max(0, start), min(horizon, end), held.kind if held else None, dosing))
     return Week(
         site=site,
         week_start=week_start,
@@ -362,7 +363,7 @@ def _gaps(tasks: Sequence[Task], kept: Sequence[Visit]) -> tuple[tuple[int, int,
     found = []
     for plan, numbered in by_plan.items():
         numbered.sort()
-        for (na, a), (nb, b) in zip(numbered, numbered[1:], strict=False):
+        for (na, a), (nb, b) in itertools.pairwise(numbered):
             if any(na < k < nb for k in kept_numbers[plan]):
                 continue
             protocol = tasks[b].want.protocol
@@ -474,8 +475,11 @@ def _domain(slots: Sequence[int]) -> cp_model.Domain:
     return cp_model.Domain.from_values(list(slots))
 
 
-def _blockers(model: cp_model.CpModel, caps: Sequence[int], top: int) -> tuple[list, list[int]]:
-    intervals, demands = [], []
+def _blockers(
+    model: cp_model.CpModel, caps: Sequence[int], top: int
+) -> tuple[list[cp_model.IntervalVar], list[int]]:
+    intervals: list[cp_model.IntervalVar] = []
+    demands: list[int] = []
     run_start = 0
     for s in range(1, len(caps) + 1):
         if s == len(caps) or caps[s] != caps[run_start]:
@@ -527,7 +531,7 @@ def _model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
                 objective.append(bonus * lit)
     for f in week.fixed:
         interval = model.new_fixed_size_interval_var(f.start, f.end - f.start, "")
-        if f.pool in week.pool_chairs:
+        if f.pool is not None and f.pool in week.pool_chairs:
             pool_iv[f.pool].append(interval)
         if f.dosing:
             nurse_iv.append(interval)
@@ -578,7 +582,7 @@ def _hint(model: cp_model.CpModel, week: Week, v: _Vars, placements: Mapping[int
 
 def _read(week: Week, v: _Vars, solver: cp_model.CpSolver) -> dict[int, Placement]:
     found = {}
-    for i, task in enumerate(week.tasks):
+    for i in range(len(week.tasks)):
         if solver.boolean_value(v.present[i]):
             pool = next(p for p, lit in v.choice[i].items() if solver.boolean_value(lit))
             found[i] = Placement(solver.value(v.start[i]), pool)

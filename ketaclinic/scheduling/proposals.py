@@ -23,13 +23,13 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from pydantic import ConfigDict, Field, StrictFloat, StrictInt
 
+from ketaclinic.accounts.access import grants
 from ketaclinic.accounts.models import ClinicLocation
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action
-from ketaclinic.accounts.access import grants
-from ketaclinic.accounts.permissions import Perm
 from ketaclinic.clinical.scheduling import VisitKind, duration_minutes
 from ketaclinic.clinicpolicy.clock import day_bounds, local_today, location_zone
 from ketaclinic.clinicpolicy.queries import policy_for
@@ -40,6 +40,7 @@ from ketaclinic.scheduling.inputs import AppointmentIn
 from ketaclinic.scheduling.models import (
     HOLDING,
     Appointment,
+    AppointmentKind,
     Proposal,
     ProposalStatus,
     ProposedVisit,
@@ -234,7 +235,7 @@ def do_solve(proposal: Proposal, *, now: dt.datetime | None = None) -> Proposal:
             patient_id=v.patient,
             session=sessions[v.id],
             kind=v.kind.value,
-            chair_id=v.chair,
+            chair_id=_numbered(v.chair),
             starts_at=v.starts_at,
             ends_at=v.ends_at,
         )
@@ -258,6 +259,11 @@ def do_solve(proposal: Proposal, *, now: dt.datetime | None = None) -> Proposal:
     row.status, row.finished_at = ProposalStatus.READY, timezone.now()
     row.save()
     return row
+
+
+def _numbered(chair: int | None) -> int:
+    assert chair is not None  # every placed visit has its chair (optimiser.number_chairs)
+    return chair
 
 
 def do_fail(proposal_id: Any) -> None:
@@ -330,9 +336,9 @@ def do_accept(proposal: Proposal, data: AcceptIn, *, actor: Any, origin: Origin 
             continue
         booking = AppointmentIn(
             patient_id=p.patient_id,
-            kind=p.kind,
+            kind=AppointmentKind(p.kind),
             starts_at=p.starts_at,
-            chair=p.chair_id,  # type: ignore[arg-type]
+            chair=p.chair_id,
             session_id=p.session_id,
         )
         try:

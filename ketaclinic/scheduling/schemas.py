@@ -87,7 +87,9 @@ class ProposedOut(Out):
     starts_at: dt.datetime
     ends_at: dt.datetime
     chair: int
-    status: str = Field(description="proposed, booked (accepted) or refused (the rules refused it on acceptance)")
+    status: str = Field(
+        description="proposed, booked (accepted) or refused (the rules refused it on acceptance)"
+    )
     change: str = Field(description="add: a new booking (booked visits are never moved)")
     appointment_id: uuid.UUID | None = Field(description="The appointment booked when accepted")
     reason: str = Field(description="Why the rules refused it on acceptance")

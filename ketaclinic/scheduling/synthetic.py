@@ -135,8 +135,8 @@ def _patient(rng: random.Random, index: int) -> list[Want]:
 
 
 def week(sessions: int, seed: int, *, chair_count: int = 12) -> SyntheticWeek:
-    """A week of about `sessions` wanted visits (whole patients: it stops at the first patient reaching it)."""
-    rng = random.Random(seed)
+    """About `sessions` wanted visits, in whole patients (it stops at the first patient reaching it)."""
+    rng = random.Random(seed)  # noqa: S311 - seeded synthetic data, not security
     wants: list[Want] = []
     index = 0
     while len(wants) < sessions:

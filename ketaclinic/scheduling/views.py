@@ -475,7 +475,9 @@ def _proposals_page(
         "recent": list(Proposal.objects.filter(location=location).order_by("-created_at")[:PROPOSALS_LISTED]),
         "errors": dict(errors or {}),
         "labels": PROPOSAL_LABELS,
-        "values": dict(values or {"week_start": _next_monday(location).isoformat(), "time_limit_seconds": "10"}),
+        "values": dict(
+            values or {"week_start": _next_monday(location).isoformat(), "time_limit_seconds": "10"}
+        ),
         "tz": location_zone(location),
     }
     return render(request, "scheduling/proposals.html", context, status=status)

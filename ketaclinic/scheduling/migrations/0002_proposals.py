@@ -7,64 +7,154 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_location_time_zone'),
-        ('clinicpolicy', '0003_therapy_room'),
-        ('patients', '0004_search_mrn'),
-        ('scheduling', '0001_initial'),
-        ('treatment', '0002_vitals_during_infusion'),
+        ("accounts", "0004_location_time_zone"),
+        ("clinicpolicy", "0003_therapy_room"),
+        ("patients", "0004_search_mrn"),
+        ("scheduling", "0001_initial"),
+        ("treatment", "0002_vitals_during_infusion"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Proposal',
+            name="Proposal",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('week_start', models.DateField()),
-                ('status', models.CharField(choices=[('solving', 'Solving'), ('ready', 'Ready'), ('accepted', 'Accepted'), ('failed', 'Failed')], default='solving', max_length=10)),
-                ('time_limit_seconds', models.FloatField()),
-                ('wanted', models.PositiveIntegerField(default=0)),
-                ('placed', models.PositiveIntegerField(default=0)),
-                ('proven_optimal', models.BooleanField(default=False)),
-                ('objective', models.IntegerField(default=0)),
-                ('greedy_objective', models.IntegerField(default=0)),
-                ('greedy_placed', models.PositiveIntegerField(default=0)),
-                ('solver', models.CharField(blank=True, max_length=10)),
-                ('seconds', models.FloatField(default=0)),
-                ('unplaced', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('accepted_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.cliniclocation')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("week_start", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("solving", "Solving"),
+                            ("ready", "Ready"),
+                            ("accepted", "Accepted"),
+                            ("failed", "Failed"),
+                        ],
+                        default="solving",
+                        max_length=10,
+                    ),
+                ),
+                ("time_limit_seconds", models.FloatField()),
+                ("wanted", models.PositiveIntegerField(default=0)),
+                ("placed", models.PositiveIntegerField(default=0)),
+                ("proven_optimal", models.BooleanField(default=False)),
+                ("objective", models.IntegerField(default=0)),
+                ("greedy_objective", models.IntegerField(default=0)),
+                ("greedy_placed", models.PositiveIntegerField(default=0)),
+                ("solver", models.CharField(blank=True, max_length=10)),
+                ("seconds", models.FloatField(default=0)),
+                ("unplaced", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("accepted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.cliniclocation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ProposedVisit',
+            name="ProposedVisit",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('esketamine_nasal', 'Esketamine nasal spray'), ('iv_ketamine', 'IV ketamine infusion'), ('im_ketamine', 'IM ketamine injection'), ('consultation', 'Consultation'), ('preparation', 'Preparation'), ('integration', 'Integration')], max_length=20)),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('booked', 'Booked'), ('refused', 'Refused on acceptance')], default='proposed', max_length=10)),
-                ('reason', models.CharField(blank=True, max_length=300)),
-                ('appointment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='scheduling.appointment')),
-                ('chair', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinicpolicy.chair')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient')),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='visits', to='scheduling.proposal')),
-                ('session', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='treatment.treatmentsession')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("esketamine_nasal", "Esketamine nasal spray"),
+                            ("iv_ketamine", "IV ketamine infusion"),
+                            ("im_ketamine", "IM ketamine injection"),
+                            ("consultation", "Consultation"),
+                            ("preparation", "Preparation"),
+                            ("integration", "Integration"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("booked", "Booked"),
+                            ("refused", "Refused on acceptance"),
+                        ],
+                        default="proposed",
+                        max_length=10,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=300)),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="scheduling.appointment",
+                    ),
+                ),
+                (
+                    "chair",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clinicpolicy.chair"
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="patients.patient"
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="visits",
+                        to="scheduling.proposal",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="treatment.treatmentsession",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at', 'chair_id'],
+                "ordering": ["starts_at", "chair_id"],
             },
         ),
         migrations.AddIndex(
-            model_name='proposal',
-            index=models.Index(fields=['location', 'week_start'], name='proposal_location_week'),
+            model_name="proposal",
+            index=models.Index(fields=["location", "week_start"], name="proposal_location_week"),
         ),
     ]

@@ -195,7 +195,15 @@ ROUTES += [
         False,
     ),
     ("proposal page", "get", "/schedule/proposals/{proposal}/", None, FRONT, True, False),
-    ("proposal accept page", "post", "/schedule/proposals/{proposal}/accept/", {"all": "1"}, FRONT, True, False),
+    (
+        "proposal accept page",
+        "post",
+        "/schedule/proposals/{proposal}/accept/",
+        {"all": "1"},
+        FRONT,
+        True,
+        False,
+    ),
 ]
 NAMES = {r[0] for r in ROUTES}
 SAMPLE_IDS["proposal"] = "00000000-0000-4000-8000-000000000000"
@@ -216,7 +224,7 @@ def solved_proposal(patient: Patient) -> Any:
     return proposals.do_solve(proposals.do_request_proposal(location, data, actor=desk))
 
 
-def prepare(name: str, patient: Patient) -> dict[str, Any]:  # noqa: F811 - the proposals' state too
+def prepare(name: str, patient: Patient) -> dict[str, Any]:  # type: ignore[no-redef]
     if "proposal" not in name:
         return _prepare_booking(name, patient)
     if name in ("api schedule proposal ask", "proposals page", "proposals ask page"):
@@ -232,7 +240,7 @@ def _ratio(location: Any) -> None:
         set_ratio(location, 2)
 
 
-def _still_there(ids: dict[str, Any]) -> bool:  # noqa: F811
+def _still_there(ids: dict[str, Any]) -> bool:  # type: ignore[no-redef]
     from ketaclinic.scheduling.models import Proposal
 
     if "proposal" in ids and not Proposal.objects.filter(pk=ids["proposal"]).exists():

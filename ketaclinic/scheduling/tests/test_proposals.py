@@ -4,6 +4,7 @@ each visit; who may do each; bad input refused naming the field, nothing saved."
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ import pytest
 from ketaclinic.accounts.actions import do_grant_role
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.models import AuditEvent, Outcome
+from ketaclinic.clinicpolicy.clock import location_zone
 from ketaclinic.scheduling import actions, proposals
 from ketaclinic.scheduling.inputs import AppointmentIn
 from ketaclinic.scheduling.models import (
@@ -96,9 +98,7 @@ def test_a_proposal_never_moves_a_booked_visit_and_asks_only_for_the_rest(
 ) -> None:
     first = plan.sessions.order_by("number").first()
     assert first is not None
-    start = proposals.optimiser.dt.datetime.combine(
-        first.date, proposals.optimiser.dt.time(9), tzinfo=proposals.location_zone(north)
-    )
+    start = dt.datetime.combine(first.date, dt.time(9), tzinfo=location_zone(north))
     desk = world.user("frontdesk.north")
     data = AppointmentIn(patient_id=plan.patient_id, kind="iv_ketamine", starts_at=start)  # type: ignore[arg-type]
     kept = actions.do_book_appointment(plan.patient, data, actor=desk, session=first)
@@ -115,7 +115,9 @@ def test_accepting_in_part_books_only_those_named(
 ) -> None:
     body = ask(world, north).json()
     one = body["appointments"][0]
-    response = post(world.api("frontdesk.north"), f"{URL}/{body['id']}/accept", {"appointment_ids": [one["id"]]})
+    response = post(
+        world.api("frontdesk.north"), f"{URL}/{body['id']}/accept", {"appointment_ids": [one["id"]]}
+    )
     assert response.status_code == 200
     statuses = {a["id"]: a["status"] for a in response.json()["appointments"]}
     assert statuses[one["id"]] == "booked"
@@ -130,7 +132,7 @@ def test_accepting_rechecks_every_visit_with_the_calendar_as_it_is_now(
     body = ask(world, north).json()
     first = min(body["appointments"], key=lambda a: a["starts_at"])
     # Meanwhile the patient was booked for a consultation at that very time.
-    clash = proposals.optimiser.dt.datetime.fromisoformat(first["starts_at"])
+    clash = dt.datetime.fromisoformat(first["starts_at"])
     book(plan.patient, clash, "consultation")
     response = post(world.api("frontdesk.north"), f"{URL}/{body['id']}/accept", {})
     assert response.status_code == 200
@@ -204,7 +206,12 @@ def test_another_locations_proposal_does_not_exist(
     assert south_desk.get(f"{URL}/{body['id']}").status_code == 404
     assert post(south_desk, f"{URL}/{body['id']}/accept", {}).status_code == 404
     assert world.client("frontdesk.south").get(f"/schedule/proposals/{body['id']}/").status_code == 404
-    assert post(south_desk, f"{URL}?location_id={north.pk}", {"week_start": local_day(north, 2).isoformat()}).status_code == 404
+    assert (
+        post(
+            south_desk, f"{URL}?location_id={north.pk}", {"week_start": local_day(north, 2).isoformat()}
+        ).status_code
+        == 404
+    )
     assert not Appointment.objects.exists() and Proposal.objects.count() == 1
     assert plan.patient.family_name.encode() not in south_desk.get(f"{URL}/{body['id']}").content
 
@@ -217,8 +224,18 @@ def test_front_desk_here_and_nurse_there_may_only_ask_here(
     nurse = world.user("frontdesk.south")
     do_grant_role(nurse, north, "nurse", actor=world.user("admin.north"))
     api = world.api("frontdesk.south")
-    assert post(api, f"{URL}?location_id={south.pk}", {"week_start": local_day(south, 2).isoformat()}).status_code == 201
-    assert post(api, f"{URL}?location_id={north.pk}", {"week_start": local_day(north, 2).isoformat()}).status_code == 403
+    assert (
+        post(
+            api, f"{URL}?location_id={south.pk}", {"week_start": local_day(south, 2).isoformat()}
+        ).status_code
+        == 201
+    )
+    assert (
+        post(
+            api, f"{URL}?location_id={north.pk}", {"week_start": local_day(north, 2).isoformat()}
+        ).status_code
+        == 403
+    )
     assert post(api, f"{URL}/{body['id']}/accept", {}).status_code == 403
     assert not Appointment.objects.filter(location=north).exists()
 
@@ -229,7 +246,9 @@ def test_another_proposals_visit_cannot_be_accepted_under_this_one(
     first = ask(world, north).json()
     second = ask(world, north).json()
     foreign = first["appointments"][0]["id"]
-    response = post(world.api("frontdesk.north"), f"{URL}/{second['id']}/accept", {"appointment_ids": [foreign]})
+    response = post(
+        world.api("frontdesk.north"), f"{URL}/{second['id']}/accept", {"appointment_ids": [foreign]}
+    )
     assert response.status_code == 422 and "appointment_ids" in response.json()["errors"]
     assert not Appointment.objects.exists()
 
@@ -248,7 +267,9 @@ def test_another_proposals_visit_cannot_be_accepted_under_this_one(
         ({"week_start": "2030-01-07", "weeks": 2}, "weeks"),
     ],
 )
-def test_bad_input_names_the_field(world: World, north: ClinicLocation, body: dict[str, Any], field: str) -> None:
+def test_bad_input_names_the_field(
+    world: World, north: ClinicLocation, body: dict[str, Any], field: str
+) -> None:
     response = post(world.api("frontdesk.north"), URL, body)
     assert response.status_code == 422 and response["Content-Type"].startswith("application/json")
     assert field in json.dumps(response.json())
@@ -327,7 +348,9 @@ def test_the_pages_refuse_bad_input_naming_the_field(
 
 
 @pytest.mark.parametrize("who", ["nurse.north", "prescriber.north", "therapist.north", "admin.north"])
-def test_the_pages_are_front_desks(world: World, north: ClinicLocation, plan: TreatmentPlan, who: str) -> None:
+def test_the_pages_are_front_desks(
+    world: World, north: ClinicLocation, plan: TreatmentPlan, who: str
+) -> None:
     made = ask(world, north).json()
     client = world.client(who)
     assert client.get("/schedule/proposals/").status_code == 403
