@@ -54,6 +54,7 @@ BONUS_CONTINUITY = 1
 
 SOLVER_GREEDY = "greedy"
 SOLVER_CPSAT = "cp-sat"
+SOLVER_HINT = "hint"
 
 
 @dataclass(frozen=True, slots=True)
@@ -604,7 +605,8 @@ def solve(
     second = greedy(week, prefer=True)
     base = max((first, second), key=lambda p: score(week, p))
     greedy_objective = score(week, base)
-    start_from = dict(hint) if hint is not None and score(week, hint) >= greedy_objective else base
+    use_hint = hint is not None and score(week, hint) >= greedy_objective
+    start_from = dict(hint) if hint is not None and use_hint else base
     model, v = _model(week)
     _hint(model, week, v, start_from)
     solver = cp_model.CpSolver()
@@ -612,7 +614,7 @@ def solve(
     solver.parameters.num_workers = NUM_WORKERS
     solver.parameters.random_seed = seed
     status = solver.solve(model)
-    best, how, proven = start_from, SOLVER_GREEDY, False
+    best, how, proven = start_from, SOLVER_HINT if use_hint else SOLVER_GREEDY, False
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         found = _read(week, v, solver)
         proven = status == cp_model.OPTIMAL
