@@ -55,6 +55,12 @@ def _line(
         "solver": result.solver,
         "time_limit_seconds": case.time_limit_seconds,
         "refusals": refusals,
+        "bound": result.bound,
+        "most_gain_percent": (
+            round((result.bound / result.greedy_objective - 1) * 100, 2)
+            if result.bound is not None and result.greedy_objective
+            else None
+        ),
         "ortools": version("ortools"),
     }
 

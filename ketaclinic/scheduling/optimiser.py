@@ -139,6 +139,8 @@ class Result:
     solver: str
     seconds: float
     unplaced: dict[int, str] = field(default_factory=dict)
+    # CP-SAT's proven upper bound on the objective (None: it found none): no answer can score more.
+    bound: int | None = None
 
     @property
     def placed(self) -> int:
@@ -631,6 +633,8 @@ def solve(
         seconds=time.perf_counter() - began,
     )
     result.unplaced = _reasons(week, numbered, lost)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        result.bound = round(solver.best_objective_bound)
     return result
 
 
