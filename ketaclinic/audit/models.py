@@ -155,6 +155,10 @@ class Action(models.TextChoices):
     COURSE_BOOK = "schedule.course_book", "Treatment course booked"
     APPOINTMENT_CANCEL = "schedule.cancel", "Appointment cancelled"
     APPOINTMENT_NO_SHOW = "schedule.no_show", "Appointment marked no-show"
+    # The week's optimiser (scheduling/proposals.py): a proposal asked for, and one accepted in whole or part
+    # (changed_fields count the visits booked and refused; each booking is its own schedule.book row).
+    PROPOSAL_CREATE = "schedule.proposal", "Week's schedule proposal asked for"
+    PROPOSAL_ACCEPT = "schedule.proposal_accept", "Week's schedule proposal accepted"
     # Ketamine-assisted psychotherapy (ketaclinic/therapy): the care team changed (its rows keep who joined
     # and left, when and by whom), therapy sessions scheduled, notes written, signed and amended, and each
     # read of another author's psychotherapy note (the row names the access, whose row keeps the reason).

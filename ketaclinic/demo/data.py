@@ -417,6 +417,11 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
         scheduling_demo.load(
             list(network.locations.order_by("slug")), full=patients_per_location >= LEDGER_MIN_PATIENTS
         )
+        # Next week's proposal: a few course visits moved, placed again by the optimiser (full demo only).
+        if patients_per_location >= LEDGER_MIN_PATIENTS:
+            from ketaclinic.scheduling import demo_proposals
+
+            demo_proposals.load(list(network.locations.order_by("slug")))
         # An at-home program at north with four weeks of doses and a missed check-in holding the next dose.
         if patients_per_location >= LEDGER_MIN_PATIENTS:
             homecare_demo.load(network, today)

@@ -237,3 +237,83 @@ def no_show(request: HttpRequest, appointment_id: str, body: NoShowIn) -> Any:
     appointment = get_appointment_for(request.user, appointment_id, Perm.SCHEDULE_BOOK, origin=origin)
     done = actions.do_mark_no_show(appointment, actor=request.user, origin=origin)
     return _appointment_answer(request, done)
+
+
+# --- The week's optimiser (scheduling/proposals.py) --------------------------------------------------------
+
+import contextlib  # noqa: E402
+
+from ketaclinic.scheduling import proposals as week_proposals  # noqa: E402
+from ketaclinic.scheduling import tasks as scheduling_tasks  # noqa: E402
+from ketaclinic.scheduling.schemas import ProposalOut  # noqa: E402
+
+# How long the API waits for the task runner beyond the time limit before answering "solving".
+PROPOSAL_WAIT_MARGIN_SECONDS = 5.0
+
+
+def _proposal_answer(request: HttpRequest, proposal: Any, status: int = 200) -> HttpResponse:
+    rows = week_proposals.visits_of(proposal)
+    record(
+        Action.PATIENT_LIST,
+        actor=request.user,
+        origin=_origin(request),
+        obj=proposal,
+        location_id=proposal.location_id,
+    )
+    response = _json(ProposalOut, week_proposals.proposal_out(proposal, rows), status)
+    if status == 201:
+        response["Location"] = f"/api/v1/schedule/proposals/{proposal.pk}"
+    return response
+
+
+@router.post(
+    "/schedule/proposals",
+    response={201: ProposalOut, **WRITTEN},
+    summary="Ask the optimiser for a week's proposal",
+)
+def propose(request: HttpRequest, body: week_proposals.ProposalIn, location_id: int | None = None) -> Any:
+    """Places the location's sessions still to book in the week starting `week_start` on chairs and times
+    under every hard rule (OR-Tools CP-SAT warm-started from a greedy first fit, in the task runner, for at
+    most `time_limit_seconds`, default 10, cut to 60), at `location_id` (default: your first location
+    where you book). Waits for the answer up to the limit plus a margin;
+    a proposal still solving answers `status: solving` (poll GET /schedule/proposals/{id}). Booked visits
+    are never moved. Front desk of the location."""
+    _require(request, Perm.SCHEDULE_BOOK)
+    origin = _origin(request)
+    location = get_location_for(request.user, location_id, Perm.SCHEDULE_BOOK, origin=origin)
+    proposal = week_proposals.do_request_proposal(location, body, actor=request.user, origin=origin)
+    pending: Any = scheduling_tasks.solve_proposal(str(proposal.pk))  # huey's Result
+    # Still solving past the wait: the answer says so and the caller polls.
+    with contextlib.suppress(Exception):
+        pending.get(blocking=True, timeout=proposal.time_limit_seconds + PROPOSAL_WAIT_MARGIN_SECONDS)
+    proposal.refresh_from_db()
+    return _proposal_answer(request, proposal, 201)
+
+
+@router.get(
+    "/schedule/proposals/{proposal_id}",
+    response={200: ProposalOut, **READ},
+    summary="A week's proposal",
+)
+def proposal(request: HttpRequest, proposal_id: str) -> Any:
+    """The proposal: its status while solving, then what it places and what not. Front desk of its
+    location."""
+    _require(request, Perm.SCHEDULE_BOOK)
+    found = week_proposals.get_proposal_for(request.user, proposal_id, origin=_origin(request))
+    return _proposal_answer(request, found)
+
+
+@router.post(
+    "/schedule/proposals/{proposal_id}/accept",
+    response={200: ProposalOut, **WRITTEN},
+    summary="Accept a week's proposal, whole or in part",
+)
+def accept_proposal(request: HttpRequest, proposal_id: str, body: week_proposals.AcceptIn) -> Any:
+    """Books every visit still proposed (`{}`) or those in `appointment_ids`. The set is re-checked against
+    every hard rule with the calendar as it is now, and each visit is booked through the booking action
+    (audited); a visit the rules refuse now is answered `refused` with the rule. Front desk."""
+    _require(request, Perm.SCHEDULE_BOOK)
+    origin = _origin(request)
+    found = week_proposals.get_proposal_for(request.user, proposal_id, origin=origin)
+    done = week_proposals.do_accept(found, body, actor=request.user, origin=origin)
+    return _proposal_answer(request, done)

@@ -139,3 +139,79 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"appointment {self.pk}"
+
+
+# --- The week's optimiser: proposals (ketaclinic/scheduling/proposals.py) ----------------------------------
+
+
+class ProposalStatus(models.TextChoices):
+    SOLVING = "solving", "Solving"
+    READY = "ready", "Ready"
+    ACCEPTED = "accepted", "Accepted"
+    FAILED = "failed", "Failed"
+
+
+class ProposedVisitStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    BOOKED = "booked", "Booked"
+    REFUSED = "refused", "Refused on acceptance"
+
+
+class Proposal(models.Model):
+    """The optimiser's answer for one location's week: the visits it places (ProposedVisit) and the ones it
+    cannot place (`unplaced`: session ids and reasons, no names). Booked visits are never moved by it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="+")
+    week_start = models.DateField()
+    status = models.CharField(max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.SOLVING)
+    time_limit_seconds = models.FloatField()
+    wanted = models.PositiveIntegerField(default=0)
+    placed = models.PositiveIntegerField(default=0)
+    proven_optimal = models.BooleanField(default=False)
+    objective = models.IntegerField(default=0)
+    greedy_objective = models.IntegerField(default=0)
+    greedy_placed = models.PositiveIntegerField(default=0)
+    solver = models.CharField(max_length=10, blank=True)
+    seconds = models.FloatField(default=0)
+    unplaced = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["location", "week_start"], name="proposal_location_week")]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"proposal {self.pk}"
+
+
+class ProposedVisit(models.Model):
+    """One visit a proposal places: a plan's session on a chair at a time, until accepted (then booked
+    through the booking action, `appointment`) or refused by the rules on acceptance (`reason`)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="visits")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(
+        "treatment.TreatmentSession", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=AppointmentKind.choices)
+    chair = models.ForeignKey("clinicpolicy.Chair", on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=ProposedVisitStatus.choices, default=ProposedVisitStatus.PROPOSED
+    )
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=REASON_MAX, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "chair_id"]
+
+    def __str__(self) -> str:
+        return f"proposed visit {self.pk}"

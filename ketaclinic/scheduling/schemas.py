@@ -71,3 +71,49 @@ class UnbookedOut(Out):
 class CourseOut(Out):
     booked: list[AppointmentOut]
     unbooked: list[UnbookedOut]
+
+
+# --- The week's optimiser ----------------------------------------------------------------------------------
+
+
+class UnplacedOut(Out):
+    session_id: uuid.UUID
+    patient_id: uuid.UUID
+    kind: str
+    number: int | None
+    date: dt.date = Field(description="The session's planned day")
+    reason: str = Field(description="Why the optimiser could not place it this week")
+
+
+class ProposedOut(Out):
+    id: uuid.UUID = Field(description="The proposed visit's id (accept it by this id)")
+    patient_id: uuid.UUID
+    session_id: uuid.UUID | None
+    kind: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    chair: int
+    status: str = Field(
+        description="proposed, booked (accepted) or refused (the rules refused it on acceptance)"
+    )
+    change: str = Field(description="add: a new booking (booked visits are never moved)")
+    appointment_id: uuid.UUID | None = Field(description="The appointment booked when accepted")
+    reason: str = Field(description="Why the rules refused it on acceptance")
+
+
+class ProposalOut(Out):
+    id: uuid.UUID
+    status: str = Field(description="solving, ready, accepted or failed")
+    location_id: int
+    week_start: dt.date
+    time_limit_seconds: float
+    wanted: int = Field(description="Visits the week still had to book")
+    placed: int
+    unplaced: list[UnplacedOut]
+    proven_optimal: bool
+    objective: int
+    greedy_objective: int = Field(description="The greedy first fit's objective (the instant answer)")
+    greedy_placed: int
+    solver: str = Field(description="cp-sat, or greedy when the solver found nothing better")
+    seconds: float
+    appointments: list[ProposedOut]

@@ -14,3 +14,10 @@ urlpatterns: list[URLPattern] = [
     path("resources/<int:location_id>/", views.resources, name="resources"),
     path("resources/<int:location_id>/<str:what>/", views.add_resource, name="add_resource"),
 ]
+
+# The week's proposals (the optimiser).
+urlpatterns += [
+    path("proposals/", views.proposals, name="proposals"),
+    path("proposals/<uuid:proposal_id>/", views.proposal, name="proposal"),
+    path("proposals/<uuid:proposal_id>/accept/", views.accept_proposal, name="accept_proposal"),
+]

@@ -442,3 +442,138 @@ def add_resource(request: HttpRequest, location_id: int, what: str) -> HttpRespo
         {"opening": "Opening hours added.", "closure": "Closure added.", "shift": "Shift added."}[what],
     )
     return redirect("scheduling:resources", location_id=location.pk)
+
+
+# --- The week's proposals (scheduling/proposals.py) --------------------------------------------------------
+
+from ketaclinic.scheduling import proposals as week_proposals  # noqa: E402
+from ketaclinic.scheduling import tasks as scheduling_tasks  # noqa: E402
+from ketaclinic.scheduling.models import Proposal, ProposalStatus  # noqa: E402
+
+PROPOSAL_LABELS = {"week_start": "Week starting", "time_limit_seconds": "Time limit (seconds)"}
+PROPOSALS_LISTED = 10
+# While the task runner solves, the proposal page reloads itself this often (seconds).
+PROPOSAL_REFRESH_SECONDS = 2
+
+
+def _next_monday(location: ClinicLocation) -> dt.date:
+    today = local_today(location)
+    return today + dt.timedelta(days=7 - today.weekday())
+
+
+def _proposals_page(
+    request: HttpRequest,
+    location: ClinicLocation,
+    *,
+    status: int = 200,
+    errors: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
+) -> HttpResponse:
+    context = {
+        "location": location,
+        "locations": locations_with(request.user, Perm.SCHEDULE_BOOK),
+        "recent": list(Proposal.objects.filter(location=location).order_by("-created_at")[:PROPOSALS_LISTED]),
+        "errors": dict(errors or {}),
+        "labels": PROPOSAL_LABELS,
+        "values": dict(
+            values or {"week_start": _next_monday(location).isoformat(), "time_limit_seconds": "10"}
+        ),
+        "tz": location_zone(location),
+    }
+    return render(request, "scheduling/proposals.html", context, status=status)
+
+
+@requires(Perm.SCHEDULE_BOOK)
+@require_http_methods(["GET", "POST"])
+def proposals(request: HttpRequest) -> HttpResponse:
+    """GET: ask for a week's proposal, and the location's recent ones. POST: ask; the task runner solves it
+    and the proposal's page shows it. Front desk."""
+    origin = web_origin(request)
+    source = request.POST if request.method == "POST" else request.GET
+    location = get_location_for(request.user, source.get("location"), Perm.SCHEDULE_BOOK, origin=origin)
+    if request.method == "GET":
+        return _proposals_page(request, location)
+    form = {k: request.POST.get(k, "").strip() for k in PROPOSAL_LABELS}
+    try:
+        seconds: float | str = float(form["time_limit_seconds"]) if form["time_limit_seconds"] else 10.0
+    except ValueError:
+        seconds = form["time_limit_seconds"]
+    try:
+        data = week_proposals.ProposalIn.model_validate(
+            {"week_start": form["week_start"], "time_limit_seconds": seconds}
+        )
+        made = week_proposals.do_request_proposal(location, data, actor=request.user, origin=origin)
+    except ValidationError as exc:
+        return _proposals_page(
+            request, location, status=422, errors=form_errors(errors_by_field(exc.errors())), values=form
+        )
+    except InvalidInput as exc:
+        return _proposals_page(request, location, status=422, errors=form_errors(exc.errors), values=form)
+    scheduling_tasks.solve_proposal(str(made.pk))
+    return redirect("scheduling:proposal", proposal_id=made.pk)
+
+
+def _proposal_page(request: HttpRequest, found: Proposal, *, notice: str = "") -> HttpResponse:
+    rows = week_proposals.visits_of(found)
+    record(
+        Action.PATIENT_LIST,
+        actor=request.user,
+        origin=web_origin(request),
+        obj=found,
+        location_id=found.location_id,
+    )
+    names = {
+        str(p.pk): p
+        for p in Patient.objects.filter(pk__in=[u["patient_id"] for u in found.unplaced]).only(
+            "family_name", "given_name", "mrn"
+        )
+    }
+    context = {
+        "proposal": found,
+        "location": found.location,
+        "rows": rows,
+        "unplaced": [{**u, "patient": names.get(u["patient_id"])} for u in found.unplaced],
+        "tz": location_zone(found.location),
+        "kind_labels": KIND_LABELS,
+        "solving": found.status == ProposalStatus.SOLVING,
+        "refresh": PROPOSAL_REFRESH_SECONDS,
+        "to_accept": [p for p in rows if p.status == "proposed"],
+        "notice": notice,
+        "weekdays": WEEKDAYS,
+    }
+    return render(request, "scheduling/proposal.html", context)
+
+
+@requires(Perm.SCHEDULE_BOOK)
+@require_GET
+def proposal(request: HttpRequest, proposal_id: str) -> HttpResponse:
+    """A proposal: its status while the task runner solves (the page reloads itself), then the visits it
+    adds to the calendar and those it cannot place, with their reasons. Front desk of its location."""
+    found = week_proposals.get_proposal_for(request.user, proposal_id, origin=web_origin(request))
+    return _proposal_page(request, found)
+
+
+@requires(Perm.SCHEDULE_BOOK)
+@require_POST
+def accept_proposal(request: HttpRequest, proposal_id: str) -> HttpResponse:
+    """Accept the visits ticked (`visit`), or all still proposed (`all`). Front desk of its location."""
+    origin = web_origin(request)
+    found = week_proposals.get_proposal_for(request.user, proposal_id, origin=origin)
+    ticked = request.POST.getlist("visit")
+    try:
+        data = week_proposals.AcceptIn.model_validate(
+            {} if request.POST.get("all") else {"appointment_ids": ticked or None}
+        )
+        if data.appointment_ids is None and not request.POST.get("all"):
+            raise InvalidInput({"appointment_ids": "tick the visits to accept, or accept all"})
+        done = week_proposals.do_accept(found, data, actor=request.user, origin=origin)
+    except (ValidationError, InvalidInput) as exc:
+        message = (
+            next(iter(exc.errors.values()))
+            if isinstance(exc, InvalidInput)
+            else "one of the visits ticked is not a visit of this proposal"
+        )
+        response = _proposal_page(request, found, notice=message[0].upper() + message[1:])
+        response.status_code = 422
+        return response
+    return _proposal_page(request, done, notice="accepted")

@@ -686,6 +686,13 @@ _SCHEDULING: list[tuple[str, int, Kind, str, tuple[Any, ...]]] = [
     ("scheduling:course", 200, "read", "frontdesk.north", ("post",)),
     ("scheduling:resources", 200, "none", "nurse.north", ()),
     ("scheduling:add_resource", 302, "none", "admin.north", ()),
+    # The week's proposals: their visits name patients (a list of the location); asking shows none.
+    ("POST /api/v1/schedule/proposals", 201, "list", "frontdesk.north", ()),
+    ("GET /api/v1/schedule/proposals/{proposal_id}", 200, "list", "frontdesk.north", ()),
+    ("POST /api/v1/schedule/proposals/{proposal_id}/accept", 200, "list", "frontdesk.north", ()),
+    ("scheduling:proposals", 200, "none", "frontdesk.north", ()),
+    ("scheduling:proposal", 200, "list", "frontdesk.north", ()),
+    ("scheduling:accept_proposal", 200, "list", "frontdesk.north", ()),
 ]
 _SCHEDULING_ROUTES = {
     "GET /api/v1/chairs": "api schedule chairs",
@@ -700,8 +707,15 @@ _SCHEDULING_ROUTES = {
     "scheduling:no_show": "schedule no-show page",
     "scheduling:resources": "schedule resources page",
     "scheduling:add_resource": "schedule add closure page",
+    "POST /api/v1/schedule/proposals": "api schedule proposal ask",
+    "GET /api/v1/schedule/proposals/{proposal_id}": "api schedule proposal",
+    "POST /api/v1/schedule/proposals/{proposal_id}/accept": "api schedule proposal accept",
+    "scheduling:proposals": "proposals page",
+    "scheduling:proposal": "proposal page",
+    "scheduling:accept_proposal": "proposal accept page",
 }
 _SAMPLES = {"location_id": "1", "plan": str(uuid.UUID(int=1)), "appointment": str(uuid.UUID(int=1))}
+_SAMPLES["proposal"] = str(uuid.UUID(int=1))
 SCHEDULING_BY_CASE: dict[tuple[str, int, str], tuple[Any, ...]] = {}
 for _route, _status, _kind, _who, _special in _SCHEDULING:
     _post = _special == ("post",)

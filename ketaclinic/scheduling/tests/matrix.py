@@ -167,3 +167,83 @@ def call(route: tuple[Any, ...], patient: Patient, send: Callable[[str, Any], An
     }
     target = url.format(**values)
     return send(target, _fill(body, values))
+
+
+# --- The week's proposals (scheduling/proposals.py) --------------------------------------------------------
+# A proposal of the patient's location for the week from two days on, whose plan has sessions to place.
+
+P = "/api/v1/schedule/proposals"
+ROUTES += [
+    (
+        "api schedule proposal ask",
+        "post",
+        P,
+        {"week_start": "{day}", "time_limit_seconds": 1},
+        FRONT,
+        False,  # at the caller's own location (another's by ?location_id: test_proposals.py)
+        True,
+    ),
+    ("api schedule proposal", "get", P + "/{proposal}", None, FRONT, True, True),
+    ("api schedule proposal accept", "post", P + "/{proposal}/accept", {}, FRONT, True, True),
+    ("proposals page", "get", "/schedule/proposals/?location={location_id}", None, FRONT, True, False),
+    (
+        "proposals ask page",
+        "post",
+        "/schedule/proposals/",
+        {"location": "{location_id}", "week_start": "{day}", "time_limit_seconds": "1"},
+        FRONT,
+        True,
+        False,
+    ),
+    ("proposal page", "get", "/schedule/proposals/{proposal}/", None, FRONT, True, False),
+    (
+        "proposal accept page",
+        "post",
+        "/schedule/proposals/{proposal}/accept/",
+        {"all": "1"},
+        FRONT,
+        True,
+        False,
+    ),
+]
+NAMES = {r[0] for r in ROUTES}
+SAMPLE_IDS["proposal"] = "00000000-0000-4000-8000-000000000000"
+
+_prepare_booking = prepare
+_still_booked = _still_there
+
+
+def solved_proposal(patient: Patient) -> Any:
+    """A solved proposal for the patient's location, placing the patient's plan's sessions of the week."""
+    from ketaclinic.scheduling import proposals
+
+    location = patient.location
+    _ratio(location)
+    future_plan(patient, 2)
+    desk = User.objects.get(username=f"frontdesk.{location.slug}")
+    data = proposals.ProposalIn(week_start=local_day(location, 2), time_limit_seconds=1)
+    return proposals.do_solve(proposals.do_request_proposal(location, data, actor=desk))
+
+
+def prepare(name: str, patient: Patient) -> dict[str, Any]:  # type: ignore[no-redef]
+    if "proposal" not in name:
+        return _prepare_booking(name, patient)
+    if name in ("api schedule proposal ask", "proposals page", "proposals ask page"):
+        _ratio(patient.location)
+        return {"plan": future_plan(patient, 2).pk}
+    return {"proposal": solved_proposal(patient).pk}
+
+
+def _ratio(location: Any) -> None:
+    from ketaclinic.clinicpolicy.queries import policy_for
+
+    if policy_for(location).nurse_monitoring_ratio != 2:
+        set_ratio(location, 2)
+
+
+def _still_there(ids: dict[str, Any]) -> bool:  # type: ignore[no-redef]
+    from ketaclinic.scheduling.models import Proposal
+
+    if "proposal" in ids and not Proposal.objects.filter(pk=ids["proposal"]).exists():
+        return False
+    return _still_booked(ids)

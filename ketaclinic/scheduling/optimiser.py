@@ -1,0 +1,716 @@
+"""The week's optimiser: place the visits a location still has to book on chairs and times, under every hard
+rule of the calendar, with OR-Tools CP-SAT warm-started from a greedy first-fit placement.
+
+Pure: no database, no clock. `build` turns a location's resources (`rules.Site`, its chairs), the visits it
+keeps and the visits wanted into a `Week` on a 15-minute grid of local wall-clock time (slot = day * 96 +
+minute of the day // 15, so a visit's day is `start // 96`). Every hard rule becomes part of the model:
+
+- opening hours, closures, the prescriber-present window of esketamine, REMS enrolment, starts in the past
+  and each patient's unavailable times restrict a visit's start domain; the domain is computed by calling
+  the rules' own single-visit functions (rules.py) on every candidate start, so it cannot drift from them;
+- chair capacity: one cumulative per kind of chair or room (the chairs of one kind are interchangeable), a
+  visit taking exactly one suitable kind; chairs are numbered afterwards by interval colouring;
+- the nurse ratio over time: one cumulative of dosing visits whose capacity follows ratio x nurses on duty
+  (fixed blocker intervals fill the gap when fewer nurses are on);
+- day gaps of the protocol between the consecutive visits of one course (and the course's visits kept),
+  a course filling in session order;
+- a patient is in one visit at a time (a NoOverlap per patient, kept visits included).
+
+The objective places as many visits as it can, weighted (induction before maintenance before other visits),
+then patients' preferred times and continuity (the time of day the patient usually comes). The greedy
+first-fit is the instant answer and CP-SAT's hint; the result is never worse than it. The independent
+checker (`rules.check`) re-verifies any result: `visits()` turns a placement back into `rules.Visit`s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from ketaclinic.clinical import scheduling as clinical
+from ketaclinic.clinical.scheduling import DOSING_KINDS, VisitKind, Window
+from ketaclinic.scheduling import rules
+from ketaclinic.scheduling.rules import ChairInfo, Site, Visit
+
+SLOT_MINUTES = 15
+SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
+DEFAULT_TIME_LIMIT_SECONDS = 10.0
+MAX_TIME_LIMIT_SECONDS = 60.0
+NUM_WORKERS = 2
+
+# Objective weights: a placed visit's weight by what it is, then one point per kept preference.
+WEIGHT_INDUCTION = 50
+WEIGHT_MAINTENANCE = 30
+WEIGHT_OTHER = 20
+BONUS_PREFERRED = 2
+BONUS_CONTINUITY = 1
+
+SOLVER_GREEDY = "greedy"
+SOLVER_CPSAT = "cp-sat"
+SOLVER_HINT = "hint"
+
+
+@dataclass(frozen=True, slots=True)
+class Want:
+    """A visit to place this week: a plan's session still to book or a booking request.
+
+    `preferred` are local time-of-day windows the patient prefers and `preferred_day` the day they prefer
+    (a session's planned day): a start meeting both (those given) earns the preference bonus; `usual` is the
+    local time they usually come (continuity of the slot); `unavailable` aware windows they cannot come.
+    """
+
+    id: str
+    patient: str
+    kind: VisitKind
+    minutes: int
+    induction: bool = False
+    plan: str | None = None
+    protocol: str | None = None
+    session_number: int | None = None
+    preferred: tuple[tuple[dt.time, dt.time], ...] = ()
+    preferred_day: dt.date | None = None
+    usual: dt.time | None = None
+    unavailable: tuple[Window, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One wanted visit on the grid: its allowed starts (slots), length in slots and weights."""
+
+    want: Want
+    starts: tuple[int, ...]
+    size: int
+    weight: int
+    pools: tuple[str, ...]
+    dosing: bool
+    preferred: frozenset[int]
+    usual: frozenset[int]
+    min_day: int
+    max_day: int
+
+
+@dataclass(frozen=True, slots=True)
+class Fixed:
+    """A kept visit on the grid: it holds its pool, its patient and (dosing) a nurse's attention."""
+
+    visit: Visit
+    start: int
+    end: int
+    pool: str | None
+    dosing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    site: Site
+    week_start: dt.date
+    days: int
+    tasks: tuple[Task, ...]
+    fixed: tuple[Fixed, ...]
+    pool_chairs: Mapping[str, tuple[int, ...]]
+    nurse_cap: tuple[int, ...]
+    # (earlier task index, later task index, fewest days between): consecutive wanted visits of a course.
+    gaps: tuple[tuple[int, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a task goes: its start slot and pool (kind of chair); `chair` once numbered."""
+
+    start: int
+    pool: str
+    chair: int | None = None
+
+
+@dataclass
+class Result:
+    placements: dict[int, Placement]
+    objective: int
+    greedy_objective: int
+    greedy_placed: int
+    proven_optimal: bool
+    solver: str
+    seconds: float
+    unplaced: dict[int, str] = field(default_factory=dict)
+    # CP-SAT's proven upper bound on the objective (None: it found none): no answer can score more.
+    bound: int | None = None
+
+    @property
+    def placed(self) -> int:
+        return len(self.placements)
+
+
+# --- Building the grid -------------------------------------------------------------------------------------
+
+
+def slot_time(week: Week, slot: int) -> dt.datetime:
+    """The aware UTC instant of a slot's start (local wall-clock time of its day)."""
+    day = week.week_start + dt.timedelta(days=slot // SLOTS_PER_DAY)
+    minute = (slot % SLOTS_PER_DAY) * SLOT_MINUTES
+    local = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=week.site.zone)
+    return local.astimezone(dt.UTC)
+
+
+def _slot_of(instant: dt.datetime, week_start: dt.date, zone: dt.tzinfo, *, up: bool) -> int:
+    local = instant.astimezone(zone)
+    minutes = (local.date() - week_start).days * 24 * 60 + local.hour * 60 + local.minute
+    exact = minutes + local.second / 60
+    return math.ceil(exact / SLOT_MINUTES) if up else math.floor(exact / SLOT_MINUTES)
+
+
+def _probe(kind: VisitKind, location: int, start: dt.datetime, minutes: int, patient: str = "") -> Visit:
+    return Visit("probe", patient, location, None, kind, start, start + dt.timedelta(minutes=minutes))
+
+
+def _site_starts(site: Site, week_start: dt.date, days: int, kind: VisitKind, minutes: int) -> list[int]:
+    """The slots where a visit of `kind` may start by the location's own rules: within opening hours, not on
+    a closed day, with a prescriber for all of it (esketamine). The rules' functions decide, per start."""
+    found = []
+    for slot in range(days * SLOTS_PER_DAY):
+        day = week_start + dt.timedelta(days=slot // SLOTS_PER_DAY)
+        if not site.opening.get(day.weekday()) or day in site.closures:
+            continue
+        minute = (slot % SLOTS_PER_DAY) * SLOT_MINUTES
+        local = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=site.zone)
+        visit = _probe(kind, site.location, local.astimezone(dt.UTC), minutes)
+        if (
+            rules.within_opening_hours(visit, site) is None
+            and rules.not_closed(visit, site) is None
+            and rules.prescriber_on_site(visit, site) is None
+        ):
+            found.append(slot)
+    return found
+
+
+def _nurse_capacity(site: Site, week_start: dt.date, days: int) -> list[int]:
+    """Patients in monitoring allowed in each slot: the ratio times the nurses on duty for the whole slot."""
+    caps = []
+    ratio = site.nurse_ratio or 0
+    edges = [
+        dt.datetime.combine(week_start, dt.time.min, tzinfo=site.zone) + dt.timedelta(days=d)
+        for d in range(days + 1)
+    ]
+    for slot in range(days * SLOTS_PER_DAY):
+        day_start = edges[slot // SLOTS_PER_DAY]
+        minute = (slot % SLOTS_PER_DAY) * SLOT_MINUTES
+        local = dt.datetime.combine(
+            day_start.date(), dt.time(minute // 60, minute % 60), tzinfo=site.zone
+        ).astimezone(dt.UTC)
+        end = local + dt.timedelta(minutes=SLOT_MINUTES)
+        nurses = sum(1 for s, e in site.nurse_shifts if s <= local and end <= e)
+        caps.append(ratio * nurses)
+    return caps
+
+
+def _weight(want: Want) -> int:
+    if want.kind in DOSING_KINDS and want.plan is not None:
+        return WEIGHT_INDUCTION if want.induction else WEIGHT_MAINTENANCE
+    return WEIGHT_OTHER
+
+
+def _pools(kind: VisitKind, chairs: Mapping[str, tuple[int, ...]]) -> tuple[str, ...]:
+    return tuple(sorted(k for k in rules.SUITABLE[kind] if chairs.get(k)))
+
+
+def _patient_starts(
+    want: Want,
+    site_starts: Sequence[int],
+    week: tuple[Site, dt.date],
+    enrolled: Mapping[str, dt.date],
+    now: dt.datetime | None,
+) -> tuple[int, ...]:
+    site, week_start = week
+    keep = []
+    for slot in site_starts:
+        day = week_start + dt.timedelta(days=slot // SLOTS_PER_DAY)
+        minute = (slot % SLOTS_PER_DAY) * SLOT_MINUTES
+        start = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=site.zone)
+        visit = _probe(want.kind, site.location, start.astimezone(dt.UTC), want.minutes, want.patient)
+        if now is not None and rules.start_not_past(visit, now) is not None:
+            continue
+        if rules.rems_enrolled(visit, site, enrolled) is not None:
+            continue
+        if any(visit.starts_at < e and s < visit.ends_at for s, e in want.unavailable):
+            continue
+        keep.append(slot)
+    return tuple(keep)
+
+
+def _preferred(want: Want, starts: Sequence[int], week_start: dt.date) -> frozenset[int]:
+    if not want.preferred and want.preferred_day is None:
+        return frozenset()
+    found = set()
+    for slot in starts:
+        minute = (slot % SLOTS_PER_DAY) * SLOT_MINUTES
+        at = dt.time(minute // 60, minute % 60)
+        day = week_start + dt.timedelta(days=slot // SLOTS_PER_DAY)
+        in_window = not want.preferred or any(a <= at < b for a, b in want.preferred)
+        if in_window and want.preferred_day in (None, day):
+            found.add(slot)
+    return frozenset(found)
+
+
+def _usual(want: Want, starts: Sequence[int]) -> frozenset[int]:
+    if want.usual is None:
+        return frozenset()
+    minute = want.usual.hour * 60 + want.usual.minute
+    return frozenset(s for s in starts if (s % SLOTS_PER_DAY) * SLOT_MINUTES == minute)
+
+
+def _course_bounds(
+    want: Want, kept: Sequence[Visit], site: Site, week_start: dt.date
+) -> tuple[int, int, int | None]:
+    """The fewest and most days (from week start) the course's kept visits leave this one, and the session
+    number of the kept visit just before it (None: none)."""
+    low, high, before = -(10**6), 10**6, None
+    if want.plan is None or want.protocol is None or want.session_number is None:
+        return low, high, before
+    for v in kept:
+        if v.plan != want.plan or v.session_number is None:
+            continue
+        day = (v.starts_at.astimezone(site.zone).date() - week_start).days
+        if v.session_number < want.session_number:
+            need = max(1, clinical.min_gap_before(want.protocol, want.session_number))
+            if day + need > low:
+                low, before = day + need, v.session_number
+        elif v.session_number > want.session_number:
+            need = max(1, clinical.min_gap_before(want.protocol, v.session_number))
+            high = min(high, day - need)
+    return low, high, before
+
+
+def build(
+    site: Site,
+    chairs: Mapping[int, ChairInfo],
+    wants: Sequence[Want],
+    kept: Sequence[Visit],
+    week_start: dt.date,
+    *,
+    days: int = 7,
+    enrolled: Mapping[str, dt.date] | None = None,
+    now: dt.datetime | None = None,
+) -> Week:
+    """The week's model data: wanted visits with their allowed starts, the kept visits on the grid."""
+    enrolled = enrolled or {}
+    pool_chairs: dict[str, list[int]] = defaultdict(list)
+    for pk, info in sorted(chairs.items()):
+        if info.location == site.location and info.active:
+            pool_chairs[info.kind].append(pk)
+    pools = {k: tuple(v) for k, v in pool_chairs.items()}
+    by_kind: dict[tuple[VisitKind, int], list[int]] = {}
+    tasks: list[Task] = []
+    for want in wants:
+        key = (want.kind, want.minutes)
+        if key not in by_kind:
+            by_kind[key] = _site_starts(site, week_start, days, want.kind, want.minutes)
+        starts = _patient_starts(want, by_kind[key], (site, week_start), enrolled, now)
+        low, high, _ = _course_bounds(want, kept, site, week_start)
+        starts = tuple(s for s in starts if low <= s // SLOTS_PER_DAY <= high)
+        options = _pools(want.kind, pools)
+        if not options:
+            starts = ()
+        tasks.append(
+            Task(
+                want=want,
+                starts=starts,
+                size=math.ceil(want.minutes / SLOT_MINUTES),
+                weight=_weight(want),
+                pools=options,
+                dosing=want.kind in DOSING_KINDS,
+                preferred=_preferred(want, starts, week_start),
+                usual=_usual(want, starts),
+                min_day=max(0, low),
+                max_day=min(days - 1, high),
+            )
+        )
+    fixed = []
+    horizon = days * SLOTS_PER_DAY
+    for v in kept:
+        start = _slot_of(v.starts_at, week_start, site.zone, up=False)
+        end = _slot_of(v.ends_at, week_start, site.zone, up=True)
+        if end <= 0 or start >= horizon:
+            continue
+        here = v.location == site.location  # elsewhere the visit holds only its patient
+        held = chairs.get(v.chair) if v.chair is not None and here else None
+        dosing = here and v.kind in DOSING_KINDS
+        fixed.append(Fixed(v, max(0, start), min(horizon, end), held.kind if held else None, dosing))
+    return Week(
+        site=site,
+        week_start=week_start,
+        days=days,
+        tasks=tuple(tasks),
+        fixed=tuple(fixed),
+        pool_chairs=pools,
+        nurse_cap=tuple(_nurse_capacity(site, week_start, days)),
+        gaps=_gaps(tasks, kept),
+    )
+
+
+def _gaps(tasks: Sequence[Task], kept: Sequence[Visit]) -> tuple[tuple[int, int, int], ...]:
+    """Consecutive wanted visits of one course with no kept visit between them, and their fewest days."""
+    by_plan: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for i, t in enumerate(tasks):
+        if t.want.plan is not None and t.want.session_number is not None:
+            by_plan[t.want.plan].append((t.want.session_number, i))
+    kept_numbers: dict[str, set[int]] = defaultdict(set)
+    for v in kept:
+        if v.plan is not None and v.session_number is not None:
+            kept_numbers[v.plan].add(v.session_number)
+    found = []
+    for plan, numbered in by_plan.items():
+        numbered.sort()
+        for (na, a), (nb, b) in itertools.pairwise(numbered):
+            if any(na < k < nb for k in kept_numbers[plan]):
+                continue
+            protocol = tasks[b].want.protocol
+            need = max(1, clinical.min_gap_before(protocol, nb)) if protocol else 1
+            found.append((a, b, need))
+    return tuple(found)
+
+
+# --- Scoring and the greedy first-fit ----------------------------------------------------------------------
+
+
+def score(week: Week, placements: Mapping[int, Placement]) -> int:
+    total = 0
+    for i, p in placements.items():
+        task = week.tasks[i]
+        total += task.weight
+        total += BONUS_PREFERRED if p.start in task.preferred else 0
+        total += BONUS_CONTINUITY if p.start in task.usual else 0
+    return total
+
+
+class _Ledger:
+    """Slot-by-slot use of pools, nurses and patients, for the greedy search."""
+
+    def __init__(self, week: Week) -> None:
+        horizon = week.days * SLOTS_PER_DAY
+        self.week = week
+        self.pool_use = {k: [0] * horizon for k in week.pool_chairs}
+        self.nurse_use = [0] * horizon
+        self.patient_busy: dict[str, set[int]] = defaultdict(set)
+        for f in week.fixed:
+            self._take(f.start, f.end, f.pool, f.dosing, f.visit.patient)
+
+    def _take(self, start: int, end: int, pool: str | None, dosing: bool, patient: str) -> None:
+        for s in range(start, end):
+            if pool in self.pool_use:
+                self.pool_use[pool][s] += 1
+            if dosing:
+                self.nurse_use[s] += 1
+            self.patient_busy[patient].add(s)
+
+    def fits(self, task: Task, start: int, pool: str) -> bool:
+        cap = len(self.week.pool_chairs[pool])
+        use = self.pool_use[pool]
+        busy = self.patient_busy[task.want.patient]
+        for s in range(start, start + task.size):
+            if use[s] >= cap or s in busy:
+                return False
+            if task.dosing and self.nurse_use[s] >= self.week.nurse_cap[s]:
+                return False
+        return True
+
+    def take(self, task: Task, start: int, pool: str) -> None:
+        self._take(start, start + task.size, pool, task.dosing, task.want.patient)
+
+
+def _order(week: Week) -> list[int]:
+    """Courses in session order, induction first, then maintenance, then other visits."""
+
+    def key(i: int) -> tuple[int, str, int]:
+        w = week.tasks[i].want
+        return (-week.tasks[i].weight, w.plan or w.id, w.session_number or 0)
+
+    return sorted(range(len(week.tasks)), key=key)
+
+
+def greedy(week: Week, *, prefer: bool = False) -> dict[int, Placement]:
+    """First fit: each wanted visit at the earliest start (the preferred ones first with `prefer`) every
+    hard rule allows given the visits placed before it; a course stops at its first visit that cannot fit."""
+    ledger = _Ledger(week)
+    placed: dict[int, Placement] = {}
+    before: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for a, b, need in week.gaps:
+        before[b].append((a, need))
+    failed: set[int] = set()
+    for i in _order(week):
+        task = week.tasks[i]
+        if any(a in failed or a not in placed for a, _ in before[i]):
+            failed.add(i)
+            continue
+        low = max([task.min_day, *[placed[a].start // SLOTS_PER_DAY + need for a, need in before[i]]])
+        starts = [s for s in task.starts if task.min_day <= s // SLOTS_PER_DAY <= task.max_day]
+        starts = [s for s in starts if s // SLOTS_PER_DAY >= low]
+        if prefer:
+            starts.sort(key=lambda s: (s not in task.preferred and s not in task.usual, s))
+        spot = next(((s, p) for s in starts for p in task.pools if ledger.fits(task, s, p)), None)
+        if spot is None:
+            failed.add(i)
+            continue
+        ledger.take(task, *spot)
+        placed[i] = Placement(*spot)
+    return placed
+
+
+# --- CP-SAT ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Vars:
+    present: list[cp_model.IntVar]
+    start: list[cp_model.IntVar]
+    choice: list[dict[str, cp_model.IntVar]]
+    pref: dict[int, cp_model.IntVar]
+    usual: dict[int, cp_model.IntVar]
+    day: dict[int, cp_model.IntVar] = field(default_factory=dict)
+
+
+def _domain(slots: Sequence[int]) -> cp_model.Domain:
+    return cp_model.Domain.from_values(list(slots))
+
+
+def _blockers(
+    model: cp_model.CpModel, caps: Sequence[int], top: int
+) -> tuple[list[cp_model.IntervalVar], list[int]]:
+    intervals: list[cp_model.IntervalVar] = []
+    demands: list[int] = []
+    run_start = 0
+    for s in range(1, len(caps) + 1):
+        if s == len(caps) or caps[s] != caps[run_start]:
+            gap = top - caps[run_start]
+            if gap > 0:
+                intervals.append(model.new_fixed_size_interval_var(run_start, s - run_start, ""))
+                demands.append(gap)
+            run_start = s
+    return intervals, demands
+
+
+def _model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
+    model = cp_model.CpModel()
+    v = _Vars([], [], [], {}, {})
+    pool_iv: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+    nurse_iv: list[cp_model.IntervalVar] = []
+    patient_iv: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+    objective = []
+    for i, task in enumerate(week.tasks):
+        starts = task.starts or (0,)
+        present = model.new_bool_var(f"p{i}")
+        start = model.new_int_var_from_domain(_domain(starts), f"s{i}")
+        if not task.starts:
+            model.add(present == 0)
+        v.present.append(present)
+        v.start.append(start)
+        choice = {}
+        for pool in task.pools:
+            lit = present if len(task.pools) == 1 else model.new_bool_var(f"c{i}{pool}")
+            choice[pool] = lit
+            pool_iv[pool].append(model.new_optional_fixed_size_interval_var(start, task.size, lit, ""))
+        if len(task.pools) > 1:
+            model.add(sum(choice.values()) == present)
+        v.choice.append(choice)
+        interval = model.new_optional_fixed_size_interval_var(start, task.size, present, f"i{i}")
+        patient_iv[task.want.patient].append(interval)
+        if task.dosing:
+            nurse_iv.append(interval)
+        objective.append(task.weight * present)
+        for name, slots, bonus, store in (
+            ("pref", task.preferred, BONUS_PREFERRED, v.pref),
+            ("usual", task.usual, BONUS_CONTINUITY, v.usual),
+        ):
+            if slots:
+                lit = model.new_bool_var(f"{name}{i}")
+                model.add_linear_expression_in_domain(start, _domain(sorted(slots))).only_enforce_if(lit)
+                model.add_implication(lit, present)
+                store[i] = lit
+                objective.append(bonus * lit)
+    for f in week.fixed:
+        interval = model.new_fixed_size_interval_var(f.start, f.end - f.start, "")
+        if f.pool is not None and f.pool in week.pool_chairs:
+            pool_iv[f.pool].append(interval)
+        if f.dosing:
+            nurse_iv.append(interval)
+        patient_iv[f.visit.patient].append(interval)
+    for pool, intervals in pool_iv.items():
+        model.add_cumulative(intervals, [1] * len(intervals), len(week.pool_chairs[pool]))
+    if nurse_iv:
+        top = max(week.nurse_cap) if week.nurse_cap else 0
+        blockers, demands = _blockers(model, week.nurse_cap, top)
+        model.add_cumulative([*nurse_iv, *blockers], [1] * len(nurse_iv) + demands, top)
+    for intervals in patient_iv.values():
+        if len(intervals) > 1:
+            model.add_no_overlap(intervals)
+    for a, b, need in week.gaps:
+        model.add_implication(v.present[b], v.present[a])
+        _day_gap(model, v, a, b, need)
+    model.maximize(sum(objective))
+    return model, v
+
+
+def _day(model: cp_model.CpModel, v: _Vars, i: int) -> cp_model.IntVar:
+    """The visit's day: start // 96 on the wall-clock grid."""
+    if i not in v.day:
+        day = model.new_int_var(0, 366, f"d{i}")
+        model.add(v.start[i] >= SLOTS_PER_DAY * day)
+        model.add(v.start[i] <= SLOTS_PER_DAY * day + SLOTS_PER_DAY - 1)
+        v.day[i] = day
+    return v.day[i]
+
+
+def _day_gap(model: cp_model.CpModel, v: _Vars, a: int, b: int, need: int) -> None:
+    model.add(_day(model, v, b) - _day(model, v, a) >= need).only_enforce_if(v.present[b])
+
+
+def _hint(model: cp_model.CpModel, week: Week, v: _Vars, placements: Mapping[int, Placement]) -> None:
+    for i, task in enumerate(week.tasks):
+        p = placements.get(i)
+        model.add_hint(v.present[i], p is not None)
+        model.add_hint(v.start[i], p.start if p else (task.starts[0] if task.starts else 0))
+        if len(task.pools) > 1:
+            for pool, lit in v.choice[i].items():
+                model.add_hint(lit, p is not None and p.pool == pool)
+        if i in v.pref:
+            model.add_hint(v.pref[i], p is not None and p.start in task.preferred)
+        if i in v.usual:
+            model.add_hint(v.usual[i], p is not None and p.start in task.usual)
+
+
+def _read(week: Week, v: _Vars, solver: cp_model.CpSolver) -> dict[int, Placement]:
+    found = {}
+    for i in range(len(week.tasks)):
+        if solver.boolean_value(v.present[i]):
+            pool = next(p for p, lit in v.choice[i].items() if solver.boolean_value(lit))
+            found[i] = Placement(solver.value(v.start[i]), pool)
+    return found
+
+
+def solve(
+    week: Week,
+    *,
+    time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
+    hint: Mapping[int, Placement] | None = None,
+    seed: int = 0,
+) -> Result:
+    """The best placement found within the time limit: CP-SAT warm-started from the better greedy (or
+    `hint`, a previous placement), falling back to that greedy if the solver does no better."""
+    began = time.perf_counter()
+    limit = min(max(time_limit_seconds, 0.1), MAX_TIME_LIMIT_SECONDS)
+    first = greedy(week)
+    second = greedy(week, prefer=True)
+    base = max((first, second), key=lambda p: score(week, p))
+    greedy_objective = score(week, base)
+    use_hint = hint is not None and score(week, hint) >= greedy_objective
+    start_from = dict(hint) if hint is not None and use_hint else base
+    model, v = _model(week)
+    _hint(model, week, v, start_from)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = limit
+    solver.parameters.num_workers = NUM_WORKERS
+    solver.parameters.random_seed = seed
+    status = solver.solve(model)
+    best, how, proven = start_from, SOLVER_HINT if use_hint else SOLVER_GREEDY, False
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        found = _read(week, v, solver)
+        proven = status == cp_model.OPTIMAL
+        if score(week, found) >= score(week, start_from):
+            best, how = found, SOLVER_CPSAT
+    numbered, lost = number_chairs(week, best)
+    result = Result(
+        placements=numbered,
+        objective=score(week, numbered),
+        greedy_objective=greedy_objective,
+        greedy_placed=len(base),
+        proven_optimal=proven and not lost and how == SOLVER_CPSAT,
+        solver=how,
+        seconds=time.perf_counter() - began,
+    )
+    result.unplaced = _reasons(week, numbered, lost)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        result.bound = round(solver.best_objective_bound)
+    return result
+
+
+def _reasons(week: Week, placed: Mapping[int, Placement], lost: set[int]) -> dict[int, str]:
+    found = {}
+    for i, task in enumerate(week.tasks):
+        if i in placed:
+            continue
+        if i in lost:
+            found[i] = "no single chair or room stays free for the whole visit"
+        elif not task.pools:
+            found[i] = "the location has no chair or room for this kind of visit"
+        elif not task.starts:
+            found[i] = (
+                "no time this week every rule allows (opening hours, closures, prescriber present, "
+                "REMS enrolment, the patient's unavailable times or the course's day gaps)"
+            )
+        else:
+            found[i] = "the week is full: no chair, nurse cover or day left that keeps the course's gaps"
+    return found
+
+
+def number_chairs(week: Week, placements: Mapping[int, Placement]) -> tuple[dict[int, Placement], set[int]]:
+    """Give each placed visit a chair of its pool: in start order, the first chair free for all of it.
+    The kept visits hold their own chairs. A visit no chair can take (rare with kept visits) is lost."""
+    taken: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for f in week.fixed:
+        if f.visit.chair is not None and f.pool is not None:
+            taken[f.visit.chair].append((f.start, f.end))
+    numbered: dict[int, Placement] = {}
+    lost: set[int] = set()
+    for i, p in sorted(placements.items(), key=lambda item: (item[1].start, item[0])):
+        end = p.start + week.tasks[i].size
+        chair = next(
+            (c for c in week.pool_chairs[p.pool] if all(e <= p.start or end <= s for s, e in taken[c])),
+            None,
+        )
+        if chair is None:
+            lost.add(i)
+            continue
+        taken[chair].append((p.start, end))
+        numbered[i] = Placement(p.start, p.pool, chair)
+    _drop_broken_courses(week, numbered, lost)
+    return numbered, lost
+
+
+def _drop_broken_courses(week: Week, numbered: dict[int, Placement], lost: set[int]) -> None:
+    """A course fills in order: a visit whose earlier course visit was lost goes too."""
+    changed = True
+    while changed:
+        changed = False
+        for a, b, _ in week.gaps:
+            if b in numbered and a not in numbered:
+                del numbered[b]
+                lost.add(b)
+                changed = True
+
+
+def visits(week: Week, placements: Mapping[int, Placement]) -> list[Visit]:
+    """The placed visits as the rules see them (exact minutes, aware UTC), for `rules.check`."""
+    out = []
+    for i, p in sorted(placements.items()):
+        want = week.tasks[i].want
+        start = slot_time(week, p.start)
+        out.append(
+            Visit(
+                id=want.id,
+                patient=want.patient,
+                location=week.site.location,
+                chair=p.chair,
+                kind=want.kind,
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=want.minutes),
+                plan=want.plan,
+                protocol=want.protocol,
+                session_number=want.session_number,
+            )
+        )
+    return out
