@@ -234,3 +234,7 @@ def no_show(request: HttpRequest, appointment_id: str, body: NoShowIn) -> Any:
     appointment = get_appointment_for(request.user, appointment_id, Perm.SCHEDULE_BOOK, origin=origin)
     done = actions.do_mark_no_show(appointment, actor=request.user, origin=origin)
     return _appointment_answer(request, done)
+
+
+# Calendars, the waitlist and feeds (items 5-7): their routes join this router.
+from ketaclinic.scheduling import calendar_api as _calendar_api  # noqa: E402,F401
