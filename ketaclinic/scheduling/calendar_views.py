@@ -297,11 +297,14 @@ def my_calendar(request: HttpRequest) -> HttpResponse:
 @require_POST
 def my_feed(request: HttpRequest, what: str) -> HttpResponse:
     """Make, rotate or revoke the user's feed URL."""
+    from django.contrib.auth.views import redirect_to_login
+
     from ketaclinic.web.shortcuts import forbidden
 
-    if not request.user.is_authenticated or not _may_have_feed(request.user):
-        if request.user.is_authenticated:
-            deny(request.user, web_origin(request), str(Perm.SCHEDULE_READ))
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not _may_have_feed(request.user):
+        deny(request.user, web_origin(request), str(Perm.SCHEDULE_READ))
         return forbidden(request)
     origin = web_origin(request)
     if what == "rotate":

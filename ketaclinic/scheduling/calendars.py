@@ -235,11 +235,33 @@ def _free_starts(
     return placed
 
 
+class _AllEnrolled(dict[str, dt.date]):
+    def get(self, key: str, default: Any = None) -> dt.date:  # type: ignore[override]
+        return dt.date.min
+
+
 # An esketamine induction: twice weekly for four weeks, the two visits of a week 2-4 days apart (the
 # protocol's day gaps, PROTO-SESSION-SPACING). The counted course takes Monday/Thursday-like offsets and,
 # when a day has no room, tries the day before or after that keeps the gap within 2-4 days.
 INDUCTION_OFFSETS = (0, 3, 7, 10, 14, 17, 21, 24)
 HORIZON_DAYS = 28
+
+
+def _day_only(
+    site: Site, resources: Resources, todays: list[Visit], bounds: tuple[dt.datetime, dt.datetime]
+) -> tuple[Site, Resources, list[Visit]]:
+    """The site and resources cut to one day's shifts (the checker sweeps every shift it is given)."""
+
+    def near(w: tuple[dt.datetime, dt.datetime]) -> bool:
+        return w[0] < bounds[1] and w[1] > bounds[0]
+
+    day_site = dataclasses.replace(
+        site,
+        prescriber_windows=tuple(w for w in site.prescriber_windows if near(w)),
+        nurse_shifts=tuple(w for w in site.nurse_shifts if near(w)),
+    )
+    day_resources = dataclasses.replace(resources, sites={site.location: day_site})
+    return day_site, day_resources, todays
 
 
 def _place_course(start: int, free: list[int]) -> list[int] | None:
@@ -277,7 +299,8 @@ def capacity(location: ClinicLocation, first: dt.date, days: int = HORIZON_DAYS)
     span = days + 28
     start = day_bounds(location, first)[0]
     end = day_bounds(location, first + dt.timedelta(days=span - 1))[1]
-    resources = queries.resources(location, start, end)
+    # The hypothetical patients count as enrolled in the REMS: capacity is the clinic's, not a patient's.
+    resources = dataclasses.replace(queries.resources(location, start, end), rems_enrolled_on=_AllEnrolled())
     site = resources.sites[location.pk]
     kept = queries.kept_visits(location, start, end)
     chairs = [
@@ -308,7 +331,7 @@ def capacity(location: ClinicLocation, first: dt.date, days: int = HORIZON_DAYS)
         booked = sum(_minutes(v.starts_at, v.ends_at) for v in todays if v.chair in dosing_chairs)
         nurse_cap = ratio * sum(_overlap(s, bounds) for s in site.nurse_shifts)
         nurse_used = sum(_minutes(v.starts_at, v.ends_at) for v in todays if v.kind in DOSING_KINDS)
-        extra = [] if closed else _free_starts(day, site, resources, kept, chairs, minutes)
+        extra = [] if closed else _free_starts(day, *_day_only(site, resources, todays, bounds), chairs, minutes)
         free.append(len(extra))
         if offset < days:
             uses.append(
@@ -347,4 +370,4 @@ def page_extras(location: ClinicLocation, schedule: Sequence[dict[str, Any]], no
         day = schedule[0]
         chairs = [row["chair"] for row in day["chairs"]]
         grids.append(day_grid(location, day["date"], rows, chairs, found, flagged))
-    return {"grids": grids, "conflicts": found, "flagged": flagged}
+    return {"grids": grids, "breaks": found, "flagged": flagged}

@@ -114,3 +114,62 @@ def load(locations: Iterable[ClinicLocation], *, full: bool) -> None:
         if full:
             ratio(location)
             courses(location)
+            calendar_life(location)
+
+
+# --- Calendars, the waitlist and reminders (items 5-7) ---------------------------------------------------------
+
+
+def calendar_life(location: ClinicLocation) -> None:
+    """A day's life on the calendar: two patients on the waitlist, a consultation booked then cancelled
+    (its slot offered to the first of them, held), the reminders of the next two days sent and half of them
+    confirmed (the others flagged to front desk), and today's first visit checked in."""
+    from django.utils import timezone
+
+    from ketaclinic.patients.models import Patient
+    from ketaclinic.scheduling import moves, waitlist
+    from ketaclinic.scheduling.inputs import AppointmentIn, WaitlistIn
+    from ketaclinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus, VisitConfirmation
+
+    desk = User.objects.get(username=f"frontdesk.{location.slug}")
+    today = local_today(location)
+    busy = set(Appointment.objects.filter(location=location).values_list("patient_id", flat=True))
+    free = list(Patient.objects.filter(location=location).exclude(pk__in=busy).order_by("mrn")[:3])
+    if len(free) < 3:
+        return
+    for patient, days in ((free[0], [0, 1, 2, 3, 4]), (free[1], [])):
+        data = WaitlistIn(
+            patient_id=patient.pk,
+            kind=AppointmentKind.CONSULTATION,
+            preferred_days=days,
+            preferred_from=dt.time(9),
+            preferred_to=dt.time(17),
+            note="Would like an earlier consultation",
+        )
+        waitlist.do_add_to_waitlist(patient, data, actor=desk)
+    day = today + dt.timedelta(days=2)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    booking = AppointmentIn(
+        patient_id=free[2].pk, kind=AppointmentKind.CONSULTATION, starts_at=_at(location, day, dt.time(14))
+    )
+    try:
+        visit = actions.do_book_appointment(free[2], booking, actor=desk)
+    except actions.BookingConflict:
+        return
+    actions.do_cancel_appointment(visit, "Patient has to work that day", actor=desk)
+    now = timezone.now()
+    waitlist.send_visit_reminders(now)
+    for n, confirmation in enumerate(
+        VisitConfirmation.objects.filter(appointment__location=location).order_by("appointment__starts_at")
+    ):
+        if n % 2 == 0:
+            waitlist.do_confirm_visit(confirmation, now=now)
+    first_today = (
+        Appointment.objects.filter(location=location, status=AppointmentStatus.BOOKED, starts_at__gte=now)
+        .filter(starts_at__lt=_at(location, today + dt.timedelta(days=1), dt.time(0)))
+        .order_by("starts_at")
+        .first()
+    )
+    if first_today is not None:
+        moves.do_check_in(first_today, actor=desk)
