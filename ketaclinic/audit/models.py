@@ -151,8 +151,8 @@ class Action(models.TextChoices):
     APPOINTMENT_CANCEL = "schedule.cancel", "Appointment cancelled"
     APPOINTMENT_NO_SHOW = "schedule.no_show", "Appointment marked no-show"
     # Calendars, the waitlist and feeds (ketaclinic/scheduling, items 5-7): a visit moved (an override names
-    # its rules), a patient's arrival, a visit reminder sent and confirmed, waitlist entries, slot offers made,
-    # accepted and expired, and a staff member's calendar feed made, rotated, revoked and read.
+    # its rules), a patient's arrival, a visit reminder sent and confirmed, waitlist entries, slot offers
+    # made, accepted and expired, and a staff member's calendar feed made, rotated, revoked and read.
     APPOINTMENT_MOVE = "schedule.move", "Appointment moved"
     APPOINTMENT_ARRIVE = "schedule.arrive", "Patient checked in for an appointment"
     VISIT_REMINDER = "schedule.reminder", "Visit reminder sent (asks for confirmation)"

@@ -338,7 +338,12 @@ def do_cancel_appointment(
     row.save(update_fields=["status", "cancel_reason", "late_cancel", "version", "updated_at"])
     changed = ["late_cancel"] if row.late_cancel else []
     record(
-        Action.APPOINTMENT_CANCEL, actor=actor, origin=origin, obj=row, patient=row.patient, changed_fields=changed
+        Action.APPOINTMENT_CANCEL,
+        actor=actor,
+        origin=origin,
+        obj=row,
+        patient=row.patient,
+        changed_fields=changed,
     )
     waitlist.offer_freed(row, now=now, origin=origin)  # the freed slot goes to the waitlist, in order
     return row

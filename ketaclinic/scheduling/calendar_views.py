@@ -45,7 +45,6 @@ from ketaclinic.scheduling.inputs import MoveIn, WaitlistIn
 from ketaclinic.scheduling.models import (
     HOLDING,
     AppointmentKind,
-    AppointmentStatus,
     OfferStatus,
     SlotOffer,
     VisitConfirmation,
@@ -66,7 +65,7 @@ WAITLIST_LABELS = {
 }
 
 
-# --- An appointment: conflicts, moving, check-in ---------------------------------------------------------------
+# --- An appointment: conflicts, moving, check-in ------------------------------------------------------------
 
 
 def _appointment_page(
@@ -118,7 +117,7 @@ def _appointment_page(
         },
         "labels": MOVE_LABELS,
         "notices": list(messages.get_messages(request)),
-        "day_link": f"{reverse('scheduling:calendar')}?location={location.pk}&start={local.date().isoformat()}",
+        "day_link": f"{reverse('scheduling:calendar')}?location={location.pk}&start={local.date()}",
     }
     return render(request, "scheduling/appointment.html", context, status=status)
 
@@ -180,7 +179,7 @@ def check_in(request: HttpRequest, appointment_id: str) -> HttpResponse:
     return redirect("scheduling:appointment", appointment_id=found.pk)
 
 
-# --- Staff calendars and the user's feed ------------------------------------------------------------------------
+# --- Staff calendars and the user's feed --------------------------------------------------------------------
 
 
 def _span(request: HttpRequest, location: ClinicLocation) -> tuple[dt.date, int]:
@@ -308,8 +307,14 @@ def my_feed(request: HttpRequest, what: str) -> HttpResponse:
         return forbidden(request)
     origin = web_origin(request)
     if what == "rotate":
+        had = feeds.live_feed(request.user) is not None
         feeds.do_rotate_feed(request.user, origin=origin)
-        messages.success(request, "A new feed address is ready; the old one no longer works.")
+        messages.success(
+            request,
+            "A new feed address is ready; the old one no longer works."
+            if had
+            else "Your feed address is ready.",
+        )
     elif what == "revoke":
         feeds.do_revoke_feed(request.user, origin=origin)
         messages.success(request, "Your feed address no longer works.")
@@ -318,7 +323,7 @@ def my_feed(request: HttpRequest, what: str) -> HttpResponse:
     return redirect("scheduling:my_calendar")
 
 
-# --- Capacity ---------------------------------------------------------------------------------------------------
+# --- Capacity -----------------------------------------------------------------------------------------------
 
 
 @requires(Perm.SCHEDULE_READ)
@@ -339,7 +344,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/capacity.html", context)
 
 
-# --- The waitlist -----------------------------------------------------------------------------------------------
+# --- The waitlist -------------------------------------------------------------------------------------------
 
 
 def _waitlist_page(
@@ -453,7 +458,7 @@ def waitlist_remove(request: HttpRequest, entry_id: str) -> HttpResponse:
     return redirect(f"{reverse('scheduling:waitlist')}?location={entry.location_id}")
 
 
-# --- The patient's links (public: the secret is the key) ---------------------------------------------------------
+# --- The patient's links (public: the secret is the key) ----------------------------------------------------
 
 
 def _public(response: HttpResponse) -> HttpResponse:
@@ -523,8 +528,8 @@ def feed(request: HttpRequest, secret: str) -> HttpResponse:
         return HttpResponse("Not found", status=404, content_type="text/plain")
     now = timezone.now()
     body, visits = feeds.build(found, now)
-    locations = sorted({a.location_id for a in visits})
-    for location_id in locations or [None]:
+    locations: list[int | None] = [*sorted({a.location_id for a in visits})] or [None]
+    for location_id in locations:
         record(
             Action.CALENDAR_FEED_READ,
             actor=found.user,

@@ -18,7 +18,7 @@ from ketaclinic.clinicpolicy.clock import day_bounds, location_zone
 from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.clinicpolicy.queries import policy_for
 from ketaclinic.scheduling import queries
-from ketaclinic.scheduling.models import HOLDING, Appointment, OpeningHours, Shift, ShiftKind
+from ketaclinic.scheduling.models import HOLDING, Appointment, OpeningHours, Shift
 from ketaclinic.scheduling.rules import SUITABLE, Resources, Site, Visit, check, check_new
 
 SLOT_MINUTES = 15
@@ -26,7 +26,7 @@ DEFAULT_HOURS = (dt.time(8), dt.time(18))
 DOSING_VALUES = frozenset(k.value for k in DOSING_KINDS)
 
 
-# --- Conflicts: the hard rules over what is booked ------------------------------------------------------------
+# --- Conflicts: the hard rules over what is booked ----------------------------------------------------------
 
 
 def conflicts(location: ClinicLocation, rows: Sequence[Appointment]) -> dict[Any, list[str]]:
@@ -50,7 +50,7 @@ def conflicts(location: ClinicLocation, rows: Sequence[Appointment]) -> dict[Any
     return {pk: sorted(rules) for pk, rules in found.items()}
 
 
-# --- The day grid ------------------------------------------------------------------------------------------------
+# --- The day grid -------------------------------------------------------------------------------------------
 
 
 def day_hours(location: ClinicLocation, days: Iterable[dt.date]) -> tuple[dt.time, dt.time]:
@@ -129,7 +129,7 @@ def day_grid(
     return DayGrid(day, hours, total, list(chairs), placed, outside)
 
 
-# --- A staff member's calendar ------------------------------------------------------------------------------------
+# --- A staff member's calendar ------------------------------------------------------------------------------
 
 
 def staff_shifts(user: Any, start: dt.datetime, end: dt.datetime) -> list[Shift]:
@@ -161,7 +161,7 @@ def staff_visits(
     )
 
 
-# --- Capacity --------------------------------------------------------------------------------------------------
+# --- Capacity -----------------------------------------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -194,6 +194,13 @@ class Capacity:
     start_days: list[dt.date]  # the day each counted course would start on
     visit_minutes: int
     horizon_days: int
+
+    @property
+    def starts_by_day(self) -> list[tuple[dt.date, int]]:
+        counts: dict[dt.date, int] = {}
+        for day in self.start_days:
+            counts[day] = counts.get(day, 0) + 1
+        return sorted(counts.items())
 
 
 def _minutes(a: dt.datetime, b: dt.datetime) -> int:
@@ -236,7 +243,7 @@ def _free_starts(
 
 
 class _AllEnrolled(dict[str, dt.date]):
-    def get(self, key: str, default: Any = None) -> dt.date:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> dt.date:
         return dt.date.min
 
 
@@ -265,7 +272,7 @@ def _day_only(
 
 
 def _place_course(start: int, free: list[int]) -> list[int] | None:
-    """The day indexes of one course starting on `start`, each with a free visit; None when it does not fit."""
+    """The day indexes of one course starting on `start`, each with a free visit; None if it does not fit."""
     if start >= len(free) or free[start] <= 0:
         return None
     days = [start]
@@ -331,7 +338,9 @@ def capacity(location: ClinicLocation, first: dt.date, days: int = HORIZON_DAYS)
         booked = sum(_minutes(v.starts_at, v.ends_at) for v in todays if v.chair in dosing_chairs)
         nurse_cap = ratio * sum(_overlap(s, bounds) for s in site.nurse_shifts)
         nurse_used = sum(_minutes(v.starts_at, v.ends_at) for v in todays if v.kind in DOSING_KINDS)
-        extra = [] if closed else _free_starts(day, *_day_only(site, resources, todays, bounds), chairs, minutes)
+        extra = (
+            [] if closed else _free_starts(day, *_day_only(site, resources, todays, bounds), chairs, minutes)
+        )
         free.append(len(extra))
         if offset < days:
             uses.append(
@@ -357,7 +366,9 @@ def capacity(location: ClinicLocation, first: dt.date, days: int = HORIZON_DAYS)
     return Capacity(uses, len(starts), starts, minutes, days)
 
 
-def page_extras(location: ClinicLocation, schedule: Sequence[dict[str, Any]], now: dt.datetime) -> dict[str, Any]:
+def page_extras(
+    location: ClinicLocation, schedule: Sequence[dict[str, Any]], now: dt.datetime
+) -> dict[str, Any]:
     """What the calendar page adds to the days views.py lists: the day's time grid by chair, the rules each
     booked visit breaks as things stand, and the visits to flag as unconfirmed."""
     from ketaclinic.scheduling import waitlist

@@ -117,7 +117,7 @@ def load(locations: Iterable[ClinicLocation], *, full: bool) -> None:
             calendar_life(location)
 
 
-# --- Calendars, the waitlist and reminders (items 5-7) ---------------------------------------------------------
+# --- Calendars, the waitlist and reminders (items 5-7) ------------------------------------------------------
 
 
 def calendar_life(location: ClinicLocation) -> None:
@@ -129,7 +129,12 @@ def calendar_life(location: ClinicLocation) -> None:
     from ketaclinic.patients.models import Patient
     from ketaclinic.scheduling import moves, waitlist
     from ketaclinic.scheduling.inputs import AppointmentIn, WaitlistIn
-    from ketaclinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus, VisitConfirmation
+    from ketaclinic.scheduling.models import (
+        Appointment,
+        AppointmentKind,
+        AppointmentStatus,
+        VisitConfirmation,
+    )
 
     desk = User.objects.get(username=f"frontdesk.{location.slug}")
     today = local_today(location)

@@ -87,6 +87,7 @@ def do_move_appointment(
     if refusals and not data.override_reason:
         raise actions.BookingConflict(refusals)
     moved_from = row.starts_at
+    assert visit.chair is not None  # every move tries a chair
     row.starts_at, row.ends_at, row.chair_id = visit.starts_at, visit.ends_at, visit.chair
     broke = sorted({r.rule_id for r in refusals})
     if broke:

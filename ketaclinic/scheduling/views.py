@@ -167,7 +167,7 @@ def _calendar(
     }
     from ketaclinic.scheduling import calendars  # the grid, conflicts and flags (items 5-6)
 
-    context.update(calendars.page_extras(location, context["schedule"], timezone.now()))
+    context.update(calendars.page_extras(location, _days_of(context), timezone.now()))
     return render(request, "scheduling/calendar.html", context, status=status)
 
 
@@ -446,3 +446,8 @@ def add_resource(request: HttpRequest, location_id: int, what: str) -> HttpRespo
         {"opening": "Opening hours added.", "closure": "Closure added.", "shift": "Shift added."}[what],
     )
     return redirect("scheduling:resources", location_id=location.pk)
+
+
+def _days_of(context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    days: list[dict[str, Any]] = context["schedule"]
+    return days

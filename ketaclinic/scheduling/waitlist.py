@@ -83,7 +83,7 @@ def _when(moment: dt.datetime, location: ClinicLocation) -> str:
     return moment.astimezone(location_zone(location)).strftime("%A %d %B at %H:%M")
 
 
-# --- Reminders and confirmation ------------------------------------------------------------------------------
+# --- Reminders and confirmation -----------------------------------------------------------------------------
 
 
 def reminder_message(location: ClinicLocation, starts_at: dt.datetime, secret: str) -> tuple[str, str]:
@@ -172,7 +172,7 @@ def unconfirmed(appointments: Iterable[Appointment], location: ClinicLocation, n
     return {pk for pk in near if pk not in confirmed}
 
 
-# --- The waitlist ----------------------------------------------------------------------------------------------
+# --- The waitlist -------------------------------------------------------------------------------------------
 
 
 @transaction.atomic

@@ -66,7 +66,7 @@ def move_url(appointment: Appointment) -> str:
     return f"/api/v1/appointments/{appointment.pk}/move"
 
 
-# --- Moving a visit ------------------------------------------------------------------------------------------
+# --- Moving a visit -----------------------------------------------------------------------------------------
 
 
 def test_a_move_keeps_the_length_and_is_audited(world: World, north: ClinicLocation) -> None:
@@ -217,7 +217,7 @@ def test_a_writer_here_and_reader_there_moves_only_here(world: World, north: Cli
     )
 
 
-# --- Conflicts on the grid, check-in, late cancellation ---------------------------------------------------------
+# --- Conflicts on the grid, check-in, late cancellation -----------------------------------------------------
 
 
 def test_the_day_grid_flags_a_visit_a_later_closure_breaks(world: World, north: ClinicLocation) -> None:
@@ -260,7 +260,7 @@ def test_a_late_cancellation_is_recorded(world: World, north: ClinicLocation) ->
     assert soon.late_cancel and not far.late_cancel
 
 
-# --- The waitlist: offer, hold, expiry, next, accept ------------------------------------------------------------
+# --- The waitlist: offer, hold, expiry, next, accept --------------------------------------------------------
 
 
 def _wait(world: World, index: int, **more: Any) -> WaitlistEntry:
@@ -347,7 +347,7 @@ def test_the_waitlist_through_the_api_and_page(world: World, north: ClinicLocati
     assert patient.family_name in page.content.decode()
 
 
-# --- Reminders and confirmation ---------------------------------------------------------------------------------
+# --- Reminders and confirmation -----------------------------------------------------------------------------
 
 
 def test_a_reminder_asks_for_confirmation_and_unconfirmed_visits_are_flagged(
@@ -360,7 +360,10 @@ def test_a_reminder_asks_for_confirmation_and_unconfirmed_visits_are_flagged(
         else local_day(north, 1)
     )
     calendar = f"/schedule/?location={north.pk}&start={day.isoformat()}"
-    assert 'title="Not confirmed by the patient"' in world.client("frontdesk.north").get(calendar).content.decode()
+    assert (
+        'title="Not confirmed by the patient"'
+        in world.client("frontdesk.north").get(calendar).content.decode()
+    )
     assert waitlist.send_visit_reminders(timezone.now()) >= 1
     assert waitlist.send_visit_reminders(timezone.now()) == 0  # sent once
     confirmation = VisitConfirmation.objects.get(appointment=visit)
@@ -373,7 +376,10 @@ def test_a_reminder_asks_for_confirmation_and_unconfirmed_visits_are_flagged(
     assert VisitConfirmation.objects.get(pk=confirmation.pk).confirmed_at is None  # a GET confirms nothing
     assert public.post(f"/schedule/visit/{secret}/").status_code == 200
     assert VisitConfirmation.objects.get(pk=confirmation.pk).confirmed_at is not None
-    assert 'title="Not confirmed by the patient"' not in world.client("frontdesk.north").get(calendar).content.decode()
+    assert (
+        'title="Not confirmed by the patient"'
+        not in world.client("frontdesk.north").get(calendar).content.decode()
+    )
     assert public.get("/schedule/visit/not-a-secret/").status_code == 404
 
 
@@ -385,7 +391,7 @@ def test_reminder_message_names_no_patient_or_treatment(world: World, north: Cli
         assert word.lower() not in text.lower()
 
 
-# --- Calendar feeds ---------------------------------------------------------------------------------------------
+# --- Calendar feeds -----------------------------------------------------------------------------------------
 
 
 def _path(url: str) -> str:
@@ -440,7 +446,7 @@ def test_a_disabled_accounts_feed_is_not_found(world: World, north: ClinicLocati
     assert world.client(None).get(url).status_code == 404
 
 
-# --- Staff calendars and capacity -------------------------------------------------------------------------------
+# --- Staff calendars and capacity ---------------------------------------------------------------------------
 
 
 def test_a_nurses_calendar_shows_the_dosing_visits_of_their_shifts(
