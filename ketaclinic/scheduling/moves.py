@@ -30,7 +30,11 @@ def is_late_cancellation(starts_at: dt.datetime, now: dt.datetime, late_cancel_h
 
 
 def _row(appointment: Appointment, expected_version: int | None) -> Appointment:
-    row = Appointment.objects.select_for_update().select_related("session__plan").get(pk=appointment.pk)
+    row = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("session__plan")
+        .get(pk=appointment.pk)
+    )
     if expected_version is not None and row.version != expected_version:
         raise VersionConflict(row.version)
     row.patient = appointment.patient

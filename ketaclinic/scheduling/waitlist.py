@@ -279,7 +279,7 @@ def offer_slot(slot: Slot, *, now: dt.datetime, origin: Origin = SYSTEM) -> Slot
     ends_at = slot.starts_at + dt.timedelta(minutes=minutes)
     asked = _offered_this_slot(slot)
     waiting = (
-        WaitlistEntry.objects.select_for_update()
+        WaitlistEntry.objects.select_for_update(of=("self",))
         .select_related("patient")
         .filter(location=slot.location, kind=slot.kind.value, status=WaitlistStatus.WAITING)
         .exclude(pk__in=asked)
@@ -354,7 +354,11 @@ def do_accept_offer(offer: SlotOffer, *, now: dt.datetime, origin: Origin = SYST
     from ketaclinic.scheduling import actions
 
     actions._lock(offer.location_id)
-    row = SlotOffer.objects.select_for_update().select_related("entry__patient", "location").get(pk=offer.pk)
+    row = (
+        SlotOffer.objects.select_for_update(of=("self",))
+        .select_related("entry__patient", "location")
+        .get(pk=offer.pk)
+    )
     if row.status != OfferStatus.OPEN or row.hold_until <= now:
         return None
     entry = row.entry
@@ -385,7 +389,11 @@ def _visit_for_booking(entry: WaitlistEntry, slot: Slot) -> Visit:
 
 @transaction.atomic
 def _expire(offer: SlotOffer, now: dt.datetime) -> SlotOffer | None:
-    row = SlotOffer.objects.select_for_update().select_related("entry__patient", "location").get(pk=offer.pk)
+    row = (
+        SlotOffer.objects.select_for_update(of=("self",))
+        .select_related("entry__patient", "location")
+        .get(pk=offer.pk)
+    )
     if row.status != OfferStatus.OPEN or row.hold_until > now:
         return None
     row.status = OfferStatus.EXPIRED
