@@ -139,6 +139,14 @@ def confirmation_of(secret: str) -> VisitConfirmation | None:
     )
 
 
+def confirmation_of_appointment(appointment: Appointment) -> VisitConfirmation | None:
+    return (
+        VisitConfirmation.objects.select_related("appointment__patient__location")
+        .filter(appointment=appointment)
+        .first()
+    )
+
+
 def confirmable(found: VisitConfirmation | None, now: dt.datetime) -> bool:
     return (
         found is not None
