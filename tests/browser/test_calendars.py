@@ -126,13 +126,22 @@ def test_front_desk_books_an_induction_and_the_nurse_feed_has_no_names(
 def test_a_patient_confirms_a_visit_on_a_phone(
     browser: Browser, server: str, screenshots: Path, manage: Callable[..., str]
 ) -> None:
-    _setup(manage)
     script = """
 import datetime as dt
 from django.utils import timezone
-from ketaclinic.scheduling import waitlist
+from ketaclinic.accounts.models import User
+from ketaclinic.clinicpolicy.clock import local_today, location_zone
+from ketaclinic.patients.models import Patient
+from ketaclinic.scheduling import actions, waitlist
+from ketaclinic.scheduling.inputs import AppointmentIn
 from ketaclinic.scheduling.models import Appointment, VisitConfirmation
 a = Appointment.objects.filter(status='booked', starts_at__gt=timezone.now()).order_by('starts_at').first()
+if a is None:
+    p = Patient.objects.filter(location__slug='north').order_by('mrn').first()
+    day = local_today(p.location) + dt.timedelta(days=1)
+    start = dt.datetime.combine(day, dt.time(10), tzinfo=location_zone(p.location))
+    data = AppointmentIn(patient_id=p.pk, kind='consultation', starts_at=start, override_reason='Journey')
+    a = actions.do_book_appointment(p, data, actor=User.objects.get(username='frontdesk.north'))
 secret = waitlist.new_secret()
 VisitConfirmation.objects.update_or_create(
     appointment=a,
