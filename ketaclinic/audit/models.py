@@ -159,6 +159,20 @@ class Action(models.TextChoices):
     # (changed_fields count the visits booked and refused; each booking is its own schedule.book row).
     PROPOSAL_CREATE = "schedule.proposal", "Week's schedule proposal asked for"
     PROPOSAL_ACCEPT = "schedule.proposal_accept", "Week's schedule proposal accepted"
+    # Calendars, the waitlist and feeds (ketaclinic/scheduling, items 5-7): a visit moved (an override names
+    # its rules), a patient's arrival, a visit reminder sent and confirmed, waitlist entries, slot offers
+    # made, accepted and expired, and a staff member's calendar feed made, rotated, revoked and read.
+    APPOINTMENT_MOVE = "schedule.move", "Appointment moved"
+    APPOINTMENT_ARRIVE = "schedule.arrive", "Patient checked in for an appointment"
+    VISIT_REMINDER = "schedule.reminder", "Visit reminder sent (asks for confirmation)"
+    VISIT_CONFIRM = "schedule.confirm", "Visit confirmed by the patient"
+    WAITLIST_ADD = "schedule.waitlist_add", "Patient added to the waitlist"
+    WAITLIST_REMOVE = "schedule.waitlist_remove", "Patient removed from the waitlist"
+    SLOT_OFFER = "schedule.offer", "Freed slot offered to the waitlist"
+    SLOT_ACCEPT = "schedule.offer_accept", "Slot offer accepted and booked"
+    SLOT_EXPIRE = "schedule.offer_expire", "Slot offer expired"
+    CALENDAR_FEED = "schedule.feed", "Calendar feed made, rotated or revoked"
+    CALENDAR_FEED_READ = "schedule.feed_read", "Calendar feed read"
     # Ketamine-assisted psychotherapy (ketaclinic/therapy): the care team changed (its rows keep who joined
     # and left, when and by whom), therapy sessions scheduled, notes written, signed and amended, and each
     # read of another author's psychotherapy note (the row names the access, whose row keeps the reason).

@@ -612,6 +612,36 @@ class ClinicPolicy:
         default=50,
         metadata=_doc(_C, (), "Minutes an integration session holds its therapy room."),
     )
+    late_cancel_hours: int = field(
+        default=24,
+        metadata=_doc(
+            _C,
+            (),
+            "A cancellation less than this many hours before the visit is recorded as late (ketamine "
+            "clinics commonly ask for 24 hours' notice).",
+        ),
+    )
+    waitlist_hold_minutes: int = field(
+        default=60,
+        metadata=_doc(
+            _C,
+            (),
+            "Minutes a freed slot is held for the waitlist patient it is offered to before it moves to the "
+            "next (calendars commonly hold 15 minutes to 2 hours).",
+        ),
+    )
+    visit_reminder_hours: int = field(
+        default=48,
+        metadata=_doc(
+            _C, (), "Hours before a visit its reminder is sent, asking the patient to confirm they will come."
+        ),
+    )
+    unconfirmed_flag_hours: int = field(
+        default=24,
+        metadata=_doc(
+            _C, (), "A visit not confirmed by this many hours before it starts is flagged to front desk."
+        ),
+    )
     # --- At-home ketamine (reference 1.3, 1.4, 2.3, 2.5; product brief "At-home programs") --------------
     # Nobody qualified is in the room, so each number is the clinic's; the defaults are the reference's
     # in-clinic values where it has one.
@@ -735,6 +765,10 @@ _INT_MINIMUMS: dict[str, int] = {
     "consultation_visit_minutes": 5,
     "preparation_visit_minutes": 5,
     "integration_visit_minutes": 5,
+    "late_cancel_hours": 0,
+    "waitlist_hold_minutes": 5,
+    "visit_reminder_hours": 1,
+    "unconfirmed_flag_hours": 1,
     "home_checkin_after_hours": 0,
     "home_checkin_due_hours": 1,
     "home_fail_side_effect_level": 1,

@@ -328,11 +328,24 @@ def do_cancel_appointment(
         raise InvalidInput(
             {"status": f"a {row.get_status_display().lower()} appointment cannot be cancelled"}
         )
+    from ketaclinic.scheduling import moves, waitlist  # they build on this module
+
+    now = timezone.now()
     row.status, row.cancel_reason = AppointmentStatus.CANCELLED, reason
+    row.late_cancel = moves.is_late_cancellation(row.starts_at, now, moves.late_cancel_hours(row))
     row.version += 1
-    row.updated_at = timezone.now()
-    row.save(update_fields=["status", "cancel_reason", "version", "updated_at"])
-    record(Action.APPOINTMENT_CANCEL, actor=actor, origin=origin, obj=row, patient=row.patient)
+    row.updated_at = now
+    row.save(update_fields=["status", "cancel_reason", "late_cancel", "version", "updated_at"])
+    changed = ["late_cancel"] if row.late_cancel else []
+    record(
+        Action.APPOINTMENT_CANCEL,
+        actor=actor,
+        origin=origin,
+        obj=row,
+        patient=row.patient,
+        changed_fields=changed,
+    )
+    waitlist.offer_freed(row, now=now, origin=origin)  # the freed slot goes to the waitlist, in order
     return row
 
 

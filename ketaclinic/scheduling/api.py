@@ -317,3 +317,7 @@ def accept_proposal(request: HttpRequest, proposal_id: str, body: week_proposals
     found = week_proposals.get_proposal_for(request.user, proposal_id, origin=origin)
     done = week_proposals.do_accept(found, body, actor=request.user, origin=origin)
     return _proposal_answer(request, done)
+
+
+# Calendars, the waitlist and feeds (items 5-7): their routes join this router.
+from ketaclinic.scheduling import calendar_api as _calendar_api  # noqa: E402,F401

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ketaclinic.accounts.models import ClinicLocation, User
 from ketaclinic.clinicpolicy.actions import do_change_policy
@@ -114,3 +115,70 @@ def load(locations: Iterable[ClinicLocation], *, full: bool) -> None:
         if full:
             ratio(location)
             courses(location)
+            calendar_life(location)
+
+
+# --- Calendars, the waitlist and reminders (items 5-7) ------------------------------------------------------
+
+
+def calendar_life(location: ClinicLocation) -> None:
+    """A day's life on the calendar: two patients on the waitlist, a consultation booked then cancelled
+    (its slot offered to the first of them, held), a consultation tomorrow morning the patient has not
+    confirmed (flagged to front desk), reminders sent for the next visits and every other one confirmed,
+    and today's next visit checked in when there is one."""
+    from django.utils import timezone
+
+    from ketaclinic.patients.models import Patient
+    from ketaclinic.scheduling import moves, waitlist
+    from ketaclinic.scheduling.inputs import AppointmentIn, WaitlistIn
+    from ketaclinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
+
+    desk = User.objects.get(username=f"frontdesk.{location.slug}")
+    today = local_today(location)
+    busy = set(Appointment.objects.filter(location=location).values_list("patient_id", flat=True))
+    free = list(Patient.objects.filter(location=location).exclude(pk__in=busy).order_by("mrn")[:4])
+    if len(free) < 4:
+        return
+    for patient, days in ((free[0], [0, 1, 2, 3, 4]), (free[1], [])):
+        data = WaitlistIn(
+            patient_id=patient.pk,
+            kind=AppointmentKind.CONSULTATION,
+            preferred_days=days,
+            preferred_from=dt.time(9),
+            preferred_to=dt.time(17),
+            note="Would like an earlier consultation",
+        )
+        waitlist.do_add_to_waitlist(patient, data, actor=desk)
+    day = today + dt.timedelta(days=2)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    bookings = [
+        (free[2], _at(location, day, dt.time(14))),
+        (free[3], _at(location, today + dt.timedelta(days=1), dt.time(10))),
+    ]
+    made: list[Any] = []
+    for patient, start in bookings:
+        booking = AppointmentIn(patient_id=patient.pk, kind=AppointmentKind.CONSULTATION, starts_at=start)
+        try:
+            made.append(actions.do_book_appointment(patient, booking, actor=desk))
+        except actions.BookingConflict:
+            made.append(None)
+    if made[0] is not None:
+        actions.do_cancel_appointment(made[0], "Patient has to work that day", actor=desk)
+    now = timezone.now()
+    upcoming = Appointment.objects.filter(
+        location=location, status=AppointmentStatus.BOOKED, starts_at__gt=now
+    ).order_by("starts_at")[:8]
+    for n, visit in enumerate(upcoming):
+        if waitlist.do_send_visit_reminder(visit, now=now) and n % 2 and visit != made[1]:
+            found = waitlist.confirmation_of_appointment(visit)
+            if found is not None:
+                waitlist.do_confirm_visit(found, now=now)
+    first_today = (
+        Appointment.objects.filter(location=location, status=AppointmentStatus.BOOKED, starts_at__gte=now)
+        .filter(starts_at__lt=_at(location, today + dt.timedelta(days=1), dt.time(0)))
+        .order_by("starts_at")
+        .first()
+    )
+    if first_today is not None:
+        moves.do_check_in(first_today, actor=desk)

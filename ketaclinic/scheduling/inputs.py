@@ -93,3 +93,51 @@ class ShiftIn(Strict):
         if self.ends_at - self.starts_at > dt.timedelta(hours=24):
             raise ValueError("ends_at: a shift lasts at most 24 hours")
         return self
+
+
+# --- Calendars, the waitlist and feeds (moves.py, waitlist.py, feeds.py) ----------------------------------
+
+
+class MoveIn(Strict):
+    """Move a booked visit: the new start (its length kept) and optionally another chair or room."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"starts_at": "2026-12-02T10:00:00-08:00", "chair": 3}]}
+    )
+    starts_at: Moment
+    chair: ChairId | None = None
+    override_reason: OptionalReason = ""
+
+
+class CheckInIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
+
+
+class WaitlistIn(Strict):
+    """A patient waiting for a visit of `kind`: the local weekdays (Monday = 0) and times that suit them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "patient_id": "5b1c0d3e-0000-4000-8000-000000000000",
+                    "kind": "esketamine_nasal",
+                    "preferred_days": [0, 2, 4],
+                    "preferred_from": "08:00",
+                    "preferred_to": "13:00",
+                }
+            ]
+        }
+    )
+    patient_id: uuid.UUID
+    kind: AppointmentKind
+    preferred_days: Annotated[list[Weekday], Field(max_length=7)] = []
+    preferred_from: dt.time | None = None
+    preferred_to: dt.time | None = None
+    note: OptionalReason = ""
+
+    @model_validator(mode="after")
+    def _span(self) -> WaitlistIn:
+        if self.preferred_from and self.preferred_to and self.preferred_from >= self.preferred_to:
+            raise ValueError("preferred_to: must be after preferred_from")
+        return self

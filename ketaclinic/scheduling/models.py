@@ -124,6 +124,14 @@ class Appointment(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField()
     version = models.PositiveIntegerField(default=1)
+    # Calendars, check-in and the waitlist (calendars.py, moves.py, waitlist.py): the staff member the visit
+    # is with (a therapist's own session; shown on their calendar and feed), when the patient arrived, and
+    # whether a cancellation came later than the clinic's notice (policy late_cancel_hours).
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    late_cancel = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -215,3 +223,103 @@ class ProposedVisit(models.Model):
 
     def __str__(self) -> str:
         return f"proposed visit {self.pk}"
+
+
+# --- Reminders, the waitlist and calendar feeds (waitlist.py, feeds.py) ------------------------------------
+
+
+class VisitConfirmation(models.Model):
+    """The reminder sent before a visit and the patient's answer. The reminder's link carries a secret whose
+    SHA-256 is kept here (never the secret); an unconfirmed visit near its start is flagged to front desk."""
+
+    appointment = models.OneToOneField(Appointment, on_delete=models.CASCADE, related_name="confirmation")
+    token_hash = models.CharField(max_length=64, unique=True)
+    sent_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"confirmation {self.pk}"
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    OFFERED = "offered", "Offered a slot"
+    BOOKED = "booked", "Booked"
+    REMOVED = "removed", "Removed"
+
+
+class WaitlistEntry(models.Model):
+    """A patient waiting for a visit of `kind` at their location, with the days and times that suit them;
+    freed slots are offered in the order entries were added."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=AppointmentKind.choices)
+    # Local weekdays (Monday = 0) and the local time span that suit the patient; empty: any.
+    preferred_days = models.JSONField(default=list)
+    preferred_from = models.TimeField(null=True, blank=True)
+    preferred_to = models.TimeField(null=True, blank=True)
+    note = models.CharField(max_length=REASON_MAX, blank=True)
+    status = models.CharField(max_length=10, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING)
+    added_at = models.DateTimeField()
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [models.Index(fields=["location", "status", "added_at"], name="waitlist_queue")]
+        ordering = ["added_at"]
+
+    def __str__(self) -> str:
+        return f"waitlist entry {self.pk}"
+
+
+class OfferStatus(models.TextChoices):
+    OPEN = "open", "Held for the patient"
+    ACCEPTED = "accepted", "Accepted and booked"
+    EXPIRED = "expired", "Expired"
+    WITHDRAWN = "withdrawn", "Withdrawn (the slot was taken)"
+
+
+class SlotOffer(models.Model):
+    """A freed slot held for one waitlist entry until `hold_until` (policy waitlist_hold_minutes); the
+    message's link carries a secret whose SHA-256 is kept here. Accepting books it; expiry moves on."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.PROTECT, related_name="offers")
+    location = models.ForeignKey("accounts.ClinicLocation", on_delete=models.PROTECT, related_name="+")
+    chair = models.ForeignKey("clinicpolicy.Chair", on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField()
+    freed_from = models.ForeignKey(Appointment, on_delete=models.PROTECT, null=True, related_name="+")
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, null=True, related_name="+")
+    status = models.CharField(max_length=10, choices=OfferStatus.choices, default=OfferStatus.OPEN)
+    token_hash = models.CharField(max_length=64, unique=True)
+    offered_at = models.DateTimeField()
+    hold_until = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "hold_until"], name="offer_expiry")]
+        ordering = ["offered_at"]
+
+    def __str__(self) -> str:
+        return f"slot offer {self.pk}"
+
+
+class CalendarFeed(models.Model):
+    """A staff member's private calendar-feed URL: only the SHA-256 of its secret is kept. Rotating makes a
+    new row and revokes the old; a revoked secret answers 404."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(revoked_at__isnull=True), name="calendar_feed_one_live"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"calendar feed {self.pk}"

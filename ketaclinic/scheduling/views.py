@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pydantic import ValidationError
 
@@ -164,6 +165,9 @@ def _calendar(
         "notices": list(messages.get_messages(request)),
         "weekdays": WEEKDAYS,
     }
+    from ketaclinic.scheduling import calendars  # the grid, conflicts and flags (items 5-6)
+
+    context.update(calendars.page_extras(location, _days_of(context), timezone.now()))
     return render(request, "scheduling/calendar.html", context, status=status)
 
 
@@ -577,3 +581,8 @@ def accept_proposal(request: HttpRequest, proposal_id: str) -> HttpResponse:
         response.status_code = 422
         return response
     return _proposal_page(request, done, notice="accepted")
+
+
+def _days_of(context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    days: list[dict[str, Any]] = context["schedule"]
+    return days

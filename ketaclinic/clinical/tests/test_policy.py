@@ -52,6 +52,11 @@ def test_every_field_is_documented_with_basis_and_sources() -> None:
             "consultation_visit_",
             "preparation_visit_",
             "integration_visit_",
+            # The calendar's notice, hold, reminder and flag times: the clinic's operations, not medicine.
+            "late_cancel_hours",
+            "waitlist_hold_minutes",
+            "visit_reminder_hours",
+            "unconfirmed_flag_hours",
         )
         assert row.sources or row.name.startswith(operational), row.name
         assert row.is_default

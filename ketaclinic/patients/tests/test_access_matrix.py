@@ -750,6 +750,9 @@ WEB_EXEMPT = {
     "mfa:reset",
 }
 
+# The calendar's public pages (a patient's visit and offer links, a staff member's feed): the secret is
+# the key.
+WEB_EXEMPT |= scheduling_matrix.PUBLIC
 
 # The areas whose pages this matrix covers (staff, emergency and the admin site have their own matrices).
 COVERED_NAMESPACES = {

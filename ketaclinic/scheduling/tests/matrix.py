@@ -9,8 +9,8 @@ from typing import Any
 
 from ketaclinic.accounts.models import User
 from ketaclinic.patients.models import Patient
-from ketaclinic.scheduling import actions
-from ketaclinic.scheduling.inputs import AppointmentIn
+from ketaclinic.scheduling import actions, waitlist
+from ketaclinic.scheduling.inputs import AppointmentIn, WaitlistIn
 from ketaclinic.scheduling.models import Appointment, AppointmentKind
 from ketaclinic.scheduling.tests.helpers import at, future_plan, local_day, set_ratio
 from ketaclinic.tests import memo
@@ -96,9 +96,66 @@ ROUTES: list[tuple[str, str, str, Any, set[str], bool, bool]] = [
     ),
 ]
 
+# Calendars, the waitlist and feeds (items 5-7).
+FEED_HOLDERS = {"prescriber", "nurse", "therapist", "frontdesk"}
+MOVE = {"date": "{day}", "time": "11:00"}
+ROUTES += [
+    ("appointment page", "get", "/schedule/appointments/{appointment}/", None, READERS, True, False),
+    ("appointment move page", "post", "/schedule/appointments/{appointment}/move/", MOVE, FRONT, True, False),
+    (
+        "appointment check-in page",
+        "post",
+        "/schedule/appointments/{appointment}/check-in/",
+        {},
+        FRONT,
+        True,
+        False,
+    ),
+    ("staff calendar page", "get", "/schedule/staff/{staff}/", None, READERS, True, False),
+    ("my calendar page", "get", "/schedule/me/", None, FEED_HOLDERS, False, False),
+    ("my feed rotate page", "post", "/schedule/me/feed/rotate/", {}, FEED_HOLDERS, False, False),
+    ("capacity page", "get", "/schedule/capacity/?location={location_id}", None, READERS, True, False),
+    ("waitlist page", "get", "/schedule/waitlist/?location={location_id}", None, READERS, True, False),
+    (
+        "waitlist add page",
+        "post",
+        "/schedule/waitlist/add/",
+        {"location": "{location_id}", "patient_mrn": "{mrn}", "kind": "consultation"},
+        FRONT,
+        True,
+        False,
+    ),
+    ("waitlist remove page", "post", "/schedule/waitlist/{entry}/remove/", {}, FRONT, True, False),
+    ("api calendar feed", "get", "/api/v1/me/calendar-feed", None, FEED_HOLDERS, False, True),
+    (
+        "api move appointment",
+        "post",
+        f"{A}/move",
+        {"starts_at": "{later}"},
+        FRONT,
+        True,
+        True,
+    ),
+    ("api check-in", "post", f"{A}/check-in", {}, FRONT, True, True),
+    (
+        "api waitlist add",
+        "post",
+        "/api/v1/waitlist",
+        {"patient_id": "{pid}", "kind": "consultation"},
+        FRONT,
+        True,
+        True,
+    ),
+    ("api waitlist", "get", "/api/v1/waitlist?location_id={location_id}", None, READERS, True, True),
+]
+# The patient's public links and the feed itself: the secret is the key (tests in test_calendars.py).
+PUBLIC = {"scheduling:confirm_visit", "scheduling:take_offer", "scheduling:feed"}
+
 NAMES = {r[0] for r in ROUTES}
 SAMPLE_IDS = {
     "appointment": "00000000-0000-4000-8000-000000000000",
+    "staff": 1,
+    "entry": "00000000-0000-4000-8000-000000000000",
 }
 
 _PREPARED: dict[tuple[str, Any], dict[str, Any]] = memo.per_test()
@@ -123,6 +180,15 @@ def prepare(name: str, patient: Patient) -> dict[str, Any]:
         assert first is not None
         ids["plan_day"] = first.date.isoformat()
         ids["plan_start"] = at(location, 2, 11).isoformat()
+    if "appointment page" in name or "move" in name:
+        ids["appointment"] = book(patient, at(location, 2), desk).pk
+    if "check-in" in name:
+        ids["appointment"] = book(patient, at(location, 0, 0, 5), desk, "Recorded late").pk
+    if "waitlist remove" in name:
+        data_in = WaitlistIn(patient_id=patient.pk, kind=AppointmentKind.CONSULTATION)
+        ids["entry"] = waitlist.do_add_to_waitlist(patient, data_in, actor=desk).pk
+    if "staff calendar" in name:
+        ids["staff"] = User.objects.get(username=f"nurse.{location.slug}").pk
     if "cancel" in name or "no-show" in name:
         started = "no-show" in name
         start = at(location, 0, 0, 5) if started else at(location, 2)
@@ -134,6 +200,13 @@ def prepare(name: str, patient: Patient) -> dict[str, Any]:
         )
         ids["appointment"] = actions.do_book_appointment(patient, data, actor=desk).pk
     return ids
+
+
+def book(patient: Patient, start: Any, desk: User, override: str = "") -> Appointment:
+    data = AppointmentIn(
+        patient_id=patient.pk, kind=AppointmentKind.CONSULTATION, starts_at=start, override_reason=override
+    )
+    return actions.do_book_appointment(patient, data, actor=desk)
 
 
 def _fill(value: Any, values: dict[str, str]) -> Any:
@@ -163,6 +236,7 @@ def call(route: tuple[Any, ...], patient: Patient, send: Callable[[str, Any], An
         "far_day": local_day(location, 60).isoformat(),
         "start": at(location, 2).isoformat(),
         "past": at(location, -1).isoformat(),
+        "later": at(location, 2, 14).isoformat(),
         **{k: str(v) for k, v in ids.items()},
     }
     target = url.format(**values)
