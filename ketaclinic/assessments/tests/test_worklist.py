@@ -165,13 +165,13 @@ def test_the_worklist_page_names_patients_and_links_the_next_step(world: World) 
     assert "/cssrs/" not in nurse_page  # a nurse sees the task, the prescriber does it
 
 
-@pytest.mark.parametrize("who", ["prescriber.north", "nurse.north"])
+@pytest.mark.parametrize("who", ["prescriber.north", "nurse.north", "therapist.north"])
 def test_the_top_bar_links_the_worklist_for_its_roles(world: World, who: str) -> None:
     assert 'href="/worklist/"' in world.client(who).get("/patients/").content.decode()
 
 
 def test_the_top_bar_has_no_worklist_link_without_the_permission(world: World) -> None:
-    assert 'href="/worklist/"' not in world.client("therapist.north").get("/patients/").content.decode()
+    assert 'href="/worklist/"' not in world.client("frontdesk.north").get("/patients/").content.decode()
 
 
 def _count(world: World, url: str) -> int:
