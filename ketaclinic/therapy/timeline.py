@@ -269,7 +269,7 @@ def _note_titles(session_ids: list[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID
             if reads_psychotherapy_note(viewer.user, note, viewer.location_id):
                 found[note.session_id].append(f"psychotherapy note ({note.status})")
             continue
-        found[note.session_id].append(f"{TEMPLATES[note.template].name.lower()} note ({note.status})")
+        found[note.session_id].append(f"{TEMPLATES[note.template].label.lower()} note ({note.status})")
     return found
 
 
@@ -430,12 +430,13 @@ def timeline(
     refs: dict[Reader, list[str]] = defaultdict(list)
     for k, _, ref in keys:
         refs[READERS[k]].append(ref)
-    titles: Titles = {}
+    # Keyed by reader and id: ids of different tables may be equal.
+    titles: dict[tuple[Reader, str], tuple[str, str]] = {}
     for reader, wanted in refs.items():
-        titles |= reader(wanted, viewer, patient)
+        titles |= {(reader, ref): found for ref, found in reader(wanted, viewer, patient).items()}
     items = []
     for k, at, ref in keys:
-        title, url = titles.get(ref, ("", ""))
+        title, url = titles.get((READERS[k], ref), ("", ""))
         items.append(Entry(k.value, at, title, ref, url))
     return TimelinePage(items, count, limit, offset, kinds)
 

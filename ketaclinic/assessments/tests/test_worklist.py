@@ -97,7 +97,8 @@ def test_a_positive_suicide_item_is_on_the_worklist_of_its_location_only(world: 
     record(patient, "phq9", ITEM9_POSITIVE, source=Source.SELF_REPORT)
     [item] = _of(_items(world, "prescriber.north"), patient)
     assert item["kind"] == "suicide_item" and item["priority"] == "high"
-    assert set(item) == {"kind", "patient_id", "priority", "due_at", "detail"}
+    assert set(item) == {"kind", "patient_id", "priority", "due_at", "detail", "dose_session_id"}
+    assert item["dose_session_id"] is None
     assert patient.family_name not in item["detail"] and patient.given_name not in item["detail"]
     assert "item 9 scored 2" in item["detail"]
     assert _of(_items(world, "nurse.north"), patient) == [item]
