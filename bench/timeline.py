@@ -257,7 +257,9 @@ def main() -> int:
     try:
         run.wait_until_up(server)
         cookie, _ = run.login()
-        measured = [(name, years, floor.timings(url, h)) for name, years, url, h in _rows(patients, cookie, token)]
+        measured = [
+            (name, years, floor.timings(url, h)) for name, years, url, h in _rows(patients, cookie, token)
+        ]
     except (RuntimeError, OSError) as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1

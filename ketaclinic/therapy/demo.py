@@ -171,7 +171,9 @@ def _course(location: ClinicLocation, today: dt.date, rng: random.Random) -> Non
             _phq9(patient, _at(location, dose.date, 9), PHQ9_TOTALS[(number - 1) % len(PHQ9_TOTALS)], nurse)
             start = _dose(dose, dose.date, location, rng)
             if number <= KAP_DOSES:
-                kap = _session(patient, "kap", start, therapist, dose_session_id=dose.pk, duration_minutes=120)
+                kap = _session(
+                    patient, "kap", start, therapist, dose_session_id=dose.pk, duration_minutes=120
+                )
                 _signed(kap, "kap", KAP, therapist)
         if number == len(doses):
             break  # the latest dose's integration is not yet held: overdue on the worklist

@@ -23,11 +23,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, F, Max, Min, QuerySet, Value
-from django.db.models.functions import Cast
+from django.db.models import Max, Min
 from django.urls import reverse
 
 from ketaclinic.accounts.access import grants
@@ -38,7 +38,6 @@ from ketaclinic.consent.models import Consent
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
 from ketaclinic.screening.models import Screening
-from ketaclinic.therapy.access import reads_psychotherapy_note
 from ketaclinic.therapy.models import TherapyKind, TherapyNote, TherapySession
 from ketaclinic.therapy.templates import TEMPLATES
 from ketaclinic.treatment.models import (
@@ -49,6 +48,7 @@ from ketaclinic.treatment.models import (
     PlanChange,
     PlanModality,
     SessionAlert,
+    TreatmentPlan,
     TreatmentSession,
     VitalSigns,
 )
@@ -108,11 +108,24 @@ class Viewer:
     location_id: int
     clinical: bool
     reads_notes: bool
+    reads_psychotherapy_notes: bool  # of any author (else only their own: access.reads_psychotherapy_note)
 
     @classmethod
     def of(cls, user: Any, patient: Patient) -> Viewer:
         held = grants(user).get(patient.location_id, frozenset())
-        return cls(user, patient.location_id, bool(held & CLINICAL_PERMS), Perm.THERAPY_NOTE_READ in held)
+        return cls(
+            user,
+            patient.location_id,
+            bool(held & CLINICAL_PERMS),
+            Perm.THERAPY_NOTE_READ in held,
+            Perm.PSYCHOTHERAPY_NOTE_READ in held,
+        )
+
+    def reads_psychotherapy_note_of(self, author_id: Any) -> bool:
+        """access.reads_psychotherapy_note, from the note's author alone."""
+        return self.reads_psychotherapy_notes or bool(
+            self.user.is_authenticated and author_id == self.user.pk
+        )
 
     def kinds(self) -> tuple[TimelineKind, ...]:
         return tuple(k for k in TimelineKind if self.clinical or k in SCHEDULE_KINDS)
@@ -139,51 +152,71 @@ class TimelinePage:
 # --- 1. The page's keys: one ordered query over the sources ------------------------------------------------
 
 
-def _keys(qs: QuerySet[Any], kind: TimelineKind, at: str) -> QuerySet[Any]:
-    return (
-        qs.order_by()
-        .annotate(
-            tl_kind=Value(kind.value, output_field=CharField()),
-            tl_at=F(at),
-            tl_ref=Cast("pk", output_field=CharField()),
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """One source table's part of the union: its table, the time column, the patient column, and further
+    conditions on constant codes (never user input)."""
+
+    model: type[Any]
+    at: str
+    where: str = ""
+    join: tuple[type[Any], str] | None = None  # (table the patient is on, the foreign key to it)
+
+    def select(self, kind: TimelineKind) -> str:
+        table, pk = self.model._meta.db_table, self.model._meta.pk.column
+        at = self.model._meta.get_field(self.at).column
+        if self.join is None:
+            patient = f'"{table}".patient_id'
+            joined = ""
+        else:
+            other, fk = self.join
+            other_table = other._meta.db_table
+            patient = f'"{other_table}".patient_id'
+            joined = f' JOIN "{other_table}" ON "{other_table}".id = "{table}".{fk}'
+        where = f" AND {self.where}" if self.where else ""
+        # Table and column names from the models, codes from this module's enums: no input reaches the text.
+        return (
+            f"SELECT '{kind.value}' AS tl_kind, \"{table}\".{at} AS tl_at, "  # noqa: S608
+            f'CAST("{table}".{pk} AS TEXT) AS tl_ref FROM "{table}"{joined} '
+            f"WHERE {patient} = %s{where}"
         )
-        .values_list("tl_kind", "tl_at", "tl_ref")
-    )
 
 
-def _source(patient: Patient, kind: TimelineKind) -> QuerySet[Any]:
-    if kind in THERAPY_KINDS:
-        therapy = TherapySession.objects.filter(patient=patient, kind__in=THERAPY_KINDS[kind])
-        return _keys(therapy, kind, "starts_at")
-    if kind is TimelineKind.CONSULTATION:
-        booked = Appointment.objects.filter(
-            patient=patient, kind=AppointmentKind.CONSULTATION, status__in=CONSULTATION_SHOWN
-        )
-        return _keys(booked, kind, "starts_at")
-    if kind is TimelineKind.DOSE:
-        started = TreatmentSession.objects.filter(patient=patient, checked_in_at__isnull=False)
-        return _keys(started, kind, "checked_in_at")
-    sources: dict[TimelineKind, tuple[QuerySet[Any], str]] = {
-        TimelineKind.SCREENING: (Screening.objects.filter(patient=patient), "created_at"),
-        TimelineKind.CONSENT: (Consent.objects.filter(patient=patient), "signed_at"),
-        TimelineKind.QUESTIONNAIRE: (Assessment.objects.filter(patient=patient), "taken_at"),
-        TimelineKind.ALERT: (SafetyAlert.objects.filter(patient=patient), "created_at"),
-        TimelineKind.PLAN_CHANGE: (PlanChange.objects.filter(plan__patient=patient), "changed_at"),
-    }
-    qs, at = sources[kind]
-    return _keys(qs, kind, at)
+def _codes(values: Iterable[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)  # enum codes of this module: letters and underscores
 
 
-def _union(patient: Patient, kinds: Iterable[TimelineKind], reach: int | None) -> tuple[str, list[Any]]:
+SOURCES: dict[TimelineKind, _Source] = {
+    TimelineKind.CONSULTATION: _Source(
+        Appointment,
+        "starts_at",
+        f"kind = '{AppointmentKind.CONSULTATION.value}' AND status IN ({_codes(CONSULTATION_SHOWN)})",
+    ),
+    TimelineKind.SCREENING: _Source(Screening, "created_at"),
+    TimelineKind.CONSENT: _Source(Consent, "signed_at"),
+    **{
+        kind: _Source(TherapySession, "starts_at", f"kind IN ({_codes(codes)})")
+        for kind, codes in THERAPY_KINDS.items()
+    },
+    TimelineKind.DOSE: _Source(TreatmentSession, "checked_in_at", "checked_in_at IS NOT NULL"),
+    TimelineKind.QUESTIONNAIRE: _Source(Assessment, "taken_at"),
+    TimelineKind.ALERT: _Source(SafetyAlert, "created_at"),
+    TimelineKind.PLAN_CHANGE: _Source(PlanChange, "changed_at", join=(TreatmentPlan, "plan_id")),
+}
+
+
+def _union(patient_key: Any, kinds: Iterable[TimelineKind], reach: int | None) -> tuple[str, list[Any]]:
     """`SELECT tl_kind, tl_at, tl_ref` of every kind; with `reach`, each source cut to its newest `reach`
-    rows (no page up to that depth needs more of any one source)."""
+    rows (no page up to that depth needs more of any one source). Written from the models' table and column
+    names once per call: compiling ten querysets costs more than the queries themselves."""
     parts, params = [], []
     for kind in kinds:
-        sql, part_params = _source(patient, kind).query.sql_with_params()
+        sql = SOURCES[kind].select(kind)
         if reach is not None:
-            sql = f"SELECT * FROM ({sql} ORDER BY tl_at DESC, tl_ref DESC LIMIT {int(reach)}) AS k_{kind.value}"
+            cut = f"ORDER BY tl_at DESC, tl_ref DESC LIMIT {int(reach)}"
+            sql = f"SELECT * FROM ({sql} {cut}) AS k_{kind.value}"  # noqa: S608 (see _Source.select)
         parts.append(sql)
-        params.extend(part_params)
+        params.append(patient_key)
     return " UNION ALL ".join(parts), params
 
 
@@ -199,12 +232,13 @@ def page_keys(
     """The page's (kind, at, ref) in time order, newest first, and how many entries there are in all."""
     if not kinds:
         return [], 0
-    union, params = _union(patient, kinds, offset + limit)
+    key = Patient._meta.pk.get_db_prep_value(patient.pk, connection)
+    union, params = _union(key, kinds, offset + limit)
     ordered = (
         f"SELECT tl_kind, tl_at, tl_ref FROM ({union}) AS timeline "  # noqa: S608 (compiled querysets)
         "ORDER BY tl_at DESC, tl_ref DESC LIMIT %s OFFSET %s"
     )
-    counted, count_params = _union(patient, kinds, None)
+    counted, count_params = _union(key, kinds, None)
     with connection.cursor() as cursor:
         cursor.execute(ordered, [*params, limit, offset])
         rows = cursor.fetchall()
@@ -219,6 +253,24 @@ def _ref(kind: TimelineKind, raw: Any) -> str:
 
 
 # --- 2. The page's rows, by id, one query per kind ----------------------------------------------------------
+
+
+_SAMPLE_UUID, _SAMPLE_INT = uuid.UUID(int=0), 987654321
+
+
+@cache
+def _pattern(name: str, kinds: tuple[bool, ...]) -> str:
+    """The URL of `name` with `{}` for each argument (True: a UUID), reversed once per process."""
+    samples = [_SAMPLE_UUID if is_uuid else _SAMPLE_INT for is_uuid in kinds]
+    url = reverse(name, args=samples)
+    for sample in samples:
+        url = url.replace(str(sample), "{}", 1)
+    return url
+
+
+def _url(name: str, *args: Any) -> str:
+    """reverse(name, args=args) for ids, without resolving the pattern again for each entry of a page."""
+    return _pattern(name, tuple(isinstance(a, uuid.UUID) for a in args)).format(*args)
 
 
 def _uuid(ref: str) -> uuid.UUID:
@@ -241,7 +293,7 @@ def _screenings(refs: list[str], viewer: Viewer, patient: Patient) -> Titles:
     return {
         str(pk): (
             f"Screening for {modalities.get(modality, modality)}: {decision.replace('_', ' ')}",
-            reverse("screening:screening", args=[patient.pk, pk]),
+            _url("screening:screening", patient.pk, pk),
         )
         for pk, modality, decision in rows
     }
@@ -251,7 +303,7 @@ def _consents(refs: list[str], viewer: Viewer, patient: Patient) -> Titles:
     rows = Consent.objects.filter(pk__in=[int(r) for r in refs]).values_list(
         "pk", "document__title", "document__version"
     )
-    url = reverse("consent:patient", args=[patient.pk])
+    url = _url("consent:patient", patient.pk)
     return {str(pk): (f"Consent signed: {title} (version {version})", url) for pk, title, version in rows}
 
 
@@ -261,31 +313,35 @@ def _note_titles(session_ids: list[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID
     found: dict[uuid.UUID, list[str]] = defaultdict(list)
     if not viewer.reads_notes:
         return found
-    notes = TherapyNote.objects.filter(session_id__in=session_ids).only(
-        "pk", "session_id", "template", "status", "psychotherapy_note", "created_by_id", "patient_id"
+    notes = (
+        TherapyNote.objects.filter(session_id__in=session_ids)
+        .order_by("created_at", "pk")
+        .values_list("session_id", "template", "status", "psychotherapy_note", "created_by_id")
     )
-    for note in notes.order_by("created_at", "pk"):
-        if note.psychotherapy_note:
-            if reads_psychotherapy_note(viewer.user, note, viewer.location_id):
-                found[note.session_id].append(f"psychotherapy note ({note.status})")
+    for session_id, template, status, private, author_id in notes:
+        if private:
+            if viewer.reads_psychotherapy_note_of(author_id):
+                found[session_id].append(f"psychotherapy note ({status})")
             continue
-        found[note.session_id].append(f"{TEMPLATES[note.template].label.lower()} note ({note.status})")
+        found[session_id].append(f"{TEMPLATES[template].label.lower()} note ({status})")
     return found
 
 
 def _therapy(refs: list[str], viewer: Viewer, patient: Patient) -> Titles:
     ids = [_uuid(r) for r in refs]
-    sessions = TherapySession.objects.filter(pk__in=ids).select_related("dose_session")
+    sessions = TherapySession.objects.filter(pk__in=ids).values_list(
+        "pk", "kind", "mode", "duration_minutes", "status", "dose_session__number"
+    )
     notes = _note_titles(ids, viewer)
     kinds, modes = dict(TherapyKind.choices), {"in_person": "in person", "video": "video"}
     titles: Titles = {}
-    for s in sessions:
-        parts = [f"{kinds[s.kind]} session", modes.get(s.mode, s.mode), f"{s.duration_minutes} min", s.status]
-        if viewer.clinical and s.dose_session is not None:
-            parts.append(f"for dose session {s.dose_session.number}")
-        if notes.get(s.pk):
-            parts.append("notes: " + ", ".join(notes[s.pk]))
-        titles[str(s.pk)] = (" · ".join(parts), reverse("therapy:session", args=[s.pk]))
+    for pk, kind, mode, minutes, status, dose_number in sessions:
+        parts = [f"{kinds[kind]} session", modes.get(mode, mode), f"{minutes} min", status]
+        if viewer.clinical and dose_number is not None:
+            parts.append(f"for dose session {dose_number}")
+        if notes.get(pk):
+            parts.append("notes: " + ", ".join(notes[pk]))
+        titles[str(pk)] = (" · ".join(parts), _url("therapy:session", pk))
     return titles
 
 
@@ -335,7 +391,7 @@ def _doses(refs: list[str], viewer: Viewer, patient: Patient) -> Titles:
     facts = _dose_facts(ids) if viewer.clinical else {}
     titles: Titles = {}
     for pk, number, status, modality in sessions:
-        url = reverse("treatment:session", args=[pk]) if viewer.clinical else ""
+        url = _url("treatment:session", pk) if viewer.clinical else ""
         if not viewer.clinical:
             titles[str(pk)] = (f"Treatment session {number} ({status.replace('_', ' ')})", url)
             continue
@@ -365,7 +421,7 @@ def _questionnaires(refs: list[str], viewer: Viewer, patient: Patient) -> Titles
         name = INSTRUMENTS[Instrument(instrument)].name
         score = f"total {total}" if total is not None else "answered"
         title = f"{name} {score}" + (f" ({band})" if band else "")
-        titles[str(pk)] = (title, reverse("assessments:assessment", args=[patient.pk, pk]))
+        titles[str(pk)] = (title, _url("assessments:assessment", patient.pk, pk))
     return titles
 
 
@@ -387,7 +443,7 @@ def _alerts(refs: list[str], viewer: Viewer, patient: Patient) -> Titles:
         else:
             how = "a C-SSRS" if by_assessment else "a safety plan" if by_plan else "a clinician's review"
             handled = f"closed {closed_at.date().isoformat()} by {how}"
-        url = reverse("assessments:assessment", args=[patient.pk, raised_by])
+        url = _url("assessments:assessment", patient.pk, raised_by)
         titles[str(pk)] = (f"{what} · {handled}", url)
     return titles
 
@@ -400,7 +456,8 @@ def _plan_changes(refs: list[str], viewer: Viewer, patient: Patient) -> Titles:
     titles: Titles = {}
     for pk, kind, reason, plan_id, modality in rows:
         title = f"Plan {str(kinds.get(kind, kind)).lower()}: {modalities.get(modality, modality)}"
-        titles[str(pk)] = (title + (f" · {reason}" if reason else ""), reverse("treatment:plan", args=[plan_id]))
+        title += f" · {reason}" if reason else ""
+        titles[str(pk)] = (title, _url("treatment:plan", plan_id))
     return titles
 
 

@@ -46,7 +46,9 @@ def test_the_latest_doses_integration_is_overdue_on_the_worklist(world: object) 
 
     locations = list(ClinicLocation.objects.order_by("slug"))
     demo.load(locations, timezone.localdate(), random.Random(1))
-    [item] = [i for i in worklist(User.objects.get(username="therapist.north")) if i.kind is Kind.INTEGRATION_DUE]
+    [item] = [
+        i for i in worklist(User.objects.get(username="therapist.north")) if i.kind is Kind.INTEGRATION_DUE
+    ]
     dose = TreatmentSession.objects.get(pk=item.dose_session_id)
     assert item.priority == "medium" and dose.status == SessionStatus.SIGNED
     assert not TherapySession.objects.filter(dose_session=dose, kind="integration").exists()

@@ -143,7 +143,9 @@ def test_preparation_is_a_clinic_policy(world: World, monkeypatch: pytest.Monkey
     with_therapist(patient)
     data = PolicyChangeIn(values={"kap_preparation_required": False}, reason="Preparation is optional here")
     location = patient.location
-    do_change_policy(location, data, actor=world.user("admin.north"), expected_version=policy_version(location))
+    do_change_policy(
+        location, data, actor=world.user("admin.north"), expected_version=policy_version(location)
+    )
     nurse = staff(patient, "nurse")
     session = ready_to_dose(plan(patient), nurse, clock)
     clock.advance(minutes=1)
