@@ -129,6 +129,7 @@ def _history(patient: Patient, years: int, nurse: User, therapist: User) -> int:
     PlanChange.objects.bulk_create(changes, batch_size=500)
     doses, readings, observations, therapy = [], [], [], []
     for s in sessions:
+        assert s.checked_in_at is not None
         at = s.checked_in_at + dt.timedelta(minutes=40)
         doses.append(Dose(session=s, amount_mg=Decimal(56), lot_number="BENCH-1", started_at=at, **stamp))
         for minutes, systolic in ((-5, 126), (40, 144), (120, 128)):

@@ -105,9 +105,11 @@ def worklist_items(
     now: dt.datetime | None,
 ) -> list[Item]:
     moment = now or timezone.now()
-    policies = {pk: policy_for(loc) for pk, loc in locations.items()}
+    policies: dict[int, Any] = {}  # read only for the locations with a dose awaiting integration
     items = []
     for session in dose_sessions_awaiting_integration(ids):
+        if session.location_id not in policies:
+            policies[session.location_id] = policy_for(locations[session.location_id])
         policy = policies[session.location_id]
         days = protocols.integration_due_within_days(session.plan.protocol, policy)
         due = kap.integration_due(session.dose_at, integrated=False, due_within_days=days, now=moment)

@@ -442,7 +442,8 @@ def _alerts(refs: list[str], viewer: Viewer, patient: Patient) -> Titles:
             handled = "open"
         else:
             how = "a C-SSRS" if by_assessment else "a safety plan" if by_plan else "a clinician's review"
-            handled = f"closed {closed_at.date().isoformat()} by {how}"
+            day = closed_at.date().isoformat() if closed_at else ""
+            handled = f"closed {day} by {how}"
         url = _url("assessments:assessment", patient.pk, raised_by)
         titles[str(pk)] = (f"{what} · {handled}", url)
     return titles

@@ -798,8 +798,8 @@ def dose_blockers(session: TreatmentSession) -> list[str]:
         reasons.append(f"Answer the pre-dose BP gate ({gate.rule_id}) first.")
     if session.doses.exists():
         reasons.append("This session's dose is recorded already.")
-    for gate in _dose_gates:
-        reasons += gate(session)
+    for dose_gate in _dose_gates:
+        reasons += dose_gate(session)
     return reasons
 
 

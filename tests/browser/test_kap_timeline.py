@@ -106,9 +106,6 @@ class Chart:
     def at(self, minutes: int) -> str:
         return (self.start + dt.timedelta(minutes=minutes)).strftime("%H:%M")
 
-    def form(self, step: str) -> object:
-        return self.page.locator(f'form[action="/treatment/sessions/{self.session}/{step}/"]').first
-
     def vitals(self, minutes: int, systolic: int, diastolic: int) -> None:
         form = self.page.locator(f'form[action="/treatment/sessions/{self.session}/vitals/"]').first
         form.locator('input[name="taken_at"]').fill(self.at(minutes))

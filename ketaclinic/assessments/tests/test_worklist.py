@@ -184,9 +184,9 @@ def _count(world: World, url: str) -> int:
 
 
 # Session, user, grants, the locations; open alerts, pending requests; each location's policy stamp, the
-# active plans, the candidates' scores; the active home programs (homecare's source); the audit row (bump,
-# insert, set head).
-WORKLIST_PAGE_QUERIES = 13
+# active plans, the candidates' scores; the active home programs (homecare's source); the dose sessions
+# awaiting integration (therapy's source); the audit row (bump, insert, set head).
+WORKLIST_PAGE_QUERIES = 14
 
 
 def _on_the_worklist(patient: Patient) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from ketaclinic.therapy.models import TherapySession
 from ketaclinic.therapy.tests.helpers import note, staff
 from ketaclinic.treatment import actions as treatment
 from ketaclinic.treatment import inputs as treatment_inputs
-from ketaclinic.treatment.models import ObservationInstrument, TreatmentPlan, TreatmentSession
+from ketaclinic.treatment.models import AlertAnswer, ObservationInstrument, TreatmentPlan, TreatmentSession
 from ketaclinic.treatment.tests.helpers import Clock, plan_today, ready_to_dose, vitals
 
 CADSS_ITEMS = 23
@@ -72,6 +73,7 @@ def dose_through_signature(plan: TreatmentPlan, clock: Clock) -> TreatmentSessio
     treatment.do_use_device(dose, 2, treatment_inputs.DeviceUseIn(), actor=nurse)
     clock.advance(minutes=35)
     treatment.do_record_vitals(session, vitals(clock.now, systolic=148, diastolic=92), actor=nurse)
+    answers: Any
     for instrument, answers in (
         (ObservationInstrument.MOAAS, [4]),
         (ObservationInstrument.CADSS, [1] * 6 + [0] * (CADSS_ITEMS - 6)),
@@ -89,7 +91,7 @@ def dose_through_signature(plan: TreatmentPlan, clock: Clock) -> TreatmentSessio
     )
     treatment.do_record_adverse_event(session, event, actor=nurse)
     for alert in session.alerts.filter(answer=""):
-        answer = treatment_inputs.AlertAnswerIn(answer="responded", note="Reassessed")
+        answer = treatment_inputs.AlertAnswerIn(answer=AlertAnswer.RESPONDED, note="Reassessed")
         treatment.do_answer_alert(alert, answer, actor=nurse)
     clock.advance(minutes=80)
     treatment.do_record_vitals(session, vitals(clock.now, systolic=126, diastolic=80), actor=nurse)
