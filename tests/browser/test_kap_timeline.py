@@ -201,12 +201,14 @@ def test_preparation_dose_integration_and_the_timeline(
     therapist.goto(f"/patients/{seeded['patient']}/")
     therapist.locator("#therapy-panel").get_by_role("link", name="Timeline").click()
     items = therapist.locator("#timeline ol.timeline li")
-    expect(items.filter(has_text="Preparation session")).to_contain_text("preparation note (signed)")
-    dose = items.filter(has_text="Dose session 1")
+    entry = '#timeline li[data-kind="{}"]'.format
+    expect(therapist.locator(entry("preparation"))).to_contain_text("preparation note (signed)")
+    dose = therapist.locator(entry("dose"))
+    expect(dose).to_contain_text("Dose session 1")
     expect(dose).to_contain_text("56 mg")
     expect(dose).to_contain_text("peak BP 146/88")
     expect(dose).to_contain_text("MOAA/S 4")
-    expect(items.filter(has_text="Integration session")).to_contain_text("integration note (signed)")
+    expect(therapist.locator(entry("integration"))).to_contain_text("integration note (signed)")
     expect(therapist.locator("#timeline-trend svg")).to_be_visible()
     _fits(therapist)
     _shot(therapist, screenshots, "timeline-desktop")
@@ -215,9 +217,7 @@ def test_preparation_dose_integration_and_the_timeline(
     therapist.context.close()
 
     nurse.goto(f"/therapy/patients/{seeded['patient']}/timeline/")
-    expect(nurse.locator("#timeline ol.timeline li").filter(has_text="Integration session")).to_contain_text(
-        "integration note (signed)"
-    )
+    expect(nurse.locator(entry("integration"))).to_contain_text("integration note (signed)")
     _fits(nurse)
     _shot(nurse, screenshots, "timeline-tablet")
     nurse.context.close()
