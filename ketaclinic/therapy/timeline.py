@@ -235,8 +235,9 @@ def page_keys(
     key = Patient._meta.pk.get_db_prep_value(patient.pk, connection)
     union, params = _union(key, kinds, offset + limit)
     ordered = (
-        f"SELECT tl_kind, tl_at, tl_ref FROM ({union}) AS timeline "  # noqa: S608 (compiled querysets)
-        "ORDER BY tl_at DESC, tl_ref DESC LIMIT %s OFFSET %s"
+        f"SELECT tl_kind, tl_at, tl_ref FROM ({union}) AS timeline "  # noqa: S608 (see _Source.select)
+        # kind and id break ties of time: ids of different tables may be equal, the pair never is.
+        "ORDER BY tl_at DESC, tl_kind, tl_ref DESC LIMIT %s OFFSET %s"
     )
     counted, count_params = _union(key, kinds, None)
     with connection.cursor() as cursor:
