@@ -75,6 +75,7 @@ bench: $(VENV)/.test
 	$(PY) bench/floor.py
 	$(PY) bench/assessments.py
 	$(PY) -m ketaclinic schedule_benchmark
+	$(PY) bench/timeline.py
 
 clean:
 	rm -rf $(VENV) var

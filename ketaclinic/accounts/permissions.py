@@ -226,6 +226,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.THERAPY_WRITE,
             Perm.THERAPY_NOTE_READ,
             Perm.PSYCHOTHERAPY_NOTE_READ,
+            # Works the worklist: integration due after each dose of their KAP patients (therapy/kap.py).
+            Perm.WORKLIST_READ,
         }
     ),
     # Intake: registers patients and records the history the patient brings.

@@ -22,6 +22,7 @@ WorkKind = Literal[
     "loss_of_response",
     "home_hold",
     "home_checkin_missing",
+    "integration_due",
 ]
 WorkPriority = Literal["urgent", "high", "medium", "low"]
 
@@ -32,6 +33,9 @@ class WorkItemOut(Out):
     priority: WorkPriority
     due_at: dt.datetime | None = Field(description="When it is due (empty for a patient to review)")
     detail: str = Field(description="What needs doing, without the patient's name")
+    dose_session_id: uuid.UUID | None = Field(
+        default=None, description="The dose session it follows (`integration_due`)"
+    )
 
 
 class WorklistOut(Out):
@@ -68,6 +72,7 @@ def item_dict(item: Item) -> dict[str, Any]:
         "priority": item.priority.value,
         "due_at": item.due_at,
         "detail": item.detail,
+        "dose_session_id": item.dose_session_id,
     }
 
 

@@ -7,6 +7,8 @@
 - `home_checkin_missing`, `home_hold` (from the homecare app, above this one, through `add_worklist_source`):
   an at-home program whose next dose is held because the last dose's check-in is missing past due, or for
   another reason (a failed check-in, a blood pressure too high to dose, a different amount taken).
+- `integration_due` (from the therapy app, through `add_worklist_source`): a signed dose session of a KAP
+  patient with no integration session linked to it, within its days (low) or past them (medium).
 - `loss_of_response`: a patient in maintenance (an active plan with a maintenance session on or before today)
   whose scores lost response after reaching it (clinical/outcomes.loss_of_response, OUT-LOSS-OF-RESPONSE)
   and have not regained it.
@@ -59,6 +61,7 @@ class Kind(StrEnum):
     LOSS_OF_RESPONSE = "loss_of_response"
     HOME_HOLD = "home_hold"
     HOME_CHECKIN_MISSING = "home_checkin_missing"
+    INTEGRATION_DUE = "integration_due"
 
 
 class Priority(StrEnum):
@@ -78,6 +81,8 @@ PRIORITY: dict[Kind, Priority] = {
     Kind.NOT_RESPONDING: Priority.MEDIUM,
     Kind.LOSS_OF_RESPONSE: Priority.MEDIUM,
     Kind.ASSESSMENT_DUE: Priority.LOW,
+    # Overdue; an integration still within its days is listed as low.
+    Kind.INTEGRATION_DUE: Priority.MEDIUM,
 }
 PRIORITY_ORDER = tuple(Priority)
 LABELS: dict[Kind, str] = {
@@ -90,6 +95,7 @@ LABELS: dict[Kind, str] = {
     Kind.LOSS_OF_RESPONSE: "Losing response in maintenance",
     Kind.HOME_HOLD: "Home dose held: review and release or change the program",
     Kind.HOME_CHECKIN_MISSING: "Home check-in missing: contact the patient",
+    Kind.INTEGRATION_DUE: "Integration session due after a dose",
 }
 # Outcome scales a plan's response is read on, in order of preference (the first the patient has).
 OUTCOME_SCALES = tuple(WORSENING_SCALES)
@@ -104,6 +110,7 @@ class Item:
     detail: str
     location: ClinicLocation
     patient_name: str  # empty unless the viewer reads patients at the location; never in the API
+    dose_session_id: Any = None  # the dose session an item follows (integration_due)
 
 
 # Items from areas above this one (the homecare app's held home doses): each source registers when its app

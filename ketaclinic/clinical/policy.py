@@ -642,6 +642,26 @@ class ClinicPolicy:
             _C, (), "A visit not confirmed by this many hours before it starts is flagged to front desk."
         ),
     )
+    # --- Ketamine-assisted psychotherapy (issue 11; clinical/kap.py) ----------------------------------
+    # The reference has no preparation or integration timing: both are the clinic's choice.
+    integration_due_within_days: int = field(
+        default=7,
+        metadata=_doc(
+            _C,
+            ("K12b",),
+            "Days after each signed dose session within which its integration session is due (a protocol "
+            "file may set its own; past it, the patient is on the worklist as integration due).",
+        ),
+    )
+    kap_preparation_required: bool = field(
+        default=True,
+        metadata=_doc(
+            _C,
+            ("K12b",),
+            "A KAP plan (a patient with a therapist on the care team) needs a preparation session with a "
+            "signed note before its first dose.",
+        ),
+    )
     # --- At-home ketamine (reference 1.3, 1.4, 2.3, 2.5; product brief "At-home programs") --------------
     # Nobody qualified is in the room, so each number is the clinic's; the defaults are the reference's
     # in-clinic values where it has one.
@@ -769,6 +789,7 @@ _INT_MINIMUMS: dict[str, int] = {
     "waitlist_hold_minutes": 5,
     "visit_reminder_hours": 1,
     "unconfirmed_flag_hours": 1,
+    "integration_due_within_days": 1,
     "home_checkin_after_hours": 0,
     "home_checkin_due_hours": 1,
     "home_fail_side_effect_level": 1,
@@ -812,6 +833,7 @@ _BOOLS = (
     "assessment_pre_dose_phq9",
     "assessment_qids_sr16",
     "assessment_madrs",
+    "kap_preparation_required",
 )
 
 

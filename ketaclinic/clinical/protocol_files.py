@@ -28,6 +28,8 @@ DATA_DIR = Path(__file__).parent / "protocol_data"
 DAYS_PER_WEEK = 7
 DEFAULT_INTEGRATION_DUE_DAYS = 7
 """Days after a dose within which its integration session is due when the protocol file does not say."""
+INTEGRATION_POLICY_FIELD = "integration_due_within_days"
+"""The clinic-policy field (default DEFAULT_INTEGRATION_DUE_DAYS) a file that does not say follows."""
 ID_MAX_LENGTH = 30  # treatment.TreatmentPlan.protocol
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -135,7 +137,7 @@ class ProtocolSpec:
     maintenance_interval: Amount
     monitoring: tuple[MonitoringPoint, ...] = ()
     preparation_required: Flag = Flag()
-    integration_due_within: Amount = Amount(DEFAULT_INTEGRATION_DUE_DAYS)
+    integration_due_within: Amount = Amount(policy_field=INTEGRATION_POLICY_FIELD)
     jurisdiction_dependent: bool = False
     order: int = 0
     file: str = ""
@@ -213,14 +215,21 @@ class _Reader:
         self.keys(maintenance, "maintenance.", required={"interval_weeks"})
         interval = self.amount(maintenance["interval_weeks"], "maintenance.interval_weeks", minimum=1)
         preparation = self.flag(data.get("preparation_required", False), "preparation_required")
-        integration = self.amount(
-            data.get("integration_due_within_days", DEFAULT_INTEGRATION_DUE_DAYS),
-            "integration_due_within_days",
-            minimum=1,
+        stated = data.get("integration_due_within_days")
+        # A file that does not say follows the clinic's policy (clinical/kap.py, KAP-INTEGRATION-DUE),
+        # whose default is DEFAULT_INTEGRATION_DUE_DAYS; the protocol's own rule then reads no more fields.
+        integration = (
+            Amount(policy_field=INTEGRATION_POLICY_FIELD)
+            if stated is None
+            else self.amount(stated, "integration_due_within_days", minimum=1)
         )
         policy = tuple(
             name
-            for name in (interval.policy_field, preparation.policy_field, integration.policy_field)
+            for name in (
+                interval.policy_field,
+                preparation.policy_field,
+                None if stated is None else integration.policy_field,
+            )
             if name is not None
         )
         return ProtocolSpec(

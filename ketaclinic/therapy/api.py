@@ -24,8 +24,17 @@ from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action, Via
 from ketaclinic.errors import Forbidden, InvalidInput, field_errors
 from ketaclinic.patients.access import get_patient_for
-from ketaclinic.patients.schemas import ANY_OPERATION, NOT_FOUND, WITH_BODY, ErrorOut, errors
-from ketaclinic.therapy import actions, inputs, queries
+from ketaclinic.patients.schemas import (
+    ANY_OPERATION,
+    NOT_FOUND,
+    PAGE_LIMIT_DEFAULT,
+    WITH_BODY,
+    ErrorOut,
+    Limit,
+    Offset,
+    errors,
+)
+from ketaclinic.therapy import actions, inputs, queries, timeline
 from ketaclinic.therapy.access import get_note_for, get_therapy_session_for, needs_reason
 from ketaclinic.therapy.models import TherapyNote
 from ketaclinic.therapy.schemas import (
@@ -34,6 +43,7 @@ from ketaclinic.therapy.schemas import (
     NoteCreatedOut,
     NoteOut,
     TherapySessionCreatedOut,
+    TimelineOut,
 )
 from ketaclinic.treatment.schemas import RefusedOut
 
@@ -242,3 +252,32 @@ def amend_note(request: HttpRequest, note_id: str, body: inputs.NoteAmendmentIn)
     amendment.amended_by = request.user
     _read_event(request, note.patient, note)
     return _json(NoteAmendmentOut, queries.amendment_body(amendment), 201)
+
+
+# --- The timeline (issue 11, item 6) ---------------------------------------------------------------------
+
+
+@router.get(
+    "/patients/{patient_id}/timeline",
+    response={200: TimelineOut, **READ},
+    summary="The patient's whole course in time order, newest first (paged)",
+)
+def read_timeline(
+    request: HttpRequest,
+    patient_id: str,
+    kind: timeline.TimelineKind | None = None,
+    limit: Limit = PAGE_LIMIT_DEFAULT,
+    offset: Offset = 0,
+) -> HttpResponse:
+    """Consultations and screening, consent, preparation, each dose session (dose, peak blood pressure,
+    MOAA/S and CADSS, adverse events, in-session alerts), integration and KAP sessions, questionnaires with
+    their totals, safety alerts and how they were handled, and plan changes. `kind` keeps one kind.
+
+    The front desk sees the schedule's entries (consultations, therapy and treatment sessions: kinds and
+    times) and nothing clinical. Note titles need the note-reading permission; a psychotherapy note is
+    named (by title, never its text) only to its author and the staff the permission table names. No entry
+    carries a note's text."""
+    patient = _patient(request, patient_id, Perm.PATIENT_READ)
+    page = timeline.timeline(patient, request.user, kind=kind, limit=limit, offset=offset)
+    _read_event(request, patient, patient, ["timeline"])
+    return _json(TimelineOut, timeline.body(page))

@@ -1,8 +1,11 @@
-"""Demo therapy: at each location, one patient in a ketamine-assisted psychotherapy (KAP) course, registered
-two months ago, with a care team; a preparation session before the first IV ketamine dose, a KAP session
-during it, and integration sessions after each dose, each with a signed note (one integration session also
-has the therapist's psychotherapy note, which only its author and the location's therapists see). Every row
-is written through the actions with their clock set to the day it happened, as the clinic would have."""
+"""Demo therapy: at each location, one patient in a ketamine-assisted psychotherapy (KAP) course over four
+months, registered with a care team; a preparation session (signed) before the first IV ketamine dose (a KAP
+plan's first dose waits for it), a KAP session during each of the first two doses, an integration session
+two days after every dose but the latest, whose integration is overdue on the therapist's worklist, a PHQ-9
+before every dose falling from severe to mild, and the therapist's psychotherapy note on the first
+integration (only its author and the location's therapists see it; the timeline shows it by title only).
+Every row is written through the actions with their clock set to the day it happened, as the clinic would
+have."""
 
 from __future__ import annotations
 
@@ -12,6 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from ketaclinic.accounts.models import ClinicLocation, User
+from ketaclinic.assessments.actions import do_record_assessment
+from ketaclinic.assessments.inputs import AssessmentIn
+from ketaclinic.clinicpolicy.clock import local_today
 from ketaclinic.patients.actions import do_register_patient
 from ketaclinic.patients.inputs import PatientCreate
 from ketaclinic.patients.models import Patient
@@ -23,8 +29,13 @@ from ketaclinic.treatment import inputs as treatment_inputs
 from ketaclinic.treatment.models import PlanModality, TreatmentSession
 
 IV = PlanModality.IV_KETAMINE
-REGISTERED_DAYS_AGO = 60
-FIRST_DOSE_DAYS_AGO = 42
+REGISTERED_DAYS_AGO = 130
+FIRST_DOSE_DAYS_AGO = 118
+# IV twice weekly for three weeks, then one every two weeks: the last falls about ten days before today.
+MAINTENANCE_SESSIONS = 7
+KAP_DOSES = 2
+# PHQ-9 totals before each dose, falling from severe to mild.
+PHQ9_TOTALS = (21, 19, 16, 14, 12, 11, 10, 9, 9, 8, 7, 7, 6)
 PATIENTS = {"north": ("Maren", "Lindqvist"), "south": ("Tomas", "Okafor")}
 TRIALS = [
     {
@@ -152,17 +163,20 @@ def _course(location: ClinicLocation, today: dt.date, rng: random.Random) -> Non
         )
         _signed(preparation, "preparation", PREPARATION, therapist)
     with treatment_demo._clock_at(_at(location, first, 9)):
-        treatment_demo._stock(
-            location, prescriber
-        )  # the lots doses are drawn from (already there in the demo)
-        plan_session = treatment_demo._plan(patient, IV, prescriber)
-    plan = plan_session.plan
-    doses = list(plan.sessions.order_by("number")[:2])
+        treatment_demo._stock(location, prescriber)  # the lots doses are drawn from (there in the demo)
+        plan = _plan(patient, prescriber)
+    doses = [s for s in plan.sessions.order_by("number") if s.date < today - dt.timedelta(days=8)]
     for number, dose in enumerate(doses, start=1):
         with treatment_demo._clock_at(_at(location, dose.date, 17)):
+            _phq9(patient, _at(location, dose.date, 9), PHQ9_TOTALS[(number - 1) % len(PHQ9_TOTALS)], nurse)
             start = _dose(dose, dose.date, location, rng)
-            kap = _session(patient, "kap", start, therapist, dose_session_id=dose.pk, duration_minutes=120)
-            _signed(kap, "kap", KAP, therapist)
+            if number <= KAP_DOSES:
+                kap = _session(
+                    patient, "kap", start, therapist, dose_session_id=dose.pk, duration_minutes=120
+                )
+                _signed(kap, "kap", KAP, therapist)
+        if number == len(doses):
+            break  # the latest dose's integration is not yet held: overdue on the worklist
         after = dose.date + dt.timedelta(days=2)
         with treatment_demo._clock_at(_at(location, after, 17)):
             integration = _session(
@@ -176,8 +190,28 @@ def _course(location: ClinicLocation, today: dt.date, rng: random.Random) -> Non
             _signed(integration, "integration", INTEGRATION, therapist)
             if number == 1:
                 _signed(integration, "integration", PROCESS_NOTE, therapist, private=True)
-    with treatment_demo._clock_at(_at(location, doses[-1].date + dt.timedelta(days=3), 12)):
-        reason = treatment_inputs.ReasonIn(
-            reason="Course paused while the patient integrates the first doses"
-        )
-        treatment_actions.do_end_plan(plan, reason, actor=prescriber)
+
+
+def _plan(patient: Patient, prescriber: User) -> Any:
+    """An IV plan starting today (the actions' clock) with maintenance every two weeks, approved."""
+    today = local_today(patient.location)
+    days = sorted({today.weekday(), (today.weekday() + 3) % 7})
+    data = treatment_inputs.PlanIn(
+        modality=IV,
+        protocol="iv_twice_weekly_3w",
+        dose_mg_per_kg=Decimal("0.5"),
+        start_date=today,
+        clinic_days=days,
+        maintenance_sessions=MAINTENANCE_SESSIONS,
+    )
+    plan = treatment_actions.do_create_plan(patient, data, actor=prescriber)
+    return treatment_actions.do_approve_plan(plan, actor=prescriber)
+
+
+def _phq9(patient: Patient, at: dt.datetime, total: int, nurse: User) -> None:
+    """A PHQ-9 with this total (item 9, self-harm, always 0)."""
+    answers = [0] * 9
+    for i in range(total):
+        answers[i % 8] += 1
+    data = AssessmentIn.model_validate({"instrument": "phq9", "answers": answers, "taken_at": at})
+    do_record_assessment(patient, data, actor=nurse)

@@ -52,3 +52,21 @@ class NoteOut(Out):
     signed_at: dt.datetime | None
     signed_by: str | None
     amendments: list[NoteAmendmentOut]
+
+
+class TimelineItemOut(Out):
+    kind: str = Field(
+        description="consultation, screening, consent, preparation, dose, integration, kap, questionnaire, "
+        "alert or plan_change"
+    )
+    at: dt.datetime
+    title: str = Field(description="What happened, as the caller may see it (never a note's text)")
+    ref: str = Field(description="The id of the record (its kind says which)")
+    url: str | None = Field(default=None, description="The record's page, where the caller may open one")
+
+
+class TimelineOut(Out):
+    count: int = Field(description="How many entries the caller may see in all (of the kind asked)")
+    limit: int
+    offset: int
+    items: list[TimelineItemOut]

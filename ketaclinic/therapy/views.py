@@ -160,7 +160,11 @@ def _render_patient(
 def patient_therapy(request: HttpRequest, pk: str) -> HttpResponse:
     """The patient's care team and therapy sessions; a therapist schedules or records one here."""
     if request.method == "GET":
-        return _render_patient(request, _patient(request, pk))
+        # The worklist's "Record the integration" fills in the kind and the dose session it follows.
+        asked = {k: request.GET[k] for k in ("kind",) if request.GET.get(k) in KINDS}
+        if request.GET.get("dose_session"):
+            asked["dose_session_id"] = request.GET["dose_session"]
+        return _render_patient(request, _patient(request, pk), values=asked)
     if not can(request.user, Perm.THERAPY_WRITE):  # a role that schedules nowhere (403 before any lookup)
         deny(request.user, web_origin(request), str(Perm.THERAPY_WRITE))
         raise Forbidden

@@ -8,7 +8,7 @@ restates a threshold. A session is judged under the policy snapshot taken when t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -766,9 +766,20 @@ def do_answer_alert(
 # --- The dose ---------------------------------------------------------------------------------------------
 
 
+# Gates of areas above this one (therapy: preparation before a KAP plan's first dose), each registered when
+# its app starts and asked for its reasons before every dose, as the consent on the pre-dose check is.
+DoseGate = Callable[[TreatmentSession], list[str]]
+_dose_gates: list[DoseGate] = []
+
+
+def add_dose_gate(gate: DoseGate) -> None:
+    if gate not in _dose_gates:
+        _dose_gates.append(gate)
+
+
 def dose_blockers(session: TreatmentSession) -> list[str]:
     """What must happen before the dose: a pre-dose check with identity, a pre-dose reading, the gate
-    answered."""
+    answered, and what each registered dose gate asks for."""
     reasons = []
     check = session.predose_checks.order_by("-created_at", "-pk").first()
     if check is None:
@@ -787,6 +798,8 @@ def dose_blockers(session: TreatmentSession) -> list[str]:
         reasons.append(f"Answer the pre-dose BP gate ({gate.rule_id}) first.")
     if session.doses.exists():
         reasons.append("This session's dose is recorded already.")
+    for dose_gate in _dose_gates:
+        reasons += dose_gate(session)
     return reasons
 
 

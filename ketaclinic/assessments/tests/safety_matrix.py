@@ -18,7 +18,7 @@ from ketaclinic.assessments.safety import do_record_safety_plan
 from ketaclinic.assessments.safety_inputs import SafetyPlanIn
 from ketaclinic.patients.models import Patient
 
-WORKLIST = {"prescriber", "nurse"}
+WORKLIST = {"prescriber", "nurse", "therapist"}
 PRESCRIBERS = {"prescriber"}
 READERS = {"prescriber", "nurse", "therapist", "frontdesk"}
 P = "/safety/patients/{pid}"

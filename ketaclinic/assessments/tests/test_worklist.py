@@ -97,7 +97,8 @@ def test_a_positive_suicide_item_is_on_the_worklist_of_its_location_only(world: 
     record(patient, "phq9", ITEM9_POSITIVE, source=Source.SELF_REPORT)
     [item] = _of(_items(world, "prescriber.north"), patient)
     assert item["kind"] == "suicide_item" and item["priority"] == "high"
-    assert set(item) == {"kind", "patient_id", "priority", "due_at", "detail"}
+    assert set(item) == {"kind", "patient_id", "priority", "due_at", "detail", "dose_session_id"}
+    assert item["dose_session_id"] is None
     assert patient.family_name not in item["detail"] and patient.given_name not in item["detail"]
     assert "item 9 scored 2" in item["detail"]
     assert _of(_items(world, "nurse.north"), patient) == [item]
@@ -165,13 +166,13 @@ def test_the_worklist_page_names_patients_and_links_the_next_step(world: World) 
     assert "/cssrs/" not in nurse_page  # a nurse sees the task, the prescriber does it
 
 
-@pytest.mark.parametrize("who", ["prescriber.north", "nurse.north"])
+@pytest.mark.parametrize("who", ["prescriber.north", "nurse.north", "therapist.north"])
 def test_the_top_bar_links_the_worklist_for_its_roles(world: World, who: str) -> None:
     assert 'href="/worklist/"' in world.client(who).get("/patients/").content.decode()
 
 
 def test_the_top_bar_has_no_worklist_link_without_the_permission(world: World) -> None:
-    assert 'href="/worklist/"' not in world.client("therapist.north").get("/patients/").content.decode()
+    assert 'href="/worklist/"' not in world.client("frontdesk.north").get("/patients/").content.decode()
 
 
 def _count(world: World, url: str) -> int:
@@ -183,9 +184,9 @@ def _count(world: World, url: str) -> int:
 
 
 # Session, user, grants, the locations; open alerts, pending requests; each location's policy stamp, the
-# active plans, the candidates' scores; the active home programs (homecare's source); the audit row (bump,
-# insert, set head).
-WORKLIST_PAGE_QUERIES = 13
+# active plans, the candidates' scores; the active home programs (homecare's source); the dose sessions
+# awaiting integration (therapy's source); the audit row (bump, insert, set head).
+WORKLIST_PAGE_QUERIES = 14
 
 
 def _on_the_worklist(patient: Patient) -> None:

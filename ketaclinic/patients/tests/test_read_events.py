@@ -811,6 +811,7 @@ PAGES += [
     _therapy("therapy:sign_note", 302, "none", "sign therapy note page"),
     _therapy("therapy:amend_note", 302, "none", "amend therapy note page"),
     _therapy("therapy:amend_note", 422, "read", "amend therapy note page", {"reason": ""}),
+    _therapy("therapy:timeline", 200, "read", "timeline page"),
 ]
 ENDPOINTS += [
     _therapy("GET /api/v1/patients/{patient_id}/care-team", 200, "read", "api read care team"),
@@ -822,6 +823,7 @@ ENDPOINTS += [
     _therapy("GET /api/v1/notes/{note_id}", 200, "read", "api read therapy note"),
     _therapy("POST /api/v1/notes/{note_id}/sign", 200, "read", "api sign therapy note"),
     _therapy("POST /api/v1/notes/{note_id}/amendments", 201, "read", "api amend therapy note"),
+    _therapy("GET /api/v1/patients/{patient_id}/timeline", 200, "read", "api timeline"),
 ]
 
 CASES = PAGES + ENDPOINTS

@@ -53,7 +53,9 @@ ROUTES: list[tuple[str, str, str, Any, set[str], bool, bool]] = [
     ("api sign therapy note", "post", "/api/v1/notes/{note}/sign", {}, THERAPY, True, True),
     ("api amend therapy note", "post", "/api/v1/notes/{note}/amendments", AMEND, THERAPY, True, True),
     # The pages.
+    ("api timeline", "get", "/api/v1/patients/{pid}/timeline", None, READERS, True, True),
     ("therapy page", "get", "/therapy/patients/{pid}/", None, READERS, True, False),
+    ("timeline page", "get", "/therapy/patients/{pid}/timeline/", None, READERS, True, False),
     (
         "schedule therapy page",
         "post",
