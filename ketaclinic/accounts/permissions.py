@@ -112,6 +112,9 @@ class Perm(StrEnum):
     # given on each read and audited: the location's therapists (a covering colleague). The author always
     # reads their own; to everyone else such a note does not exist (404).
     PSYCHOTHERAPY_NOTE_READ = "therapy.psychotherapy_note_read"
+    # FHIR bulk export of a location's patients (ketaclinic/fhir): every chart of the location leaves the
+    # clinic at once, so only the prescriber (who reads every chart and answers for the record) starts one.
+    FHIR_EXPORT = "fhir.export"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -174,6 +177,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CARE_TEAM_WRITE,
             Perm.THERAPY_WRITE,
             Perm.THERAPY_NOTE_READ,
+            # Exports the location's charts as FHIR (Patient/$export, Group/{location}/$export).
+            Perm.FHIR_EXPORT,
         }
     ),
     # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms; runs the
@@ -267,6 +272,7 @@ PHI_PERMISSIONS = frozenset(
         Perm.THERAPY_WRITE,
         Perm.THERAPY_NOTE_READ,
         Perm.PSYCHOTHERAPY_NOTE_READ,
+        Perm.FHIR_EXPORT,
     }
 )
 
