@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -16,6 +17,12 @@ from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import Action
 from ketaclinic.fhir.exporter import job_dir
 from ketaclinic.fhir.models import ExportJob, ExportStatus
+
+
+def after_commit(hook: Callable[[], object]) -> None:
+    """Run `hook` once the current transaction commits (the tests, whose transaction never does, run it
+    at once)."""
+    transaction.on_commit(hook)
 
 
 @transaction.atomic
@@ -60,6 +67,6 @@ def do_cancel_export(job: ExportJob, *, actor: Any, origin: Origin = SYSTEM) -> 
     job.finished_at = job.finished_at or timezone.now()
     job.output = []
     job.save(update_fields=["status", "finished_at", "output"])
-    transaction.on_commit(lambda: shutil.rmtree(job_dir(job.pk), ignore_errors=True))
+    after_commit(lambda: shutil.rmtree(job_dir(job.pk), ignore_errors=True))
     record(Action.FHIR_EXPORT_CANCEL, actor=actor, origin=origin, obj=job, location_id=job.group_id)
     return job

@@ -14,7 +14,6 @@ from functools import wraps
 from typing import Any
 
 import orjson
-from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -29,6 +28,7 @@ from ketaclinic.audit.context import Origin, origin_of
 from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action, Via
 from ketaclinic.errors import Forbidden, InvalidInput, NotFound
+from ketaclinic.fhir import actions as fhir_actions
 from ketaclinic.fhir import capability, exporter, importer
 from ketaclinic.fhir.actions import do_cancel_export, do_request_export
 from ketaclinic.fhir.models import ExportJob, ExportStatus
@@ -373,7 +373,7 @@ def start_export(job: ExportJob) -> None:
     """Hand the job to the task runner once its row is committed."""
     from ketaclinic.fhir.tasks import run_export
 
-    transaction.on_commit(lambda: run_export(str(job.pk)))
+    fhir_actions.after_commit(lambda: run_export(str(job.pk)))
 
 
 @fhir_endpoint("GET", "POST")

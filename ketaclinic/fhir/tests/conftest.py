@@ -4,12 +4,19 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ketaclinic.fhir import actions as fhir_actions
 from ketaclinic.fhir.tests.charts import chart
 from ketaclinic.patients.models import Patient
 from ketaclinic.treatment.tests.helpers import Clock, midday
 
 if TYPE_CHECKING:
     from conftest import World
+
+
+@pytest.fixture(autouse=True)
+def run_after_commit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test's transaction never commits: run the on-commit work (the export task, file removal) at once."""
+    monkeypatch.setattr(fhir_actions, "after_commit", lambda hook: hook())
 
 
 @pytest.fixture
