@@ -92,7 +92,8 @@ def _r4b_problem(resource: dict[str, Any]) -> str:
 
 
 def _patient_key(resource: dict[str, Any], full_url: str = "") -> set[str]:
-    keys = {f"Patient/{resource.get('id')}"} if resource.get("id") else set()
+    rid = resource.get("id")
+    keys = {f"Patient/{rid}", f"urn:uuid:{rid}"} if rid else set()
     if full_url:
         keys.add(full_url)
     return keys
@@ -132,10 +133,11 @@ def group(items: Iterable[tuple[_Item, str]], report: Report) -> list[_Group]:
 
 
 def _identifier(item: _Item) -> str:
-    """The identifier a patient is known by elsewhere: ifNoneExist's value, else its MRN or external MRN."""
+    """The identifier a patient is known by elsewhere: ifNoneExist's value, else the external MRN it came
+    with (shared beyond the sending clinic), else the sending clinic's MRN."""
     if item.if_none_exist.startswith("identifier="):
         return item.if_none_exist.removeprefix("identifier=").rpartition("|")[2].strip()
-    for wanted in (codes.MRN_SYSTEM, codes.EXTERNAL_MRN_SYSTEM):
+    for wanted in (codes.EXTERNAL_MRN_SYSTEM, codes.MRN_SYSTEM):
         for ident in item.resource.get("identifier") or []:
             if isinstance(ident, dict) and ident.get("system") == wanted and ident.get("value"):
                 return str(ident["value"]).strip()
