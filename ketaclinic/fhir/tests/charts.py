@@ -10,6 +10,8 @@ from ketaclinic.accounts.models import User
 from ketaclinic.assessments.actions import do_record_assessment
 from ketaclinic.assessments.inputs import AssessmentIn
 from ketaclinic.assessments.models import Source
+from ketaclinic.patients import actions as patient_actions
+from ketaclinic.patients import inputs as patient_inputs
 from ketaclinic.patients.models import Patient
 from ketaclinic.treatment import actions, inputs
 from ketaclinic.treatment.models import AdverseEventCode, ObservationInstrument, TreatmentSession
@@ -22,6 +24,8 @@ def chart(patient: Patient, clock: Clock) -> TreatmentSession:
     slug = patient.location.slug
     prescriber = User.objects.get(username=f"prescriber.{slug}")
     nurse = User.objects.get(username=f"nurse.{slug}")
+    allergy = patient_inputs.AllergyIn(substance="Latex", category="environment", reaction="Hives", severity="mild")
+    patient_actions.do_add_history_entry(patient, allergy, actor=nurse)
     plan = plan_today(patient, prescriber)
     session = ready_to_dose(plan, nurse, clock)
     clock.advance(minutes=2)
