@@ -58,7 +58,7 @@ class Writer:
     def _next(self) -> None:
         self.close()
         name = f"{self.type}-{len(self.files) + 1}.ndjson"
-        self.handle = (self.folder / name).open("wb")
+        self.handle = (self.folder / name).open("wb", buffering=1 << 20)
         self.size = 0
         self.files.append({"type": self.type, "name": name, "count": 0})
 
@@ -103,14 +103,16 @@ def run(job_id: object) -> ExportJob:
                 for resource in TYPES[name].resources(ids, job.since):
                     writer.write(orjson.dumps(resource) + b"\n")
                     written += 1
-            for pid, location_id in chunk:
-                record(
-                    Action.FHIR_EXPORT,
-                    actor=job.requested_by,
-                    obj=job,
-                    patient=_Ref(pid, location_id),
-                    location_id=location_id,
-                )
+            # One commit for the chunk's events (each its own row in the chain), not one per patient.
+            with transaction.atomic():
+                for pid, location_id in chunk:
+                    record(
+                        Action.FHIR_EXPORT,
+                        actor=job.requested_by,
+                        obj=job,
+                        patient=_Ref(pid, location_id),
+                        location_id=location_id,
+                    )
             ExportJob.objects.filter(pk=job.pk).update(
                 patients_done=start + len(chunk), resources_written=written
             )

@@ -12,6 +12,7 @@ from ketaclinic.fhir.resources.common import (
     Row,
     day,
     instant,
+    moment,
     meta,
     patient_ref,
     prune,
@@ -58,7 +59,7 @@ def treatment(row: Row) -> Resource:
 
 
 def therapy(row: Row) -> Resource:
-    end = row["starts_at"] + dt.timedelta(minutes=row["duration_minutes"])
+    end = moment(row["starts_at"]) + dt.timedelta(minutes=row["duration_minutes"])
     kind = row["kind"]
     return {
         "resourceType": TYPE,

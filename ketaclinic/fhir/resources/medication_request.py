@@ -129,7 +129,7 @@ def plan(row: Row) -> Resource:
             "requester": {"display": "Prescribing clinician"},
             "dosageInstruction": [
                 {
-                    "text": f"{dose}{minutes}, {row['protocol']} protocol from {row['start_date'].isoformat()}",
+                    "text": f"{dose}{minutes}, {row['protocol']} protocol from {day(row['start_date'])}",
                     "route": {"text": MODALITY_ROUTE[row["modality"]]},
                 }
             ],
