@@ -10,6 +10,7 @@ and allergy-free-text vocabularies (no SNOMED, ICD-10 or RxNorm mapping is in th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from ketaclinic.clinical.scales import FREQUENCY_ANSWER_CODES, INSTRUMENTS, ITEM_LOINC, Instrument
 
@@ -119,10 +120,12 @@ _LOCAL_NAMES = {
 }
 
 
+@cache
 def instrument_name(instrument: str) -> str:
     return INSTRUMENTS[Instrument(instrument)].name
 
 
+@cache
 def total_code(instrument: str) -> Code:
     """The code of an instrument's total: LOINC where the clinical library gives one, else a local code."""
     kind = Instrument(instrument)
@@ -132,12 +135,14 @@ def total_code(instrument: str) -> Code:
     return Code(SCALES, f"{kind.value}-total", _LOCAL_NAMES.get(kind, f"{kind.value} total"))
 
 
+@cache
 def panel_code(instrument: str) -> Code | None:
     kind = Instrument(instrument)
     loinc = INSTRUMENTS[kind].codes.panel
     return Code(LOINC, loinc, INSTRUMENTS[kind].name) if loinc else None
 
 
+@cache
 def item_code(instrument: str, index: int) -> Code:
     """The code of one item: its LOINC code where known, else `<instrument>-item-<n>` (1-based) locally."""
     kind = Instrument(instrument)
@@ -149,6 +154,7 @@ def item_code(instrument: str, index: int) -> Code:
     return Code(SCALES, f"{kind.value}-item-{index + 1}", label)
 
 
+@cache
 def questionnaire_url(instrument: str) -> str:
     panel = panel_code(instrument)
     return f"http://loinc.org/q/{panel.code}" if panel else f"{QUESTIONNAIRE}/{instrument}"
