@@ -52,9 +52,13 @@ class Sampler(threading.Thread):
 def prepare() -> None:
     os.environ.pop("DATABASE_URL", None)
     os.environ.update(
-        {"KETACLINIC_DATA_DIR": str(DATA_DIR), "DJANGO_SETTINGS_MODULE": "ketaclinic.settings",
-         "KETACLINIC_DEMO": "1", "KETACLINIC_LOG_LEVEL": "WARNING"}
-    )  # fmt: skip
+        {
+            "KETACLINIC_DATA_DIR": str(DATA_DIR),
+            "DJANGO_SETTINGS_MODULE": "ketaclinic.settings",
+            "KETACLINIC_DEMO": "1",
+            "KETACLINIC_LOG_LEVEL": "WARNING",
+        }
+    )
     import django
     from django.core.management import call_command
 
@@ -88,7 +92,9 @@ def seed() -> None:
         bench_seed._bulk_patients(PATIENTS - Patient.objects.count(), today)
     now = timezone.now()
     nurses = {u.username.split(".")[1]: u for u in User.objects.filter(username__startswith="nurse.")}
-    treated = list(Patient.objects.order_by("mrn").values_list("id", "location_id", "location__slug")[:TREATED])
+    treated = list(
+        Patient.objects.order_by("mrn").values_list("id", "location_id", "location__slug")[:TREATED]
+    )
     for start in range(0, len(treated), 200):
         with transaction.atomic():
             plans, sessions, vitals, doses, ratings, scores = [], [], [], [], [], []
@@ -97,52 +103,95 @@ def seed() -> None:
                 begin = now - dt.timedelta(weeks=SESSIONS)
                 stamp = {"created_at": begin, "created_by": nurse, "updated_at": begin, "updated_by": nurse}
                 plan = TreatmentPlan(
-                    patient_id=pid, location_id=location_id, modality="esketamine_nasal",
-                    protocol="esketamine_trd", dose_mg=Decimal(56), start_date=begin.date(),
-                    clinic_days=[begin.weekday()], status=PlanStatus.ACTIVE, approved_at=begin,
-                    approved_by=nurse, **stamp,
-                )  # fmt: skip
+                    patient_id=pid,
+                    location_id=location_id,
+                    modality="esketamine_nasal",
+                    protocol="esketamine_trd",
+                    dose_mg=Decimal(56),
+                    start_date=begin.date(),
+                    clinic_days=[begin.weekday()],
+                    status=PlanStatus.ACTIVE,
+                    approved_at=begin,
+                    approved_by=nurse,
+                    **stamp,
+                )
                 plans.append(plan)
                 for week in range(SESSIONS):
                     at = begin + dt.timedelta(weeks=week)
                     session = TreatmentSession(
-                        plan=plan, patient_id=pid, location_id=location_id, number=week + 1, date=at.date(),
-                        phase="induction", status="signed", checked_in_at=at, checked_in_by=nurse, signed_at=at,
-                        signed_by=nurse, **stamp,
-                    )  # fmt: skip
+                        plan=plan,
+                        patient_id=pid,
+                        location_id=location_id,
+                        number=week + 1,
+                        date=at.date(),
+                        phase="induction",
+                        status="signed",
+                        checked_in_at=at,
+                        checked_in_by=nurse,
+                        signed_at=at,
+                        signed_by=nurse,
+                        **stamp,
+                    )
                     sessions.append(session)
                     for minutes in (0, 40, 120):
                         vitals.append(
                             VitalSigns(
-                                session=session, taken_at=at + dt.timedelta(minutes=minutes),
-                                systolic_mmhg=128, diastolic_mmhg=80, heart_rate_bpm=72, spo2_percent=98,
+                                session=session,
+                                taken_at=at + dt.timedelta(minutes=minutes),
+                                systolic_mmhg=128,
+                                diastolic_mmhg=80,
+                                heart_rate_bpm=72,
+                                spo2_percent=98,
                                 **stamp,
                             )
-                        )  # fmt: skip
+                        )
                     doses.append(
-                        Dose(session=session, amount_mg=Decimal(56), lot_number="ESK-1",
-                             started_at=at + dt.timedelta(minutes=5), ended_at=at + dt.timedelta(minutes=15),
-                             **stamp)
-                    )  # fmt: skip
+                        Dose(
+                            session=session,
+                            amount_mg=Decimal(56),
+                            lot_number="ESK-1",
+                            started_at=at + dt.timedelta(minutes=5),
+                            ended_at=at + dt.timedelta(minutes=15),
+                            **stamp,
+                        )
+                    )
                     ratings.append(
-                        Observation(session=session, instrument="moaas", answers=[5], total=5,
-                                    taken_at=at + dt.timedelta(minutes=40), **stamp)
-                    )  # fmt: skip
+                        Observation(
+                            session=session,
+                            instrument="moaas",
+                            answers=[5],
+                            total=5,
+                            taken_at=at + dt.timedelta(minutes=40),
+                            **stamp,
+                        )
+                    )
                     answers = [(week + i) % 4 for i in range(8)] + [0]
                     result = scales.score("phq9", answers)
                     scores.append(
                         Assessment(
-                            patient_id=pid, location_id=location_id, instrument="phq9",
-                            item_scores=list(result.item_scores), total=result.total, band=result.band or "",
-                            codes=codes_of(result), taken_at=at, source=Source.CLINIC, session=session,
-                            created_at=at, created_by=nurse,
+                            patient_id=pid,
+                            location_id=location_id,
+                            instrument="phq9",
+                            item_scores=list(result.item_scores),
+                            total=result.total,
+                            band=result.band or "",
+                            codes=codes_of(result),
+                            taken_at=at,
+                            source=Source.CLINIC,
+                            session=session,
+                            created_at=at,
+                            created_by=nurse,
                         )
-                    )  # fmt: skip
+                    )
             for model, rows in (
-                (TreatmentPlan, plans), (TreatmentSession, sessions), (VitalSigns, vitals), (Dose, doses),
-                (Observation, ratings), (Assessment, scores),
-            ):  # fmt: skip
-                model.objects.bulk_create(rows, batch_size=500)
+                (TreatmentPlan, plans),
+                (TreatmentSession, sessions),
+                (VitalSigns, vitals),
+                (Dose, doses),
+                (Observation, ratings),
+                (Assessment, scores),
+            ):
+                model.objects.bulk_create(rows, batch_size=500)  # type: ignore[arg-type]
 
 
 def export(slugs: list[str]) -> tuple[int, float, float, int]:
@@ -176,8 +225,11 @@ def main() -> int:
     prepare()
     started = time.monotonic()
     seed()
-    print(f"seeded {PATIENTS:,} patients ({TREATED:,} with {SESSIONS} sessions) in "
-          f"{time.monotonic() - started:.0f} s", flush=True)  # fmt: skip
+    print(
+        f"seeded {PATIENTS:,} patients ({TREATED:,} with {SESSIONS} sessions) in "
+        f"{time.monotonic() - started:.0f} s",
+        flush=True,
+    )
     rows = []
     for label, slugs in (("north only", ["north"]), ("whole network", ["north", "south"])):
         count, seconds, memory, size = export(slugs)
@@ -185,7 +237,9 @@ def main() -> int:
     print("\n| export | resources | seconds | resources/s | peak memory growth | NDJSON |")
     print("|---|---:|---:|---:|---:|---:|")
     for label, count, seconds, rate, memory, size in rows:
-        print(f"| {label} | {count:,} | {seconds:.1f} | {rate:,.0f} | {memory:.1f} MB | {size / 2**20:.0f} MB |")
+        print(
+            f"| {label} | {count:,} | {seconds:.1f} | {rate:,.0f} | {memory:.1f} MB | {size / 2**20:.0f} MB |"
+        )
     ok = all(rate >= 50_000 for *_, rate, _m, _s in [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows])
     print(f"\ntarget 50,000 resources/s: {'met' if ok else 'NOT met'}; {os.cpu_count()} cores, SQLite")
     return 0 if ok else 1

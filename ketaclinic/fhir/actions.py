@@ -36,7 +36,8 @@ def do_request_export(
     request_url: str,
     origin: Origin = SYSTEM,
 ) -> ExportJob:
-    """Queue an export of the patients of `location_ids` (the caller has checked the actor may export each)."""
+    """Queue an export of the patients of `location_ids` (the caller has checked that the actor may export
+    each)."""
     job = ExportJob.objects.create(
         requested_by=actor,
         group=group,

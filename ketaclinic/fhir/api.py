@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from ninja.errors import Throttled
@@ -41,7 +42,7 @@ NDJSON = "application/fhir+ndjson"
 DEFAULT_COUNT = 50
 MAX_COUNT = 500
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 class Problem(Exception):
@@ -61,7 +62,9 @@ def fhir_json(body: Any, status: int = 200, headers: dict[str, str] | None = Non
     return response
 
 
-def operation_outcome(status: int, code: str, diagnostics: str, headers: dict[str, str] | None = None) -> HttpResponse:
+def operation_outcome(
+    status: int, code: str, diagnostics: str, headers: dict[str, str] | None = None
+) -> HttpResponse:
     body = {
         "resourceType": "OperationOutcome",
         "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics}],
@@ -97,10 +100,13 @@ def fhir_endpoint(*methods: str, public: bool = False) -> Callable[[View], View]
     def decorate(view: View) -> View:
         @csrf_exempt
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method not in methods:
                 return operation_outcome(
-                    405, "not-supported", f"{request.method} is not supported here", {"Allow": ", ".join(methods)}
+                    405,
+                    "not-supported",
+                    f"{request.method} is not supported here",
+                    {"Allow": ", ".join(methods)},
                 )
             if not public:
                 refused = _authenticate(request)
@@ -252,8 +258,10 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
         patients = [(patient.pk, patient.location_id)]
     else:
         query = visible_patients(request.user).filter(entered_in_error_at__isnull=True)
-        patients = list(query.filter(location_id__in=readable).order_by("mrn").values_list("id", "location_id"))
-    locations = dict((str(pid), loc) for pid, loc in patients)
+        patients = list(
+            query.filter(location_id__in=readable).order_by("mrn").values_list("id", "location_id")
+        )
+    locations = {str(pid): loc for pid, loc in patients}
     page: list[Resource] = []
     more = False
     for index, resource in enumerate(_search_rows(resource_type, patients, ids, codes)):
@@ -303,7 +311,7 @@ def _bundle(
 def _export_params(request: HttpRequest) -> dict[str, str]:
     """The kick-off's parameters: the query string (GET) or a Parameters resource (POST)."""
     if request.method == "GET":
-        return {k: v for k, v in request.GET.items()}
+        return {k: str(v) for k, v in request.GET.items()}
     try:
         body = orjson.loads(request.body or b"{}")
     except orjson.JSONDecodeError as exc:
@@ -362,11 +370,13 @@ def _kick_off(request: HttpRequest, location_ids_: list[int], group: ClinicLocat
     start_export(job)
     status_url = request.build_absolute_uri(f"/fhir/R4/$export-status/{job.pk}")
     return fhir_json(
-        {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational",
-                                                         "diagnostics": "Export queued"}]},
+        {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "information", "code": "informational", "diagnostics": "Export queued"}],
+        },
         202,
         {"Content-Location": status_url},
-    )  # fmt: skip
+    )
 
 
 def start_export(job: ExportJob) -> None:
@@ -438,7 +448,9 @@ def _in_progress(job: ExportJob) -> HttpResponse:
     polled = ExportJob.objects.filter(pk=job.pk).values_list("last_polled_at", flat=True).first()
     ExportJob.objects.filter(pk=job.pk).update(last_polled_at=now)
     if polled is not None and (now - polled).total_seconds() < wait:
-        raise Problem(429, "throttled", "Polled too often; wait as Retry-After says", {"Retry-After": str(wait)})
+        raise Problem(
+            429, "throttled", "Polled too often; wait as Retry-After says", {"Retry-After": str(wait)}
+        )
     progress = f"{job.percent}% ({job.patients_done} of {job.patients_total} patients)"
     response = HttpResponse(status=202)
     response["X-Progress"] = progress[:99]
@@ -465,7 +477,7 @@ def _manifest(request: HttpRequest, job: ExportJob) -> dict[str, Any]:
 
 
 @fhir_endpoint("GET")
-def export_file(request: HttpRequest, job_id: str, name: str) -> HttpResponse:
+def export_file(request: HttpRequest, job_id: str, name: str) -> FileResponse:
     job = _job_for(request, job_id)
     path = exporter.file_path(job.pk, name) if job.status == ExportStatus.DONE else None
     if path is None or not path.exists():
@@ -484,7 +496,11 @@ def transaction_bundle(request: HttpRequest) -> HttpResponse:
         body = orjson.loads(request.body or b"")
     except orjson.JSONDecodeError as exc:
         raise InvalidInput({"body": "is not JSON"}) from exc
-    if not isinstance(body, dict) or body.get("resourceType") != "Bundle" or body.get("type") != "transaction":
+    if (
+        not isinstance(body, dict)
+        or body.get("resourceType") != "Bundle"
+        or body.get("type") != "transaction"
+    ):
         raise InvalidInput({"body": "must be a Bundle of type transaction"})
     location = _import_location(request)
     report = importer.import_bundle(body, actor=request.user, location=location, origin=origin(request))

@@ -24,7 +24,15 @@ _PROFILE_OF = {
 }
 _OBSERVATION_PROFILES = [
     codes.PROFILE[k]
-    for k in ("screening", "vital-signs", "blood-pressure", "heart-rate", "pulse-oximetry", "body-weight", "body-height")
+    for k in (
+        "screening",
+        "vital-signs",
+        "blood-pressure",
+        "heart-rate",
+        "pulse-oximetry",
+        "body-weight",
+        "body-height",
+    )
 ]
 
 
@@ -42,7 +50,10 @@ def _resource(name: str) -> dict[str, Any]:
         out["interaction"].append({"code": "create"})
         out["conditionalCreate"] = True
         out["operation"] = [
-            {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"}
+            {
+                "name": "export",
+                "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export",
+            }
         ]
     return out
 
@@ -54,7 +65,10 @@ def statement(base: str) -> dict[str, Any]:
             "type": "Group",
             "interaction": [],
             "operation": [
-                {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"}
+                {
+                    "name": "export",
+                    "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export",
+                }
             ],
         }
     )

@@ -30,7 +30,7 @@ def job_dir(job_id: object) -> Path:
     return Path(settings.KETACLINIC_FHIR_EXPORT_DIR) / str(job_id)
 
 
-def file_path(job_id: object, name: str) -> Path | None:
+def file_path(job_id: Any, name: str) -> Path | None:
     """The path of a job's output file, or None for a name the job did not write (no path tricks)."""
     job = ExportJob.objects.filter(pk=job_id).values_list("output", flat=True).first()
     if not job or name not in {entry["name"] for entry in job}:
@@ -72,7 +72,7 @@ def _cancelled(job: ExportJob) -> bool:
     return ExportJob.objects.filter(pk=job.pk, status=ExportStatus.CANCELLED).exists()
 
 
-def run(job_id: object) -> ExportJob:
+def run(job_id: Any) -> ExportJob:
     """Run a queued job to the end (or to its cancellation). Safe to call twice: a job runs once."""
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().get(pk=job_id)

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 from django.db import transaction
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.actions import record
@@ -163,13 +163,13 @@ def _status_code(concept: Any) -> str:
 
 
 def _demographics(resource: dict[str, Any], location: ClinicLocation, identifier: str) -> dict[str, Any]:
-    name = next(iter(resource.get("name") or []), {})
+    name: dict[str, Any] = next(iter(resource.get("name") or []), {})
     telecom = {t.get("system"): t.get("value") for t in resource.get("telecom") or [] if isinstance(t, dict)}
-    contact = next(iter(resource.get("contact") or []), {})
+    contact: dict[str, Any] = next(iter(resource.get("contact") or []), {})
     contact_phone = next(
         (t.get("value") for t in contact.get("telecom") or [] if t.get("system") == "phone"), ""
     )
-    address = next(iter(resource.get("address") or []), {})
+    address: dict[str, Any] = next(iter(resource.get("address") or []), {})
     return {
         "location": location.slug,
         "given_name": " ".join(name.get("given") or []),
@@ -191,7 +191,8 @@ def _condition(resource: dict[str, Any]) -> tuple[dict[str, Any], str]:
     if not code:
         raise InvalidInput({"code": "a condition needs a code of KetaClinic's condition system"})
     onset = str(resource.get("onsetDateTime") or "")[:4]
-    note = next(iter(resource.get("note") or []), {}).get("text", "")
+    first_note: dict[str, Any] = next(iter(resource.get("note") or []), {})
+    note = first_note.get("text", "")
     body = {"code": code, "onset_year": int(onset) if onset.isdigit() else None, "note": note}
     return body, _status_code(resource.get("clinicalStatus"))
 
@@ -223,7 +224,7 @@ def _is_trial(resource: dict[str, Any]) -> bool:
 
 
 def _medication(resource: dict[str, Any]) -> dict[str, Any]:
-    dosage = next(iter(resource.get("dosageInstruction") or []), {})
+    dosage: dict[str, Any] = next(iter(resource.get("dosageInstruction") or []), {})
     bounds = ((dosage.get("timing") or {}).get("repeat") or {}).get("boundsPeriod") or {}
     return {"dose": dosage.get("text", ""), "started_on": bounds.get("start")}
 
@@ -240,7 +241,7 @@ def _drug(resource: dict[str, Any]) -> tuple[str, str]:
 
 
 def _allergy(resource: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    reaction = next(iter(resource.get("reaction") or []), {})
+    reaction: dict[str, Any] = next(iter(resource.get("reaction") or []), {})
     categories = resource.get("category") or ["other"]
     ketamine = any(
         e.get("url") == f"{codes.BASE}/StructureDefinition/ketamine-related" and e.get("valueBoolean")
@@ -256,12 +257,21 @@ def _allergy(resource: dict[str, Any]) -> tuple[dict[str, Any], str]:
     return body, _status_code(resource.get("clinicalStatus"))
 
 
-SECTION_OF = {"conditions": "Condition", "medications": "MedicationRequest", "allergies": "AllergyIntolerance"}
+SECTION_OF = {
+    "conditions": "Condition",
+    "medications": "MedicationRequest",
+    "allergies": "AllergyIntolerance",
+}
 
 
 def _plan_members(grouped: _Group, report: Report) -> tuple[dict[str, list[Any]], list[tuple[str, int, str]]]:
     """The registration's sections, and (section, position, clinical status) of entries to resolve after."""
-    sections: dict[str, list[Any]] = {"conditions": [], "medications": [], "allergies": [], "antidepressant_trials": []}
+    sections: dict[str, list[Any]] = {
+        "conditions": [],
+        "medications": [],
+        "allergies": [],
+        "antidepressant_trials": [],
+    }
     resolve: list[tuple[str, int, str]] = []
     for item in grouped.members:
         resource = item.resource
@@ -270,6 +280,7 @@ def _plan_members(grouped: _Group, report: Report) -> tuple[dict[str, list[Any]]
         if status == "entered-in-error":
             report.entries.append(EntryResult(item.index, kind, SKIPPED, "entered in error at the source"))
             continue
+        made: BaseModel
         if kind == "Condition":
             body, clinical = _condition(resource)
             key, made = "conditions", inputs.ConditionIn.model_validate(body)
@@ -284,7 +295,10 @@ def _plan_members(grouped: _Group, report: Report) -> tuple[dict[str, list[Any]]
         else:
             drug, other = _drug(resource)
             if _is_trial(resource):
-                key, made = "antidepressant_trials", inputs.TrialIn.model_validate(_trial(resource, drug, other))
+                key, made = (
+                    "antidepressant_trials",
+                    inputs.TrialIn.model_validate(_trial(resource, drug, other)),
+                )
                 clinical = "active"
             else:
                 body = {"drug": drug, "other_name": other, **_medication(resource)}
@@ -310,13 +324,18 @@ def _import_patient(
     assert grouped.patient is not None
     head = grouped.patient
     identifier = _identifier(head)
-    if identifier and Patient.objects.filter(
-        location=location, external_mrn_key=patient_actions.external_mrn_key(identifier)
-    ).exists():
+    if (
+        identifier
+        and Patient.objects.filter(
+            location=location, external_mrn_key=patient_actions.external_mrn_key(identifier)
+        ).exists()
+    ):
         reason = f"a patient with identifier {identifier} is already registered here"
         report.entries.append(EntryResult(head.index, "Patient", SKIPPED, reason))
         for item in grouped.members:
-            report.entries.append(EntryResult(item.index, item.resource["resourceType"], SKIPPED, "its patient exists"))
+            report.entries.append(
+                EntryResult(item.index, item.resource["resourceType"], SKIPPED, "its patient exists")
+            )
         return
     problem = _r4b_problem(head.resource) or next(
         (p for p in (_r4b_problem(i.resource) for i in grouped.members) if p), ""
@@ -349,13 +368,21 @@ def _import_patient(
     report.entries.append(EntryResult(head.index, "Patient", CREATED, location=f"Patient/{patient.pk}"))
     for key, values in sections.items():
         made_rows = list(getattr(patient, RELATED[key]).order_by("id").values_list("id", flat=True))
-        prefix = {"conditions": "cond-", "medications": "med-", "allergies": "allergy-",
-                  "antidepressant_trials": "trial-"}[key]  # fmt: skip
+        prefix = {
+            "conditions": "cond-",
+            "medications": "med-",
+            "allergies": "allergy-",
+            "antidepressant_trials": "trial-",
+        }[key]
         for (_, item), row_id in zip(values, made_rows, strict=False):
             report.entries.append(
-                EntryResult(item.index, item.resource["resourceType"], CREATED,
-                            location=f"{SECTION_OF.get(key, 'MedicationRequest')}/{prefix}{row_id}")
-            )  # fmt: skip
+                EntryResult(
+                    item.index,
+                    item.resource["resourceType"],
+                    CREATED,
+                    location=f"{SECTION_OF.get(key, 'MedicationRequest')}/{prefix}{row_id}",
+                )
+            )
 
 
 def _reason(exc: Exception) -> str:
@@ -364,9 +391,7 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, InvalidInput):
         return "; ".join(f"{k}: {v}" for k, v in exc.errors.items())[:300]
     if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]
-        )[:300]
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3])[:300]
     return f"unreadable: {type(exc).__name__}"
 
 
@@ -435,4 +460,12 @@ def response_bundle(report: Report) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "transaction-response", "entry": entries}
 
 
-__all__ = ["Forbidden", "NotFound", "Report", "import_bundle", "import_items", "ndjson_items", "response_bundle"]
+__all__ = [
+    "Forbidden",
+    "NotFound",
+    "Report",
+    "import_bundle",
+    "import_items",
+    "ndjson_items",
+    "response_bundle",
+]

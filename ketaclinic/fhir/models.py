@@ -50,7 +50,8 @@ class ExportJob(models.Model):
         indexes = [models.Index(fields=["requested_by", "-created_at"], name="fhir_export_by_user")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=[s.value for s in ExportStatus]), name="fhir_export_status_known"
+                condition=models.Q(status__in=[s.value for s in ExportStatus]),
+                name="fhir_export_status_known",
             ),
             models.CheckConstraint(
                 condition=models.Q(patients_done__lte=models.F("patients_total")),

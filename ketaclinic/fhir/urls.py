@@ -24,6 +24,8 @@ urlpatterns = [
     ),
     re_path(r"^R4/(?P<resource_type>[A-Za-z]{1,40})$", api.search, name="search"),
     re_path(
-        r"^R4/(?P<resource_type>[A-Za-z]{1,40})/(?P<resource_id>[A-Za-z0-9\-\.]{1,64})$", api.read, name="read"
+        r"^R4/(?P<resource_type>[A-Za-z]{1,40})/(?P<resource_id>[A-Za-z0-9\-\.]{1,64})$",
+        api.read,
+        name="read",
     ),
 ]

@@ -47,7 +47,9 @@ def exports(request: HttpRequest) -> HttpResponse:
             start_export(job)
             return redirect("fhir:exports")
     jobs = list(
-        ExportJob.objects.filter(requested_by=request.user).select_related("group").order_by("-created_at")[:20]
+        ExportJob.objects.filter(requested_by_id=request.user.pk)
+        .select_related("group")
+        .order_by("-created_at")[:20]
     )
     context = {
         "locations": locations,
@@ -63,7 +65,7 @@ def exports(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires(Perm.FHIR_EXPORT)
 def cancel(request: HttpRequest, job_id: str) -> HttpResponse:
-    job = ExportJob.objects.filter(pk=job_id, requested_by=request.user).first()
+    job = ExportJob.objects.filter(pk=job_id, requested_by_id=request.user.pk).first()
     if job is None:
         deny(request.user, web_origin(request), "fhir.export_job")
         raise NotFound

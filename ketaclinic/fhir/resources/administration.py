@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 from django.db.models import F
 
@@ -41,6 +42,7 @@ def to_fhir(row: Row) -> Resource:
         "code": drug_concept(MODALITY_DRUG[modality]),
         "batch": {"lotNumber": row["lot_number"]},
     }
+    effective: dict[str, Any]
     if row["ended_at"] is not None:
         effective = {
             "effectivePeriod": {"start": instant(row["started_at"]), "end": instant(row["ended_at"])}

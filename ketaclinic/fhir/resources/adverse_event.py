@@ -28,7 +28,7 @@ _OUTCOME = {"resolved": "resolved", "resolving": "recovering", "ongoing": "ongoi
 
 def to_fhir(row: Row) -> Resource:
     name = row["description"] if row["code"] == AdverseEventCode.OTHER and row["description"] else None
-    event = codes.local(codes.ADVERSE_EVENTS, row["code"], _NAMES.get(row["code"], row["code"]))
+    event = codes.local(codes.ADVERSE_EVENTS, row["code"], str(_NAMES.get(row["code"]) or row["code"]))
     if name:
         event["text"] = name
     return {

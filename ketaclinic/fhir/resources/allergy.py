@@ -1,4 +1,5 @@
-"""AllergyIntolerance (US Core AllergyIntolerance): the substance as the clinic wrote it, reaction, severity."""
+"""AllergyIntolerance (US Core AllergyIntolerance): the substance as the clinic wrote it, its reaction
+and severity."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Condition (US Core Condition Problems and Health Concerns): the history's diagnoses, as problem-list items."""
+"""Condition (US Core Condition Problems and Health Concerns): the history's diagnoses, as problem-list
+items."""
 
 from __future__ import annotations
 

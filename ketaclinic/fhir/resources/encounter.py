@@ -12,8 +12,8 @@ from ketaclinic.fhir.resources.common import (
     Row,
     day,
     instant,
-    moment,
     meta,
+    moment,
     patient_ref,
     prune,
     ref,
@@ -67,7 +67,7 @@ def therapy(row: Row) -> Resource:
         "meta": meta(codes.PROFILE[TYPE], row["updated_at"]),
         "status": _THERAPY_STATUS.get(row["status"], "unknown"),
         "class": (codes.VIRTUAL if row["mode"] == "video" else codes.AMBULATORY).coding(),
-        "type": [codes.local(codes.THERAPY_KINDS, kind, _KIND_NAMES.get(kind, kind))],
+        "type": [codes.local(codes.THERAPY_KINDS, kind, str(_KIND_NAMES.get(kind) or kind))],
         "subject": patient_ref(row),
         "period": {"start": instant(row["starts_at"]), "end": instant(end)},
     }
@@ -91,8 +91,17 @@ def resources(patient_ids: PatientIds, since: dt.datetime | None = None) -> Iter
         TreatmentSession.objects.filter(**where).order_by("patient_id", "date", "number").values(*fields)
     ):
         yield treatment(row)
-    fields = ("id", "patient_id", "kind", "mode", "starts_at", "duration_minutes", "status", "updated_at")
+    therapy_fields = (
+        "id",
+        "patient_id",
+        "kind",
+        "mode",
+        "starts_at",
+        "duration_minutes",
+        "status",
+        "updated_at",
+    )
     for row in rows(
-        TherapySession.objects.filter(**where).order_by("patient_id", "starts_at").values(*fields)
+        TherapySession.objects.filter(**where).order_by("patient_id", "starts_at").values(*therapy_fields)
     ):
         yield therapy(row)

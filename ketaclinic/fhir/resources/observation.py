@@ -193,8 +193,8 @@ def resources(patient_ids: PatientIds, since: dt.datetime | None = None) -> Iter
     for row in rows(query.order_by("patient_id", "measured_on", "id").values(*fields)):
         yield from measurement(row)
     where = {"session__patient_id__in": patient_ids, **since_filter(since)}
-    query = VitalSigns.objects.filter(**where).order_by("session__patient_id", "taken_at", "id")
-    values = query.values(
+    vitals = VitalSigns.objects.filter(**where).order_by("session__patient_id", "taken_at", "id")
+    values = vitals.values(
         "id",
         "session_id",
         "taken_at",
@@ -207,8 +207,8 @@ def resources(patient_ids: PatientIds, since: dt.datetime | None = None) -> Iter
     )
     for row in rows(values):
         yield from session_vitals(row)
-    query = Observation.objects.filter(**where).order_by("session__patient_id", "taken_at", "id")
-    values = query.values(
+    ratings = Observation.objects.filter(**where).order_by("session__patient_id", "taken_at", "id")
+    rating_values = ratings.values(
         "id",
         "session_id",
         "instrument",
@@ -217,7 +217,7 @@ def resources(patient_ids: PatientIds, since: dt.datetime | None = None) -> Iter
         "updated_at",
         patient_id=F("session__patient_id"),
     )
-    for row in rows(values):
+    for row in rows(rating_values):
         yield rating(row)
     for row in questionnaire.assessments(patient_ids, since):
         yield from from_assessment(row)

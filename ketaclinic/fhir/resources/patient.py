@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 from ketaclinic.fhir import codes
 from ketaclinic.fhir.resources.common import PatientIds, Resource, Row, day, meta, prune, rows
@@ -40,7 +41,7 @@ def to_fhir(row: Row) -> Resource:
         telecom.append({"system": "phone", "value": row["phone"]})
     if row["email"]:
         telecom.append({"system": "email", "value": row["email"]})
-    contact = None
+    contact: dict[str, Any] | None = None
     if row["emergency_contact_name"]:
         contact = {"name": {"text": row["emergency_contact_name"]}}
         if row["emergency_contact_relationship"]:

@@ -24,7 +24,9 @@ def chart(patient: Patient, clock: Clock) -> TreatmentSession:
     slug = patient.location.slug
     prescriber = User.objects.get(username=f"prescriber.{slug}")
     nurse = User.objects.get(username=f"nurse.{slug}")
-    allergy = patient_inputs.AllergyIn(substance="Latex", category="environment", reaction="Hives", severity="mild")
+    allergy = patient_inputs.AllergyIn.model_validate(
+        {"substance": "Latex", "category": "environment", "reaction": "Hives", "severity": "mild"}
+    )
     patient_actions.do_add_history_entry(patient, allergy, actor=nurse)
     plan = plan_today(patient, prescriber)
     session = ready_to_dose(plan, nurse, clock)
@@ -45,12 +47,14 @@ def chart(patient: Patient, clock: Clock) -> TreatmentSession:
         inputs.ObservationIn(instrument=ObservationInstrument.MOAAS, answers=[5], taken_at=clock.now),
         actor=nurse,
     )
-    event = inputs.AdverseEventIn(
-        code=AdverseEventCode.NAUSEA,
-        severity="mild",
-        onset_at=clock.now,
-        action_taken="Reassurance",
-        outcome="resolved",
+    event = inputs.AdverseEventIn.model_validate(
+        {
+            "code": AdverseEventCode.NAUSEA,
+            "severity": "mild",
+            "onset_at": clock.now,
+            "action_taken": "Reassurance",
+            "outcome": "resolved",
+        }
     )
     actions.do_record_adverse_event(session, event, actor=nurse)
     clock.advance(minutes=80)

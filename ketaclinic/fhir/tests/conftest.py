@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 @pytest.fixture(autouse=True)
 def run_after_commit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The test's transaction never commits: run the on-commit work (the export task, file removal) at once."""
+    """The test's transaction never commits: run the on-commit work (the export task, removing files) at
+    once."""
     monkeypatch.setattr(fhir_actions, "after_commit", lambda hook: hook())
 
 

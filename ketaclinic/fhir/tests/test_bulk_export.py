@@ -21,15 +21,15 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.django_db
 
 BASE = "/fhir/R4"
-ASYNC = {"HTTP_PREFER": "respond-async", "HTTP_ACCEPT": "application/fhir+json"}
+ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
 
 
 def _path(url: str) -> str:
     return url.replace("http://testserver", "")
 
 
-def _kick_off(client: Client, url: str, **extra: Any) -> str:
-    response = client.get(url, **ASYNC, **extra)
+def _kick_off(client: Client, url: str) -> str:
+    response = client.get(url, headers=ASYNC)
     assert response.status_code == 202, response.content
     return _path(response["Content-Location"])
 
@@ -44,13 +44,17 @@ def _lines(client: Client, url: str) -> list[dict[str, Any]]:
 
 def test_group_export_writes_a_manifest_and_ndjson_per_type(charted: Patient, world: World) -> None:
     client = world.api("prescriber.north")
-    status_url = _kick_off(client, f"{BASE}/Group/north/$export?_type=Patient,Observation,QuestionnaireResponse")
+    status_url = _kick_off(
+        client, f"{BASE}/Group/north/$export?_type=Patient,Observation,QuestionnaireResponse"
+    )
     response = client.get(status_url)  # the task runner runs at once in the tests
     assert response.status_code == 200
     manifest = response.json()
     assert set(manifest) >= {"transactionTime", "request", "requiresAccessToken", "output", "error"}
     assert manifest["requiresAccessToken"] is True
-    assert manifest["request"].endswith("/fhir/R4/Group/north/$export?_type=Patient,Observation,QuestionnaireResponse")
+    assert manifest["request"].endswith(
+        "/fhir/R4/Group/north/$export?_type=Patient,Observation,QuestionnaireResponse"
+    )
     assert {o["type"] for o in manifest["output"]} == {"Patient", "Observation", "QuestionnaireResponse"}
     north = Patient.objects.filter(location__slug="north").count()
     for output in manifest["output"]:
@@ -62,7 +66,12 @@ def test_group_export_writes_a_manifest_and_ndjson_per_type(charted: Patient, wo
             assert len(lines) == north
     # One audit event per patient exported.
     job = ExportJob.objects.get()
-    assert AuditEvent.objects.filter(action=Action.FHIR_EXPORT, object_id=str(job.pk), patient_id__isnull=False).count() == north
+    assert (
+        AuditEvent.objects.filter(
+            action=Action.FHIR_EXPORT, object_id=str(job.pk), patient_id__isnull=False
+        ).count()
+        == north
+    )
 
 
 def test_post_kick_off_with_parameters_and_since(world: World) -> None:
@@ -74,13 +83,17 @@ def test_post_kick_off_with_parameters_and_since(world: World) -> None:
             {"name": "_since", "valueInstant": "2100-01-01T00:00:00Z"},
         ],
     }
-    response = client.post(f"{BASE}/Patient/$export", body, content_type="application/fhir+json", **ASYNC)
+    response = client.post(
+        f"{BASE}/Patient/$export", body, content_type="application/fhir+json", headers=ASYNC
+    )
     assert response.status_code == 202
     manifest = client.get(_path(response["Content-Location"])).json()
     assert manifest["output"] == []  # nothing changed since 2100
 
 
-def test_polling_in_progress_then_429_then_the_manifest(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_polling_in_progress_then_429_then_the_manifest(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("ketaclinic.fhir.api.start_export", lambda job: None)
     client = world.api("prescriber.north")
     status_url = _kick_off(client, f"{BASE}/Patient/$export?_type=Patient")
@@ -112,7 +125,9 @@ def test_delete_cancels_and_removes_the_files(charted: Patient, world: World) ->
     assert AuditEvent.objects.filter(action=Action.FHIR_EXPORT_CANCEL).count() == 1
 
 
-def test_a_running_job_cancelled_stops_and_writes_nothing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_running_job_cancelled_stops_and_writes_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("ketaclinic.fhir.api.start_export", lambda job: None)
     client = world.api("prescriber.north")
     status_url = _kick_off(client, f"{BASE}/Patient/$export")
@@ -139,10 +154,10 @@ def test_files_are_split_at_the_size_cap(charted: Patient, world: World) -> None
 def test_kick_off_needs_respond_async_and_known_types(world: World) -> None:
     client = world.api("prescriber.north")
     assert client.get(f"{BASE}/Patient/$export").status_code == 400
-    response = client.get(f"{BASE}/Patient/$export?_type=Patient,Spaceship", **ASYNC)
+    response = client.get(f"{BASE}/Patient/$export?_type=Patient,Spaceship", headers=ASYNC)
     assert response.status_code == 400
     assert "_type" in response.json()["issue"][0]["diagnostics"]
-    response = client.get(f"{BASE}/Patient/$export?_since=yesterday", **ASYNC)
+    response = client.get(f"{BASE}/Patient/$export?_since=yesterday", headers=ASYNC)
     assert response.status_code == 400
     assert "_since" in response.json()["issue"][0]["diagnostics"]
     assert not ExportJob.objects.exists()
@@ -151,15 +166,15 @@ def test_kick_off_needs_respond_async_and_known_types(world: World) -> None:
 @pytest.mark.parametrize("persona", ["nurse.north", "therapist.north", "frontdesk.north", "admin.north"])
 def test_roles_without_export_are_refused(world: World, persona: str) -> None:
     client = world.api(persona)
-    assert client.get(f"{BASE}/Patient/$export", **ASYNC).status_code == 403
-    assert client.get(f"{BASE}/Group/north/$export", **ASYNC).status_code == 403
+    assert client.get(f"{BASE}/Patient/$export", headers=ASYNC).status_code == 403
+    assert client.get(f"{BASE}/Group/north/$export", headers=ASYNC).status_code == 403
     assert not ExportJob.objects.exists()
 
 
 def test_another_locations_group_is_not_found(world: World) -> None:
     client = world.api("prescriber.north")
-    assert client.get(f"{BASE}/Group/south/$export", **ASYNC).status_code == 404
-    assert client.get(f"{BASE}/Group/nowhere/$export", **ASYNC).status_code == 404
+    assert client.get(f"{BASE}/Group/south/$export", headers=ASYNC).status_code == 404
+    assert client.get(f"{BASE}/Group/nowhere/$export", headers=ASYNC).status_code == 404
     assert not ExportJob.objects.exists()
 
 
@@ -168,7 +183,9 @@ def test_patient_export_covers_only_the_requesters_locations(world: World) -> No
     manifest = client.get(_kick_off(client, f"{BASE}/Patient/$export?_type=Patient")).json()
     [output] = manifest["output"]
     ids = {line["id"] for line in _lines(client, output["url"])}
-    assert ids == {str(p) for p in Patient.objects.filter(location__slug="south").values_list("id", flat=True)}
+    assert ids == {
+        str(p) for p in Patient.objects.filter(location__slug="south").values_list("id", flat=True)
+    }
 
 
 def test_anonymous_and_another_users_status_and_files(charted: Patient, world: World) -> None:

@@ -65,8 +65,13 @@ def _trial(key: str) -> dict[str, Any]:
     }
 
 
-def _entry(resource: dict[str, Any], key: str | None = None, if_none_exist: str | None = None) -> dict[str, Any]:
-    entry: dict[str, Any] = {"resource": resource, "request": {"method": "POST", "url": resource["resourceType"]}}
+def _entry(
+    resource: dict[str, Any], key: str | None = None, if_none_exist: str | None = None
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "resource": resource,
+        "request": {"method": "POST", "url": resource["resourceType"]},
+    }
     if key:
         entry["fullUrl"] = f"urn:uuid:{key}"
     if if_none_exist:
@@ -187,7 +192,9 @@ def test_another_location_is_not_found_and_a_read_only_one_forbidden(world: Worl
     assert _post(world, "frontdesk.north", _bundle(), "?location=north").status_code == 200
 
 
-def test_the_command_imports_ndjson_and_reports(world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_imports_ndjson_and_reports(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "patients.ndjson"
     resources = [e["resource"] for e in _bundle()["entry"]]
     resources[2]["id"], resources[4]["id"] = K1, K2
@@ -199,4 +206,6 @@ def test_the_command_imports_ndjson_and_reports(world: World, tmp_path: Path, ca
     with pytest.raises(CommandError):
         call_command("fhir_import", str(path), user="therapist.north", location="north")
     with pytest.raises(CommandError):
-        call_command("fhir_import", str(tmp_path / "missing.ndjson"), user="frontdesk.north", location="north")
+        call_command(
+            "fhir_import", str(tmp_path / "missing.ndjson"), user="frontdesk.north", location="north"
+        )

@@ -1,4 +1,5 @@
-"""Round trip: a demo patient exported, imported into an empty database, exported again: the same resources."""
+"""Round trip: a demo patient exported, imported into an empty database, exported again: the same
+resources."""
 
 from __future__ import annotations
 
@@ -53,7 +54,9 @@ def _empty_clinic() -> None:
     sequence, as a fresh installation does.)"""
     network = accounts.do_create_network("Receiving Clinic", "receiving")
     location = accounts.do_create_location(network, "West Clinic", "west", time_zone="America/Denver")
-    user = accounts.do_create_staff(network, "frontdesk.west", "a long receiving password 7", first_name="Wes", last_name="Desk")
+    user = accounts.do_create_staff(
+        network, "frontdesk.west", "a long receiving password 7", first_name="Wes", last_name="Desk"
+    )
     accounts.do_grant_role(user, location, Role.FRONT_DESK)
 
 
