@@ -76,6 +76,7 @@ bench: $(VENV)/.test
 	$(PY) bench/assessments.py
 	$(PY) -m ketaclinic schedule_benchmark
 	$(PY) bench/timeline.py
+	$(PY) bench/fhir_export.py
 
 clean:
 	rm -rf $(VENV) var

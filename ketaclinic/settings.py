@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "ketaclinic.billing",
     "ketaclinic.scheduling",
     "ketaclinic.homecare",
+    # FHIR R4 exchange: the read API at /fhir/R4, bulk export and import (ketaclinic/fhir).
+    "ketaclinic.fhir",
     "ketaclinic.demo",
     # The task runner: periodic schedules, reminders and pre-visit instructions (ketaclinic/tasks.py).
     "huey.contrib.djhuey",
@@ -282,3 +284,10 @@ LOGGING = {
         "huey": {"level": "WARNING"},
     },
 }
+
+# FHIR bulk export (ketaclinic/fhir): its NDJSON files in the data folder, one resource type per file, a
+# file split when it would pass the cap (HAPI's default, 100 MB); a status poll sooner than the wait it was
+# told answers 429.
+KETACLINIC_FHIR_EXPORT_DIR = CONFIG.data_dir / "fhir-exports"
+KETACLINIC_FHIR_EXPORT_FILE_MAX_BYTES = 100 * 1024 * 1024
+KETACLINIC_FHIR_EXPORT_POLL_SECONDS = 2

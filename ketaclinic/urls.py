@@ -50,6 +50,8 @@ urlpatterns = [
     # The patient's self-report links (public; the token is the secret).
     path("r/", include("ketaclinic.assessments.selfreport_urls")),
     path("api/", api.urls),
+    # FHIR R4 exchange: /fhir/R4 (read, search, bulk export, transaction import) and the exports page.
+    path("fhir/", include("ketaclinic.fhir.urls")),
     # The admin site signs in and out through the app's own views, so that its login is throttled and
     # audited like every other: these come before admin.site.urls and shadow its login and logout.
     path("admin/login/", account_views.login_view, name="admin_login"),

@@ -116,6 +116,9 @@ class Perm(StrEnum):
     # expiring soon) and their CSV exports: clinic admins. The expiring-authorisation list names patients:
     # each one named is audited as a read of that patient.
     BILLING_REPORTS = "billing.reports"
+    # FHIR bulk export of a location's patients (ketaclinic/fhir): every chart of the location leaves the
+    # clinic at once, so only the prescriber (who reads every chart and answers for the record) starts one.
+    FHIR_EXPORT = "fhir.export"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -180,6 +183,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CARE_TEAM_WRITE,
             Perm.THERAPY_WRITE,
             Perm.THERAPY_NOTE_READ,
+            # Exports the location's charts as FHIR (Patient/$export, Group/{location}/$export).
+            Perm.FHIR_EXPORT,
         }
     ),
     # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms; runs the
@@ -275,6 +280,7 @@ PHI_PERMISSIONS = frozenset(
         Perm.THERAPY_WRITE,
         Perm.THERAPY_NOTE_READ,
         Perm.PSYCHOTHERAPY_NOTE_READ,
+        Perm.FHIR_EXPORT,
     }
 )
 

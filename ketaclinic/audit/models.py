@@ -186,6 +186,12 @@ class Action(models.TextChoices):
         "therapy.psychotherapy_note_read",
         "Psychotherapy note read by another (reason kept)",
     )
+    # FHIR exchange (ketaclinic/fhir): a bulk export started or cancelled, one event per patient it wrote
+    # out, and one per import run (each patient it created has its own patient.create event).
+    FHIR_EXPORT_START = "fhir.export_start", "FHIR bulk export requested"
+    FHIR_EXPORT = "fhir.export", "Patient record exported (FHIR bulk export)"
+    FHIR_EXPORT_CANCEL = "fhir.export_cancel", "FHIR bulk export cancelled or deleted"
+    FHIR_IMPORT = "fhir.import", "FHIR import run"
 
 
 class Outcome(models.TextChoices):
