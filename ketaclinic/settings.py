@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "ketaclinic.billing",
     "ketaclinic.scheduling",
     "ketaclinic.homecare",
+    "ketaclinic.outcomes",
     "ketaclinic.demo",
     # The task runner: periodic schedules, reminders and pre-visit instructions (ketaclinic/tasks.py).
     "huey.contrib.djhuey",

@@ -49,6 +49,8 @@ urlpatterns = [
     path("assessments/", include("ketaclinic.assessments.urls")),
     # The patient's self-report links (public; the token is the secret).
     path("r/", include("ketaclinic.assessments.selfreport_urls")),
+    # Outcome analytics: a cohort's response, remission and durability beside published figures.
+    path("outcomes/", include("ketaclinic.outcomes.urls")),
     path("api/", api.urls),
     # The admin site signs in and out through the app's own views, so that its login is throttled and
     # audited like every other: these come before admin.site.urls and shadow its login and logout.

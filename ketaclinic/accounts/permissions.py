@@ -112,6 +112,10 @@ class Perm(StrEnum):
     # given on each read and audited: the location's therapists (a covering colleague). The author always
     # reads their own; to everyone else such a note does not exist (404).
     PSYCHOTHERAPY_NOTE_READ = "therapy.psychotherapy_note_read"
+    # Outcome analytics (ketaclinic/outcomes): a cohort's response, remission, attrition and durability of
+    # response, aggregates only (no patient is named). The clinic admins and prescribers of the location; the
+    # whole network's report only for whoever holds it at every location of the network.
+    OUTCOMES_READ = "outcomes.read"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -137,6 +141,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             # the front desk's (an admin who is also front desk handles both).
             Perm.BILLING_PRICES_READ,
             Perm.BILLING_PRICES_MANAGE,
+            # Reads the location's outcome report (aggregates, no patient named).
+            Perm.OUTCOMES_READ,
         }
     ),
     Role.PRESCRIBER: frozenset(
@@ -174,6 +180,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CARE_TEAM_WRITE,
             Perm.THERAPY_WRITE,
             Perm.THERAPY_NOTE_READ,
+            # Reads the location's outcome report (aggregates, no patient named).
+            Perm.OUTCOMES_READ,
         }
     ),
     # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms; runs the

@@ -163,6 +163,10 @@ class Action(models.TextChoices):
         "therapy.psychotherapy_note_read",
         "Psychotherapy note read by another (reason kept)",
     )
+    # Outcome analytics (ketaclinic/outcomes): a cohort report read (page or API) or exported as CSV. Rows
+    # name the scope in changed_fields (instrument and filters), never a patient.
+    OUTCOMES_READ = "outcomes.read", "Outcome report read"
+    OUTCOMES_EXPORT = "outcomes.export", "Outcome report exported (CSV)"
 
 
 class Outcome(models.TextChoices):

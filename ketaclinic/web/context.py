@@ -75,5 +75,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "consent_documents": Perm.CONSENT_DOCUMENTS in held,
             # The treatment-floor board: clinicians and front desk (patient read), not the clinic admin.
             "floor": Perm.PATIENT_READ in held,
+            # Outcome analytics: clinic admins and prescribers.
+            "outcomes": Perm.OUTCOMES_READ in held,
         },
     }
