@@ -1,7 +1,7 @@
 """What a report can be filtered by: instrument, location, modality, protocol, dose band and period.
 
 Dose bands are reporting groups of the prescribed dose (mg/kg for IV and IM ketamine, mg for esketamine),
-chosen for reading a report, not clinical thresholds. Each is a fixed SQL condition on the plan.
+chosen for reading a report, not clinical thresholds. Each is a condition on the plan's dose.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+import polars as pl
 from pydantic import Field, ValidationInfo, field_validator
 
 from ketaclinic.clinical.outcomes import OutcomeScale
@@ -31,18 +32,18 @@ ModalityName = Literal["", "iv_ketamine", "im_ketamine", "esketamine_nasal"]
 class DoseBand:
     key: str
     label: str
-    sql: str  # a condition on the plan table aliased `p`; fixed text, never user input
+    expr: pl.Expr  # a condition on the extract's plan columns
 
 
-_MG_PER_KG = ("iv_ketamine", "im_ketamine")
+_KG, _MG = pl.col("dose_mg_per_kg"), pl.col("dose_mg")
 DOSE_BANDS: dict[str, DoseBand] = {
     b.key: b
     for b in (
-        DoseBand("mgkg_below_0_5", "below 0.5 mg/kg", "p.dose_mg_per_kg < 0.5"),
-        DoseBand("mgkg_0_5_to_0_75", "0.5 to below 0.75 mg/kg", "p.dose_mg_per_kg >= 0.5 AND p.dose_mg_per_kg < 0.75"),
-        DoseBand("mgkg_0_75_up", "0.75 mg/kg or more", "p.dose_mg_per_kg >= 0.75"),
-        DoseBand("mg_56", "56 mg", "p.dose_mg = 56"),
-        DoseBand("mg_84", "84 mg", "p.dose_mg = 84"),
+        DoseBand("mgkg_below_0_5", "below 0.5 mg/kg", _KG < 0.5),
+        DoseBand("mgkg_0_5_to_0_75", "0.5 to below 0.75 mg/kg", (_KG >= 0.5) & (_KG < 0.75)),
+        DoseBand("mgkg_0_75_up", "0.75 mg/kg or more", _KG >= 0.75),
+        DoseBand("mg_56", "56 mg", _MG == 56),
+        DoseBand("mg_84", "84 mg", _MG == 84),
     )
 }
 DoseBandName = Literal["", "mgkg_below_0_5", "mgkg_0_5_to_0_75", "mgkg_0_75_up", "mg_56", "mg_84"]

@@ -14,7 +14,7 @@ from ketaclinic.accounts.actions import do_create_staff, do_grant_role
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.accounts.permissions import Role
 from ketaclinic.audit.models import Action, AuditEvent, Outcome
-from ketaclinic.outcomes import demo
+from ketaclinic.outcomes import demo, extract
 from ketaclinic.patients.models import Patient
 from ketaclinic.treatment.models import TreatmentPlan
 
@@ -212,6 +212,30 @@ def test_the_report_reads_in_a_fixed_number_of_queries(history: World, today: dt
         body = api.get(API, {"instrument": "phq9"}).json()
     assert body["patients"] == started("north")
     assert len(large) == len(small)
-    # One query each for plans, sessions and scores.
+    # One query each for plans, sessions and scores (the extract re-read: OUTCOMES_CACHE_SECONDS is 0).
     for start in ("SELECT p.patient_id", "SELECT s.plan_id", "SELECT a.patient_id"):
         assert sum(q["sql"].startswith(start) for q in large) == 1, start
+
+
+def test_a_held_extract_reads_only_what_is_new(history: World, today: dt.date, settings) -> None:  # type: ignore[no-untyped-def]
+    """With the extract held, a report reads two counts; new scores are appended by id; a new plan re-reads
+    plans and sessions; the figures are those of a fresh read."""
+    settings.OUTCOMES_CACHE_SECONDS = 600
+    extract.forget()
+    api = history.api("admin.north")
+    try:
+        first = api.get(API, {"instrument": "phq9"}).json()
+        with CaptureQueriesContext(connection) as held:
+            again = api.get(API, {"instrument": "phq9"}).json()
+        assert again == first
+        assert not any(q["sql"].startswith(("SELECT p.patient_id", "SELECT a.patient_id")) for q in held)
+        demo.load(list(ClinicLocation.objects.filter(slug="north")), today, random.Random(3), per_location=30)
+        with CaptureQueriesContext(connection) as grown:
+            cached = api.get(API, {"instrument": "phq9"}).json()
+        scores = [q["sql"] for q in grown if q["sql"].startswith("SELECT a.patient_id")]
+        assert len(scores) == 1 and "a.id > " in scores[0]
+        settings.OUTCOMES_CACHE_SECONDS = 0
+        assert cached == api.get(API, {"instrument": "phq9"}).json()
+        assert cached["patients"] == started("north") > first["patients"]
+    finally:
+        extract.forget()
