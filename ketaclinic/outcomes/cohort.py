@@ -274,19 +274,20 @@ def loss_frame(
     )
     baseline, total = pl.col("baseline"), pl.col("total")
     lost = ~((total <= rmax) | ((baseline > 0) & (2 * (baseline - total) >= baseline)))
-    later = later.with_columns(lost=lost)
-    later = later.with_columns(
-        run=(pl.col("lost") != pl.col("lost").shift(1, fill_value=None))
+    # Runs of equal `lost` within a patient, numbered globally (the frame is sorted by patient and day):
+    # no per-patient window, which costs seconds on millions of rows.
+    patient = pl.col("patient")
+    later = later.with_columns(lost=lost).with_columns(
+        run=((pl.col("lost") != pl.col("lost").shift(1)) | (patient != patient.shift(1)))
         .fill_null(value=True)
         .cum_sum()
-        .over("patient")
     )
-    later = later.with_columns(
-        pos=pl.int_range(1, pl.len() + 1).over("patient", "run"),
-        run_start=pl.col("day").first().over("patient", "run"),
-    )
+    # The first maximal run of lost assessments at least `consecutive` long; loss is dated at its start.
     onsets = (
-        later.filter(pl.col("lost") & (pl.col("pos") == consecutive))
+        later.filter(pl.col("lost"))
+        .group_by("run")
+        .agg(patient=patient.first(), run_start=pl.col("day").first(), length=pl.len())
+        .filter(pl.col("length") >= consecutive)
         .group_by("patient")
         .agg(onset=pl.col("run_start").min())
     )

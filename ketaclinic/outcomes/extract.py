@@ -47,8 +47,12 @@ SESSION_COLUMNS = {"plan": pl.String, "eoi": pl.Int64, "maint": pl.Int64}
 
 @dataclass
 class Extract:
+    """Patients are numbered (`pid`) on first sight: joins, sorts and counts on integers are several times
+    faster than on 32-character ids, and the numbering lives only in this process."""
+
+    ids: pl.DataFrame  # patient (str) -> pid
     plans: pl.DataFrame
-    scores: pl.DataFrame
+    scores: pl.DataFrame  # sorted by pid, then day
     score_id: int  # the highest assessment id read
     plan_count: int
     read_at: float  # time.monotonic() of the plans' read
@@ -63,7 +67,9 @@ def _frame(sql: str, params: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(CHUNK):
-            frames.append(pl.DataFrame(rows, schema=schema, orient="row"))
+            # Columns by zip (C speed) rather than Polars reading row tuples (several times slower).
+            columns = zip(*rows, strict=True)
+            frames.append(pl.DataFrame(dict(zip(schema, columns, strict=True)), schema=schema))
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
@@ -104,29 +110,48 @@ def _sql() -> dict[str, str]:
     }
 
 
-def _plans(sql: dict[str, str]) -> pl.DataFrame:
+def _encode(ids: pl.DataFrame, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(ids grown by the frame's new patients, the frame with `pid` in place of `patient`)."""
+    new = frame.select("patient").unique().join(ids, on="patient", how="anti")
+    if new.height:
+        first = ids.height
+        new = new.with_columns(pid=pl.int_range(first, first + new.height, dtype=pl.Int64))
+        ids = pl.concat([ids, new])
+    return ids, frame.join(ids, on="patient", how="left").drop("patient")
+
+
+def _plans(sql: dict[str, str], ids: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     plans = _frame(sql["plans"], [], PLAN_COLUMNS)
     sessions = _frame(sql["sessions"], [], SESSION_COLUMNS)
-    return plans.join(sessions, on="plan", how="left").sort("patient", "start", "created")
+    ids, plans = _encode(ids, plans.join(sessions, on="plan", how="left"))
+    return ids, plans.sort("pid", "start", "created")
+
+
+_EMPTY = pl.DataFrame(schema={"pid": pl.Int64, "instrument": pl.String, "day": pl.Int64, "total": pl.Int64})
+NO_IDS = pl.DataFrame(schema={"patient": pl.String, "pid": pl.Int64})
 
 
 def current() -> Extract:
     """The up-to-date extract of this database (see the module's docstring for what is re-read when)."""
     ttl = float(getattr(settings, "OUTCOMES_CACHE_SECONDS", 300))
     sql = _sql()
-    key = connection.settings_dict["NAME"] + connection.vendor
+    key = f"{connection.vendor}:{connection.settings_dict['NAME']}"
     with _LOCK:
         score_id, plan_count = _scalar(sql["score_id"]), _scalar(sql["plan_count"])
         held = _CACHE.get(key)
         fresh = held is not None and ttl > 0 and time.monotonic() - held.read_at < ttl
         if held is None or not fresh or held.plan_count != plan_count or held.score_id > score_id:
-            start_id = 0 if held is None or not fresh or held.score_id > score_id else held.score_id
-            plans = _plans(sql)
-            scores = held.scores if start_id else pl.DataFrame(schema=SCORE_COLUMNS)
-            held = Extract(plans, scores, start_id, plan_count, time.monotonic())
+            keep = held is not None and fresh and held.score_id <= score_id
+            ids = held.ids if held is not None and keep else NO_IDS
+            ids, plans = _plans(sql, ids)
+            scores = held.scores if held is not None and keep else None
+            start_id = held.score_id if held is not None and keep else 0
+            held = Extract(ids, plans, scores if scores is not None else _EMPTY, start_id, plan_count, time.monotonic())
         if score_id > held.score_id:
             new = _frame(sql["scores"], [held.score_id, score_id], SCORE_COLUMNS)
-            held.scores = pl.concat([held.scores, new]) if held.scores.height else new
+            held.ids, new = _encode(held.ids, new)
+            new = new.select("pid", "instrument", "day", "total")
+            held.scores = (pl.concat([held.scores, new]) if held.scores.height else new).sort("pid", "day")
             held.score_id = score_id
         if ttl > 0:
             _CACHE[key] = held
@@ -161,7 +186,11 @@ def cohort_frames(
         plans = plans.filter(pl.col("start") >= start_from)
     if start_to is not None:
         plans = plans.filter(pl.col("start") <= start_to)
-    plans = plans.unique("patient", keep="first", maintain_order=True).select("patient", "start", "eoi", "maint")
-    scores = extract.scores.filter(pl.col("instrument") == instrument).select("patient", "day", "total")
+    plans = plans.unique("pid", keep="first", maintain_order=True).select(
+        patient="pid", start="start", eoi="eoi", maint="maint"
+    )
+    scores = extract.scores.filter(pl.col("instrument") == instrument).select(
+        patient="pid", day="day", total="total"
+    )
     scores = scores.join(plans.select("patient"), on="patient", how="semi")
     return plans, scores
