@@ -22,6 +22,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # models need django.setup() first
+    from ketaclinic.patients.models import Patient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,7 +61,6 @@ def seed() -> float:
     from django.utils import timezone
 
     from ketaclinic.accounts.models import ClinicLocation, User
-    from ketaclinic.assessments.models import Assessment, Source
     from ketaclinic.demo import data as demo_data
     from ketaclinic.outcomes.demo import generate
     from ketaclinic.patients.models import Patient
@@ -145,11 +148,14 @@ def seed() -> float:
             TreatmentPlan.objects.bulk_create(plans, batch_size=1000)
             TreatmentSession.objects.bulk_create(sessions, batch_size=1000)
             insert_scores(scores, north.pk, nurse.pk)
-    print(f"seeded {PATIENTS:,} patients, {made_scores:,} scores in {time.monotonic() - started:.0f} s", flush=True)
+    print(
+        f"seeded {PATIENTS:,} patients, {made_scores:,} scores in {time.monotonic() - started:.0f} s",
+        flush=True,
+    )
     return time.monotonic() - started
 
 
-def insert_scores(scores: list[tuple[object, int, dt.datetime]], location_id: int, user_id: int) -> None:
+def insert_scores(scores: list[tuple[Patient, int, dt.datetime]], location_id: int, user_id: int) -> None:
     """PHQ-9 totals as plain rows: executemany on SQLite (model instances cost most of the seeding's time),
     bulk_create on PostgreSQL (its JSON columns want the ORM's adaptation)."""
     from django.db import connection
@@ -175,13 +181,26 @@ def insert_scores(scores: list[tuple[object, int, dt.datetime]], location_id: in
         )
         return
     rows = [
-        (p.pk.hex, location_id, "phq9", "[]", "{}", t, "", "[]", "{}", f"{at:%Y-%m-%d %H:%M:%S}", "clinic",
-         f"{at:%Y-%m-%d %H:%M:%S}", user_id)  # fmt: skip
+        (
+            p.pk.hex,
+            location_id,
+            "phq9",
+            "[]",
+            "{}",
+            t,
+            "",
+            "[]",
+            "{}",
+            f"{at:%Y-%m-%d %H:%M:%S}",
+            "clinic",
+            f"{at:%Y-%m-%d %H:%M:%S}",
+            user_id,
+        )
         for p, t, at in scores
     ]
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {Assessment._meta.db_table} (patient_id, location_id, instrument, item_scores, "  # noqa: S608
+            f"INSERT INTO {Assessment._meta.db_table} (patient_id, location_id, instrument, item_scores, "
             "extra_answers, total, band, flags, codes, taken_at, source, created_at, created_by_id) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             rows,
@@ -200,17 +219,14 @@ def timed(fn: object, repeats: int = REPEATS) -> list[float]:
 def main() -> int:
     setup()
     seed()
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
 
     from ketaclinic.accounts.actions import do_create_api_token
     from ketaclinic.accounts.models import ClinicLocation, User
     from ketaclinic.clinical.policy import DEFAULT_POLICY
-    from ketaclinic.outcomes import queries
-
-    from django.conf import settings
-
-    from ketaclinic.outcomes import extract
+    from ketaclinic.outcomes import extract, queries
     from ketaclinic.outcomes.cohort import compute
 
     north = ClinicLocation.objects.get(slug="north")
@@ -247,7 +263,10 @@ def main() -> int:
     report = queries.report(cohort, "phq9", DEFAULT_POLICY)  # the extract is held from here on
     plans, scores = extract.cohort_frames(extract.current(), location_ids=[north.pk], instrument="phq9")
     rows += [
-        ("held extract: the two freshness counts", timed(lambda: (extract._scalar(sql["score_id"]), extract._scalar(sql["plan_count"])))),
+        (
+            "held extract: the two freshness counts",
+            timed(lambda: (extract._scalar(sql["score_id"]), extract._scalar(sql["plan_count"]))),
+        ),
         ("compute alone (Polars + lifelines)", timed(lambda: compute(plans, scores, instrument="phq9"))),
         ("report (held extract)", timed(lambda: queries.report(cohort, "phq9", DEFAULT_POLICY))),
         ("GET /api/v1/outcomes?instrument=phq9 (held extract)", timed(api)),

@@ -14,7 +14,11 @@ from functools import cache
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data" / "benchmarks.toml"
-MODALITY_NAMES = {"iv_ketamine": "IV ketamine", "im_ketamine": "IM ketamine", "esketamine_nasal": "esketamine"}
+MODALITY_NAMES = {
+    "iv_ketamine": "IV ketamine",
+    "im_ketamine": "IM ketamine",
+    "esketamine_nasal": "esketamine",
+}
 RESPONSE_RULES = {"fall_50": "a fall of at least 50% from baseline"}
 
 
@@ -81,7 +85,8 @@ def why_not(b: Benchmark, *, scale: str, remission_max: int, modality: str | Non
     if b.remission_rate is not None and b.remission_max != remission_max:
         return f"remission cut-off {b.remission_max} or less, the clinic's is {remission_max} or less"
     if modality and b.modality != modality:
-        return f"a study of {MODALITY_NAMES.get(b.modality, b.modality)}; the report is of {MODALITY_NAMES.get(modality, modality)}"
+        studied, reported = (MODALITY_NAMES.get(m, m) for m in (b.modality, modality))
+        return f"a study of {studied}; the report is of {reported}"
     return None
 
 

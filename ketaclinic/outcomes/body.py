@@ -50,10 +50,14 @@ def _benchmark(b: Benchmark) -> dict[str, Any]:
     }
 
 
-def report_body(report: Report, *, scope: dict[str, Any], modality: str, filters: dict[str, Any]) -> dict[str, Any]:
+def report_body(
+    report: Report, *, scope: dict[str, Any], modality: str, filters: dict[str, Any]
+) -> dict[str, Any]:
     eoi = report.end_of_induction
     d = report.durability
-    shown, left = split(scale=report.instrument, remission_max=report.remission_max, modality=modality or None)
+    shown, left = split(
+        scale=report.instrument, remission_max=report.remission_max, modality=modality or None
+    )
     return {
         "instrument": report.instrument,
         "scope": scope,
@@ -97,7 +101,7 @@ def curve_chart(body: dict[str, Any]) -> dict[str, Any]:
     """The durability curve as an SVG step path, its axes, landmarks and the benchmark's landmark dots."""
     d = body["durability"]
     curve = d["curve"]
-    max_day = max([84, *(p["day"] for p in curve)])
+    max_day = int(max([84, *(p["day"] for p in curve)]))
     plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
 
     def x(day: float) -> float:
@@ -123,7 +127,13 @@ def curve_chart(body: dict[str, Any]) -> dict[str, Any]:
         if m["survival"] is not None
     ]
     published = [
-        {"x": x(m["day"]), "y": y(m["survival"]), "day": m["day"], "survival": m["survival"], "study": b["study"]}
+        {
+            "x": x(m["day"]),
+            "y": y(m["survival"]),
+            "day": m["day"],
+            "survival": m["survival"],
+            "study": b["study"],
+        }
         for b in body["benchmarks"]
         for m in b["durability_landmarks"]
     ]
@@ -151,10 +161,26 @@ def bar_chart(body: dict[str, Any]) -> dict[str, Any]:
             {
                 "label": p["label"],
                 "bars": [
-                    {"what": "Response, completers", "kind": "resp", "value": p["completers"]["response"]["rate"]},
-                    {"what": "Response, non-responder imputation", "kind": "resp-nri", "value": p["non_responder_imputation"]["response"]["rate"]},
-                    {"what": "Remission, completers", "kind": "rem", "value": p["completers"]["remission"]["rate"]},
-                    {"what": "Remission, non-responder imputation", "kind": "rem-nri", "value": p["non_responder_imputation"]["remission"]["rate"]},
+                    {
+                        "what": "Response, completers",
+                        "kind": "resp",
+                        "value": p["completers"]["response"]["rate"],
+                    },
+                    {
+                        "what": "Response, non-responder imputation",
+                        "kind": "resp-nri",
+                        "value": p["non_responder_imputation"]["response"]["rate"],
+                    },
+                    {
+                        "what": "Remission, completers",
+                        "kind": "rem",
+                        "value": p["completers"]["remission"]["rate"],
+                    },
+                    {
+                        "what": "Remission, non-responder imputation",
+                        "kind": "rem-nri",
+                        "value": p["non_responder_imputation"]["remission"]["rate"],
+                    },
                 ],
             }
         )
@@ -178,7 +204,12 @@ def bar_chart(body: dict[str, Any]) -> dict[str, Any]:
         for bi, bar in enumerate(g["bars"]):
             v = bar["value"]
             h = 0.0 if v is None else plot_h * v
-            bar.update(x=round(x0 + bi * bar_w, 1), w=round(bar_w - 2, 1), h=round(h, 1), y=round(PAD_T + plot_h - h, 1))
+            bar.update(
+                x=round(x0 + bi * bar_w, 1),
+                w=round(bar_w - 2, 1),
+                h=round(h, 1),
+                y=round(PAD_T + plot_h - h, 1),
+            )
     return {
         "width": WIDTH,
         "height": HEIGHT,
@@ -187,7 +218,9 @@ def bar_chart(body: dict[str, Any]) -> dict[str, Any]:
         "top": PAD_T,
         "bottom": HEIGHT - PAD_B,
         "groups": groups,
-        "y_ticks": [{"y": round(PAD_T + plot_h * (1 - v / 100), 1), "label": f"{v}%"} for v in range(0, 101, 25)],
+        "y_ticks": [
+            {"y": round(PAD_T + plot_h * (1 - v / 100), 1), "label": f"{v}%"} for v in range(0, 101, 25)
+        ],
     }
 
 
@@ -200,12 +233,39 @@ def csv_rows(body: dict[str, Any]) -> list[list[Any]]:
         for conv in ("completers", "non_responder_imputation"):
             for what in ("response", "remission"):
                 r = p[conv][what]
-                rows.append([p["label"], what, conv, r["numerator"], r["denominator"], "" if r["rate"] is None else r["rate"]])
+                rows.append(
+                    [
+                        p["label"],
+                        what,
+                        conv,
+                        r["numerator"],
+                        r["denominator"],
+                        "" if r["rate"] is None else r["rate"],
+                    ]
+                )
     d = body["durability"]
     for m in d["landmarks"]:
-        rows.append(["durability", f"still responding at day {m['day']}", "Kaplan-Meier", "", d["responders"], "" if m["survival"] is None else m["survival"]])
+        rows.append(
+            [
+                "durability",
+                f"still responding at day {m['day']}",
+                "Kaplan-Meier",
+                "",
+                d["responders"],
+                "" if m["survival"] is None else m["survival"],
+            ]
+        )
     for c in d["curve"]:
         rows.append(["durability curve", f"day {c['day']}", "Kaplan-Meier", "", "", c["survival"]])
     for b in body["benchmarks"]:
-        rows.append(["published", b["study"], b["imputation"], "", "", f"response {b['response_rate']}; remission {b['remission_rate']}"])
+        rows.append(
+            [
+                "published",
+                b["study"],
+                b["imputation"],
+                "",
+                "",
+                f"response {b['response_rate']}; remission {b['remission_rate']}",
+            ]
+        )
     return rows

@@ -179,9 +179,9 @@ def compute(
         .group_by("patient")
         .agg(baseline=pl.col("total").last())
     )
-    follow = _judged(
-        s.filter(pl.col("rel") >= 1).join(base, on="patient", how="inner"), rmax
-    ).sort("patient", "day")
+    follow = _judged(s.filter(pl.col("rel") >= 1).join(base, on="patient", how="inner"), rmax).sort(
+        "patient", "day"
+    )
     with_baseline = base.height
     with_follow_up = follow["patient"].n_unique()
 
@@ -260,9 +260,7 @@ def _followed(d: Durability, day: int) -> int:
     return next((n for t, n in d.at_risk if t == day), 0)
 
 
-def loss_frame(
-    scores: pl.DataFrame, responders: pl.DataFrame, rmax: int, consecutive: int
-) -> pl.DataFrame:
+def loss_frame(scores: pl.DataFrame, responders: pl.DataFrame, rmax: int, consecutive: int) -> pl.DataFrame:
     """One row per responder: `duration` (days from the response) and `event` (loss of response)."""
     later = (
         scores.join(responders.select("patient", "resp_day", "baseline"), on="patient", how="inner")
@@ -321,13 +319,13 @@ def _durability(
     durations = lf["duration"]
     marks = sorted({0, *c.landmarks, 84})
     at_risk = [(t, int((durations >= t).sum())) for t in marks]
-    landmarks = [(d, round(survival_at(curve, d), 4)) for d in c.landmarks]
+    landmarks: list[tuple[int, float | None]] = [(d, round(survival_at(curve, d), 4)) for d in c.landmarks]
     return Durability(n, events, n - events, curve, at_risk, landmarks, median, False)
 
 
 def kaplan_meier(durations: list[int], events: list[bool]) -> tuple[list[tuple[int, float]], float | None]:
     """The Kaplan-Meier survival steps (lifelines) and the median (None when the curve stays above 0.5)."""
-    from lifelines import KaplanMeierFitter  # a slow import, kept off the module's import path
+    from lifelines import KaplanMeierFitter  # type: ignore[import-untyped]  # slow to import: kept here
 
     kmf = KaplanMeierFitter().fit(durations, event_observed=events)
     table = kmf.survival_function_

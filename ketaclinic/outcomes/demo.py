@@ -40,7 +40,22 @@ from ketaclinic.treatment.models import (
 
 PATIENTS_PER_LOCATION = 180
 DIRECTOR = "director"
-GIVEN = ("Ada", "Ben", "Cora", "Dev", "Eli", "Faye", "Gus", "Hana", "Ivo", "Jade", "Kai", "Lia", "Milo", "Nia")
+GIVEN = (
+    "Ada",
+    "Ben",
+    "Cora",
+    "Dev",
+    "Eli",
+    "Faye",
+    "Gus",
+    "Hana",
+    "Ivo",
+    "Jade",
+    "Kai",
+    "Lia",
+    "Milo",
+    "Nia",
+)
 FAMILY = ("Archer", "Bishop", "Carver", "Dalton", "Ellis", "Foster", "Garner", "Hayes", "Irwin", "Jensen")
 # modality, protocol, share, induction days after the start (session days), dose
 COURSES: tuple[tuple[str, str, float, tuple[int, ...], dict[str, Decimal]], ...] = (
@@ -99,7 +114,9 @@ def generate(rng: random.Random, today: dt.date, count: int) -> Iterator[Course]
         if rng.random() > 0.08:  # about 8% have no baseline score
             course.scores.append((-rng.randint(0, 3), baseline))
         for d in induction[2::2]:
-            course.scores.append((d, _clip(baseline * (1 - (1 - eoi_fraction) * d / days[-1]) + rng.gauss(0, 1.5))))
+            course.scores.append(
+                (d, _clip(baseline * (1 - (1 - eoi_fraction) * d / days[-1]) + rng.gauss(0, 1.5)))
+            )
         if stays < 0.85:
             eoi_day = days[-1] + rng.randint(1, 7)
             course.scores.append((eoi_day, _clip(baseline * eoi_fraction + rng.gauss(0, 1))))

@@ -146,7 +146,9 @@ def current() -> Extract:
             ids, plans = _plans(sql, ids)
             scores = held.scores if held is not None and keep else None
             start_id = held.score_id if held is not None and keep else 0
-            held = Extract(ids, plans, scores if scores is not None else _EMPTY, start_id, plan_count, time.monotonic())
+            held = Extract(
+                ids, plans, scores if scores is not None else _EMPTY, start_id, plan_count, time.monotonic()
+            )
         if score_id > held.score_id:
             new = _frame(sql["scores"], [held.score_id, score_id], SCORE_COLUMNS)
             held.ids, new = _encode(held.ids, new)

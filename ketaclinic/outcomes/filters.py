@@ -47,7 +47,7 @@ DOSE_BANDS: dict[str, DoseBand] = {
     )
 }
 DoseBandName = Literal["", "mgkg_below_0_5", "mgkg_0_5_to_0_75", "mgkg_0_75_up", "mg_56", "mg_84"]
-ProtocolName = Literal[tuple(["", *PROTOCOLS])]  # type: ignore[valid-type]
+ProtocolName = Literal[("", *PROTOCOLS)]  # type: ignore[valid-type]
 MODALITIES: dict[str, str] = {m.value: str(m.label) for m in PlanModality}
 
 
@@ -56,7 +56,8 @@ class OutcomesQuery(Strict):
 
     instrument: InstrumentName = Field(description="The scale: phq9, madrs or qids_sr16")
     location: LocationSlug = Field(
-        "", description="A location's slug; empty for the whole network (network-wide roles) or your locations"
+        "",
+        description="A location's slug; empty for the whole network (network-wide roles) or your locations",
     )
     modality: ModalityName = Field("", description="iv_ketamine, im_ketamine or esketamine_nasal")
     protocol: ProtocolName = Field("", description="A protocol id (clinical/protocol_data)")

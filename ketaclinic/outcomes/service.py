@@ -26,7 +26,9 @@ def _fields(c: Conventions) -> dict[str, Any]:
     return {name: getattr(c, name) for name in c.__dataclass_fields__}
 
 
-def read_report(user: Any, query: OutcomesQuery, *, origin: Origin, action: str = Action.OUTCOMES_READ) -> dict[str, Any]:
+def read_report(
+    user: Any, query: OutcomesQuery, *, origin: Origin, action: str = Action.OUTCOMES_READ
+) -> dict[str, Any]:
     scope = get_scope_for(user, query.location, origin=origin)
     policy, note = policy_of(scope)
     cohort = queries.Cohort(

@@ -66,7 +66,9 @@ def report_page(request: HttpRequest) -> HttpResponse:
 def report_csv(request: HttpRequest) -> HttpResponse:
     query, _, errors = _query(request)
     if query is None:
-        return HttpResponse("; ".join(f"{k}: {v}" for k, v in errors.items()), status=400, content_type="text/plain")
+        return HttpResponse(
+            "; ".join(f"{k}: {v}" for k, v in errors.items()), status=400, content_type="text/plain"
+        )
     body = read_report(request.user, query, origin=web_origin(request), action=Action.OUTCOMES_EXPORT)
     out = io.StringIO()
     csv.writer(out).writerows(csv_rows(body))

@@ -53,7 +53,12 @@ def test_a_locations_admin_and_prescriber_read_only_their_location(history: Worl
     response = history.api(who).get(API, {"instrument": "phq9"})
     assert response.status_code == 200
     body = response.json()
-    assert body["scope"] == {"label": "North Clinic", "network": False, "location": "north", "policy_note": ""}
+    assert body["scope"] == {
+        "label": "North Clinic",
+        "network": False,
+        "location": "north",
+        "policy_note": "",
+    }
     assert body["patients"] == started("north") > 0
     for key in ("with_baseline", "with_follow_up", "response_rate", "remission_rate", "funnel", "benchmarks"):
         assert key in body

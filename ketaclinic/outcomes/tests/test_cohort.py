@@ -4,6 +4,7 @@ time points, small cells, and the Kaplan-Meier curve against a hand computation.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import replace
 
 import polars as pl
@@ -27,7 +28,7 @@ ANY_CELL = Conventions(min_cell=1)
 
 
 def frames(
-    plans: list[tuple[str, int, int | None, int | None]], scores: list[tuple[str, int, int]]
+    plans: Sequence[tuple[str, int, int | None, int | None]], scores: Sequence[tuple[str, int, int]]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     p = pl.DataFrame(plans, schema=PLAN_SCHEMA, orient="row")
     s = pl.DataFrame(scores, schema=SCORE_SCHEMA, orient="row")
@@ -171,11 +172,18 @@ def test_the_column_wise_loss_of_response_is_the_clinical_librarys(
     """On any series that starts with a response, the Polars rule finds the library's onset."""
     policy = replace(DEFAULT_POLICY, loss_of_response_consecutive=consecutive)
     first = baseline // 2  # a response
-    series = [DatedScore(dt.date(2026, 1, 1) + dt.timedelta(days=7 * i), t) for i, t in enumerate([first, *totals])]
+    series = [
+        DatedScore(dt.date(2026, 1, 1) + dt.timedelta(days=7 * i), t) for i, t in enumerate([first, *totals])
+    ]
     expected = loss_of_response("phq9", baseline, series, policy)
     days = [(s.on - dt.date(1970, 1, 1)).days for s in series]
     scores = pl.DataFrame(
-        {"patient": ["p"] * len(series), "day": days, "total": [s.total for s in series], "maint": [None] * len(series)},
+        {
+            "patient": ["p"] * len(series),
+            "day": days,
+            "total": [s.total for s in series],
+            "maint": [None] * len(series),
+        },
         schema={**SCORE_SCHEMA, "maint": pl.Int64},
     )
     responders = pl.DataFrame({"patient": ["p"], "baseline": [baseline], "resp_day": [days[0]]})

@@ -30,7 +30,7 @@ class Command(BaseCommand):
             made = demo.load(
                 locations,
                 timezone.localdate(),
-                random.Random(options["seed"]),
+                random.Random(options["seed"]),  # noqa: S311 - demo data, not security
                 per_location=options["per_location"],
             )
         self.stdout.write(f"Added {made} past courses.")
