@@ -40,7 +40,7 @@ def test_an_admin_filters_outcomes_to_iv_ketamine(page: Page, screenshots: Path,
 
 
 def test_the_report_fits_a_tablet(tablet: Page, screenshots: Path, history: str) -> None:
-    log_in(tablet, "prescriber.north")
+    log_in(tablet, "admin.north")
     tablet.goto("/outcomes/?instrument=madrs&modality=esketamine_nasal")
     expect(tablet.get_by_test_id("compare")).to_contain_text("ESCAPE-TRD")
     assert_fits(tablet)
