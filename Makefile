@@ -74,6 +74,7 @@ bench: $(VENV)/.test
 	$(PY) bench/run.py
 	$(PY) bench/floor.py
 	$(PY) bench/assessments.py
+	$(PY) bench/outcomes.py
 
 clean:
 	rm -rf $(VENV) var
