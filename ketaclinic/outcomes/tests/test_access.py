@@ -244,3 +244,11 @@ def test_a_held_extract_reads_only_what_is_new(history: World, today: dt.date, s
         assert cached["patients"] == started("north") > first["patients"]
     finally:
         extract.forget()
+
+
+def test_the_worklist_links_prescribers_to_outcomes(history: World) -> None:
+    """A clinician's top bar is full on a tablet: prescribers reach the report from the worklist."""
+    link = b'href="/outcomes/"'
+    assert link in history.client("prescriber.north").get("/worklist/").content
+    assert link not in history.client("nurse.north").get("/worklist/").content
+    assert link in history.client("admin.north").get("/audit/").content  # the clinic admin's bar
