@@ -77,6 +77,7 @@ bench: $(VENV)/.test
 	$(PY) -m ketaclinic schedule_benchmark
 	$(PY) bench/timeline.py
 	$(PY) bench/fhir_export.py
+	$(PY) bench/outcomes.py
 
 clean:
 	rm -rf $(VENV) var

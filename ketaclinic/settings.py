@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "ketaclinic.homecare",
     # FHIR R4 exchange: the read API at /fhir/R4, bulk export and import (ketaclinic/fhir).
     "ketaclinic.fhir",
+    "ketaclinic.outcomes",
     "ketaclinic.demo",
     # The task runner: periodic schedules, reminders and pre-visit instructions (ketaclinic/tasks.py).
     "huey.contrib.djhuey",

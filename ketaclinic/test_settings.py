@@ -28,3 +28,6 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 HUEY = {**HUEY, "immediate": True}  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 KETACLINIC_SMS_SENDER = "ketaclinic.messaging.senders.MemorySender"
+
+# Outcome analytics: re-read the extract on every report (the tests' rolled-back rows may reuse ids).
+OUTCOMES_CACHE_SECONDS = 0

@@ -49,6 +49,8 @@ urlpatterns = [
     path("assessments/", include("ketaclinic.assessments.urls")),
     # The patient's self-report links (public; the token is the secret).
     path("r/", include("ketaclinic.assessments.selfreport_urls")),
+    # Outcome analytics: a cohort's response, remission and durability beside published figures.
+    path("outcomes/", include("ketaclinic.outcomes.urls")),
     path("api/", api.urls),
     # FHIR R4 exchange: /fhir/R4 (read, search, bulk export, transaction import) and the exports page.
     path("fhir/", include("ketaclinic.fhir.urls")),

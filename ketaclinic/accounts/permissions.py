@@ -119,6 +119,10 @@ class Perm(StrEnum):
     # FHIR bulk export of a location's patients (ketaclinic/fhir): every chart of the location leaves the
     # clinic at once, so only the prescriber (who reads every chart and answers for the record) starts one.
     FHIR_EXPORT = "fhir.export"
+    # Outcome analytics (ketaclinic/outcomes): a cohort's response, remission, attrition and durability of
+    # response, aggregates only (no patient is named). The clinic admins and prescribers of the location; the
+    # whole network's report only for whoever holds it at every location of the network.
+    OUTCOMES_READ = "outcomes.read"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -146,6 +150,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.BILLING_PRICES_MANAGE,
             # Reads the location's billing reports and exports them (revenue, ageing, authorisations).
             Perm.BILLING_REPORTS,
+            # Reads the location's outcome report (aggregates, no patient named).
+            Perm.OUTCOMES_READ,
         }
     ),
     Role.PRESCRIBER: frozenset(
@@ -185,6 +191,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.THERAPY_NOTE_READ,
             # Exports the location's charts as FHIR (Patient/$export, Group/{location}/$export).
             Perm.FHIR_EXPORT,
+            # Reads the location's outcome report (aggregates, no patient named).
+            Perm.OUTCOMES_READ,
         }
     ),
     # Reads screenings; witnesses consent at the chair side; handles the drug; submits REMS forms; runs the

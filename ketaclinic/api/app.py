@@ -163,5 +163,9 @@ api.add_router("/v1", billing_router)
 api.add_router("/v1", scheduling_router)
 api.add_router("/v1", homecare_router)
 api.add_router("/v1", therapy_router)
+# Outcome analytics (ketaclinic/outcomes).
+from ketaclinic.outcomes.api import router as outcomes_router  # noqa: E402
+
+api.add_router("/v1", outcomes_router)
 # Every POST honours Idempotency-Key (ketaclinic/idempotency/hook.py), documented on each operation.
 honour_idempotency_keys(api, authenticate=user_for_request_token)

@@ -192,6 +192,10 @@ class Action(models.TextChoices):
     FHIR_EXPORT = "fhir.export", "Patient record exported (FHIR bulk export)"
     FHIR_EXPORT_CANCEL = "fhir.export_cancel", "FHIR bulk export cancelled or deleted"
     FHIR_IMPORT = "fhir.import", "FHIR import run"
+    # Outcome analytics (ketaclinic/outcomes): a cohort report read (page or API) or exported as CSV. Rows
+    # name the scope in changed_fields (instrument and filters), never a patient.
+    OUTCOMES_READ = "outcomes.read", "Outcome report read"
+    OUTCOMES_EXPORT = "outcomes.export", "Outcome report exported (CSV)"
 
 
 class Outcome(models.TextChoices):

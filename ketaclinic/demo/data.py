@@ -26,6 +26,7 @@ from ketaclinic.clinicpolicy import demo as clinicpolicy_demo
 from ketaclinic.consent import demo as consent_demo
 from ketaclinic.homecare import demo as homecare_demo
 from ketaclinic.ledger import demo as ledger_demo
+from ketaclinic.outcomes import demo as outcomes_demo
 from ketaclinic.patients import inputs
 from ketaclinic.patients.actions import do_register_patient
 from ketaclinic.portal import demo as portal_demo
@@ -425,6 +426,10 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
         # An at-home program at north with four weeks of doses and a missed check-in holding the next dose.
         if patients_per_location >= LEDGER_MIN_PATIENTS:
             homecare_demo.load(network, today)
+        # A year of past courses with their scores, for the outcome report's curves (bulk-inserted).
+        if patients_per_location >= LEDGER_MIN_PATIENTS:
+            outcomes_demo.load(list(network.locations.order_by("slug")), today, rng)
+            outcomes_demo.director(network, password_hash)
     return True
 
 

@@ -75,5 +75,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "consent_documents": Perm.CONSENT_DOCUMENTS in held,
             # The treatment-floor board: clinicians and front desk (patient read), not the clinic admin.
             "floor": Perm.PATIENT_READ in held,
+            # Outcome analytics in the bar for clinic admins; a clinician's bar is full on a tablet, so
+            # prescribers open /outcomes/ from the worklist's footer link instead.
+            "outcomes": Perm.OUTCOMES_READ in held and Perm.PATIENT_READ not in held,
+            "outcomes_page": Perm.OUTCOMES_READ in held,
         },
     }

@@ -490,6 +490,14 @@ ROUTES += [
 # Costs and billing (ketaclinic/billing/tests/matrix.py prepares each route's state): money is the front
 # desk's, the price list a clinic admin's; nurses and therapists see none of it.
 ROUTES += billing_matrix.ROUTES
+# Outcome analytics: aggregates for clinic admins and prescribers; a location is chosen by slug (its own
+# denials are in ketaclinic/outcomes/tests/test_access.py).
+OUTCOME_READERS = {"admin", "prescriber"}
+ROUTES += [
+    ("api outcomes", "get", "/api/v1/outcomes?instrument=phq9", None, OUTCOME_READERS, False, True),
+    ("outcomes page", "get", "/outcomes/?instrument=phq9", None, OUTCOME_READERS, False, False),
+    ("outcomes csv", "get", "/outcomes/report.csv?instrument=phq9", None, OUTCOME_READERS, False, False),
+]
 
 _mrn = iter(range(800000, 900000))
 
@@ -774,6 +782,7 @@ COVERED_NAMESPACES = {
     "scheduling",
     "homecare",
     "therapy",
+    "outcomes",
 }
 # The ids other than the patient's that the routes above name, filled in by _call.
 PLACEHOLDERS = ("location_id", "chair_id", "screening", "document", "ledger_waste")
