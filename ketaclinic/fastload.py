@@ -105,6 +105,7 @@ _PASSED_THROUGH: frozenset[type[Any]] = frozenset(
         models.PositiveSmallIntegerField,
         models.CharField,
         models.TextField,
+        models.FloatField,  # the driver's float is the ORM's (no from_db_value)
         models.EmailField,
         models.SlugField,
         models.URLField,

@@ -24,7 +24,7 @@ from ketaclinic.clinical.common import Area, Modality, Rule, parse_modality
 from ketaclinic.clinical.policy import DEFAULT_POLICY, ClinicPolicy, PolicyField, policy_fields
 from ketaclinic.clinical.sources import unknown_tags
 
-RULESET_VERSION = "2026.11.7"
+RULESET_VERSION = "2026.11.8"
 """Shown by the app with every decision so a clinic can review the rule set it applies. Bump it whenever a
 rule, a policy default or a source changes."""
 

@@ -20,7 +20,7 @@ from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import Action
-from ketaclinic.clinical.scheduling import Refusal, VisitKind, duration_minutes
+from ketaclinic.clinical.scheduling import Refusal, VisitKind, duration_minutes, is_late_cancellation
 from ketaclinic.clinicpolicy.clock import location_zone
 from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.clinicpolicy.queries import policy_for
@@ -328,11 +328,11 @@ def do_cancel_appointment(
         raise InvalidInput(
             {"status": f"a {row.get_status_display().lower()} appointment cannot be cancelled"}
         )
-    from ketaclinic.scheduling import moves, waitlist  # they build on this module
+    from ketaclinic.scheduling import waitlist  # they build on this module
 
     now = timezone.now()
     row.status, row.cancel_reason = AppointmentStatus.CANCELLED, reason
-    row.late_cancel = moves.is_late_cancellation(row.starts_at, now, moves.late_cancel_hours(row))
+    row.late_cancel = is_late_cancellation(row.starts_at, now, policy_for(row.patient.location))
     row.version += 1
     row.updated_at = now
     row.save(update_fields=["status", "cancel_reason", "late_cancel", "version", "updated_at"])

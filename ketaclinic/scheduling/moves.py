@@ -16,17 +16,11 @@ from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import Action
 from ketaclinic.clinical.scheduling import VisitKind
 from ketaclinic.clinicpolicy.clock import local_date
-from ketaclinic.clinicpolicy.queries import policy_for
 from ketaclinic.errors import InvalidInput, VersionConflict
 from ketaclinic.scheduling import actions, queries
 from ketaclinic.scheduling.inputs import MoveIn
 from ketaclinic.scheduling.models import Appointment, AppointmentStatus
 from ketaclinic.scheduling.rules import check_new
-
-
-def is_late_cancellation(starts_at: dt.datetime, now: dt.datetime, late_cancel_hours: int) -> bool:
-    """A cancellation less than the policy's hours before the visit starts (a visit already started too)."""
-    return starts_at - now < dt.timedelta(hours=late_cancel_hours)
 
 
 def _row(appointment: Appointment, expected_version: int | None) -> Appointment:
@@ -140,7 +134,3 @@ def do_check_in(
     row.save(update_fields=["status", "arrived_at", "version", "updated_at"])
     record(Action.APPOINTMENT_ARRIVE, actor=actor, origin=origin, obj=row, patient=row.patient)
     return row
-
-
-def late_cancel_hours(appointment: Appointment) -> int:
-    return int(policy_for(appointment.patient.location).late_cancel_hours)

@@ -260,6 +260,49 @@ def _billing(world: World) -> None:
         billing.do_record_payment(invoice, paid, actor=desk)
         off = billing_inputs.EntryIn(kind=EntryKind.WRITE_OFF, amount=Decimal(5), reason="courtesy")
         billing.do_record_entry(invoice, off, actor=desk)
+        from ketaclinic.billing.models import PriorAuthorization
+
+        plan, today = billing_matrix.draft_plan(patient), clock.now.date()
+        for cover, note in ((coverage, "renewed by phone"), (None, "")):
+            PriorAuthorization.objects.create(
+                plan=plan,
+                patient=patient,
+                coverage=cover,
+                number="PA-1",
+                approved_from=today,
+                approved_to=today + dt.timedelta(days=90),
+                approved_sessions=8,
+                note=note,
+                created_at=clock.now,
+                created_by=desk,
+            )
+    _fhir_exports(world)
+
+
+def _fhir_exports(world: World) -> None:
+    """A queued FHIR export and a finished one (ketaclinic/fhir)."""
+    from ketaclinic.fhir.models import ExportJob
+
+    prescriber, now = world.user("prescriber.north"), timezone.now()
+    north = ClinicLocation.objects.get(slug="north")
+    ExportJob.objects.create(requested_by=prescriber, request_url="/fhir/R4/Patient/$export", created_at=now)
+    ExportJob.objects.create(
+        requested_by=prescriber,
+        group=north,
+        location_ids=[north.pk],
+        request_url="/fhir/R4/Group/north/$export",
+        types=["Patient"],
+        since=now,
+        status="done",
+        patients_total=2,
+        patients_done=2,
+        resources_written=10,
+        output=[{"type": "Patient", "url": "x"}],
+        created_at=now,
+        transaction_time=now,
+        finished_at=now,
+        last_polled_at=now,
+    )
 
 
 def _emergency_grants(world: World) -> None:
