@@ -79,5 +79,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             # prescribers open /outcomes/ from the worklist's footer link instead.
             "outcomes": Perm.OUTCOMES_READ in held and Perm.PATIENT_READ not in held,
             "outcomes_page": Perm.OUTCOMES_READ in held,
+            # FHIR bulk export of the location's charts (prescribers), linked from the worklist's footer.
+            "fhir_export": Perm.FHIR_EXPORT in held,
         },
     }

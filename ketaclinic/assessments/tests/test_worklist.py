@@ -164,6 +164,9 @@ def test_the_worklist_page_names_patients_and_links_the_next_step(world: World) 
     nurse_page = world.client("nurse.north").get("/worklist/").content.decode()
     assert f"{patient.family_name}, {patient.given_name}" in nurse_page
     assert "/cssrs/" not in nurse_page  # a nurse sees the task, the prescriber does it
+    # The prescriber's ways to the location's outcomes and its FHIR export; the nurse holds neither.
+    assert 'href="/outcomes/"' in page and 'href="/fhir/exports/"' in page
+    assert 'href="/outcomes/"' not in nurse_page and 'href="/fhir/exports/"' not in nurse_page
 
 
 @pytest.mark.parametrize("who", ["prescriber.north", "nurse.north", "therapist.north"])
