@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import pytest
 
+from ketaclinic.fhir.codes import PROFILE
 from ketaclinic.fhir.resources import TYPES, all_resources
 
 if TYPE_CHECKING:
@@ -66,6 +67,9 @@ def test_the_export_of_a_charted_patient_passes_r4_and_us_core(charted: PatientM
     # Every US Core profile the export names was checked, not only the R4 base.
     assert "is not vendored" not in result.stdout, result.stdout
     assert " 0 errors" in result.stderr
+    # ... and every US Core profile KetaClinic names was exercised by the sample.
+    named = {url.rsplit("/", 1)[1] for url in PROFILE.values() if "/us/core/" in url}
+    assert {name for name in named if f"{name}=" not in result.stderr} == set(), result.stderr
 
 
 @pytest.mark.django_db
@@ -86,10 +90,14 @@ def test_r4_structure_and_us_core_fixed_values_are_checked(charted: PatientModel
     pressure["component"][1]["valueQuantity"]["code"] = "mmHg"  # US Core fixes UCUM "mm[Hg]"
     rate = next(r for r in observations if r["id"].endswith("-hr"))
     rate["heartRate"] = 80  # not an R4 Observation element
-    result = _validate(_write(tmp_path, [pressure, rate]))
+    problem = next(all_resources([charted.pk], ["Condition"]))
+    # US Core's required category slice is bound to problem-list-item / health-concern.
+    problem["category"][0]["coding"][0]["code"] = "encounter-diagnosis"
+    result = _validate(_write(tmp_path, [pressure, rate, problem]))
     assert result.returncode == 1, result.stdout + result.stderr
     errors = [row.split("\t") for row in result.stdout.splitlines() if "\terror:" in row]
-    assert [row[1:3] for row in errors] == [
+    assert sorted(row[1:3] for row in errors) == [
+        [f"Condition/{problem['id']}", "Condition.category:us-core"],
         [f"Observation/{pressure['id']}", "Observation.component[1].valueQuantity.code"],
         [f"Observation/{rate['id']}", "Observation.heartRate"],
     ], result.stdout
