@@ -22,6 +22,12 @@ $(VENV)/.test: pyproject.toml $(VENV)/.runtime
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
 	touch $@
 
+# The offline FHIR validator (R4 + US Core) the test suite runs on a sample export: packages from the npm registry only.
+FHIR_VALIDATE := tests/fhir-validate
+$(FHIR_VALIDATE)/node_modules/.installed: $(FHIR_VALIDATE)/package.json $(FHIR_VALIDATE)/package-lock.json
+	npm ci --prefix $(FHIR_VALIDATE) --no-audit --no-fund
+	touch $@
+
 # The demo clinic on the embedded database (or DATABASE_URL when set), served by a production WSGI server.
 run: export KETACLINIC_DEMO ?= 1
 # Self-report links in the demo's messages point at this server.
@@ -40,7 +46,7 @@ serve: $(VENV)/.runtime
 	$(PY) -m ketaclinic collectstatic --noinput -v0
 	exec $(SERVE)
 
-test: $(VENV)/.test
+test: $(VENV)/.test $(FHIR_VALIDATE)/node_modules/.installed
 	$(PY) -m pytest -m "not browser"
 
 test-browser: $(VENV)/.test
@@ -60,7 +66,7 @@ check: $(VENV)/.test
 	DJANGO_SETTINGS_MODULE=ketaclinic.test_settings $(PY) -m ketaclinic rules --check-docs
 
 # The same suite on PostgreSQL (CI starts the server; DATABASE_URL may point elsewhere).
-test-postgres: $(VENV)/.test
+test-postgres: $(VENV)/.test $(FHIR_VALIDATE)/node_modules/.installed
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(PY) -m pytest -m "not browser"
 
 # schemathesis over the whole OpenAPI document (every check; examples, coverage and fuzzing phases) against
@@ -80,4 +86,4 @@ bench: $(VENV)/.test
 	$(PY) bench/outcomes.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var $(FHIR_VALIDATE)/node_modules
