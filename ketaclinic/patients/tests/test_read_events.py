@@ -670,6 +670,24 @@ _REFUSED_BOOKING = (
     "/api/v1/appointments",
     {"patient_id": "{pid}", "kind": "consultation", "starts_at": "{past}"},
 )
+_REFUSED_MOVE = (
+    "api move appointment refused",
+    "post",
+    scheduling_matrix.A + "/move",
+    {"starts_at": "{past}"},
+)
+_REFUSED_MOVE_PAGE = (
+    "appointment move page refused",
+    "post",
+    "/schedule/appointments/{appointment}/move/",
+    {"date": "", "time": ""},
+)
+_REFUSED_WAITLIST_PAGE = (
+    "waitlist add page refused",
+    "post",
+    "/schedule/waitlist/add/",
+    {"location": "{location_id}", "patient_mrn": "", "kind": "consultation"},
+)
 _SCHEDULING: list[tuple[str, int, Kind, str, tuple[Any, ...]]] = [
     ("GET /api/v1/chairs", 200, "none", "nurse.north", ()),
     ("GET /api/v1/schedule", 200, "list", "nurse.north", ()),
@@ -693,6 +711,30 @@ _SCHEDULING: list[tuple[str, int, Kind, str, tuple[Any, ...]]] = [
     ("scheduling:proposals", 200, "none", "frontdesk.north", ()),
     ("scheduling:proposal", 200, "list", "frontdesk.north", ()),
     ("scheduling:accept_proposal", 200, "list", "frontdesk.north", ()),
+    # Calendars, the waitlist and feeds (calendar_views.py, calendar_api.py): a visit's page, and a move or
+    # check-in answered with the visit, carry the patient (a read); a refused move in the API names rules
+    # only, a refused move on the page shows the visit again (a read). A staff member's calendar and the
+    # waitlist name the patients of a location (a list, even on a refused add); capacity is counts only and
+    # the feed's URL is a secret, not a patient. The patient's public links and the .ics feed are walked
+    # apart (test_every_page_is_walked).
+    ("scheduling:appointment", 200, "read", "nurse.north", ()),
+    ("scheduling:move", 302, "none", "frontdesk.north", ()),
+    ("scheduling:move", 422, "read", "frontdesk.north", _REFUSED_MOVE_PAGE),
+    ("scheduling:check_in", 302, "none", "frontdesk.north", ()),
+    ("scheduling:staff_calendar", 200, "list", "nurse.north", ()),
+    ("scheduling:my_calendar", 200, "list", "nurse.north", ()),
+    ("scheduling:my_feed", 302, "none", "nurse.north", ()),
+    ("scheduling:capacity", 200, "none", "nurse.north", ()),
+    ("scheduling:waitlist", 200, "list", "nurse.north", ()),
+    ("scheduling:waitlist_add", 302, "none", "frontdesk.north", ()),
+    ("scheduling:waitlist_add", 422, "list", "frontdesk.north", _REFUSED_WAITLIST_PAGE),
+    ("scheduling:waitlist_remove", 302, "none", "frontdesk.north", ()),
+    ("GET /api/v1/me/calendar-feed", 200, "none", "nurse.north", ()),
+    ("POST /api/v1/appointments/{appointment_id}/move", 200, "read", "frontdesk.north", ()),
+    ("POST /api/v1/appointments/{appointment_id}/move", 409, "none", "frontdesk.north", _REFUSED_MOVE),
+    ("POST /api/v1/appointments/{appointment_id}/check-in", 200, "read", "frontdesk.north", ()),
+    ("POST /api/v1/waitlist", 201, "read", "frontdesk.north", ()),
+    ("GET /api/v1/waitlist", 200, "list", "nurse.north", ()),
 ]
 _SCHEDULING_ROUTES = {
     "GET /api/v1/chairs": "api schedule chairs",
@@ -713,9 +755,25 @@ _SCHEDULING_ROUTES = {
     "scheduling:proposals": "proposals page",
     "scheduling:proposal": "proposal page",
     "scheduling:accept_proposal": "proposal accept page",
+    "scheduling:appointment": "appointment page",
+    "scheduling:move": "appointment move page",
+    "scheduling:check_in": "appointment check-in page",
+    "scheduling:staff_calendar": "staff calendar page",
+    "scheduling:my_calendar": "my calendar page",
+    "scheduling:my_feed": "my feed rotate page",
+    "scheduling:capacity": "capacity page",
+    "scheduling:waitlist": "waitlist page",
+    "scheduling:waitlist_add": "waitlist add page",
+    "scheduling:waitlist_remove": "waitlist remove page",
+    "GET /api/v1/me/calendar-feed": "api calendar feed",
+    "POST /api/v1/appointments/{appointment_id}/move": "api move appointment",
+    "POST /api/v1/appointments/{appointment_id}/check-in": "api check-in",
+    "POST /api/v1/waitlist": "api waitlist add",
+    "GET /api/v1/waitlist": "api waitlist",
 }
 _SAMPLES = {"location_id": "1", "plan": str(uuid.UUID(int=1)), "appointment": str(uuid.UUID(int=1))}
 _SAMPLES["proposal"] = str(uuid.UUID(int=1))
+_SAMPLES |= {"staff": "1", "entry": str(uuid.UUID(int=1))}
 SCHEDULING_BY_CASE: dict[tuple[str, int, str], tuple[Any, ...]] = {}
 for _route, _status, _kind, _who, _special in _SCHEDULING:
     _post = _special == ("post",)
@@ -826,6 +884,17 @@ ENDPOINTS += [
     _therapy("GET /api/v1/patients/{patient_id}/timeline", 200, "read", "api timeline"),
 ]
 
+# Outcome analytics (ketaclinic/outcomes): aggregates of a cohort, no patient ids or names; the page, the CSV
+# and the API write an outcomes read (or export) event instead of a patient's.
+PAGES += [
+    Case("outcomes:report", "get", "/outcomes/", None, 200, "none", PRESCRIBER),
+    Case("outcomes:report", "get", "/outcomes/?instrument=nope", None, 400, "none", PRESCRIBER),
+    Case("outcomes:csv", "get", "/outcomes/report.csv", None, 200, "none", PRESCRIBER),
+]
+ENDPOINTS.append(
+    Case("GET /api/v1/outcomes", "get", "/api/v1/outcomes?instrument=phq9", None, 200, "none", PRESCRIBER)
+)
+
 CASES = PAGES + ENDPOINTS
 
 
@@ -844,6 +913,7 @@ def _page_names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> I
                 "scheduling",
                 "homecare",
                 "therapy",
+                "outcomes",
             }:
                 yield from _page_names(p.url_patterns, f"{p.namespace}:")
         else:
@@ -853,7 +923,11 @@ def _page_names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> I
 def test_every_page_is_walked() -> None:
     """A new page fails here until a case says what its answers show."""
     served = set(_page_names(get_resolver().url_patterns))
-    assert served - {c.route for c in PAGES} == set()
+    # The patient's public links (visit confirmation, slot offer) and the staff .ics feed open by a secret,
+    # not a login, as the access matrix exempts them (scheduling/tests/matrix.py PUBLIC). They show no name,
+    # MRN or kind of visit, and audit what they do instead of a read: VISIT_CONFIRM and SLOT_ACCEPT for the
+    # patient, CALENDAR_FEED_READ for the feed's owner (tested in scheduling/tests/test_calendars.py).
+    assert served - {c.route for c in PAGES} - scheduling_matrix.PUBLIC == set()
     for case in PAGES:  # each case's URL is the page it names
         url = case.url.replace(PID, str(uuid.uuid4())).replace(ENTRY, "1")
         url = url.replace(SCREENING, "1").replace(DOCUMENT, "1").replace(ASSESSMENT, "1").replace(ALERT, "1")
@@ -862,7 +936,7 @@ def test_every_page_is_walked() -> None:
             if "{therapy_session}" in url or "{note}" in url
             else url
         )
-        assert resolve(url).view_name == case.route, case
+        assert resolve(url.split("?")[0]).view_name == case.route, case
 
 
 def test_every_api_answer_that_is_not_an_error_is_walked() -> None:

@@ -374,8 +374,11 @@ def test_a_reminder_asks_for_confirmation_and_unconfirmed_visits_are_flagged(
     opened = public.get(f"/schedule/visit/{secret}/")
     assert opened.status_code == 200 and "I will come" in opened.content.decode()
     assert VisitConfirmation.objects.get(pk=confirmation.pk).confirmed_at is None  # a GET confirms nothing
+    assert not AuditEvent.objects.filter(action="schedule.confirm").exists()
     assert public.post(f"/schedule/visit/{secret}/").status_code == 200
     assert VisitConfirmation.objects.get(pk=confirmation.pk).confirmed_at is not None
+    confirmed = AuditEvent.objects.get(action="schedule.confirm")  # the public page's audit, for the patient
+    assert confirmed.patient_id == visit.patient_id
     assert (
         'title="Not confirmed by the patient"'
         not in world.client("frontdesk.north").get(calendar).content.decode()
