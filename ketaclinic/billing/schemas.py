@@ -180,7 +180,7 @@ class SuperbillOut(Out):
     missing: list[str] = Field(description="What the records lack for a complete claim")
 
 
-class TrialOut(Out):
+class PacketTrialOut(Out):
     drug: str
     drug_name: str
     max_daily_dose_mg: Dec
@@ -231,7 +231,7 @@ class PacketOut(Out):
     prescriber: PrescriberOut | None
     plan: dict[str, Any] | None
     diagnoses: list[DiagnosisOut]
-    trials: list[TrialOut]
+    trials: list[PacketTrialOut]
     adequate_failures: int
     psychotherapy: dict[str, Any]
     scores: dict[str, ScoreSeriesOut] = Field(description="phq9 and madrs: the latest and the first result")

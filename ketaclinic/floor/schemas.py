@@ -38,14 +38,14 @@ class FloorSessionOut(Out):
     discharged_at: dt.datetime | None
 
 
-class ChairOut(Out):
+class FloorChairOut(Out):
     id: int
     name: str
     kind: str = Field(description="chair or room")
 
 
 class FloorRowOut(Out):
-    chair: ChairOut | None = Field(description="None: the sessions not yet given a chair")
+    chair: FloorChairOut | None = Field(description="None: the sessions not yet given a chair")
     sessions: list[FloorSessionOut]
 
 

@@ -29,7 +29,7 @@ from ketaclinic.patients.schemas import (
 from ketaclinic.scheduling import actions, feeds, moves, waitlist
 from ketaclinic.scheduling.access import get_appointment_for, get_location_for, get_patient_to_book
 from ketaclinic.scheduling.api import _appointment_answer, _conflict, _json, _origin, _require, router
-from ketaclinic.scheduling.inputs import CheckInIn, MoveIn, WaitlistIn
+from ketaclinic.scheduling.inputs import AppointmentCheckInIn, MoveIn, WaitlistIn
 from ketaclinic.scheduling.models import WaitlistEntry, WaitlistStatus
 from ketaclinic.scheduling.schemas import AppointmentOut, ConflictsOut
 
@@ -105,7 +105,7 @@ def move(request: HttpRequest, appointment_id: str, body: MoveIn) -> Any:
     response={200: AppointmentOut, **WRITTEN},
     summary="Check a patient in (arrived)",
 )
-def check_in(request: HttpRequest, appointment_id: str, body: CheckInIn) -> Any:
+def check_in(request: HttpRequest, appointment_id: str, body: AppointmentCheckInIn) -> Any:
     """The patient has arrived for today's booked visit. Front desk of the location."""
     _require(request, Perm.SCHEDULE_BOOK)
     origin = _origin(request)

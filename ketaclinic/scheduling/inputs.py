@@ -109,7 +109,7 @@ class MoveIn(Strict):
     override_reason: OptionalReason = ""
 
 
-class CheckInIn(Strict):
+class AppointmentCheckInIn(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{}]})
 
 

@@ -11,13 +11,13 @@ from pydantic import Field
 from ketaclinic.patients.schemas import ErrorOut, Out, Page
 
 
-class ChairOut(Out):
+class ScheduleChairOut(Out):
     id: int
     name: str
     kind: str = Field(description="chair, room or therapy_room")
 
 
-ChairPage = Page[ChairOut]
+ChairPage = Page[ScheduleChairOut]
 
 
 class AppointmentOut(Out):

@@ -123,6 +123,10 @@ def config(patients: list[str], spare: list[str], entries: list[int]) -> str:
         "[[operations]]",
         'include-name = "GET /api/v1/ledger/events"',
         "checks.positive_data_acceptance.expected-statuses = ['2xx', 401, 403, 404, 422, 429]",
+        # The outcome report's period: `to` on or after `from`, a rule between two query fields.
+        "[[operations]]",
+        'include-name = "GET /api/v1/outcomes"',
+        "checks.positive_data_acceptance.expected-statuses = ['2xx', 401, 403, 404, 422, 429]",
         # Marking entered in error is final: it gets patients of its own, so the others stay writable.
         "[[operations]]",
         'include-name = "POST /api/v1/patients/{patient_id}/entered-in-error"',
