@@ -435,3 +435,11 @@ def load(today: dt.date, *, patients_per_location: int = PATIENTS_PER_LOCATION, 
 
 def logins() -> list[str]:
     return [f"{u}.{loc}" for loc, _ in LOCATIONS for u, *_ in PERSONAS]
+
+
+DIRECTOR = outcomes_demo.DIRECTOR
+
+
+def has_director() -> bool:
+    """The full demo's clinic director (admin at every location), made with the outcome report's courses."""
+    return User.objects.filter(username=DIRECTOR).exists()

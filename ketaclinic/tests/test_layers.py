@@ -46,7 +46,12 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"billing"}),
     # At-home ketamine programs: the prescription, the patient's home doses and check-ins, holds.
     frozenset({"homecare"}),
+    # Outcome analytics: cohorts' response, remission and durability over plans and scores, aggregates only.
+    frozenset({"outcomes"}),
     frozenset({"api", "demo"}),  # the API app that mounts the areas' routers; the demo clinic
+    # FHIR R4 exchange: reads every area's records as FHIR with the API's bearer tokens, imports through
+    # the areas' actions, bulk export in the task runner.
+    frozenset({"fhir"}),
 )
 # The project's wiring imports every app; it is not an app itself.
 WIRING = {"settings", "test_settings", "urls", "wsgi", "__main__", "__init__"}

@@ -24,17 +24,19 @@ def test_load_demo_once_with_every_persona_and_forty_patients_each(db: None) -> 
     call_command("load_demo", stdout=out)
     assert "loaded" in out.getvalue() and "frontdesk.south" in out.getvalue()
     counts = {slug: Patient.objects.filter(location__slug=slug).count() for slug in ("north", "south")}
-    # Forty each, and the patient of each location's ketamine-assisted psychotherapy course (therapy/demo.py).
-    assert counts == {"north": 41, "south": 41}
-    assert sorted(User.objects.values_list("username", flat=True)) == sorted(data.logins())
-    for user in User.objects.all():
+    # Forty each, the patient of each location's ketamine-assisted psychotherapy course (therapy/demo.py),
+    # and the 180 past courses of the outcome report (outcomes/demo.py).
+    assert counts == {"north": 221, "south": 221}
+    assert sorted(User.objects.values_list("username", flat=True)) == sorted([*data.logins(), data.DIRECTOR])
+    assert f"director of every location (the network's outcome report): {data.DIRECTOR}" in out.getvalue()
+    for user in User.objects.exclude(username=data.DIRECTOR):
         role = user.username.split(".")[0]
         assert Membership.objects.filter(user=user).count() == 1, role
         assert authenticate(username=user.username, password=data.PASSWORD) == user
     again = StringIO()
     call_command("load_demo", stdout=again)
     assert "already loaded" in again.getvalue()
-    assert Patient.objects.count() == 82
+    assert Patient.objects.count() == 442
     assert verify_chain().ok
 
 

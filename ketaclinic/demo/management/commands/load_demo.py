@@ -27,6 +27,11 @@ class Command(BaseCommand):
         loaded = data.load(timezone.localdate(), patients_per_location=options["patients"])
         self.stdout.write("Demo clinic loaded." if loaded else "Demo clinic already loaded; nothing changed.")
         self.stdout.write(f"Demo logins (password '{data.PASSWORD}'): " + ", ".join(data.logins()))
+        if data.has_director():
+            self.stdout.write(
+                f"Clinic director of every location (the network's outcome report): {data.DIRECTOR} "
+                f"(password '{data.PASSWORD}')"
+            )
         if patient_login := portal_demo.login():
             self.stdout.write(patient_login)
         if home_login := homecare_demo.login():
