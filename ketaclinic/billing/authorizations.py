@@ -127,7 +127,17 @@ def session_flag(session: TreatmentSession) -> dict[str, Any] | None:
             "sessions_remaining": 0,
             "message": "This session's day is outside the dates of the prior authorisation on record.",
         }
-    others = [s for s in _sessions(session.plan) if s[0] != session.number]
+    planned = _sessions(session.plan)
+    if session.number in _standing(authorization, planned).beyond:  # approved sessions are used in order
+        return {
+            "authorization": authorization.number,
+            "sessions_remaining": 0,
+            "message": (
+                f"Session {session.number} is beyond the {authorization.approved_sessions} sessions prior "
+                f"authorisation {authorization.number} approves."
+            ),
+        }
+    others = [s for s in planned if s[0] != session.number]
     used = _standing(authorization, others)
     if used.given + used.booked < authorization.approved_sessions:
         return None

@@ -55,6 +55,7 @@ from ketaclinic.scheduling.models import (
     Shift,
     ShiftKind,
 )
+from ketaclinic.scheduling.notes import notes_for
 from ketaclinic.scheduling.rules import HOUSE_RULES
 from ketaclinic.treatment.access import get_plan_for
 from ketaclinic.web.shortcuts import form_errors, requires, web_origin
@@ -301,6 +302,11 @@ def _course_page(
         "result": result,
         "tz": zone,
         "may_book": can(request.user, Perm.SCHEDULE_BOOK, plan.location_id),
+        # Before booking, what the areas above say of each session still to book (billing: beyond the prior
+        # authorisation on record); shown to whoever books, as the booking's answer is.
+        "notes": {s.pk: notes_for(s) for s in sessions if s.status == "scheduled" and s.pk not in booked}
+        if can(request.user, Perm.SCHEDULE_BOOK, plan.location_id)
+        else {},
         "errors": dict(errors or {}),
         "values": dict(
             values

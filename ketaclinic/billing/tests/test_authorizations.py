@@ -257,3 +257,23 @@ def test_the_booking_answer_flags_a_session_beyond_the_authorization(world: Worl
         notes = beyond.json()["notes"]
         assert len(notes) == 1 and notes[0]["kind"] == "prior_authorization"
         assert notes[0]["sessions_remaining"] == 0 and "PA-1" in notes[0]["message"]
+
+
+def test_the_course_page_flags_sessions_beyond_the_authorization_before_they_are_booked(world: World) -> None:
+    """Front desk sees, on the plan's course page, which sessions still to book go past the approved count;
+    the nurse reads the course but none of billing's flags."""
+    patient = world.patient("north")
+    with treatment_matrix.frozen(patient) as clock:
+        signed = matrix.signed_session(patient, clock)
+        plan = signed.plan
+        later = list(plan.sessions.filter(status=SessionStatus.SCHEDULED).order_by("date", "number"))
+        _authorize(plan, 2, start=clock.now.date() - dt.timedelta(days=30), end=later[-1].date)
+        url = f"/schedule/plans/{plan.pk}/"
+        desk = world.client("frontdesk.north").get(url)
+        assert desk.status_code == 200, desk.content[:300]
+        page = desk.content.decode()
+        # One session given, one approved left: every later session but the first is flagged.
+        flagged = page.count('<span class="badge warn">prior authorization</span>')
+        assert flagged == len(later) - 1 and "beyond the 2 sessions prior authorisation PA-1" in page
+        nurse = world.client("nurse.north").get(url)
+        assert nurse.status_code == 200 and "prior authorization" not in nurse.content.decode()
