@@ -305,8 +305,13 @@ def do_book_course(
     return CourseResult(booked, unbooked)
 
 
-def _locked(appointment: Appointment, expected_version: int | None) -> Appointment:
-    row = Appointment.objects.select_for_update().get(pk=appointment.pk)
+def locked(appointment: Appointment, expected_version: int | None) -> Appointment:
+    """The appointment row locked for a change (cancel, no-show, move, check-in), at the version expected."""
+    row = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("session__plan")
+        .get(pk=appointment.pk)
+    )
     if expected_version is not None and row.version != expected_version:
         raise VersionConflict(row.version)
     row.patient = appointment.patient
@@ -323,7 +328,7 @@ def do_cancel_appointment(
     expected_version: int | None = None,
 ) -> Appointment:
     """Cancel a booked (or arrived) visit with a reason; its chair and the patient's time are freed."""
-    row = _locked(appointment, expected_version)
+    row = locked(appointment, expected_version)
     if row.status not in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.PROPOSED):
         raise InvalidInput(
             {"status": f"a {row.get_status_display().lower()} appointment cannot be cancelled"}
@@ -354,7 +359,7 @@ def do_mark_no_show(
     appointment: Appointment, *, actor: Any, origin: Origin = SYSTEM, expected_version: int | None = None
 ) -> Appointment:
     """Record that the patient did not come to a booked visit that has started."""
-    row = _locked(appointment, expected_version)
+    row = locked(appointment, expected_version)
     if row.status != AppointmentStatus.BOOKED:
         raise InvalidInput({"status": "only a booked appointment can be marked a no-show"})
     if row.starts_at > timezone.now():

@@ -16,23 +16,11 @@ from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import Action
 from ketaclinic.clinical.scheduling import VisitKind
 from ketaclinic.clinicpolicy.clock import local_date
-from ketaclinic.errors import InvalidInput, VersionConflict
+from ketaclinic.errors import InvalidInput
 from ketaclinic.scheduling import actions, queries
 from ketaclinic.scheduling.inputs import MoveIn
 from ketaclinic.scheduling.models import Appointment, AppointmentStatus
 from ketaclinic.scheduling.rules import check_new
-
-
-def _row(appointment: Appointment, expected_version: int | None) -> Appointment:
-    row = (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("session__plan")
-        .get(pk=appointment.pk)
-    )
-    if expected_version is not None and row.version != expected_version:
-        raise VersionConflict(row.version)
-    row.patient = appointment.patient
-    return row
 
 
 @transaction.atomic
@@ -49,7 +37,7 @@ def do_move_appointment(
     own old time does not count); a refusal is BookingConflict with nothing saved, unless `override_reason`
     is given: then the visit moves, keeping the rules it broke, audited naming them."""
     actions._lock(appointment.location_id)
-    row = _row(appointment, expected_version)
+    row = actions.locked(appointment, expected_version)
     if row.status != AppointmentStatus.BOOKED:
         raise InvalidInput({"status": "only a booked visit can be moved"})
     location = row.patient.location
@@ -121,7 +109,7 @@ def do_check_in(
     appointment: Appointment, *, actor: Any, origin: Origin = SYSTEM, expected_version: int | None = None
 ) -> Appointment:
     """The patient has arrived for a booked visit of today (status arrived, the time kept)."""
-    row = _row(appointment, expected_version)
+    row = actions.locked(appointment, expected_version)
     now = timezone.now()
     if row.status != AppointmentStatus.BOOKED:
         raise InvalidInput({"status": "only a booked visit can be checked in"})
