@@ -122,23 +122,13 @@ def _weekly_history(patient: Patient, nurse: User) -> None:
 def prepare() -> tuple[str, list[str], str]:
     """Migrate, collect static, load the demo and the five-year patient: (its id, patients to submit for,
     an API token of nurse.north)."""
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.update(run.ENV)
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    run.setup_demo()
     from django.db import connections
-    from django.utils import timezone
 
     from ketaclinic.accounts.actions import do_create_api_token
     from ketaclinic.accounts.models import User
-    from ketaclinic.demo import data as demo
     from ketaclinic.patients.models import Patient
 
-    demo.load(timezone.localdate())
     nurse = User.objects.get(username=run.PERSONA)
     north = list(Patient.objects.filter(location__slug="north").order_by("mrn").values_list("pk", flat=True))
     long_history = Patient.objects.get(pk=north[0])

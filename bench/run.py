@@ -218,6 +218,24 @@ class Wrk:
         return Result.combine(base_slices), Result.combine(our_slices), one
 
 
+def setup_demo() -> None:
+    """In this process, as `make run` does: migrate, collect static files and load the demo clinic (the
+    assessment and timeline benches add their patients to it)."""
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.update(ENV)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    from django.utils import timezone
+
+    from ketaclinic.demo import data as demo
+
+    demo.load(timezone.localdate())
+
+
 def prepare() -> Seeded:
     """Migrate, collect static files (pages need the manifest) and seed, in this process."""
     sys.path.insert(0, str(ROOT))

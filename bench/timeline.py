@@ -196,23 +196,13 @@ def _history(patient: Patient, years: int, nurse: User, therapist: User) -> int:
 def prepare() -> tuple[dict[int, tuple[str, int]], str]:
     """Migrate, collect static, load the demo and the two KAP patients: ({years: (id, entries)}, an API
     token of nurse.north)."""
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.update(run.ENV)
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    run.setup_demo()
     from django.db import connections
-    from django.utils import timezone
 
     from ketaclinic.accounts.actions import do_create_api_token
     from ketaclinic.accounts.models import User
-    from ketaclinic.demo import data as demo
     from ketaclinic.patients.models import Patient
 
-    demo.load(timezone.localdate())
     nurse = User.objects.get(username=run.PERSONA)
     therapist = User.objects.get(username="therapist.north")
     # Two north patients without a plan or therapy yet (the demo's KAP patients keep theirs).
