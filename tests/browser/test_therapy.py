@@ -30,7 +30,8 @@ from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.therapy import demo
 from ketaclinic.therapy.models import TherapyNote
 def course():  # the demo course's session with an integration note and a psychotherapy note
-    for private in TherapyNote.objects.filter(psychotherapy_note=True, session__patient__location__slug="north"):
+    north = TherapyNote.objects.filter(session__patient__location__slug="north")
+    for private in north.filter(psychotherapy_note=True):
         ordinary = TherapyNote.objects.filter(session=private.session, psychotherapy_note=False).first()
         if ordinary is not None:
             return private, ordinary
