@@ -85,13 +85,12 @@ class Snapshot:
     def _read(table: str) -> tuple[list[str], list[Any]]:
         quoted = connection.ops.quote_name(table)
         with connection.cursor() as cursor:
+            columns = [c.name for c in connection.introspection.get_table_description(cursor, table)]
             if connection.vendor == "postgresql":
                 # COPY's text form round-trips every column type (json, arrays, intervals) unchanged.
-                columns = [c.name for c in connection.introspection.get_table_description(cursor, table)]
                 with cursor.cursor.copy(f"COPY {quoted} TO STDOUT") as copy:
                     data = b"".join(bytes(chunk) for chunk in copy)
                 return columns, data.splitlines(keepends=True)
-            columns = [c.name for c in connection.introspection.get_table_description(cursor, table)]
             # ifnull(column, NULL) is the stored value itself, without the declared type that would turn it
             # into a Python date or time the INSERT could not take back.
             stored = ", ".join(f"ifnull({connection.ops.quote_name(c)}, NULL)" for c in columns)

@@ -74,9 +74,7 @@ def _weekly_history(patient: Patient, nurse: User) -> None:
     rows, sessions, starts = [], [], []
     for week in range(weeks):
         at = start + dt.timedelta(weeks=week)
-        total_left = max(0.15, 1 - week / 12) if week < 60 else 0.25 + 0.1 * ((week // 26) % 2)
-        answers = [min(3, round(2.6 * total_left + (i % 3 - 1) * 0.4)) for i in range(8)] + [0]
-        result = scales.score("phq9", answers)
+        result = scales.score("phq9", run.weekly_phq9_answers(week))
         rows.append(
             Assessment(
                 patient=patient,

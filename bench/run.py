@@ -218,6 +218,14 @@ class Wrk:
         return Result.combine(base_slices), Result.combine(our_slices), one
 
 
+def weekly_phq9_answers(week: int) -> list[int]:
+    """The PHQ-9 answers of a synthetic patient's week of care (the assessment and timeline benches): a fall
+    over the first twelve weeks of induction, then maintenance drifting between two levels every 26 weeks;
+    item 9 always 0."""
+    left = max(0.15, 1 - week / 12) if week < 60 else 0.25 + 0.1 * ((week // 26) % 2)
+    return [min(3, round(2.6 * left + (i % 3 - 1) * 0.4)) for i in range(8)] + [0]
+
+
 def setup_demo() -> None:
     """In this process, as `make run` does: migrate, collect static files and load the demo clinic (the
     assessment and timeline benches add their patients to it)."""

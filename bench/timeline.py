@@ -79,8 +79,7 @@ def _history(patient: Patient, years: int, nurse: User, therapist: User) -> int:
     scores, sessions, changes = [], [], []
     for week in range(weeks):
         at = start + dt.timedelta(weeks=week)
-        left = max(0.15, 1 - week / 12) if week < 60 else 0.25 + 0.1 * ((week // 26) % 2)
-        result = scales.score("phq9", [min(3, round(2.6 * left + (i % 3 - 1) * 0.4)) for i in range(8)] + [0])
+        result = scales.score("phq9", run.weekly_phq9_answers(week))
         scores.append(
             Assessment(
                 patient=patient,
