@@ -148,3 +148,55 @@ def test_an_in_memory_database_has_no_lock_file() -> None:
 
 def test_the_product_serves_sqlite_through_the_queue() -> None:
     assert settings.DATABASES["default"]["ENGINE"] == "ketaclinic.db.sqlite3"
+
+
+def test_a_writer_waits_for_a_writer_of_another_process(database: Path) -> None:
+    """Another process's writer holds the lock file (its own open of it: flock locks are per open file)."""
+    other = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    log: list[str] = []
+    writer = _Writer(database, "ours", log)
+    try:
+        writer.start()
+        time.sleep(0.3)
+        assert log == [], "a writer began while another process held the lock file"
+    finally:
+        fcntl.flock(other, fcntl.LOCK_UN)
+        os.close(other)
+    assert writer.began.wait(5)
+    writer.go.set()
+    writer.join(5)
+    assert writer.error is None and _rows(database) == ["ours"]
+
+
+def test_writers_of_one_process_wait_without_polling_the_lock_file(
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While one thread writes, the process's other writers sleep on a thread lock: none tries the file."""
+    from ketaclinic.db.sqlite3 import base
+
+    tries: list[int] = []
+    real_flock = fcntl.flock
+
+    def counted(fd: int, operation: int) -> None:
+        if operation & fcntl.LOCK_EX:
+            tries.append(threading.get_ident())
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(base.fcntl, "flock", counted)
+    log: list[str] = []
+    first = _Writer(database, "first", log)
+    first.start()
+    assert first.began.wait(5)
+    waiting = [_Writer(database, f"w{n}", log) for n in range(3)]
+    for writer in waiting:
+        writer.start()
+    time.sleep(0.3)
+    assert len(tries) == 1, f"waiting writers tried the lock file {len(tries) - 1} times"
+    first.go.set()
+    for writer in waiting:
+        writer.go.set()  # each writes as soon as it begins, in whatever order they are let through
+    for writer in [first, *waiting]:
+        writer.join(5)
+        assert writer.error is None
+    assert sorted(_rows(database)) == ["first", "w0", "w1", "w2"]
