@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
 from ketaclinic.accounts.models import ClinicLocation
-from ketaclinic.clinical.policy import DEFAULT_POLICY, ClinicPolicy
+from ketaclinic.clinical.policy import DEFAULT_POLICY, ClinicPolicy, policy_from_json
 from ketaclinic.clinicpolicy.models import Chair, LocationPolicy, PolicyChange
 from ketaclinic.clinicpolicy.values import policy_of
 
@@ -44,6 +46,20 @@ def policy_for(location: ClinicLocation) -> ClinicPolicy:
     with _LOCK:
         _BUILT[location.pk] = (row[0], policy)
     return policy
+
+
+def kept_policy(kept: dict[str, Any] | None, base: ClinicPolicy) -> ClinicPolicy:
+    """The policy a session or screening kept when it began (`policy_to_json`'s values), over `base`."""
+    return kept_policy_text(json.dumps(kept, sort_keys=True), base) if kept else base
+
+
+@functools.lru_cache(maxsize=256)
+def kept_policy_text(kept: str, base: ClinicPolicy) -> ClinicPolicy:
+    """A kept policy from its JSON text, built once per distinct snapshot and base: building one takes about
+    0.45 ms, on every reading charted and every session of the floor board, and a location's sessions mostly
+    keep the same snapshot. The key is the whole input (ClinicPolicy is frozen)."""
+    values = json.loads(kept)
+    return policy_from_json(values, base) if values else base
 
 
 def overrides_of(location: ClinicLocation) -> tuple[int, dict[str, object]]:

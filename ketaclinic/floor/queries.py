@@ -4,8 +4,6 @@ queries however many sessions are in. Nothing here writes (but the denials it au
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import json
 import re
 import uuid
 from collections.abc import Iterable
@@ -22,10 +20,10 @@ from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.denials import deny
-from ketaclinic.clinical.policy import ClinicPolicy, policy_from_json
+from ketaclinic.clinical.policy import ClinicPolicy
 from ketaclinic.clinicpolicy.clock import local_date
 from ketaclinic.clinicpolicy.models import Chair
-from ketaclinic.clinicpolicy.queries import policy_for
+from ketaclinic.clinicpolicy.queries import kept_policy_text, policy_for
 from ketaclinic.errors import Forbidden, NotFound
 from ketaclinic.floor.status import Phase, SessionStatus, session_status
 from ketaclinic.treatment.models import (
@@ -134,15 +132,7 @@ class Board:
 def _policy(kept: str | None, base: ClinicPolicy) -> ClinicPolicy:
     """The policy the session is judged under: the one kept at check-in (its JSON text as the database
     holds it), else the location's in force."""
-    return _kept_policy(kept, base) if kept else base
-
-
-@functools.lru_cache(maxsize=256)
-def _kept_policy(kept: str, base: ClinicPolicy) -> ClinicPolicy:
-    """A kept policy, built once per distinct snapshot and base (0.36 ms each; a board has one per session,
-    and a day's sessions mostly share the snapshot of the policy in force). The key is the whole input."""
-    values = json.loads(kept)
-    return policy_from_json(values, base) if values else base
+    return kept_policy_text(kept, base) if kept else base
 
 
 def _session_link() -> str:

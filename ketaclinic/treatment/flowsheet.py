@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ketaclinic.clinical.policy import ClinicPolicy, policy_from_json
+from ketaclinic.clinical.policy import ClinicPolicy
 from ketaclinic.clinical.vitals import VitalPoint, outstanding_vital_points, scheduled_vital_points
-from ketaclinic.clinicpolicy.queries import policy_for
+from ketaclinic.clinicpolicy.queries import kept_policy, policy_for
 from ketaclinic.treatment.models import TimePoint, TreatmentSession, VitalSigns
 
 
@@ -19,8 +19,7 @@ def first_dose_at(session: TreatmentSession) -> dt.datetime | None:
 def schedule_policy(session: TreatmentSession) -> ClinicPolicy:
     """The policy whose intervals the session's readings follow: its snapshot from check-in, or the one in
     force at its location."""
-    base = policy_for(session.location)
-    return policy_from_json(session.policy, base) if session.policy else base
+    return kept_policy(session.policy, policy_for(session.location))
 
 
 def scheduled_points(
