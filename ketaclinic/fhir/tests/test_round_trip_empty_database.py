@@ -46,8 +46,14 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.django_db
 
-COMPARED = ("Patient", "Condition", "MedicationRequest", "AllergyIntolerance", "Observation")
-COMPARED += ("QuestionnaireResponse",)
+COMPARED = (
+    "Patient",
+    "Condition",
+    "MedicationRequest",
+    "AllergyIntolerance",
+    "Observation",
+    "QuestionnaireResponse",
+)
 NOT_IMPORTED = ("Encounter", "MedicationAdministration", "AdverseEvent", "Consent")
 VOLATILE = {"id", "meta", "recordedDate", "authoredOn", "encounter"}
 ROW_IDS = re.compile(r"\b(qr|bm)-\d+")
