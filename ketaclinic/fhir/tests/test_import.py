@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 
 from ketaclinic.accounts.actions import do_grant_role
 from ketaclinic.accounts.models import ClinicLocation
+from ketaclinic.assessments.models import Assessment
 from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.fhir import codes
 from ketaclinic.patients.models import AntidepressantTrial, Condition, Patient
@@ -209,3 +210,54 @@ def test_the_command_imports_ndjson_and_reports(
         call_command(
             "fhir_import", str(tmp_path / "missing.ndjson"), user="frontdesk.north", location="north"
         )
+
+
+K3 = "7f1c1f7e-51a4-4a47-9d0e-333333333333"
+QR, TOTAL = "urn:uuid:7f1c1f7e-51a4-4a47-9d0e-444444444444", "urn:uuid:7f1c1f7e-51a4-4a47-9d0e-555555555555"
+
+
+def _phq9_bundle(key: str, family: str, total: int) -> dict[str, Any]:
+    answers = [1, 1, 1, 1, 0, 0, 0, 0, 0]
+    response = {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": codes.questionnaire_url("phq9"),
+        "status": "completed",
+        "subject": {"reference": f"urn:uuid:{key}"},
+        "author": {"reference": f"urn:uuid:{key}"},
+        "authored": "2026-01-05T09:00:00+00:00",
+        "item": [{"linkId": str(n + 1), "answer": [{"valueInteger": a}]} for n, a in enumerate(answers)],
+    }
+    derived = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": codes.total_code("phq9").concept(),
+        "subject": {"reference": f"urn:uuid:{key}"},
+        "valueInteger": total,
+        "derivedFrom": [{"reference": QR}],
+    }
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {**_entry(derived), "fullUrl": TOTAL},
+            {**_entry(response), "fullUrl": QR},
+            _entry(_patient(key, family, f"EXT-{family}"), key),
+        ],
+    }
+
+
+def test_a_transaction_brings_a_self_reported_response_checked_against_its_total(world: World) -> None:
+    body = _post(world, "nurse.north", _phq9_bundle(K3, "Somerville", 4)).json()
+    statuses = [e["response"]["status"] for e in body["entry"]]
+    assert statuses == ["200 OK", "201 Created", "201 Created"]
+    assert body["entry"][1]["response"]["location"].startswith("QuestionnaireResponse/qr-")
+    patient = Patient.objects.get(external_mrn="EXT-Somerville")
+    response = Assessment.objects.get(patient=patient)
+    assert (response.instrument, response.total, response.source) == ("phq9", 4, "self_report")
+
+    body = _post(world, "nurse.north", _phq9_bundle(K1, "Herschel", 5)).json()
+    assert [e["response"]["status"] for e in body["entry"]] == ["422 Unprocessable Entity"] * 3
+    assert (
+        "scored 4 here, 5 at the source" in body["entry"][1]["response"]["outcome"]["issue"][0]["diagnostics"]
+    )
+    assert not Patient.objects.filter(external_mrn="EXT-Herschel").exists()

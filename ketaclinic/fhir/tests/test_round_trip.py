@@ -1,5 +1,6 @@
-"""Round trip: a demo patient exported, imported into an empty database, exported again: the same
-resources."""
+"""Round trip within one database: a demo patient exported, imported into a second clinic network of the same
+database, exported again: the same resources. (Into a really empty database, in its own installation:
+test_round_trip_empty_database.py.)"""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
 """ketaclinic fhir_import FILE --user <username> --location <slug>: import patients from FHIR.
 
 FILE is NDJSON (one resource a line, e.g. the files of a bulk export, concatenated or not) or a JSON Bundle.
-Patients are registered as `--user` would register them (that user must write patients at the location),
-one transaction per patient; the report lists what was created, skipped and refused, and why.
+Patients are registered as `--user` would register them (that user must write patients at the location,
+and record questionnaires there for a file with QuestionnaireResponses), with their history, body
+measurements and questionnaires, one transaction per patient; the report lists what was created, skipped
+and refused, and why (docs/fhir.md, "Import").
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from ketaclinic.fhir import importer
 
 
 class Command(BaseCommand):
-    help = "Import patients and their history from a FHIR NDJSON file or Bundle."
+    help = "Import patients with their history, measurements and questionnaires from FHIR NDJSON or a Bundle."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", nargs="+", help="NDJSON or Bundle JSON file(s), read in order")
