@@ -6,7 +6,8 @@ bench/seed.py's database (10,000 patients, or BENCH_PATIENTS) once into BENCH_PR
 /tmp/ketaclinic-reads-profile; delete it to seed again) and reuses it. The read events go where the server
 sends them: to the audit writer, stood in for here by encoding each event and not committing it (the
 writer's commit is not this process's CPU when served either). BENCH_PROFILE=<row words> prints the top
-of a cProfile of that row, sorted by cumulative and by own time; BENCH_QUERIES=1 prints each row's SQL.
+of a cProfile of that row, sorted by cumulative and by own time; BENCH_QUERIES=1 prints each row's SQL with its time;
+BENCH_ONLY=<words, comma-separated> runs only the rows whose name holds one of them.
 """
 
 from __future__ import annotations
@@ -86,16 +87,32 @@ def main() -> None:
         rows[f"chart page, {history}"] = lambda i, pk=pk: web.get(f"/patients/{pk}/")
         rows[f"patient API read, {history}"] = lambda i, pk=pk: api.get(f"/api/v1/patients/{pk}")
     profile = os.environ.get("BENCH_PROFILE", "")
+    only = [w.strip() for w in os.environ.get("BENCH_ONLY", "").split(",") if w.strip()]
     for name, call in rows.items():
+        if only and not any(w in name for w in only):
+            continue
         for i in range(20):  # warm: imports, templates, caches
             response = call(i)
             assert response.status_code == 200, (name, response.status_code)
         with CaptureQueriesContext(connection) as queries:
             call(0)
         captured = list(queries.captured_queries)  # the next request's request_started empties the log
-        if os.environ.get("BENCH_QUERIES"):
-            for q in captured:
-                print("   ", q["sql"][:300])
+        if os.environ.get("BENCH_QUERIES"):  # each statement with its time in the database, best of 20
+            spent: dict[str, float] = {}
+
+            def timed(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return execute(sql, params, many, context)
+                finally:
+                    took = (time.perf_counter() - started) * 1e6
+                    spent[sql] = min(spent.get(sql, took), took)
+
+            with connection.execute_wrapper(timed):
+                for _ in range(20):
+                    call(0)
+            for sql, took in spent.items():
+                print(f"    {took:6.0f} us  {sql[:150]}")
         best = []
         for _ in range(3):
             started = time.process_time()
