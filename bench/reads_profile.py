@@ -6,8 +6,8 @@ bench/seed.py's database (10,000 patients, or BENCH_PATIENTS) once into BENCH_PR
 /tmp/ketaclinic-reads-profile; delete it to seed again) and reuses it. The read events go where the server
 sends them: to the audit writer, stood in for here by encoding each event and not committing it (the
 writer's commit is not this process's CPU when served either). BENCH_PROFILE=<row words> prints the top
-of a cProfile of that row, sorted by cumulative and by own time; BENCH_QUERIES=1 prints each row's SQL with its time;
-BENCH_ONLY=<words, comma-separated> runs only the rows whose name holds one of them.
+of a cProfile of that row, sorted by cumulative and by own time; BENCH_QUERIES=1 prints each row's SQL
+with its time; BENCH_ONLY=<words, comma-separated> runs only the rows whose name holds one of them.
 """
 
 from __future__ import annotations
@@ -53,6 +53,24 @@ def seeded() -> dict[str, Any]:
     return found
 
 
+def statement_times(connection: Any, call: Any) -> dict[str, float]:
+    """Each statement of a request with its time in the database (microseconds), best of 20 requests."""
+    spent: dict[str, float] = {}
+
+    def timed(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            took = (time.perf_counter() - started) * 1e6
+            spent[sql] = min(spent.get(sql, took), took)
+
+    with connection.execute_wrapper(timed):
+        for _ in range(20):
+            call(0)
+    return spent
+
+
 def main() -> None:
     import django
 
@@ -69,7 +87,7 @@ def main() -> None:
         audit_client.encode(event)
         return True
 
-    audit_client.submit = to_writer  # type: ignore[assignment]
+    audit_client.submit = to_writer
     web = Client()
     page = web.get("/login/")
     assert page.status_code == 200
@@ -97,21 +115,8 @@ def main() -> None:
         with CaptureQueriesContext(connection) as queries:
             call(0)
         captured = list(queries.captured_queries)  # the next request's request_started empties the log
-        if os.environ.get("BENCH_QUERIES"):  # each statement with its time in the database, best of 20
-            spent: dict[str, float] = {}
-
-            def timed(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-                started = time.perf_counter()
-                try:
-                    return execute(sql, params, many, context)
-                finally:
-                    took = (time.perf_counter() - started) * 1e6
-                    spent[sql] = min(spent.get(sql, took), took)
-
-            with connection.execute_wrapper(timed):
-                for _ in range(20):
-                    call(0)
-            for sql, took in spent.items():
+        if os.environ.get("BENCH_QUERIES"):
+            for sql, took in statement_times(connection, call).items():
                 print(f"    {took:6.0f} us  {sql[:150]}")
         best = []
         for _ in range(3):

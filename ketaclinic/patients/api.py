@@ -101,15 +101,15 @@ def _fields(instance: Any, **extra: Any) -> dict[str, Any]:
     listed once per model: getattr field by field cost about 8 us an entry, a third of a 50-trial chart's
     extra cost in the API (bench/reads_profile.py). A deferred field is a KeyError, never a query.
     """
-    values = instance.__dict__
-    return {**{name: values[name] for name in _shown(type(instance))}, **extra}
+    values, model = instance.__dict__, instance.__class__
+    return {**{name: values[name] for name in _shown(model)}, **extra}
 
 
 _NOT_SHOWN = frozenset({"patient", "created_by", "updated_by"})
 
 
 @cache
-def _shown(model: type[Any]) -> tuple[str, ...]:
+def _shown(model: Any) -> tuple[str, ...]:
     shown = [f for f in model._meta.concrete_fields if f.name not in _NOT_SHOWN]
     for f in shown:
         if f.is_relation:  # its value is the related row, not a stored column: not read this way

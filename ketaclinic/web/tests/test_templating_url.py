@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import types
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, path, register_converter, reverse, set_urlconf
 
 from ketaclinic.web import templating
@@ -46,20 +48,26 @@ def test_a_route_that_does_not_show_the_uuid_as_given_goes_through_reverse() -> 
         def to_url(self, value: uuid.UUID) -> str:
             return value.hex
 
+    def view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse()
+
     register_converter(Hex, "test_hex")
-    urls = types.ModuleType("test_templating_urls")
+    name = "ketaclinic_test_templating_urls"
+    urls = types.ModuleType(name)
     urls.urlpatterns = [  # type: ignore[attr-defined]
-        path("hex/<test_hex:pk>/", lambda request: None, name="hex"),
-        path("pair/<uuid:a>/to/<uuid:b>/", lambda request: None, name="pair"),
-        path("count/<int:n>/", lambda request: None, name="count"),
+        path("hex/<test_hex:pk>/", view, name="hex"),
+        path("pair/<uuid:a>/to/<uuid:b>/", view, name="pair"),
+        path("count/<int:n>/", view, name="count"),
     ]
     one, two = uuid.uuid4(), uuid.uuid4()
-    set_urlconf(urls)
+    sys.modules[name] = urls
+    set_urlconf(name)
     try:
         assert templating.url("hex", one) == f"/hex/{one.hex}/"
-        assert templating._uuid_pattern(urls, "/", "hex", 1) is None
+        assert templating._uuid_pattern(name, "/", "hex", 1) is None
         assert templating.url("pair", one, two) == f"/pair/{one}/to/{two}/"
-        assert templating._uuid_pattern(urls, "/", "pair", 2) == ("/pair/", "/to/", "/")
+        assert templating._uuid_pattern(name, "/", "pair", 2) == ("/pair/", "/to/", "/")
         assert templating.url("count", 3) == "/count/3/"
     finally:
         set_urlconf(None)
+        del sys.modules[name]
