@@ -320,7 +320,7 @@ def open_alerts(patient_id: Any) -> list[SafetyAlert]:
     """The patient's open alerts, most urgent first (one query).
 
     Every chart asks (the safety banner) and most patients have none: over a plain cursor (fastload) the
-    read costs about 0.1 ms against 0.8 ms for the QuerySet (bench/reads_profile.py, docs/performance.md).
+    read costs about 0.2 ms against 0.8 ms for the QuerySet (bench/reads_profile.py, docs/performance.md).
     """
     rows = fastload.fetch(SafetyAlert, patient=patient_id, status=AlertStatus.OPEN, order_by=("id",))
     rows.sort(key=lambda a: (KIND_ORDER.get(AlertKind(a.kind), 9), a.due_at))
