@@ -598,10 +598,12 @@ def flags_for_patients(
     computed from (`_list_flags`): through model instances and the flags built afresh, a page of 25
     patients cost about 4 ms, and the same patients are listed again all day (docs/performance.md).
     """
-    ids = [str(i) for i in patient_ids]
-    if not ids:
+    given = list(patient_ids)
+    if not given:
         return {}
-    prepared = fastload.params(Patient, "id", ids)  # once, for the three queries
+    ids = [str(i) for i in given]
+    # Once, for the three queries; from the ids as given (a UUID is prepared without parsing its text again).
+    prepared = fastload.params(Patient, "id", given)
     key_of = dict(zip(prepared, ids, strict=True))
     patients_sql, entries_sql, pressures_sql = _flag_sql(len(ids))
     extra = {"allergy": [True], "disorder": [True]}

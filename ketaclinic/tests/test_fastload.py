@@ -7,6 +7,7 @@ checked the day it is added; a field fastload cannot convert exactly is refused 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -461,3 +462,12 @@ def test_a_field_it_cannot_convert_is_refused_naming_model_and_field(field: Any,
     field.model = Patient
     with pytest.raises(fastload.UnsupportedField, match=f"patients.Patient.probe \\({why}"):
         fastload._converter(field)
+
+
+def test_kept_decimals_and_uuids_are_the_values_the_driver_gave() -> None:
+    convert = fastload._decimal(2)
+    assert str(convert(0)) == "0.00" and str(convert(-0.0)) == "-0.00" and str(convert(0)) == "0.00"
+    assert str(convert(1)) == str(convert(1.0)) == "1.00" and str(convert(71.5)) == "71.50"
+    assert convert(200) is convert(200)  # kept: made once
+    text = "09ee792907574741aba8f8508bcceb41"
+    assert fastload._uuid(text) == uuid.UUID(text) and fastload._uuid(text) is fastload._uuid(text)
