@@ -33,7 +33,11 @@ def test_every_stage_that_fits_in_the_locations_day_is_on_the_floor(db: None) ->
             for stage, _, minutes in STAGES
             if timezone.now() - dt.timedelta(minutes=minutes) >= midnight + dt.timedelta(minutes=1)
         ]
-        sessions = TreatmentSession.objects.filter(location=location, date=today).exclude(status="scheduled")
+        # Scheduled sessions are not on the floor yet, and a visit cancelled today never reaches it (in the
+        # first hours of a location's day the calendar's demo may cancel one).
+        sessions = TreatmentSession.objects.filter(location=location, date=today).exclude(
+            status__in=["scheduled", "cancelled"]
+        )
         stages = sorted(queries.stage(s) for s in sessions.select_related("plan"))
         assert stages == sorted(fits), location.slug
 
