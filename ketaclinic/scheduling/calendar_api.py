@@ -27,7 +27,13 @@ from ketaclinic.patients.schemas import (
     errors,
 )
 from ketaclinic.scheduling import actions, feeds, moves, waitlist
-from ketaclinic.scheduling.access import get_appointment_for, get_location_for, get_patient_to_book
+from ketaclinic.scheduling.access import (
+    get_appointment_for,
+    get_location_for,
+    get_patient_to_book,
+    refuse_own_override,
+    require_booking,
+)
 from ketaclinic.scheduling.api import _appointment_answer, _conflict, _json, _origin, _require, router
 from ketaclinic.scheduling.inputs import AppointmentCheckInIn, MoveIn, WaitlistIn
 from ketaclinic.scheduling.models import WaitlistEntry, WaitlistStatus
@@ -89,10 +95,14 @@ def calendar_feed(request: HttpRequest) -> Any:
 def move(request: HttpRequest, appointment_id: str, body: MoveIn) -> Any:
     """Move a booked visit to `starts_at` (its length kept), in `chair` or its own / the first that suits.
     The same hard rules as booking: a refusal is 409 naming each rule, nothing saved, unless
-    `override_reason` is given (audited). Front desk of the location."""
-    _require(request, Perm.SCHEDULE_BOOK)
+    `override_reason` is given (audited). Front desk of the location, or the therapist whose own session
+    it is (never with `override_reason`: 403)."""
     origin = _origin(request)
-    appointment = get_appointment_for(request.user, appointment_id, Perm.SCHEDULE_BOOK, origin=origin)
+    require_booking(request.user, origin=origin)
+    appointment = get_appointment_for(
+        request.user, appointment_id, Perm.SCHEDULE_BOOK, origin=origin, own=True
+    )
+    refuse_own_override(request.user, appointment, body.override_reason, origin=origin)
     try:
         done = moves.do_move_appointment(appointment, body, actor=request.user, origin=origin)
     except actions.BookingConflict as exc:
