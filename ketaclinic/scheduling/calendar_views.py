@@ -52,6 +52,7 @@ from ketaclinic.scheduling.inputs import AppointmentIn, MoveIn, WaitlistIn
 from ketaclinic.scheduling.models import (
     HOLDING,
     AppointmentKind,
+    Closure,
     OfferStatus,
     SlotOffer,
     VisitConfirmation,
@@ -238,16 +239,11 @@ def _staff_page(
     shifts = calendars.staff_shifts(staff, start, end)
     visits = calendars.staff_visits(staff, start, end, shifts)
     zone = location_zone(location)
-    by_day = []
-    for offset in range(days):
-        day = first + dt.timedelta(days=offset)
-        by_day.append(
-            {
-                "date": day,
-                "shifts": [s for s in shifts if s.starts_at.astimezone(zone).date() == day],
-                "visits": [a for a in visits if a.starts_at.astimezone(zone).date() == day],
-            }
-        )
+    dates = [first + dt.timedelta(days=offset) for offset in range(days)]
+    chairs = list(Chair.objects.filter(location=location).order_by("name"))
+    closed = dict(Closure.objects.filter(location=location, date__in=dates).values_list("date", "reason"))
+    schedule = [{"date": day, "closed": closed.get(day)} for day in dates]
+    week = calendars.week_grid(location, schedule, visits, chairs, {}, set(), shifts)
     record(
         Action.PATIENT_LIST,
         actor=request.user,
@@ -260,7 +256,7 @@ def _staff_page(
         "staff": staff,
         "location": location,
         "mine": mine,
-        "days": by_day,
+        "week": week,
         "span": days,
         "first": first,
         "previous": first - dt.timedelta(days=days),
@@ -268,6 +264,9 @@ def _staff_page(
         "tz": zone,
         "weekdays": WEEKDAYS,
         "tone": STATUS_TONE,
+        "breaks": {},
+        "flagged": set(),
+        "holding": HOLDING,
         "feed_url": feeds.url_of(feed) if feed is not None else "",
         "notices": list(messages.get_messages(request)),
         "colleagues": _colleagues(request.user, location) if not mine else [],

@@ -736,6 +736,7 @@ _SCHEDULING: list[tuple[str, int, Kind, str, tuple[Any, ...]]] = [
     ("POST /api/v1/appointments/{appointment_id}/check-in", 200, "read", "frontdesk.north", ()),
     ("POST /api/v1/waitlist", 201, "read", "frontdesk.north", ()),
     ("GET /api/v1/waitlist", 200, "list", "nurse.north", ()),
+    ("GET /api/v1/schedule/capacity", 200, "none", "nurse.north", ()),
 ]
 _SCHEDULING_ROUTES = {
     "GET /api/v1/chairs": "api schedule chairs",
@@ -772,6 +773,7 @@ _SCHEDULING_ROUTES = {
     "POST /api/v1/appointments/{appointment_id}/check-in": "api check-in",
     "POST /api/v1/waitlist": "api waitlist add",
     "GET /api/v1/waitlist": "api waitlist",
+    "GET /api/v1/schedule/capacity": "api capacity",
 }
 _SAMPLES = {"location_id": "1", "plan": str(uuid.UUID(int=1)), "appointment": str(uuid.UUID(int=1))}
 _SAMPLES["proposal"] = str(uuid.UUID(int=1))

@@ -175,6 +175,15 @@ ROUTES += [
         True,
     ),
     ("api waitlist", "get", "/api/v1/waitlist?location_id={location_id}", None, READERS, True, True),
+    (
+        "api capacity",
+        "get",
+        "/api/v1/schedule/capacity?start={today}&location_id={location_id}",
+        None,
+        READERS,
+        True,
+        True,
+    ),
 ]
 # The patient's public links and the feed itself: the secret is the key (tests in test_calendars.py).
 PUBLIC = {"scheduling:confirm_visit", "scheduling:take_offer", "scheduling:feed"}
