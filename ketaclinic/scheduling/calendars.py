@@ -345,7 +345,7 @@ def induction_of(kind: VisitKind) -> Induction:
     protocol = INDUCTION_PROTOCOLS[kind]
     spec = protocols.PROTOCOLS[protocol]
     blocks = [b for b in spec.blocks if b.phase == Phase.INDUCTION]
-    steps = []
+    steps: list[Step] = []
     for block in blocks:
         for index, ideal in enumerate(block.ideal):
             number = len(steps) + 1

@@ -8,7 +8,7 @@ course page a read of the plan's patient).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -61,7 +61,7 @@ from ketaclinic.scheduling.notes import notes_for
 from ketaclinic.scheduling.rules import HOUSE_RULES
 from ketaclinic.treatment.access import get_plan_for
 from ketaclinic.web.errors import not_found
-from ketaclinic.web.shortcuts import forbidden, form_errors, requires, web_origin
+from ketaclinic.web.shortcuts import View, forbidden, form_errors, requires, web_origin
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 STATUS_TONE = {
@@ -83,11 +83,11 @@ BOOK_LABELS = {
 }
 
 
-def requires_one_of(*perms: Perm) -> Any:
+def requires_one_of(*perms: Perm) -> Callable[[View], View]:
     """Log in first; then the user must hold one of `perms` at some location, else 403 (audited, naming the
     first). The access getter then decides per record."""
 
-    def decorate(view: Any) -> Any:
+    def decorate(view: View) -> View:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:

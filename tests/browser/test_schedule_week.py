@@ -1,6 +1,7 @@
 """The week as a grid, a therapist booking their own session, and capacity per modality in the browser:
-front desk reads the week (a column per day, each visit naming its chair); a therapist books an integration session from
-their calendar and opens it; capacity shows esketamine and IV starts. Screenshots at 1280 and 820 px."""
+front desk reads the week (a column per day, each visit naming its chair); a therapist books an integration
+session from their calendar and opens it; capacity shows esketamine and IV starts. Screenshots at 1280 and
+820 px."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from django.test import Client as DjangoClient
 from ketaclinic.accounts.actions import do_create_staff, do_grant_role
 from ketaclinic.accounts.models import ClinicLocation, User
 from ketaclinic.audit.models import AuditEvent, Outcome
+from ketaclinic.clinical.scheduling import VisitKind
 from ketaclinic.scheduling import calendars, rules
 from ketaclinic.scheduling.models import Appointment, AppointmentStatus
 from ketaclinic.scheduling.tests.helpers import at, book, local_day, room, weekday_ahead
@@ -177,7 +178,7 @@ def test_the_clinician_rule_in_the_checker() -> None:
             patient,
             1,
             chair,
-            rules.VisitKind.PREPARATION,
+            VisitKind.PREPARATION,
             start,
             start + dt.timedelta(minutes=50),
             clinician=clinician,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ketaclinic.accounts.models import ClinicLocation
+from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.scheduling import calendars
 from ketaclinic.scheduling.models import Appointment
 from ketaclinic.scheduling.tests.helpers import at, book, chair, local_day, room, set_ratio, weekday_ahead
@@ -38,7 +39,7 @@ def test_the_week_places_each_visit_in_its_day_chair_lane_and_time(
     nextday = book(world.patient("north", 2), at(north, ahead + 1, 11, 30), chair=room(north).pk)
     schedule = _days(north, first, 7)
     rows = [a for d in schedule for r in d["chairs"] for a in r["appointments"]]
-    chairs = calendars.Chair.objects.filter(location=north).order_by("name")
+    chairs = Chair.objects.filter(location=north).order_by("name")
     grid = calendars.week_grid(north, schedule, rows, list(chairs), {}, set())
     assert [d.day for d in grid.days] == [first + dt.timedelta(days=n) for n in range(7)]
     opens = calendars.day_hours(north, [d["date"] for d in schedule])[0]
@@ -64,7 +65,7 @@ def test_overlapping_visits_of_one_chair_get_lanes_of_their_own(world: World, no
     old = book(world.patient("north", 0), at(north, ahead, 10), chair=room(north).pk)
     old.status = "cancelled"  # as the cancel action leaves it; only the grid's lanes are under test here
     again = Appointment(pk=None, chair_id=old.chair_id, starts_at=old.starts_at, ends_at=old.ends_at)
-    lanes, count = calendars._lanes([old, again], list(calendars.Chair.objects.filter(location=north)))
+    lanes, count = calendars._lanes([old, again], list(Chair.objects.filter(location=north)))
     assert count == 2 and sorted(lanes.values()) == [1, 2]
 
 
