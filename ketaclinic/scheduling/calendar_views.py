@@ -368,12 +368,13 @@ def my_book(request: HttpRequest) -> HttpResponse:
             request, request.user, location, mine=True, first_day=first, status=status, values=form, **more
         )
 
-    if form["kind"] in AppointmentKind.values:
-        require_booking(request.user, form["kind"], origin=origin)  # a dosing visit: 403 before any lookup
+    if form["kind"] not in AppointmentKind.values:
+        return again(422, errors={"kind": "Choose preparation or integration"})
+    require_booking(request.user, form["kind"], origin=origin)  # a dosing visit: 403 before any lookup
     patient = Patient.objects.filter(location=location, mrn__iexact=form["patient_mrn"]).first()
     if patient is None:
         return again(422, errors={"patient_mrn": "No patient with this MRN at " + location.name})
-    patient = get_patient_to_book(request.user, patient.pk, origin=origin, kind=form["kind"] or None)
+    patient = get_patient_to_book(request.user, patient.pk, origin=origin, kind=form["kind"])
     try:
         data = AppointmentIn.model_validate(
             {

@@ -332,6 +332,8 @@ def test_a_therapist_books_from_their_calendar(world: World, north: ClinicLocati
     assert rules.CHAIR_OVERLAP.encode() in again.content
     assert rules.CLINICIAN_OVERLAP.encode() in again.content
     assert page.post("/schedule/me/book/", {**form, "kind": "esketamine_nasal"}).status_code == 403
+    no_kind = page.post("/schedule/me/book/", {**form, "kind": ""})
+    assert no_kind.status_code == 422 and b"Choose preparation or integration" in no_kind.content
     unknown = page.post("/schedule/me/book/", {**form, "patient_mrn": "NOPE"})
     assert unknown.status_code == 422 and b"No patient with this MRN" in unknown.content
     assert Appointment.objects.count() == 1
