@@ -98,6 +98,11 @@ class Perm(StrEnum):
     # Opening hours, closures, shifts and prescriber windows are CLINIC_MANAGE (clinic admins).
     SCHEDULE_READ = "schedule.read"
     SCHEDULE_BOOK = "schedule.book"
+    # A therapist's own sessions on the calendar: booking, moving and cancelling preparation and integration
+    # visits where they are the clinician, at a location where they hold it (scheduling/access.py checks the
+    # kind and the clinician of each record). Never a dosing visit, never a colleague's session, and no
+    # override of a hard rule (that stays the front desk's); reading the whole calendar is SCHEDULE_READ.
+    SCHEDULE_BOOK_OWN = "schedule.book_own"
     # Ketamine-assisted psychotherapy (ketaclinic/therapy). Keeping a patient's care team (who prescribes,
     # nurses, does the therapy and coaches): the clinicians who treat the patient.
     CARE_TEAM_WRITE = "care_team.write"
@@ -241,6 +246,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.PSYCHOTHERAPY_NOTE_READ,
             # Works the worklist: integration due after each dose of their KAP patients (therapy/kap.py).
             Perm.WORKLIST_READ,
+            # Books, moves and cancels their own preparation and integration sessions on the calendar.
+            Perm.SCHEDULE_BOOK_OWN,
         }
     ),
     # Intake: registers patients and records the history the patient brings.
@@ -284,6 +291,7 @@ PHI_PERMISSIONS = frozenset(
         Perm.BILLING_ESTIMATE,
         Perm.SCHEDULE_READ,
         Perm.SCHEDULE_BOOK,
+        Perm.SCHEDULE_BOOK_OWN,
         Perm.CARE_TEAM_WRITE,
         Perm.THERAPY_WRITE,
         Perm.THERAPY_NOTE_READ,

@@ -75,6 +75,7 @@ def _visit(
     minutes: int,
     chair: int | None,
     session: TreatmentSession | None,
+    clinician: Any = None,
 ) -> Visit:
     return Visit(
         id=str(uuid.uuid4()),
@@ -87,6 +88,7 @@ def _visit(
         plan=str(session.plan_id) if session is not None else None,
         protocol=session.plan.protocol if session is not None else None,
         session_number=session.number if session is not None else None,
+        clinician=str(clinician) if clinician is not None else None,
     )
 
 
@@ -100,11 +102,12 @@ def _first_fit(
     kept: Sequence[Visit],
     resources: Resources,
     now: dt.datetime,
+    clinician: Any = None,
 ) -> tuple[Visit, list[Refusal]]:
     """The visit in the first chair every rule allows; otherwise in the first chair with what refuses it."""
     tried: list[tuple[Visit, list[Refusal]]] = []
     for chair in chairs or [None]:
-        visit = _visit(patient, kind, start, minutes, chair, session)
+        visit = _visit(patient, kind, start, minutes, chair, session, clinician)
         refusals = check_new(visit, kept, resources, now=now)
         if not refusals:
             return visit, []
@@ -124,6 +127,7 @@ def _save(
     session: TreatmentSession | None,
     refusals: Sequence[Refusal] = (),
     override_reason: str = "",
+    clinician: Any = None,
 ) -> Appointment:
     now = timezone.now()
     assert visit.chair is not None
@@ -142,6 +146,7 @@ def _save(
         created_at=now,
         created_by=actor,
         updated_at=now,
+        clinician=clinician,
     )
 
 
@@ -153,12 +158,23 @@ def do_book_appointment(
     actor: Any,
     origin: Origin = SYSTEM,
     session: TreatmentSession | None = None,
+    clinician: Any = None,
 ) -> Appointment:
     """Book one visit for the patient at their location. Refused (BookingConflict, nothing saved) when a
     hard rule forbids it, unless `override_reason` is given: then it is booked, keeping the rules it broke,
-    and audited as an override naming them."""
+    and audited as an override naming them. With `clinician` (a therapist's own session, the access getter's
+    answer; else `data.clinician_id`, checked to be a therapist of the location) the visit is with them, and
+    their other visits count (SCHED-CLINICIAN-OVERLAP)."""
     location = _lock(patient.location_id)
     kind = VisitKind(data.kind)
+    if clinician is None and data.clinician_id is not None:
+        from ketaclinic.scheduling.access import (
+            therapist_of,  # a check of the staff member, not a read of PHI
+        )
+
+        clinician = therapist_of(location, kind, data.clinician_id)
+    elif clinician is not None and data.clinician_id not in (None, clinician.pk):
+        raise InvalidInput({"clinician_id": "the visit is booked with the therapist booking it"})
     if session is not None:
         if session.plan.modality != kind.value:
             raise InvalidInput({"kind": f"the session is a {session.plan.modality} session"})
@@ -176,20 +192,27 @@ def do_book_appointment(
     if data.chair is not None and data.chair not in resources.chairs:
         raise InvalidInput({"chair": "no such chair or room"})
     plans = [session.plan_id] if session is not None else []
-    kept = queries.kept_visits(location, start, end, patients=[patient.pk], plans=plans)
+    staff = [clinician.pk] if clinician is not None else []
+    kept = queries.kept_visits(location, start, end, patients=[patient.pk], plans=plans, clinicians=staff)
     chairs: list[int | None] = [data.chair] if data.chair is not None else [*_chairs_to_try(location, kind)]
     visit, refusals = _first_fit(
-        patient, kind, start, minutes, chairs, session, kept, resources, timezone.now()
+        patient, kind, start, minutes, chairs, session, kept, resources, timezone.now(), *staff
     )
     if refusals and not data.override_reason:
         raise BookingConflict(refusals)
     if visit.chair is None:
         raise InvalidInput({"chair": "the location has no chair or room for this kind of visit"})
     appointment = _save(
-        visit, patient, actor=actor, session=session, refusals=refusals, override_reason=data.override_reason
+        visit,
+        patient,
+        actor=actor,
+        session=session,
+        refusals=refusals,
+        override_reason=data.override_reason,
+        clinician=clinician,
     )
     action = Action.APPOINTMENT_OVERRIDE if refusals else Action.APPOINTMENT_BOOK
-    changed = appointment.overridden_rules if refusals else ()
+    changed = [*(appointment.overridden_rules if refusals else ()), *(["clinician"] if clinician else [])]
     record(action, actor=actor, origin=origin, obj=appointment, patient=patient, changed_fields=changed)
     return appointment
 

@@ -33,10 +33,12 @@ from ketaclinic.patients.schemas import (
 )
 from ketaclinic.scheduling import actions, queries
 from ketaclinic.scheduling.access import (
+    booking_clinician,
     get_appointment_for,
     get_location_for,
     get_patient_to_book,
     get_session_of,
+    require_booking,
 )
 from ketaclinic.scheduling.inputs import AppointmentIn, CancelIn, CourseBookingIn, NoShowIn
 from ketaclinic.scheduling.models import Appointment
@@ -159,16 +161,29 @@ def book(request: HttpRequest, body: AppointmentIn) -> Any:
     """Book a visit of `kind` for the patient at their location, from `starts_at` for the kind's length
     (clinic policy), in `chair` or the first free one that suits. Every hard rule is checked; a refusal is
     409 with each rule in `conflicts` and nothing saved, unless `override_reason` is given: then the visit is
-    booked, keeping the rules it overrides, and the override is audited. Front desk of the location."""
-    _require(request, Perm.SCHEDULE_BOOK)
+    booked, keeping the rules it overrides, and the override is audited. Front desk of the location.
+
+    A therapist of the location books their own `preparation` or `integration` session: they are its
+    clinician (`clinician_id`, if given, must be theirs) and their other visits count; any other kind, a
+    colleague's `clinician_id` or an `override_reason` is 403. Front desk may name the therapist of a
+    preparation or integration session in `clinician_id`."""
     origin = _origin(request)
-    patient = get_patient_to_book(request.user, body.patient_id, origin=origin)
+    require_booking(request.user, body.kind, origin=origin)
+    patient = get_patient_to_book(request.user, body.patient_id, origin=origin, kind=body.kind)
+    clinician = booking_clinician(
+        request.user,
+        patient,
+        body.kind,
+        body.clinician_id,
+        override_reason=body.override_reason,
+        origin=origin,
+    )
     session = None
     if body.session_id is not None:
         session = get_session_of(patient, body.session_id, user=request.user, origin=origin)
     try:
         appointment = actions.do_book_appointment(
-            patient, body, actor=request.user, origin=origin, session=session
+            patient, body, actor=request.user, origin=origin, session=session, clinician=clinician
         )
     except actions.BookingConflict as exc:
         return _conflict(exc)
@@ -217,10 +232,13 @@ def book_course(request: HttpRequest, plan_id: str, body: CourseBookingIn) -> An
     summary="Cancel an appointment",
 )
 def cancel(request: HttpRequest, appointment_id: str, body: CancelIn) -> Any:
-    """Cancel a booked visit with a reason. Front desk of the location."""
-    _require(request, Perm.SCHEDULE_BOOK)
+    """Cancel a booked visit with a reason. Front desk of the location, or the therapist whose own session
+    it is."""
     origin = _origin(request)
-    appointment = get_appointment_for(request.user, appointment_id, Perm.SCHEDULE_BOOK, origin=origin)
+    require_booking(request.user, origin=origin)
+    appointment = get_appointment_for(
+        request.user, appointment_id, Perm.SCHEDULE_BOOK, origin=origin, own=True
+    )
     done = actions.do_cancel_appointment(appointment, body.reason, actor=request.user, origin=origin)
     return _appointment_answer(request, done)
 

@@ -31,30 +31,47 @@ from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import origin_of
 from ketaclinic.audit.denials import deny
 from ketaclinic.audit.models import Action, Via
+from ketaclinic.clinical.scheduling import VisitKind
 from ketaclinic.clinicpolicy.clock import day_bounds, local_today, location_zone
+from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.errors import Forbidden, InvalidInput, NotFound, errors_by_field
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling import actions, calendars, feeds, moves, waitlist
 from ketaclinic.scheduling.access import (
+    THERAPIST_KINDS,
+    booking_clinician,
     get_appointment_for,
     get_location_for,
     get_patient_to_book,
+    is_own_session,
     locations_with,
+    refuse_own_override,
+    require_booking,
 )
-from ketaclinic.scheduling.inputs import MoveIn, WaitlistIn
+from ketaclinic.scheduling.inputs import AppointmentIn, MoveIn, WaitlistIn
 from ketaclinic.scheduling.models import (
     HOLDING,
     AppointmentKind,
+    Closure,
     OfferStatus,
     SlotOffer,
     VisitConfirmation,
     WaitlistEntry,
     WaitlistStatus,
 )
-from ketaclinic.scheduling.views import STATUS_TONE, WEEKDAYS, _day, _local_moment
+from ketaclinic.scheduling.rules import SUITABLE
+from ketaclinic.scheduling.views import STATUS_TONE, WEEKDAYS, _day, _local_moment, requires_one_of
 from ketaclinic.web.shortcuts import form_errors, requires, web_origin
 
 MOVE_LABELS = {"date": "Date", "time": "Time", "chair": "Chair or room", "override_reason": "Override reason"}
+OWN_LABELS = {
+    "patient_mrn": "Patient MRN",
+    "kind": "Kind",
+    "date": "Date",
+    "time": "Time",
+    "chair": "Room",
+    "clinician_id": "Clinician",
+}
 WAITLIST_LABELS = {
     "patient_mrn": "Patient MRN",
     "kind": "Kind",
@@ -63,6 +80,13 @@ WAITLIST_LABELS = {
     "preferred_to": "To",
     "note": "Note",
 }
+
+
+def back_to_calendar(user: Any, location: ClinicLocation, day: dt.date) -> str:
+    """The day of the location's calendar for its readers; the user's own calendar for a therapist."""
+    if can(user, Perm.SCHEDULE_READ, location.pk):
+        return f"{reverse('scheduling:calendar')}?location={location.pk}&start={day.isoformat()}"
+    return f"{reverse('scheduling:my_calendar')}?start={day.isoformat()}"
 
 
 # --- An appointment: conflicts, moving, check-in ------------------------------------------------------------
@@ -90,8 +114,6 @@ def _appointment_page(
         obj=appointment,
         patient=appointment.patient,
     )
-    from ketaclinic.clinicpolicy.models import Chair
-
     context = {
         "a": appointment,
         "patient": appointment.patient,
@@ -102,10 +124,16 @@ def _appointment_page(
         "confirmation": confirmation,
         "flagged": appointment.pk in waitlist.unconfirmed([appointment], location, now),
         "may_book": can(request.user, Perm.SCHEDULE_BOOK, location.pk),
+        # Moving and cancelling: front desk, or the therapist whose own session it is.
+        "may_change": can(request.user, Perm.SCHEDULE_BOOK, location.pk)
+        or is_own_session(request.user, appointment),
         "is_today": local.date() == local_today(location),
         "started": appointment.starts_at <= now,
         "chairs": [
-            (c.pk, c.name) for c in Chair.objects.filter(location=location, active=True).order_by("name")
+            (c.pk, c.name)
+            for c in Chair.objects.filter(
+                location=location, active=True, kind__in=SUITABLE[VisitKind(appointment.kind)]
+            ).order_by("name")
         ],
         "errors": errors or {},
         "conflicts": conflicts or [],
@@ -117,27 +145,32 @@ def _appointment_page(
         },
         "labels": MOVE_LABELS,
         "notices": list(messages.get_messages(request)),
-        "day_link": f"{reverse('scheduling:calendar')}?location={location.pk}&start={local.date()}",
+        "day_link": back_to_calendar(request.user, location, local.date()),
+        "may_read_day": can(request.user, Perm.SCHEDULE_READ, location.pk),
     }
     return render(request, "scheduling/appointment.html", context, status=status)
 
 
-@requires(Perm.SCHEDULE_READ)
+@requires_one_of(Perm.SCHEDULE_READ, Perm.SCHEDULE_BOOK_OWN)
 @require_GET
 def appointment(request: HttpRequest, appointment_id: str) -> HttpResponse:
-    found = get_appointment_for(request.user, appointment_id, Perm.SCHEDULE_READ, origin=web_origin(request))
+    """A visit: readers of the calendar at its location, and the therapist whose own session it is."""
+    found = get_appointment_for(
+        request.user, appointment_id, Perm.SCHEDULE_READ, origin=web_origin(request), own=True
+    )
     return _appointment_page(request, found)
 
 
-@requires(Perm.SCHEDULE_BOOK)
+@requires_one_of(Perm.SCHEDULE_BOOK, Perm.SCHEDULE_BOOK_OWN)
 @require_POST
 def move(request: HttpRequest, appointment_id: str) -> HttpResponse:
     """Move a visit from its page's form; refusals are shown with their rules (an override reason books it
-    anyway, audited)."""
+    anyway, audited; front desk only). A therapist moves their own sessions."""
     origin = web_origin(request)
-    found = get_appointment_for(request.user, appointment_id, Perm.SCHEDULE_BOOK, origin=origin)
+    found = get_appointment_for(request.user, appointment_id, Perm.SCHEDULE_BOOK, origin=origin, own=True)
     location = found.patient.location
     form = {k: request.POST.get(k, "").strip() for k in ("date", "time", "chair", "override_reason")}
+    refuse_own_override(request.user, found, form["override_reason"], origin=origin)
     try:
         data = MoveIn.model_validate(
             {
@@ -187,23 +220,30 @@ def _span(request: HttpRequest, location: ClinicLocation) -> tuple[dt.date, int]
     return _day(request.GET.get("start"), local_today(location)), days
 
 
-def _staff_page(request: HttpRequest, staff: Any, location: ClinicLocation, *, mine: bool) -> HttpResponse:
+def _staff_page(
+    request: HttpRequest,
+    staff: Any,
+    location: ClinicLocation,
+    *,
+    mine: bool,
+    first_day: dt.date | None = None,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    conflicts: list[dict[str, str]] | None = None,
+    values: dict[str, str] | None = None,
+) -> HttpResponse:
     first, days = _span(request, location)
+    first = first_day or first
     start = day_bounds(location, first)[0]
     end = day_bounds(location, first + dt.timedelta(days=days - 1))[1]
     shifts = calendars.staff_shifts(staff, start, end)
     visits = calendars.staff_visits(staff, start, end, shifts)
     zone = location_zone(location)
-    by_day = []
-    for offset in range(days):
-        day = first + dt.timedelta(days=offset)
-        by_day.append(
-            {
-                "date": day,
-                "shifts": [s for s in shifts if s.starts_at.astimezone(zone).date() == day],
-                "visits": [a for a in visits if a.starts_at.astimezone(zone).date() == day],
-            }
-        )
+    dates = [first + dt.timedelta(days=offset) for offset in range(days)]
+    chairs = list(Chair.objects.filter(location=location).order_by("name"))
+    closed = dict(Closure.objects.filter(location=location, date__in=dates).values_list("date", "reason"))
+    schedule = [{"date": day, "closed": closed.get(day)} for day in dates]
+    week = calendars.week_grid(location, schedule, visits, chairs, {}, set(), shifts)
     record(
         Action.PATIENT_LIST,
         actor=request.user,
@@ -216,7 +256,7 @@ def _staff_page(request: HttpRequest, staff: Any, location: ClinicLocation, *, m
         "staff": staff,
         "location": location,
         "mine": mine,
-        "days": by_day,
+        "week": week,
         "span": days,
         "first": first,
         "previous": first - dt.timedelta(days=days),
@@ -224,11 +264,27 @@ def _staff_page(request: HttpRequest, staff: Any, location: ClinicLocation, *, m
         "tz": zone,
         "weekdays": WEEKDAYS,
         "tone": STATUS_TONE,
+        "breaks": {},
+        "flagged": set(),
+        "holding": HOLDING,
         "feed_url": feeds.url_of(feed) if feed is not None else "",
         "notices": list(messages.get_messages(request)),
         "colleagues": _colleagues(request.user, location) if not mine else [],
+        # A therapist books their own preparation and integration sessions here.
+        "may_book_own": mine and can(request.user, Perm.SCHEDULE_BOOK_OWN, location.pk),
+        "own_kinds": [(k, label) for k, label in AppointmentKind.choices if k in THERAPIST_KINDS],
+        "rooms": [
+            (c.pk, c.name)
+            for c in Chair.objects.filter(
+                location=location, active=True, kind__in=SUITABLE[VisitKind.PREPARATION]
+            ).order_by("name")
+        ],
+        "errors": errors or {},
+        "conflicts": conflicts or [],
+        "values": values or {"date": first.isoformat(), "time": "10:00"},
+        "labels": OWN_LABELS,
     }
-    return render(request, "scheduling/staff.html", context)
+    return render(request, "scheduling/staff.html", context, status=status)
 
 
 def _colleagues(user: Any, location: ClinicLocation) -> list[Any]:
@@ -291,6 +347,57 @@ def my_calendar(request: HttpRequest) -> HttpResponse:
         deny(request.user, web_origin(request), str(Perm.SCHEDULE_READ))
         return forbidden(request)
     return _staff_page(request, request.user, _my_location(request), mine=True)
+
+
+@requires(Perm.SCHEDULE_BOOK_OWN)
+@require_POST
+def my_book(request: HttpRequest) -> HttpResponse:
+    """A therapist books their own preparation or integration session from their calendar, through the
+    same rules as any booking (their other visits count); refusals are shown with their rules. No override:
+    that is the front desk's."""
+    origin = web_origin(request)
+    location = get_location_for(
+        request.user, request.POST.get("location"), Perm.SCHEDULE_BOOK_OWN, origin=origin
+    )
+    keys = ("patient_mrn", "kind", "date", "time", "chair")
+    form = {k: request.POST.get(k, "").strip() for k in keys}
+    first = _day(form["date"], local_today(location))
+
+    def again(status: int, **more: Any) -> HttpResponse:
+        return _staff_page(
+            request, request.user, location, mine=True, first_day=first, status=status, values=form, **more
+        )
+
+    if form["kind"] not in AppointmentKind.values:
+        return again(422, errors={"kind": "Choose preparation or integration"})
+    require_booking(request.user, form["kind"], origin=origin)  # a dosing visit: 403 before any lookup
+    patient = Patient.objects.filter(location=location, mrn__iexact=form["patient_mrn"]).first()
+    if patient is None:
+        return again(422, errors={"patient_mrn": "No patient with this MRN at " + location.name})
+    patient = get_patient_to_book(request.user, patient.pk, origin=origin, kind=form["kind"])
+    try:
+        data = AppointmentIn.model_validate(
+            {
+                "patient_id": str(patient.pk),
+                "kind": form["kind"],
+                "starts_at": _local_moment(location, form["date"], form["time"]) or form["date"],
+                "chair": int(form["chair"]) if form["chair"].isdigit() else None,
+                "clinician_id": request.user.pk,
+            }
+        )
+        clinician = booking_clinician(request.user, patient, data.kind, request.user.pk, origin=origin)
+        booked = actions.do_book_appointment(
+            patient, data, actor=request.user, origin=origin, clinician=clinician
+        )
+    except ValidationError as exc:
+        errors = form_errors(errors_by_field(exc.errors()))
+        return again(422, errors={("date" if k == "starts_at" else k): v for k, v in errors.items()})
+    except InvalidInput as exc:
+        return again(422, errors=form_errors(exc.errors))
+    except actions.BookingConflict as exc:
+        return again(409, conflicts=actions.conflicts_out(exc.refusals))
+    messages.success(request, f"Booked {booked.get_kind_display().lower()}.")
+    return redirect(f"{reverse('scheduling:my_calendar')}?start={first.isoformat()}")
 
 
 @require_POST

@@ -15,6 +15,7 @@ Reason = Annotated[str, Text(REASON_MAX, required=True)]
 OptionalReason = Annotated[str, Text(REASON_MAX)]
 Weekday = Annotated[StrictInt, Field(ge=0, le=6)]
 ChairId = Annotated[StrictInt, Field(ge=1, le=2**62)]
+StaffId = Annotated[StrictInt, Field(ge=1, le=2**62)]
 
 
 class AppointmentIn(Strict):
@@ -36,8 +37,11 @@ class AppointmentIn(Strict):
     chair: ChairId | None = None
     # The treatment session the visit is for (its plan's course; its modality is the visit's kind).
     session_id: uuid.UUID | None = None
-    # Book although hard rules refuse: why (audited, kept with the rules it overrides).
+    # Book although hard rules refuse: why (audited, kept with the rules it overrides). Front desk only.
     override_reason: OptionalReason = ""
+    # The therapist a preparation or integration session is with (a staff member's id). A therapist booking
+    # their own session is its clinician without it; front desk names the therapist it books for.
+    clinician_id: StaffId | None = None
 
 
 class CourseBookingIn(Strict):

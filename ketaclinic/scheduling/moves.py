@@ -51,9 +51,12 @@ def do_move_appointment(
         raise InvalidInput({"chair": "no such chair or room"})
     session = row.session
     plans = [session.plan_id] if session is not None else []
+    staff = [row.clinician_id] if row.clinician_id is not None else []
     kept = [
         v
-        for v in queries.kept_visits(location, start, end, patients=[row.patient_id], plans=plans)
+        for v in queries.kept_visits(
+            location, start, end, patients=[row.patient_id], plans=plans, clinicians=staff
+        )
         if v.id != str(row.pk)
     ]
     if data.chair is not None:
@@ -63,7 +66,8 @@ def do_move_appointment(
     now = timezone.now()
     tried = []
     for chair in chairs:
-        visit = actions._visit(row.patient, kind, start, int(length.total_seconds() // 60), chair, session)
+        minutes = int(length.total_seconds() // 60)
+        visit = actions._visit(row.patient, kind, start, minutes, chair, session, row.clinician_id)
         visit = dataclasses.replace(visit, id=str(row.pk))
         refusals = check_new(visit, kept, resources, now=now)
         tried.append((visit, refusals))

@@ -89,6 +89,7 @@ def visit_of(a: Appointment, plan: Any = None, number: int | None = None) -> Vis
         plan=str(plan.pk) if plan is not None else None,
         protocol=plan.protocol if plan is not None else None,
         session_number=number,
+        clinician=str(a.clinician_id) if a.clinician_id is not None else None,
     )
 
 
@@ -99,13 +100,15 @@ def kept_visits(
     *,
     patients: Iterable[Any] = (),
     plans: Iterable[Any] = (),
+    clinicians: Iterable[Any] = (),
 ) -> list[Visit]:
-    """The visits holding a chair at the location in [start, end), the patients' visits anywhere then, and
-    every kept visit of the plans named (their day gaps reach beyond the window)."""
+    """The visits holding a chair at the location in [start, end), the patients' and clinicians' visits
+    anywhere then, and every kept visit of the plans named (their day gaps reach beyond the window)."""
     near = Q(starts_at__lt=end + MARGIN, ends_at__gt=start - MARGIN)
-    wanted = near & (Q(location=location) | Q(patient_id__in=list(patients))) | Q(
-        session__plan_id__in=list(plans)
-    )
+    whose = Q(location=location) | Q(patient_id__in=list(patients))
+    if clinicians:
+        whose |= Q(clinician_id__in=list(clinicians))
+    wanted = near & whose | Q(session__plan_id__in=list(plans))
     rows = Appointment.objects.filter(wanted, status__in=HOLDING).select_related("session__plan")
     return [
         visit_of(a, a.session.plan if a.session else None, a.session.number if a.session else None)
@@ -142,4 +145,5 @@ def appointment_out(a: Appointment) -> dict[str, Any]:
         "status": a.status,
         "session_id": a.session_id,
         "overridden_rules": a.overridden_rules,
+        "clinician_id": a.clinician_id,
     }

@@ -10,6 +10,8 @@ House rules (not clinical; KetaClinic's own ids):
 - SCHED-CHAIR-KIND: the chair or room suits the kind of visit (a dosing chair, a room for talking).
 - SCHED-CHAIR-OVERLAP: one visit at a time in a chair or room.
 - SCHED-PATIENT-OVERLAP: a patient is in one visit at a time.
+- SCHED-CLINICIAN-OVERLAP: the staff member a visit is with (a therapist's own session) is in one visit at
+  a time.
 - SCHED-OPENING-HOURS: the whole visit lies within the location's opening hours of its local day.
 - SCHED-CLOSURE: no visit on a day the location is closed.
 - SCHED-NURSE-RATIO: at no moment more patients in monitoring than the policy's ratio times the nurses on
@@ -33,6 +35,7 @@ CHAIR_LOCATION = "SCHED-CHAIR-LOCATION"
 CHAIR_KIND = "SCHED-CHAIR-KIND"
 CHAIR_OVERLAP = "SCHED-CHAIR-OVERLAP"
 PATIENT_OVERLAP = "SCHED-PATIENT-OVERLAP"
+CLINICIAN_OVERLAP = "SCHED-CLINICIAN-OVERLAP"
 OPENING_HOURS = "SCHED-OPENING-HOURS"
 CLOSURE = "SCHED-CLOSURE"
 NURSE_RATIO = "SCHED-NURSE-RATIO"
@@ -43,6 +46,7 @@ HOUSE_RULES: dict[str, str] = {
     CHAIR_KIND: "The chair or room suits the kind of visit.",
     CHAIR_OVERLAP: "One visit at a time in a chair or room.",
     PATIENT_OVERLAP: "A patient is in one visit at a time.",
+    CLINICIAN_OVERLAP: "The clinician a visit is with (a therapist's own session) is in one visit at a time.",
     OPENING_HOURS: "The whole visit lies within the location's opening hours.",
     CLOSURE: "No visit on a day the location is closed.",
     NURSE_RATIO: "Patients in monitoring never exceed the nurse monitoring ratio times the nurses on duty.",
@@ -61,7 +65,8 @@ SUITABLE: dict[VisitKind, frozenset[str]] = {
 
 @dataclass(frozen=True, slots=True)
 class Visit:
-    """One appointment as the rules see it. `plan`/`protocol`/`session_number` tie it to a course."""
+    """One appointment as the rules see it. `plan`/`protocol`/`session_number` tie it to a course;
+    `clinician` is the staff member it is with (their id), when it is with one."""
 
     id: str
     patient: str
@@ -73,6 +78,7 @@ class Visit:
     plan: str | None = None
     protocol: str | None = None
     session_number: int | None = None
+    clinician: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +198,7 @@ def overlaps(a: Visit, b: Visit) -> bool:
 
 
 def pair_refusals(visit: Visit, other: Visit) -> list[Refusal]:
-    """What `visit` breaks against `other`: the same chair or the same patient at once."""
+    """What `visit` breaks against `other`: the same chair, patient or clinician at once."""
     if visit.id == other.id or not overlaps(visit, other):
         return []
     found = []
@@ -200,6 +206,8 @@ def pair_refusals(visit: Visit, other: Visit) -> list[Refusal]:
         found.append(_refuse(CHAIR_OVERLAP, "the chair or room is taken at that time", visit))
     if visit.patient == other.patient:
         found.append(_refuse(PATIENT_OVERLAP, "the patient has another visit at that time", visit))
+    if visit.clinician is not None and visit.clinician == other.clinician:
+        found.append(_refuse(CLINICIAN_OVERLAP, "the clinician has another visit at that time", visit))
     return found
 
 

@@ -35,6 +35,9 @@ class AppointmentOut(Out):
     )
     session_id: uuid.UUID | None = Field(description="The treatment session the visit is for, if any")
     overridden_rules: list[str] = Field(description="Hard rules this booking was made against (an override)")
+    clinician_id: int | None = Field(
+        default=None, description="The staff member the visit is with (a therapist's own session), if any"
+    )
     notes: list[dict[str, Any]] = Field(
         default_factory=list,
         description="What other areas say about booking this session: a prior authorisation's sessions used "

@@ -31,6 +31,7 @@ urlpatterns += [
     path("appointments/<uuid:appointment_id>/check-in/", cv.check_in, name="check_in"),
     path("staff/<int:user_id>/", cv.staff_calendar, name="staff_calendar"),
     path("me/", cv.my_calendar, name="my_calendar"),
+    path("me/book/", cv.my_book, name="my_book"),
     path("me/feed/<str:what>/", cv.my_feed, name="my_feed"),
     path("capacity/", cv.capacity, name="capacity"),
     path("waitlist/", cv.waitlist_page, name="waitlist"),

@@ -8,10 +8,12 @@ course page a read of the plan's patient).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -58,7 +60,8 @@ from ketaclinic.scheduling.models import (
 from ketaclinic.scheduling.notes import notes_for
 from ketaclinic.scheduling.rules import HOUSE_RULES
 from ketaclinic.treatment.access import get_plan_for
-from ketaclinic.web.shortcuts import form_errors, requires, web_origin
+from ketaclinic.web.errors import not_found
+from ketaclinic.web.shortcuts import View, forbidden, form_errors, requires, web_origin
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 STATUS_TONE = {
@@ -78,6 +81,31 @@ BOOK_LABELS = {
     "chair": "Chair or room",
     "override_reason": "Override reason",
 }
+
+
+def requires_one_of(*perms: Perm) -> Callable[[View], View]:
+    """Log in first; then the user must hold one of `perms` at some location, else 403 (audited, naming the
+    first). The access getter then decides per record."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not any(can(request.user, p) for p in perms):
+                deny(request.user, web_origin(request), str(perms[0]))
+                return forbidden(request)
+            try:
+                response: HttpResponse = view(request, *args, **kwargs)
+            except NotFound:
+                return not_found(request)
+            except Forbidden:
+                return forbidden(request)
+            return response
+
+        return wrapped
+
+    return decorate
 
 
 def _day(raw: str | None, default: dt.date) -> dt.date:
@@ -230,29 +258,35 @@ def book(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('scheduling:calendar')}?location={location.pk}&start={first.isoformat()}")
 
 
-def _back(appointment: Appointment) -> HttpResponse:
-    day = appointment.starts_at.astimezone(location_zone(appointment.patient.location)).date()
+def _back(appointment: Appointment, user: Any = None) -> HttpResponse:
+    location = appointment.patient.location
+    day = appointment.starts_at.astimezone(location_zone(location)).date()
+    if user is not None and not can(user, Perm.SCHEDULE_READ, location.pk):  # a therapist: their calendar
+        return redirect(f"{reverse('scheduling:my_calendar')}?start={day.isoformat()}")
     return redirect(
         f"{reverse('scheduling:calendar')}?location={appointment.location_id}&start={day.isoformat()}"
     )
 
 
-@requires(Perm.SCHEDULE_BOOK)
+@requires_one_of(Perm.SCHEDULE_BOOK, Perm.SCHEDULE_BOOK_OWN)
 @require_POST
 def cancel(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    """Cancel a visit with a reason: front desk, or the therapist whose own session it is."""
     origin = web_origin(request)
-    appointment = get_appointment_for(request.user, appointment_id, Perm.SCHEDULE_BOOK, origin=origin)
+    appointment = get_appointment_for(
+        request.user, appointment_id, Perm.SCHEDULE_BOOK, origin=origin, own=True
+    )
     try:
         data = CancelIn.model_validate({"reason": request.POST.get("reason", "")})
         actions.do_cancel_appointment(appointment, data.reason, actor=request.user, origin=origin)
     except ValidationError:
         messages.error(request, "Not cancelled: give a reason.")
-        return _back(appointment)
+        return _back(appointment, request.user)
     except InvalidInput as exc:
         messages.error(request, "Not cancelled: " + "; ".join(exc.errors.values()))
-        return _back(appointment)
+        return _back(appointment, request.user)
     messages.success(request, "Appointment cancelled.")
-    return _back(appointment)
+    return _back(appointment, request.user)
 
 
 @requires(Perm.SCHEDULE_BOOK)

@@ -46,7 +46,8 @@ def test_front_desk_week_and_course(page: Page, screenshots: Path, manage: Calla
     _week_with_the_holiday(page)
     assert_fits(page)
     page.screenshot(path=str(screenshots / "schedule-week-desktop.png"), full_page=False)
-    page.get_by_role("link", name=re.compile(r"course, session \d+")).first.click()
+    page.locator(".wk-cell.course").first.click()  # a course's visit in the week's grid, then its course
+    page.get_by_role("link", name=re.compile(r"session \d+")).first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Book the course")
     expect(page.locator(".course-table")).to_contain_text("booked")
     assert_fits(page)
@@ -60,11 +61,12 @@ def test_a_booking_on_the_holiday_is_refused_then_overridden_on_a_tablet(
     manage("shell", "-c", SETUP)
     log_in(tablet, "frontdesk.north")
     _week_with_the_holiday(tablet)
-    tablet.get_by_role("link", name=re.compile(r"course, session \d+")).first.click()
+    tablet.locator(".wk-cell.course").first.click()  # the visit's page names the patient's MRN
     mrn = re.search(r"KC-\d{6}", tablet.locator("main").inner_text())
     assert mrn is not None
     _week_with_the_holiday(tablet)
-    holiday = tablet.locator(".sched-closed h2").first.inner_text().split()[-1]
+    closed = tablet.locator(".wk-dayhead.closed a").first.get_attribute("href") or ""
+    holiday = closed.split("start=")[1][:10]
     tablet.locator("#f-patient_mrn").fill(mrn.group(0))
     tablet.locator("#f-kind").select_option("consultation")
     tablet.locator("#f-date").fill(holiday)

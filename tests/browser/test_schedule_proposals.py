@@ -60,7 +60,7 @@ def test_front_desk_asks_for_the_week_and_accepts_it(
         expect(page.locator(".proposal-table .badge.ok")).to_have_count(count)
     page.get_by_role("link", name="The week's schedule").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Schedule")
-    expect(page.locator(".sched-visit").first).to_be_visible()
+    expect(page.locator(".wk-cell").first).to_be_visible()  # the booked visits in the week's grid
 
 
 def test_the_proposal_on_a_tablet(tablet: Page, screenshots: Path, manage: Callable[..., str]) -> None:

@@ -724,6 +724,7 @@ _SCHEDULING: list[tuple[str, int, Kind, str, tuple[Any, ...]]] = [
     ("scheduling:staff_calendar", 200, "list", "nurse.north", ()),
     ("scheduling:my_calendar", 200, "list", "nurse.north", ()),
     ("scheduling:my_feed", 302, "none", "nurse.north", ()),
+    ("scheduling:my_book", 302, "none", "therapist.north", ()),
     ("scheduling:capacity", 200, "none", "nurse.north", ()),
     ("scheduling:waitlist", 200, "list", "nurse.north", ()),
     ("scheduling:waitlist_add", 302, "none", "frontdesk.north", ()),
@@ -735,6 +736,7 @@ _SCHEDULING: list[tuple[str, int, Kind, str, tuple[Any, ...]]] = [
     ("POST /api/v1/appointments/{appointment_id}/check-in", 200, "read", "frontdesk.north", ()),
     ("POST /api/v1/waitlist", 201, "read", "frontdesk.north", ()),
     ("GET /api/v1/waitlist", 200, "list", "nurse.north", ()),
+    ("GET /api/v1/schedule/capacity", 200, "none", "nurse.north", ()),
 ]
 _SCHEDULING_ROUTES = {
     "GET /api/v1/chairs": "api schedule chairs",
@@ -761,6 +763,7 @@ _SCHEDULING_ROUTES = {
     "scheduling:staff_calendar": "staff calendar page",
     "scheduling:my_calendar": "my calendar page",
     "scheduling:my_feed": "my feed rotate page",
+    "scheduling:my_book": "my calendar book page",
     "scheduling:capacity": "capacity page",
     "scheduling:waitlist": "waitlist page",
     "scheduling:waitlist_add": "waitlist add page",
@@ -770,6 +773,7 @@ _SCHEDULING_ROUTES = {
     "POST /api/v1/appointments/{appointment_id}/check-in": "api check-in",
     "POST /api/v1/waitlist": "api waitlist add",
     "GET /api/v1/waitlist": "api waitlist",
+    "GET /api/v1/schedule/capacity": "api capacity",
 }
 _SAMPLES = {"location_id": "1", "plan": str(uuid.UUID(int=1)), "appointment": str(uuid.UUID(int=1))}
 _SAMPLES["proposal"] = str(uuid.UUID(int=1))

@@ -19,9 +19,13 @@ from ketaclinic.treatment.models import TreatmentPlan
 ALL = {"admin", "prescriber", "nurse", "therapist", "frontdesk"}
 READERS = {"prescriber", "nurse", "frontdesk"}
 FRONT = {"frontdesk"}
+# A therapist books, moves and cancels their own preparation and integration sessions (the state prepared for
+# those routes is a session of therapist.<location>'s; another's session is record_level in test_own.py).
+OWN = FRONT | {"therapist"}
 ADMINS = {"admin"}
 A = "/api/v1/appointments/{appointment}"
 BOOKING = {"patient_id": "{pid}", "kind": "consultation", "starts_at": "{start}"}
+THERAPY_BOOKING = {"patient_id": "{pid}", "kind": "preparation", "starts_at": "{start}"}
 BOOK_FORM = {
     "location": "{location_id}",
     "patient_mrn": "{mrn}",
@@ -43,6 +47,7 @@ ROUTES: list[tuple[str, str, str, Any, set[str], bool, bool]] = [
         True,
     ),
     ("api book appointment", "post", "/api/v1/appointments", BOOKING, FRONT, True, True),
+    ("api book therapy session", "post", "/api/v1/appointments", THERAPY_BOOKING, OWN, True, True),
     (
         "api book course",
         "post",
@@ -52,7 +57,7 @@ ROUTES: list[tuple[str, str, str, Any, set[str], bool, bool]] = [
         True,
         True,
     ),
-    ("api cancel appointment", "post", f"{A}/cancel", {"reason": "Unwell"}, FRONT, True, True),
+    ("api cancel appointment", "post", f"{A}/cancel", {"reason": "Unwell"}, OWN, True, True),
     ("api no-show", "post", f"{A}/no-show", {}, FRONT, True, True),
     ("schedule page", "get", "/schedule/?location={location_id}", None, READERS, True, False),
     ("schedule book page", "post", "/schedule/book/", BOOK_FORM, FRONT, True, False),
@@ -61,7 +66,7 @@ ROUTES: list[tuple[str, str, str, Any, set[str], bool, bool]] = [
         "post",
         "/schedule/appointments/{appointment}/cancel/",
         {"reason": "Unwell"},
-        FRONT,
+        OWN,
         True,
         False,
     ),
@@ -100,8 +105,16 @@ ROUTES: list[tuple[str, str, str, Any, set[str], bool, bool]] = [
 FEED_HOLDERS = {"prescriber", "nurse", "therapist", "frontdesk"}
 MOVE = {"date": "{day}", "time": "11:00"}
 ROUTES += [
-    ("appointment page", "get", "/schedule/appointments/{appointment}/", None, READERS, True, False),
-    ("appointment move page", "post", "/schedule/appointments/{appointment}/move/", MOVE, FRONT, True, False),
+    (
+        "appointment page",
+        "get",
+        "/schedule/appointments/{appointment}/",
+        None,
+        READERS | {"therapist"},
+        True,
+        False,
+    ),
+    ("appointment move page", "post", "/schedule/appointments/{appointment}/move/", MOVE, OWN, True, False),
     (
         "appointment check-in page",
         "post",
@@ -114,6 +127,21 @@ ROUTES += [
     ("staff calendar page", "get", "/schedule/staff/{staff}/", None, READERS, True, False),
     ("my calendar page", "get", "/schedule/me/", None, FEED_HOLDERS, False, False),
     ("my feed rotate page", "post", "/schedule/me/feed/rotate/", {}, FEED_HOLDERS, False, False),
+    (
+        "my calendar book page",
+        "post",
+        "/schedule/me/book/",
+        {
+            "location": "{location_id}",
+            "patient_mrn": "{mrn}",
+            "kind": "integration",
+            "date": "{day}",
+            "time": "10:00",
+        },
+        {"therapist"},
+        True,
+        False,
+    ),
     ("capacity page", "get", "/schedule/capacity/?location={location_id}", None, READERS, True, False),
     ("waitlist page", "get", "/schedule/waitlist/?location={location_id}", None, READERS, True, False),
     (
@@ -132,7 +160,7 @@ ROUTES += [
         "post",
         f"{A}/move",
         {"starts_at": "{later}"},
-        FRONT,
+        OWN,
         True,
         True,
     ),
@@ -147,6 +175,15 @@ ROUTES += [
         True,
     ),
     ("api waitlist", "get", "/api/v1/waitlist?location_id={location_id}", None, READERS, True, True),
+    (
+        "api capacity",
+        "get",
+        "/api/v1/schedule/capacity?start={today}&location_id={location_id}",
+        None,
+        READERS,
+        True,
+        True,
+    ),
 ]
 # The patient's public links and the feed itself: the secret is the key (tests in test_calendars.py).
 PUBLIC = {"scheduling:confirm_visit", "scheduling:take_offer", "scheduling:feed"}
@@ -181,7 +218,7 @@ def prepare(name: str, patient: Patient) -> dict[str, Any]:
         ids["plan_day"] = first.date.isoformat()
         ids["plan_start"] = at(location, 2, 11).isoformat()
     if "appointment page" in name or "move" in name:
-        ids["appointment"] = book(patient, at(location, 2), desk).pk
+        ids["appointment"] = own_session(patient, at(location, 2), desk).pk
     if "check-in" in name:
         ids["appointment"] = book(patient, at(location, 0, 0, 5), desk, "Recorded late").pk
     if "waitlist remove" in name:
@@ -189,7 +226,9 @@ def prepare(name: str, patient: Patient) -> dict[str, Any]:
         ids["entry"] = waitlist.do_add_to_waitlist(patient, data_in, actor=desk).pk
     if "staff calendar" in name:
         ids["staff"] = User.objects.get(username=f"nurse.{location.slug}").pk
-    if "cancel" in name or "no-show" in name:
+    if "cancel" in name:
+        ids["appointment"] = own_session(patient, at(location, 2), desk).pk
+    if "no-show" in name:
         started = "no-show" in name
         start = at(location, 0, 0, 5) if started else at(location, 2)
         data = AppointmentIn(
@@ -200,6 +239,18 @@ def prepare(name: str, patient: Patient) -> dict[str, Any]:
         )
         ids["appointment"] = actions.do_book_appointment(patient, data, actor=desk).pk
     return ids
+
+
+def own_session(patient: Patient, start: Any, desk: User) -> Appointment:
+    """A preparation session of therapist.<location>'s with the patient, booked by front desk for them."""
+    therapist = User.objects.get(username=f"therapist.{patient.location.slug}")
+    data = AppointmentIn(
+        patient_id=patient.pk,
+        kind=AppointmentKind.PREPARATION,
+        starts_at=start,
+        clinician_id=therapist.pk,
+    )
+    return actions.do_book_appointment(patient, data, actor=desk, clinician=therapist)
 
 
 def book(patient: Patient, start: Any, desk: User, override: str = "") -> Appointment:

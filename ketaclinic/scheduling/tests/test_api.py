@@ -483,7 +483,9 @@ def test_the_openapi_document_names_the_contract() -> None:
     appointment = schema["components"]["schemas"]["AppointmentOut"]["properties"]
     assert {"id", "patient_id", "kind", "starts_at", "ends_at", "chair", "status"} <= set(appointment)
     body = schema["components"]["schemas"]["AppointmentIn"]["properties"]
-    assert {"patient_id", "kind", "starts_at", "chair", "session_id", "override_reason"} == set(body)
+    # The contract's fields, and the therapist a therapy session is with (front desk booking for them).
+    contract = {"patient_id", "kind", "starts_at", "chair", "session_id", "override_reason"}
+    assert contract | {"clinician_id"} == set(body)
     assert set(schema["components"]["schemas"]["CourseBookingIn"]["properties"]) == {
         "first_starts_at",
         "same_slot",

@@ -471,12 +471,14 @@ def test_a_nurses_calendar_shows_the_dosing_visits_of_their_shifts(
 def test_capacity_counts_induction_starts_and_states_its_method(world: World, north: ClinicLocation) -> None:
     first = local_day(north, 1)
     empty = calendars.capacity(north, first, 7)
-    assert empty.induction_starts > 0 and len(empty.days) == 7
+    assert [m.kind for m in empty.modalities] == ["esketamine_nasal", "iv_ketamine"]
+    assert all(m.induction_starts > 0 for m in empty.modalities) and len(empty.days) == 7
     for index in range(2):
         book(world.patient("north", index), at(north, 1, 10), "iv_ketamine")
     fuller = calendars.capacity(north, first, 7)
     assert fuller.days[0].chair_booked_minutes == 240 and fuller.days[0].nurse_used_minutes == 240
-    assert fuller.days[0].free_visits < empty.days[0].free_visits
+    for kind in ("esketamine_nasal", "iv_ketamine"):
+        assert fuller.days[0].free_visits[kind] < empty.days[0].free_visits[kind]
     page = world.client("prescriber.north").get(f"/schedule/capacity/?location={north.pk}")
     html = page.content.decode()
     assert page.status_code == 200 and "How this is computed" in html and "induction" in html
