@@ -173,8 +173,6 @@ def test_writers_of_one_process_wait_without_polling_the_lock_file(
     database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While one thread writes, the process's other writers sleep on a thread lock: none tries the file."""
-    from ketaclinic.db.sqlite3 import base
-
     tries: list[int] = []
     real_flock = fcntl.flock
 
@@ -183,7 +181,7 @@ def test_writers_of_one_process_wait_without_polling_the_lock_file(
             tries.append(threading.get_ident())
         real_flock(fd, operation)
 
-    monkeypatch.setattr(base.fcntl, "flock", counted)
+    monkeypatch.setattr(fcntl, "flock", counted)  # the module the backend calls it through
     log: list[str] = []
     first = _Writer(database, "first", log)
     first.start()
