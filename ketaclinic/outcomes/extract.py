@@ -166,6 +166,18 @@ def _plans(sql: dict[str, str], ids: pl.DataFrame) -> tuple[pl.DataFrame, pl.Dat
 
 _EMPTY = pl.DataFrame(schema={"pid": pl.Int64, "instrument": pl.String, "day": pl.Int64, "total": pl.Int64})
 NO_IDS = pl.DataFrame(schema={"patient": pl.String, "pid": pl.Int64})
+_FILE_SCHEMAS = {
+    "ids": NO_IDS.schema,
+    "plans": pl.Schema(
+        {
+            **{k: v for k, v in PLAN_COLUMNS.items() if k != "patient"},
+            "eoi": pl.Int64,
+            "maint": pl.Int64,
+            "pid": pl.Int64,
+        }
+    ),
+    "scores": _EMPTY.schema,
+}
 
 
 def _ttl() -> float:
@@ -228,6 +240,8 @@ def _from_file(key: str) -> Extract | None:
     if found is None:
         return None
     marks, frames = found
+    if any(frames[name].schema != schema for name, schema in _FILE_SCHEMAS.items()):
+        return None  # written by a version whose columns differ: read the database
     try:
         # The plans are as old as the file's plans: their age carries over onto this process's clock.
         age = time.time() - float(marks["plans_at"])

@@ -253,3 +253,16 @@ def test_a_held_extract_past_its_interval_re_reads_plans_and_checks_its_scores(
     with CaptureQueriesContext(connection) as queries:
         assert report(api) == body
     assert full_read([q["sql"] for q in queries])
+
+
+def test_a_file_with_other_columns_is_not_used(held: Any, world: World) -> None:
+    """A file written by a version whose extract had other columns is read as no file."""
+    api = world.api("admin.north")
+    report(api)
+    found = snapshot.load(extract._key())
+    assert found is not None
+    marks, frames = found
+    snapshot.save(extract._key(), marks, {**frames, "plans": frames["plans"].drop("maint")})
+    body, statements = first_report(api)
+    assert full_read(statements)
+    assert body == from_database(api, held)
