@@ -26,6 +26,7 @@ import logging
 import os
 import secrets
 import struct
+import time
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,17 @@ def save(key: str, marks: dict[str, Any], frames: dict[str, pl.DataFrame]) -> Pa
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
+    _sweep(target.parent)
     return target
+
+
+def _sweep(where: Path) -> None:
+    """Remove temporary files a killed writer left (older than an hour: none is being written)."""
+    stale = time.time() - 3600
+    for leftover in where.glob(".extract-*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < stale:
+                leftover.unlink()
 
 
 def load(key: str) -> tuple[dict[str, Any], dict[str, pl.DataFrame]] | None:
