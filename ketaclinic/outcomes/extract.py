@@ -196,11 +196,11 @@ def _file_enabled(ttl: float) -> bool:
 
 
 def _update(
-    held: Extract | None, sql: dict[str, str], ttl: float, *, check: bool = False
+    held: Extract | None, sql: dict[str, str], ttl: float, *, check: bool = False, count: bool = False
 ) -> tuple[Extract, str]:
     """`held` brought up to date (or a new extract), and what was read: "all", "plans", "scores" or "".
     Its scores are checked against the database when its plans are due; the last row's fingerprint also when
-    `check` (an extract from the file)."""
+    `check` (an extract from the file), and the row count also when `count` (the task runner)."""
     score_id, plan_count = _scalar(sql["score_id"]), _scalar(sql["plan_count"])
     fresh = held is not None and ttl > 0 and time.monotonic() - held.read_at < ttl
     if held is not None and (
@@ -208,7 +208,7 @@ def _update(
         or ((check or not fresh) and _fingerprint(sql, held.score_id) != held.fingerprint)
         # Counting every row is a scan on PostgreSQL (about 0.1 s per 400,000 rows): done when plans are
         # due, which costs more anyway, and by the task runner each minute, never on a fresh extract.
-        or (not fresh and _scalar(sql["score_rows_upto"], [held.score_id]) != held.score_rows)
+        or ((count or not fresh) and _scalar(sql["score_rows_upto"], [held.score_id]) != held.score_rows)
     ):
         held = None  # rows rolled back, committed late below the mark, or another database: read it all
     read = ""
@@ -299,7 +299,7 @@ def refresh_file() -> str:
     if not _file_enabled(ttl):
         return ""
     key = _key()
-    held, read = _update(_from_file(key), _sql(), ttl / 2, check=True)
+    held, read = _update(_from_file(key), _sql(), ttl / 2, check=True, count=True)
     if read:
         _to_file(key, held)
     return read
