@@ -6,6 +6,8 @@ BENCH_DATABASE_URL), then measured in process, each path REPEATS times (p50, max
 - the extract into Polars frames (queries.extract);
 - the report: the extract and the computation (queries.report), which is what the API adds its audit row
   and JSON to;
+- a server process's first report, cold from the database (no extract file) and cold from the extract's
+  file in the data folder (ketaclinic/outcomes/snapshot.py), which is what a process does after a start;
 - GET /api/v1/outcomes?instrument=phq9 through Django's test client (token, grants, the audit row, JSON).
 
 The courses come from ketaclinic/outcomes/demo.generate (responders, losses, dropouts, maintenance), with
@@ -242,6 +244,16 @@ def main() -> int:
                     pass
 
     def cold() -> None:
+        """A process's first report with no extract file: everything read from the database."""
+        settings.OUTCOMES_EXTRACT_FILE = False
+        try:
+            extract.forget()
+            queries.report(cohort, "phq9", DEFAULT_POLICY)
+        finally:
+            settings.OUTCOMES_EXTRACT_FILE = True
+
+    def cold_from_file() -> None:
+        """A process's first report with the extract's file written: read, checked, caught up, computed."""
         extract.forget()
         queries.report(cohort, "phq9", DEFAULT_POLICY)
 
@@ -259,6 +271,11 @@ def main() -> int:
     rows = [
         ("baseline: bare read of the three tables (fetchmany, dropped)", timed(bare, cold_runs)),
         ("cold report: the extract read, then computed", timed(cold, cold_runs)),
+    ]
+    assert extract.refresh_file() == "all"  # the task runner's first run: the file written
+    rows += [
+        ("task runner: extract file refreshed, nothing new", timed(extract.refresh_file)),
+        ("cold report, extract from its file", timed(cold_from_file)),
     ]
     report = queries.report(cohort, "phq9", DEFAULT_POLICY)  # the extract is held from here on
     plans, scores = extract.cohort_frames(extract.current(), location_ids=[north.pk], instrument="phq9")
