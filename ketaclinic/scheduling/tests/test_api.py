@@ -20,7 +20,6 @@ from ketaclinic.scheduling.tests.helpers import (
     future_plan,
     local_day,
     room,
-    set_ratio,
     weekday_ahead,
 )
 
@@ -32,13 +31,6 @@ if TYPE_CHECKING:
 
 def post(client: Client, url: str, body: Any, **headers: str) -> Any:
     return client.post(url, json.dumps(body), content_type="application/json", headers=headers)
-
-
-@pytest.fixture
-def north(world: World) -> ClinicLocation:
-    location = ClinicLocation.objects.get(slug="north")
-    set_ratio(location, 2)
-    return location
 
 
 def consult(

@@ -41,7 +41,6 @@ from ketaclinic.scheduling.tests.helpers import (
     future_plan,
     local_day,
     room,
-    set_ratio,
     weekday_ahead,
 )
 
@@ -53,13 +52,6 @@ if TYPE_CHECKING:
 
 def post(client: Client, url: str, body: Any) -> Any:
     return client.post(url, json.dumps(body), content_type="application/json")
-
-
-@pytest.fixture
-def north(world: World) -> ClinicLocation:
-    location = ClinicLocation.objects.get(slug="north")
-    set_ratio(location, 2)
-    return location
 
 
 def move_url(appointment: Appointment) -> str:

@@ -6,24 +6,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
-
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.models import AuditEvent, Outcome
 from ketaclinic.clinical.scheduling import VisitKind
 from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.scheduling import calendars
-from ketaclinic.scheduling.tests.helpers import at, book, local_day, set_ratio
+from ketaclinic.scheduling.tests.helpers import at, book, local_day
 
 if TYPE_CHECKING:
     from conftest import World
-
-
-@pytest.fixture
-def north(world: World) -> ClinicLocation:
-    location = ClinicLocation.objects.get(slug="north")
-    set_ratio(location, 2)
-    return location
 
 
 def test_each_modality_counts_its_own_protocols_induction() -> None:

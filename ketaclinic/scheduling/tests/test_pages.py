@@ -11,17 +11,10 @@ import pytest
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.scheduling.models import Appointment, Closure, OpeningHours, Shift
-from ketaclinic.scheduling.tests.helpers import at, book, future_plan, local_day, room, set_ratio
+from ketaclinic.scheduling.tests.helpers import at, book, future_plan, local_day, room
 
 if TYPE_CHECKING:
     from conftest import World
-
-
-@pytest.fixture
-def north(world: World) -> ClinicLocation:
-    location = ClinicLocation.objects.get(slug="north")
-    set_ratio(location, 2)
-    return location
 
 
 def form(world: World, north: ClinicLocation, **changes: str) -> dict[str, str]:

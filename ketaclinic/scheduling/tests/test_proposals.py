@@ -41,13 +41,6 @@ def post(client: Client, url: str, body: Any) -> Any:
 
 
 @pytest.fixture
-def north(world: World) -> ClinicLocation:
-    location = ClinicLocation.objects.get(slug="north")
-    set_ratio(location, 2)
-    return location
-
-
-@pytest.fixture
 def plan(world: World, north: ClinicLocation) -> TreatmentPlan:
     return future_plan(world.patient("north", 1), 2)
 

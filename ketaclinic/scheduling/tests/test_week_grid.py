@@ -7,24 +7,15 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING
 
-import pytest
-
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.scheduling import calendars
 from ketaclinic.scheduling.models import Appointment
-from ketaclinic.scheduling.tests.helpers import at, book, chair, local_day, room, set_ratio, weekday_ahead
+from ketaclinic.scheduling.tests.helpers import at, book, chair, local_day, room, weekday_ahead
 from ketaclinic.scheduling.views import _days
 
 if TYPE_CHECKING:
     from conftest import World
-
-
-@pytest.fixture
-def north(world: World) -> ClinicLocation:
-    location = ClinicLocation.objects.get(slug="north")
-    set_ratio(location, 2)
-    return location
 
 
 def test_the_week_places_each_visit_in_its_day_chair_lane_and_time(
