@@ -127,6 +127,11 @@ def config(patients: list[str], spare: list[str], entries: list[int]) -> str:
         "[[operations]]",
         'include-name = "GET /api/v1/outcomes"',
         "checks.positive_data_acceptance.expected-statuses = ['2xx', 401, 403, 404, 422, 429]",
+        # Capacity is counted from a start within a year of today: a bound that moves with the day, which
+        # the schema states in words only.
+        "[[operations]]",
+        'include-name = "GET /api/v1/schedule/capacity"',
+        "checks.positive_data_acceptance.expected-statuses = ['2xx', 401, 403, 404, 422, 429]",
         # Marking entered in error is final: it gets patients of its own, so the others stay writable.
         "[[operations]]",
         'include-name = "POST /api/v1/patients/{patient_id}/entered-in-error"',
