@@ -48,7 +48,7 @@ from ketaclinic.scheduling.access import (
     refuse_own_override,
     require_booking,
 )
-from ketaclinic.scheduling.inputs import AppointmentIn, MoveIn, WaitlistIn
+from ketaclinic.scheduling.inputs import MoveIn, WaitlistIn
 from ketaclinic.scheduling.models import (
     HOLDING,
     AppointmentKind,
@@ -60,7 +60,14 @@ from ketaclinic.scheduling.models import (
     WaitlistStatus,
 )
 from ketaclinic.scheduling.rules import SUITABLE
-from ketaclinic.scheduling.views import STATUS_TONE, WEEKDAYS, _day, _local_moment, requires_one_of
+from ketaclinic.scheduling.views import (
+    STATUS_TONE,
+    WEEKDAYS,
+    _day,
+    _local_moment,
+    booking_input,
+    requires_one_of,
+)
 from ketaclinic.web.shortcuts import form_errors, requires, web_origin
 
 MOVE_LABELS = {"date": "Date", "time": "Time", "chair": "Chair or room", "override_reason": "Override reason"}
@@ -376,15 +383,7 @@ def my_book(request: HttpRequest) -> HttpResponse:
         return again(422, errors={"patient_mrn": "No patient with this MRN at " + location.name})
     patient = get_patient_to_book(request.user, patient.pk, origin=origin, kind=form["kind"])
     try:
-        data = AppointmentIn.model_validate(
-            {
-                "patient_id": str(patient.pk),
-                "kind": form["kind"],
-                "starts_at": _local_moment(location, form["date"], form["time"]) or form["date"],
-                "chair": int(form["chair"]) if form["chair"].isdigit() else None,
-                "clinician_id": request.user.pk,
-            }
-        )
+        data = booking_input(location, patient, form, clinician_id=request.user.pk)
         clinician = booking_clinician(request.user, patient, data.kind, request.user.pk, origin=origin)
         booked = actions.do_book_appointment(
             patient, data, actor=request.user, origin=origin, clinician=clinician

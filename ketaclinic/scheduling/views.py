@@ -124,6 +124,22 @@ def _local_moment(location: ClinicLocation, date: str, time: str) -> str:
     return moment.replace(tzinfo=location_zone(location)).isoformat()
 
 
+def booking_input(
+    location: ClinicLocation, patient: Any, form: dict[str, str], **extra: Any
+) -> AppointmentIn:
+    """A booking form's fields (date and time local to the location, the chair's id) as the API's input;
+    `extra` adds the fields only one form has. Raises pydantic's ValidationError as the model does."""
+    return AppointmentIn.model_validate(
+        {
+            "patient_id": str(patient.pk),
+            "kind": form["kind"],
+            "starts_at": _local_moment(location, form["date"], form["time"]) or form["date"],
+            "chair": int(form["chair"]) if form["chair"].isdigit() else None,
+            **extra,
+        }
+    )
+
+
 def _days(location: ClinicLocation, first: dt.date, count: int) -> list[dict[str, Any]]:
     rows = queries.schedule(location, first, count)
     zone = location_zone(location)
@@ -232,15 +248,7 @@ def book(request: HttpRequest) -> HttpResponse:
         return _calendar(request, location, first=first, status=422, errors=errors, values=form)
     patient = get_patient_to_book(request.user, patient.pk, origin=origin)
     try:
-        data = AppointmentIn.model_validate(
-            {
-                "patient_id": str(patient.pk),
-                "kind": form["kind"],
-                "starts_at": _local_moment(location, form["date"], form["time"]) or form["date"],
-                "chair": int(form["chair"]) if form["chair"].isdigit() else None,
-                "override_reason": form["override_reason"],
-            }
-        )
+        data = booking_input(location, patient, form, override_reason=form["override_reason"])
         appointment = actions.do_book_appointment(patient, data, actor=request.user, origin=origin)
     except ValidationError as exc:
         errors = form_errors(errors_by_field(exc.errors()))
