@@ -77,6 +77,14 @@ def test_the_week_grid_own_sessions_and_capacity(
     tablet.goto(week)
     expect(tablet.locator(".wk-grid")).to_be_visible()
     assert_fits(tablet)
+    # A busy day widens its column (the week scrolls inside its card) rather than squeeze its lanes: every
+    # visit keeps room for its start time and a short name, at tablet width as at desktop.
+    for shown in (page, tablet):
+        narrowest = shown.evaluate(
+            "Math.min(...Array.from(document.querySelectorAll('.wk-day .wk-cell'))"
+            ".map(c => c.getBoundingClientRect().width))"
+        )
+        assert narrowest >= 48, f"a visit block is {narrowest:.0f} px wide at {shown.viewport_size}"
     tablet.screenshot(path=str(screenshots / "schedule-week-grid-tablet.png"), full_page=False)
 
     # Capacity: esketamine and IV starts side by side.
