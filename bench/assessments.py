@@ -146,7 +146,7 @@ def main() -> int:
         server = subprocess.Popen(command, cwd=ROOT, env=run.ENV, start_new_session=True)
         run.SERVER_PID = server.pid
     except Exception:
-        shutil.rmtree(run.DATA_DIR, ignore_errors=True)
+        run.discard()
         raise
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
@@ -181,7 +181,7 @@ def main() -> int:
         return 1
     finally:
         run.stop(server)
-        shutil.rmtree(run.DATA_DIR, ignore_errors=True)
+        run.discard()
 
     lines = [
         f"`bench/assessments.py`: server `{' '.join(command)}`, {os.cpu_count()} cores, "

@@ -35,6 +35,7 @@ def prepare() -> tuple[str, str]:
     """Migrate, collect static files, load the demo and chart 20 sessions; (a patient id, an API token)."""
     os.environ.pop("DATABASE_URL", None)
     os.environ.update(run.ENV)
+    run.create_database()
     import django
     from django.core.management import call_command
 
@@ -129,7 +130,9 @@ def main() -> int:
             )
     finally:
         run.stop(server)
-    print(f"\n`bench/floor.py`: {CHAIRS} chairs in session, server `{' '.join(command)}`\n")
+        run.discard()
+    served = f"{CHAIRS} chairs in session on {run.database_name()}, server `{' '.join(command)}`"
+    print(f"\n`bench/floor.py`: {served}\n")
     print("\n".join(lines))
     return 0
 

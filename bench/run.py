@@ -66,14 +66,45 @@ SEARCHES = ("naka", "okafor", "bel", "ava", "jonah", "zeller")
 
 # Everything runs against a throwaway data dir: never the developer's var/, never DATABASE_URL.
 DATA_DIR = Path(tempfile.mkdtemp(prefix="ketaclinic-bench-"))
+# BENCH_POSTGRES=1 serves the same rows from PostgreSQL (the database a clinic runs in production) instead
+# of the single-file SQLite `make run` starts with: a throwaway database made on the server at
+# BENCH_POSTGRES_SERVER for this run and dropped after it.
+POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_SERVER", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+POSTGRES_DATABASE = f"ketaclinic_bench_{os.getpid()}" if os.environ.get("BENCH_POSTGRES") else None
 ENV = {
     **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+    **({"DATABASE_URL": f"{POSTGRES_SERVER}/{POSTGRES_DATABASE}"} if POSTGRES_DATABASE else {}),
     "KETACLINIC_DEMO": "1",
     "KETACLINIC_DATA_DIR": str(DATA_DIR),
     "DJANGO_SETTINGS_MODULE": "bench.settings",
     "PYTHONPATH": str(ROOT),
     "KETACLINIC_LOG_LEVEL": "WARNING",
 }
+
+
+def database_name() -> str:
+    return f"PostgreSQL ({POSTGRES_DATABASE})" if POSTGRES_DATABASE else "SQLite"
+
+
+def create_database() -> None:
+    """Make this run's throwaway PostgreSQL database (BENCH_POSTGRES=1); nothing to do on SQLite."""
+    if POSTGRES_DATABASE is None:
+        return
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as server:
+        server.execute(f'CREATE DATABASE "{POSTGRES_DATABASE}"')  # a name made above, not input
+
+
+def discard() -> None:
+    """Remove this run's data folder, and its PostgreSQL database if it made one."""
+    shutil.rmtree(DATA_DIR, ignore_errors=True)
+    if POSTGRES_DATABASE is None:
+        return
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as server:
+        server.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_DATABASE}" WITH (FORCE)')
 
 
 @dataclass
@@ -251,6 +282,7 @@ def setup_demo() -> None:
     assessment and timeline benches add their patients to it)."""
     os.environ.pop("DATABASE_URL", None)
     os.environ.update(ENV)
+    create_database()
     import django
     from django.core.management import call_command
 
@@ -269,6 +301,7 @@ def prepare() -> Seeded:
     sys.path.insert(0, str(ROOT))
     os.environ.pop("DATABASE_URL", None)
     os.environ.update(ENV)
+    create_database()
     import django
     from django.core.management import call_command
 
@@ -512,7 +545,7 @@ def main() -> int:
         server = subprocess.Popen(command, cwd=ROOT, env=ENV, start_new_session=True)
         SERVER_PID = server.pid
     except Exception:
-        shutil.rmtree(DATA_DIR, ignore_errors=True)
+        discard()
         raise
     # make's Ctrl-C raises KeyboardInterrupt; turn a plain kill into SystemExit too, so `finally` runs.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -524,7 +557,7 @@ def main() -> int:
         return 1
     finally:
         stop(server)
-        shutil.rmtree(DATA_DIR, ignore_errors=True)
+        discard()
 
     revision = subprocess.run(
         ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True, check=False
@@ -533,7 +566,8 @@ def main() -> int:
         f"`make bench` at {revision or 'unknown revision'}, {time.strftime('%Y-%m-%d %H:%M')}: {PATIENTS:,} "
         f"patients, {CLIENTS} clients for {SECONDS} s (each row alternating with its baseline in {SLICES} "
         f"slices of {SLICE_SECONDS} s) and one client for {ONE_CLIENT_SECONDS} s per row, "
-        f"{os.cpu_count()} cores. Server: `{' '.join(command)}`, DJANGO_SETTINGS_MODULE=bench.settings."
+        f"{os.cpu_count()} cores, {database_name()}. Server: `{' '.join(command)}`, "
+        "DJANGO_SETTINGS_MODULE=bench.settings."
     )
     print(f"\n{header}\n\n{table}")
     RESULTS.parent.mkdir(exist_ok=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import signal
 import statistics
 import subprocess
@@ -240,7 +239,7 @@ def main() -> int:
         server = subprocess.Popen(command, cwd=ROOT, env=run.ENV, start_new_session=True)
         run.SERVER_PID = server.pid
     except Exception:
-        shutil.rmtree(run.DATA_DIR, ignore_errors=True)
+        run.discard()
         raise
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     floor.REQUESTS = REQUESTS
@@ -255,7 +254,7 @@ def main() -> int:
         return 1
     finally:
         run.stop(server)
-        shutil.rmtree(run.DATA_DIR, ignore_errors=True)
+        run.discard()
 
     entries = {years: n for years, (_, n) in patients.items()}
     lines = [
