@@ -550,30 +550,36 @@ def _model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
             model.add_no_overlap(intervals)
     for a, b, need in week.gaps:
         model.add_implication(v.present[b], v.present[a])
-        _day_gap(model, v, a, b, need)
+        _day_gap(model, week, v, a, b, need)
     model.maximize(sum(objective))
     return model, v
 
 
-def _day(model: cp_model.CpModel, v: _Vars, i: int) -> cp_model.IntVar:
-    """The visit's day: start // 96 on the wall-clock grid."""
+def _day(model: cp_model.CpModel, v: _Vars, i: int, starts: Sequence[int]) -> cp_model.IntVar:
+    """The visit's day: start // 96 on the wall-clock grid, over only the days it may start on (a tight
+    domain, so the day gaps propagate from the first search step)."""
     if i not in v.day:
-        day = model.new_int_var(0, 366, f"d{i}")
+        days = sorted({s // SLOTS_PER_DAY for s in starts or (0,)})
+        day = model.new_int_var_from_domain(_domain(days), f"d{i}")
         model.add(v.start[i] >= SLOTS_PER_DAY * day)
         model.add(v.start[i] <= SLOTS_PER_DAY * day + SLOTS_PER_DAY - 1)
         v.day[i] = day
     return v.day[i]
 
 
-def _day_gap(model: cp_model.CpModel, v: _Vars, a: int, b: int, need: int) -> None:
-    model.add(_day(model, v, b) - _day(model, v, a) >= need).only_enforce_if(v.present[b])
+def _day_gap(model: cp_model.CpModel, week: Week, v: _Vars, a: int, b: int, need: int) -> None:
+    later, earlier = _day(model, v, b, week.tasks[b].starts), _day(model, v, a, week.tasks[a].starts)
+    model.add(later - earlier >= need).only_enforce_if(v.present[b])
 
 
 def _hint(model: cp_model.CpModel, week: Week, v: _Vars, placements: Mapping[int, Placement]) -> None:
     for i, task in enumerate(week.tasks):
         p = placements.get(i)
         model.add_hint(v.present[i], p is not None)
-        model.add_hint(v.start[i], p.start if p else (task.starts[0] if task.starts else 0))
+        start = p.start if p else (task.starts[0] if task.starts else 0)
+        model.add_hint(v.start[i], start)
+        if i in v.day:  # a complete hint: CP-SAT takes it as its first solution without searching
+            model.add_hint(v.day[i], start // SLOTS_PER_DAY)
         if len(task.pools) > 1:
             for pool, lit in v.choice[i].items():
                 model.add_hint(lit, p is not None and p.pool == pool)
