@@ -13,9 +13,10 @@ the chart and its row on the worklist, until its own step closes it:
 
 One open alert of a kind per patient: a later positive response adds to the open task's detail instead of
 opening a second. `raise_alerts` runs inside `do_record_assessment`'s transaction; each alert it opens or
-closes gets its own audit row (the alert is a record of its own), and the handling steps here leave one row
-each. Who may close what is checked here, not only by the pages: a C-SSRS entered by someone without
-`safety.assess` is stored and scored but leaves the suicide-item task open.
+closes gets its own audit row (the alert is a record of its own), appended with the response's own, and
+the handling steps here leave one row each. Who may close what is checked here, not only by the pages: a
+C-SSRS entered by someone without `safety.assess` is stored and scored but leaves the suicide-item task
+open.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ from ketaclinic.assessments.models import (
     Source,
 )
 from ketaclinic.assessments.safety_inputs import AlertCloseIn, SafetyPlanIn
-from ketaclinic.audit.actions import record
+from ketaclinic.audit.actions import event, record
 from ketaclinic.audit.context import SYSTEM, Origin
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.clinical import outcomes
 from ketaclinic.clinical.policy import ClinicPolicy, CssrsBand
 from ketaclinic.clinical.scales import INSTRUMENTS, Flag, Instrument
@@ -88,7 +89,14 @@ def _open(patient_id: Any, kind: str) -> SafetyAlert | None:
 
 
 def _raise(
-    assessment: Assessment, kind: AlertKind, due_at: dt.datetime, detail: str, *, actor: Any, origin: Origin
+    assessment: Assessment,
+    kind: AlertKind,
+    due_at: dt.datetime,
+    detail: str,
+    *,
+    actor: Any,
+    origin: Origin,
+    events: list[AuditEvent],
 ) -> SafetyAlert:
     """Open an alert of `kind`, or add this response to the open one (one open alert per kind)."""
     alert = _open(assessment.patient_id, kind)
@@ -109,14 +117,16 @@ def _raise(
             created_at=timezone.now(),
         )
         changed = ["kind", "status", "assessment", "due_at", "detail"]
-    record(
-        Action.SAFETY_ALERT_RAISE,
-        actor=actor,
-        origin=origin,
-        obj=alert,
-        patient=assessment.patient,
-        location_id=assessment.location_id,
-        changed_fields=changed,
+    events.append(
+        event(
+            Action.SAFETY_ALERT_RAISE,
+            actor=actor,
+            origin=origin,
+            obj=alert,
+            patient=assessment.patient,
+            location_id=assessment.location_id,
+            changed_fields=changed,
+        )
     )
     return alert
 
@@ -138,12 +148,18 @@ def _end_of_today(assessment: Assessment) -> dt.datetime:
 
 
 def raise_alerts(
-    assessment: Assessment, *, policy: ClinicPolicy, actor: Any = None, origin: Origin = SYSTEM
+    assessment: Assessment,
+    *,
+    policy: ClinicPolicy,
+    events: list[AuditEvent],
+    actor: Any = None,
+    origin: Origin = SYSTEM,
 ) -> list[SafetyAlert]:
     """Open, add to or close the patient's safety alerts for a response just stored (same transaction).
 
     `actor` is the staff member who entered it (None for a patient's own answers). Returns the alerts opened
-    or added to; closing a suicide-item task by a C-SSRS is audited here too.
+    or added to. The audit event of each alert opened, added to or closed (a suicide-item task closed by a
+    C-SSRS) is added to `events`, in order, for the caller to append with its own in the same transaction.
     """
     raised: list[SafetyAlert] = []
     flags = set(assessment.flags)
@@ -162,14 +178,23 @@ def raise_alerts(
                 detail,
                 actor=actor,
                 origin=origin,
+                events=events,
             )
         )
     if instrument == Instrument.CSSRS_SCREEN:
-        _cssrs_completed(assessment, actor=actor, origin=origin)
+        _cssrs_completed(assessment, actor=actor, origin=origin, events=events)
         if assessment.band == CssrsBand.HIGH:
             detail = f"C-SSRS screener result high ({_when(assessment)})"
             raised.append(
-                _raise(assessment, AlertKind.CSSRS_HIGH, timezone.now(), detail, actor=actor, origin=origin)
+                _raise(
+                    assessment,
+                    AlertKind.CSSRS_HIGH,
+                    timezone.now(),
+                    detail,
+                    actor=actor,
+                    origin=origin,
+                    events=events,
+                )
             )
     if instrument in WORSENING_SCALES and assessment.total is not None:
         worse = _worsening(assessment, policy)
@@ -182,12 +207,13 @@ def raise_alerts(
                     worse,
                     actor=actor,
                     origin=origin,
+                    events=events,
                 )
             )
     return raised
 
 
-def _cssrs_completed(assessment: Assessment, *, actor: Any, origin: Origin) -> None:
+def _cssrs_completed(assessment: Assessment, *, actor: Any, origin: Origin, events: list[AuditEvent]) -> None:
     """A C-SSRS entered in the clinic by someone who holds `safety.assess` at the patient's location closes
     the open suicide-item task; anyone else's is stored and scored but leaves the task open."""
     if assessment.source != Source.CLINIC or actor is None:
@@ -198,14 +224,16 @@ def _cssrs_completed(assessment: Assessment, *, actor: Any, origin: Origin) -> N
     if alert is None:
         return
     _close(alert, actor=actor, closed_by_assessment=assessment)
-    record(
-        Action.SAFETY_ALERT_CLOSE,
-        actor=actor,
-        origin=origin,
-        obj=alert,
-        patient=assessment.patient,
-        location_id=assessment.location_id,
-        changed_fields=["status", "closed_by_assessment"],
+    events.append(
+        event(
+            Action.SAFETY_ALERT_CLOSE,
+            actor=actor,
+            origin=origin,
+            obj=alert,
+            patient=assessment.patient,
+            location_id=assessment.location_id,
+            changed_fields=["status", "closed_by_assessment"],
+        )
     )
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from conftest import World
 from ketaclinic.assessments.models import Assessment
+from ketaclinic.audit.actions import verify_chain
 from ketaclinic.audit.models import Action, AuditEvent
 
 
@@ -35,6 +36,31 @@ def test_record_answers_the_contract(world: World) -> None:
         body["total"] == 18 and body["band"] == "moderately_severe" and body["flags"] == ["suicidal_ideation"]
     )
     assert body["codes"]["panel"] == "44249-1" and len(body["codes"]["items"]) == 9
+
+
+def test_record_writes_its_events_and_its_read_event_in_order_on_the_chain(world: World) -> None:
+    """The response, its safety alert and the answer's read event: one append, in that order, all named as
+    the API request that made them."""
+    p = world.patient("north")
+    nurse = world.user("nurse.north")
+    api = world.api("nurse.north")  # its token made (and audited) first
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    body = json.dumps({"instrument": "phq9", "answers": [2] * 9})
+    r = api.post(f"/api/v1/patients/{p.pk}/assessments", body, content_type="application/json")
+    assert r.status_code == 201, r.content
+    events = list(AuditEvent.objects.filter(seq__gt=last).order_by("seq"))
+    assert [e.action for e in events] == [
+        Action.ASSESSMENT_RECORD,
+        Action.SAFETY_ALERT_RAISE,
+        Action.PATIENT_READ,
+    ]
+    assert [e.seq for e in events] == [last + 1, last + 2, last + 3]
+    record, alert, read = events
+    assert record.object_id == read.object_id == str(r.json()["id"]) and read.object_type == "Assessment"
+    assert alert.object_type == "SafetyAlert"
+    assert {e.actor_id for e in events} == {nurse.pk} and {e.via for e in events} == {"api"}
+    assert {e.patient_id for e in events} == {p.pk} and len({e.request_id for e in events}) == 1
+    assert verify_chain().ok
 
 
 def test_a_bad_item_is_422_naming_it_and_nothing_is_saved(world: World) -> None:

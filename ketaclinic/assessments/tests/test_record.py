@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from conftest import World
@@ -36,6 +37,49 @@ def test_a_phq9_is_scored_stored_with_its_codes_and_audited(world: World) -> Non
     assert rows.count() == before + 1
     row = rows.latest("seq")
     assert row.patient_id == patient.pk and row.actor_id == nurse.pk and "total" in row.changed_fields
+
+
+def test_the_stored_row_is_what_save_stores(world: World) -> None:
+    """The response goes in over a prepared INSERT (actions._insert): every column as Model.save writes it."""
+    patient = world.patient("north")
+    nurse = world.user("nurse.north")
+    taken = timezone.now() - dt.timedelta(hours=3)
+    a = do_record_assessment(
+        patient,
+        _phq9([3, 3, 2, 2, 2, 2, 1, 1, 1], taken_at=taken.isoformat()),
+        actor=nurse,
+        source=Source.CLINIC,
+    )
+    assert a.pk is not None and not a._state.adding
+    twin = Assessment(
+        **{f.attname: getattr(a, f.attname) for f in Assessment._meta.concrete_fields if not f.primary_key}
+    )
+    twin.save()
+    fields = [f.attname for f in Assessment._meta.concrete_fields if not f.primary_key]
+    stored = Assessment.objects.filter(pk__in=[a.pk, twin.pk]).order_by("pk").values_list(*fields)
+    mine, saved = list(stored)
+    assert mine == saved
+    assert dict(zip(fields, mine, strict=True))["taken_at"] == taken
+    assert Assessment.objects.get(pk=a.pk).created_by == nurse
+
+
+def test_a_listener_for_the_save_signals_is_refused_before_anything_is_written(world: World) -> None:
+    """The prepared INSERT sends no save signals: a listener would be skipped silently, so it is refused."""
+    patient = world.patient("north")
+    count = Assessment.objects.count()
+
+    def listener(**kwargs: object) -> None:
+        raise AssertionError("not reached")
+
+    post_save.connect(listener, sender=Assessment)
+    try:
+        with pytest.raises(RuntimeError, match="save signals"):
+            do_record_assessment(
+                patient, _phq9([0] * 9), actor=world.user("nurse.north"), source=Source.CLINIC
+            )
+    finally:
+        post_save.disconnect(listener, sender=Assessment)
+    assert Assessment.objects.count() == count
 
 
 def test_answers_keyed_by_item_number_as_json_text_are_read_as_numbers(world: World) -> None:
