@@ -27,7 +27,7 @@ from typing import Any, overload
 from django.db import connection
 
 from ketaclinic.accounts.models import ClinicLocation
-from ketaclinic.patients.models import Patient, PatientNameToken
+from ketaclinic.patients.models import Patient, PatientListFacts, PatientNameToken
 
 MAX_WORDS = 4
 # Name prefixes are stored up to this length (and the whole word); a longer typed word must be whole.
@@ -38,6 +38,7 @@ _PUNCTUATION = re.compile(r"[-'’.]")
 _TABLE = PatientNameToken._meta.db_table
 _PATIENTS = Patient._meta.db_table
 _LOCATIONS = ClinicLocation._meta.db_table
+_FACTS = PatientListFacts._meta.db_table
 
 
 def fold(text: str) -> str:
@@ -140,6 +141,11 @@ class Listed:
     date_of_birth: dt.date
     sex: str
     location: ListedLocation
+    # What the result's safety chips are computed from (picture.listed_flags): the patient's own columns
+    # and its stored list facts (None when it has no PatientListFacts row yet).
+    pregnancy_status: str
+    breastfeeding: bool
+    list_facts: str | None
 
 
 def _uuid(value: Any) -> uuid.UUID:
@@ -184,21 +190,36 @@ class Matches:
 
     def page(self, offset: int, limit: int) -> list[Listed]:
         """One page of matches in list order, in one query: the page's ids read in order from the index
-        (a patient has a token once), then just the columns a list shows, with the location's name."""
+        (a patient has a token once), then just the columns a list shows, with the location's name and
+        what the safety chips are computed from (the patient's stored list facts, by primary key)."""
         where, args = self._where()
         sql = (
             f"SELECT p.id, p.mrn, p.external_mrn, p.given_name, p.family_name, p.date_of_birth, p.sex, "  # noqa: S608
-            f"l.id, l.name, l.slug FROM (SELECT t.sort_key, t.patient_id FROM {_TABLE} t "
+            f"l.id, l.name, l.slug, p.pregnancy_status, p.breastfeeding, f.facts "
+            f"FROM (SELECT t.sort_key, t.patient_id FROM {_TABLE} t "
             f"WHERE {where} ORDER BY t.sort_key LIMIT %s OFFSET %s) page "
             f"JOIN {_PATIENTS} p ON p.id = page.patient_id JOIN {_LOCATIONS} l ON l.id = p.location_id "
+            f"LEFT JOIN {_FACTS} f ON f.patient_id = p.id "
             "ORDER BY page.sort_key"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*args, int(limit), int(offset)])
             rows = cursor.fetchall()
         return [
-            Listed(_uuid(pk), mrn, ext, given, family, _date(born), sex, ListedLocation(loc, name, slug))
-            for pk, mrn, ext, given, family, born, sex, loc, name, slug in rows
+            Listed(
+                _uuid(pk),
+                mrn,
+                ext,
+                given,
+                family,
+                _date(born),
+                sex,
+                ListedLocation(loc, name, slug),
+                pregnancy,
+                bool(feeding),
+                facts,
+            )
+            for pk, mrn, ext, given, family, born, sex, loc, name, slug, pregnancy, feeding, facts in rows
         ]
 
     @overload

@@ -38,7 +38,7 @@ from ketaclinic.patients.models import (
     TrialOutcome,
     UseStatus,
 )
-from ketaclinic.patients.search import load
+from ketaclinic.patients.search import Listed, load
 from ketaclinic.patients.sections import SECTIONS, Section
 from ketaclinic.web.shortcuts import form_errors, requires, web_origin
 
@@ -143,12 +143,27 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 
 def _list_flags(patients: Any) -> dict[str, list[tuple[str, str]]]:
-    """The safety-flag chips beside each listed patient's name: (badge colour, label), in a fixed number of
-    queries for the page (picture.FLAGS_QUERIES), none for an empty page."""
-    ids = [p.pk for p in patients]
-    if not ids:
-        return {}
-    found = picture.flags_for_patients(ids, today=timezone.localdate())
+    """The safety-flag chips beside each listed patient's name: (badge colour, label). A search result
+    carries its stored list facts (patients/listfacts.py): no query. Any other row (the list without a
+    query, a patient whose facts were never stored) is read from its entries, in a fixed number of
+    queries for the page (picture.FLAGS_QUERIES); none for an empty page."""
+    today = timezone.localdate()
+    found: dict[str, Any] = {}
+    unstored = []
+    for p in patients:
+        if isinstance(p, Listed) and p.list_facts is not None:
+            found[str(p.pk)] = picture.listed_flags(
+                p.list_facts,
+                date_of_birth=p.date_of_birth,
+                sex=p.sex,
+                pregnancy_status=p.pregnancy_status,
+                breastfeeding=p.breastfeeding,
+                today=today,
+            )
+        else:
+            unstored.append(p.pk)
+    if unstored:
+        found.update(picture.flags_for_patients(unstored, today=today))
     return {pid: [(str(f.level), f.label) for f in flags] for pid, flags in found.items()}
 
 
