@@ -41,6 +41,7 @@ from ketaclinic.patients.models import (
 from ketaclinic.patients.search import Listed, load
 from ketaclinic.patients.sections import SECTIONS, Section
 from ketaclinic.web.shortcuts import form_errors, requires, web_origin
+from ketaclinic.web.templating import age, day
 
 PAGE_SIZE = 25
 ROW_SECTIONS = (
@@ -133,13 +134,29 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "query": query,
         # A column that would repeat one value on every row is left out.
         "show_location": len(locations) > 1,
-        # Safety-flag chips per patient id: {"<uuid>": [(css class, text), ...]}.
-        "flags": _list_flags(page.object_list),
-        "chart_url": _chart_url_pattern(),
-        "today": inputs.today(),
+        "rows": _result_rows(page.object_list, _list_flags(page.object_list), inputs.today()),
     }
     template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
     return render(request, template, context)
+
+
+def _result_rows(
+    patients: Any, chips: dict[str, list[tuple[str, str]]], today: Any
+) -> list[tuple[str, Any, list[tuple[str, str]], str, int]]:
+    """Each listed patient as patients/_results.html prints it: (chart link, patient, safety-flag chips,
+    date of birth, age). Made here, not in the template: a method call, a filter or a `|string` per cell
+    cost the 25 rows about 0.1 ms, 40% of drawing them (bench/reads_profile.py)."""
+    pattern = _chart_url_pattern()
+    return [
+        (
+            pattern.format(p.pk),
+            p,
+            chips.get(str(p.pk), []),
+            day(p.date_of_birth),
+            age(p.date_of_birth, today),
+        )
+        for p in patients
+    ]
 
 
 def _list_flags(patients: Any) -> dict[str, list[tuple[str, str]]]:
