@@ -15,13 +15,20 @@ import uuid
 from collections.abc import Iterable
 
 from ketaclinic.patients import picture
-from ketaclinic.patients.models import PatientListFacts
+from ketaclinic.patients.models import Patient, PatientListFacts
 
 BATCH = 500
 
 
 def refresh(patient_id: str | uuid.UUID) -> None:
-    """Rewrite a patient's list facts from its entries; call inside the action's transaction."""
+    """Rewrite a patient's list facts from its entries; call inside the action's transaction.
+
+    The patient's row is locked first (PostgreSQL; SQLite serialises write transactions anyway): two
+    writes to one history at once then read the entries one after the other, the second after the
+    first's commit, so neither stores facts without the other's entry. FOR NO KEY UPDATE, because each
+    has inserted an entry, which holds a key-share lock on the patient row that FOR UPDATE would wait on.
+    """
+    list(Patient.objects.select_for_update(no_key=True).filter(pk=patient_id).values_list("pk"))
     facts = picture.list_facts([patient_id])[str(patient_id)]
     PatientListFacts.objects.update_or_create(patient_id=patient_id, defaults={"facts": facts})
 
