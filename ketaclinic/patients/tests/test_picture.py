@@ -415,6 +415,16 @@ def test_the_search_page_chips_follow_each_action_through_the_stored_facts(world
     assert "Pregnant" in labels()
 
 
+def test_the_list_without_a_query_flags_its_patients_from_their_entries(world: World) -> None:
+    patient = _register(world, medications=[{"drug": "clonazepam"}])
+    page = world.client("nurse.north").get("/patients/").content.decode()
+    row = next(r for r in page.split("<tr>") if patient.mrn in r)
+    name_cell = row.split("</td>")[0]
+    shown = re.findall(r'<span class="badge (\w+)">([^<]*)</span>', name_cell)
+    assert "Benzodiazepine" in {label for _, label in shown}
+    assert shown == _chart_chips(patient)
+
+
 def test_a_patient_without_stored_list_facts_is_flagged_from_its_entries(world: World) -> None:
     patient = _register(world, medications=[{"drug": "clonazepam"}])
     stored = _search_chips(world, patient)
