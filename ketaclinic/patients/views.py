@@ -122,7 +122,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     query = request.POST.get("q", "")[:100] if request.method == "POST" else ""
     page_number = (request.POST if request.method == "POST" else request.GET).get("page", "1")
     locations = location_ids(request.user, Perm.PATIENT_READ)
-    page = Paginator(queries.search(locations, query), PAGE_SIZE).get_page(page_number)  # type: ignore[arg-type]
+    found = queries.search(locations, query, with_list_facts=True)
+    page = Paginator(found, PAGE_SIZE).get_page(page_number)  # type: ignore[arg-type]
     record(
         Action.PATIENT_SEARCH if query else Action.PATIENT_LIST,
         actor=request.user,
