@@ -30,7 +30,9 @@ def refresh(patient_id: str | uuid.UUID) -> None:
     """
     list(Patient.objects.select_for_update(no_key=True).filter(pk=patient_id).values_list("pk"))
     facts = picture.list_facts([patient_id])[str(patient_id)]
-    PatientListFacts.objects.update_or_create(patient_id=patient_id, defaults={"facts": facts})
+    # The patient's lock orders refreshes of one patient, so the row cannot appear between the two.
+    if not PatientListFacts.objects.filter(patient_id=patient_id).update(facts=facts):
+        PatientListFacts.objects.create(patient_id=patient_id, facts=facts)
 
 
 def fill(patient_ids: Iterable[str | uuid.UUID]) -> None:
