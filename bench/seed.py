@@ -6,8 +6,8 @@ The network, locations, personas (logins and roles) and the first 80 patients co
 patient generator (same archetypes, same intake histories) but written with bulk_create: registering
 10,000 patients one by one through the actions would take minutes. Bulk rows skip the per-patient audit
 row, which no measured path reads. They get their MRNs from the network's sequence and their search
-tokens exactly as the actions give them (patients/search.py), and are written in chunks so that memory
-stays flat at 100,000 patients.
+tokens and list facts exactly as the actions give them (patients/search.py, patients/listfacts.py),
+and are written in chunks so that memory stays flat at 100,000 patients.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ketaclinic.accounts.actions import do_create_api_token
 from ketaclinic.accounts.models import ClinicLocation, User
 from ketaclinic.clinicpolicy.clock import day_bounds, local_date
 from ketaclinic.demo import data as demo
-from ketaclinic.patients import search
+from ketaclinic.patients import listfacts, search
 from ketaclinic.patients.actions import MRN_PREFIX, external_mrn_key, next_mrn
 from ketaclinic.patients.models import (
     AntidepressantTrial,
@@ -118,6 +118,7 @@ def _bulk_patients(count: int, today: dt.date) -> None:
         Patient.objects.bulk_create(patients, batch_size=500)
         for model in {type(r) for r in rows}:
             model.objects.bulk_create([r for r in rows if type(r) is model], batch_size=500)
+        listfacts.fill([p.pk for p in patients])
     sequence.last_value = first_number + count - 1
     sequence.save()
 
@@ -168,6 +169,7 @@ def _flat_patient(extra: str, today: dt.date, nurse: User) -> str:
                 for w in range(1, more + 1)
             ]
         )
+    listfacts.refresh(patient.pk)
     return str(patient.pk)
 
 

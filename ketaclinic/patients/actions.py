@@ -15,7 +15,7 @@ from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import Action
 from ketaclinic.errors import InvalidInput, PossibleDuplicate, VersionConflict
-from ketaclinic.patients import inputs, search, sections
+from ketaclinic.patients import inputs, listfacts, search, sections
 from ketaclinic.patients.models import BodyMeasurement, EntryStatus, MrnSequence, Patient, PatientEntry
 from ketaclinic.patients.sections import SECTIONS
 
@@ -135,6 +135,7 @@ def do_register_patient(data: inputs.PatientCreate, *, actor: Any, origin: Origi
                 _add_entry(patient, item, actor)
             except InvalidInput as exc:
                 raise InvalidInput({f"{key}.{index}.{k}": v for k, v in exc.errors.items()}) from exc
+    listfacts.refresh(patient.pk)
     changed = sorted(set(fields) | {key for key in SECTIONS if getattr(data, key)} | {"mrn", "location"})
     record(
         Action.PATIENT_CREATE,
@@ -238,6 +239,7 @@ def do_add_history_entry(
     """Add an entry to one of the history sections (patients/sections.py), chosen by the input's type."""
     _refuse_if_entered_in_error(patient)
     entry = _add_entry(patient, data, actor)
+    listfacts.refresh(patient.pk)
     record(
         Action.RECORD_CREATE,
         actor=actor,
@@ -255,6 +257,7 @@ def do_record_measurement(
 ) -> BodyMeasurement:
     _refuse_if_entered_in_error(patient)
     measurement = _add_measurement(patient, data, actor)
+    listfacts.refresh(patient.pk)
     changed = [f for f in inputs.MEASURED if getattr(data, f) is not None]
     record(
         Action.RECORD_CREATE,
@@ -285,6 +288,7 @@ def do_change_entry_status(
             entry.save()
     except IntegrityError as exc:  # re-activating a condition that is active again already
         raise InvalidInput({"status": "this condition is already recorded as active"}) from exc
+    listfacts.refresh(entry.patient_id)
     record(
         Action.RECORD_UPDATE,
         actor=actor,

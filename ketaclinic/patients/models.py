@@ -186,6 +186,22 @@ class PatientNameToken(models.Model):
         return self.token
 
 
+class PatientListFacts(models.Model):
+    """What a listed patient's safety chips are computed from besides the patient's own row: the active
+    condition codes and medication drugs, the active ketamine-related allergies, whether an active
+    substance use meets criteria for a use disorder, and the latest resting blood pressure, as JSON text
+    (patients/listfacts.py). Kept by the actions in the writing transaction, as the search tokens are, so a
+    search page reads them with its rows instead of from five tables. The chips themselves are computed
+    when shown (they depend on the patient's age and on the rule set and policy in force).
+    """
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    facts = models.TextField()
+
+    def __str__(self) -> str:
+        return f"list facts of {self.patient_id}"
+
+
 class PatientEntry(Stamped):
     """A row of a patient's history with a status, amended rather than deleted."""
 

@@ -7,7 +7,8 @@ force. Every finding carries its rule id and its sources with their full citatio
 trace each cell and chip.
 
 `flags_for_patients()` gives the same safety flags for a page of the patient list in a fixed number of
-queries (six, whatever the page size).
+queries (three, whatever the page size), and `listed_flags()` from the facts the actions store per
+patient (`list_facts`, patients/listfacts.py), for the search page.
 
 Nothing here restates a clinical number: blood-pressure levels, TRD counts and trial lengths are the
 library's and the clinic policy's. The flags are views of the screening findings, chosen by the codes that
@@ -17,6 +18,7 @@ trigger them (`eligibility.rules_triggered_by`) or by the policy fields their ru
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Model
@@ -548,7 +550,9 @@ def _allergy_text(a: Allergy) -> str:
 
 FLAGS_QUERIES = 3
 """Queries `flags_for_patients` issues for any page: the patients; their active conditions, medications,
-ketamine-related allergies and substance use disorders (one UNION ALL); their resting blood pressures."""
+ketamine-related allergies and substance use disorders (one UNION ALL); their resting blood pressures.
+The last two are `list_facts`, which the actions also store per patient (patients/listfacts.py) for the
+search page to read with its rows (`listed_flags`)."""
 
 _PATIENT_TABLE = Patient._meta.db_table
 # (kind, model, first column, second column, extra condition): what each entry contributes to the flags.
@@ -560,10 +564,10 @@ _LISTED: tuple[tuple[str, type[Model], str, str, str], ...] = (
 )
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
 def _flag_sql(size: int) -> tuple[str, str, str]:
-    """The three SELECTs for a page of `size` patients (a page is almost always 25: cached for the last
-    size). Tables and columns come from the models; every value is a parameter."""
+    """The three SELECTs for `size` patients (a page is almost always 25, a stored refresh 1: cached for
+    the last few sizes). Tables and columns come from the models; every value is a parameter."""
     marks = ", ".join(["%s"] * size)
     patients = (
         f"SELECT id, date_of_birth, sex, pregnancy_status, breastfeeding FROM {_PATIENT_TABLE} "  # noqa: S608
@@ -583,34 +587,23 @@ def _flag_sql(size: int) -> tuple[str, str, str]:
     return patients, entries + " ORDER BY 5, 6", pressures
 
 
-def flags_for_patients(
-    patient_ids: Iterable[str | uuid.UUID],
-    *,
-    today: dt.date,
-    policy: ClinicPolicy = DEFAULT_POLICY,
-) -> dict[str, list[Flag]]:
-    """Safety flags for a page of patients the caller may already see, keyed by str(patient id).
-
-    Three queries whatever the page size (FLAGS_QUERIES). The flags are those of `clinical_picture`: none
-    of them depends on the treatment history, so trials are not loaded.
-
-    Only the columns the flags read are loaded, as plain rows, and the flags are cached by what they are
-    computed from (`_list_flags`): through model instances and the flags built afresh, a page of 25
-    patients cost about 4 ms, and the same patients are listed again all day (docs/performance.md).
-    """
+def list_facts(patient_ids: Iterable[str | uuid.UUID]) -> dict[str, str]:
+    """What each patient's list flags are computed from besides the patient row, keyed by str(patient
+    id), as the canonical JSON text that PatientListFacts stores: the active condition codes and
+    medication drugs (sorted), the active ketamine-related allergies as a chip names them (in chart
+    order), whether an active substance use is a use disorder, and the latest resting blood pressure.
+    Two queries whatever the number of patients; every patient given has facts, empty ones included."""
     given = list(patient_ids)
     if not given:
         return {}
     ids = [str(i) for i in given]
-    # Once, for the three queries; from the ids as given (a UUID is prepared without parsing its text again).
+    # Once, for both queries; from the ids as given (a UUID is prepared without parsing its text again).
     prepared = fastload.params(Patient, "id", given)
     key_of = dict(zip(prepared, ids, strict=True))
-    patients_sql, entries_sql, pressures_sql = _flag_sql(len(ids))
+    _, entries_sql, pressures_sql = _flag_sql(len(ids))
     extra = {"allergy": [True], "disorder": [True]}
     entry_params = [v for kind, *_ in _LISTED for v in (*prepared, ACTIVE, *extra.get(kind, []))]
     with connection.cursor() as cursor:
-        cursor.execute(patients_sql, prepared)
-        patients = cursor.fetchall()
         cursor.execute(entries_sql, entry_params)
         entries = cursor.fetchall()
         cursor.execute(pressures_sql, prepared)
@@ -629,24 +622,107 @@ def flags_for_patients(
             allergies[key].append(f"{first}: {second}" if second else first)
         else:
             disorders.add(key)
-    resting: dict[str, RestingVitals] = {}
+    resting: dict[str, list[Any]] = {}
     for pid, systolic, diastolic, heart_rate, measured_on in pressures:  # each patient's latest first
-        resting.setdefault(key_of[pid], RestingVitals(systolic, diastolic, heart_rate, _day(measured_on)))
+        resting.setdefault(key_of[pid], [systolic, diastolic, heart_rate, _day(measured_on).isoformat()])
+    return {
+        key: json.dumps(
+            {
+                "codes": sorted(codes.get(key, ())),
+                "drugs": sorted(drugs.get(key, ())),
+                "ketamine_allergies": allergies.get(key, []),
+                "use_disorder": key in disorders,
+                "resting_bp": resting.get(key),
+            },
+            separators=(",", ":"),
+        )
+        for key in ids
+    }
+
+
+@lru_cache(maxsize=8192)
+def _decoded(
+    facts: str,
+) -> tuple[frozenset[str], frozenset[str], tuple[str, ...], bool, RestingVitals | None]:
+    """`list_facts` text as the flags read it, decoded once per distinct text (most patients share a few)."""
+    found = json.loads(facts)
+    bp = found["resting_bp"]
+    return (
+        frozenset(found["codes"]),
+        frozenset(found["drugs"]),
+        tuple(found["ketamine_allergies"]),
+        bool(found["use_disorder"]),
+        RestingVitals(bp[0], bp[1], bp[2], dt.date.fromisoformat(bp[3])) if bp else None,
+    )
+
+
+def listed_flags(
+    facts: str,
+    *,
+    date_of_birth: dt.date | str,
+    sex: str,
+    pregnancy_status: str,
+    breastfeeding: bool,
+    today: dt.date,
+    policy: ClinicPolicy = DEFAULT_POLICY,
+) -> tuple[Flag, ...]:
+    """A listed patient's safety flags from its `list_facts` text and its own row: no query. The same
+    flags as `clinical_picture`'s (the age and the policy are applied now, never stored)."""
+    codes, drugs, ketamine_allergies, use_disorder, resting = _decoded(facts)
+    shown = _ListedPatient(
+        age=age_on(_day(date_of_birth), today),
+        sex=sex,
+        pregnant=pregnancy_status == PregnancyStatus.PREGNANT,
+        breastfeeding=bool(breastfeeding),
+        codes=codes,
+        drugs=drugs,
+        ketamine_allergies=ketamine_allergies,
+        use_disorder=use_disorder,
+        resting=resting,
+    )
+    return _list_flags(shown, policy)
+
+
+def flags_for_patients(
+    patient_ids: Iterable[str | uuid.UUID],
+    *,
+    today: dt.date,
+    policy: ClinicPolicy = DEFAULT_POLICY,
+) -> dict[str, list[Flag]]:
+    """Safety flags for a page of patients the caller may already see, keyed by str(patient id), read
+    from the entries themselves (the search page reads the stored `list_facts` instead).
+
+    Three queries whatever the page size (FLAGS_QUERIES). The flags are those of `clinical_picture`: none
+    of them depends on the treatment history, so trials are not loaded.
+
+    Only the columns the flags read are loaded, as plain rows, and the flags are cached by what they are
+    computed from (`_list_flags`): through model instances and the flags built afresh, a page of 25
+    patients cost about 4 ms, and the same patients are listed again all day (docs/performance.md).
+    """
+    given = list(patient_ids)
+    if not given:
+        return {}
+    prepared = fastload.params(Patient, "id", given)
+    key_of = dict(zip(prepared, (str(i) for i in given), strict=True))
+    patients_sql, _, _ = _flag_sql(len(given))
+    with connection.cursor() as cursor:
+        cursor.execute(patients_sql, prepared)
+        patients = cursor.fetchall()
+    facts = list_facts(given)
     out: dict[str, list[Flag]] = {}
     for pid, born, sex, pregnancy_status, breastfeeding in patients:
         key = key_of[pid]
-        shown = _ListedPatient(
-            age=age_on(_day(born), today),
-            sex=sex,
-            pregnant=pregnancy_status == PregnancyStatus.PREGNANT,
-            breastfeeding=bool(breastfeeding),
-            codes=frozenset(codes.get(key, ())),
-            drugs=frozenset(drugs.get(key, ())),
-            ketamine_allergies=tuple(allergies.get(key, ())),
-            use_disorder=key in disorders,
-            resting=resting.get(key),
+        out[key] = list(
+            listed_flags(
+                facts[key],
+                date_of_birth=born,
+                sex=sex,
+                pregnancy_status=pregnancy_status,
+                breastfeeding=breastfeeding,
+                today=today,
+                policy=policy,
+            )
         )
-        out[key] = list(_list_flags(shown, policy))
     return out
 
 

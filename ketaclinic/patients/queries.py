@@ -47,8 +47,11 @@ LIST_COLUMNS = (
 DUPLICATE_FIELDS = ("date_of_birth", "family_name", "given_name")
 
 
-def search(location_ids: Collection[int], query: str) -> Matches | QuerySet[Patient]:
-    """The patients of these locations that the query finds (patients/search.py), in list order.
+def search(
+    location_ids: Collection[int], query: str, *, with_list_facts: bool = False
+) -> Matches | QuerySet[Patient]:
+    """The patients of these locations that the query finds (patients/search.py), in list order; with
+    `with_list_facts`, each match carries what its safety chips are computed from (`search.Listed`).
 
     Without a query, every patient of the locations. A registration entered in error is never listed.
     """
@@ -56,7 +59,7 @@ def search(location_ids: Collection[int], query: str) -> Matches | QuerySet[Pati
         return list_rows(
             Patient.objects.filter(location_id__in=location_ids, entered_in_error_at__isnull=True)
         )
-    return Matches(location_ids, query)
+    return Matches(location_ids, query, with_list_facts=with_list_facts)
 
 
 def list_rows(patients: QuerySet[Patient]) -> QuerySet[Patient]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from ketaclinic.patients.models import (
     EntryStatus,
     Medication,
     Patient,
+    PatientListFacts,
     PregnancyStatus,
     SubstanceUse,
 )
@@ -362,6 +364,73 @@ def test_the_list_flags_follow_each_change_despite_their_cache(world: World) -> 
     patient = actions.do_update_patient(patient, update, actor=nurse)
     assert "pregnancy" in keys()
     assert picture.flags_for_patients([pid], today=today)[pid] == list(_picture(patient).flags)
+
+
+def _search_chips(world: World, patient: Patient) -> list[tuple[str, str]]:
+    """The chips the search page shows beside the patient, found by its MRN (the only match)."""
+    page = world.client("nurse.north").post("/patients/", {"q": patient.mrn}).content.decode()
+    rows = page.split('class="row-link"')[1:]
+    assert len(rows) == 1, page
+    name_cell = rows[0].split("</td>")[0]
+    return re.findall(r'<span class="badge (\w+)">([^<]*)</span>', name_cell)
+
+
+def _chart_chips(patient: Patient) -> list[tuple[str, str]]:
+    return [(str(f.level), f.label) for f in _picture(Patient.objects.get(pk=patient.pk)).flags]
+
+
+def test_the_search_page_chips_follow_each_action_through_the_stored_facts(world: World) -> None:
+    """The search page computes its chips from the list facts the actions store (no entry is read for the
+    page): after each kind of write they are the chart's, and they change with it."""
+    patient = _register(world)
+    nurse = world.user("nurse.north")
+
+    def labels() -> set[str]:
+        shown = _search_chips(world, patient)
+        assert shown == _chart_chips(patient)
+        return {label for _, label in shown}
+
+    assert labels() == set()
+    medication = actions.do_add_history_entry(patient, inputs.MedicationIn(drug="clonazepam"), actor=nurse)
+    assert "Benzodiazepine" in labels()
+    actions.do_change_entry_status(
+        medication, inputs.StatusChange(status=EntryStatus.RESOLVED, reason="stopped"), actor=nurse
+    )
+    assert "Benzodiazepine" not in labels()
+    actions.do_record_measurement(
+        patient, inputs.MeasurementIn(systolic_mmhg=185, diastolic_mmhg=112), actor=nurse
+    )
+    assert "Blood pressure" in labels()
+    allergy = inputs.AllergyIn(
+        substance="Ketamine", category=AllergyCategory.MEDICATION, reaction="rash", ketamine_related=True
+    )
+    actions.do_add_history_entry(patient, allergy, actor=nurse)
+    assert "Ketamine allergy" in labels()
+    actions.do_add_history_entry(patient, inputs.ConditionIn(code="psychosis_history"), actor=nurse)
+    assert "Psychosis history" in labels()
+    # Pregnancy is the patient's own column, read with the row.
+    patient = actions.do_update_patient(
+        patient, inputs.PatientUpdate(pregnancy_status=PregnancyStatus.PREGNANT), actor=nurse
+    )
+    assert "Pregnant" in labels()
+
+
+def test_the_list_without_a_query_flags_its_patients_from_their_entries(world: World) -> None:
+    patient = _register(world, medications=[{"drug": "clonazepam"}])
+    page = world.client("nurse.north").get("/patients/").content.decode()
+    row = next(r for r in page.split("<tr>") if patient.mrn in r)
+    name_cell = row.split("</td>")[0]
+    shown = re.findall(r'<span class="badge (\w+)">([^<]*)</span>', name_cell)
+    assert "Benzodiazepine" in {label for _, label in shown}
+    assert shown == _chart_chips(patient)
+
+
+def test_a_patient_without_stored_list_facts_is_flagged_from_its_entries(world: World) -> None:
+    patient = _register(world, medications=[{"drug": "clonazepam"}])
+    stored = _search_chips(world, patient)
+    assert "Benzodiazepine" in {label for _, label in stored}
+    PatientListFacts.objects.filter(patient=patient).delete()
+    assert _search_chips(world, patient) == stored == _chart_chips(patient)
 
 
 def test_the_picture_serialises_for_the_api(world: World) -> None:
