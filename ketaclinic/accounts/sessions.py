@@ -31,12 +31,12 @@ _LOAD = f"SELECT session_data FROM {Session._meta.db_table} WHERE session_key = 
 # only when it is saved (its idle-timeout mark, once a minute at most): about one per signed-in browser.
 KEPT_SESSIONS = 1024
 _SCALARS = (str, int, float, bool, type(None))
-_kept: OrderedDict[tuple[str, str], tuple[tuple[str, Any], ...]] = OrderedDict()
+_kept: OrderedDict[tuple[str, str | bytes], tuple[tuple[str, Any], ...]] = OrderedDict()
 _kept_lock = threading.Lock()
 
 
 class SessionStore(db.SessionStore):
-    def decode(self, session_data: str) -> dict[str, Any]:
+    def decode(self, session_data: str | bytes) -> dict[str, Any]:
         """Django's decode, kept by the signed data: 28 us a request for the signature's HMAC, the base64,
         the zlib and the JSON, against 2 us to find it and copy it.
 
