@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 import pytest
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token  # type: ignore[attr-defined]
 from django.test import Client, RequestFactory
 
 from ketaclinic.audit.models import Action, AuditEvent, Outcome
@@ -67,10 +67,10 @@ def test_a_pages_token_passes_the_check_and_is_masked_afresh_on_every_page(world
 
 def test_the_mask_skips_the_bytes_that_would_favour_some_characters(monkeypatch: pytest.MonkeyPatch) -> None:
     """248 = 4 x 62: bytes from 248 up are drawn again, so each of the 62 characters is equally likely."""
-    reads = iter([bytes([248, 255, *range(30), *[250] * 8]), bytes(range(30, 70))])
-    monkeypatch.setattr(context.os, "urandom", lambda n: next(reads))
     request = RequestFactory().get("/")
     request.META["CSRF_COOKIE"] = secret = CSRF_ALLOWED_CHARS[10:42]
+    reads = iter([bytes([248, 255, *range(30), *[250] * 8]), bytes(range(30, 70))])
+    monkeypatch.setattr("os.urandom", lambda n: next(reads))
     token = context._token(request)
     assert token[:32] == CSRF_ALLOWED_CHARS[:32]  # 248, 255 and 250 skipped; 30 and 31 from the next read
     assert _unmask_cipher_token(token) == secret and request.META["CSRF_COOKIE_NEEDS_UPDATE"]
