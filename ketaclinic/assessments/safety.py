@@ -349,8 +349,12 @@ def open_alerts(patient_id: Any) -> list[SafetyAlert]:
 
     Every chart asks (the safety banner) and most patients have none: over a plain cursor (fastload) the
     read costs about 0.2 ms against 0.8 ms for the QuerySet (bench/reads_profile.py, docs/performance.md).
+
+    The status is asked as `IN (open)`, not `= open`: SQLite compares a value bound in `status = ?` with
+    the condition of the one-open-alert-per-kind partial index, and then prepares the statement again on
+    every execute (84 against 25 us a read); the one-element IN list is the same filter without it.
     """
-    rows = fastload.fetch(SafetyAlert, patient=patient_id, status=AlertStatus.OPEN, order_by=("id",))
+    rows = fastload.fetch(SafetyAlert, patient=patient_id, status__in=[AlertStatus.OPEN], order_by=("id",))
     rows.sort(key=lambda a: (KIND_ORDER.get(AlertKind(a.kind), 9), a.due_at))
     return rows
 

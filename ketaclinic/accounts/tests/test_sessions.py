@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.test import Client, override_settings
 
+from ketaclinic.accounts import sessions
 from ketaclinic.accounts.middleware import LAST_SEEN
+from ketaclinic.accounts.sessions import SessionStore
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.demo.data import PASSWORD
 
@@ -103,3 +106,24 @@ def test_session_cookie_is_http_only(world: World) -> None:
     response = login(Client(), "nurse.north")
     assert response.cookies["sessionid"]["httponly"]
     assert response.cookies["sessionid"]["samesite"] == "Lax"
+
+
+def test_a_decoded_session_is_kept_by_its_data_and_each_request_gets_its_own_copy() -> None:
+    """accounts/sessions.SessionStore.decode keeps what verified, by the signed data and the key."""
+    store = SessionStore()
+    data = store.encode({"_auth_user_id": "7", LAST_SEEN: 1.5})
+    first = store.decode(data)
+    first["_auth_user_id"] = "8"  # a request changing its session in place
+    assert store.decode(data) == {"_auth_user_id": "7", LAST_SEEN: 1.5}
+    assert (settings.SECRET_KEY, data) in sessions._kept
+    with override_settings(SECRET_KEY="another-" + "k" * 60):
+        assert store.decode(data) == {}  # signed with the other key: refused, as Django refuses it
+    tampered = data[:-1] + ("A" if data[-1] != "A" else "B")
+    assert store.decode(tampered) == {} and (settings.SECRET_KEY, tampered) not in sessions._kept
+
+
+def test_a_session_holding_a_list_is_decoded_afresh_every_time() -> None:
+    store = SessionStore()
+    data = store.encode({"notes": ["a"]})
+    store.decode(data)["notes"].append("b")
+    assert store.decode(data) == {"notes": ["a"]} and (settings.SECRET_KEY, data) not in sessions._kept

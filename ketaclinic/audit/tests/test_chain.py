@@ -196,3 +196,37 @@ def test_an_event_cannot_fall_back_to_an_older_format_than_the_one_before_it(
     monkeypatch.undo()
     report = verify_chain()
     assert not report.ok and report.first_bad_seq == late.seq
+
+
+def _made_by_init(event: AuditEvent) -> AuditEvent:
+    return AuditEvent(**{f.attname: getattr(event, f.attname) for f in AuditEvent._meta.concrete_fields})
+
+
+def test_record_makes_the_event_model_init_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    """audit/actions._new_event sets the attributes instead of calling Model.__init__: the same instance."""
+    made: list[AuditEvent] = []
+
+    def submit(event: AuditEvent) -> bool:
+        made.append(event)
+        return True
+
+    monkeypatch.setattr("ketaclinic.audit.client.submit", submit)
+    patient_id = uuid.uuid4()
+    record(Action.PATIENT_READ, changed_fields=["b", "a"], location_id=3)
+    record(Action.PATIENT_SEARCH, patient=type("P", (), {"pk": patient_id, "location_id": 4})())
+    for event in made:
+        twin = _made_by_init(event)
+        assert vars(event).keys() == vars(twin).keys()
+        assert {k: v for k, v in vars(event).items() if k != "_state"} == {
+            k: v for k, v in vars(twin).items() if k != "_state"
+        }
+        assert (event._state.adding, event._state.db) == (True, None) and event.pk is None
+        assert (event.seq, event.prev_hash, event.hash) == (None, "", "")
+    assert made[0].changed_fields == ["a", "b"] and made[1].patient_id == patient_id
+
+
+def test_an_event_missing_a_column_is_refused() -> None:
+    from ketaclinic.audit import actions
+
+    with pytest.raises(TypeError, match="an event's columns"):
+        actions._new_event(action="x")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 import pytest
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token  # type: ignore[attr-defined]
 from django.test import Client, RequestFactory
 
 from ketaclinic.audit.models import Action, AuditEvent, Outcome
+from ketaclinic.web import context
 from ketaclinic.web.csrf import csrf_failure, failed_check
 
 if TYPE_CHECKING:
@@ -49,6 +52,28 @@ def test_a_post_with_a_wrong_token_or_origin_names_the_check_that_failed(world: 
     assert forged.status_code == 403
     assert [e.changed_fields for e in _refusals()] == [["csrf_token"], ["origin"]]
     assert client.post("/patients/", {"q": "a", "csrfmiddlewaretoken": token}).status_code == 200
+
+
+def test_a_pages_token_passes_the_check_and_is_masked_afresh_on_every_page(world: World) -> None:
+    """The token a page prints (web/context._token, not Django's get_token) is in Django's format."""
+    client = _guarded(world, "frontdesk.north")
+    pages = [client.get("/patients/").content.decode() for _ in range(3)]
+    tokens = [m.group(1) for p in pages if (m := re.search(r'"csrfmiddlewaretoken" value="(\w{64})"', p))]
+    secret = client.cookies["csrftoken"].value
+    assert len(set(tokens)) == 3 and all(_unmask_cipher_token(t) == secret for t in tokens)
+    assert client.post("/patients/", {"q": "a", "csrfmiddlewaretoken": tokens[-1]}).status_code == 200
+    assert client.post("/patients/", {"q": "a", "csrfmiddlewaretoken": tokens[-1][::-1]}).status_code == 403
+
+
+def test_the_mask_skips_the_bytes_that_would_favour_some_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """248 = 4 x 62: bytes from 248 up are drawn again, so each of the 62 characters is equally likely."""
+    request = RequestFactory().get("/")
+    request.META["CSRF_COOKIE"] = secret = CSRF_ALLOWED_CHARS[10:42]
+    reads = iter([bytes([248, 255, *range(30), *[250] * 8]), bytes(range(30, 70))])
+    monkeypatch.setattr("os.urandom", lambda n: next(reads))
+    token = context._token(request)
+    assert token[:32] == CSRF_ALLOWED_CHARS[:32]  # 248, 255 and 250 skipped; 30 and 31 from the next read
+    assert _unmask_cipher_token(token) == secret and request.META["CSRF_COOKIE_NEEDS_UPDATE"]
 
 
 def test_the_refusal_page_is_plain_and_the_same_for_everyone(world: World) -> None:
