@@ -3,6 +3,7 @@ the issue names (impossible vitals, a dose outside the policy, writes to a signe
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
@@ -14,9 +15,10 @@ from django.db.models.signals import post_save
 from ketaclinic.audit.actions import verify_chain
 from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.clinical import dosing
-from ketaclinic.treatment.actions import do_record_vitals, latest_weight_kg
+from ketaclinic.clinical.policy import BloodPressure, policy_to_json
+from ketaclinic.treatment.actions import do_record_vitals, latest_weight_kg, session_policy
 from ketaclinic.treatment.inputs import VitalsIn
-from ketaclinic.treatment.models import Dose, SessionStatus, VitalSigns
+from ketaclinic.treatment.models import Dose, SessionAlert, SessionStatus, TreatmentSession, VitalSigns
 from ketaclinic.treatment.tests.helpers import LOT_KETAMINE, Clock, checked_in, iso, plan_today, ready_to_dose
 
 if TYPE_CHECKING:
@@ -304,6 +306,30 @@ def test_the_stored_reading_is_what_save_stores(world: World, clock: Clock) -> N
     stored = dict(zip(fields, mine, strict=True))
     assert stored["taken_at"] == clock.now and stored["time_point"] == "pre_dose"
     assert stored["created_by_id"] == nurse.pk and stored["session_id"] == session.pk
+
+
+def test_a_reading_is_judged_under_the_locked_sessions_policy_not_a_stale_copy(
+    world: World, clock: Clock
+) -> None:
+    """The policy is read before the lock from the session the caller holds; when the locked row keeps
+    another snapshot (a check-in or a change since), the reading is judged under the locked row's."""
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    nurse = world.user("nurse.north")
+    session = checked_in(plan, nurse)
+    stale = TreatmentSession.objects.select_related("plan", "location").get(pk=session.pk)
+    higher = dataclasses.replace(
+        session_policy(stale),
+        esketamine_bp_acknowledge=BloodPressure(200, 120),
+        esketamine_bp_defer=BloodPressure(220, 130),
+    )
+    TreatmentSession.objects.filter(pk=session.pk).update(policy=policy_to_json(higher))
+    data = VitalsIn(
+        taken_at=clock.now, systolic_mmhg=150, diastolic_mmhg=85, heart_rate_bpm=70, spo2_percent=98
+    )
+    reading = do_record_vitals(stale, data, actor=nurse)
+    assert list(reading.alerts.all()) == []  # under the stale snapshot: the acknowledge gate at 150/85
+    assert not SessionAlert.objects.filter(session=session).exists()
 
 
 def test_a_listener_for_the_save_signals_is_refused_before_anything_is_written(
