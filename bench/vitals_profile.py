@@ -5,7 +5,7 @@ with a bearer token, with and without an Idempotency-Key, one thread, Django's t
 Run from the repository: `python bench/vitals_profile.py [N]` (N readings a round, default 300; the best of
 BENCH_ROUNDS rounds, default 5). It loads the demo clinic and bench/seed.py's charting sessions (400 of them,
 so that each session's flowsheet stays short as readings are added) once into BENCH_PROFILE_DIR (default
-/tmp/ketaclinic-vitals-profile; delete it to load again: the sessions are today's), copies it to a throwaway
+/tmp/ketaclinic-vitals-profile-400; delete it to load again: the sessions are today's), copies it to a throwaway
 folder for each run (so two checkouts compare on the same data) and prints, a reading, for each row:
 
 - the CPU of the whole request, and its CPU and wall time under SQLite's write lock (from BEGIN IMMEDIATE to
@@ -34,7 +34,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SEEDED = Path(os.environ.get("BENCH_PROFILE_DIR", "/tmp/ketaclinic-vitals-profile"))
+SEEDED = Path(os.environ.get("BENCH_PROFILE_DIR", "/tmp/ketaclinic-vitals-profile-400"))
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 300
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SESSIONS = 400
