@@ -5,8 +5,8 @@ with a bearer token, with and without an Idempotency-Key, one thread, Django's t
 Run from the repository: `python bench/vitals_profile.py [N]` (N readings a round, default 300; the best of
 BENCH_ROUNDS rounds, default 5). It loads the demo clinic and bench/seed.py's charting sessions (400 of them,
 so that each session's flowsheet stays short as readings are added) once into BENCH_PROFILE_DIR (default
-/tmp/ketaclinic-vitals-profile-400; delete it to load again: the sessions are today's), copies it to a throwaway
-folder for each run (so two checkouts compare on the same data) and prints, a reading, for each row:
+/tmp/ketaclinic-vitals-profile-400; delete it to load again: the sessions are today's), copies it to a
+throwaway folder for each run (so two checkouts compare on the same data) and prints, a reading, for each row:
 
 - the CPU of the whole request, and its CPU and wall time under SQLite's write lock (from BEGIN IMMEDIATE to
   COMMIT: the part served one at a time across the server's processes, which bounds req/s under load);
