@@ -10,16 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import signals
 from django.utils import timezone
 
 from ketaclinic import fastload
 from ketaclinic.accounts.models import ClinicLocation
-from ketaclinic.audit.actions import record
+from ketaclinic.audit.actions import append, event, record
 from ketaclinic.audit.context import SYSTEM, Origin
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.clinical import dosing, protocols, scales
 from ketaclinic.clinical import vitals as clinical_vitals
 from ketaclinic.clinical.common import Modality
@@ -440,13 +442,29 @@ def session_policy(session: TreatmentSession) -> ClinicPolicy:
     return schedule_policy(session)
 
 
-def _lock_session(session: TreatmentSession, *, charting: bool = True) -> TreatmentSession:
-    """The session's row, locked; a signed session refuses every write (changes are amendments)."""
+def _lock_session(
+    session: TreatmentSession, *, charting: bool = True, loaded: bool = False
+) -> TreatmentSession:
+    """The session's row, locked; a signed session refuses every write (changes are amendments).
+
+    `loaded`: the plan and location `session` holds (read by the access getter before the transaction) are
+    kept when they are the locked row's, not read again under the lock. Neither row is locked, so the copy
+    read a moment before is what PostgreSQL's READ COMMITTED could answer as well."""
     # Read over fastload (the session locked, its plan and location), not a select_related QuerySet: every
     # charting write passes here, and the three plain reads cost about a fifth (docs/performance.md).
     locked = fastload.get(TreatmentSession, id=session.pk, for_update=True)
-    locked.plan = fastload.get(TreatmentPlan, id=locked.plan_id)
-    locked.location = fastload.get(ClinicLocation, id=locked.location_id)
+    held = session._state.fields_cache if loaded else {}
+    plan, location = held.get("plan"), held.get("location")
+    locked.plan = (
+        plan
+        if plan is not None and plan.pk == locked.plan_id
+        else fastload.get(TreatmentPlan, id=locked.plan_id)
+    )
+    locked.location = (
+        location
+        if location is not None and location.pk == locked.location_id
+        else fastload.get(ClinicLocation, id=locked.location_id)
+    )
     if locked.status == SessionStatus.SIGNED:
         raise Refused(
             "This session is signed",
@@ -479,6 +497,20 @@ def _moment(
 
 def _chart(session: TreatmentSession, obj: Any, fields: Iterable[str], *, actor: Any, origin: Origin) -> None:
     record(
+        Action.SESSION_CHART,
+        actor=actor,
+        origin=origin,
+        obj=obj,
+        patient=session.patient,
+        changed_fields=sorted(fields),
+    )
+
+
+def _chart_event(
+    session: TreatmentSession, obj: Any, fields: Iterable[str], *, actor: Any, origin: Origin
+) -> AuditEvent:
+    """The event _chart writes, not yet written: for an action that appends its events together."""
+    return event(
         Action.SESSION_CHART,
         actor=actor,
         origin=origin,
@@ -650,39 +682,55 @@ def _raise_alert(
     )
 
 
-@transaction.atomic
 def do_record_vitals(
-    session: TreatmentSession, data: inputs.VitalsIn, *, actor: Any, origin: Origin = SYSTEM
+    session: TreatmentSession,
+    data: inputs.VitalsIn,
+    *,
+    actor: Any,
+    origin: Origin = SYSTEM,
+    shown: bool = False,
 ) -> VitalSigns:
     """A reading in the flowsheet. Before the dose it passes the pre-dose BP gate (clinical/vitals
     .predose_bp); readings beyond the policy's alert levels raise alerts (session_alerts). Each needs an
-    answer."""
-    session = _lock_session(session)
-    when = _moment(session, data.taken_at, "taken_at")
+    answer. `shown`: the caller's answer shows the session's reading to `actor` (the API's 201), so its read
+    event is written here, with the action's own."""
+    # Reading the policy, judging the gate and preparing the INSERT come before the transaction: its BEGIN
+    # takes SQLite's one write lock, so every reading waits on the time from there to COMMIT
+    # (docs/performance.md, recording vitals). The policy read here is the one in force a moment before the
+    # write, as it would be on PostgreSQL under READ COMMITTED; the session's own snapshot is checked again
+    # under the lock.
     policy = session_policy(session)
-    # The dose and the readings so far, read once for the flowsheet point, the pre-dose reading and the gate
-    # (over fastload: the QuerySets cost about 0.6 ms more a reading, docs/performance.md).
-    fastload.hold(session, "doses", fastload.fetch(Dose, session=session, order_by=("started_at", "id")))
-    readings = fastload.fetch(VitalSigns, session=session, order_by=("taken_at", "id"))
-    point = data.time_point or point_for(session, when, readings, policy)
-    predose = predose_reading(session, readings)
-    reading = VitalSigns.objects.create(
+    gate = clinical_vitals.predose_bp(data.systolic_mmhg, data.diastolic_mmhg, session.plan.modality, policy)
+    reading = VitalSigns(
         session=session,
-        taken_at=when,
-        time_point=point,
         systolic_mmhg=data.systolic_mmhg,
         diastolic_mmhg=data.diastolic_mmhg,
         heart_rate_bpm=data.heart_rate_bpm,
         spo2_percent=data.spo2_percent,
         **_stamp(actor),
     )
-    raised: list[SessionAlert] = []
-    started = first_dose_at(session)
-    if started is None or when <= started:
-        gate = clinical_vitals.predose_bp(
-            data.systolic_mmhg, data.diastolic_mmhg, session.plan.modality, policy
-        )
-        if gate.level != clinical_vitals.GateLevel.PROCEED:
+    row = _vitals_values(reading)
+    with transaction.atomic():
+        locked = _lock_session(session, loaded=True)
+        when = _moment(locked, data.taken_at, "taken_at")
+        if locked.location_id != session.location.pk or locked.policy != session.policy:
+            # Checked in, or moved, since the session was read: judged under the locked row's policy.
+            policy = session_policy(locked)
+            gate = clinical_vitals.predose_bp(
+                data.systolic_mmhg, data.diastolic_mmhg, locked.plan.modality, policy
+            )
+        session = locked
+        # The dose and the readings so far, read once for the flowsheet point, the pre-dose reading and the
+        # gate (over fastload: the QuerySets cost about 0.6 ms more a reading, docs/performance.md).
+        fastload.hold(session, "doses", fastload.fetch(Dose, session=session, order_by=("started_at", "id")))
+        readings = fastload.fetch(VitalSigns, session=session, order_by=("taken_at", "id"))
+        reading.session, reading.taken_at = session, when
+        reading.time_point = data.time_point or point_for(session, when, readings, policy)
+        predose = predose_reading(session, readings)
+        _insert_vitals(reading, row)
+        raised: list[SessionAlert] = []
+        started = first_dose_at(session)
+        if (started is None or when <= started) and gate.level != clinical_vitals.GateLevel.PROCEED:
             raised.append(
                 _raise_alert(
                     session,
@@ -695,38 +743,93 @@ def do_record_vitals(
                     vitals=reading,
                 )
             )
-    found = clinical_vitals.session_alerts(
-        clinical_vitals.SessionReading(
-            systolic=data.systolic_mmhg,
-            diastolic=data.diastolic_mmhg,
-            heart_rate=data.heart_rate_bpm,
-            spo2_percent=data.spo2_percent,
-        ),
-        predose=(
-            BloodPressure(predose.systolic_mmhg, predose.diastolic_mmhg)
-            if predose is not None and started is not None and when > started
-            else None
-        ),
-        policy=policy,
-    )
-    for alert in found:
-        raised.append(
-            _raise_alert(
-                session,
-                AlertKind.SESSION,
-                AlertLevel.ALERT,
-                alert.rule_id,
-                alert.message,
-                alert.sources,
-                actor=actor,
-                vitals=reading,
-            )
+        found = clinical_vitals.session_alerts(
+            clinical_vitals.SessionReading(
+                systolic=data.systolic_mmhg,
+                diastolic=data.diastolic_mmhg,
+                heart_rate=data.heart_rate_bpm,
+                spo2_percent=data.spo2_percent,
+            ),
+            predose=(
+                BloodPressure(predose.systolic_mmhg, predose.diastolic_mmhg)
+                if predose is not None and started is not None and when > started
+                else None
+            ),
+            policy=policy,
         )
-    _chart(session, reading, data.model_fields_set | {"time_point"}, actor=actor, origin=origin)
+        for alert in found:
+            raised.append(
+                _raise_alert(
+                    session,
+                    AlertKind.SESSION,
+                    AlertLevel.ALERT,
+                    alert.rule_id,
+                    alert.message,
+                    alert.sources,
+                    actor=actor,
+                    vitals=reading,
+                )
+            )
+        events = [
+            _chart_event(session, reading, data.model_fields_set | {"time_point"}, actor=actor, origin=origin)
+        ]
+        if shown:
+            events.append(
+                event(Action.PATIENT_READ, actor=actor, origin=origin, obj=session, patient=session.patient)
+            )
+        # The events in one append: three statements for both, not three each (audit/actions.py).
+        append(events)
     # A new reading's alerts are the ones just raised, in order: `reading.alerts.all()` answers them without
     # reading them back.
     fastload.hold(reading, "alerts", raised)
     return reading
+
+
+# Storing the reading: Model.save builds and compiles its INSERT while SQLite's write lock is held. Here the
+# values are prepared before the transaction, by each field as save prepares them (pre_save, then
+# get_db_prep_save), bar the two known only under the lock (taken_at, time_point: prepared there), and the
+# lock covers only the statement. What save does beyond that is refused loudly: a listener for the model's
+# save signals (none is sent here), or a database that cannot answer the new id from the INSERT.
+
+_LATE = ("taken_at", "time_point")
+
+
+def _vitals_values(reading: VitalSigns) -> list[Any]:
+    if signals.pre_save.has_listeners(VitalSigns) or signals.post_save.has_listeners(VitalSigns):
+        raise RuntimeError("treatment: something listens for VitalSigns's save signals; store it with save()")
+    if not connection.features.can_return_columns_from_insert:
+        raise RuntimeError("treatment: the database cannot return the new id from an INSERT; use save()")
+    # save()'s own check: an unsaved related object raises.
+    reading._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    return [
+        None if f.name in _LATE else f.get_db_prep_save(f.pre_save(reading, True), connection)
+        for f in _vitals_fields()
+    ]
+
+
+def _insert_vitals(reading: VitalSigns, values: list[Any]) -> None:
+    for i, f in enumerate(_vitals_fields()):
+        if f.name in _LATE:
+            values[i] = f.get_db_prep_save(f.pre_save(reading, True), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_vitals_sql(), values)
+        reading.pk = cursor.fetchone()[0]
+    reading._state.adding = False
+    reading._state.db = connection.alias
+
+
+@cache
+def _vitals_fields() -> list[Any]:
+    return [f for f in VitalSigns._meta.concrete_fields if not f.primary_key]
+
+
+@cache
+def _vitals_sql() -> str:
+    name, meta = connection.ops.quote_name, VitalSigns._meta
+    columns = ", ".join(name(f.column) for f in _vitals_fields())
+    marks = ", ".join(["%s"] * len(_vitals_fields()))
+    table, key = name(meta.db_table), name(str(meta.pk.column))
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {key}"  # noqa: S608 - names from the model
 
 
 @transaction.atomic

@@ -121,9 +121,16 @@ def _session_answer(request: HttpRequest, session: TreatmentSession, status: int
 
 
 def _created(
-    request: HttpRequest, session: TreatmentSession, out: type[BaseModel], body: dict[str, Any]
+    request: HttpRequest,
+    session: TreatmentSession,
+    out: type[BaseModel],
+    body: dict[str, Any],
+    *,
+    shown: bool = False,
 ) -> HttpResponse:
-    _read_event(request, session.patient, session)
+    """`shown`: the action wrote the answer's read event with its own (one append, one transaction)."""
+    if not shown:
+        _read_event(request, session.patient, session)
     response = _json(request, out, body, 201)
     response["Location"] = f"/api/v1/sessions/{session.pk}"
     return response
@@ -339,8 +346,11 @@ def add_vitals(request: HttpRequest, session_id: str, body: inputs.VitalsIn) -> 
     """Before the dose the reading passes the pre-dose BP gate; a gate or alert in `alerts` must be
     answered (POST .../alerts/{alert_id}/answer)."""
     session = _session(request, session_id, Perm.TREATMENT_CHART)
-    reading = actions.do_record_vitals(session, body, actor=request.user, origin=_origin(request))
-    return _created(request, session, VitalsOut, queries.vitals_out(reading, list(reading.alerts.all())))
+    # The answer shows the reading: the action writes its read event with its own, so a reading costs one
+    # durable commit, not two, and one append to the audit chain (bench/vitals_profile.py).
+    reading = actions.do_record_vitals(session, body, actor=request.user, origin=_origin(request), shown=True)
+    body_out = queries.vitals_out(reading, list(reading.alerts.all()))
+    return _created(request, session, VitalsOut, body_out, shown=True)
 
 
 @router.post(

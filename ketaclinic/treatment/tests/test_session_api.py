@@ -3,15 +3,22 @@ the issue names (impossible vitals, a dose outside the policy, writes to a signe
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ketaclinic.audit.models import AuditEvent
+import pytest
+from django.db.models.signals import post_save
+
+from ketaclinic.audit.actions import verify_chain
+from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.clinical import dosing
-from ketaclinic.treatment.actions import latest_weight_kg
-from ketaclinic.treatment.models import Dose, SessionStatus, VitalSigns
+from ketaclinic.clinical.policy import BloodPressure, policy_to_json
+from ketaclinic.treatment.actions import do_record_vitals, latest_weight_kg, session_policy
+from ketaclinic.treatment.inputs import VitalsIn
+from ketaclinic.treatment.models import Dose, SessionAlert, SessionStatus, TreatmentSession, VitalSigns
 from ketaclinic.treatment.tests.helpers import LOT_KETAMINE, Clock, checked_in, iso, plan_today, ready_to_dose
 
 if TYPE_CHECKING:
@@ -245,6 +252,109 @@ def test_a_retried_vitals_post_with_the_same_idempotency_key_records_one_reading
     assert one.status_code == two.status_code == 201
     assert one.json()["id"] == two.json()["id"]
     assert VitalSigns.objects.filter(session=session).count() == 1
+
+
+def test_a_reading_writes_its_event_and_its_read_event_in_order_on_the_chain(
+    world: World, clock: Clock
+) -> None:
+    """The reading's chart event and the answer's read event: one append, in that order, named as the API
+    request that made them; the gate alert the reading raised is answered with it."""
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    session = checked_in(plan, world.user("nurse.north"))
+    nurse = world.user("nurse.north")
+    api = world.api("nurse.north")  # its token made (and audited) first
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    reading = {
+        "taken_at": iso(clock.now),
+        "systolic_mmhg": 150,
+        "diastolic_mmhg": 85,
+        "heart_rate_bpm": 70,
+        "spo2_percent": 98,
+    }
+    response = _post(api, f"/api/v1/sessions/{session.pk}/vitals", reading)
+    assert response.status_code == 201, response.content
+    assert [a["rule_id"] for a in response.json()["alerts"]] == ["BP-PREDOSE-ESK-ACK"]
+    events = list(AuditEvent.objects.filter(seq__gt=last).order_by("seq"))
+    assert [e.action for e in events] == [Action.SESSION_CHART, Action.PATIENT_READ]
+    assert [e.seq for e in events] == [last + 1, last + 2]
+    chart, read = events
+    assert chart.object_type == "VitalSigns" and chart.object_id == str(response.json()["id"])
+    assert read.object_type == "TreatmentSession" and read.object_id == str(session.pk)
+    assert {e.actor_id for e in events} == {nurse.pk} and {e.via for e in events} == {"api"}
+    assert {e.patient_id for e in events} == {patient.pk} and len({e.request_id for e in events}) == 1
+    assert verify_chain().ok
+
+
+def test_the_stored_reading_is_what_save_stores(world: World, clock: Clock) -> None:
+    """The reading goes in over a prepared INSERT (actions._insert_vitals): every column as Model.save
+    writes it."""
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    nurse = world.user("nurse.north")
+    session = checked_in(plan, nurse)
+    data = VitalsIn(
+        taken_at=clock.now, systolic_mmhg=150, diastolic_mmhg=85, heart_rate_bpm=70, spo2_percent=98
+    )
+    reading = do_record_vitals(session, data, actor=nurse)
+    assert reading.pk is not None and not reading._state.adding
+    fields = [f.attname for f in VitalSigns._meta.concrete_fields if not f.primary_key]
+    twin = VitalSigns(**{name: getattr(reading, name) for name in fields})
+    twin.save()
+    mine, saved = VitalSigns.objects.filter(pk__in=[reading.pk, twin.pk]).order_by("pk").values_list(*fields)
+    assert mine == saved
+    stored = dict(zip(fields, mine, strict=True))
+    assert stored["taken_at"] == clock.now and stored["time_point"] == "pre_dose"
+    assert stored["created_by_id"] == nurse.pk and stored["session_id"] == session.pk
+
+
+def test_a_reading_is_judged_under_the_locked_sessions_policy_not_a_stale_copy(
+    world: World, clock: Clock
+) -> None:
+    """The policy is read before the lock from the session the caller holds; when the locked row keeps
+    another snapshot (a check-in or a change since), the reading is judged under the locked row's."""
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    nurse = world.user("nurse.north")
+    session = checked_in(plan, nurse)
+    stale = TreatmentSession.objects.select_related("plan", "location").get(pk=session.pk)
+    higher = dataclasses.replace(
+        session_policy(stale),
+        esketamine_bp_acknowledge=BloodPressure(200, 120),
+        esketamine_bp_defer=BloodPressure(220, 130),
+    )
+    TreatmentSession.objects.filter(pk=session.pk).update(policy=policy_to_json(higher))
+    data = VitalsIn(
+        taken_at=clock.now, systolic_mmhg=150, diastolic_mmhg=85, heart_rate_bpm=70, spo2_percent=98
+    )
+    reading = do_record_vitals(stale, data, actor=nurse)
+    assert list(reading.alerts.all()) == []  # under the stale snapshot: the acknowledge gate at 150/85
+    assert not SessionAlert.objects.filter(session=session).exists()
+
+
+def test_a_listener_for_the_save_signals_is_refused_before_anything_is_written(
+    world: World, clock: Clock
+) -> None:
+    """The prepared INSERT sends no save signals: a listener would be skipped silently, so it is refused."""
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    nurse = world.user("nurse.north")
+    session = checked_in(plan, nurse)
+    data = VitalsIn(
+        taken_at=clock.now, systolic_mmhg=120, diastolic_mmhg=80, heart_rate_bpm=70, spo2_percent=98
+    )
+    before = VitalSigns.objects.count(), AuditEvent.objects.count()
+
+    def listener(**kwargs: object) -> None:
+        raise AssertionError("not reached")
+
+    post_save.connect(listener, sender=VitalSigns)
+    try:
+        with pytest.raises(RuntimeError, match="save signals"):
+            do_record_vitals(session, data, actor=nurse)
+    finally:
+        post_save.disconnect(listener, sender=VitalSigns)
+    assert (VitalSigns.objects.count(), AuditEvent.objects.count()) == before
 
 
 def test_another_locations_staff_see_nothing(world: World, clock: Clock) -> None:
