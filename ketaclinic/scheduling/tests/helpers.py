@@ -19,7 +19,7 @@ from ketaclinic.patients import inputs as patient_inputs
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling import actions
 from ketaclinic.scheduling.inputs import AppointmentIn
-from ketaclinic.scheduling.models import Appointment
+from ketaclinic.scheduling.models import Appointment, Closure
 from ketaclinic.treatment import actions as treatment_actions
 from ketaclinic.treatment import inputs as treatment_inputs
 from ketaclinic.treatment.models import PlanModality, TreatmentPlan
@@ -40,6 +40,13 @@ def at(location: ClinicLocation, days_ahead: int, hour: int = 10, minute: int = 
     """`hour` o'clock `days_ahead` days from today at the location (aware, in its zone)."""
     day = local_day(location, days_ahead)
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=location_zone(location))
+
+
+def holiday_ahead(location: ClinicLocation) -> int:
+    """Days from today to the demo's holiday at the location: read from its closure, not assumed a week
+    ahead, since the world may have been loaded on the location's previous day (a run across its midnight)."""
+    closure = Closure.objects.get(location=location, reason="Staff training day")
+    return (closure.date - local_day(location, 0)).days
 
 
 def weekday_ahead(location: ClinicLocation, days_ahead: int = 2) -> int:

@@ -39,6 +39,7 @@ from ketaclinic.scheduling.tests.helpers import (
     book,
     chair,
     future_plan,
+    holiday_ahead,
     local_day,
     room,
     weekday_ahead,
@@ -110,7 +111,7 @@ def _refused_by(world: World, north: ClinicLocation, rule: str) -> tuple[Appoint
     change = {
         "SCHED-START-PAST": at(north, -1, 10),
         "SCHED-OPENING-HOURS": at(north, 3, 6),
-        "SCHED-CLOSURE": at(north, 7, 10),  # the demo's holiday at north
+        "SCHED-CLOSURE": at(north, holiday_ahead(north), 10),  # the demo's holiday at north
     }[rule]
     return visit, {"starts_at": change.isoformat()}
 

@@ -11,7 +11,7 @@ import pytest
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.scheduling.models import Appointment, Closure, OpeningHours, Shift
-from ketaclinic.scheduling.tests.helpers import at, book, future_plan, local_day, room
+from ketaclinic.scheduling.tests.helpers import at, book, future_plan, holiday_ahead, local_day, room
 
 if TYPE_CHECKING:
     from conftest import World
@@ -56,14 +56,21 @@ def test_a_refused_booking_shows_its_rules_then_books_with_an_override(
     world: World, north: ClinicLocation
 ) -> None:
     client = world.client("frontdesk.north")
-    refused = client.post("/schedule/book/", form(world, north, date=local_day(north, 7).isoformat()))
+    refused = client.post(
+        "/schedule/book/", form(world, north, date=local_day(north, holiday_ahead(north)).isoformat())
+    )
     assert refused.status_code == 409
     html = refused.content.decode()
     assert "SCHED-CLOSURE" in html and "override reason" in html.lower()
     assert not Appointment.objects.exists()
     overridden = client.post(
         "/schedule/book/",
-        form(world, north, date=local_day(north, 7).isoformat(), override_reason="Seen by the director"),
+        form(
+            world,
+            north,
+            date=local_day(north, holiday_ahead(north)).isoformat(),
+            override_reason="Seen by the director",
+        ),
     )
     assert overridden.status_code == 302
     assert Appointment.objects.get().overridden_rules == ["SCHED-CLOSURE"]
