@@ -10,14 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import signals
+from django.db import transaction
 from django.utils import timezone
 
-from ketaclinic import fastload
+from ketaclinic import fastload, prepared
 from ketaclinic.accounts.models import ClinicLocation
 from ketaclinic.audit.actions import append, event, record
 from ketaclinic.audit.context import SYSTEM, Origin
@@ -709,7 +707,7 @@ def do_record_vitals(
         spo2_percent=data.spo2_percent,
         **_stamp(actor),
     )
-    row = _vitals_values(reading)
+    row = prepared.prepare(reading, late=_LATE)
     with transaction.atomic():
         locked = _lock_session(session, loaded=True)
         when = _moment(locked, data.taken_at, "taken_at")
@@ -727,7 +725,7 @@ def do_record_vitals(
         reading.session, reading.taken_at = session, when
         reading.time_point = data.time_point or point_for(session, when, readings, policy)
         predose = predose_reading(session, readings)
-        _insert_vitals(reading, row)
+        prepared.send(reading, row, late=_LATE)
         raised: list[SessionAlert] = []
         started = first_dose_at(session)
         if (started is None or when <= started) and gate.level != clinical_vitals.GateLevel.PROCEED:
@@ -785,51 +783,9 @@ def do_record_vitals(
     return reading
 
 
-# Storing the reading: Model.save builds and compiles its INSERT while SQLite's write lock is held. Here the
-# values are prepared before the transaction, by each field as save prepares them (pre_save, then
-# get_db_prep_save), bar the two known only under the lock (taken_at, time_point: prepared there), and the
-# lock covers only the statement. What save does beyond that is refused loudly: a listener for the model's
-# save signals (none is sent here), or a database that cannot answer the new id from the INSERT.
-
+# The reading's INSERT is prepared before the lock and sent under it (ketaclinic/prepared.py), bar the two
+# fields known only under the lock.
 _LATE = ("taken_at", "time_point")
-
-
-def _vitals_values(reading: VitalSigns) -> list[Any]:
-    if signals.pre_save.has_listeners(VitalSigns) or signals.post_save.has_listeners(VitalSigns):
-        raise RuntimeError("treatment: something listens for VitalSigns's save signals; store it with save()")
-    if not connection.features.can_return_columns_from_insert:
-        raise RuntimeError("treatment: the database cannot return the new id from an INSERT; use save()")
-    # save()'s own check: an unsaved related object raises.
-    reading._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
-    return [
-        None if f.name in _LATE else f.get_db_prep_save(f.pre_save(reading, True), connection)
-        for f in _vitals_fields()
-    ]
-
-
-def _insert_vitals(reading: VitalSigns, values: list[Any]) -> None:
-    for i, f in enumerate(_vitals_fields()):
-        if f.name in _LATE:
-            values[i] = f.get_db_prep_save(f.pre_save(reading, True), connection)
-    with connection.cursor() as cursor:
-        cursor.execute(_vitals_sql(), values)
-        reading.pk = cursor.fetchone()[0]
-    reading._state.adding = False
-    reading._state.db = connection.alias
-
-
-@cache
-def _vitals_fields() -> list[Any]:
-    return [f for f in VitalSigns._meta.concrete_fields if not f.primary_key]
-
-
-@cache
-def _vitals_sql() -> str:
-    name, meta = connection.ops.quote_name, VitalSigns._meta
-    columns = ", ".join(name(f.column) for f in _vitals_fields())
-    marks = ", ".join(["%s"] * len(_vitals_fields()))
-    table, key = name(meta.db_table), name(str(meta.pk.column))
-    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {key}"  # noqa: S608 - names from the model
 
 
 @transaction.atomic

@@ -40,7 +40,7 @@ def test_a_phq9_is_scored_stored_with_its_codes_and_audited(world: World) -> Non
 
 
 def test_the_stored_row_is_what_save_stores(world: World) -> None:
-    """The response goes in over a prepared INSERT (actions._insert): every column as Model.save writes it."""
+    """The response goes in over a prepared INSERT (ketaclinic/prepared.py): every column as save() writes."""
     patient = world.patient("north")
     nurse = world.user("nurse.north")
     taken = timezone.now() - dt.timedelta(hours=3)

@@ -287,7 +287,7 @@ def test_a_reading_writes_its_event_and_its_read_event_in_order_on_the_chain(
 
 
 def test_the_stored_reading_is_what_save_stores(world: World, clock: Clock) -> None:
-    """The reading goes in over a prepared INSERT (actions._insert_vitals): every column as Model.save
+    """The reading goes in over a prepared INSERT (ketaclinic/prepared.py): every column as Model.save
     writes it."""
     patient = world.patient("north")
     plan = plan_today(patient, world.user("prescriber.north"))
