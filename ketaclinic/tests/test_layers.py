@@ -20,7 +20,7 @@ ROOT = Path(ketaclinic.__file__).parent
 # Lower layers first. An app may import only from layers below its own.
 LAYERS: tuple[frozenset[str], ...] = (
     # Pure rules and shared helpers; the SQLite backend the settings name.
-    frozenset({"clinical", "errors", "config", "fastload", "db"}),
+    frozenset({"clinical", "errors", "config", "fastload", "prepared", "db"}),
     frozenset({"audit"}),  # the trail, its writer and denial recording
     frozenset({"accounts"}),  # staff, roles, grants, login
     frozenset({"web"}),  # page shell, design system, role gates, the server command
