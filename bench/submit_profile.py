@@ -25,6 +25,7 @@ import pstats
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,33 @@ class LockClock:
         self.cpu = self.wall = 0.0
 
 
+def measure(call: Callable[[int], object], lock: LockClock) -> tuple[float, float, float]:
+    """The best of ROUNDS rounds of N calls: CPU ms a call, and its CPU and wall ms under the write lock."""
+    best: list[tuple[float, float, float]] = []
+    for _ in range(ROUNDS):
+        lock.reset()
+        started = time.process_time()
+        for i in range(N):
+            call(i)
+        spent = time.process_time() - started
+        best.append((spent / N * 1000, lock.cpu / N * 1000, lock.wall / N * 1000))
+    return min(best)
+
+
+def print_profile(call: Callable[[int], object], *callees: str) -> None:
+    """A cProfile (CPU time) of N calls: the top by cumulative and by own time, and the callees named."""
+    profile = cProfile.Profile(time.process_time)
+    profile.enable()
+    for i in range(N):
+        call(i)
+    profile.disable()
+    stats = pstats.Stats(profile)
+    stats.sort_stats("cumulative").print_stats(60)
+    stats.sort_stats("tottime").print_stats(40)
+    for name in callees:
+        stats.print_callees(name)
+
+
 def main() -> None:
     s = seeded()
     os.environ.pop("DATABASE_URL", None)
@@ -127,15 +155,7 @@ def main() -> None:
         if os.environ.get("BENCH_QUERIES"):
             for sql in statements:
                 print(f"    {sql[:150]}")
-        best: list[tuple[float, float, float]] = []
-        for _ in range(ROUNDS):
-            lock.reset()
-            started = time.process_time()
-            for i in range(N):
-                submit(i)
-            spent = time.process_time() - started
-            best.append((spent / N * 1000, lock.cpu / N * 1000, lock.wall / N * 1000))
-        cpu, locked_cpu, locked_wall = min(best)
+        cpu, locked_cpu, locked_wall = measure(submit, lock)
         print(
             f"submission: {cpu:.2f} ms CPU; under the write lock {locked_cpu:.2f} ms CPU, "
             f"{locked_wall:.2f} ms wall; {len(statements)} statements, "
@@ -143,14 +163,7 @@ def main() -> None:
             flush=True,
         )
         if os.environ.get("BENCH_PROFILE"):
-            profile = cProfile.Profile(time.process_time)
-            profile.enable()
-            for i in range(N):
-                submit(i)
-            profile.disable()
-            stats = pstats.Stats(profile)
-            stats.sort_stats("cumulative").print_stats(60)
-            stats.sort_stats("tottime").print_stats(40)
+            print_profile(submit)
     finally:
         shutil.rmtree(run.DATA_DIR, ignore_errors=True)
 

@@ -20,15 +20,13 @@ bench/submit_profile.py does.
 
 from __future__ import annotations
 
-import cProfile
 import datetime as dt
 import json
 import os
-import pstats
 import shutil
 import sys
-import time
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +38,7 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SESSIONS = 400
 
 from bench import run  # noqa: E402 - the path above first
-from bench.submit_profile import LockClock  # noqa: E402
+from bench.submit_profile import LockClock, measure, print_profile  # noqa: E402
 
 
 def seeded() -> dict[str, Any]:
@@ -106,6 +104,9 @@ def main() -> None:
     first = dt.datetime.fromtimestamp(s["clock"], tz=dt.UTC)
     sent = [0]
 
+    def post_n(keyed: bool, _i: int) -> None:
+        post(keyed)
+
     def post(keyed: bool) -> None:
         i = sent[0]
         sent[0] += 1
@@ -144,15 +145,7 @@ def main() -> None:
                 print(name)
                 for sql in statements:
                     print(f"    {sql[:150]}")
-            best: list[tuple[float, float, float]] = []
-            for _ in range(ROUNDS):
-                lock.reset()
-                started = time.process_time()
-                for _i in range(N):
-                    post(keyed)
-                spent = time.process_time() - started
-                best.append((spent / N * 1000, lock.cpu / N * 1000, lock.wall / N * 1000))
-            cpu, locked_cpu, locked_wall = min(best)
+            cpu, locked_cpu, locked_wall = measure(partial(post_n, keyed), lock)
             print(
                 f"{name}: {cpu:.2f} ms CPU; under the write lock {locked_cpu:.2f} ms CPU, "
                 f"{locked_wall:.2f} ms wall; {len(statements)} statements, "
@@ -160,15 +153,7 @@ def main() -> None:
                 flush=True,
             )
         if os.environ.get("BENCH_PROFILE"):
-            profile = cProfile.Profile(time.process_time)
-            profile.enable()
-            for _i in range(N):
-                post(False)
-            profile.disable()
-            stats = pstats.Stats(profile)
-            stats.sort_stats("cumulative").print_stats(60)
-            stats.sort_stats("tottime").print_stats(40)
-            stats.print_callees("do_record_vitals")
+            print_profile(lambda _i: post(False), "do_record_vitals")
     finally:
         shutil.rmtree(run.DATA_DIR, ignore_errors=True)
 
