@@ -82,6 +82,20 @@ ENV = {
 }
 
 
+# The vitals rows' readings (systolic, diastolic, heart rate, SpO2): ordinary ones, and one in eight with SpO2
+# under the alert level, which raises an alert.
+READINGS = (
+    (126, 80, 72, 98),
+    (131, 84, 76, 97),
+    (122, 78, 70, 99),
+    (128, 82, 74, 98),
+    (135, 86, 80, 96),
+    (124, 79, 68, 98),
+    (129, 83, 75, 97),
+    (127, 81, 73, 89),
+)
+
+
 def database_name() -> str:
     return f"PostgreSQL ({POSTGRES_DATABASE})" if POSTGRES_DATABASE else "SQLite"
 
@@ -381,16 +395,6 @@ def run(seeded: Seeded, cookie: str, csrf: str) -> tuple[str, int]:
     phones = ['{"phone": "555-0300"}', '{"phone": "555-0301"}']  # alternate, so every PATCH changes the row
     charting = seeded.charting
     nurse = {"Authorization": f"Bearer {charting.token}", "Content-Type": "application/json"}
-    readings = [  # ordinary readings, and one in eight with SpO2 under the alert level: it raises an alert
-        (126, 80, 72, 98),
-        (131, 84, 76, 97),
-        (122, 78, 70, 99),
-        (128, 82, 74, 98),
-        (135, 86, 80, 96),
-        (124, 79, 68, 98),
-        (129, 83, 75, 97),
-        (127, 81, 73, 89),
-    ]
     vitals = [
         json.dumps(
             {
@@ -401,7 +405,7 @@ def run(seeded: Seeded, cookie: str, csrf: str) -> tuple[str, int]:
                 "spo2_percent": o,
             }
         )
-        for s, d, h, o in readings
+        for s, d, h, o in READINGS
     ]
     # Baselines send no cookie or token: they measure the bare stack, not a logged-in request.
     baselines = {

@@ -125,15 +125,9 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from bench.assessments import PHQ9_BODIES
-    from ketaclinic.audit import client as audit_client
+    from bench.inprocess import audit_events_encoded_only
 
-    def to_writer(
-        event: Any,
-    ) -> bool:  # what a worker does with an event outside a transaction, bar the socket
-        audit_client.encode(event)
-        return True
-
-    audit_client.submit = to_writer
+    audit_events_encoded_only()
     lock = LockClock()
     api = Client(headers={"Authorization": f"Bearer {s['token']}"})
     ids = s["writable"]

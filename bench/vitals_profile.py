@@ -66,18 +66,6 @@ def seeded() -> dict[str, Any]:
     return found
 
 
-READINGS = [  # bench/run.py's: one in eight with SpO2 under the alert level raises an alert
-    (126, 80, 72, 98),
-    (131, 84, 76, 97),
-    (122, 78, 70, 99),
-    (128, 82, 74, 98),
-    (135, 86, 80, 96),
-    (124, 79, 68, 98),
-    (129, 83, 75, 97),
-    (127, 81, 73, 89),
-]
-
-
 def main() -> None:
     s = seeded()
     os.environ.pop("DATABASE_URL", None)
@@ -89,15 +77,9 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from ketaclinic.audit import client as audit_client
+    from bench.inprocess import audit_events_encoded_only
 
-    def to_writer(
-        event: Any,
-    ) -> bool:  # what a worker does with an event outside a transaction, bar the socket
-        audit_client.encode(event)
-        return True
-
-    audit_client.submit = to_writer
+    audit_events_encoded_only()
     lock = LockClock()
     api = Client(headers={"Authorization": f"Bearer {s['token']}"})
     ids = s["sessions"]
@@ -110,7 +92,7 @@ def main() -> None:
     def post(keyed: bool) -> None:
         i = sent[0]
         sent[0] += 1
-        systolic, diastolic, heart, spo2 = READINGS[i % len(READINGS)]
+        systolic, diastolic, heart, spo2 = run.READINGS[i % len(run.READINGS)]
         # Over all the sessions, each reading a few seconds after the one before it on its session.
         taken = first + dt.timedelta(seconds=(i // len(ids)) * 2 % 2400)
         body = json.dumps(

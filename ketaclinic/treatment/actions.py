@@ -654,6 +654,32 @@ def predose_reading(session: TreatmentSession, readings: list[VitalSigns] | None
     return before[-1] if before else None
 
 
+def _raise_session_alerts(
+    session: TreatmentSession,
+    found: Iterable[clinical_vitals.Alert],
+    *,
+    actor: Any,
+    vitals: VitalSigns | None = None,
+    observation: Observation | None = None,
+) -> list[SessionAlert]:
+    """An in-session alert for each finding of clinical/vitals.session_alerts, on the reading or observation
+    that gave it."""
+    return [
+        _raise_alert(
+            session,
+            AlertKind.SESSION,
+            AlertLevel.ALERT,
+            alert.rule_id,
+            alert.message,
+            alert.sources,
+            actor=actor,
+            vitals=vitals,
+            observation=observation,
+        )
+        for alert in found
+    ]
+
+
 def _raise_alert(
     session: TreatmentSession,
     kind: str,
@@ -755,19 +781,7 @@ def do_record_vitals(
             ),
             policy=policy,
         )
-        for alert in found:
-            raised.append(
-                _raise_alert(
-                    session,
-                    AlertKind.SESSION,
-                    AlertLevel.ALERT,
-                    alert.rule_id,
-                    alert.message,
-                    alert.sources,
-                    actor=actor,
-                    vitals=reading,
-                )
-            )
+        raised += _raise_session_alerts(session, found, actor=actor, vitals=reading)
         events = [
             _chart_event(session, reading, data.model_fields_set | {"time_point"}, actor=actor, origin=origin)
         ]
@@ -1043,17 +1057,8 @@ def do_record_observation(
         moaas=result.total if data.instrument == "moaas" else None,
         cadss_total=result.total if data.instrument == "cadss" else None,
     )
-    for alert in clinical_vitals.session_alerts(reading, policy=policy):
-        _raise_alert(
-            session,
-            AlertKind.SESSION,
-            AlertLevel.ALERT,
-            alert.rule_id,
-            alert.message,
-            alert.sources,
-            actor=actor,
-            observation=observation,
-        )
+    found = clinical_vitals.session_alerts(reading, policy=policy)
+    _raise_session_alerts(session, found, actor=actor, observation=observation)
     _chart(session, observation, data.model_fields_set, actor=actor, origin=origin)
     return observation
 
