@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
 
 from ketaclinic.audit.actions import record
 from ketaclinic.audit.context import origin_of
@@ -24,6 +25,12 @@ class IdleTimeoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
+        if isinstance(user, SimpleLazyObject):
+            # Loaded here on every request anyway (is_authenticated), so the page gets the user itself:
+            # each later read through the lazy proxy cost about 1 us in process, some 150 reads a chart
+            # (the role checks and the templates), as after login(), which sets the user itself.
+            user.is_authenticated  # noqa: B018 - loads it
+            user = request.user = user._wrapped
         if user is not None and user.is_authenticated:
             now = time.time()
             last_seen = request.session.get(LAST_SEEN, now)
