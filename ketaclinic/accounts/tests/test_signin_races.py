@@ -36,6 +36,7 @@ from ketaclinic.accounts.actions import do_create_network, do_create_staff
 from ketaclinic.audit.actions import verify_chain
 from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.audit.tests.test_writer import chain  # noqa: F401 - the fixture, requested by name
+from ketaclinic.tests import migrated
 from ketaclinic.web.tests.servers import free_port, server_env
 
 ATTEMPTS = 64  # the figure
@@ -129,7 +130,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "KETACLINIC_LOGIN_FAILURE_LIMIT": str(LIMIT),
         "KETACLINIC_SIGNIN_RATE_PER_IP": str(RATE),
     }
-    _run(["migrate", "--noinput", "-v0"], env)
+    migrated.copy_to(data_dir)  # the empty database `ketaclinic migrate` makes
     create = (
         "from ketaclinic.accounts.actions import do_create_network, do_create_staff\n"
         "network = do_create_network('Race Clinic', 'race')\n"
