@@ -49,6 +49,7 @@ def loose_umask() -> Iterator[None]:
     os.umask(previous)
 
 
+@pytest.mark.installation
 def test_migrate_and_collectstatic_create_a_private_folder_database_and_files(
     tmp_path: Path, loose_umask: None
 ) -> None:
@@ -70,6 +71,7 @@ def test_migrate_and_collectstatic_create_a_private_folder_database_and_files(
     assert {oct(mode(p)) for p in everything if p.is_file()} == {oct(0o600)}
 
 
+@pytest.mark.installation
 def test_a_wsgi_server_of_its_own_umask_gets_a_private_database_too(tmp_path: Path) -> None:
     """Another WSGI server (gunicorn ketaclinic.wsgi) does not pass through the `ketaclinic` command."""
     data_dir = tmp_path / "data"
@@ -86,6 +88,7 @@ def test_a_wsgi_server_of_its_own_umask_gets_a_private_database_too(tmp_path: Pa
     assert {mode(p) for p in data_dir.iterdir()} == {0o600}
 
 
+@pytest.mark.installation
 def test_ketaclinic_commands_create_private_files(tmp_path: Path) -> None:
     shown = ketaclinic(tmp_path / "data", "shell", "-c", "import os; print(oct(os.umask(0)))")
     assert shown.stdout.splitlines()[-1] == oct(config.PRIVATE_UMASK)

@@ -169,6 +169,7 @@ def _answers(port: int) -> bool:
         conn.close()
 
 
+@pytest.mark.installation
 def test_served_concurrent_wrong_passwords_for_one_account_check_no_more_than_the_limit(
     served: Served,
 ) -> None:
@@ -180,6 +181,7 @@ def test_served_concurrent_wrong_passwords_for_one_account_check_no_more_than_th
     assert served.failed_checks("127.0.0.2") == LIMIT
 
 
+@pytest.mark.installation
 def test_served_concurrent_attempts_from_one_address_check_no_more_than_its_rate(served: Served) -> None:
     # Each tried once, and none the test above locked (the server is the module's).
     usernames = [*STAFF[1:], *(f"nobody.{n}" for n in range(ATTEMPTS - 2))]

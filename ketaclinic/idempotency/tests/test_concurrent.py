@@ -219,6 +219,7 @@ def _answers(port: int) -> bool:
         return False
 
 
+@pytest.mark.installation
 def test_concurrent_requests_with_one_key_register_once_on_a_served_sqlite_file(
     served: tuple[int, str, Path],
 ) -> None:
