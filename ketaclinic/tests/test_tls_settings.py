@@ -68,6 +68,7 @@ def settings_with(tmp_path: Path, **extra: str) -> dict[str, Any]:
     return loaded
 
 
+@pytest.mark.installation
 @pytest.mark.parametrize(
     ("environment", "expected"),
     [
@@ -113,12 +114,14 @@ def _deploy_warnings(tmp_path: Path, **extra: str) -> set[str]:
     return {warning for warning in DEPLOY_WARNINGS if warning in done.stdout + done.stderr}
 
 
+@pytest.mark.installation
 def test_djangos_deployment_check_agrees(tmp_path: Path) -> None:
     assert _deploy_warnings(tmp_path) == set(DEPLOY_WARNINGS)
     on = {"KETACLINIC_SECURE_COOKIES": "1", "KETACLINIC_SSL_REDIRECT": "1"}
     assert _deploy_warnings(tmp_path, **on) == set()
 
 
+@pytest.mark.installation
 def test_the_database_url_carries_tls_to_the_postgresql_connection(tmp_path: Path) -> None:
     url = "postgres://kc@db.example.org:5432/ketaclinic?sslmode=verify-full&sslrootcert=/etc/kc/db-ca.pem"
     read = "import django, json; django.setup(); from django.conf import settings as s; "

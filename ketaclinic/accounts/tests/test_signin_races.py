@@ -36,6 +36,7 @@ from ketaclinic.accounts.actions import do_create_network, do_create_staff
 from ketaclinic.audit.actions import verify_chain
 from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.audit.tests.test_writer import chain  # noqa: F401 - the fixture, requested by name
+from ketaclinic.tests import migrated
 from ketaclinic.web.tests.servers import free_port, server_env
 
 ATTEMPTS = 64  # the figure
@@ -129,7 +130,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "KETACLINIC_LOGIN_FAILURE_LIMIT": str(LIMIT),
         "KETACLINIC_SIGNIN_RATE_PER_IP": str(RATE),
     }
-    _run(["migrate", "--noinput", "-v0"], env)
+    migrated.copy_to(data_dir)  # the empty database `ketaclinic migrate` makes
     create = (
         "from ketaclinic.accounts.actions import do_create_network, do_create_staff\n"
         "network = do_create_network('Race Clinic', 'race')\n"
@@ -168,6 +169,7 @@ def _answers(port: int) -> bool:
         conn.close()
 
 
+@pytest.mark.installation
 def test_served_concurrent_wrong_passwords_for_one_account_check_no_more_than_the_limit(
     served: Served,
 ) -> None:
@@ -179,6 +181,7 @@ def test_served_concurrent_wrong_passwords_for_one_account_check_no_more_than_th
     assert served.failed_checks("127.0.0.2") == LIMIT
 
 
+@pytest.mark.installation
 def test_served_concurrent_attempts_from_one_address_check_no_more_than_its_rate(served: Served) -> None:
     # Each tried once, and none the test above locked (the server is the module's).
     usernames = [*STAFF[1:], *(f"nobody.{n}" for n in range(ATTEMPTS - 2))]

@@ -5,27 +5,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ketaclinic.fhir import actions as fhir_actions
-from ketaclinic.fhir.tests import fresh_clinic
 from ketaclinic.fhir.tests.charts import chart
 from ketaclinic.patients.models import Patient
 from ketaclinic.treatment.tests.helpers import Clock, midday
 
 if TYPE_CHECKING:
     from conftest import World
-
-# The tests that import into a freshly installed KetaClinic (fresh_clinic.py).
-EMPTY_DATABASE_TESTS = "test_round_trip_empty_database.py"
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start migrating the empty database in the background as soon as it is known that a test will want it
-    (about 35 s of one core, while the suite's own database is made and the other tests run)."""
-    if any(EMPTY_DATABASE_TESTS in item.nodeid for item in session.items):
-        fresh_clinic.template()
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    fresh_clinic.remove_template()
 
 
 @pytest.fixture(autouse=True)

@@ -124,7 +124,7 @@ def test_export_import_into_an_empty_database_and_export_again(
     first = _read(exported)
     assert {r["resourceType"] for r in first} >= {*COMPARED, *NOT_IMPORTED}
 
-    clinic = fresh_clinic.template().fresh(tmp_path / "receiving")
+    clinic = fresh_clinic.fresh(tmp_path / "receiving")
     found = clinic.run("setup", module="ketaclinic.fhir.tests.fresh_clinic")
     assert found.strip() == "found 0 networks, 0 staff, 0 patients"  # really empty
     files = [str(p) for p in sorted(exported.glob("*.ndjson"))]

@@ -25,6 +25,8 @@ from ketaclinic.audit.server import answers
 from ketaclinic.web.management.commands.serve import GRACE_SECONDS, SOCKET_NAME, WRITER_RESTARTS
 from ketaclinic.web.tests.servers import free_port, server_env
 
+pytestmark = pytest.mark.installation
+
 START_SECONDS = 60.0  # Django's start-up twice (writer, workers) on a machine shared with other work
 STOP_SECONDS = 10.0  # what the server promises
 
