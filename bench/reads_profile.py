@@ -33,7 +33,6 @@ os.environ.update(
         "KETACLINIC_LOG_LEVEL": "WARNING",
     }
 )
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 
 
 def seeded() -> dict[str, Any]:
@@ -80,6 +79,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     s = seeded()
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 
     from bench.inprocess import audit_events_encoded_only
 
@@ -117,14 +117,14 @@ def main() -> None:
         best = []
         for _ in range(3):
             started = time.process_time()
-            for i in range(N):
+            for i in range(n):
                 call(i)
-            best.append((time.process_time() - started) / N * 1000)
+            best.append((time.process_time() - started) / n * 1000)
         print(f"{name:40} {min(best):6.2f} ms CPU  ({len(captured)} queries)", flush=True)
         if profile and profile == name:
             prof = cProfile.Profile()
             prof.enable()
-            for i in range(N):
+            for i in range(n):
                 call(i)
             prof.disable()
             stats = pstats.Stats(prof)
