@@ -113,6 +113,28 @@ def test_chair_capacity_one_chair_holds_one_visit_at_a_time() -> None:
     assert result.proven_optimal
 
 
+def test_a_room_holds_dosing_and_talking_visits_one_at_a_time() -> None:
+    # One room, one nurse at ratio 1: the nurses could monitor the esketamine visit, but the integration
+    # visits need the same room, so the room's own capacity still binds (08-12: 2 h + 1 h + 1 h, no more).
+    room = chairs(1, "room")
+    wants = [eske("p0"), *(Want(f"p{i}-int", f"p{i}", VisitKind.INTEGRATION, 60) for i in range(1, 4))]
+    _, result, placed = solve(site(days=[0], closes=12, ratio=1), room, wants)
+    assert result.placed == 3 and result.proven_optimal
+    ordered = sorted(placed, key=lambda v: v.starts_at)
+    assert all(a.ends_at <= b.starts_at for a, b in itertools.pairwise(ordered))
+
+
+def test_each_days_opening_hours_are_a_stretch_of_their_own() -> None:
+    # Monday opens twice (08-12, 13-18): two stretches; Tuesday once.
+    s = site(days=[0, 1])
+    split = {0: ((dt.time(8), dt.time(12)), (dt.time(13), dt.time(18))), 1: ((dt.time(8), dt.time(18)),)}
+    s = Site(s.location, s.zone, split, s.closures, s.prescriber_windows, s.nurse_shifts, s.nurse_ratio)
+    week, result, _ = solve(s, chairs(1), [iv(f"p{i}") for i in range(6)])
+    day = optimiser.SLOTS_PER_DAY
+    assert optimiser.stretches(week) == [(32, 48), (52, 72), (day + 32, day + 72)]
+    assert result.placed == 6  # and the checker in solve() finds none across the midday closure
+
+
 def test_a_visit_takes_only_a_suitable_kind_of_chair() -> None:
     # Therapy rooms only: no IV can be placed, with the reason.
     _, result, _ = solve(site(), chairs(2, "therapy_room"), [iv("p0")])
