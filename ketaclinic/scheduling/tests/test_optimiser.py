@@ -135,6 +135,20 @@ def test_each_days_opening_hours_are_a_stretch_of_their_own() -> None:
     assert result.placed == 6  # and the checker in solve() finds none across the midday closure
 
 
+def test_only_a_dosing_pool_the_nurses_cap_goes_without_its_own_cumulative() -> None:
+    # 12 chairs, at most 12 patients monitored: the chairs' cumulative is implied; the therapy rooms are not
+    # (their visits need no nurse), and neither are 4 chairs when the nurses can watch 12.
+    for count, implied in ((12, True), (4, False)):
+        made = synthetic.week(40, 1, chair_count=count)
+        week = optimiser.build(
+            made.site, made.chairs, made.wants, [], made.week_start, enrolled=made.enrolled
+        )
+        spans = optimiser.stretches(week)
+        assert len(spans) == 5  # Monday to Friday, 08:00-18:00
+        expected = {("chair", b) for b in range(len(spans))} if implied else set()
+        assert optimiser._implied_pools(week, spans) == expected
+
+
 def test_a_visit_takes_only_a_suitable_kind_of_chair() -> None:
     # Therapy rooms only: no IV can be placed, with the reason.
     _, result, _ = solve(site(), chairs(2, "therapy_room"), [iv("p0")])
