@@ -34,7 +34,7 @@ import itertools
 import math
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -53,6 +53,13 @@ NUM_WORKERS = 2
 # time undercounts the cumulatives' propagation here, so one call at 0.1 takes seconds: at 0.02 the second
 # worker tries about five times as many neighbourhoods, worth +0.4 points of gain on the overloaded week.
 LNS_FIRST_DETERMINISTIC_LIMIT = 0.02
+# Two phases. The whole-week model's default search proves an easy week soonest (the normal week in 1.5-3.9
+# CPU seconds against 4-7 for the split model, a replan in 0.5-0.7 against 0.8-0.9), so it runs first; a
+# week not proven by then goes on, hinted with its best, in the model split by stretch, whose neighbourhood
+# searches find far better answers on a hard week (overloaded, 30 CPU s: +2.5-4.8% against +0.8-2.7%).
+FIRST_PHASE_SECONDS = 3.0
+FIRST_PHASE_SHARE = 0.2
+MIN_SECOND_PHASE_SECONDS = 1.0
 
 # Objective weights: a placed visit's weight by what it is, then one point per kept preference.
 WEIGHT_INDUCTION = 50
@@ -487,6 +494,7 @@ class _Vars:
     # Per task with several pools and groups: (group, pool) -> literal.
     group_pool: list[dict[tuple[tuple[int, int], str], cp_model.IntVar]] = field(default_factory=list)
     firsts: list[int] = field(default_factory=list)  # the first slot of each stretch
+    day: dict[int, cp_model.IntVar] = field(default_factory=dict)  # the whole-week model's day variables
 
 
 def _group(firsts: Sequence[int], start: int) -> tuple[int, int]:
@@ -687,6 +695,86 @@ def _model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
     return model, v
 
 
+def _week_model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
+    """The first phase's model: one cumulative per pool and one of the nurses over the whole week, and a day
+    variable per course visit for the gaps."""
+    model = cp_model.CpModel()
+    v = _Vars([], [], [], {}, {})
+    pool_iv: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+    nurse_iv: list[cp_model.IntervalVar] = []
+    patient_iv: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+    objective = []
+    for i, task in enumerate(week.tasks):
+        starts = task.starts or (0,)
+        present = model.new_bool_var(f"p{i}")
+        start = model.new_int_var_from_domain(_domain(starts), f"s{i}")
+        if not task.starts:
+            model.add(present == 0)
+        v.present.append(present)
+        v.start.append(start)
+        choice = {}
+        for pool in task.pools:
+            lit = present if len(task.pools) == 1 else model.new_bool_var(f"c{i}{pool}")
+            choice[pool] = lit
+            pool_iv[pool].append(model.new_optional_fixed_size_interval_var(start, task.size, lit, ""))
+        if len(task.pools) > 1:
+            model.add(sum(choice.values()) == present)
+        v.choice.append(choice)
+        interval = model.new_optional_fixed_size_interval_var(start, task.size, present, f"i{i}")
+        patient_iv[task.want.patient].append(interval)
+        if task.dosing:
+            nurse_iv.append(interval)
+        objective.append(task.weight * present)
+        for name, slots, bonus, store in (
+            ("pref", task.preferred, BONUS_PREFERRED, v.pref),
+            ("usual", task.usual, BONUS_CONTINUITY, v.usual),
+        ):
+            if slots:
+                lit = model.new_bool_var(f"{name}{i}")
+                model.add_linear_expression_in_domain(start, _domain(sorted(slots))).only_enforce_if(lit)
+                model.add_implication(lit, present)
+                store[i] = lit
+                objective.append(bonus * lit)
+    for f in week.fixed:
+        interval = model.new_fixed_size_interval_var(f.start, f.end - f.start, "")
+        if f.pool is not None and f.pool in week.pool_chairs:
+            pool_iv[f.pool].append(interval)
+        if f.dosing:
+            nurse_iv.append(interval)
+        patient_iv[f.visit.patient].append(interval)
+    for pool, intervals in pool_iv.items():
+        model.add_cumulative(intervals, [1] * len(intervals), len(week.pool_chairs[pool]))
+    if nurse_iv:
+        top = max(week.nurse_cap, default=0)
+        blockers, demands = _blockers(model, week.nurse_cap, (0, len(week.nurse_cap)), top)
+        model.add_cumulative([*nurse_iv, *blockers], [1] * len(nurse_iv) + demands, top)
+    for intervals in patient_iv.values():
+        if len(intervals) > 1:
+            model.add_no_overlap(intervals)
+    for a, b, need in week.gaps:
+        model.add_implication(v.present[b], v.present[a])
+        _day_gap(model, week, v, a, b, need)
+    model.maximize(sum(objective))
+    return model, v
+
+
+def _day(model: cp_model.CpModel, v: _Vars, i: int, starts: Sequence[int]) -> cp_model.IntVar:
+    """The visit's day: start // 96 on the wall-clock grid, over only the days it may start on (a tight
+    domain, so the day gaps propagate from the first search step)."""
+    if i not in v.day:
+        days = sorted({s // SLOTS_PER_DAY for s in starts or (0,)})
+        day = model.new_int_var_from_domain(_domain(days), f"d{i}")
+        model.add(v.start[i] >= SLOTS_PER_DAY * day)
+        model.add(v.start[i] <= SLOTS_PER_DAY * day + SLOTS_PER_DAY - 1)
+        v.day[i] = day
+    return v.day[i]
+
+
+def _day_gap(model: cp_model.CpModel, week: Week, v: _Vars, a: int, b: int, need: int) -> None:
+    later, earlier = _day(model, v, b, week.tasks[b].starts), _day(model, v, a, week.tasks[a].starts)
+    model.add(later - earlier >= need).only_enforce_if(v.present[b])
+
+
 def _hint(model: cp_model.CpModel, week: Week, v: _Vars, placements: Mapping[int, Placement]) -> None:
     """A complete hint (every variable): CP-SAT takes it as its first solution without searching."""
     for i, task in enumerate(week.tasks):
@@ -694,13 +782,15 @@ def _hint(model: cp_model.CpModel, week: Week, v: _Vars, placements: Mapping[int
         model.add_hint(v.present[i], p is not None)
         start = p.start if p else (task.starts[0] if task.starts else 0)
         model.add_hint(v.start[i], start)
+        if i in v.day:
+            model.add_hint(v.day[i], start // SLOTS_PER_DAY)
         key = _group(v.firsts, start) if p is not None else None
-        for k, (lit, at, first) in v.groups[i].items():
+        for k, (lit, at, first) in (v.groups[i] if v.groups else {}).items():
             if lit is not v.present[i]:
                 model.add_hint(lit, k == key)
             if at is not v.start[i]:
                 model.add_hint(at, start if k == key else first)
-        for (k, pool), lit in v.group_pool[i].items():
+        for (k, pool), lit in (v.group_pool[i] if v.group_pool else {}).items():
             model.add_hint(lit, k == key and p is not None and p.pool == pool)
         if len(task.pools) > 1:
             for pool, lit in v.choice[i].items():
@@ -737,20 +827,19 @@ def solve(
     greedy_objective = score(week, base)
     use_hint = hint is not None and score(week, hint) >= greedy_objective
     start_from = dict(hint) if hint is not None and use_hint else base
-    model, v = _model(week)
-    _hint(model, week, v, start_from)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = limit
-    solver.parameters.num_workers = NUM_WORKERS
-    solver.parameters.random_seed = seed
-    solver.parameters.lns_initial_deterministic_limit = LNS_FIRST_DETERMINISTIC_LIMIT
-    status = solver.solve(model)
-    best, how, proven = start_from, SOLVER_HINT if use_hint else SOLVER_GREEDY, False
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        found = _read(week, v, solver)
-        proven = status == cp_model.OPTIMAL
-        if score(week, found) >= score(week, start_from):
+    best, how = start_from, SOLVER_HINT if use_hint else SOLVER_GREEDY
+    began_search = time.perf_counter()
+    found, proven, bound = _search(week, _week_model, best, min(limit, _first_phase(limit)), seed)
+    if found is not None and score(week, found) >= score(week, best):
+        best, how = found, SOLVER_CPSAT
+    rest = limit - (time.perf_counter() - began_search)
+    if not proven and rest >= MIN_SECOND_PHASE_SECONDS:
+        found, proven, second_bound = _search(week, _model, best, rest, seed)
+        if found is not None and score(week, found) >= score(week, best):
             best, how = found, SOLVER_CPSAT
+        bounds = [b for b in (bound, second_bound) if b is not None]  # both are bounds: the lower holds
+        bound = min(bounds) if bounds else None
+        proven = proven or (bound is not None and score(week, best) >= bound)
     numbered, lost = number_chairs(week, best)
     result = Result(
         placements=numbered,
@@ -762,9 +851,34 @@ def solve(
         seconds=time.perf_counter() - began,
     )
     result.unplaced = _reasons(week, numbered, lost)
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        result.bound = round(solver.best_objective_bound)
+    result.bound = bound
     return result
+
+
+def _first_phase(limit: float) -> float:
+    return max(FIRST_PHASE_SECONDS, FIRST_PHASE_SHARE * limit)
+
+
+def _search(
+    week: Week,
+    build: Callable[[Week], tuple[cp_model.CpModel, _Vars]],
+    start_from: Mapping[int, Placement],
+    limit: float,
+    seed: int,
+) -> tuple[dict[int, Placement] | None, bool, int | None]:
+    """CP-SAT on one model of the week, hinted: its best placement (None: none found), proven or not, and
+    its bound."""
+    model, v = build(week)
+    _hint(model, week, v, start_from)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = limit
+    solver.parameters.num_workers = NUM_WORKERS
+    solver.parameters.random_seed = seed
+    solver.parameters.lns_initial_deterministic_limit = LNS_FIRST_DETERMINISTIC_LIMIT
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, False, None
+    return _read(week, v, solver), status == cp_model.OPTIMAL, round(solver.best_objective_bound)
 
 
 def _reasons(week: Week, placed: Mapping[int, Placement], lost: set[int]) -> dict[int, str]:

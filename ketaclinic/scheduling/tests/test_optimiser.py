@@ -359,6 +359,20 @@ def test_cpsat_never_worse_than_greedy_on_synthetic_weeks() -> None:
         assert rules.check(optimiser.visits(week, result.placements), resources) == []
 
 
+def test_both_models_of_the_week_keep_every_rule_and_never_fall_below_their_hint() -> None:
+    # The whole-week model (first phase) and the model split by stretch (second phase), each on its own.
+    made = synthetic.week(60, 2, chair_count=4)
+    week = optimiser.build(made.site, made.chairs, made.wants, [], made.week_start, enrolled=made.enrolled)
+    hint = optimiser.greedy(week)
+    resources = rules.Resources({1: made.site}, made.chairs, made.enrolled)
+    for model in (optimiser._week_model, optimiser._model):
+        found, _, bound = optimiser._search(week, model, hint, 1.0, 0)
+        assert found is not None and bound is not None
+        assert bound >= optimiser.score(week, found) >= optimiser.score(week, hint)
+        numbered, _ = optimiser.number_chairs(week, found)
+        assert rules.check(optimiser.visits(week, numbered), resources) == []
+
+
 def test_a_hint_from_the_last_answer_replans_after_a_cancellation() -> None:
     line = benchmark._replan(benchmark.Case("replan", 40, 1.0), seed=1)
     assert line["refusals"] == 0 and line["cpsat_placed"] >= line["greedy_placed"]
