@@ -12,10 +12,12 @@ minute of the day // 15, so a visit's day is `start // 96`). Every hard rule bec
   visit taking exactly one suitable kind; chairs are numbered afterwards by interval colouring;
 - the nurse ratio over time: one cumulative of dosing visits whose capacity follows ratio x nurses on duty
   (fixed blocker intervals fill the gap when fewer nurses are on);
-- both kinds of cumulative are split by stretch of time (`stretches`: a day's opening hours, as no visit
-  runs across a night), each visit choosing one stretch and day; a chair pool that only dosing visits use
-  and that has at least as many chairs as the nurses can ever monitor is left out (the nurse cumulative
-  implies it);
+- CP-SAT searches in two phases (`solve`): first a model with these cumulatives over the whole week, whose
+  default search proves an easy week soonest; then, for a week not proven within FIRST_PHASE_SECONDS, a
+  model with both kinds of cumulative split by stretch of time (`stretches`: a day's opening hours, as no
+  visit runs across a night), each visit choosing one stretch and day, where a chair pool that only dosing
+  visits use and that has at least as many chairs as the nurses can ever monitor is left out (the nurse
+  cumulative implies it): its neighbourhood searches go about three times as far per CPU second;
 - day gaps of the protocol between the consecutive visits of one course (and the course's visits kept),
   a course filling in session order;
 - a patient is in one visit at a time (a NoOverlap per patient, kept visits included).
