@@ -12,6 +12,12 @@ minute of the day // 15, so a visit's day is `start // 96`). Every hard rule bec
   visit taking exactly one suitable kind; chairs are numbered afterwards by interval colouring;
 - the nurse ratio over time: one cumulative of dosing visits whose capacity follows ratio x nurses on duty
   (fixed blocker intervals fill the gap when fewer nurses are on);
+- CP-SAT searches in two phases (`solve`): first a model with these cumulatives over the whole week, whose
+  default search proves an easy week soonest; then, for a week not proven within FIRST_PHASE_SECONDS, a
+  model with both kinds of cumulative split by stretch of time (`stretches`: a day's opening hours, as no
+  visit runs across a night), each visit choosing one stretch and day, where a chair pool that only dosing
+  visits use and that has at least as many chairs as the nurses can ever monitor is left out (the nurse
+  cumulative implies it): its neighbourhood searches go about three times as far per CPU second;
 - day gaps of the protocol between the consecutive visits of one course (and the course's visits kept),
   a course filling in session order;
 - a patient is in one visit at a time (a NoOverlap per patient, kept visits included).
@@ -24,12 +30,13 @@ checker (`rules.check`) re-verifies any result: `visits()` turns a placement bac
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 import math
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -44,6 +51,18 @@ SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
 DEFAULT_TIME_LIMIT_SECONDS = 10.0
 MAX_TIME_LIMIT_SECONDS = 60.0
 NUM_WORKERS = 2
+# CP-SAT's large-neighbourhood searches start with this work limit (its default is 0.1). Its deterministic
+# time undercounts the cumulatives' propagation here, so one call at 0.1 takes seconds: at 0.02 the second
+# worker tries about five times as many neighbourhoods, worth +0.4 points of gain on the overloaded week.
+LNS_FIRST_DETERMINISTIC_LIMIT = 0.02
+# Two phases. The whole-week model's default search proves an easy week soonest (the normal week in 1.5-3.9
+# CPU seconds against 4-7 for the split model, a replan in 0.5-0.7 against 0.8-0.9), so it runs first; a
+# week not proven by then goes on, hinted with its best, in the model split by stretch, whose neighbourhood
+# searches find far better answers on a hard week (overloaded, 30 CPU s: +2.5-4.8% against +0.8-2.7%).
+# A first phase of 3 s proves the normal week and a replan (at most 4 s at load 5 on 2 cores); the second
+# phase's bound joins the first's, so a week it proves is reported proven too.
+FIRST_PHASE_SECONDS = 3.0
+MIN_SECOND_PHASE_SECONDS = 1.0
 
 # Objective weights: a placed visit's weight by what it is, then one point per kept preference.
 WEIGHT_INDUCTION = 50
@@ -471,21 +490,49 @@ class _Vars:
     choice: list[dict[str, cp_model.IntVar]]
     pref: dict[int, cp_model.IntVar]
     usual: dict[int, cp_model.IntVar]
-    day: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    # Per task, its starts grouped by (stretch, day): the group's literal, start variable and first slot.
+    groups: list[dict[tuple[int, int], tuple[cp_model.IntVar, cp_model.IntVar, int]]] = field(
+        default_factory=list
+    )
+    # Per task with several pools and groups: (group, pool) -> literal.
+    group_pool: list[dict[tuple[tuple[int, int], str], cp_model.IntVar]] = field(default_factory=list)
+    firsts: list[int] = field(default_factory=list)  # the first slot of each stretch
+    day: dict[int, cp_model.IntVar] = field(default_factory=dict)  # the whole-week model's day variables
+
+
+def _group(firsts: Sequence[int], start: int) -> tuple[int, int]:
+    """A start's group: its stretch and its day."""
+    return bisect.bisect_right(firsts, start) - 1, start // SLOTS_PER_DAY
 
 
 def _domain(slots: Sequence[int]) -> cp_model.Domain:
     return cp_model.Domain.from_values(list(slots))
 
 
+def stretches(week: Week) -> list[tuple[int, int]]:
+    """The stretches of time wanted visits can fill, [first slot, end): the union of every visit's possible
+    slots, split where no visit can run (nights, a midday closure). No visit runs from one stretch into
+    another, so each stretch has its own cumulatives: CP-SAT's time-tabling then sweeps a day's profile, not
+    the week's, and a visit's start within its stretch has tight bounds."""
+    found: list[tuple[int, int]] = []
+    for a, b in sorted({(s, s + t.size) for t in week.tasks for s in t.starts}):
+        if found and a < found[-1][1]:
+            found[-1] = (found[-1][0], max(found[-1][1], b))
+        else:
+            found.append((a, b))
+    return found
+
+
 def _blockers(
-    model: cp_model.CpModel, caps: Sequence[int], top: int
+    model: cp_model.CpModel, caps: Sequence[int], span: tuple[int, int], top: int
 ) -> tuple[list[cp_model.IntervalVar], list[int]]:
+    """Fixed intervals that lower the capacity `top` to `caps` over the slots of `span`."""
     intervals: list[cp_model.IntervalVar] = []
     demands: list[int] = []
-    run_start = 0
-    for s in range(1, len(caps) + 1):
-        if s == len(caps) or caps[s] != caps[run_start]:
+    lo, hi = span
+    run_start = lo
+    for s in range(lo + 1, hi + 1):
+        if s == hi or caps[s] != caps[run_start]:
             gap = top - caps[run_start]
             if gap > 0:
                 intervals.append(model.new_fixed_size_interval_var(run_start, s - run_start, ""))
@@ -494,7 +541,166 @@ def _blockers(
     return intervals, demands
 
 
+@dataclass
+class _Uses:
+    """The intervals that hold each resource: a pool's chairs and the nurses per stretch, each patient."""
+
+    pool: dict[tuple[str, int], list[cp_model.IntervalVar]] = field(default_factory=lambda: defaultdict(list))
+    nurse: dict[int, list[cp_model.IntervalVar]] = field(default_factory=lambda: defaultdict(list))
+    patient: dict[str, list[cp_model.IntervalVar]] = field(default_factory=lambda: defaultdict(list))
+    implied: set[tuple[str, int]] = field(default_factory=set)  # (pool, stretch) the nurses already cap
+
+
+def _implied_pools(week: Week, spans: Sequence[tuple[int, int]]) -> set[tuple[str, int]]:
+    """The (pool, stretch) whose chairs need no cumulative: only dosing visits use the pool there and the
+    nurses never monitor more patients at once than it has chairs, so the nurse cumulative implies it. One
+    cumulative fewer to propagate is worth +0.3 points of gain at equal CPU on the overloaded week."""
+    firsts = [a for a, _ in spans]
+    undosed = set()
+    for t in week.tasks:
+        if not t.dosing:
+            undosed |= {(pool, _group(firsts, s)[0]) for s in t.starts for pool in t.pools}
+    for f in week.fixed:
+        if f.pool is not None and not f.dosing:
+            undosed |= {(f.pool, b) for b, (lo, hi) in enumerate(spans) if f.start < hi and lo < f.end}
+    return {
+        (pool, b)
+        for pool, chairs in week.pool_chairs.items()
+        for b, (lo, hi) in enumerate(spans)
+        if (pool, b) not in undosed and max(week.nurse_cap[lo:hi]) <= len(chairs)
+    }
+
+
+def _groups(
+    model: cp_model.CpModel, task: Task, present: cp_model.IntVar, start: cp_model.IntVar, firsts: list[int]
+) -> dict[tuple[int, int], tuple[cp_model.IntVar, cp_model.IntVar, int]]:
+    """The task's starts by (stretch, day), each with a literal (exactly one when placed) and a start variable
+    bounded by the group's own slots; a task with one group uses its presence and start."""
+    by_group: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for s in task.starts:
+        by_group[_group(firsts, s)].append(s)
+    if len(by_group) == 1:
+        return {key: (present, start, slots[0]) for key, slots in by_group.items()}
+    groups = {}
+    for key, slots in by_group.items():
+        lit = model.new_bool_var("")
+        at = model.new_int_var_from_domain(_domain(slots), "")
+        model.add(start == at).only_enforce_if(lit)
+        groups[key] = (lit, at, slots[0])
+    if groups:
+        model.add(sum(lit for lit, _, _ in groups.values()) == present)
+    return groups
+
+
+def _task_uses(
+    model: cp_model.CpModel,
+    task: Task,
+    groups: Mapping[tuple[int, int], tuple[cp_model.IntVar, cp_model.IntVar, int]],
+    choice: Mapping[str, cp_model.IntVar],
+    uses: _Uses,
+) -> dict[tuple[tuple[int, int], str], cp_model.IntVar]:
+    """The task's optional intervals in its stretches' pools and nurse cumulatives. With several pools and
+    several groups, a literal per (group, pool) ties the two choices; they are returned for the hint."""
+    both: dict[tuple[tuple[int, int], str], cp_model.IntVar] = {}
+    for key, (lit, at, _) in groups.items():
+        for pool in task.pools:
+            if len(task.pools) == 1:
+                use = lit
+            elif len(groups) == 1:
+                use = choice[pool]
+            else:
+                use = both[(key, pool)] = model.new_bool_var("")
+            if (pool, key[0]) not in uses.implied:
+                interval = model.new_optional_fixed_size_interval_var(at, task.size, use, "")
+                uses.pool[(pool, key[0])].append(interval)
+        if task.dosing:
+            uses.nurse[key[0]].append(model.new_optional_fixed_size_interval_var(at, task.size, lit, ""))
+    if both:
+        for key, (lit, _, _) in groups.items():
+            model.add(sum(both[(key, pool)] for pool in task.pools) == lit)
+        for pool in task.pools:
+            model.add(sum(both[(key, pool)] for key in groups) == choice[pool])
+    return both
+
+
+def _kept_uses(model: cp_model.CpModel, week: Week, spans: Sequence[tuple[int, int]], uses: _Uses) -> None:
+    """A kept visit holds its patient, and within each stretch it overlaps its chair's pool and a nurse."""
+    for f in week.fixed:
+        uses.patient[f.visit.patient].append(model.new_fixed_size_interval_var(f.start, f.end - f.start, ""))
+        for b, (lo, hi) in enumerate(spans):
+            a, z = max(f.start, lo), min(f.end, hi)
+            if a >= z:
+                continue
+            if f.pool is not None and f.pool in week.pool_chairs and (f.pool, b) not in uses.implied:
+                uses.pool[(f.pool, b)].append(model.new_fixed_size_interval_var(a, z - a, ""))
+            if f.dosing:
+                uses.nurse[b].append(model.new_fixed_size_interval_var(a, z - a, ""))
+
+
+def _capacities(model: cp_model.CpModel, week: Week, spans: Sequence[tuple[int, int]], uses: _Uses) -> None:
+    for (pool, _), intervals in uses.pool.items():
+        model.add_cumulative(intervals, [1] * len(intervals), len(week.pool_chairs[pool]))
+    for b, intervals in uses.nurse.items():
+        top = max(week.nurse_cap[spans[b][0] : spans[b][1]])
+        blockers, demands = _blockers(model, week.nurse_cap, spans[b], top)
+        model.add_cumulative([*intervals, *blockers], [1] * len(intervals) + demands, top)
+    for intervals in uses.patient.values():
+        if len(intervals) > 1:
+            model.add_no_overlap(intervals)
+
+
 def _model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
+    model = cp_model.CpModel()
+    v = _Vars([], [], [], {}, {})
+    spans = stretches(week)
+    v.firsts = [a for a, _ in spans]
+    uses = _Uses(implied=_implied_pools(week, spans))
+    day: list[cp_model.LinearExpr] = []  # a task's day, as the sum of its groups' days
+    objective = []
+    for i, task in enumerate(week.tasks):
+        starts = task.starts or (0,)
+        present = model.new_bool_var(f"p{i}")
+        start = model.new_int_var_from_domain(_domain(starts), f"s{i}")
+        if not task.starts:
+            model.add(present == 0)
+        v.present.append(present)
+        v.start.append(start)
+        groups = _groups(model, task, present, start, v.firsts)
+        v.groups.append(groups)
+        day.append(cp_model.LinearExpr.weighted_sum([g[0] for g in groups.values()], [k[1] for k in groups]))
+        choice = {}
+        for pool in task.pools:
+            choice[pool] = present if len(task.pools) == 1 else model.new_bool_var(f"c{i}{pool}")
+        if len(task.pools) > 1:
+            model.add(sum(choice.values()) == present)
+        v.choice.append(choice)
+        v.group_pool.append(_task_uses(model, task, groups, choice, uses))
+        uses.patient[task.want.patient].append(
+            model.new_optional_fixed_size_interval_var(start, task.size, present, f"i{i}")
+        )
+        objective.append(task.weight * present)
+        for name, slots, bonus, store in (
+            ("pref", task.preferred, BONUS_PREFERRED, v.pref),
+            ("usual", task.usual, BONUS_CONTINUITY, v.usual),
+        ):
+            if slots:
+                lit = model.new_bool_var(f"{name}{i}")
+                model.add_linear_expression_in_domain(start, _domain(sorted(slots))).only_enforce_if(lit)
+                model.add_implication(lit, present)
+                store[i] = lit
+                objective.append(bonus * lit)
+    _kept_uses(model, week, spans, uses)
+    _capacities(model, week, spans, uses)
+    for a, b, need in week.gaps:
+        model.add_implication(v.present[b], v.present[a])
+        model.add(day[b] - day[a] >= need).only_enforce_if(v.present[b])
+    model.maximize(sum(objective))
+    return model, v
+
+
+def _week_model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
+    """The first phase's model: one cumulative per pool and one of the nurses over the whole week, and a day
+    variable per course visit for the gaps."""
     model = cp_model.CpModel()
     v = _Vars([], [], [], {}, {})
     pool_iv: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
@@ -542,8 +748,8 @@ def _model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
     for pool, intervals in pool_iv.items():
         model.add_cumulative(intervals, [1] * len(intervals), len(week.pool_chairs[pool]))
     if nurse_iv:
-        top = max(week.nurse_cap) if week.nurse_cap else 0
-        blockers, demands = _blockers(model, week.nurse_cap, top)
+        top = max(week.nurse_cap, default=0)
+        blockers, demands = _blockers(model, week.nurse_cap, (0, len(week.nurse_cap)), top)
         model.add_cumulative([*nurse_iv, *blockers], [1] * len(nurse_iv) + demands, top)
     for intervals in patient_iv.values():
         if len(intervals) > 1:
@@ -573,13 +779,22 @@ def _day_gap(model: cp_model.CpModel, week: Week, v: _Vars, a: int, b: int, need
 
 
 def _hint(model: cp_model.CpModel, week: Week, v: _Vars, placements: Mapping[int, Placement]) -> None:
+    """A complete hint (every variable): CP-SAT takes it as its first solution without searching."""
     for i, task in enumerate(week.tasks):
         p = placements.get(i)
         model.add_hint(v.present[i], p is not None)
         start = p.start if p else (task.starts[0] if task.starts else 0)
         model.add_hint(v.start[i], start)
-        if i in v.day:  # a complete hint: CP-SAT takes it as its first solution without searching
+        if i in v.day:
             model.add_hint(v.day[i], start // SLOTS_PER_DAY)
+        key = _group(v.firsts, start) if p is not None else None
+        for k, (lit, at, first) in (v.groups[i] if v.groups else {}).items():
+            if lit is not v.present[i]:
+                model.add_hint(lit, k == key)
+            if at is not v.start[i]:
+                model.add_hint(at, start if k == key else first)
+        for (k, pool), lit in (v.group_pool[i] if v.group_pool else {}).items():
+            model.add_hint(lit, k == key and p is not None and p.pool == pool)
         if len(task.pools) > 1:
             for pool, lit in v.choice[i].items():
                 model.add_hint(lit, p is not None and p.pool == pool)
@@ -615,19 +830,19 @@ def solve(
     greedy_objective = score(week, base)
     use_hint = hint is not None and score(week, hint) >= greedy_objective
     start_from = dict(hint) if hint is not None and use_hint else base
-    model, v = _model(week)
-    _hint(model, week, v, start_from)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = limit
-    solver.parameters.num_workers = NUM_WORKERS
-    solver.parameters.random_seed = seed
-    status = solver.solve(model)
-    best, how, proven = start_from, SOLVER_HINT if use_hint else SOLVER_GREEDY, False
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        found = _read(week, v, solver)
-        proven = status == cp_model.OPTIMAL
-        if score(week, found) >= score(week, start_from):
+    best, how = start_from, SOLVER_HINT if use_hint else SOLVER_GREEDY
+    began_search = time.perf_counter()
+    found, proven, bound = _search(week, _week_model, best, min(limit, FIRST_PHASE_SECONDS), seed)
+    if found is not None and score(week, found) >= score(week, best):
+        best, how = found, SOLVER_CPSAT
+    rest = limit - (time.perf_counter() - began_search)
+    if not proven and rest >= MIN_SECOND_PHASE_SECONDS:
+        found, proven, second_bound = _search(week, _model, best, rest, seed)
+        if found is not None and score(week, found) >= score(week, best):
             best, how = found, SOLVER_CPSAT
+        bounds = [b for b in (bound, second_bound) if b is not None]  # both are bounds: the lower holds
+        bound = min(bounds) if bounds else None
+        proven = proven or (bound is not None and score(week, best) >= bound)
     numbered, lost = number_chairs(week, best)
     result = Result(
         placements=numbered,
@@ -639,9 +854,30 @@ def solve(
         seconds=time.perf_counter() - began,
     )
     result.unplaced = _reasons(week, numbered, lost)
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        result.bound = round(solver.best_objective_bound)
+    result.bound = bound
     return result
+
+
+def _search(
+    week: Week,
+    build: Callable[[Week], tuple[cp_model.CpModel, _Vars]],
+    start_from: Mapping[int, Placement],
+    limit: float,
+    seed: int,
+) -> tuple[dict[int, Placement] | None, bool, int | None]:
+    """CP-SAT on one model of the week, hinted: its best placement (None: none found), proven or not, and
+    its bound."""
+    model, v = build(week)
+    _hint(model, week, v, start_from)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = limit
+    solver.parameters.num_workers = NUM_WORKERS
+    solver.parameters.random_seed = seed
+    solver.parameters.lns_initial_deterministic_limit = LNS_FIRST_DETERMINISTIC_LIMIT
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, False, None
+    return _read(week, v, solver), status == cp_model.OPTIMAL, round(solver.best_objective_bound)
 
 
 def _reasons(week: Week, placed: Mapping[int, Placement], lost: set[int]) -> dict[int, str]:

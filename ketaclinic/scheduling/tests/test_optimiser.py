@@ -113,6 +113,42 @@ def test_chair_capacity_one_chair_holds_one_visit_at_a_time() -> None:
     assert result.proven_optimal
 
 
+def test_a_room_holds_dosing_and_talking_visits_one_at_a_time() -> None:
+    # One room, one nurse at ratio 1: the nurses could monitor the esketamine visit, but the integration
+    # visits need the same room, so the room's own capacity still binds (08-12: 2 h + 1 h + 1 h, no more).
+    room = chairs(1, "room")
+    wants = [eske("p0"), *(Want(f"p{i}-int", f"p{i}", VisitKind.INTEGRATION, 60) for i in range(1, 4))]
+    _, result, placed = solve(site(days=[0], closes=12, ratio=1), room, wants)
+    assert result.placed == 3 and result.proven_optimal
+    ordered = sorted(placed, key=lambda v: v.starts_at)
+    assert all(a.ends_at <= b.starts_at for a, b in itertools.pairwise(ordered))
+
+
+def test_each_days_opening_hours_are_a_stretch_of_their_own() -> None:
+    # Monday opens twice (08-12, 13-18): two stretches; Tuesday once.
+    s = site(days=[0, 1])
+    split = {0: ((dt.time(8), dt.time(12)), (dt.time(13), dt.time(18))), 1: ((dt.time(8), dt.time(18)),)}
+    s = Site(s.location, s.zone, split, s.closures, s.prescriber_windows, s.nurse_shifts, s.nurse_ratio)
+    week, result, _ = solve(s, chairs(1), [iv(f"p{i}") for i in range(6)])
+    day = optimiser.SLOTS_PER_DAY
+    assert optimiser.stretches(week) == [(32, 48), (52, 72), (day + 32, day + 72)]
+    assert result.placed == 6  # and the checker in solve() finds none across the midday closure
+
+
+def test_only_a_dosing_pool_the_nurses_cap_goes_without_its_own_cumulative() -> None:
+    # 12 chairs, at most 12 patients monitored: the chairs' cumulative is implied; the therapy rooms are not
+    # (their visits need no nurse), and neither are 4 chairs when the nurses can watch 12.
+    for count, implied in ((12, True), (4, False)):
+        made = synthetic.week(40, 1, chair_count=count)
+        week = optimiser.build(
+            made.site, made.chairs, made.wants, [], made.week_start, enrolled=made.enrolled
+        )
+        spans = optimiser.stretches(week)
+        assert len(spans) == 5  # Monday to Friday, 08:00-18:00
+        expected = {("chair", b) for b in range(len(spans))} if implied else set()
+        assert optimiser._implied_pools(week, spans) == expected
+
+
 def test_a_visit_takes_only_a_suitable_kind_of_chair() -> None:
     # Therapy rooms only: no IV can be placed, with the reason.
     _, result, _ = solve(site(), chairs(2, "therapy_room"), [iv("p0")])
@@ -321,6 +357,20 @@ def test_cpsat_never_worse_than_greedy_on_synthetic_weeks() -> None:
         assert result.objective >= best_greedy == result.greedy_objective
         resources = rules.Resources({1: made.site}, made.chairs, made.enrolled)
         assert rules.check(optimiser.visits(week, result.placements), resources) == []
+
+
+def test_both_models_of_the_week_keep_every_rule_and_never_fall_below_their_hint() -> None:
+    # The whole-week model (first phase) and the model split by stretch (second phase), each on its own.
+    made = synthetic.week(60, 2, chair_count=4)
+    week = optimiser.build(made.site, made.chairs, made.wants, [], made.week_start, enrolled=made.enrolled)
+    hint = optimiser.greedy(week)
+    resources = rules.Resources({1: made.site}, made.chairs, made.enrolled)
+    for model in (optimiser._week_model, optimiser._model):
+        found, _, bound = optimiser._search(week, model, hint, 1.0, 0)
+        assert found is not None and bound is not None
+        assert bound >= optimiser.score(week, found) >= optimiser.score(week, hint)
+        numbered, _ = optimiser.number_chairs(week, found)
+        assert rules.check(optimiser.visits(week, numbered), resources) == []
 
 
 def test_a_hint_from_the_last_answer_replans_after_a_cancellation() -> None:
