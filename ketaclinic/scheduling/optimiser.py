@@ -679,16 +679,7 @@ def _model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
             model.new_optional_fixed_size_interval_var(start, task.size, present, f"i{i}")
         )
         objective.append(task.weight * present)
-        for name, slots, bonus, store in (
-            ("pref", task.preferred, BONUS_PREFERRED, v.pref),
-            ("usual", task.usual, BONUS_CONTINUITY, v.usual),
-        ):
-            if slots:
-                lit = model.new_bool_var(f"{name}{i}")
-                model.add_linear_expression_in_domain(start, _domain(sorted(slots))).only_enforce_if(lit)
-                model.add_implication(lit, present)
-                store[i] = lit
-                objective.append(bonus * lit)
+        objective += _preferences(model, v, i, task, start, present)
     _kept_uses(model, week, spans, uses)
     _capacities(model, week, spans, uses)
     for a, b, need in week.gaps:
@@ -696,6 +687,25 @@ def _model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
         model.add(day[b] - day[a] >= need).only_enforce_if(v.present[b])
     model.maximize(sum(objective))
     return model, v
+
+
+def _preferences(
+    model: cp_model.CpModel, v: _Vars, i: int, task: Task, start: cp_model.IntVar, present: cp_model.IntVar
+) -> list[cp_model.LinearExpr]:
+    """The objective's bonuses of visit i: a literal for a preferred start and one for the usual time of
+    day, each true only if the visit is placed there (kept in v.pref and v.usual for the hint)."""
+    bonuses: list[cp_model.LinearExpr] = []
+    for name, slots, bonus, store in (
+        ("pref", task.preferred, BONUS_PREFERRED, v.pref),
+        ("usual", task.usual, BONUS_CONTINUITY, v.usual),
+    ):
+        if slots:
+            lit = model.new_bool_var(f"{name}{i}")
+            model.add_linear_expression_in_domain(start, _domain(sorted(slots))).only_enforce_if(lit)
+            model.add_implication(lit, present)
+            store[i] = lit
+            bonuses.append(bonus * lit)
+    return bonuses
 
 
 def _week_model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
@@ -728,16 +738,7 @@ def _week_model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
         if task.dosing:
             nurse_iv.append(interval)
         objective.append(task.weight * present)
-        for name, slots, bonus, store in (
-            ("pref", task.preferred, BONUS_PREFERRED, v.pref),
-            ("usual", task.usual, BONUS_CONTINUITY, v.usual),
-        ):
-            if slots:
-                lit = model.new_bool_var(f"{name}{i}")
-                model.add_linear_expression_in_domain(start, _domain(sorted(slots))).only_enforce_if(lit)
-                model.add_implication(lit, present)
-                store[i] = lit
-                objective.append(bonus * lit)
+        objective += _preferences(model, v, i, task, start, present)
     for f in week.fixed:
         interval = model.new_fixed_size_interval_var(f.start, f.end - f.start, "")
         if f.pool is not None and f.pool in week.pool_chairs:
