@@ -658,13 +658,7 @@ def _model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
     day: list[cp_model.LinearExpr] = []  # a task's day, as the sum of its groups' days
     objective = []
     for i, task in enumerate(week.tasks):
-        starts = task.starts or (0,)
-        present = model.new_bool_var(f"p{i}")
-        start = model.new_int_var_from_domain(_domain(starts), f"s{i}")
-        if not task.starts:
-            model.add(present == 0)
-        v.present.append(present)
-        v.start.append(start)
+        present, start = _visit(model, v, i, task)
         groups = _groups(model, task, present, start, v.firsts)
         v.groups.append(groups)
         day.append(cp_model.LinearExpr.weighted_sum([g[0] for g in groups.values()], [k[1] for k in groups]))
@@ -687,6 +681,17 @@ def _model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
         model.add(day[b] - day[a] >= need).only_enforce_if(v.present[b])
     model.maximize(sum(objective))
     return model, v
+
+
+def _visit(model: cp_model.CpModel, v: _Vars, i: int, task: Task) -> tuple[cp_model.IntVar, cp_model.IntVar]:
+    """Visit i's presence and start (kept in v.present and v.start); absent when it has no start."""
+    present = model.new_bool_var(f"p{i}")
+    start = model.new_int_var_from_domain(_domain(task.starts or (0,)), f"s{i}")
+    if not task.starts:
+        model.add(present == 0)
+    v.present.append(present)
+    v.start.append(start)
+    return present, start
 
 
 def _preferences(
@@ -718,13 +723,7 @@ def _week_model(week: Week) -> tuple[cp_model.CpModel, _Vars]:
     patient_iv: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
     objective = []
     for i, task in enumerate(week.tasks):
-        starts = task.starts or (0,)
-        present = model.new_bool_var(f"p{i}")
-        start = model.new_int_var_from_domain(_domain(starts), f"s{i}")
-        if not task.starts:
-            model.add(present == 0)
-        v.present.append(present)
-        v.start.append(start)
+        present, start = _visit(model, v, i, task)
         choice = {}
         for pool in task.pools:
             lit = present if len(task.pools) == 1 else model.new_bool_var(f"c{i}{pool}")
