@@ -193,9 +193,10 @@ def _field(model: type[models.Model], name: str) -> Any:
 
 
 # The filters fetch() understands: `name=value` (equality; None is IS NULL), `name__ne=value` (not
-# equal, as the ORM's exclude(): a NULL column counts as different) and `name__in=[...]` (one of a
-# non-empty list, for a page of patients). Nothing else: no joins, no ranges.
-_LOOKUPS = ("", "ne", "in")
+# equal, as the ORM's exclude(): a NULL column counts as different), `name__in=[...]` (one of a
+# non-empty list, for a page of patients) and `name__lte=value` (at most, as the ORM's __lte: a NULL
+# column is never at most anything; the value may not be None). Nothing else: no joins.
+_LOOKUPS = ("", "ne", "in", "lte")
 
 
 def _shape(key: str, value: Any) -> int:
@@ -220,7 +221,8 @@ def _select(
         name, _, lookup = key.partition("__")
         if lookup not in _LOOKUPS:
             raise ValueError(
-                f"fastload: {model.__name__} filter {key!r}: only equality, __ne and __in are supported"
+                f"fastload: {model.__name__} filter {key!r}: "
+                "only equality, __ne, __in and __lte are supported"
             )
         try:
             field = _field(model, name)
@@ -234,10 +236,14 @@ def _select(
             clauses.append(f"{column} IN ({', '.join(['%s'] * shape)})")
             continue
         if shape < 0:
+            if lookup == "lte":
+                raise ValueError(f"fastload: {model.__name__} filter {key!r} needs a value, not None")
             clauses.append(f"{column} IS NOT NULL" if lookup else f"{column} IS NULL")
             continue
         fields.append(field)
-        if not lookup:
+        if lookup == "lte":
+            clauses.append(f"{column} <= %s")
+        elif not lookup:
             clauses.append(f"{column} = %s")
         elif field.null:
             clauses.append(f"({column} <> %s OR {column} IS NULL)")

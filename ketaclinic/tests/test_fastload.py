@@ -377,6 +377,16 @@ def test_filters_mean_what_the_orm_means(world: World) -> None:
     assert ids(fastload.fetch(SubstanceUse, patient__in=[p.pk for p in some], status="active")) == ids(
         SubstanceUse.objects.filter(patient__in=some, status="active")
     )
+    # __lte is the ORM's __lte, on dates and on moments alike
+    assert ids(fastload.fetch(SubstanceUse, patient=patient, last_used_on__lte=cut)) == ids(
+        SubstanceUse.objects.filter(patient=patient, last_used_on__lte=cut)
+    )
+    first = AuditEvent.objects.order_by("occurred_at")[0].occurred_at
+    for moment in (first, first - dt.timedelta(microseconds=1), first + dt.timedelta(seconds=1)):
+        earlier = fastload.fetch(AuditEvent, occurred_at__lte=moment)
+        assert ids(earlier) == ids(AuditEvent.objects.filter(occurred_at__lte=moment))
+    assert fastload.fetch(AuditEvent, occurred_at__lte=first)
+    assert not fastload.fetch(AuditEvent, occurred_at__lte=first - dt.timedelta(microseconds=1))
     # descending order, limit and offset
     orm_order = list(BodyMeasurement.objects.order_by("-measured_on", "-created_at", "id")[1:3])
     got = fastload.fetch(BodyMeasurement, order_by=("-measured_on", "-created_at", "id"), limit=2, offset=1)
@@ -422,10 +432,11 @@ def test_held_rows_answer_the_related_manager_without_a_query(world: World) -> N
 @pytest.mark.parametrize(
     ("filters", "message"),
     [
-        ({"mrn__icontains": "x"}, "only equality, __ne and __in"),
+        ({"mrn__icontains": "x"}, "only equality, __ne, __in and __lte"),
         ({"mrn__in": []}, "needs a non-empty list"),
         ({"mrn__in": "KC-000001"}, "needs a non-empty list"),
-        ({"location__name": "North"}, "only equality, __ne and __in"),
+        ({"location__name": "North"}, "only equality, __ne, __in and __lte"),
+        ({"date_of_birth__lte": None}, "needs a value, not None"),
         ({"nickname": "x"}, "has no field 'nickname'"),
         ({"measurements": 1}, "is not a column"),
     ],
