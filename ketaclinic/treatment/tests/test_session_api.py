@@ -501,3 +501,50 @@ def test_im_ketamine_readings_follow_the_location_policy(world: World, clock: Cl
     assert dt.datetime.fromisoformat(due["due_at"]) == given + dt.timedelta(minutes=20)
     clock.advance(minutes=25)
     assert api.get(base).json()["next_vitals"]["overdue"] is True
+
+
+def test_a_reading_reads_the_same_few_earlier_ones_however_long_the_flowsheet(
+    world: World, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The time point and the pre-dose reading come from the scheduled readings and the latest one at or
+    before the dose, whatever its time point; any-time readings after the dose are not read again."""
+    from ketaclinic import fastload
+    from ketaclinic.clinical.vitals import RULE_ALERT_BP_RISE
+
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    session = ready_to_dose(plan, world.user("nurse.north"), clock, systolic=128)  # 128/80 at pre_dose
+    api = world.api("nurse.north")
+    base = f"/api/v1/sessions/{session.pk}"
+    reading: dict[str, Any] = {"heart_rate_bpm": 72, "spo2_percent": 98}
+    usual = {**reading, "systolic_mmhg": 125, "diastolic_mmhg": 78}
+    # Charted by hand as "any time", before the dose: it is the latest pre-dose reading.
+    clock.advance(minutes=2)
+    early = {**reading, "taken_at": iso(clock.now), "systolic_mmhg": 120, "diastolic_mmhg": 75}
+    assert _post(api, f"{base}/vitals", {**early, "time_point": "any_time"}).status_code == 201
+    dose = {"amount_mg": "56", "lot_number": "ESK-1", "started_at": iso(clock.advance(minutes=1))}
+    assert _post(api, f"{base}/doses", dose).status_code == 201
+
+    read: list[int] = []
+    fetch = fastload.fetch
+
+    def counted(model: Any, **kwargs: Any) -> Any:
+        rows = fetch(model, **kwargs)
+        read.append(len(rows) if model is VitalSigns else 0)
+        return rows
+
+    monkeypatch.setattr(fastload, "fetch", counted)
+    rows_read = []
+    for _ in range(25):  # any-time readings before the 40-minute one falls due
+        read.clear()
+        answer = _post(api, f"{base}/vitals", {**usual, "taken_at": iso(clock.advance(minutes=1))}).json()
+        assert answer["time_point"] == "any_time" and answer["alerts"] == []
+        rows_read.append(sum(read))
+    assert rows_read[1] == rows_read[-1], rows_read
+
+    clock.advance(minutes=16)  # 40 minutes after the dose
+    late = {**reading, "taken_at": iso(clock.now), "systolic_mmhg": 160, "diastolic_mmhg": 100}
+    answer = _post(api, f"{base}/vitals", late).json()
+    assert answer["time_point"] == "post_dose"
+    # A rise of 40/25 over the any-time 120/75, which is later than the scheduled 128/80 (a rise of 32/20).
+    assert RULE_ALERT_BP_RISE.id in [a["rule_id"] for a in answer["alerts"]]
