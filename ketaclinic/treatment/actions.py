@@ -645,11 +645,9 @@ def do_record_predose_check(
 # --- Vitals and alerts ------------------------------------------------------------------------------------
 
 
-def predose_reading(session: TreatmentSession, readings: list[VitalSigns] | None = None) -> VitalSigns | None:
-    """The latest reading before the dose (or the latest so far, when no dose is given yet). `readings`: the
-    session's readings in time order, when the caller has them already."""
-    if readings is None:
-        readings = list(session.vitals.order_by("taken_at", "pk"))
+def predose_reading(session: TreatmentSession, readings: list[VitalSigns]) -> VitalSigns | None:
+    """The latest of `readings` (the session's, in time order) at or before the dose, or the latest so far
+    when no dose is given yet."""
     started = first_dose_at(session)
     before = [r for r in readings if started is None or r.taken_at <= started]
     return before[-1] if before else None

@@ -92,7 +92,10 @@ def _check_reads(environment: Environment) -> None:
         # Names a template sets itself inside a condition are counted as read by the analysis above.
         allowed |= {n.name for n in parsed.find_all(nodes.Name) if n.ctx == "store"}
         allowed |= {m.name for m in parsed.find_all(nodes.Macro)}
-        names += [n for n in meta.find_referenced_templates(parsed) if n is not None]
+        included = list(meta.find_referenced_templates(parsed))
+        if None in included:  # an include whose name is computed: its reads cannot be known here
+            raise RuntimeError(f"{TEMPLATE} includes a template by a computed name, which cannot be checked")
+        names += [n for n in included if n is not None]
     if read - allowed:
         raise RuntimeError(f"{TEMPLATE} reads {sorted(read - allowed)}, which a kept bar cannot depend on")
     _checked.add(id(environment))

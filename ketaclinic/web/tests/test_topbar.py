@@ -108,5 +108,19 @@ def test_a_bar_template_that_reads_anything_else_is_refused() -> None:
         topbar._check_reads(env)
 
 
+def test_a_bar_template_that_includes_by_a_computed_name_is_refused() -> None:
+    env = Environment(
+        loader=DictLoader(
+            {
+                topbar.TEMPLATE: '{% if nav is defined %}{% include "extra" ~ ".html" %}{% endif %}',
+                "extra.html": "{{ request.user.email }}",
+            }
+        ),
+        autoescape=True,
+    )
+    with pytest.raises(RuntimeError, match="computed name"):
+        topbar._check_reads(env)
+
+
 def test_the_real_bar_reads_only_what_it_is_kept_by() -> None:
     topbar._check_reads(engines["jinja2"].env)  # type: ignore[attr-defined]
