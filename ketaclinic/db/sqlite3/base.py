@@ -15,6 +15,12 @@ that waits longer than the database's `timeout` gets the error SQLite gives then
 
 An in-memory database (the tests' own) has no file to lock beside it; it is served as Django serves it.
 
+A transaction may also begin late (`DatabaseWrapper.deferred_begin`): the outermost atomic block sends no
+BEGIN, its reads run as they would outside it, and the lock and BEGIN IMMEDIATE come before its first
+statement that is not a SELECT (a write, or a savepoint: an inner atomic block). The idempotency hook uses
+this to claim a request's key as the transaction's first write, so that a keyed request's reads wait for
+no one (ketaclinic/idempotency/hook.py).
+
 Its cursors also keep each statement's SQLite form: see QmarkKeptCursor.
 """
 
@@ -24,6 +30,8 @@ import fcntl
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -82,6 +90,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._writer_fd: int | None = None
         self._writer_held = False
         self._process_held: threading.Lock | None = None
+        # deferred_begin: what to run once the transaction has begun, kept from the atomic block's start
+        # (self._defer) until its first write (self._pending); None when nothing waits.
+        self._defer: Callable[[], None] | None = None
+        self._pending: Callable[[], None] | None = None
 
     def create_cursor(self, name: Any = None) -> Any:
         return self.connection.cursor(factory=QmarkKeptCursor)
@@ -128,7 +140,48 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._writer_held = False
         self._let_process_lock_go()
 
+    @contextmanager
+    def deferred_begin(self, on_begin: Callable[[], None]) -> Iterator[None]:
+        """Within this block, the next outermost atomic block begins its transaction late: before its first
+        statement that is not a SELECT, or at begin_deferred(). Then, holding the write lock, on_begin()
+        runs first; what it raises unwinds from that statement. Until then the block's reads run in
+        autocommit, each seeing what is committed, as they would outside it.
+
+        An atomic block inside another (a savepoint) is not deferred: `is_deferred()` then says False, and
+        on_begin is never called. Leave this block only after the atomic block has ended."""
+        self._defer = on_begin
+        with self.execute_wrapper(self._begin_before_write):
+            try:
+                yield
+            finally:
+                self._defer = None
+
+    def is_deferred(self) -> bool:
+        """The transaction has not begun yet: no write lock, no BEGIN."""
+        return self._pending is not None
+
+    def begin_deferred(self) -> None:
+        """Begin a deferred transaction now (nothing when it has begun, or none waits)."""
+        on_begin, self._pending = self._pending, None
+        if on_begin is None:
+            return
+        self._take_writer_lock()
+        try:
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]  # Django's own, untyped
+        except BaseException:
+            self._let_writer_lock_go()
+            raise
+        on_begin()
+
+    def _begin_before_write(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if self._pending is not None and not _reads_only(sql):
+            self.begin_deferred()
+        return execute(sql, params, many, context)
+
     def _start_transaction_under_autocommit(self) -> None:
+        if self._defer is not None:
+            self._pending, self._defer = self._defer, None
+            return
         self._take_writer_lock()
         try:
             super()._start_transaction_under_autocommit()  # type: ignore[misc]  # Django's own, untyped
@@ -137,18 +190,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
             raise
 
     def _commit(self) -> Any:
+        self._pending = None  # never begun: nothing to commit (sqlite3's commit does nothing then)
         try:
             return super()._commit()  # type: ignore[misc]  # Django's own, untyped
         finally:
             self._let_writer_lock_go()
 
     def _rollback(self) -> Any:
+        self._pending = None
         try:
             return super()._rollback()  # type: ignore[misc]  # Django's own, untyped
         finally:
             self._let_writer_lock_go()
 
     def _close(self) -> Any:
+        self._pending = None
         try:
             return super()._close()  # type: ignore[misc]  # Django's own, untyped
         finally:
@@ -156,3 +212,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             if self._writer_fd is not None:
                 os.close(self._writer_fd)
                 self._writer_fd = None
+
+
+def _reads_only(sql: str) -> bool:
+    """A SELECT: a statement a deferred transaction may run before it begins. Anything else (a write, a
+    savepoint, a WITH that may write, a PRAGMA) begins it first."""
+    return sql.lstrip()[:6].upper() == "SELECT"
