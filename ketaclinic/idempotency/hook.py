@@ -12,10 +12,15 @@ each. A keyed POST then runs as follows (`answer`):
   that answer again (`Idempotent-Replayed: true`), the same key with another request a 422. A 4xx answer
   is not kept (nothing was written; a retry runs again). A 5xx rolls back everything the request did, so a
   retry with the same key runs once more from nothing.
+
+On SQLite the transaction begins late, at the operation's first write, and the key is claimed first thing
+then (`_once`): the operation's reads (access, validation) run before it, outside the one write lock, as
+they do without a key.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable
 from functools import partial, wraps
@@ -23,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
 from ninja import NinjaAPI
@@ -84,6 +89,19 @@ def answer(
     return response
 
 
+class _Repeated(BaseException):
+    """The key was found taken when the transaction began: the stored answer is to be replayed.
+
+    Raised from the operation's first write (on SQLite, where the claim comes then), it unwinds the
+    operation to `_once`, every atomic block rolling back on the way. A BaseException, as GeneratorExit
+    is, so that no `except Exception` in an action or in the API's error handling takes it for a failure.
+    """
+
+    def __init__(self, row: IdempotencyKey) -> None:
+        super().__init__()
+        self.row = row
+
+
 def _once(
     request: HttpRequest,
     api: NinjaAPI,
@@ -92,11 +110,34 @@ def _once(
     key: str,
     digest: str,
 ) -> HttpResponseBase:
-    with transaction.atomic():
+    def claim() -> None:
         stored = store.claim(user, key, digest, timezone.now(), getattr(request, "request_id", ""))
         if stored is not None:
-            return _replayed(request, api, user, stored, digest)
+            raise _Repeated(stored)
+
+    # On SQLite the claim waits for the operation's first write (ketaclinic/db/sqlite3/base.py): from the
+    # claim to the commit the request holds the database's one write lock, which every other write waits
+    # for. A retry sent while the first is still running still finds its claim, once that commits: the
+    # claim is the first statement of every keyed transaction. A retry whose operation is refused before
+    # any write (the first one's change makes it a duplicate) claims after it, and replays all the same.
+    deferred = getattr(connection, "deferred_begin", None)
+    try:
+        with deferred(claim) if deferred is not None else contextlib.nullcontext():
+            return _claimed(call, user, key, claim)
+    except _Repeated as repeated:
+        return _replayed(request, api, user, repeated.row, digest)
+
+
+def _claimed(
+    call: Callable[[], HttpResponseBase], user: Any, key: str, claim: Callable[[], None]
+) -> HttpResponseBase:
+    with transaction.atomic():
+        if not _deferred():
+            claim()  # PostgreSQL, or a transaction inside another: the claim first, as it begins
         response = call()
+        # An operation that wrote nothing has not begun the transaction yet: the fill or the release below
+        # is its first write, and claims the key before it (a repeat refused before any write replays).
+        # A failure writes nothing more, and nothing was claimed.
         if response.status_code >= 500:
             transaction.set_rollback(True)  # nothing of a failed request stays, its key included
         elif 200 <= response.status_code < 300 and isinstance(response, HttpResponse):
@@ -104,6 +145,11 @@ def _once(
         else:
             store.release(user, key)  # a refusal changed nothing: the same request may run again
         return response
+
+
+def _deferred() -> bool:
+    is_deferred = getattr(connection, "is_deferred", None)
+    return bool(is_deferred is not None and is_deferred())
 
 
 def _replayed(
