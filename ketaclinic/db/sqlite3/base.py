@@ -165,12 +165,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         on_begin, self._pending = self._pending, None
         if on_begin is None:
             return
-        self._take_writer_lock()
-        try:
-            super()._start_transaction_under_autocommit()  # type: ignore[misc]  # Django's own, untyped
-        except BaseException:
-            self._let_writer_lock_go()
-            raise
+        self._begin_holding_the_lock()
         on_begin()
 
     def _begin_before_write(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
@@ -182,6 +177,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self._defer is not None:
             self._pending, self._defer = self._defer, None
             return
+        self._begin_holding_the_lock()
+
+    def _begin_holding_the_lock(self) -> None:
         self._take_writer_lock()
         try:
             super()._start_transaction_under_autocommit()  # type: ignore[misc]  # Django's own, untyped

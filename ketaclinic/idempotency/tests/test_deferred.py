@@ -10,7 +10,6 @@ savepoint, and nothing begins late. On PostgreSQL the same tests check the claim
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,7 @@ from ketaclinic.idempotency import hook
 from ketaclinic.idempotency.keys import HEADER, REPLAYED_HEADER
 from ketaclinic.idempotency.models import IdempotencyKey
 from ketaclinic.treatment.models import VitalSigns
-from ketaclinic.treatment.tests.helpers import Clock, checked_in, iso, midday, plan_today
+from ketaclinic.treatment.tests.helpers import Clock, checked_in, midday, plan_today, vitals
 
 if TYPE_CHECKING:
     from conftest import World
@@ -143,18 +142,12 @@ def test_a_keyed_reading_reads_before_the_lock_and_claims_its_key_first_under_it
     plan = plan_today(world.patient("north"), world.user("prescriber.north"))
     session = checked_in(plan, world.user("nurse.north"))
     nurse = world.api("nurse.north")
-    reading = {
-        "taken_at": iso(clock.now),
-        "systolic_mmhg": 120,
-        "diastolic_mmhg": 80,
-        "heart_rate_bpm": 70,
-        "spo2_percent": 98,
-    }
+    reading = vitals(clock.now).model_dump_json()
 
     def post() -> Any:
         return nurse.post(
             f"/api/v1/sessions/{session.pk}/vitals",
-            json.dumps(reading),
+            reading,
             content_type="application/json",
             headers={HEADER: "vitals-late"},
         )
