@@ -143,9 +143,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
     @contextmanager
     def deferred_begin(self, on_begin: Callable[[], None]) -> Iterator[None]:
         """Within this block, the next outermost atomic block begins its transaction late: before its first
-        statement that is not a SELECT, or at begin_deferred(). Then, holding the write lock, on_begin()
-        runs first; what it raises unwinds from that statement. Until then the block's reads run in
-        autocommit, each seeing what is committed, as they would outside it.
+        statement that is not a SELECT. Then, holding the write lock, on_begin() runs first; what it raises
+        unwinds from that statement. Until then the block's reads run in autocommit, each seeing what is
+        committed, as they would outside it.
 
         An atomic block inside another (a savepoint) is not deferred: `is_deferred()` then says False, and
         on_begin is never called. Leave this block only after the atomic block has ended."""
@@ -160,17 +160,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         """The transaction has not begun yet: no write lock, no BEGIN."""
         return self._pending is not None
 
-    def begin_deferred(self) -> None:
-        """Begin a deferred transaction now (nothing when it has begun, or none waits)."""
-        on_begin, self._pending = self._pending, None
-        if on_begin is None:
-            return
-        self._begin_holding_the_lock()
-        on_begin()
-
     def _begin_before_write(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        if self._pending is not None and not _reads_only(sql):
-            self.begin_deferred()
+        on_begin = self._pending
+        if on_begin is not None and not _reads_only(sql):
+            self._pending = None  # first: on_begin's own statements run in the transaction begun here
+            self._begin_holding_the_lock()
+            on_begin()
         return execute(sql, params, many, context)
 
     def _start_transaction_under_autocommit(self) -> None:

@@ -95,17 +95,6 @@ def test_a_block_that_only_reads_takes_no_lock_and_runs_no_claim(probe: tuple[Pa
     assert _lock_file_free(path)
 
 
-def test_begin_deferred_begins_it_at_once(probe: tuple[Path, DatabaseWrapper]) -> None:
-    path, wrapper = probe
-    claims: list[str] = []
-    with wrapper.deferred_begin(lambda: claims.append("claimed")), transaction.atomic(using=wrapper.alias):
-        wrapper.begin_deferred()
-        assert claims == ["claimed"] and not _lock_file_free(path)
-        wrapper.begin_deferred()  # begun already: nothing more
-        assert claims == ["claimed"]
-    assert _lock_file_free(path)
-
-
 def test_what_the_claim_raises_unwinds_from_the_write_and_rolls_back(
     probe: tuple[Path, DatabaseWrapper],
 ) -> None:

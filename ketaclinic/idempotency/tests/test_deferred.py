@@ -1,5 +1,5 @@
 """On SQLite a keyed request's transaction begins at its first write, and its key is claimed right then
-(hook._once): the request's reads (the token's user, access, validation) run before, outside the one write
+(hook._once): the request's reads (access, validation) run before, outside the one write
 lock. What a client relies on stays as it was: a repeat gets the first answer, whether its own operation got
 as far as a write or was refused before one, and nothing it did stays; a refusal keeps no key; a failure
 keeps nothing.

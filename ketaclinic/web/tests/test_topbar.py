@@ -94,32 +94,21 @@ def test_no_bar_before_sign_in() -> None:
     assert '<header class="top">' not in page
 
 
+def _bar_including(include: str) -> Environment:
+    """A bar template that includes, by `include`, a template reading the request."""
+    bar = "{% if nav is defined %}{% include " + include + " %}{% endif %}"
+    templates = {topbar.TEMPLATE: bar, "extra.html": "{{ request.user.email }}"}
+    return Environment(loader=DictLoader(templates), autoescape=True)
+
+
 def test_a_bar_template_that_reads_anything_else_is_refused() -> None:
-    env = Environment(
-        loader=DictLoader(
-            {
-                topbar.TEMPLATE: '{% if nav is defined %}{% include "extra.html" %}{% endif %}',
-                "extra.html": "{{ request.user.email }}",
-            }
-        ),
-        autoescape=True,
-    )
     with pytest.raises(RuntimeError, match=r"\['request'\]"):
-        topbar._check_reads(env)
+        topbar._check_reads(_bar_including('"extra.html"'))
 
 
 def test_a_bar_template_that_includes_by_a_computed_name_is_refused() -> None:
-    env = Environment(
-        loader=DictLoader(
-            {
-                topbar.TEMPLATE: '{% if nav is defined %}{% include "extra" ~ ".html" %}{% endif %}',
-                "extra.html": "{{ request.user.email }}",
-            }
-        ),
-        autoescape=True,
-    )
     with pytest.raises(RuntimeError, match="computed name"):
-        topbar._check_reads(env)
+        topbar._check_reads(_bar_including('"extra" ~ ".html"'))
 
 
 def test_the_real_bar_reads_only_what_it_is_kept_by() -> None:
