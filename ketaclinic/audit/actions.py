@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
@@ -17,7 +19,16 @@ from ketaclinic.audit.chain import GENESIS
 from ketaclinic.audit.context import SYSTEM, Origin
 from ketaclinic.audit.models import AuditEvent, ChainHead, Outcome
 
-__all__ = ["GENESIS", "ChainReport", "append", "event", "record", "verify_chain"]
+__all__ = [
+    "GENESIS",
+    "ChainReport",
+    "append",
+    "confirmed_before_answering",
+    "event",
+    "record",
+    "settle",
+    "verify_chain",
+]
 
 
 def record(
@@ -32,7 +43,8 @@ def record(
     changed_fields: Iterable[str] = (),
     occurrences: int = 1,
 ) -> AuditEvent:
-    """Append one event to the chain, durably, before returning.
+    """Append one event to the chain, durably, before returning (or, within confirmed_before_answering(),
+    before the request's answer leaves).
 
     Inside a transaction (every do_* action) the event joins it, so the change and its audit row commit or
     roll back together. Outside one (reads, searches, denials, logins) the event is handed to the audit
@@ -50,11 +62,50 @@ def record(
         changed_fields=changed_fields,
         occurrences=occurrences,
     )
-    if not connection.in_atomic_block and client.submit(new):
-        return new
+    if not connection.in_atomic_block:
+        settle()  # an event still in flight on this thread comes first (one at a time on its connection)
+        if _answer.waits and client.send(new):
+            return new  # confirmed by settle() when the answer is ready
+        if client.submit(new):
+            return new
     with transaction.atomic(savepoint=False):
         append([new])
     return new
+
+
+class _Answering(threading.local):
+    waits = False  # within confirmed_before_answering() on this thread
+
+
+_answer = _Answering()
+
+
+@contextmanager
+def confirmed_before_answering() -> Iterator[None]:
+    """Within it, an event record() hands to the audit writer is confirmed on the way out, not at once.
+
+    RequestContextMiddleware runs every GET and HEAD in it. A page's read event then goes to the writer
+    and the page is built while the writer commits it; the block's end waits for that commit (or
+    raises AuditWriteFailed), so the answer still leaves only after its event is on disk. A worker's
+    thread spent about 44% of a served chart waiting for that reply (docs/performance.md); built meanwhile,
+    the chart's one-client p50 fell by a quarter.
+
+    Requests that write are not run in it: their events stay durable before anything after them runs.
+    """
+    _answer.waits = True
+    try:
+        yield
+    finally:
+        _answer.waits = False
+        settle()
+
+
+def settle() -> None:
+    """Wait until the event this thread has in flight to the writer is committed (or commit it here)."""
+    lost = client.confirm()
+    if lost is not None:  # the writer went away after taking it: it may be recorded twice, never not at all
+        with transaction.atomic(savepoint=False):
+            append([lost])
 
 
 def event(

@@ -7,6 +7,10 @@ an event to it here and waits for the reply, which comes only after the writer's
 Messages are framed by the standard library (multiprocessing.connection over AF_UNIX: a length, then
 the bytes) and hold JSON, never pickles. Each worker thread keeps its connection.
 
+submit() sends and waits. send() only sends, and confirm() waits later: a GET's read event is committed
+while its page is built (audit.actions.confirmed_before_answering). A thread has one event in flight at
+most, so replies never need matching to events.
+
 When no writer is configured or it cannot be reached, submit() returns False and record() commits the
 event itself. If the writer goes away after an event was sent but before it replied, the same: the event
 may then be recorded twice, never not at all.
@@ -52,6 +56,20 @@ def encode(event: AuditEvent) -> bytes:
 
 def submit(event: AuditEvent) -> bool:
     """Have the writer commit the event; False when there is no writer to do it (the caller commits it)."""
+    if not send(event):
+        return False
+    return confirm() is None
+
+
+def send(event: AuditEvent) -> bool:
+    """Hand the event to the writer without waiting for its commit; confirm() waits for it.
+
+    False when there is no writer to take it (the caller commits it). A thread has at most one event in
+    flight, so that a reply needs no matching to its event: the caller confirms the one before first
+    (audit.actions.settle), and sending a second raises.
+    """
+    if getattr(_local, "pending", None) is not None:
+        raise RuntimeError("audit: an event is still in flight on this thread; settle it first")
     path: str = settings.KETACLINIC_AUDIT_WRITER
     if not path:
         return False
@@ -65,18 +83,38 @@ def submit(event: AuditEvent) -> bool:
         except OSError:
             _drop()
             continue  # nothing was taken: the writer reads whole messages only
-        try:
-            reply = _await_reply(conn)
-        except (OSError, EOFError):
-            _drop()
-            _warn("the audit writer went away before replying; committing the event here")
-            return False
-        result: dict[str, Any] = json.loads(reply)
-        if "error" in result:
-            raise AuditWriteFailed(result["error"])
-        event.seq, event.prev_hash, event.hash = result["seq"], result["prev_hash"], result["hash"]
+        _local.pending = event
         return True
     return False
+
+
+def in_flight() -> bool:
+    """Whether this thread has sent an event whose commit it has not yet confirmed."""
+    return getattr(_local, "pending", None) is not None
+
+
+def confirm() -> AuditEvent | None:
+    """Wait for the writer's commit of the event in flight on this thread, if any.
+
+    Returns the event when the writer went away before replying: the caller must commit it (it may then
+    be recorded twice, never not at all). Raises AuditWriteFailed when the writer could not commit it.
+    """
+    event: AuditEvent | None = getattr(_local, "pending", None)
+    if event is None:
+        return None
+    _local.pending = None
+    conn: Connection = _local.conn
+    try:
+        reply = _await_reply(conn)
+    except (OSError, EOFError):
+        _drop()
+        _warn("the audit writer went away before replying; committing the event here")
+        return event
+    result: dict[str, Any] = json.loads(reply)
+    if "error" in result:
+        raise AuditWriteFailed(result["error"])
+    event.seq, event.prev_hash, event.hash = result["seq"], result["prev_hash"], result["hash"]
+    return None
 
 
 def _await_reply(conn: Connection) -> bytes:
@@ -119,6 +157,7 @@ def _drop() -> None:
     if conn is not None:
         conn.close()
     _local.conn = None
+    _local.pending = None
 
 
 def _warn(message: str) -> None:

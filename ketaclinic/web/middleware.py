@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from ketaclinic.audit.actions import confirmed_before_answering
 from ketaclinic.web.errors import api_error, is_api, page
 
 CSP = (
@@ -26,7 +27,11 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.request_id = str(uuid.uuid4())  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        if request.method in ("GET", "HEAD"):
+            with confirmed_before_answering():  # its read event is committed while the page is built
+                response = self.get_response(request)
+        else:
+            response = self.get_response(request)
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
         return response
 

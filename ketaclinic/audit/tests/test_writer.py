@@ -28,17 +28,23 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.models.signals import post_migrate
+from django.http import HttpRequest, HttpResponse
+from django.test import Client as Browser
+from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 from pytest_django import Settings
 
 from ketaclinic.audit import actions, client, server
-from ketaclinic.audit.actions import GENESIS, record, verify_chain
+from ketaclinic.audit.actions import GENESIS, confirmed_before_answering, record, verify_chain
 from ketaclinic.audit.chain import CHAINED, HASHED, SUBMITTED
 from ketaclinic.audit.client import AuditWriteFailed
 from ketaclinic.audit.context import Origin
 from ketaclinic.audit.models import Action, AuditEvent, ChainHead, Outcome, Via
 from ketaclinic.audit.server import Writer, WriterRunning
+from ketaclinic.patients import queries as patient_queries
 from ketaclinic.web.management.commands import serve
+from ketaclinic.web.middleware import RequestContextMiddleware
 
 if TYPE_CHECKING:
     from conftest import World
@@ -598,6 +604,151 @@ def test_a_failing_commit_fails_the_request_and_writes_nothing(
     assert verify_chain().ok
     assert [r.levelno for r in caplog.records if r.name == server.__name__] == [logging.ERROR]  # told...
     assert "Jane Example" not in caplog.text  # ...without the database's message, which may hold PHI
+
+
+# --- a GET's read event, committed while its page is built -----------------------------------------------
+
+
+def _chart(world: World) -> tuple[Browser, str, Any]:
+    """A signed-in nurse's client (server errors answered, not raised), a patient's chart URL, the patient."""
+    patient = world.patient("north")
+    browser = Browser(raise_request_exception=False)
+    browser.force_login(world.user("nurse.north"))
+    return browser, reverse("patients:chart", args=[patient.pk]), patient
+
+
+def test_a_chart_is_built_while_its_read_event_is_committed_and_answers_only_after_the_commit(
+    chain: None, world: World, sock_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer holds the chart's read event: the page is built meanwhile, and does not leave until the
+    event is on disk."""
+    browser, url, patient = _chart(world)
+    built = threading.Event()
+    real_chart = patient_queries.chart
+
+    def chart_then_tell(*args: Any, **kwargs: Any) -> Any:
+        result = real_chart(*args, **kwargs)
+        built.set()
+        return result
+
+    monkeypatch.setattr(patient_queries, "chart", chart_then_tell)
+    answers: list[Any] = []
+
+    def read_chart() -> None:
+        try:
+            answers.append(browser.get(url))
+        finally:
+            connection.close()
+
+    w = Writer(sock_path)  # stepped below, on this thread: until then it commits nothing
+    reader = threading.Thread(target=read_chart, daemon=True)
+    try:
+        reader.start()
+        assert built.wait(JOIN_SECONDS), "the chart waited for the writer's commit before it was built"
+        reader.join(0.3)
+        assert reader.is_alive() and not answers, "the chart answered before its read event was committed"
+        assert not AuditEvent.objects.filter(action=Action.PATIENT_READ).exists()
+        until(lambda: not reader.is_alive(), w)
+    finally:
+        w.close()
+    [answer] = answers
+    assert answer.status_code == 200 and patient.family_name in answer.content.decode()
+    row = AuditEvent.objects.get(action=Action.PATIENT_READ, patient=patient)
+    assert row.request_id == answer["X-Request-ID"]
+    assert verify_chain().ok
+
+
+def test_a_chart_whose_read_event_cannot_be_committed_answers_500_and_shows_nothing_of_the_patient(
+    chain: None, world: World, sock_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    browser, url, patient = _chart(world)
+
+    def failing_append(events: list[AuditEvent]) -> None:
+        raise DatabaseError("disk I/O error")
+
+    before = AuditEvent.objects.count()
+    monkeypatch.setattr(actions, "append", failing_append)
+    with serving(sock_path):
+        answer = browser.get(url)
+    assert answer.status_code == 500
+    page = answer.content.decode()
+    assert patient.family_name not in page and patient.mrn not in page
+    assert AuditEvent.objects.count() == before and not client.in_flight()
+
+
+def test_a_writer_that_goes_away_while_the_chart_is_built_loses_no_read_event(
+    chain: None, world: World, sock_path: Path
+) -> None:
+    browser, url, patient = _chart(world)
+    received = []
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(sock_path))
+        listener.listen(1)
+
+        def dying_writer() -> None:
+            sock, _ = listener.accept()
+            with Connection(sock.detach()) as conn:
+                received.append(conn.recv_bytes())
+
+        thread = threading.Thread(target=dying_writer, daemon=True)
+        thread.start()
+        answer = browser.get(url)
+        thread.join(JOIN_SECONDS)
+    assert answer.status_code == 200 and len(received) == 1
+    row = AuditEvent.objects.get(action=Action.PATIENT_READ, patient=patient)  # committed by the worker
+    assert row.request_id == answer["X-Request-ID"] == json.loads(received[0])["request_id"]
+    assert verify_chain().ok
+
+
+def test_a_thread_has_one_event_in_flight_and_each_event_gets_its_own_place_in_the_chain(
+    chain: None, sock_path: Path
+) -> None:
+    with serving(sock_path):
+        with confirmed_before_answering():
+            first = record(Action.PATIENT_SEARCH, origin=WEB)
+            assert client.in_flight() and first.seq is None
+            with pytest.raises(RuntimeError, match="in flight"):
+                client.send(actions.event(Action.PATIENT_LIST, origin=WEB))
+            second = record(Action.PATIENT_LIST, origin=WEB)
+            assert first.seq == 1  # confirmed before the second was sent
+        assert second.seq == 2 and not client.in_flight()
+    assert [e.action for e in AuditEvent.objects.order_by("seq")] == [
+        Action.PATIENT_SEARCH,
+        Action.PATIENT_LIST,
+    ]
+    assert verify_chain().ok
+
+
+def test_an_event_in_flight_is_confirmed_even_when_the_page_fails(chain: None, sock_path: Path) -> None:
+    """Nothing is left owed on the thread's connection for its next request to take as its own."""
+    with serving(sock_path):
+        with pytest.raises(ZeroDivisionError), confirmed_before_answering():
+            read = record(Action.PATIENT_READ, origin=WEB)
+            _ = 1 / 0
+        assert read.seq == 1 and not client.in_flight()
+        after = record(Action.PATIENT_SEARCH, origin=WEB)
+    assert after.seq == 2 and AuditEvent.objects.get(seq=1).hash == read.hash
+    assert verify_chain().ok
+
+
+@pytest.mark.parametrize(
+    ("method", "waits"), [("GET", True), ("HEAD", True), ("POST", False), ("PUT", False)]
+)
+def test_only_a_get_or_head_answer_waits_for_its_event_a_write_request_waits_at_record(
+    chain: None, sock_path: Path, method: str, waits: bool
+) -> None:
+    """A request that may write confirms each event before going on, as outside any request."""
+    seen: list[bool] = []
+
+    def view(request: HttpRequest) -> HttpResponse:
+        record(Action.PATIENT_SEARCH, origin=WEB)
+        seen.append(client.in_flight())
+        return HttpResponse()
+
+    with serving(sock_path):
+        RequestContextMiddleware(view)(RequestFactory().generic(method, "/patients/"))
+    assert seen == [waits] and not client.in_flight()
+    assert AuditEvent.objects.count() == 1
 
 
 # --- the socket file ----------------------------------------------------------------------------------
