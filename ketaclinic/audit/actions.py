@@ -88,7 +88,7 @@ def confirmed_before_answering() -> Iterator[None]:
     and the page is built while the writer commits it; the block's end waits for that commit (or
     raises AuditWriteFailed), so the answer still leaves only after its event is on disk. A worker's
     thread spent about 44% of a served chart waiting for that reply (docs/performance.md); built meanwhile,
-    the chart's one-client p50 fell by a quarter.
+    the chart's one-client p50 fell by about a fifth.
 
     Requests that write are not run in it: their events stay durable before anything after them runs.
     """
