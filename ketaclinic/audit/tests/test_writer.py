@@ -162,6 +162,28 @@ def serving(path: Path) -> Iterator[Writer]:
     assert not failures, f"the writer crashed: {failures[0]!r}"
 
 
+@contextmanager
+def dying_writer(path: Path, hanging_until: threading.Event | None = None) -> Iterator[list[bytes]]:
+    """A writer on path that takes one message and goes away without replying (first hanging until the
+    event is set, when given); yields what it took."""
+    received: list[bytes] = []
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(path))
+        listener.listen(1)
+
+        def take_one_and_die() -> None:
+            sock, _ = listener.accept()
+            with Connection(sock.detach()) as conn:
+                received.append(conn.recv_bytes())
+                if hanging_until is not None:
+                    hanging_until.wait(JOIN_SECONDS)
+
+        thread = threading.Thread(target=take_one_and_die, daemon=True)
+        thread.start()
+        yield received
+        thread.join(JOIN_SECONDS)
+
+
 def until(done: Callable[[], bool], w: Writer) -> None:
     """Step the writer on this thread until done(); a hang fails the test instead of stalling it."""
     deadline = time.monotonic() + JOIN_SECONDS
@@ -372,20 +394,8 @@ def test_a_writer_that_goes_away_before_replying_loses_no_event(
 ) -> None:
     """The writer read the event and died before answering: the worker commits it itself."""
     caplog.set_level(logging.WARNING, logger=client.__name__)
-    received = []
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
-        listener.bind(str(sock_path))
-        listener.listen(1)
-
-        def dying_writer() -> None:
-            sock, _ = listener.accept()
-            with Connection(sock.detach()) as conn:
-                received.append(conn.recv_bytes())
-
-        thread = threading.Thread(target=dying_writer, daemon=True)
-        thread.start()
+    with dying_writer(sock_path) as received:
         event = record(Action.LOGIN, origin=WEB)
-        thread.join(JOIN_SECONDS)
     assert len(received) == 1 and json.loads(received[0])["request_id"] == WEB.request_id
     assert event.seq == 1 and AuditEvent.objects.get(seq=1).hash == event.hash
     assert [r.levelno for r in caplog.records if r.name == client.__name__] == [logging.WARNING]
@@ -399,24 +409,11 @@ def test_a_writer_that_never_replies_holds_a_request_only_until_the_reply_timeou
     event and hangs costs the request REPLY_TIMEOUT_SECONDS, then the worker commits the event itself."""
     monkeypatch.setattr(client, "REPLY_TIMEOUT_SECONDS", 1)
     release = threading.Event()
-    received = []
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
-        listener.bind(str(sock_path))
-        listener.listen(1)
-
-        def hung_writer() -> None:
-            sock, _ = listener.accept()
-            with Connection(sock.detach()) as conn:
-                received.append(conn.recv_bytes())
-                release.wait(JOIN_SECONDS)  # never replies while the worker waits
-
-        thread = threading.Thread(target=hung_writer, daemon=True)
-        thread.start()
+    with dying_writer(sock_path, hanging_until=release) as received:  # never replies while the worker waits
         started = time.monotonic()
         event = record(Action.LOGIN, origin=WEB)
         waited = time.monotonic() - started
         release.set()
-        thread.join(JOIN_SECONDS)
     assert len(received) == 1
     assert 0.9 <= waited < JOIN_SECONDS / 2, waited
     assert event.seq == 1 and AuditEvent.objects.get(seq=1).hash == event.hash
@@ -680,20 +677,8 @@ def test_a_writer_that_goes_away_while_the_chart_is_built_loses_no_read_event(
     chain: None, world: World, sock_path: Path
 ) -> None:
     browser, url, patient = _chart(world)
-    received = []
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
-        listener.bind(str(sock_path))
-        listener.listen(1)
-
-        def dying_writer() -> None:
-            sock, _ = listener.accept()
-            with Connection(sock.detach()) as conn:
-                received.append(conn.recv_bytes())
-
-        thread = threading.Thread(target=dying_writer, daemon=True)
-        thread.start()
+    with dying_writer(sock_path) as received:
         answer = browser.get(url)
-        thread.join(JOIN_SECONDS)
     assert answer.status_code == 200 and len(received) == 1
     row = AuditEvent.objects.get(action=Action.PATIENT_READ, patient=patient)  # committed by the worker
     assert row.request_id == answer["X-Request-ID"] == json.loads(received[0])["request_id"]
