@@ -68,7 +68,7 @@ def send(event: AuditEvent) -> bool:
     flight, so that a reply needs no matching to its event: the caller confirms the one before first
     (audit.actions.settle), and sending a second raises.
     """
-    if getattr(_local, "pending", None) is not None:
+    if in_flight():
         raise RuntimeError("audit: an event is still in flight on this thread; settle it first")
     path: str = settings.KETACLINIC_AUDIT_WRITER
     if not path:
