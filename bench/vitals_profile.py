@@ -12,6 +12,11 @@ throwaway folder for each run (so two checkouts compare on the same data) and pr
   COMMIT: the part served one at a time across the server's processes, which bounds req/s under load);
 - its statements, and how many of them from BEGIN to COMMIT (the last transaction's, both counted).
 
+It also prints two rows to read the readings against, the same way: the bare ninja insert of bench/run.py
+and the keyless reading's statements alone, run on Django's plain cursor in a bare ninja view
+(bench/vitals_floor.py); and the CPU of each layer of the keyless row (the token, the access getter, the
+action and its parts, the answer).
+
 One reading in eight raises an alert (SpO2 under the alert level), as in bench/run.py. BENCH_PROFILE=1 prints
 a cProfile (CPU time) of the keyless row; BENCH_QUERIES=1 prints each statement. Events outside a
 transaction go where the server sends them (the audit writer), stood in for by encoding them, as
@@ -25,6 +30,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import uuid
 from functools import partial
 from pathlib import Path
@@ -39,6 +45,7 @@ SESSIONS = 400
 
 from bench import run  # noqa: E402 - the path above first
 from bench.submit_profile import LockClock, measure, print_profile  # noqa: E402
+from bench.vitals_floor import Layers, capture, register  # noqa: E402
 
 
 def seeded() -> dict[str, Any]:
@@ -82,6 +89,8 @@ def main() -> None:
     audit_events_encoded_only()
     lock = LockClock()
     api = Client(headers={"Authorization": f"Bearer {s['token']}"})
+    floor_texts: list[str] = []  # filled by capture() below, once a reading has run
+    alone = register(floor_texts)  # before the first request reads the URLs
     ids = s["sessions"]
     first = dt.datetime.fromtimestamp(s["clock"], tz=dt.UTC)
     sent = [0]
@@ -89,7 +98,10 @@ def main() -> None:
     def post_n(keyed: bool, _i: int) -> None:
         post(keyed)
 
-    def post(keyed: bool) -> None:
+    def post_to(path: str, _i: int) -> None:
+        post(False, path)
+
+    def post(keyed: bool, path: str = "/api/v1/sessions/{id}/vitals") -> None:
         i = sent[0]
         sent[0] += 1
         systolic, diastolic, heart, spo2 = run.READINGS[i % len(run.READINGS)]
@@ -106,7 +118,7 @@ def main() -> None:
         )
         headers = {"Idempotency-Key": str(uuid.uuid4())} if keyed else {}
         r = api.post(
-            f"/api/v1/sessions/{ids[i % len(ids)]}/vitals",
+            path.format(id=ids[i % len(ids)]),
             body,
             content_type="application/json",
             headers=headers,
@@ -116,6 +128,21 @@ def main() -> None:
     try:
         for i in range(30):  # warm: imports, caches, the kept policy
             post(i % 2 == 0)
+        while run.READINGS[sent[0] % len(run.READINGS)][3] < 93:  # a reading that raises no alert
+            sent[0] += 1
+        floor_texts[:] = capture(lambda: post(False))
+        for name, path in (
+            ("bare ninja insert", "/bench/api/sessions/{id}/vitals"),
+            ("statements alone", alone),
+        ):
+            for _ in range(30):
+                post(False, path)
+            cpu, locked_cpu, locked_wall = measure(partial(post_to, path), lock)
+            print(
+                f"{name}: {cpu:.2f} ms CPU; under the write lock {locked_cpu:.2f} ms CPU, "
+                f"{locked_wall:.2f} ms wall",
+                flush=True,
+            )
         for keyed in (True, False):
             name = "vitals (API)" if keyed else "vitals (API, no key)"
             with CaptureQueriesContext(connection) as queries:
@@ -134,6 +161,12 @@ def main() -> None:
                 f"{end - begin + 1} from BEGIN to COMMIT (both counted)",
                 flush=True,
             )
+        layers = Layers()
+        started = time.process_time()
+        for _ in range(N):
+            post(False)
+        print("vitals (API, no key), by layer (each within the one above it):")
+        layers.print(N, (time.process_time() - started) / N * 1000)
         if os.environ.get("BENCH_PROFILE"):
             print_profile(lambda _i: post(False), "do_record_vitals")
     finally:
