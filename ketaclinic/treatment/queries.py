@@ -3,12 +3,13 @@ floor, the next vital signs due, and discharge readiness. Nothing here writes.""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from ketaclinic.clinical import vitals as clinical_vitals
@@ -21,6 +22,7 @@ from ketaclinic.treatment.models import (
     Dose,
     ObservationInstrument,
     PlanModality,
+    PlanStatus,
     SessionAlert,
     SessionStatus,
     TimePoint,
@@ -391,3 +393,61 @@ def session_detail(session: TreatmentSession, now: dt.datetime | None = None) ->
 
 def plans_of(patient: Any) -> list[TreatmentPlan]:
     return list(TreatmentPlan.objects.filter(patient=patient).order_by("-created_at"))
+
+
+# Sessions the patient has had: discharged, or signed after it.
+DONE = (SessionStatus.DISCHARGED, SessionStatus.SIGNED)
+# Sessions still to come: booked, or in the chair today.
+AHEAD = (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanProgress:
+    """Where one plan stands, for the chart's treatment panel: its sessions done of those planned (not
+    cancelled), the next one ahead and the last one done, and the booked ones whose day passed without a
+    check-in."""
+
+    plan: TreatmentPlan
+    done: int
+    planned: int
+    deferred: int
+    missed: int
+    next_id: Any
+    next_number: int | None
+    next_date: dt.date | None
+    next_status: str | None
+    last_date: dt.date | None
+
+    @property
+    def current(self) -> bool:
+        return self.plan.status != PlanStatus.ENDED
+
+
+# Queries of the chart's treatment panel, however many plans and sessions the patient has.
+PANEL_QUERIES = 1
+
+
+def progress_of(patient: Any, today: dt.date) -> list[PlanProgress]:
+    """Every plan of the patient, newest first, with where it stands on `today` (the location's day)."""
+    sessions = TreatmentSession.objects.filter(plan=OuterRef("pk"))
+    ahead = sessions.filter(status__in=AHEAD, date__gte=today).order_by("date", "number")
+    last = sessions.filter(status__in=DONE).order_by("-date", "-number")
+    plans = (
+        TreatmentPlan.objects.filter(patient=patient)
+        .annotate(
+            done=Count("sessions", filter=Q(sessions__status__in=DONE)),
+            planned=Count("sessions", filter=~Q(sessions__status=SessionStatus.CANCELLED)),
+            deferred=Count("sessions", filter=Q(sessions__status=SessionStatus.DEFERRED)),
+            missed=Count(
+                "sessions", filter=Q(sessions__status=SessionStatus.SCHEDULED, sessions__date__lt=today)
+            ),
+            next_id=Subquery(ahead.values("id")[:1]),
+            next_number=Subquery(ahead.values("number")[:1]),
+            next_date=Subquery(ahead.values("date")[:1]),
+            next_status=Subquery(ahead.values("status")[:1]),
+            last_date=Subquery(last.values("date")[:1]),
+        )
+        .order_by("-created_at")
+    )
+    names = [f.name for f in dataclasses.fields(PlanProgress) if f.name != "plan"]
+    return [PlanProgress(plan, **{name: getattr(plan, name) for name in names}) for plan in plans]

@@ -1,4 +1,5 @@
-"""Pages of treatment: a patient's plans, a plan, and the session page (tablet-first)."""
+"""Pages of treatment: a patient's plans, the chart's treatment panel, a plan, and the session page
+(tablet-first)."""
 
 from django.urls import URLPattern, path
 
@@ -7,6 +8,7 @@ from ketaclinic.treatment import views
 app_name = "treatment"
 urlpatterns: list[URLPattern] = [
     path("patients/<uuid:pk>/plans/", views.patient_plans, name="patient_plans"),
+    path("patients/<uuid:pk>/panel/", views.chart_panel, name="panel"),
     path("plans/<uuid:pk>/", views.plan_page, name="plan"),
     path("plans/<uuid:pk>/<str:step>/", views.plan_step, name="plan_step"),
     path("sessions/<uuid:pk>/", views.session_page, name="session"),

@@ -111,6 +111,27 @@ def _plans_context(request: HttpRequest, patient: Any, **extra: Any) -> dict[str
 
 
 @requires(Perm.PATIENT_READ)
+@require_GET
+def chart_panel(request: HttpRequest, pk: str) -> HttpResponse:
+    """The chart's treatment panel (loaded after the chart): each plan with its sessions done of those
+    planned, the next one ahead and the last one done, on the location's day. Read as the chart is read, so
+    a clinician's break-the-glass grant that opened the chart opens it too."""
+    patient = get_patient_for(request.user, pk, origin=web_origin(request))
+    _read_event(request, patient, patient)
+    today = local_today(patient.location)
+    context = {
+        "patient": patient,
+        "progress": queries.progress_of(patient, today),
+        "today": today,
+        "can_prescribe": can(request.user, Perm.TREATMENT_PRESCRIBE, patient.location_id),
+        "statuses": dict(PlanStatus.choices),
+        "session_statuses": dict(SessionStatus.choices),
+        "modality_names": dict(PlanModality.choices),
+    }
+    return render(request, "treatment/_panel.html", context)
+
+
+@requires(Perm.PATIENT_READ)
 @require_http_methods(["GET", "POST"])
 def patient_plans(request: HttpRequest, pk: str) -> HttpResponse:
     origin = web_origin(request)

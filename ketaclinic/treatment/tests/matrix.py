@@ -152,6 +152,7 @@ ROUTES: list[tuple[str, str, str, Any, set[str], bool, bool]] = [
 # The pages: the same steps, posted as forms (times blank: now).
 ROUTES += [
     ("plans page", "get", "/treatment/patients/{pid}/plans/", None, READERS, True, False),
+    ("treatment panel", "get", "/treatment/patients/{pid}/panel/", None, READERS, True, False),
     (
         "create plan page",
         "post",
@@ -225,7 +226,7 @@ def prepare(name: str, patient: Patient, clock: _Clock) -> dict[str, Any]:
     the body's times."""
     prescriber, nurse = _staff(patient, "prescriber"), _staff(patient, "nurse")
     ids: dict[str, Any] = {}
-    if name in {"api create plan", "api list plans", "plans page", "create plan page"}:
+    if name in {"api create plan", "api list plans", "plans page", "create plan page", "treatment panel"}:
         return ids
     name = {
         "plan page": "api read plan",
