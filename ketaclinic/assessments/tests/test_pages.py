@@ -117,6 +117,16 @@ def test_the_panel_draws_the_trend_and_the_table_and_writes_a_read_event(world: 
     assert reads.count() == 1
 
 
+def test_with_nothing_to_draw_the_panel_says_so_instead_of_an_empty_chart(world: World) -> None:
+    p = world.patient("north")
+    empty = world.client("nurse.north").get(f"/assessments/patients/{p.pk}/panel/").content.decode()
+    assert "No PHQ-9 scores and no dose sessions yet." in empty
+    assert "<svg" not in empty and "as a table" not in empty
+    _phq9(world, p, 2, 3)
+    drawn = world.client("nurse.north").get(f"/assessments/patients/{p.pk}/panel/").content.decode()
+    assert "<svg" in drawn and "No PHQ-9 scores" not in drawn
+
+
 def test_the_panel_query_count_is_flat_as_history_grows(world: World) -> None:
     p = world.patient("north")
     client = world.client("nurse.north")
