@@ -3,11 +3,14 @@ every free-text value of the chart is shown escaped."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.clinicpolicy.clock import location_zone
 from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.treatment import models as m
 from ketaclinic.treatment.tests.helpers import Clock, clear, plan_today, ready_to_dose
@@ -141,3 +144,31 @@ def test_the_session_page_writes_its_read_event(world: World, clock: Clock) -> N
     assert world.client("therapist.north").get(f"/treatment/sessions/{session.pk}/").status_code == 200
     events = AuditEvent.objects.filter(seq__gt=last, action="patient.read")
     assert [e.patient_id for e in events] == [patient.pk]
+
+
+def test_the_session_page_gives_each_field_its_own_id(world: World, clock: Clock) -> None:
+    """Three of its forms have a time field: each has its own id, so each label names its own field."""
+    patient = world.patient("north")
+    session = ready_to_dose(plan_today(patient, world.user("prescriber.north")), world.user("nurse.north"), clock)
+    html = world.client("nurse.north").get(f"/treatment/sessions/{session.pk}/").content.decode()
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert [i for i in set(ids) if ids.count(i) > 1] == []
+    assert {"f-taken_at", "f-moaas-taken_at", "f-cadss-taken_at"} <= set(ids)
+    assert re.findall(r'<label for="f-moaas-taken_at">', html)
+
+
+def test_a_refused_reading_shows_its_error_in_its_own_form_only(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    session = ready_to_dose(plan_today(patient, world.user("prescriber.north")), world.user("nurse.north"), clock)
+    later = (clock.now + dt.timedelta(hours=1)).astimezone(location_zone(patient.location)).strftime("%H:%M")
+    sent = {"taken_at": later, "systolic_mmhg": "120", "diastolic_mmhg": "80", "heart_rate_bpm": "70"}
+    response = world.client("nurse.north").post(
+        f"/treatment/sessions/{session.pk}/vitals/", {**sent, "spo2_percent": "98"}
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert html.count('class="field-error"') == 1
+    assert 'id="e-taken_at">Cannot be in the future</div>' in html
+    assert f'id="f-taken_at" name="taken_at" type="time" value="{later}"' in html
+    assert 'id="f-moaas-taken_at" name="taken_at" type="time" value=""' in html
+    assert html.count('aria-invalid="true"') == 1
