@@ -1,9 +1,8 @@
 """The treatment day in a browser at tablet width: the floor board shows today's sessions per chair, each in
 its phase, and follows a session as it moves on without a reload.
 
-Charting a whole esketamine session from check-in to discharge on the session page, and downloading its
-REMS form, join this journey when those pages are in the product; until then the sessions are charted by
-`ketaclinic.floor.tests.chart` in the server's database.
+The board's sessions are charted by `ketaclinic.floor.tests.chart` in the server's database; charting on the
+session page itself, discharging and the REMS form are test_session_page.py's journeys.
 """
 
 from __future__ import annotations
