@@ -254,3 +254,9 @@ def test_an_unknown_or_malformed_session_id_is_not_found(world: World) -> None:
     api = world.api("nurse.north")
     for sid in ("00000000-0000-0000-0000-000000000000", "not-a-uuid"):
         assert api.get(f"/api/v1/sessions/{sid}/rems-form").status_code == 404
+
+
+def test_the_page_names_the_fields_the_chart_does_not_fill(world: World) -> None:
+    session = _session(world, cadss=())  # no CADSS: whether the patient dissociated is not charted
+    html = world.client("nurse.north").get(f"/rems/sessions/{session.pk}/").content.decode()
+    assert "The chart does not fill 1 field:</strong> Did the patient experience dissociation?</div>" in html
