@@ -8,6 +8,7 @@ carries the patient's data, and leaves an audit row.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -657,6 +658,25 @@ def test_access(world: World, route: Route, who: str | None) -> None:
     assert patient.family_name.encode() not in response.content
     assert patient.mrn.encode() not in response.content
     assert AuditEvent.objects.filter(outcome=Outcome.DENIED).count() == denials_before + 1
+
+
+def _pages_read() -> Iterator[ParameterSet]:
+    for route in ROUTES:
+        name, method, _, _, allowed, _, is_api = route
+        if method == "get" and not is_api:
+            who = next(f"{role}.north" for role in ROLES if role in allowed)
+            yield pytest.param(route, who, id=name)
+
+
+@pytest.mark.parametrize(("route", "who"), list(_pages_read()))
+def test_no_page_gives_two_elements_one_id(world: World, route: Route, who: str) -> None:
+    """A label, an error summary's link and a script find an element by its id: two with one id send them
+    to the wrong field (two forms on a page with a field of the same name, say)."""
+    response = _call(world, who, route, world.patient("north"))
+    if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
+        return
+    ids = re.findall(r'\sid="([^"]+)"', response.content.decode())
+    assert sorted({i for i in ids if ids.count(i) > 1}) == [], route[0]
 
 
 def test_every_api_route_is_in_the_matrix() -> None:

@@ -172,3 +172,34 @@ def test_a_refused_reading_shows_its_error_in_its_own_form_only(world: World, cl
     assert f'id="f-taken_at" name="taken_at" type="time" value="{later}"' in html
     assert 'id="f-moaas-taken_at" name="taken_at" type="time" value=""' in html
     assert html.count('aria-invalid="true"') == 1
+
+
+def test_a_refused_moaas_shows_its_error_in_its_own_form_and_the_summary_links_there(
+    world: World, clock: Clock
+) -> None:
+    patient = world.patient("north")
+    session = ready_to_dose(plan_today(patient, world.user("prescriber.north")), world.user("nurse.north"), clock)
+    later = (clock.now + dt.timedelta(hours=1)).astimezone(location_zone(patient.location)).strftime("%H:%M")
+    sent = {"instrument": "moaas", "moaas_level": "5", "taken_at": later}
+    response = world.client("nurse.north").post(f"/treatment/sessions/{session.pk}/observation/", sent)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert '<a href="#f-moaas-taken_at">' in html
+    assert f'id="f-moaas-taken_at" name="taken_at" type="time" value="{later}"' in html
+    assert 'id="e-moaas-taken_at"' in html and 'id="e-taken_at"' not in html
+    assert 'id="f-taken_at" name="taken_at" type="time" value=""' in html  # the reading's, untouched
+    assert 'id="f-cadss-taken_at" name="taken_at" type="time" value=""' in html
+
+
+def test_the_plan_page_gives_each_reason_its_own_id_and_error(world: World, clock: Clock) -> None:
+    patient = world.patient("north")
+    plan = plan_today(patient, world.user("prescriber.north"))
+    page = world.client("prescriber.north")
+    html = page.get(f"/treatment/plans/{plan.pk}/").content.decode()
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert [i for i in set(ids) if ids.count(i) > 1] == []
+    refused = page.post(f"/treatment/plans/{plan.pk}/end/", {"reason": ""})
+    assert refused.status_code == 422
+    html = refused.content.decode()
+    assert '<a href="#f-end-reason">' in html
+    assert html.count('class="field-error"') == 1 and 'id="e-end-reason"' in html
