@@ -146,10 +146,15 @@ def test_the_session_page_writes_its_read_event(world: World, clock: Clock) -> N
     assert [e.patient_id for e in events] == [patient.pk]
 
 
+def _ready(world: World, patient: Any, clock: Clock) -> m.TreatmentSession:
+    plan = plan_today(patient, world.user("prescriber.north"))
+    return ready_to_dose(plan, world.user("nurse.north"), clock)
+
+
 def test_the_session_page_gives_each_field_its_own_id(world: World, clock: Clock) -> None:
     """Three of its forms have a time field: each has its own id, so each label names its own field."""
     patient = world.patient("north")
-    session = ready_to_dose(plan_today(patient, world.user("prescriber.north")), world.user("nurse.north"), clock)
+    session = _ready(world, patient, clock)
     html = world.client("nurse.north").get(f"/treatment/sessions/{session.pk}/").content.decode()
     ids = re.findall(r'\bid="([^"]+)"', html)
     assert [i for i in set(ids) if ids.count(i) > 1] == []
@@ -159,7 +164,7 @@ def test_the_session_page_gives_each_field_its_own_id(world: World, clock: Clock
 
 def test_a_refused_reading_shows_its_error_in_its_own_form_only(world: World, clock: Clock) -> None:
     patient = world.patient("north")
-    session = ready_to_dose(plan_today(patient, world.user("prescriber.north")), world.user("nurse.north"), clock)
+    session = _ready(world, patient, clock)
     later = (clock.now + dt.timedelta(hours=1)).astimezone(location_zone(patient.location)).strftime("%H:%M")
     sent = {"taken_at": later, "systolic_mmhg": "120", "diastolic_mmhg": "80", "heart_rate_bpm": "70"}
     response = world.client("nurse.north").post(
@@ -178,7 +183,7 @@ def test_a_refused_moaas_shows_its_error_in_its_own_form_and_the_summary_links_t
     world: World, clock: Clock
 ) -> None:
     patient = world.patient("north")
-    session = ready_to_dose(plan_today(patient, world.user("prescriber.north")), world.user("nurse.north"), clock)
+    session = _ready(world, patient, clock)
     later = (clock.now + dt.timedelta(hours=1)).astimezone(location_zone(patient.location)).strftime("%H:%M")
     sent = {"instrument": "moaas", "moaas_level": "5", "taken_at": later}
     response = world.client("nurse.north").post(f"/treatment/sessions/{session.pk}/observation/", sent)
