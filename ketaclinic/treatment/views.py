@@ -32,6 +32,7 @@ from ketaclinic.treatment.models import (
     AdverseEventCode,
     AdverseEventOutcome,
     AdverseEventSeverity,
+    PlanChangeKind,
     PlanModality,
     PlanStatus,
     SessionStatus,
@@ -185,6 +186,7 @@ def _plan_page(request: HttpRequest, plan: Any, status: int = 200, **extra: Any)
         "statuses": dict(PlanStatus.choices),
         "modality_names": dict(PlanModality.choices),
         "protocol_names": {p: s.name for p, s in PROTOCOLS.items()},
+        "change_kinds": dict(PlanChangeKind.choices),
         "blockers": actions.approval_blockers(plan) if plan.status == PlanStatus.DRAFT else [],
         **extra,
     }

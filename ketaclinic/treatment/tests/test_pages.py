@@ -91,6 +91,7 @@ def test_a_prescriber_creates_and_approves_a_plan_on_the_pages(world: World, clo
     )
     plan.refresh_from_db()
     assert plan.status == "active"
+    assert b": Approved</li>" in page.get(f"/treatment/plans/{plan.pk}/").content  # the change, by its name
     stale = page.post(f"/treatment/plans/{plan.pk}/pause/", {"version": "1", "reason": "Away"})
     assert stale.status_code == 409 and b"changed this plan" in stale.content
     nurse = world.client("nurse.north")
