@@ -251,7 +251,10 @@ def _session_page(
         "patient": session.patient,
         "plan": session.plan,
         "s": detail,
-        "stage_label": queries.STAGE_LABELS[detail["stage"]],
+        # A signed session's stage is discharged; its badge says it is signed too (nothing left to do).
+        "stage_label": "Signed"
+        if detail["status"] == SessionStatus.SIGNED
+        else queries.STAGE_LABELS[detail["stage"]],
         "hm": _local(session.location),
         "can_chart": can(request.user, Perm.TREATMENT_CHART, session.location_id) and open_for_charting,
         "can_check_in": can(request.user, Perm.TREATMENT_CHECK_IN, session.location_id)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.clinicpolicy.clock import location_zone
+from ketaclinic.clinicpolicy.clock import local_today, location_zone
 from ketaclinic.clinicpolicy.models import Chair
 from ketaclinic.treatment import models as m
 from ketaclinic.treatment.tests.helpers import Clock, clear, plan_today, ready_to_dose
@@ -209,3 +209,15 @@ def test_the_plan_page_gives_each_reason_its_own_id_and_error(world: World, cloc
     html = refused.content.decode()
     assert '<a href="#f-end-reason">' in html
     assert html.count('class="field-error"') == 1 and 'id="e-end-reason"' in html
+
+
+def test_the_session_badge_says_discharged_until_signed(world: World) -> None:
+    from ketaclinic.rems.tests.sessions import charted_session, plan_for
+
+    patient, nurse = world.patient("north"), world.user("nurse.north")
+    day = local_today(patient.location) - dt.timedelta(days=1)
+    plan = plan_for(patient, nurse)
+    for number, status, label in ((1, "discharged", "Discharged"), (2, "signed", "Signed")):
+        session = charted_session(plan, nurse, day - dt.timedelta(days=number), number=number, status=status)
+        html = world.client("nurse.north").get(f"/treatment/sessions/{session.pk}/").content.decode()
+        assert f'<span class="badge stage-discharged">{label}</span>' in html
