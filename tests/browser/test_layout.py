@@ -5,7 +5,7 @@ Also the rules page's filter, which only a browser runs, and the API docs page d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
@@ -52,6 +52,34 @@ def test_clinic_admin_pages_fit_a_tablet(tablet: Page, path: str) -> None:
     log_in(tablet, "admin.north")
     tablet.goto(path)
     expect(tablet.get_by_role("heading", level=1)).to_be_visible()
+    assert_fits(tablet)
+
+
+# A north patient with a ketamine-assisted psychotherapy session and an integration one booked; prints the id.
+THERAPY = """
+import datetime as dt
+from django.utils import timezone
+from ketaclinic.accounts.models import User
+from ketaclinic.patients.models import Patient
+from ketaclinic.therapy import actions, inputs
+therapist = User.objects.get(username="therapist.north")
+patient = Patient.objects.filter(location__slug="north").order_by("created_at").first()
+for kind, days in (("kap", 3), ("integration", 5)):
+    data = inputs.TherapySessionIn(
+        kind=kind, starts_at=timezone.now() + dt.timedelta(days=days), duration_minutes=120, mode="video"
+    )
+    actions.do_schedule_session(patient, data, actor=therapist)
+print(patient.pk)
+"""
+
+
+def test_a_patients_therapy_sessions_fit_a_tablet(tablet: Page, manage: Callable[..., str]) -> None:
+    """The care team and the sessions' table stack at tablet width: side by side, the table (a kind of
+    session as long as "Ketamine-assisted psychotherapy") pushed the page 234 px wider than the screen."""
+    patient = manage("shell", "-c", THERAPY).strip().splitlines()[-1]
+    log_in(tablet, "therapist.north")
+    tablet.goto(f"/therapy/patients/{patient}/")
+    expect(tablet.locator("#therapy-sessions tbody tr", has_text="Ketamine-assisted").first).to_be_visible()
     assert_fits(tablet)
 
 
