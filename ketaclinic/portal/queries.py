@@ -25,7 +25,7 @@ from ketaclinic.clinicpolicy.clock import local_today
 from ketaclinic.clinicpolicy.queries import policy_for
 from ketaclinic.errors import NotFound
 from ketaclinic.portal.models import PatientAccount, PreparationText
-from ketaclinic.treatment.models import PlanModality, SessionStatus, TreatmentSession
+from ketaclinic.treatment.models import SESSION_AHEAD, PlanModality, TreatmentSession
 
 # A response with any of these shows the crisis resources on the thank-you page.
 CRISIS_FLAGS = frozenset(
@@ -35,7 +35,7 @@ CRISIS_FLAGS = frozenset(
 SELF_REPORT = forms.SELF_REPORT
 UPCOMING_LIMIT = 10
 HISTORY_LIMIT = 200
-_UPCOMING = (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN)
+_UPCOMING = SESSION_AHEAD
 
 
 @dataclass(frozen=True, slots=True)

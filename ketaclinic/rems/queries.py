@@ -31,6 +31,7 @@ from ketaclinic.rems.form import (
 from ketaclinic.rems.models import RemsSetting, RemsSubmission
 from ketaclinic.screening.queries import rems_enrolment
 from ketaclinic.treatment.models import (
+    SESSION_DONE,
     AdverseEvent,
     AdverseEventCode,
     AlertKind,
@@ -40,14 +41,13 @@ from ketaclinic.treatment.models import (
     Observation,
     PlanModality,
     SessionAlert,
-    SessionStatus,
     TimePoint,
     TreatmentSession,
     VitalSigns,
 )
 
 # A session's form is due once the patient has left: discharged, or discharged and signed.
-FORM_DUE_STATUSES = (SessionStatus.DISCHARGED, SessionStatus.SIGNED)
+FORM_DUE_STATUSES = SESSION_DONE  # every session the patient has had
 
 NOTICE_BASIS = (
     "Sedation and dissociation answers come from the session's MOAA/S and CADSS alerts (at the clinic "

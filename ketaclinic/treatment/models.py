@@ -76,6 +76,11 @@ class SessionStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# Sessions the patient has had (discharged, then signed) and those still to come (booked, or in the chair).
+SESSION_DONE = (SessionStatus.DISCHARGED, SessionStatus.SIGNED)
+SESSION_AHEAD = (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN)
+
+
 class PlanChangeKind(models.TextChoices):
     APPROVE = "approve", "Approved"
     PAUSE = "pause", "Paused"

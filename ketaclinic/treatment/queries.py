@@ -18,6 +18,8 @@ from ketaclinic.clinical.vitals import BPReading
 from ketaclinic.treatment import actions
 from ketaclinic.treatment.flowsheet import first_dose_at, open_points
 from ketaclinic.treatment.models import (
+    SESSION_AHEAD,
+    SESSION_DONE,
     AlertAnswer,
     Dose,
     ObservationInstrument,
@@ -225,7 +227,7 @@ def readiness_of(
 def stage_of(facts: SessionFacts, policy: ClinicPolicy, now: dt.datetime) -> str:
     """Where the session stands (a `Stage`): the one rule behind the session page, its API and the floor."""
     status = facts.status
-    if status in (SessionStatus.DISCHARGED, SessionStatus.SIGNED):
+    if status in SESSION_DONE:
         return Stage.DISCHARGED
     if status != SessionStatus.CHECKED_IN:
         waiting: dict[str, str] = {
@@ -395,12 +397,6 @@ def plans_of(patient: Any) -> list[TreatmentPlan]:
     return list(TreatmentPlan.objects.filter(patient=patient).order_by("-created_at"))
 
 
-# Sessions the patient has had: discharged, or signed after it.
-DONE = (SessionStatus.DISCHARGED, SessionStatus.SIGNED)
-# Sessions still to come: booked, or in the chair today.
-AHEAD = (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN)
-
-
 @dataclass(frozen=True, slots=True)
 class PlanProgress:
     """Where one plan stands, for the chart's treatment panel: its sessions done of those planned (not
@@ -430,12 +426,12 @@ PANEL_QUERIES = 1
 def progress_of(patient: Any, today: dt.date) -> list[PlanProgress]:
     """Every plan of the patient, newest first, with where it stands on `today` (the location's day)."""
     sessions = TreatmentSession.objects.filter(plan=OuterRef("pk"))
-    ahead = sessions.filter(status__in=AHEAD, date__gte=today).order_by("date", "number")
-    last = sessions.filter(status__in=DONE).order_by("-date", "-number")
+    ahead = sessions.filter(status__in=SESSION_AHEAD, date__gte=today).order_by("date", "number")
+    last = sessions.filter(status__in=SESSION_DONE).order_by("-date", "-number")
     plans = (
         TreatmentPlan.objects.filter(patient=patient)
         .annotate(
-            done=Count("sessions", filter=Q(sessions__status__in=DONE)),
+            done=Count("sessions", filter=Q(sessions__status__in=SESSION_DONE)),
             planned=Count("sessions", filter=~Q(sessions__status=SessionStatus.CANCELLED)),
             deferred=Count("sessions", filter=Q(sessions__status=SessionStatus.DEFERRED)),
             missed=Count(

@@ -252,7 +252,7 @@ def _session_page(
         "plan": session.plan,
         "s": detail,
         # A signed session's stage is discharged; its badge says it is signed too (nothing left to do).
-        "stage_label": "Signed"
+        "stage_label": SessionStatus.SIGNED.label
         if detail["status"] == SessionStatus.SIGNED
         else queries.STAGE_LABELS[detail["stage"]],
         "hm": _local(session.location),
